@@ -1,0 +1,105 @@
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "pvmon/notify.hpp"
+
+using namespace pvmon;
+using namespace pvmon::notify;
+using nlohmann::json;
+
+namespace {
+Endpoint endpoint(std::vector<std::string> events, std::string min_severity,
+                  Endpoint::Format format = Endpoint::Format::standard) {
+  Endpoint e;
+  e.name = "officers";
+  e.url = "http://127.0.0.1:9/hook";
+  e.events = std::move(events);
+  e.min_severity = std::move(min_severity);
+  e.format = format;
+  return e;
+}
+
+json sae_event() {
+  return json::parse(R"({
+    "type": "alert.sae",
+    "timestamp": "2026-10-03T08:10:00.000Z",
+    "data": {"alert_id": 17, "severity": "critical", "title": "Serious adverse event: Alanine aminotransferase increased grade 3",
+             "study": "hcc-pvtt-imrt", "subject": "S01-0007", "rule": "sae"}
+  })");
+}
+}  // namespace
+
+TEST_CASE("subscribes: event type list, wildcard, minimum severity, disabled") {
+  struct Case {
+    std::vector<std::string> events;
+    const char* min;
+    const char* type;
+    const char* severity;
+    bool expected;
+  };
+  const Case cases[] = {
+      {{"alert.sae"}, "info", "alert.sae", "critical", true},
+      {{"alert.sae"}, "info", "alert.death", "critical", false},
+      {{"*"}, "info", "alert.death", "info", true},
+      {{"*"}, "high", "alert.late_report", "info", false},
+      {{"*"}, "high", "alert.late_report", "high", true},
+      {{"*"}, "critical", "alert.sae", "high", false},
+      {{"*"}, "critical", "alert.sae", "critical", true},
+      {{"alert.sae", "alert.death"}, "high", "alert.death", "critical", true},
+      {{}, "info", "alert.sae", "critical", false},
+      // An unknown severity counts as critical: never drop a safety alert over a typo.
+      {{"*"}, "critical", "alert.sae", "severe", true},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.type);
+    CAPTURE(c.severity);
+    CHECK(subscribes(endpoint(c.events, c.min), c.type, c.severity) == c.expected);
+  }
+  Endpoint off = endpoint({"*"}, "info");
+  off.disabled = true;
+  CHECK_FALSE(subscribes(off, "alert.sae", "critical"));
+}
+
+TEST_CASE("render_body standard: the event itself, compact, keys in JSON object order") {
+  const json event = json::parse(
+      R"({"type":"alert.death","timestamp":"2026-11-05T10:00:00.000Z","data":{"subject":"S01-0007","severity":"critical"}})");
+  // Written by hand: nlohmann::json keeps object keys sorted, no spaces.
+  CHECK(render_body(endpoint({"*"}, "info"), event) ==
+        R"({"data":{"severity":"critical","subject":"S01-0007"},"timestamp":"2026-11-05T10:00:00.000Z","type":"alert.death"})");
+}
+
+TEST_CASE("render_body slack: one human line with severity, title, study and subject") {
+  const Endpoint slack = endpoint({"*"}, "info", Endpoint::Format::slack);
+  const json body = json::parse(render_body(slack, sae_event()));
+  REQUIRE(body.is_object());
+  CHECK(body.size() == 1);
+  CHECK(body["text"] ==
+        "[CRITICAL] Serious adverse event: Alanine aminotransferase increased grade 3 | study "
+        "hcc-pvtt-imrt | subject S01-0007 (alert.sae)");
+
+  // Slack's three control characters are escaped (api.slack.com, "Escaping text").
+  json odd = sae_event();
+  odd["data"]["title"] = "ALT <3x ULN & rising>";
+  CHECK(json::parse(render_body(slack, odd))["text"] ==
+        "[CRITICAL] ALT &lt;3x ULN &amp; rising&gt; | study hcc-pvtt-imrt | subject S01-0007 (alert.sae)");
+
+  // Missing fields shorten the line instead of printing empty labels.
+  const json bare = json::parse(R"({"type":"boundary.crossed","data":{"severity":"high"}})");
+  CHECK(json::parse(render_body(slack, bare))["text"] == "[HIGH] boundary.crossed");
+}
+
+TEST_CASE("parse_url splits what httplib::Client needs and refuses the rest") {
+  auto u = parse_url("http://127.0.0.1:8080/hooks/pv?x=1");
+  REQUIRE(u.ok());
+  CHECK(u->scheme == "http");
+  CHECK(u->scheme_host_port == "http://127.0.0.1:8080");
+  CHECK(u->path == "/hooks/pv?x=1");
+  auto s = parse_url("https://hooks.example.org");
+  REQUIRE(s.ok());
+  CHECK(s->scheme_host_port == "https://hooks.example.org");
+  CHECK(s->path == "/");
+  CHECK_FALSE(parse_url("ftp://example.org/x").ok());
+  CHECK_FALSE(parse_url("example.org/x").ok());
+  CHECK_FALSE(parse_url("http:///x").ok());
+  CHECK_FALSE(parse_url("https://user:pw@example.org/x").ok());
+}
