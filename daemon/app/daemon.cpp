@@ -1,0 +1,174 @@
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "json_log_formatter.hpp"
+#include "pvmon/app.hpp"
+#include "pvmon/config.hpp"
+#include "pvmon/http.hpp"
+#include "pvmon/store.hpp"
+
+namespace pvmon::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<config::Config> load_config(const Options& opts) {
+  auto cfg = config::load(opts.config_path);
+  if (!cfg) return cfg.error();
+  if (opts.listen) {
+    if (auto st = config::apply_listen(cfg.value(), *opts.listen); !st)
+      return Error::of(Errc::invalid, "--listen " + *opts.listen + ": " + st.error().message);
+  }
+  if (opts.data_dir) cfg->data_dir = *opts.data_dir;
+  if (auto st = config::check_exposure(cfg.value()); !st) return st.error();
+  return cfg;
+}
+
+void setup_logging(const config::Config& c) {
+  auto logger = spdlog::stderr_logger_mt("pvmond");
+  if (c.log_json) logger->set_formatter(std::make_unique<JsonLogFormatter>());
+  else logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(c.log_level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+void configure_server(httplib::Server& server, const config::HttpSettings& h) {
+  // Without TCP_NODELAY every keep-alive response waits for the peer's delayed ACK (~40 ms).
+  server.set_tcp_nodelay(true);
+  const auto threads = static_cast<std::size_t>(h.threads);
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_read_timeout(h.read_timeout_s, 0);
+  server.set_write_timeout(h.write_timeout_s, 0);
+  server.set_keep_alive_max_count(static_cast<std::size_t>(h.keep_alive_max));
+  server.set_keep_alive_timeout(h.keep_alive_timeout_s);
+  server.set_payload_max_length(h.max_body_bytes);
+}
+
+/// Bounds the descriptor table: Debian's cpp-httplib uses select(), which cannot watch a
+/// socket numbered 1024 or above.
+void bound_open_files() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 1024) {
+    rl.rlim_cur = 1024;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
+int check_config(const Options& opts, std::ostream& out, std::ostream& err) {
+  auto cfg = load_config(opts);
+  if (!cfg) {
+    err << cfg.error().message << "\n";
+    return 2;
+  }
+  out << opts.config_path << ": OK (" << cfg->principals.size() << " principals, "
+      << cfg->studies.size() << " studies)\n";
+  return 0;
+}
+
+int run_daemon(const Options& opts) {
+  auto loaded = load_config(opts);
+  if (!loaded) {
+    spdlog::error("pvmond: configuration rejected:\n{}", loaded.error().message);
+    return 2;
+  }
+  setup_logging(loaded.value());
+  bound_open_files();
+  auto holder = http::ConfigHolder(std::make_shared<const config::Config>(loaded.value()));
+  const auto cfg = holder.get();
+
+  std::error_code ec;
+  fs::create_directories(cfg->data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create data dir {}: {}", cfg->data_dir, ec.message());
+    return 2;
+  }
+  SystemClock clock;
+  auto store_or = store::Store::open(
+      store::Options{cfg->database_path(), cfg->busy_timeout_ms, cfg->writer_max_batch, 4}, clock);
+  if (!store_or) {
+    spdlog::error("{}", store_or.error().message);
+    return 2;
+  }
+  auto& store = *store_or.value();
+  spdlog::info("database {} at schema version {}", cfg->database_path(), store.schema_version());
+
+  httplib::Server server;
+  configure_server(server, cfg->http);
+  http::Api api(http::Services{holder, store, clock});
+  api.install(server);
+
+  int port = cfg->listen_port;
+  if (port == 0) {
+    port = server.bind_to_any_port(cfg->listen_host);
+    if (port <= 0) {
+      spdlog::error("cannot listen on {}:0", cfg->listen_host);
+      return 2;
+    }
+  } else if (!server.bind_to_port(cfg->listen_host, port)) {
+    spdlog::error("cannot listen on {}:{} (in use, or not an address of this machine)",
+                  cfg->listen_host, port);
+    return 2;
+  }
+  const std::string host = cfg->listen_host.find(':') != std::string::npos
+                               ? "[" + cfg->listen_host + "]"
+                               : cfg->listen_host;
+  const std::string addr = host + ":" + std::to_string(port);
+  {
+    // Written whole, then renamed: a reader never sees half an address.
+    const fs::path tmp = fs::path(cfg->data_dir) / "pvmond.addr.tmp";
+    std::ofstream(tmp) << addr << "\n";
+    fs::rename(tmp, fs::path(cfg->data_dir) / "pvmond.addr", ec);
+  }
+  std::thread http_thread([&] { server.listen_after_bind(); });
+  spdlog::info("pvmond listening on http://{} ({} studies, {} principals)", addr,
+               cfg->studies.size(), cfg->principals.size());
+
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& e, int sig) {
+        if (e) return;
+        if (sig == SIGHUP) {
+          auto next = load_config(opts);
+          if (!next) {
+            spdlog::error("reload rejected, keeping the running config:\n{}",
+                          next.error().message);
+          } else {
+            auto cur = holder.get();
+            // Listening address, storage and HTTP limits need a restart; the rest applies now.
+            next->listen_host = cur->listen_host;
+            next->listen_port = cur->listen_port;
+            next->data_dir = cur->data_dir;
+            next->database = cur->database;
+            next->http = cur->http;
+            holder.set(std::make_shared<const config::Config>(std::move(next.value())));
+            spdlog::info("config reloaded from {}", opts.config_path);
+          }
+          signals.async_wait(on_signal);
+          return;
+        }
+        spdlog::info("signal {}: stopping (finishing in-flight requests)", sig);
+        io.stop();
+      };
+  signals.async_wait(on_signal);
+  io.run();
+
+  server.stop();  // stops accepting; workers finish the requests they hold
+  http_thread.join();
+  store.close();  // commits what is queued
+  spdlog::info("pvmond stopped cleanly");
+  return 0;
+}
+
+}  // namespace pvmon::app

@@ -1,0 +1,33 @@
+// pvmon: the command line for offline and administrative work. argv in, exit code out; each
+// subcommand lives in its own *_cmd.cpp.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: pvmon <command> [args]\n"
+    "  token hash [TOKEN]     print the SHA-256 to put in token_sha256 (reads stdin if no TOKEN)\n"
+    "  token new              make a random token and print it with its hash\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  for (const auto& c : pvmon::cli::commands())
+    if (cmd == c.name) return c.run(args, std::cin, std::cout, std::cerr);
+  std::cerr << "pvmon: unknown command '" << cmd << "'\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,343 @@
+#include "pvmon/config.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "pvmon/crypto.hpp"
+#include "pvmon/fields.hpp"
+
+namespace pvmon::config {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kDemoTokens = {"demo-site-s01", "demo-site-s02", "demo-officer",
+                                              "demo-dsmb", "demo-admin"};
+
+const char* to_string(Role r) {
+  switch (r) {
+    case Role::site: return "site";
+    case Role::officer: return "officer";
+    case Role::dsmb: return "dsmb";
+    case Role::admin: return "admin";
+  }
+  return "?";
+}
+
+std::optional<Role> parse_role(std::string_view s) {
+  if (s == "site") return Role::site;
+  if (s == "officer") return Role::officer;
+  if (s == "dsmb") return Role::dsmb;
+  if (s == "admin") return Role::admin;
+  return std::nullopt;
+}
+
+bool Study::has_site(const std::string& s) const {
+  return std::find(sites.begin(), sites.end(), s) != sites.end();
+}
+
+std::vector<std::string> Study::intervention_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& i : interventions) ids.push_back(i.id);
+  return ids;
+}
+
+std::string Config::database_path() const {
+  if (database == ":memory:" || fs::path(database).is_absolute()) return database;
+  return (fs::path(data_dir) / database).string();
+}
+
+const Study* Config::study(const std::string& id) const {
+  auto it = studies.find(id);
+  return it == studies.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+// Paths in config errors are JSON pointers (RFC 6901), as operators see them with jq.
+std::string pointer(const std::string& dotted) {
+  std::string p = "/";
+  for (char c : dotted) p += c == '.' ? '/' : c;
+  return p;
+}
+
+Error file_errors(const std::string& source, std::vector<FieldError> errs) {
+  std::string msg;
+  for (auto& e : errs) {
+    e.field = pointer(e.field);
+    msg += source + ": " + e.field + ": " + e.message + "\n";
+  }
+  if (!msg.empty()) msg.pop_back();
+  return Error{Errc::invalid, msg, std::move(errs)};
+}
+
+Result<json> parse_json(const std::string& text, const std::string& source) {
+  try {
+    return json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    return Error::of(Errc::invalid, source + ": not valid JSON at byte " +
+                                        std::to_string(e.byte) + ": " + e.what());
+  }
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::of(Errc::not_found, path + ": cannot be read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool is_hex64(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+template <class F>
+void each_object(FieldReader& r, const std::string& key, bool required,
+                 std::vector<FieldError>& errs, F&& f) {
+  const json* arr = r.get(key, required);
+  if (!arr) return;
+  if (!arr->is_array()) {
+    r.error(key, "must be an array");
+    return;
+  }
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const std::string p = r.path(key) + "." + std::to_string(i);
+    if (!(*arr)[i].is_object()) {
+      errs.push_back({p, "must be an object"});
+      continue;
+    }
+    FieldReader item((*arr)[i], p, errs);
+    f(item);
+    item.finish();
+  }
+}
+
+std::vector<std::string> string_list(FieldReader& r, const std::string& key, bool required,
+                                     std::vector<FieldError>& errs) {
+  std::vector<std::string> out;
+  const json* arr = r.get(key, required);
+  if (!arr) return out;
+  if (!arr->is_array()) {
+    r.error(key, "must be an array of strings");
+    return out;
+  }
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    if (!(*arr)[i].is_string() || (*arr)[i].get_ref<const std::string&>().empty())
+      errs.push_back({r.path(key) + "." + std::to_string(i), "must be a non-empty string"});
+    else
+      out.push_back((*arr)[i].get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Study> parse_study(const std::string& text, const std::string& source) {
+  auto parsed = parse_json(text, source);
+  if (!parsed) return parsed.error();
+  const json& j = parsed.value();
+  std::vector<FieldError> errs;
+  if (!j.is_object()) return file_errors(source, {{"", "must be a JSON object"}});
+  FieldReader r(j, "", errs);
+  Study s;
+  s.source = source;
+  if (auto v = r.id("id", true, 64)) s.id = *v;
+  if (auto v = r.string("title", true, 500)) s.title = *v;
+  s.sites = string_list(r, "sites", true, errs);
+  if (s.sites.empty() && r.get("sites", false)) r.error("sites", "must name at least one site");
+  if (auto v = r.integer("site_report_hours", false, 1, 24 * 15)) s.site_report_hours = int(*v);
+  std::set<std::string> ids;
+  each_object(r, "interventions", true, errs, [&](FieldReader& item) {
+    Intervention iv;
+    if (auto v = item.id("id", true, 64)) iv.id = *v;
+    if (auto v = item.one_of("kind", true, std::vector<std::string>{"drug", "radiotherapy",
+                                                                   "surgery", "device"}))
+      iv.kind = *v;
+    if (auto v = item.boolean("investigational_product", true)) iv.investigational_product = *v;
+    iv.expected_terms = string_list(item, "expected_terms", false, errs);
+    if (!iv.id.empty() && !ids.insert(iv.id).second) item.error("id", "is a duplicate");
+    s.interventions.push_back(std::move(iv));
+  });
+  r.finish();
+  if (!errs.empty()) return file_errors(source, std::move(errs));
+  return s;
+}
+
+Result<Config> parse(const std::string& text, const std::string& source,
+                     const std::string& base_dir) {
+  auto parsed = parse_json(text, source);
+  if (!parsed) return parsed.error();
+  const json& j = parsed.value();
+  if (!j.is_object()) return file_errors(source, {{"", "must be a JSON object"}});
+  std::vector<FieldError> errs;
+  FieldReader r(j, "", errs);
+  Config c;
+  c.source = source;
+  if (auto v = r.string("listen", true, 300)) {
+    if (auto st = apply_listen(c, *v); !st) r.error("listen", st.error().message);
+  }
+  if (auto v = r.string("data_dir", true, 4096)) c.data_dir = *v;
+  if (auto v = r.string("database", false, 4096)) c.database = *v;
+  if (const json* log = r.get("log", false)) {
+    if (!log->is_object()) {
+      r.error("log", "must be an object");
+    } else {
+      FieldReader lr(*log, "log", errs);
+      if (auto v = lr.one_of("level", false, std::vector<std::string>{"trace", "debug", "info",
+                                                                     "warn", "error"}))
+        c.log_level = *v;
+      if (auto v = lr.boolean("json", false)) c.log_json = *v;
+      lr.finish();
+    }
+  }
+  if (const json* http = r.get("http", false)) {
+    if (!http->is_object()) {
+      r.error("http", "must be an object");
+    } else {
+      FieldReader hr(*http, "http", errs);
+      if (auto v = hr.integer("threads", false, 1, 256)) c.http.threads = int(*v);
+      if (auto v = hr.integer("read_timeout_s", false, 1, 600)) c.http.read_timeout_s = int(*v);
+      if (auto v = hr.integer("write_timeout_s", false, 1, 600)) c.http.write_timeout_s = int(*v);
+      if (auto v = hr.integer("keep_alive_max", false, 1, 100000)) c.http.keep_alive_max = int(*v);
+      if (auto v = hr.integer("keep_alive_timeout_s", false, 1, 600))
+        c.http.keep_alive_timeout_s = int(*v);
+      if (auto v = hr.integer("max_body_bytes", false, 1024, 64 << 20))
+        c.http.max_body_bytes = static_cast<std::size_t>(*v);
+      hr.finish();
+    }
+  }
+  if (const json* w = r.get("storage", false)) {
+    if (!w->is_object()) {
+      r.error("storage", "must be an object");
+    } else {
+      FieldReader wr(*w, "storage", errs);
+      if (auto v = wr.integer("writer_max_batch", false, 1, 100000)) c.writer_max_batch = int(*v);
+      if (auto v = wr.integer("busy_timeout_ms", false, 0, 600000)) c.busy_timeout_ms = int(*v);
+      wr.finish();
+    }
+  }
+  std::set<std::string> names, hashes;
+  each_object(r, "principals", true, errs, [&](FieldReader& item) {
+    Principal p;
+    if (auto v = item.id("name", true, 64)) p.name = *v;
+    if (auto v = item.string("role", true, 16)) {
+      if (auto role = parse_role(*v))
+        p.role = *role;
+      else
+        item.error("role", "must be one of: site, officer, dsmb, admin");
+    }
+    auto site = item.id("site", false, 32);
+    if (p.role == Role::site && !site) item.error("site", "is required for role site");
+    if (p.role != Role::site && site) item.error("site", "is only allowed for role site");
+    if (site) p.site = *site;
+    if (auto v = item.string("token_sha256", true, 64)) {
+      if (!is_hex64(*v))
+        item.error("token_sha256",
+                   "must be 64 lower-case hex digits (make it with: pvmon token hash)");
+      else
+        p.token_sha256 = *v;
+    }
+    if (!p.name.empty() && !names.insert(p.name).second) item.error("name", "is a duplicate");
+    if (!p.token_sha256.empty() && !hashes.insert(p.token_sha256).second)
+      item.error("token_sha256", "is used by another principal");
+    c.principals.push_back(std::move(p));
+  });
+  const auto study_files = string_list(r, "studies", true, errs);
+  r.finish();
+  std::string nested;
+  for (std::size_t i = 0; i < study_files.size(); ++i) {
+    fs::path p = study_files[i];
+    if (p.is_relative()) p = fs::path(base_dir) / p;
+    auto text_or = read_file(p.string());
+    if (!text_or) {
+      errs.push_back({"studies." + std::to_string(i), text_or.error().message});
+      continue;
+    }
+    auto st = parse_study(text_or.value(), p.string());
+    if (!st) {
+      nested += (nested.empty() ? "" : "\n") + st.error().message;
+      continue;
+    }
+    if (c.studies.count(st->id)) {
+      errs.push_back({"studies." + std::to_string(i), "study '" + st->id + "' is defined twice"});
+      continue;
+    }
+    c.studies.emplace(st->id, std::move(st.value()));
+  }
+  for (const auto& p : c.principals) {
+    if (p.role != Role::site || p.site.empty()) continue;
+    const bool known = std::any_of(c.studies.begin(), c.studies.end(),
+                                   [&](const auto& kv) { return kv.second.has_site(p.site); });
+    if (!known && nested.empty())
+      errs.push_back({"principals", "principal '" + p.name + "' names site '" + p.site +
+                                        "' that no study lists"});
+  }
+  if (!errs.empty() || !nested.empty()) {
+    Error e = errs.empty() ? Error{Errc::invalid, "", {}} : file_errors(source, std::move(errs));
+    if (!nested.empty()) e.message += (e.message.empty() ? "" : "\n") + nested;
+    return e;
+  }
+  return c;
+}
+
+Result<Config> load(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return text.error();
+  const auto base = fs::path(path).parent_path().string();
+  return parse(text.value(), path, base.empty() ? "." : base);
+}
+
+Status apply_listen(Config& c, const std::string& host_port) {
+  std::string host, port;
+  if (!host_port.empty() && host_port.front() == '[') {  // [::1]:8750
+    auto close = host_port.find(']');
+    if (close == std::string::npos || close + 1 >= host_port.size() || host_port[close + 1] != ':')
+      return Error::of(Errc::invalid, "must be HOST:PORT");
+    host = host_port.substr(1, close - 1);
+    port = host_port.substr(close + 2);
+  } else {
+    auto colon = host_port.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      return Error::of(Errc::invalid, "must be HOST:PORT");
+    host = host_port.substr(0, colon);
+    port = host_port.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return Error::of(Errc::invalid, "port must be a number from 0 to 65535");
+  const int n = std::stoi(port);
+  if (n > 65535) return Error::of(Errc::invalid, "port must be a number from 0 to 65535");
+  c.listen_host = host;
+  c.listen_port = n;
+  return Ok{};
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+bool has_demo_token(const Config& c) {
+  for (const auto& t : kDemoTokens) {
+    const auto h = crypto::sha256_hex(t);
+    for (const auto& p : c.principals)
+      if (p.token_sha256 == h) return true;
+  }
+  return false;
+}
+
+Status check_exposure(const Config& c) {
+  if (!is_loopback(c.listen_host) && has_demo_token(c))
+    return Error::of(Errc::invalid,
+                     c.source + ": refusing to listen on " + c.listen_host +
+                         " while a demo token is configured: replace the demo principals "
+                         "(pvmon token hash) or listen on 127.0.0.1");
+  return Ok{};
+}
+
+}  // namespace pvmon::config

@@ -1,0 +1,194 @@
+#include "routes.hpp"
+
+#include <charconv>
+
+#include "pvmon/crypto.hpp"
+#include "pvmon/intake.hpp"
+
+namespace pvmon::http {
+
+using config::Role;
+using nlohmann::json;
+
+Result<json> json_body(const httplib::Request& req) {
+  const std::string ct = req.get_header_value("Content-Type");
+  const std::string media = ct.substr(0, ct.find(';'));
+  if (media != "application/json")
+    return Error::field(Errc::unsupported_media, "Content-Type",
+                        "must be application/json (got '" + media + "')");
+  try {
+    return json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    return Error::field(Errc::malformed, "body",
+                        "malformed JSON at byte " + std::to_string(e.byte) + ": " +
+                            std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
+  }
+}
+
+Result<const config::Study*> find_study(const Call& c, const std::string& id) {
+  const config::Study* s = c.config->study(id);
+  if (!s) return Error::field(Errc::not_found, "study", "no study '" + id + "'");
+  return s;
+}
+
+std::string canonical_hash(const json& j) { return crypto::sha256_hex(j.dump()); }
+
+namespace {
+
+Result<std::int64_t> parse_id(const std::string& s, const char* field) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
+    return Error::field(Errc::not_found, field, "no such " + std::string(field));
+  return v;
+}
+
+Reply json_reply(int status, json body) { return Reply{status, std::move(body), {}, "application/json", {}}; }
+
+store::Actor actor_of(const Call& c) { return store::Actor{c.principal.name, c.principal.site}; }
+
+bool sees_site(const Principal& p, const std::string& site) {
+  return p.role != Role::site || p.site == site;
+}
+
+Result<Reply> health(Call&) { return json_reply(200, {{"status", "ok"}}); }
+
+Result<Reply> ready(Services& s, Call&) {
+  auto st = s.store.check_writable();
+  if (!st) return Error::of(Errc::unavailable, "database not writable: " + st.error().message);
+  return json_reply(200, {{"status", "ready"}, {"schema_version", s.store.schema_version()}});
+}
+
+Result<Reply> post_subject(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  if (!study.value()->has_site(c.principal.site))
+    return Error::of(Errc::forbidden, "site " + c.principal.site + " is not in study " + c.params[0]);
+  auto body = json_body(c.req);
+  if (!body) return body.error();
+  auto draft = intake::parse_subject(body.value(), s.clock.now().date());
+  if (!draft) return draft.error();
+  auto stored = s.store.enrol_subject(c.params[0], c.principal.site, intake::to_json(draft.value()),
+                                      canonical_hash(body.value()), actor_of(c));
+  if (!stored) return stored.error();
+  return json_reply(stored->created ? 201 : 200, stored->record);
+}
+
+Result<Reply> get_subject(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto row = s.store.find_subject(c.params[0], c.params[1]);
+  if (!row) return row.error();
+  // A site asking for another site's subject learns nothing about it: 404, not 403.
+  if (!row.value() || !sees_site(c.principal, row.value()->site))
+    return Error::field(Errc::not_found, "subject", "no subject '" + c.params[1] + "'");
+  return json_reply(200, row.value()->record);
+}
+
+Result<Reply> post_ae(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  if (!study.value()->has_site(c.principal.site))
+    return Error::of(Errc::forbidden, "site " + c.principal.site + " is not in study " + c.params[0]);
+  auto body = json_body(c.req);
+  if (!body) return body.error();
+  intake::SubjectFacts facts;
+  if (body->is_object() && body->contains("subject") && (*body)["subject"].is_string()) {
+    auto row = s.store.find_subject(c.params[0], (*body)["subject"].get<std::string>());
+    if (!row) return row.error();
+    if (row.value()) {
+      if (row.value()->site != c.principal.site)
+        return Error::field(Errc::forbidden, "subject",
+                            "subject belongs to another site");
+      facts.known = true;
+      facts.enrolled = row.value()->enrolled;
+    }
+  }
+  intake::StudyRules rules{study.value()->intervention_ids()};
+  auto draft = intake::parse_ae(body.value(), rules, s.clock.now(), facts);
+  if (!draft) return draft.error();
+  auto stored = s.store.insert_ae(c.params[0], c.principal.site, intake::to_json(draft.value()),
+                                  canonical_hash(body.value()), actor_of(c));
+  if (!stored) return stored.error();
+  Reply r = json_reply(stored->created ? 201 : 200, stored->record);
+  r.headers.emplace_back("Location", "/v1/studies/" + c.params[0] + "/ae/" +
+                                         std::to_string(stored->record["id"].get<std::int64_t>()));
+  return r;
+}
+
+Result<Reply> get_ae(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto id = parse_id(c.params[1], "report");
+  if (!id) return id.error();
+  auto rec = s.store.get_ae(c.params[0], id.value());
+  if (!rec) return rec.error();
+  if (!rec.value() || !sees_site(c.principal, (*rec.value())["site"].get<std::string>()))
+    return Error::field(Errc::not_found, "id", "no AE report " + c.params[1]);
+  return json_reply(200, *rec.value());
+}
+
+Result<Reply> list_ae(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  store::AeQuery q;
+  q.study = c.params[0];
+  if (c.principal.role == Role::site) q.site = c.principal.site;
+  std::vector<FieldError> errs;
+  if (c.req.has_param("subject")) q.subject = c.req.get_param_value("subject");
+  if (c.req.has_param("since")) {
+    const auto v = c.req.get_param_value("since");
+    if (auto t = parse_timestamp(v))
+      q.since = *t;
+    else if (auto d = parse_date(v))
+      q.since = start_of(*d);
+    else
+      errs.push_back({"since", "must be a date (YYYY-MM-DD) or an RFC 3339 date-time"});
+  }
+  if (c.req.has_param("limit")) {
+    const auto v = c.req.get_param_value("limit");
+    int n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > 500)
+      errs.push_back({"limit", "must be an integer from 1 to 500"});
+    else
+      q.limit = n;
+  }
+  if (c.req.has_param("cursor")) {
+    const auto v = c.req.get_param_value("cursor");
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < 0)
+      errs.push_back({"cursor", "is not a cursor this API returned"});
+    else
+      q.after_id = n;
+  }
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto page = s.store.list_ae(q);
+  if (!page) return page.error();
+  json out{{"items", page->items},
+           {"next_cursor", page->next_after_id ? json(std::to_string(*page->next_after_id))
+                                               : json(nullptr)}};
+  return json_reply(200, std::move(out));
+}
+
+}  // namespace
+
+std::vector<RouteDef> build_routes(Services& s) {
+  auto bind = [&s](Result<Reply> (*f)(Services&, Call&)) {
+    return [&s, f](Call& c) { return f(s, c); };
+  };
+  const std::vector<Role> site{Role::site};
+  const std::vector<Role> site_officer{Role::site, Role::officer};
+  return {
+      {"GET", "/healthz", {}, health},
+      {"GET", "/readyz", {}, bind(ready)},
+      {"POST", "/v1/studies/{study}/subjects", site, bind(post_subject)},
+      {"GET", "/v1/studies/{study}/subjects/{subject}", site_officer, bind(get_subject)},
+      {"POST", "/v1/studies/{study}/ae", site, bind(post_ae)},
+      {"GET", "/v1/studies/{study}/ae", site_officer, bind(list_ae)},
+      {"GET", "/v1/studies/{study}/ae/{id}", site_officer, bind(get_ae)},
+  };
+}
+
+}  // namespace pvmon::http

@@ -1,0 +1,113 @@
+#include "schema.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "pvmon/store.hpp"
+
+namespace pvmon::store {
+
+namespace {
+
+// Version 1: subjects, AE reports with every version kept, and the append-only audit trail.
+// Timestamps are TEXT in the fixed-width form "YYYY-MM-DDThh:mm:ss.mmmZ" so that they sort.
+constexpr const char* kV1 = R"sql(
+CREATE TABLE subjects (
+  id          INTEGER PRIMARY KEY,
+  study       TEXT NOT NULL,
+  subject     TEXT NOT NULL,
+  site        TEXT NOT NULL,
+  enrolled    TEXT NOT NULL,
+  record      TEXT NOT NULL,
+  body_sha256 TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  created_by  TEXT NOT NULL,
+  UNIQUE (study, subject)
+);
+CREATE TABLE ae_reports (
+  id              INTEGER PRIMARY KEY,
+  study           TEXT NOT NULL,
+  site            TEXT NOT NULL,
+  report_id       TEXT NOT NULL,
+  subject_id      INTEGER NOT NULL REFERENCES subjects (id),
+  subject         TEXT NOT NULL,
+  received_at     TEXT NOT NULL,
+  body_sha256     TEXT NOT NULL,
+  current_version INTEGER NOT NULL,
+  UNIQUE (study, site, report_id)
+);
+CREATE INDEX ae_reports_by_subject ON ae_reports (study, subject, id);
+CREATE INDEX ae_reports_by_received ON ae_reports (study, received_at, id);
+CREATE TABLE ae_versions (
+  report      INTEGER NOT NULL REFERENCES ae_reports (id),
+  version     INTEGER NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('initial', 'followup', 'nullification')),
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL,
+  record      TEXT NOT NULL,
+  PRIMARY KEY (report, version)
+);
+-- Versions are history: never rewritten.
+CREATE TRIGGER ae_versions_no_update BEFORE UPDATE ON ae_versions
+  BEGIN SELECT RAISE(ABORT, 'ae_versions is append-only'); END;
+CREATE TRIGGER ae_versions_no_delete BEFORE DELETE ON ae_versions
+  BEGIN SELECT RAISE(ABORT, 'ae_versions is append-only'); END;
+-- 21 CFR 11.10(e): an audit trail that never obscures earlier entries. Each row holds the
+-- SHA-256 of the previous one, so a change anywhere breaks the chain.
+CREATE TABLE audit (
+  seq        INTEGER PRIMARY KEY,
+  at         TEXT NOT NULL,
+  principal  TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  entity     TEXT NOT NULL,
+  new_value  TEXT,
+  prev_value TEXT,
+  prev_hash  TEXT NOT NULL,
+  hash       TEXT NOT NULL
+);
+CREATE INDEX audit_by_entity ON audit (entity, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kAll = {{1, kV1}};
+  return kAll;
+}
+
+int current_schema_version() { return migrations().back().version; }
+
+int read_schema_version(Db& db) {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  auto st = db.prepare("SELECT max(version) FROM schema_version");
+  st.step();
+  return st.is_null(0) ? 0 : static_cast<int>(st.i64(0));
+}
+
+void migrate(Db& db, int target) {
+  if (target < 0) target = current_schema_version();
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const int have = read_schema_version(db);
+    if (have > current_schema_version())
+      throw std::runtime_error("the database has schema version " + std::to_string(have) +
+                               " but this pvmond knows only up to " +
+                               std::to_string(current_schema_version()) +
+                               ": use a newer pvmond (refusing to touch it)");
+    for (const auto& m : migrations()) {
+      if (m.version <= have || m.version > target) continue;
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_version (version) VALUES (?)").bind(1, m.version).run();
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+}  // namespace pvmon::store

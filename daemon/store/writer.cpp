@@ -1,0 +1,116 @@
+#include "writer.hpp"
+
+namespace pvmon::store {
+
+Error to_error(const SqliteError& e) {
+  switch (e.primary()) {
+    case SQLITE_FULL:
+      return Error::of(Errc::unavailable, "storage is full: the report was not stored");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error::of(Errc::unavailable, "the database is locked by another process");
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+      return Error::of(Errc::unavailable, "storage I/O error: the report was not stored");
+    case SQLITE_CONSTRAINT:
+      return Error::of(Errc::conflict, "constraint violated");
+    default:
+      return Error::of(Errc::internal, "database error");
+  }
+}
+
+Writer::Writer(std::unique_ptr<Db> db, int max_batch)
+    : db_(std::move(db)), max_batch_(max_batch), thread_([this] { run(); }) {}
+
+Writer::~Writer() { stop(); }
+
+Status Writer::submit(std::function<Status(Db&)> apply) {
+  std::future<Status> fut;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Error::of(Errc::unavailable, "shutting down");
+    queue_.push_back(Job{std::move(apply), {}});
+    fut = queue_.back().done.get_future();
+  }
+  cv_.notify_one();
+  return fut.get();
+}
+
+void Writer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+WriterStats Writer::stats() const {
+  return WriterStats{commits_.load(), jobs_.load(), max_seen_.load()};
+}
+
+void Writer::run() {
+  for (;;) {
+    std::deque<Job> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit_batch(batch);
+  }
+}
+
+void Writer::commit_batch(std::deque<Job>& batch) {
+  std::vector<Status> results;
+  results.reserve(batch.size());
+  bool began = false;
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+    began = true;
+    for (auto& job : batch) {
+      db_->exec("SAVEPOINT job");
+      Status st = Ok{};
+      try {
+        st = job.apply(*db_);
+      } catch (const SqliteError& e) {
+        st = to_error(e);
+        // A full disk or an I/O error poisons the whole transaction: let COMMIT decide below.
+      } catch (const std::exception& e) {
+        st = Error::of(Errc::internal, std::string("write failed: ") + e.what());
+      }
+      if (st.ok()) {
+        db_->exec("RELEASE job");
+      } else {
+        db_->exec("ROLLBACK TO job");
+        db_->exec("RELEASE job");
+      }
+      results.push_back(std::move(st));
+    }
+    db_->exec("COMMIT");
+  } catch (const SqliteError& e) {
+    // BEGIN, a savepoint or COMMIT failed: nothing in this batch is durable.
+    if (began) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const SqliteError&) {
+        // SQLite may already have rolled back (SQLITE_FULL does); nothing more to undo.
+      }
+    }
+    const Error err = to_error(e);
+    for (auto& job : batch) job.done.set_value(err);
+    return;
+  }
+  commits_.fetch_add(1);
+  jobs_.fetch_add(batch.size());
+  if (batch.size() > max_seen_.load()) max_seen_.store(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));
+}
+
+}  // namespace pvmon::store

@@ -1,0 +1,67 @@
+// The single writer: one thread owns the only write connection and commits in groups. It
+// drains whatever is queued (up to max_batch) into one transaction, each job inside its own
+// SAVEPOINT so a failing job does not undo the others, then COMMITs; only after COMMIT has
+// returned are the waiting callers released. Private to pvmon::store.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "pvmon/core.hpp"
+#include "pvmon/store.hpp"
+#include "sqlite.hpp"
+
+namespace pvmon::store {
+
+/// Maps SQLite failures to the error a client sees (503 for full, busy, I/O).
+Error to_error(const SqliteError& e);
+
+class Writer {
+ public:
+  Writer(std::unique_ptr<Db> db, int max_batch);
+  ~Writer();
+
+  /// Runs fn inside the next group transaction and waits for its COMMIT.
+  template <class T>
+  Result<T> write(const std::function<Result<T>(Db&)>& fn) {
+    std::optional<Result<T>> out;
+    Status st = submit([&](Db& db) -> Status {
+      out.emplace(fn(db));
+      if (!out->ok()) return out->error();
+      return Ok{};
+    });
+    if (!st) return st.error();
+    return std::move(*out);
+  }
+
+  /// Stops accepting jobs, commits the queue, joins the thread. Idempotent.
+  void stop();
+  WriterStats stats() const;
+
+ private:
+  struct Job {
+    std::function<Status(Db&)> apply;
+    std::promise<Status> done;
+  };
+  Status submit(std::function<Status(Db&)> apply);
+  void run();
+  void commit_batch(std::deque<Job>& batch);
+
+  std::unique_ptr<Db> db_;
+  const int max_batch_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> commits_{0}, jobs_{0}, max_seen_{0};
+  std::thread thread_;
+};
+
+}  // namespace pvmon::store

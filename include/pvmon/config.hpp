@@ -1,0 +1,92 @@
+// pvmon::config — loads and validates pvmond.json and the study protocol files into immutable
+// values. Any thread may call it; it reads files only in load(). Every problem is returned at
+// once, each naming the file and the JSON path ("config/pvmond.json: /http/threads: ...").
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pvmon/core.hpp"
+
+namespace pvmon::config {
+
+enum class Role { site, officer, dsmb, admin };
+const char* to_string(Role r);
+std::optional<Role> parse_role(std::string_view s);
+
+struct Principal {
+  std::string name;
+  Role role = Role::site;
+  std::string site;          // only for Role::site
+  std::string token_sha256;  // lower-case hex; the token itself is never stored
+};
+
+struct HttpSettings {
+  int threads = 8;
+  int read_timeout_s = 10;
+  int write_timeout_s = 10;
+  int keep_alive_max = 100;
+  int keep_alive_timeout_s = 5;
+  std::size_t max_body_bytes = 1 << 20;
+};
+
+struct Intervention {
+  std::string id;
+  std::string kind;  // drug, radiotherapy, surgery
+  bool investigational_product = false;
+  std::vector<std::string> expected_terms;  // reference safety information
+};
+
+struct Study {
+  std::string id;
+  std::string title;
+  std::vector<std::string> sites;
+  int site_report_hours = 24;  // ICH E6 4.11.1 "immediately", as the protocol sets it
+  std::vector<Intervention> interventions;
+  std::string source;  // file it came from
+  bool has_site(const std::string& s) const;
+  std::vector<std::string> intervention_ids() const;
+};
+
+struct Config {
+  std::string source;  // path of pvmond.json
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8750;
+  std::string data_dir = "state";
+  std::string database = "pvmon.db";  // relative to data_dir unless absolute
+  std::string log_level = "info";
+  bool log_json = false;
+  HttpSettings http;
+  int writer_max_batch = 512;
+  int busy_timeout_ms = 5000;
+  std::vector<Principal> principals;
+  std::map<std::string, Study> studies;
+
+  std::string database_path() const;
+  const Study* study(const std::string& id) const;
+};
+
+/// Reads, parses (comments allowed) and validates the config and the study files it names
+/// (paths relative to the config file's folder).
+Result<Config> load(const std::string& path);
+/// The same from text already read; `base_dir` resolves study paths.
+Result<Config> parse(const std::string& text, const std::string& source, const std::string& base_dir);
+Result<Study> parse_study(const std::string& text, const std::string& source);
+
+/// Applies --listen HOST:PORT. Error when malformed.
+Status apply_listen(Config& c, const std::string& host_port);
+
+bool is_loopback(const std::string& host);
+/// True when a configured principal uses one of the published demo tokens.
+bool has_demo_token(const Config& c);
+/// Errors that depend on the whole config: demo tokens beyond loopback.
+Status check_exposure(const Config& c);
+
+extern const std::vector<std::string> kDemoTokens;
+
+}  // namespace pvmon::config

@@ -1,0 +1,105 @@
+// pvmon::http — the HTTP API: one route table (method, path, roles, handler), bearer-token
+// authentication, RFC 9457 problem+json errors and per-request logging. Handlers run on
+// cpp-httplib worker threads; each has one top-level catch. Error codes map to HTTP statuses
+// in exactly one place (status_of).
+#pragma once
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "pvmon/config.hpp"
+#include "pvmon/core.hpp"
+#include "pvmon/store.hpp"
+#include "pvmon/time.hpp"
+
+namespace pvmon::http {
+
+int status_of(Errc code);
+
+/// The caller, after authentication.
+struct Principal {
+  std::string name;
+  config::Role role = config::Role::site;
+  std::string site;
+};
+
+/// The config in force; swapped whole on reload, read by handlers without blocking writers.
+class ConfigHolder {
+ public:
+  explicit ConfigHolder(std::shared_ptr<const config::Config> c) : cfg_(std::move(c)) {}
+  std::shared_ptr<const config::Config> get() const {
+    std::lock_guard lock(mu_);
+    return cfg_;
+  }
+  void set(std::shared_ptr<const config::Config> c) {
+    std::lock_guard lock(mu_);
+    cfg_ = std::move(c);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const config::Config> cfg_;
+};
+
+/// What a handler sees.
+struct Call {
+  const httplib::Request& req;
+  Principal principal;
+  std::vector<std::string> params;  // path captures, in order
+  std::shared_ptr<const config::Config> config;
+  std::string request_id;
+};
+
+/// What a handler returns: a status with a JSON body, or an error.
+struct Reply {
+  int status = 200;
+  nlohmann::json body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json";
+  std::optional<std::string> raw_body;  // sent as is when set (CSV, HTML, metrics)
+};
+
+using Handler = std::function<Result<Reply>(Call&)>;
+
+struct Route {
+  std::string method;
+  std::string path;  // template as documented: /v1/studies/{study}/ae/{id}
+  std::vector<config::Role> roles;  // empty: no authentication (health probes)
+  Handler handler;
+  std::regex re;  // compiled from path
+};
+
+struct Services {
+  ConfigHolder& config;
+  store::Store& store;
+  const Clock& clock;
+};
+
+class Api {
+ public:
+  explicit Api(Services s);
+  /// Registers the catch-all dispatcher, error and exception handlers and the logger.
+  void install(httplib::Server& server);
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  void add(std::string method, std::string path, std::vector<config::Role> roles, Handler h);
+  void dispatch(const httplib::Request& req, httplib::Response& res);
+
+  Services s_;
+  std::vector<Route> routes_;
+};
+
+/// Sets res to an RFC 9457 problem document.
+void write_problem(httplib::Response& res, const Error& e, const std::string& instance,
+                   const std::string& request_id);
+
+}  // namespace pvmon::http

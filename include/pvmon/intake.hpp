@@ -1,0 +1,99 @@
+// pvmon::intake — parse and validate what a site posts (subjects, AE reports) into drafts.
+// Pure: no I/O and no clock reads ("today" is passed in); callable from any thread. Every
+// problem is collected and returned as one Error with a FieldError per field, never just the
+// first. This is the function the fuzz target drives.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pvmon/core.hpp"
+#include "pvmon/time.hpp"
+
+namespace pvmon::intake {
+
+/// What validation needs to know about the study (from its config).
+struct StudyRules {
+  std::vector<std::string> interventions;  // ids: causality and action_taken keys
+};
+
+struct SubjectDraft {
+  std::string subject;
+  Date enrolled;
+  std::string sex;  // "M", "F", "U"
+  int age = 0;
+  nlohmann::json baseline = nlohmann::json::object();  // validated lab values by analyte key
+};
+
+/// POST /subjects. Direct identifiers (names, dates of birth, ...) are refused by the
+/// unknown-field rule: only the listed keys are accepted.
+Result<SubjectDraft> parse_subject(const nlohmann::json& body, Date today);
+
+/// Baseline labs: {"alt": {"value": 52, "unit": "U/L", "uln": 40}, ...}; `prefix` names the
+/// field path in errors ("baseline").
+void validate_baseline(const nlohmann::json& baseline, const std::string& prefix,
+                       std::vector<FieldError>& errors);
+
+struct LabValue {
+  double value = 0;
+  std::string unit;
+  std::optional<double> uln, lln, baseline;
+  std::optional<bool> baseline_abnormal;
+};
+
+/// The six seriousness criteria of ICH E2A II.B.
+struct SeriousFlags {
+  bool death = false, life_threatening = false, hospitalization = false, disability = false,
+       congenital_anomaly = false, medically_important = false;
+  bool any() const {
+    return death || life_threatening || hospitalization || disability || congenital_anomaly ||
+           medically_important;
+  }
+};
+
+struct AeDraft {
+  std::string report_id;
+  std::string subject;
+  std::string term;
+  std::string verbatim;
+  std::optional<int> grade;
+  std::optional<LabValue> lab;
+  Date onset;
+  std::optional<Date> resolved;
+  Timestamp site_aware_at;
+  SeriousFlags serious;
+  std::map<std::string, std::string> causality;     // intervention -> scale value
+  std::map<std::string, std::string> action_taken;  // intervention -> CDISC AEACN-like value
+  std::string outcome;
+  std::string narrative;
+};
+
+/// Subject-dependent facts the caller looked up before validation.
+struct SubjectFacts {
+  bool known = false;
+  Date enrolled;
+};
+
+/// POST /ae. `now` bounds dates from the future; the subject's enrolment bounds onset.
+Result<AeDraft> parse_ae(const nlohmann::json& body, const StudyRules& rules, Timestamp now,
+                         const SubjectFacts& subject);
+
+/// The allowed values, exported for error messages, the API document and tests.
+extern const std::vector<std::string> kCausalityValues;
+extern const std::vector<std::string> kActionValues;
+extern const std::vector<std::string> kOutcomeValues;
+
+/// The draft as stored and returned (without server fields).
+nlohmann::json to_json(const AeDraft& d);
+nlohmann::json to_json(const SubjectDraft& s);
+
+/// Text limits: ids are short printable ASCII; free text is bounded.
+inline constexpr std::size_t kMaxIdLength = 64;
+inline constexpr std::size_t kMaxTextLength = 200;
+inline constexpr std::size_t kMaxNarrativeLength = 20'000;
+
+}  // namespace pvmon::intake
