@@ -309,3 +309,50 @@ TEST_CASE("boundary_crossed uses the last look at or before n") {
   CHECK(row_for(rows, 4) == nullptr);
   CHECK(row_for(rows, 14)->n == 10);
 }
+
+TEST_CASE("matches clinfun toxbdry (hi.bdry = chosen, lo.bdry = tighter) where clinfun converges") {
+  // Expected values from clinfun's getBoundary/bdrycross.prob (R/toxbdry.R with the delta
+  // shape, github.com/veseshan/clinfun) ported line by line to Python with exact binomial sums and
+  // the standard library's NormalDist, run outside this code base. The first and the last
+  // two are designs from the package's own examples: toxbdry(0.1, 0.3, 2:30),
+  // toxbdry(0.2, 0.35, c(20,40,60,75)), toxbdry(0.2, 0.3, c(20,40,60,75), cP0=0.15).
+  struct Case {
+    ToxicityDesign d;
+    std::vector<int> hi, lo;
+    double hi_p, lo_p;
+  };
+  auto from = [](int a, int b) {
+    std::vector<int> v;
+    for (int i = a; i <= b; ++i) v.push_back(i);
+    return v;
+  };
+  const std::vector<Case> cases{
+      {{30, 0.1, 0.3, 0.1, 0.0, from(2, 30), {}},
+       {1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6},
+       {1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6},
+       0.097413, 0.100202},
+      {{30, 0.05, 0.2, 0.1, 0.0, {}, {}},
+       {1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4},
+       {0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4},
+       0.091277, 0.123647},
+      {{30, 0.05, 0.2, 0.1, 0.5, {}, {}},
+       {1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+       {1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+       0.096446, 0.102391},
+      {{75, 0.2, 0.35, 0.1, 0.0, {20, 40, 60, 75}, {}}, {7, 12, 17, 21}, {7, 12, 17, 20}, 0.087506,
+       0.101301},
+      {{75, 0.2, 0.3, 0.15, 0.0, {20, 40, 60, 75}, {}}, {7, 12, 16, 20}, {6, 12, 16, 20}, 0.11697,
+       0.152143},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.d.n_max);
+    CAPTURE(c.d.p_lo);
+    CAPTURE(c.d.shape);
+    const auto b = toxicity_boundary(c.d);
+    REQUIRE(b);
+    CHECK(max_events(b->rows) == c.hi);
+    CHECK(max_events(b->tighter_rows) == c.lo);
+    CHECK(b->type1_error == doctest::Approx(c.hi_p).epsilon(1e-5));
+    CHECK(b->tighter_type1_error == doctest::Approx(c.lo_p).epsilon(1e-5));
+  }
+}
