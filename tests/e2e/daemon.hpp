@@ -1,0 +1,187 @@
+// The real pvmond, started as a child process on 127.0.0.1 port 0 with a temporary data dir.
+// Tests talk HTTP to it with cpp-httplib's client. Waits are bounded polls on conditions, never
+// fixed sleeps that assume a speed.
+#pragma once
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pvmon::test {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+inline std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_text(const fs::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::trunc);
+  out << s;
+}
+
+/// A fresh folder under the system temp dir, removed at the end.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("pvmon-e2e-" + std::to_string(rd()) + std::to_string(::getpid()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+/// The shipped config with its study path made absolute, written into `dir`; `edit` may change
+/// it before it is written.
+inline fs::path write_config(const fs::path& dir, const std::function<void(json&)>& edit = {}) {
+  const fs::path src = fs::path(PVMON_SOURCE_DIR) / "config" / "pvmond.json";
+  json cfg = json::parse(read_text(src), nullptr, true, true);
+  json studies = json::array();
+  for (const auto& s : cfg["studies"])
+    studies.push_back((fs::path(PVMON_SOURCE_DIR) / "config" / s.get<std::string>()).string());
+  cfg["studies"] = studies;
+  if (edit) edit(cfg);
+  const fs::path out = dir / "pvmond.json";
+  write_text(out, cfg.dump(2));
+  return out;
+}
+
+class Daemon {
+ public:
+  Daemon(fs::path config, fs::path data_dir)
+      : config_(std::move(config)), data_dir_(std::move(data_dir)) {}
+  ~Daemon() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  /// Starts pvmond and waits (up to 30 s) until it has written its address and answers /healthz.
+  void start(std::vector<std::string> extra = {}) {
+    std::error_code ec;
+    fs::remove(data_dir_ / "pvmond.addr", ec);
+    fs::create_directories(data_dir_);
+    const std::string log = (data_dir_ / "pvmond.log").string();
+    std::vector<std::string> argv = {PVMOND_PATH,  "--config",   config_.string(), "--listen",
+                                     "127.0.0.1:0", "--data-dir", data_dir_.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      FILE* f = std::freopen(log.c_str(), "a", stderr);
+      (void)f;
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      std::_Exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("pvmond exited during start-up: " + read_text(log));
+      }
+      if (fs::exists(data_dir_ / "pvmond.addr")) {
+        std::string addr = read_text(data_dir_ / "pvmond.addr");
+        addr = addr.substr(0, addr.find('\n'));
+        host_ = addr.substr(0, addr.rfind(':'));
+        port_ = std::stoi(addr.substr(addr.rfind(':') + 1));
+        httplib::Client c(host_, port_);
+        if (auto r = c.Get("/healthz"); r && r->status == 200) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("pvmond did not come up in 30 s: " + read_text(log));
+  }
+
+  /// Sends `sig` and waits up to `timeout` for the exit; returns the exit code, or -1 when it
+  /// did not exit (the process is then killed), or 128+signal when a signal ended it.
+  int stop(int sig = SIGTERM, std::chrono::seconds timeout = std::chrono::seconds(10)) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return -1;
+  }
+
+  void signal(int sig) { ::kill(pid_, sig); }
+  bool running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
+
+  httplib::Client client() const {
+    httplib::Client c(host_, port_);
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+  std::string log() const { return read_text(data_dir_ / "pvmond.log"); }
+  const fs::path& data_dir() const { return data_dir_; }
+  int port() const { return port_; }
+
+ private:
+  fs::path config_, data_dir_;
+  pid_t pid_ = -1;
+  std::string host_;
+  int port_ = 0;
+};
+
+inline httplib::Headers bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+inline const char* kStudy = "/v1/studies/hcc-pvtt-imrt";
+
+inline json subject_body(const std::string& id, const std::string& enrolled = "2026-09-01") {
+  return {{"subject", id}, {"enrolled", enrolled}, {"sex", "M"}, {"age", 58}};
+}
+
+/// The AE report of DESIGN.md, with a chosen report id and subject.
+inline json ae_body(const std::string& report_id, const std::string& subject = "S01-0007") {
+  json j = json::parse(R"({
+    "term": "Alanine aminotransferase increased", "verbatim": "ALT raised",
+    "grade": 3, "lab": {"value": 250, "unit": "U/L", "uln": 40, "baseline": 32},
+    "onset": "2026-10-02", "resolved": null, "site_aware_at": "2026-10-03T08:10:00Z",
+    "serious": {"death": false, "life_threatening": false, "hospitalization": true,
+                "disability": false, "congenital_anomaly": false, "medically_important": false},
+    "causality": {"camrelizumab": "probable", "apatinib": "possible", "imrt": "unlikely",
+                  "surgery": "unrelated"},
+    "action_taken": {"apatinib": "dose_reduced"}, "outcome": "recovering", "narrative": "..."})");
+  j["report_id"] = report_id;
+  j["subject"] = subject;
+  return j;
+}
+
+}  // namespace pvmon::test

@@ -1,0 +1,125 @@
+// End-to-end: the daemon's life cycle — start-up checks, signals, reload.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+
+#include "daemon.hpp"
+
+using namespace pvmon::test;
+
+namespace {
+
+/// Runs pvmond with arguments, returns exit code and combined output.
+std::pair<int, std::string> run_pvmond(const std::string& args) {
+  const std::string cmd = std::string(PVMOND_PATH) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("--check-config accepts the shipped config and names the file and path of each problem") {
+  TempDir tmp;
+  auto [ok_code, ok_out] =
+      run_pvmond("--check-config " + (fs::path(PVMON_SOURCE_DIR) / "config/pvmond.json").string());
+  CHECK(ok_code == 0);
+  CHECK(ok_out.find("OK") != std::string::npos);
+
+  const auto bad = write_config(tmp.path, [](json& c) {
+    c["http"]["threads"] = 0;
+    c["principals"][1]["role"] = "king";
+    c["surprise"] = true;
+    c.erase("data_dir");
+  });
+  auto [code, out] = run_pvmond("--check-config " + bad.string());
+  CHECK(code != 0);
+  CHECK(out.find(bad.string() + ": /http/threads: must be an integer from 1 to 256") != std::string::npos);
+  CHECK(out.find("/principals/1/role: must be one of") != std::string::npos);
+  CHECK(out.find("/surprise: unknown field") != std::string::npos);
+  CHECK(out.find("/data_dir: is required") != std::string::npos);
+
+  // The daemon itself refuses to start on it.
+  auto [run_code, run_out] = run_pvmond("--config " + bad.string());
+  CHECK(run_code != 0);
+  CHECK(run_out.find("/http/threads") != std::string::npos);
+}
+
+TEST_CASE("a demo token is never exposed beyond loopback") {
+  TempDir tmp;
+  const auto cfg = write_config(tmp.path);
+  auto [code, out] = run_pvmond("--config " + cfg.string() + " --listen 0.0.0.0:0 --data-dir " +
+                                (tmp.path / "data").string());
+  CHECK(code != 0);
+  CHECK(out.find("demo token") != std::string::npos);
+}
+
+TEST_CASE("a database from a newer pvmond is refused, not touched") {
+  TempDir tmp;
+  const auto cfg = write_config(tmp.path);
+  {
+    Daemon d(cfg, tmp.path / "data");
+    d.start();
+    REQUIRE(d.stop() == 0);
+  }
+  const auto db = (tmp.path / "data" / "pvmon.db").string();
+  REQUIRE(std::system(("sqlite3 " + db + " 'INSERT INTO schema_version VALUES (999)'").c_str()) == 0);
+  auto [code, out] = run_pvmond("--config " + cfg.string() + " --listen 127.0.0.1:0 --data-dir " +
+                                (tmp.path / "data").string());
+  CHECK(code != 0);
+  CHECK(out.find("schema version 999") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM finishes in-flight work and exits 0; SIGHUP reloads or keeps the old config") {
+  TempDir tmp;
+  const auto cfg = write_config(tmp.path);
+  Daemon d(cfg, tmp.path / "data");
+  d.start();
+  auto c = d.client();
+
+  // A new principal appears on reload.
+  const std::string token = "late-officer-token-1";
+  {
+    FILE* p = ::popen(("printf %s " + token + " | sha256sum").c_str(), "r");
+    char buf[65] = {0};
+    REQUIRE(std::fread(buf, 1, 64, p) == 64);
+    ::pclose(p);
+    write_config(tmp.path, [&](json& j) {
+      j["principals"].push_back(
+          {{"name", "late-officer"}, {"role", "officer"}, {"token_sha256", std::string(buf, 64)}});
+    });
+  }
+  auto before = c.Get("/v1/studies/hcc-pvtt-imrt/ae", bearer(token));
+  REQUIRE(before);
+  CHECK(before->status == 401);
+  d.signal(SIGHUP);
+  bool applied = false;
+  for (int i = 0; i < 500 && !applied; ++i) {
+    auto r = c.Get("/v1/studies/hcc-pvtt-imrt/ae", bearer(token));
+    applied = r && r->status == 200;
+    if (!applied) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(applied);
+
+  // A broken config is refused on reload; the running one stays.
+  write_text(cfg, "{ this is not json");
+  d.signal(SIGHUP);
+  bool logged = false;
+  for (int i = 0; i < 500 && !logged; ++i) {
+    logged = d.log().find("reload rejected") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(logged);
+  auto after = c.Get("/v1/studies/hcc-pvtt-imrt/ae", bearer(token));
+  REQUIRE(after);
+  CHECK(after->status == 200);
+  CHECK(d.running());
+
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(d.stop(SIGTERM, std::chrono::seconds(10)) == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  CHECK(d.log().find("stopped cleanly") != std::string::npos);
+}
