@@ -1,0 +1,197 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "pvmon/safety/events.hpp"
+
+using namespace pvmon;
+using namespace pvmon::safety;
+using json = nlohmann::json;
+
+namespace {
+
+Date date(const char* s) { return *parse_date(s); }
+
+SubjectEvent recorded(std::int64_t id, json body) {
+  return SubjectEvent{id, body["kind"].get<std::string>(), date(body["date"].get<std::string>().c_str()),
+                      body};
+}
+
+// Enrolled 2026-09-01; today 2026-12-01; surgery on 10-20 recorded as event 12.
+EventContext ctx(std::vector<SubjectEvent> existing = {}) {
+  return EventContext{date("2026-09-01"), date("2026-12-01"), {"camrelizumab", "apatinib"},
+                      std::move(existing)};
+}
+
+SubjectEvent surgery12() {
+  return recorded(12, {{"kind", "surgery"}, {"date", "2026-10-20"},
+                       {"procedure", "right hemihepatectomy"}, {"margin", "R0"}});
+}
+
+std::vector<FieldError> errors(const json& body, const EventContext& c) {
+  auto r = validate_event(body, c);
+  if (r.ok()) return {};
+  CHECK(r.error().code == Errc::invalid);
+  return r.error().fields;
+}
+
+bool has(const std::vector<FieldError>& e, const std::string& field, const std::string& part) {
+  return std::any_of(e.begin(), e.end(), [&](const FieldError& f) {
+    return f.field == field && f.message.find(part) != std::string::npos;
+  });
+}
+
+}  // namespace
+
+TEST_CASE("the event table lists every kind once, with its fields") {
+  const char* kinds[] = {"radiotherapy_start", "radiotherapy_end", "drug_start", "dose_change",
+                         "drug_hold", "drug_stop", "surgery", "discharge", "readmission",
+                         "reoperation", "surgical_complication", "progression", "relapse",
+                         "death", "withdrawal", "last_known_alive"};
+  CHECK(event_kinds().size() == std::size(kinds));
+  for (const char* k : kinds) CHECK_MESSAGE(find_event_kind(k) != nullptr, k);
+  const auto* s = find_event_kind("surgery");
+  REQUIRE(s);
+  CHECK(std::any_of(s->fields.begin(), s->fields.end(),
+                    [](const FieldSpec& f) { return f.name == "margin" && f.required; }));
+}
+
+TEST_CASE("valid events pass") {
+  auto c = ctx({surgery12()});
+  auto r = validate_event({{"kind", "discharge"}, {"date", "2026-10-27"}}, c);
+  REQUIRE(r.ok());
+  CHECK(r->kind == "discharge");
+  CHECK(r->date == date("2026-10-27"));
+  CHECK(validate_event({{"kind", "surgical_complication"}, {"date", "2026-10-22"},
+                        {"grade", "IIIa"}, {"term", "bile leak"}}, c).ok());
+  CHECK(validate_event({{"kind", "surgical_complication"}, {"date", "2026-10-22"},
+                        {"grade", "IVbd"}, {"term", "stroke"}}, c).ok());
+  CHECK(validate_event({{"kind", "drug_start"}, {"date", "2026-09-02"}, {"drug", "apatinib"},
+                        {"dose", 250}, {"dose_unit", "mg"}}, c).ok());
+  CHECK(validate_event({{"kind", "radiotherapy_end"}, {"date", "2026-09-30"}, {"dose_gy", 45.0},
+                        {"fractions", 15}}, ctx({recorded(3, {{"kind", "radiotherapy_start"},
+                                                              {"date", "2026-09-08"}})})).ok());
+  CHECK(validate_event({{"kind", "progression"}, {"date", "2026-11-30"}, {"criteria", "mRECIST"}},
+                       c).ok());
+  // Same-day discharge after surgery is allowed ("after or on").
+  CHECK(validate_event({{"kind", "discharge"}, {"date", "2026-10-20"}}, c).ok());
+}
+
+TEST_CASE("field errors name each field") {
+  auto c = ctx({surgery12()});
+  CHECK(has(errors({{"date", "2026-10-01"}}, c), "kind", "required"));
+  CHECK(has(errors({{"kind", "party"}, {"date", "2026-10-01"}}, c), "kind", "surgery"));
+  CHECK(has(errors(json::array(), c), "", "object"));
+  auto e = errors({{"kind", "surgery"}, {"date", "2026-02-30"}, {"margin", "R3"}, {"colour", "red"}},
+                  ctx());
+  CHECK(has(e, "date", "YYYY-MM-DD"));
+  CHECK(has(e, "procedure", "required"));
+  CHECK(has(e, "margin", "R0, R1, R2"));
+  CHECK(has(e, "colour", "not a field of surgery"));
+  CHECK(e.size() == 4);
+  CHECK(has(errors({{"kind", "surgical_complication"}, {"date", "2026-10-22"}, {"grade", "Vd"},
+                    {"term", "x"}}, c), "grade", "one of"));
+  CHECK(has(errors({{"kind", "drug_start"}, {"date", "2026-09-02"}, {"drug", "sorafenib"}}, c),
+            "drug", "camrelizumab, apatinib"));
+  auto rt = errors({{"kind", "radiotherapy_end"}, {"date", "2026-09-30"}, {"dose_gy", "45"},
+                    {"fractions", 1.5}}, c);
+  CHECK(has(rt, "dose_gy", "number"));
+  CHECK(has(rt, "fractions", "whole number"));
+  CHECK(has(errors({{"kind", "radiotherapy_end"}, {"date", "2026-09-30"}, {"dose_gy", 0.5},
+                    {"fractions", 0}}, c), "fractions", "between 1 and 60"));
+  CHECK(has(errors({{"kind", "readmission"}, {"date", "2026-11-02"}, {"reason", ""}}, c), "reason",
+            "non-empty"));
+  CHECK(has(errors({{"kind", "progression"}, {"date", "2026-11-02"}, {"criteria", "WHO"}}, c),
+            "criteria", "mRECIST"));
+}
+
+TEST_CASE("chronology: enrolment, future, surgery, discharge, readmission") {
+  auto c = ctx({surgery12()});
+  CHECK(has(errors({{"kind", "last_known_alive"}, {"date", "2026-08-31"}}, c), "date",
+            "2026-08-31 is before enrolment on 2026-09-01"));
+  CHECK(has(errors({{"kind", "last_known_alive"}, {"date", "2026-12-02"}}, c), "date",
+            "in the future"));
+  // The brief's example: a discharge before the surgery names the surgery.
+  auto before = errors({{"kind", "discharge"}, {"date", "2026-10-01"}}, c);
+  REQUIRE(before.size() == 1);
+  CHECK(before[0] == FieldError{"date", "2026-10-01 is before the surgery of 2026-10-20 (event 12)"});
+  CHECK(has(errors({{"kind", "discharge"}, {"date", "2026-10-01"}}, ctx()), "kind",
+            "needs a prior surgery"));
+  CHECK(has(errors({{"kind", "surgery"}, {"date", "2026-11-01"}, {"procedure", "x"},
+                    {"margin", "R1"}}, c), "kind", "the surgery of 2026-10-20 (event 12)"));
+  CHECK(has(errors({{"kind", "reoperation"}, {"date", "2026-10-10"}, {"reason", "bleeding"}}, c),
+            "date", "before the surgery of 2026-10-20 (event 12)"));
+  CHECK(has(errors({{"kind", "reoperation"}, {"date", "2026-10-10"}, {"reason", "bleeding"}}, ctx()),
+            "kind", "needs a prior surgery"));
+  CHECK(validate_event({{"kind", "reoperation"}, {"date", "2026-10-21"}, {"reason", "bleeding"}}, c)
+            .ok());
+
+  auto discharged = ctx({surgery12(), recorded(14, {{"kind", "discharge"}, {"date", "2026-10-30"}})});
+  CHECK(has(errors({{"kind", "discharge"}, {"date", "2026-11-03"}}, discharged), "date",
+            "already discharged, the discharge of 2026-10-30 (event 14)"));
+  // A discharge slipped in between leaves event 14 without an admission: event 14 is named.
+  CHECK(has(errors({{"kind", "discharge"}, {"date", "2026-10-25"}}, discharged), "date",
+            "conflicts with the discharge of 2026-10-30 (event 14)"));
+  CHECK(has(errors({{"kind", "readmission"}, {"date", "2026-10-25"}, {"reason", "fever"}}, discharged),
+            "date", "2026-10-25 is before the discharge of 2026-10-30 (event 14)"));
+  // Readmitted and not yet discharged: a second readmission names the first.
+  auto readmitted = discharged;
+  readmitted.existing.push_back(
+      recorded(15, {{"kind", "readmission"}, {"date", "2026-11-05"}, {"reason", "fever"}}));
+  CHECK(has(errors({{"kind", "readmission"}, {"date", "2026-11-07"}, {"reason", "fever"}}, readmitted),
+            "date", "still admitted since the readmission of 2026-11-05 (event 15)"));
+  CHECK(has(errors({{"kind", "readmission"}, {"date", "2026-10-25"}, {"reason", "fever"}}, c),
+            "kind", "needs a prior discharge"));
+  CHECK(validate_event({{"kind", "readmission"}, {"date", "2026-11-05"}, {"reason", "fever"}},
+                       discharged).ok());
+}
+
+TEST_CASE("chronology: drugs and radiotherapy") {
+  auto c = ctx({recorded(3, {{"kind", "drug_start"}, {"date", "2026-09-05"}, {"drug", "apatinib"}}),
+                recorded(4, {{"kind", "drug_stop"}, {"date", "2026-10-01"}, {"drug", "apatinib"}})});
+  CHECK(has(errors({{"kind", "drug_hold"}, {"date", "2026-09-10"}, {"drug", "camrelizumab"}}, c),
+            "drug", "camrelizumab has not been started"));
+  CHECK(has(errors({{"kind", "dose_change"}, {"date", "2026-10-05"}, {"drug", "apatinib"},
+                    {"dose", 500}, {"dose_unit", "mg"}}, c),
+            "date", "2026-10-05 is after the drug_stop of apatinib of 2026-10-01 (event 4)"));
+  CHECK(has(errors({{"kind", "drug_start"}, {"date", "2026-09-20"}, {"drug", "apatinib"}}, c),
+            "drug", "already given since the drug_start of apatinib of 2026-09-05 (event 3)"));
+  CHECK(validate_event({{"kind", "drug_hold"}, {"date", "2026-09-20"}, {"drug", "apatinib"}}, c).ok());
+  CHECK(has(errors({{"kind", "radiotherapy_end"}, {"date", "2026-09-30"}, {"dose_gy", 45},
+                    {"fractions", 15}}, c), "kind", "needs a radiotherapy start"));
+}
+
+TEST_CASE("chronology: nothing after death except its corrections") {
+  auto c = ctx({surgery12(),
+                recorded(20, {{"kind", "death"}, {"date", "2026-11-05"}, {"cause", "liver failure"}})});
+  CHECK(has(errors({{"kind", "last_known_alive"}, {"date", "2026-11-10"}}, c), "date",
+            "2026-11-10 is after the death of 2026-11-05 (event 20)"));
+  CHECK(has(errors({{"kind", "death"}, {"date", "2026-11-05"}, {"cause", "sepsis"}}, c), "kind",
+            "a death is already recorded"));
+  // Late entry of an earlier event is fine.
+  CHECK(validate_event({{"kind", "surgical_complication"}, {"date", "2026-10-25"}, {"grade", "IVa"},
+                        {"term", "liver failure"}}, c).ok());
+  // The death's own correction is accepted, and checked without the corrected record.
+  CHECK(validate_event({{"kind", "death"}, {"date", "2026-11-06"}, {"cause", "liver failure"},
+                        {"corrects", 20}}, c).ok());
+  CHECK(has(errors({{"kind", "discharge"}, {"date", "2026-11-01"}, {"corrects", 20}}, c),
+            "corrects", "event 20 is a death, not a discharge"));
+  CHECK(has(errors({{"kind", "death"}, {"date", "2026-11-06"}, {"cause", "x"}, {"corrects", 99}}, c),
+            "corrects", "no event 99"));
+  // A death dated before a recorded event: the recorded one is named.
+  auto alive = ctx({surgery12(), recorded(21, {{"kind", "last_known_alive"}, {"date", "2026-11-20"}})});
+  CHECK(has(errors({{"kind", "death"}, {"date", "2026-11-05"}, {"cause", "x"}}, alive), "date",
+            "conflicts with the last_known_alive of 2026-11-20 (event 21)"));
+}
+
+TEST_CASE("Clavien-Dindo grades parse and order") {
+  CHECK(parse_clavien_dindo("IIIb") == ClavienDindoGrade{ClavienDindo::IIIb, false});
+  CHECK(parse_clavien_dindo("IVad") == ClavienDindoGrade{ClavienDindo::IVa, true});
+  CHECK_FALSE(parse_clavien_dindo("Vd"));
+  CHECK_FALSE(parse_clavien_dindo("III"));
+  CHECK_FALSE(parse_clavien_dindo(""));
+  CHECK(ClavienDindo::IIIa < ClavienDindo::IIIb);
+  CHECK(ClavienDindo::IVb < ClavienDindo::V);
+  for (const char* s : {"I", "Id", "II", "IIIa", "IIIbd", "IVa", "IVb", "V"})
+    CHECK(to_string(*parse_clavien_dindo(s)) == s);
+}
