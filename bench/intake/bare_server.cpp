@@ -3,12 +3,12 @@
 // storing, configured like pvmond's listener (TCP_NODELAY, worker count, keep-alive limit) so
 // that the ratio measures what pvmond adds: validation, the group commit, the fsync.
 // PORT 0 picks a free port; the bound port is printed on stdout as "port N".
+#include <httplib.h>
+
 #include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <string_view>
-
-#include <httplib.h>
 
 namespace {
 httplib::Server* g_server = nullptr;
@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
   httplib::Server server;
   // Without TCP_NODELAY every keep-alive response waits for the peer's delayed ACK (~40 ms).
   server.set_tcp_nodelay(true);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
   server.set_keep_alive_max_count(static_cast<size_t>(keepalive_max));
   server.set_keep_alive_timeout(5);
   server.set_payload_max_length(64 * 1024);

@@ -7,18 +7,18 @@
 // at one endpoint never hides another's. Order per endpoint is (next_attempt_at, id): first
 // attempts go out in commit order; a message waiting for its retry does not block the ones
 // behind it (receivers de-duplicate on webhook-id and order on the event timestamp).
-#include <algorithm>
-#include <condition_variable>
-#include <mutex>
-#include <random>
-#include <set>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <spdlog/spdlog.h>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <set>
 
 #include "pvmon/notify.hpp"
 
@@ -135,7 +135,8 @@ struct Dispatcher::Impl {
     // A message already due but not sent belongs to a busy endpoint: that send's completion
     // polls again, so only the safety net is needed.
     auto delay = kIdlePoll;
-    if (next && *next > now) delay = std::min(kIdlePoll, std::chrono::milliseconds(next->ms - now.ms));
+    if (next && *next > now)
+      delay = std::min(kIdlePoll, std::chrono::milliseconds(next->ms - now.ms));
     arm_timer(delay);
   }
 
@@ -178,7 +179,8 @@ struct Dispatcher::Impl {
         r = sender_.send(*endpoint, msg.msg_id, at, msg.body);
       }
       const Decision d = decide(policy_, msg, r.http_status, clock_.now(), draw());
-      Attempt attempt{msg.id, at, r.http_status, r.latency_ms, r.error, d.outcome, d.next_attempt_at};
+      Attempt attempt{msg.id,  at,        r.http_status,    r.latency_ms,
+                      r.error, d.outcome, d.next_attempt_at};
       if (d.outcome == Outcome::delivered) {
         spdlog::debug("webhook {} to {}: HTTP {} in {} ms", msg.msg_id, msg.endpoint, r.http_status,
                       r.latency_ms);
@@ -213,9 +215,10 @@ struct Dispatcher::Impl {
       if (stopping_) return;
       stopping_ = true;
       if (!idle_.wait_for(lk, grace, [this] { return in_flight_ == 0; })) {
-        spdlog::warn("webhook dispatcher: {} send(s) still in flight after {} ms; they end at "
-                     "their timeouts and are sent again after restart",
-                     in_flight_, grace.count());
+        spdlog::warn(
+            "webhook dispatcher: {} send(s) still in flight after {} ms; they end at "
+            "their timeouts and are sent again after restart",
+            in_flight_, grace.count());
       }
     }
     cancel_timer();
@@ -259,9 +262,7 @@ Dispatcher::Dispatcher(boost::asio::io_context& io, OutboxRepository& repo, Send
     : impl_(std::make_unique<Impl>(io, repo, sender, std::move(endpoints), clock, workers, policy,
                                    std::move(random))) {}
 
-Dispatcher::~Dispatcher() {
-  impl_->stop(std::chrono::milliseconds{10'000});
-}
+Dispatcher::~Dispatcher() { impl_->stop(std::chrono::milliseconds{10'000}); }
 
 void Dispatcher::start() { impl_->start(); }
 void Dispatcher::wake() { impl_->request_poll(); }

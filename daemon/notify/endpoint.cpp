@@ -1,5 +1,4 @@
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "pvmon/notify.hpp"
@@ -22,10 +21,17 @@ std::string slack_escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -78,7 +84,9 @@ std::string render_body(const Endpoint& endpoint, const nlohmann::json& event) {
 }
 
 Result<Url> parse_url(std::string_view url) {
-  auto bad = [](std::string message) { return Error::field(Errc::invalid, "url", std::move(message)); };
+  auto bad = [](std::string message) {
+    return Error::field(Errc::invalid, "url", std::move(message));
+  };
   const auto sep = url.find("://");
   if (sep == std::string_view::npos) return bad("webhook URL must start with http:// or https://");
   std::string scheme(url.substr(0, sep));
@@ -93,17 +101,23 @@ Result<Url> parse_url(std::string_view url) {
   if (const auto hash = path.find('#'); hash != std::string::npos) path.resize(hash);
   if (authority.empty()) return bad("webhook URL has no host");
   // Credentials in a URL end up in logs and delivery listings; the signature authenticates.
-  if (authority.find('@') != std::string_view::npos) return bad("webhook URL must not carry credentials");
-  if (authority.find_first_of(" \t\r\n") != std::string_view::npos) return bad("webhook URL host contains whitespace");
+  if (authority.find('@') != std::string_view::npos)
+    return bad("webhook URL must not carry credentials");
+  if (authority.find_first_of(" \t\r\n") != std::string_view::npos)
+    return bad("webhook URL host contains whitespace");
   return Url{scheme, scheme + "://" + std::string(authority), path};
 }
 
 std::string_view to_string(Outcome o) {
   switch (o) {
-    case Outcome::delivered: return "delivered";
-    case Outcome::retry: return "retry";
-    case Outcome::dead_letter: return "dead_letter";
-    case Outcome::endpoint_gone: return "endpoint_gone";
+    case Outcome::delivered:
+      return "delivered";
+    case Outcome::retry:
+      return "retry";
+    case Outcome::dead_letter:
+      return "dead_letter";
+    case Outcome::endpoint_gone:
+      return "endpoint_gone";
   }
   return "unknown";
 }

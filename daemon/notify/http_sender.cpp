@@ -1,6 +1,6 @@
-#include <chrono>
-
 #include <httplib.h>
+
+#include <chrono>
 
 #include "pvmon/notify.hpp"
 

@@ -31,9 +31,9 @@ Result<std::string> parse_secret(std::string_view whsec) {
                         "webhook secret after \"whsec_\" is not valid standard base64");
   }
   if (raw->size() < kMinSecretBytes || raw->size() > kMaxSecretBytes) {
-    return Error::field(Errc::invalid, "secret",
-                        "webhook secret must decode to 24..64 bytes, got " +
-                            std::to_string(raw->size()));
+    return Error::field(
+        Errc::invalid, "secret",
+        "webhook secret must decode to 24..64 bytes, got " + std::to_string(raw->size()));
   }
   return std::move(*raw);
 }
@@ -44,9 +44,8 @@ std::string generate_secret() {
 
 std::string sign(std::string_view secret_raw, std::string_view msg_id, std::int64_t timestamp_s,
                  std::string_view body) {
-  return std::string(kV1) +
-         crypto::base64_encode(
-             crypto::hmac_sha256(secret_raw, signed_content(msg_id, timestamp_s, body)));
+  return std::string(kV1) + crypto::base64_encode(crypto::hmac_sha256(
+                                secret_raw, signed_content(msg_id, timestamp_s, body)));
 }
 
 bool verify(std::string_view secret_raw, std::string_view msg_id, std::int64_t timestamp_s,

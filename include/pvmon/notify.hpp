@@ -10,12 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "pvmon/core.hpp"
 #include "pvmon/time.hpp"
@@ -53,9 +52,9 @@ bool verify(std::string_view secret_raw, std::string_view msg_id, std::int64_t t
 struct Endpoint {
   enum class Format { standard, slack };
   std::string name;
-  std::string url;         // http://host[:port]/path or https://...
-  std::string secret_raw;  // parse_secret() output, never logged
-  std::vector<std::string> events;  // event types; "*" = all
+  std::string url;                    // http://host[:port]/path or https://...
+  std::string secret_raw;             // parse_secret() output, never logged
+  std::vector<std::string> events;    // event types; "*" = all
   std::string min_severity = "info";  // info | high | critical
   Format format = Format::standard;
   std::chrono::milliseconds connect_timeout{2000};
@@ -77,9 +76,9 @@ bool subscribes(const Endpoint& endpoint, std::string_view event_type, std::stri
 std::string render_body(const Endpoint& endpoint, const nlohmann::json& event);
 
 struct Url {
-  std::string scheme;       // "http" | "https"
+  std::string scheme;            // "http" | "https"
   std::string scheme_host_port;  // "https://host:443", what httplib::Client takes
-  std::string path;         // "/..." (with query), "/" when absent
+  std::string path;              // "/..." (with query), "/" when absent
 };
 /// Only http and https, a non-empty host, no credentials in the URL.
 Result<Url> parse_url(std::string_view url);
@@ -189,7 +188,9 @@ class HttpWebhookSender final : public Sender {
 /// Drains the outbox: at most one message in flight per endpoint (per-endpoint order kept
 /// for first attempts; a slow or failing endpoint holds one worker and nothing else), sends
 /// on its own worker pool, never on the io thread; polls the repository on its own thread;
-/// an Asio steady_timer on `io` wakes it at the next due time.
+/// an Asio steady_timer on `io` wakes it at the next due time. `endpoints` is called on the
+/// poller thread before each look at the outbox (so a reload takes effect at the next poll).
+/// `io` must outlive the Dispatcher.
 class Dispatcher {
  public:
   using EndpointsFn = std::function<std::vector<Endpoint>()>;

@@ -2,6 +2,8 @@
 // waiting helpers for tests. Thread-safe.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -9,8 +11,6 @@
 #include <map>
 #include <mutex>
 #include <set>
-
-#include <doctest/doctest.h>
 
 #include "pvmon/notify.hpp"
 
@@ -75,8 +75,12 @@ class FakeOutbox final : public OutboxRepository {
       CHECK_MESSAGE(row.state == State::pending, "an attempt on a message no longer pending");
       row.msg.attempts += 1;
       switch (a.outcome) {
-        case Outcome::delivered: row.state = State::delivered; break;
-        case Outcome::dead_letter: row.state = State::dead; break;
+        case Outcome::delivered:
+          row.state = State::delivered;
+          break;
+        case Outcome::dead_letter:
+          row.state = State::dead;
+          break;
         case Outcome::endpoint_gone:
           row.state = State::gone;
           disabled_.insert(row.msg.endpoint);

@@ -2,18 +2,18 @@
 // The retry schedule runs on a FakeClock that the tests advance; real round trips take real
 // time, so every wait is on a condition with a generous limit, never a sleep.
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <doctest/doctest.h>
-#include <httplib.h>
 
 #include "fake_outbox.hpp"
 #include "pvmon/crypto.hpp"
@@ -36,8 +36,8 @@ struct Received {
 
 // The spec's scheme computed independently of notify::sign: v1,base64(HMAC(key, id.ts.body)).
 bool independently_signed(const Received& r) {
-  const std::string expected =
-      "v1," + crypto::base64_encode(crypto::hmac_sha256(kKey, r.id + "." + r.timestamp + "." + r.body));
+  const std::string expected = "v1," + crypto::base64_encode(crypto::hmac_sha256(
+                                           kKey, r.id + "." + r.timestamp + "." + r.body));
   return r.signature == expected;
 }
 
@@ -46,9 +46,10 @@ class Receiver {
   using Responder = std::function<int(const Received&, std::size_t index)>;
   explicit Receiver(Responder responder, int port = 0) : responder_(std::move(responder)) {
     server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      Received r{req.get_header_value("webhook-id"), req.get_header_value("webhook-timestamp"),
-                 req.get_header_value("webhook-signature"), req.body,
-                 req.get_header_value("Content-Type"), req.get_header_value("User-Agent")};
+      Received r{
+          req.get_header_value("webhook-id"),        req.get_header_value("webhook-timestamp"),
+          req.get_header_value("webhook-signature"), req.body,
+          req.get_header_value("Content-Type"),      req.get_header_value("User-Agent")};
       std::size_t index = 0;
       {
         std::lock_guard lk(m_);
@@ -138,7 +139,9 @@ Endpoint make_endpoint(std::string name, int port) {
 const Timestamp kT0 = parse_timestamp("2026-10-03T08:10:00Z").value();
 const UniformRandom kLowDraw = [] { return 0.0; };
 
-std::string body_for(int n) { return R"({"type":"alert.sae","data":{"n":)" + std::to_string(n) + "}}"; }
+std::string body_for(int n) {
+  return R"({"type":"alert.sae","data":{"n":)" + std::to_string(n) + "}}";
+}
 
 }  // namespace
 
@@ -151,9 +154,11 @@ TEST_CASE("delivered webhooks carry Standard Webhooks headers that verify indepe
   std::vector<Endpoint> endpoints{make_endpoint("officers", rx.port())};
   HttpWebhookSender sender;
   IoThread io;
-  Dispatcher d(io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
+  Dispatcher d(
+      io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
   d.start();
-  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 2; }));
+  REQUIRE(
+      outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 2; }));
 
   const auto got = rx.received();
   REQUIRE(got.size() == 2);
@@ -184,7 +189,8 @@ TEST_CASE("a receiver answering 500 then 200: retried with the same webhook-id, 
   std::vector<Endpoint> endpoints{make_endpoint("officers", rx.port())};
   HttpWebhookSender sender;
   IoThread io;
-  Dispatcher d(io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
+  Dispatcher d(
+      io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
   d.start();
   REQUIRE(outbox.wait_for([](const auto& as) { return as.size() == 1; }));
   auto first = outbox.attempts_of(id);
@@ -198,7 +204,8 @@ TEST_CASE("a receiver answering 500 then 200: retried with the same webhook-id, 
 
   clock.advance_ms(2'500);
   d.wake();
-  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 1; }));
+  REQUIRE(
+      outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 1; }));
   auto all = outbox.attempts_of(id);
   REQUIRE(all.size() == 2);
   CHECK(all[1].http_status == 200);
@@ -219,12 +226,15 @@ TEST_CASE("410 Gone marks the endpoint gone; its other messages are not sent") {
   FakeClock clock(kT0);
   const auto g1 = outbox.add("gone", body_for(1), kT0);
   const auto g2 = outbox.add("gone", body_for(2), kT0);
-  std::vector<Endpoint> endpoints{make_endpoint("gone", gone.port()), make_endpoint("ok", ok.port())};
+  std::vector<Endpoint> endpoints{make_endpoint("gone", gone.port()),
+                                  make_endpoint("ok", ok.port())};
   HttpWebhookSender sender;
   IoThread io;
-  Dispatcher d(io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
+  Dispatcher d(
+      io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
   d.start();
-  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::endpoint_gone) == 1; }));
+  REQUIRE(outbox.wait_for(
+      [](const auto& as) { return count_outcome(as, Outcome::endpoint_gone) == 1; }));
   CHECK(outbox.endpoint_disabled("gone"));
   auto ag = outbox.attempts_of(g1);
   REQUIRE(ag.size() == 1);
@@ -234,7 +244,8 @@ TEST_CASE("410 Gone marks the endpoint gone; its other messages are not sent") {
   // A later message to another endpoint goes through; by then the gone endpoint got no more.
   const auto o1 = outbox.add("ok", body_for(3), kT0);
   d.wake();
-  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 1; }));
+  REQUIRE(
+      outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 1; }));
   CHECK(outbox.state(o1) == FakeOutbox::State::delivered);
   CHECK(gone.received().size() == 1);
   CHECK(outbox.attempts_of(g2).empty());
@@ -262,7 +273,8 @@ TEST_CASE("receiver down (connection refused) then up: everything arrives") {
   std::vector<Endpoint> endpoints{make_endpoint("later", port)};
   HttpWebhookSender sender;
   IoThread io;
-  Dispatcher d(io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
+  Dispatcher d(
+      io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
   d.start();
   REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::retry) == 3; }));
   for (const Attempt& a : outbox.attempts()) {
@@ -275,7 +287,8 @@ TEST_CASE("receiver down (connection refused) then up: everything arrives") {
   Receiver rx([](const Received&, std::size_t) { return 200; }, port);
   clock.advance_ms(3'600'000);
   d.wake();
-  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 3; }));
+  REQUIRE(
+      outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 3; }));
   const auto got = rx.received();
   REQUIRE(got.size() == 3);
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -297,15 +310,18 @@ TEST_CASE("a slow endpoint does not delay another") {
   FakeOutbox outbox;
   FakeClock clock(kT0);
   std::vector<std::int64_t> a_ids, b_ids;
-  for (int i = 1; i <= 3; ++i) a_ids.push_back(outbox.add("A", body_for(i), kT0));  // committed first
+  for (int i = 1; i <= 3; ++i)
+    a_ids.push_back(outbox.add("A", body_for(i), kT0));  // committed first
   for (int i = 1; i <= 5; ++i) b_ids.push_back(outbox.add("B", body_for(10 + i), kT0));
   std::vector<Endpoint> endpoints{make_endpoint("A", slow.port()), make_endpoint("B", fast.port())};
   HttpWebhookSender sender;
   IoThread io;
-  Dispatcher d(io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
+  Dispatcher d(
+      io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
   d.start();
 
-  const bool b_done = outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 5; });
+  const bool b_done =
+      outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 5; });
   // A's first request reaches its receiver and stays there until the gate opens.
   const bool a_arrived = slow.wait_count(1);
   // Read A's state before opening the gate, so the checks describe "while A was in flight".
@@ -320,7 +336,8 @@ TEST_CASE("a slow endpoint does not delay another") {
   CHECK(a_recorded == 0);  // and A's first had not finished when all of B's were delivered
   for (auto id : b_ids) CHECK(outbox.state(id) == FakeOutbox::State::delivered);
 
-  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 8; }));
+  REQUIRE(
+      outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 8; }));
   const auto got = slow.received();
   REQUIRE(got.size() == 3);
   for (std::size_t i = 0; i < a_ids.size(); ++i) CHECK(got[i].id == outbox.msg_id(a_ids[i]));
@@ -333,7 +350,8 @@ TEST_CASE("a message for an endpoint no longer configured is retried, not lost")
   std::vector<Endpoint> endpoints;
   HttpWebhookSender sender;
   IoThread io;
-  Dispatcher d(io.io, outbox, sender, [&] { return endpoints; }, clock, 1, {}, kLowDraw);
+  Dispatcher d(
+      io.io, outbox, sender, [&] { return endpoints; }, clock, 1, {}, kLowDraw);
   d.start();
   REQUIRE(outbox.wait_for([](const auto& as) { return as.size() == 1; }));
   const auto a = outbox.attempts_of(id);
@@ -354,4 +372,35 @@ TEST_CASE("HttpWebhookSender: https to a plain HTTP server fails the TLS handsha
   CHECK(r.http_status == 0);
   CHECK(r.error.starts_with("no response: SSL"));
   CHECK(rx.received().empty());
+}
+
+TEST_CASE("stop waits for the send in flight and records it") {
+  Gate gate;
+  Receiver rx([&](const Received&, std::size_t) {
+    gate.wait();
+    return 200;
+  });
+  FakeOutbox outbox;
+  FakeClock clock(kT0);
+  const auto first = outbox.add("officers", body_for(1), kT0);
+  std::vector<Endpoint> endpoints{make_endpoint("officers", rx.port())};
+  HttpWebhookSender sender;
+  IoThread io;
+  Dispatcher d(io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
+  d.start();
+  REQUIRE(rx.wait_count(1));  // the first send is now held by the receiver
+  CHECK(d.in_flight() == 1);
+
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    d.stop(std::chrono::seconds(30));
+    stopped = true;
+  });
+  // Whether stop() begins before or after the gate opens, it must not return before the send
+  // in flight has been recorded.
+  gate.open();
+  stopper.join();
+  CHECK(stopped);
+  CHECK(outbox.state(first) == FakeOutbox::State::delivered);
+  CHECK(d.in_flight() == 0);
 }

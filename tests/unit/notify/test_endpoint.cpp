@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "pvmon/notify.hpp"
@@ -64,8 +65,9 @@ TEST_CASE("render_body standard: the event itself, compact, keys in JSON object 
   const json event = json::parse(
       R"({"type":"alert.death","timestamp":"2026-11-05T10:00:00.000Z","data":{"subject":"S01-0007","severity":"critical"}})");
   // Written by hand: nlohmann::json keeps object keys sorted, no spaces.
-  CHECK(render_body(endpoint({"*"}, "info"), event) ==
-        R"({"data":{"severity":"critical","subject":"S01-0007"},"timestamp":"2026-11-05T10:00:00.000Z","type":"alert.death"})");
+  CHECK(
+      render_body(endpoint({"*"}, "info"), event) ==
+      R"({"data":{"severity":"critical","subject":"S01-0007"},"timestamp":"2026-11-05T10:00:00.000Z","type":"alert.death"})");
 }
 
 TEST_CASE("render_body slack: one human line with severity, title, study and subject") {
@@ -81,7 +83,8 @@ TEST_CASE("render_body slack: one human line with severity, title, study and sub
   json odd = sae_event();
   odd["data"]["title"] = "ALT <3x ULN & rising>";
   CHECK(json::parse(render_body(slack, odd))["text"] ==
-        "[CRITICAL] ALT &lt;3x ULN &amp; rising&gt; | study hcc-pvtt-imrt | subject S01-0007 (alert.sae)");
+        "[CRITICAL] ALT &lt;3x ULN &amp; rising&gt; | study hcc-pvtt-imrt | subject S01-0007 "
+        "(alert.sae)");
 
   // Missing fields shorten the line instead of printing empty labels.
   const json bare = json::parse(R"({"type":"boundary.crossed","data":{"severity":"high"}})");

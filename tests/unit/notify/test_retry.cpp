@@ -15,7 +15,7 @@ TEST_CASE("backoff doubles from 5 s, jitter stays within [t/2, t]") {
   CHECK(backoff_ms(p, 1, 0.0) == 2'500);
   CHECK(backoff_ms(p, 1, 0.999999) == 5'000);
   CHECK(backoff_ms(p, 2, 0.0) == 5'000);
-  CHECK(backoff_ms(p, 3, 0.5) == 15'000);  // t = 20 s: 10 s + floor(0.5 * 10001 ms)
+  CHECK(backoff_ms(p, 3, 0.5) == 15'000);      // t = 20 s: 10 s + floor(0.5 * 10001 ms)
   CHECK(backoff_ms(p, 10, 0.0) == 1'280'000);  // t = 5 s * 2^9 = 2560 s
   for (int n = 1; n <= 12; ++n) {
     CAPTURE(n);

@@ -37,13 +37,16 @@ TEST_CASE("verify accepts the vector and rejects tampering, stale times and othe
   CHECK_FALSE(verify(key, kSpecMsgId, kSpecTimestamp, R"({"test": 2432232315})", kSpecSignature,
                      kSpecTimestamp));
   CHECK_FALSE(verify(key, "msg_other", kSpecTimestamp, kSpecBody, kSpecSignature, kSpecTimestamp));
-  CHECK_FALSE(verify(key, kSpecMsgId, kSpecTimestamp + 1, kSpecBody, kSpecSignature, kSpecTimestamp));
+  CHECK_FALSE(
+      verify(key, kSpecMsgId, kSpecTimestamp + 1, kSpecBody, kSpecSignature, kSpecTimestamp));
   CHECK_FALSE(verify(std::string(24, 'k'), kSpecMsgId, kSpecTimestamp, kSpecBody, kSpecSignature,
                      kSpecTimestamp));
   // Replay protection: 5 minutes either way by default.
   CHECK(verify(key, kSpecMsgId, kSpecTimestamp, kSpecBody, kSpecSignature, kSpecTimestamp + 300));
-  CHECK_FALSE(verify(key, kSpecMsgId, kSpecTimestamp, kSpecBody, kSpecSignature, kSpecTimestamp + 301));
-  CHECK_FALSE(verify(key, kSpecMsgId, kSpecTimestamp, kSpecBody, kSpecSignature, kSpecTimestamp - 301));
+  CHECK_FALSE(
+      verify(key, kSpecMsgId, kSpecTimestamp, kSpecBody, kSpecSignature, kSpecTimestamp + 301));
+  CHECK_FALSE(
+      verify(key, kSpecMsgId, kSpecTimestamp, kSpecBody, kSpecSignature, kSpecTimestamp - 301));
   CHECK_FALSE(verify(key, kSpecMsgId, kSpecTimestamp, kSpecBody, "", kSpecTimestamp));
   // A v1a (asymmetric) entry with the same bytes is not a v1 signature.
   CHECK_FALSE(verify(key, kSpecMsgId, kSpecTimestamp, kSpecBody,
