@@ -1,5 +1,8 @@
 #include <algorithm>
+#include <cassert>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <map>
 
 #include "pvmon/safety/events.hpp"
@@ -238,6 +241,7 @@ class Walk {
           if (auto* s = later("surgery")) return before(e, *s);
           return Failure{"kind", "a discharge needs a prior surgery; none is recorded", nullptr};
         }
+        assert(discharged_ != nullptr && "after a surgery, only a discharge ends an admission");
         return Failure{"date",
                        format_date(e.date) + ": the subject was already discharged, " +
                            describe(*discharged_) + ", and not readmitted since",
