@@ -1,0 +1,97 @@
+#include <doctest/doctest.h>
+
+#include "pvmon/config.hpp"
+#include "pvmon/crypto.hpp"
+
+using namespace pvmon;
+using namespace pvmon::config;
+
+namespace {
+
+const std::string kStudyJson = R"({
+  // comments are allowed
+  "id": "s1", "title": "t", "sites": ["S01"],
+  "interventions": [{"id": "drug-a", "kind": "drug", "investigational_product": true}]
+})";
+
+}  // namespace
+
+TEST_CASE("the shipped config loads, with its study") {
+  auto c = load(std::string(PVMON_SOURCE_DIR) + "/config/pvmond.json");
+  REQUIRE_MESSAGE(c, (c ? "" : c.error().message));
+  CHECK(c->listen_host == "127.0.0.1");
+  CHECK(c->principals.size() == 5);
+  const Study* s = c->study("hcc-pvtt-imrt");
+  REQUIRE(s);
+  CHECK(s->sites == std::vector<std::string>{"S01", "S02"});
+  CHECK(s->intervention_ids() ==
+        std::vector<std::string>{"camrelizumab", "apatinib", "imrt", "surgery"});
+  CHECK(s->site_report_hours == 24);
+  CHECK(has_demo_token(c.value()));
+  CHECK(check_exposure(c.value()));
+  Config exposed = c.value();
+  REQUIRE(apply_listen(exposed, "0.0.0.0:8750"));
+  CHECK_FALSE(check_exposure(exposed));
+}
+
+TEST_CASE("study files: every problem named by JSON pointer") {
+  auto ok = parse_study(kStudyJson, "s1.json");
+  REQUIRE(ok);
+  CHECK(ok->interventions.at(0).investigational_product);
+  auto bad = parse_study(R"({"id": "s 1", "sites": [], "interventions": [{"id": "a", "kind": "pill",
+                              "investigational_product": "yes"}, {"id": "a", "kind": "drug",
+                              "investigational_product": false}], "colour": "blue"})",
+                         "bad.json");
+  REQUIRE_FALSE(bad);
+  const std::string& m = bad.error().message;
+  CHECK(m.find("bad.json: /id: must be printable ASCII without spaces") != std::string::npos);
+  CHECK(m.find("bad.json: /title: is required") != std::string::npos);
+  CHECK(m.find("bad.json: /sites: must name at least one site") != std::string::npos);
+  CHECK(m.find("bad.json: /interventions/0/kind: must be one of") != std::string::npos);
+  CHECK(m.find("bad.json: /interventions/0/investigational_product: must be true or false") != std::string::npos);
+  CHECK(m.find("bad.json: /interventions/1/id: is a duplicate") != std::string::npos);
+  CHECK(m.find("bad.json: /colour: unknown field") != std::string::npos);
+  auto not_json = parse_study("{", "x.json");
+  REQUIRE_FALSE(not_json);
+  CHECK(not_json.error().message.find("x.json: not valid JSON at byte") != std::string::npos);
+}
+
+TEST_CASE("principals: hashed tokens, roles and sites") {
+  const std::string h = crypto::sha256_hex("a-long-enough-token");
+  auto cfg = [&](const std::string& principals) {
+    return R"({"listen": "127.0.0.1:0", "data_dir": "d", "studies": [],
+               "principals": )" + principals + "}";
+  };
+  auto ok = parse(cfg(R"([{"name": "o", "role": "officer", "token_sha256": ")" + h + R"("}])"), "c.json", ".");
+  REQUIRE(ok);
+  CHECK(ok->principals[0].role == Role::officer);
+  auto bad = parse(cfg(R"([{"name": "o", "role": "officer", "token_sha256": "plaintext-token"},
+                           {"name": "o", "role": "site", "token_sha256": ")" + h + R"("},
+                           {"name": "p", "role": "dsmb", "site": "S01", "token_sha256": ")" + h + R"("}])"),
+                   "c.json", ".");
+  REQUIRE_FALSE(bad);
+  const std::string& m = bad.error().message;
+  CHECK(m.find("/principals/0/token_sha256: must be 64 lower-case hex digits") != std::string::npos);
+  CHECK(m.find("/principals/1/name: is a duplicate") != std::string::npos);
+  CHECK(m.find("/principals/1/site: is required for role site") != std::string::npos);
+  CHECK(m.find("/principals/2/site: is only allowed for role site") != std::string::npos);
+  CHECK(m.find("/principals/2/token_sha256: is used by another principal") != std::string::npos);
+  // The plaintext is never echoed back in an error.
+  CHECK(m.find("plaintext-token") == std::string::npos);
+}
+
+TEST_CASE("listen addresses") {
+  Config c;
+  CHECK(apply_listen(c, "127.0.0.1:0"));
+  CHECK(c.listen_port == 0);
+  CHECK(apply_listen(c, "[::1]:8080"));
+  CHECK(c.listen_host == "::1");
+  CHECK(c.listen_port == 8080);
+  CHECK_FALSE(apply_listen(c, "127.0.0.1"));
+  CHECK_FALSE(apply_listen(c, "127.0.0.1:99999"));
+  CHECK_FALSE(apply_listen(c, ":80"));
+  CHECK(is_loopback("127.0.0.2"));
+  CHECK(is_loopback("::1"));
+  CHECK_FALSE(is_loopback("0.0.0.0"));
+  CHECK_FALSE(is_loopback("10.0.0.1"));
+}

@@ -1,0 +1,202 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "pvmon/store.hpp"
+#include "schema.hpp"
+#include "writer.hpp"
+
+using namespace pvmon;
+using namespace pvmon::store;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDb {
+  fs::path dir;
+  TempDb() {
+    dir = fs::temp_directory_path() / ("pvmon-store-" + std::to_string(std::random_device{}()) +
+                                       std::to_string(::getpid()));
+    fs::create_directories(dir);
+  }
+  ~TempDb() { fs::remove_all(dir); }
+  std::string path() const { return (dir / "t.db").string(); }
+};
+
+const FakeClock kClock(*parse_timestamp("2026-11-24T12:00:00Z"));
+
+json subject(const std::string& id) {
+  return {{"subject", id}, {"enrolled", "2026-09-01"}, {"sex", "F"}, {"age", 60}, {"baseline", json::object()}};
+}
+
+json ae(const std::string& report_id, const std::string& subj = "S01-0001") {
+  return {{"report_id", report_id}, {"subject", subj}, {"term", "Fatigue"}, {"grade", 2}};
+}
+
+}  // namespace
+
+TEST_CASE("a new database is migrated to the current schema; a newer one is refused") {
+  TempDb t;
+  {
+    auto s = Store::open({t.path()}, kClock);
+    REQUIRE(s);
+    CHECK(s.value()->schema_version() == current_schema_version());
+  }
+  {
+    Db db(t.path(), false, false, 1000);
+    db.exec("INSERT INTO schema_version VALUES (1000)");
+  }
+  auto s = Store::open({t.path()}, kClock);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message.find("schema version 1000") != std::string::npos);
+}
+
+TEST_CASE("each older schema migrates forward, keeping its data") {
+  for (const auto& m : migrations()) {
+    if (m.version == current_schema_version()) continue;
+    TempDb t;
+    {
+      Db db(t.path(), true, false, 1000);
+      migrate(db, m.version);
+      CHECK(read_schema_version(db) == m.version);
+      db.exec("INSERT INTO subjects (study, subject, site, enrolled, record, body_sha256, created_at, created_by) "
+              "VALUES ('s', 'S01-0001', 'S01', '2026-09-01', '{}', 'h', 't', 'p')");
+    }
+    auto s = Store::open({t.path()}, kClock);
+    REQUIRE(s);
+    CHECK(s.value()->schema_version() == current_schema_version());
+    auto row = s.value()->find_subject("s", "S01-0001");
+    REQUIRE(row);
+    CHECK(row.value().has_value());
+  }
+}
+
+TEST_CASE("subjects and AE reports: idempotent replays, conflicts, versions") {
+  TempDb t;
+  auto s = std::move(Store::open({t.path()}, kClock).value());
+  const Actor a{"s01-coordinator", "S01"};
+  auto e1 = s->enrol_subject("st", "S01", subject("S01-0001"), "h1", a);
+  REQUIRE(e1);
+  CHECK(e1->created);
+  auto e2 = s->enrol_subject("st", "S01", subject("S01-0001"), "h1", a);
+  REQUIRE(e2);
+  CHECK_FALSE(e2->created);
+  auto e3 = s->enrol_subject("st", "S01", subject("S01-0001"), "h2", a);
+  REQUIRE_FALSE(e3);
+  CHECK(e3.error().code == Errc::conflict);
+  auto e4 = s->enrol_subject("st", "S02", subject("S01-0001"), "h1", a);
+  REQUIRE_FALSE(e4);
+  CHECK(e4.error().code == Errc::conflict);
+
+  auto r1 = s->insert_ae("st", "S01", ae("R1"), "b1", a);
+  REQUIRE(r1);
+  CHECK(r1->created);
+  CHECK(r1->record["version"] == 1);
+  CHECK(r1->record["received_at"] == "2026-11-24T12:00:00.000Z");
+  auto r1b = s->insert_ae("st", "S01", ae("R1"), "b1", a);
+  REQUIRE(r1b);
+  CHECK_FALSE(r1b->created);
+  CHECK(r1b->record == r1->record);
+  auto r1c = s->insert_ae("st", "S01", ae("R1"), "b2", a);
+  REQUIRE_FALSE(r1c);
+  CHECK(r1c.error().code == Errc::conflict);
+  auto nosubj = s->insert_ae("st", "S01", ae("R2", "S01-0404"), "b3", a);
+  REQUIRE_FALSE(nosubj);
+  CHECK(nosubj.error().code == Errc::invalid);
+
+  auto got = s->get_ae("st", r1->record["id"].get<std::int64_t>());
+  REQUIRE(got);
+  CHECK(*got.value() == r1->record);
+  auto other_study = s->get_ae("other", r1->record["id"].get<std::int64_t>());
+  REQUIRE(other_study);
+  CHECK_FALSE(other_study.value().has_value());
+}
+
+TEST_CASE("history is append-only and the audit rows are hash-chained") {
+  TempDb t;
+  {
+    auto s = std::move(Store::open({t.path()}, kClock).value());
+    const Actor a{"p", "S01"};
+    REQUIRE(s->enrol_subject("st", "S01", subject("S01-0001"), "h", a));
+    REQUIRE(s->insert_ae("st", "S01", ae("R1"), "b", a));
+    s->close();
+  }
+  Db db(t.path(), false, false, 1000);
+  CHECK_THROWS_AS(db.exec("UPDATE ae_versions SET record = '{}'"), SqliteError);
+  CHECK_THROWS_AS(db.exec("DELETE FROM ae_versions"), SqliteError);
+  CHECK_THROWS_AS(db.exec("UPDATE audit SET principal = 'x'"), SqliteError);
+  CHECK_THROWS_AS(db.exec("DELETE FROM audit"), SqliteError);
+  auto st = db.prepare("SELECT seq, prev_hash, hash, action FROM audit ORDER BY seq");
+  std::string prev(64, '0');
+  int rows = 0;
+  while (st.step()) {
+    ++rows;
+    CHECK(st.text(1) == prev);
+    CHECK(st.text(2).size() == 64);
+    prev = st.text(2);
+  }
+  CHECK(rows == 2);
+}
+
+TEST_CASE("the writer commits concurrent writes in groups, and a failing job spoils no other") {
+  TempDb t;
+  {
+    Db init(t.path(), true, false, 1000);
+    init.exec("CREATE TABLE t (k TEXT PRIMARY KEY)");
+  }
+  Writer w(std::make_unique<Db>(t.path(), false, false, 1000), 64);
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, failed{0};
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kEach; ++j) {
+        const std::string key = std::to_string(i) + "-" + std::to_string(j);
+        auto r = w.write<Ok>([&](Db& db) -> Result<Ok> {
+          db.prepare("INSERT INTO t (k) VALUES (?)").bind(1, key).run();
+          if (j % 10 == 9) {
+            // Writes something, then fails: its savepoint must be rolled back alone.
+            db.prepare("INSERT INTO t (k) VALUES (?)").bind(1, key + "-half").run();
+            return Error::of(Errc::invalid, "refused");
+          }
+          return Ok{};
+        });
+        (r ? ok : failed).fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  w.stop();
+  CHECK(ok.load() == kThreads * kEach * 9 / 10);
+  CHECK(failed.load() == kThreads * kEach / 10);
+  const auto stats = w.stats();
+  CHECK(stats.jobs == kThreads * kEach);
+  CHECK(stats.commits <= stats.jobs);
+  Db db(t.path(), false, true, 1000);
+  auto st = db.prepare("SELECT count(*), sum(k LIKE '%-half') FROM t");
+  REQUIRE(st.step());
+  CHECK(st.i64(0) == ok.load());
+  CHECK(st.i64(1) == 0);
+  // After stop, writes are refused rather than lost silently.
+  auto late = w.write<Ok>([](Db&) -> Result<Ok> { return Ok{}; });
+  REQUIRE_FALSE(late);
+  CHECK(late.error().code == Errc::unavailable);
+}
+
+TEST_CASE("a database locked by another connection fails writes clearly after the busy timeout") {
+  TempDb t;
+  auto s = std::move(Store::open({t.path(), 200}, kClock).value());
+  Db other(t.path(), false, false, 0);
+  other.exec("BEGIN IMMEDIATE");
+  auto r = s->enrol_subject("st", "S01", subject("S01-0001"), "h", Actor{"p", "S01"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::unavailable);
+  CHECK(r.error().message.find("locked") != std::string::npos);
+  other.exec("ROLLBACK");
+  auto again = s->enrol_subject("st", "S01", subject("S01-0001"), "h", Actor{"p", "S01"});
+  CHECK(again);
+}
