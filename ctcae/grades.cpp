@@ -2,6 +2,7 @@
 // published table means that grade does not exist, e.g. Alopecia has only grades 1 and 2).
 #include <string>
 
+#include "normalize.hpp"
 #include "pvmon/ctcae.hpp"
 
 namespace pvmon::ctcae {
@@ -20,7 +21,7 @@ Status check_grade(const Term& term, int grade, std::string_view field) {
   if (term.has_grade(grade)) return Ok{};
   std::string msg = grade < 1 || grade > 5
                         ? "grade must be 1 to 5"
-                        : "'" + std::string(term.term) + "' has no grade " + std::to_string(grade);
+                        : detail::quoted(term.term) + " has no grade " + std::to_string(grade);
   msg += "; CTCAE v5.0 defines " + allowed_grades_text(term) + " for '" + std::string(term.term) + "'";
   return Error::field(Errc::invalid, std::string(field), msg);
 }

@@ -50,3 +50,18 @@ inline std::string_view trim(std::string_view s) {
 }
 
 }  // namespace pvmon::ctcae::detail
+
+namespace pvmon::ctcae::detail {
+
+/// 'text' in single quotes, built by appending (GCC 12 gives a false -Wrestrict for
+/// "'" + std::string(...) at -O2).
+inline std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  out.append(text);
+  out += '\'';
+  return out;
+}
+
+}  // namespace pvmon::ctcae::detail

@@ -188,12 +188,12 @@ Result<Resolver> Resolver::with_protocol_terms(std::vector<ProtocolTermDef> defs
         return;
       }
       if (ctcae::find_code(detail::trim(text)) != nullptr) {
-        errors.push_back({field, "'" + std::string(text) + "' is a CTCAE MedDRA code"});
+        errors.push_back({field, detail::quoted(text) + " is a CTCAE MedDRA code"});
         return;
       }
       auto it = im.keys.find(key);
       if (it != im.keys.end() && it->second.term != t) {
-        errors.push_back({field, "'" + std::string(text) + "' already resolves to '" +
+        errors.push_back({field, detail::quoted(text) + " already resolves to '" +
                                      std::string(it->second.term->term) + "'; it would be ambiguous"});
         return;
       }
@@ -270,6 +270,9 @@ std::vector<Suggestion> Resolver::Impl::suggest(std::string_view text, std::size
   std::vector<char> seen(nn, 0);
   for (std::size_t i = 0; i < nq; ++i) {
     const std::string& q = qtok[i];
+    // A correctly spelt word counts less as a typo of another ("mucositis" is hardly
+    // "myositis", but "thrombocytopenic" is still close to the synonym "thrombocytopenia").
+    const bool known_word = vocab_ids.find(std::string_view(q)) != vocab_ids.end();
     double w = 0.0;
     for (std::size_t v = 0; v < vocab.size(); ++v) {
       const std::string& tok = vocab[v];
@@ -287,6 +290,7 @@ std::vector<Suggestion> Resolver::Impl::suggest(std::string_view text, std::size
         std::size_t d = bounded_levenshtein(q, tok, budget);
         if (d > budget) continue;
         sim = 1.0 - static_cast<double>(d) / static_cast<double>(longest);
+        if (known_word) sim *= 0.6;
       }
       w = std::max(w, idf[v] * sim);
       for (int nidx : postings[v]) {
@@ -355,7 +359,7 @@ Result<Match> Resolver::resolve_field(std::string_view text, std::string_view fi
     return Error::field(Errc::invalid, std::string(field), "required: a CTCAE v5.0 term, MedDRA code or synonym");
   Resolution r = resolve(text);
   if (r.match) return *r.match;
-  std::string msg = "'" + std::string(detail::trim(text)) + "' is not a CTCAE v5.0 term";
+  std::string msg = detail::quoted(detail::trim(text)) + " is not a CTCAE v5.0 term";
   if (r.suggestions.empty()) {
     msg += "; no similar term found";
   } else {
@@ -372,7 +376,7 @@ Status check_verbatim(const Term& term, std::string_view verbatim, std::string_v
   if (!term.other_specify) return Ok{};
   if (detail::trim(verbatim).empty())
     return Error::field(Errc::invalid, std::string(field),
-                        "'" + std::string(term.term) + "' requires a verbatim saying what the event was");
+                        detail::quoted(term.term) + " requires a verbatim saying what the event was");
   return Ok{};
 }
 

@@ -165,6 +165,8 @@ constexpr Synonym kSynonyms[] = {
     {"lymphoedema", "Lymphedema"},
     // Haemorrhage, by site (British spellings and common phrasing).
     {"rectal haemorrhage", "Rectal hemorrhage"},
+    {"rectal bleeding", "Rectal hemorrhage"},
+    {"bleeding from the rectum", "Rectal hemorrhage"},
     {"gastric haemorrhage", "Gastric hemorrhage"},
     {"intracranial haemorrhage", "Intracranial hemorrhage"},
     {"cerebral haemorrhage", "Intracranial hemorrhage"},
