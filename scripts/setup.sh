@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs exactly what pvmon needs to build and test, from Debian 12 packages.
+# Idempotent: installs only what is missing. Works as root or through sudo.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config        # toolchain
+  libboost-dev                            # Boost.Asio, Boost.Math (header-only)
+  libsqlite3-dev sqlite3                  # storage; the sqlite3 CLI is used by tests and operators
+  nlohmann-json3-dev libspdlog-dev        # JSON, logging
+  libcpp-httplib-dev libssl-dev           # HTTP server and client; OpenSSL for hashes, HMAC, TLS
+  doctest-dev                             # tests
+)
+if [[ "${PVMON_BENCH:-0}" == 1 ]]; then packages+=(wrk); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Command 2 of README (and what CI runs): install, build, and run the whole test suite twice:
+# a normal build, then an AddressSanitizer + UndefinedBehaviorSanitizer build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+for preset in default asan; do
+  echo "== preset $preset: configure and build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  echo "== preset $preset: test"
+  ctest --preset "$preset"
+done
