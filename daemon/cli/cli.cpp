@@ -11,7 +11,15 @@ namespace {
 constexpr const char* kUsage =
     "usage: pvmon <command> [args]\n"
     "  token hash [TOKEN]     print the SHA-256 to put in token_sha256 (reads stdin if no TOKEN)\n"
-    "  token new              make a random token and print it with its hash\n";
+    "  token new              make a random token and print it with its hash\n"
+    "  term search TEXT       rank CTCAE v5.0 terms matching TEXT\n"
+    "  term show CODE         print one CTCAE term (MedDRA code) with its grades\n"
+    "  grade --term T --value V --unit U [--uln X] [--lln X] [--baseline X --baseline-abnormal]\n"
+    "        [--systolic S --diastolic D]\n"
+    "                         grade a lab value by CTCAE v5.0 and print the deciding criterion\n"
+    "  boundary --n-max N --p-lo P --p-hi P --alpha A [--shape D]\n"
+    "  boundary --bayes --prior A,B --p0 P --cutoff C --n-max N\n"
+    "                         print a stopping boundary and its operating characteristics\n";
 
 }  // namespace
 

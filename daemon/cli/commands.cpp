@@ -1,10 +1,26 @@
 #include "commands.hpp"
 
+#include "boundary_cmd.hpp"
+#include "ctcae_cmd.hpp"
+
 namespace pvmon::cli {
+
+namespace {
+
+/// Adapts a command that reads no standard input.
+template <int (*F)(const std::vector<std::string>&, std::ostream&, std::ostream&)>
+int no_stdin(const Args& a, std::istream&, std::ostream& out, std::ostream& err) {
+  return F(a, out, err);
+}
+
+}  // namespace
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kAll = {
       {"token", cmd_token},
+      {"term", no_stdin<cmd_term>},
+      {"grade", no_stdin<cmd_grade>},
+      {"boundary", no_stdin<cmd_boundary>},
   };
   return kAll;
 }

@@ -102,8 +102,8 @@ SubjectSurgical assess_subject(const SubjectFacts& f, Date cutoff) {
   const Date surgery = *f.surgery;
   s.enrolment_to_surgery_days = surgery.days - f.enrolled.days;
 
-  const std::optional<Date> death =
-      f.death && *f.death <= cutoff ? f.death : std::optional<Date>{};
+  std::optional<Date> death;
+  if (f.death && *f.death <= cutoff) death = *f.death;
   std::optional<Date> discharge;  // the index discharge: first on or after the surgery
   for (auto d : upto(f.discharges, cutoff))
     if (d >= surgery) {
