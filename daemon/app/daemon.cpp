@@ -71,6 +71,10 @@ int check_config(const Options& opts, std::ostream& out, std::ostream& err) {
     err << cfg.error().message << "\n";
     return 2;
   }
+  if (auto rt = http::make_runtime(cfg.value()); !rt) {
+    err << rt.error().message << "\n";
+    return 2;
+  }
   out << opts.config_path << ": OK (" << cfg->principals.size() << " principals, "
       << cfg->studies.size() << " studies)\n";
   return 0;
@@ -84,8 +88,13 @@ int run_daemon(const Options& opts) {
   }
   setup_logging(loaded.value());
   bound_open_files();
-  auto holder = http::ConfigHolder(std::make_shared<const config::Config>(loaded.value()));
-  const auto cfg = holder.get();
+  auto runtime = http::make_runtime(loaded.value());
+  if (!runtime) {
+    spdlog::error("pvmond: configuration rejected:\n{}", runtime.error().message);
+    return 2;
+  }
+  http::ConfigHolder holder(runtime.value());
+  const auto cfg = holder.get()->config;
 
   std::error_code ec;
   fs::create_directories(cfg->data_dir, ec);
@@ -145,15 +154,21 @@ int run_daemon(const Options& opts) {
             spdlog::error("reload rejected, keeping the running config:\n{}",
                           next.error().message);
           } else {
-            auto cur = holder.get();
+            auto cur = holder.get()->config;
             // Listening address, storage and HTTP limits need a restart; the rest applies now.
             next->listen_host = cur->listen_host;
             next->listen_port = cur->listen_port;
             next->data_dir = cur->data_dir;
             next->database = cur->database;
             next->http = cur->http;
-            holder.set(std::make_shared<const config::Config>(std::move(next.value())));
-            spdlog::info("config reloaded from {}", opts.config_path);
+            auto rt = http::make_runtime(std::move(next.value()));
+            if (!rt) {
+              spdlog::error("reload rejected, keeping the running config:\n{}",
+                            rt.error().message);
+            } else {
+              holder.set(rt.value());
+              spdlog::info("config reloaded from {}", opts.config_path);
+            }
           }
           signals.async_wait(on_signal);
           return;

@@ -164,6 +164,27 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
     if (!iv.id.empty() && !ids.insert(iv.id).second) item.error("id", "is a duplicate");
     s.interventions.push_back(std::move(iv));
   });
+  each_object(r, "protocol_terms", false, errs, [&](FieldReader& item) {
+    ProtocolTerm t;
+    if (auto v = item.id("code", true, 64)) t.code = *v;
+    if (auto v = item.string("term", true, 200)) t.term = *v;
+    t.synonyms = string_list(item, "synonyms", false, errs);
+    if (auto v = item.string("definition", false, 2000)) t.definition = *v;
+    t.grades.assign(5, "");
+    if (const json* g = item.get("grades", true)) {
+      if (!g->is_object()) {
+        item.error("grades", "must be an object from grade (\"1\".. \"5\") to its text");
+      } else {
+        FieldReader gr(*g, item.path("grades"), errs);
+        for (int k = 1; k <= 5; ++k)
+          if (auto text = gr.string(std::to_string(k), false, 2000)) t.grades[k - 1] = *text;
+        gr.finish();
+        if (std::all_of(t.grades.begin(), t.grades.end(), [](auto& x) { return x.empty(); }))
+          item.error("grades", "must define at least one grade");
+      }
+    }
+    s.protocol_terms.push_back(std::move(t));
+  });
   r.finish();
   if (!errs.empty()) return file_errors(source, std::move(errs));
   return s;

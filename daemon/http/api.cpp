@@ -10,6 +10,23 @@ namespace pvmon::http {
 
 using nlohmann::json;
 
+Result<std::shared_ptr<const Runtime>> make_runtime(config::Config c) {
+  auto rt = std::make_shared<Runtime>();
+  for (const auto& [id, study] : c.studies) {
+    std::vector<ctcae::ProtocolTermDef> defs;
+    for (const auto& t : study.protocol_terms) {
+      ctcae::ProtocolTermDef d{t.code, t.term, t.synonyms, {}, t.definition};
+      for (std::size_t g = 0; g < 5 && g < t.grades.size(); ++g) d.grades[g] = t.grades[g];
+      defs.push_back(std::move(d));
+    }
+    auto r = ctcae::Resolver::with_protocol_terms(std::move(defs));
+    if (!r) return Error::of(Errc::invalid, study.source + ": " + r.error().message);
+    rt->resolvers.emplace(id, std::make_shared<const ctcae::Resolver>(std::move(r.value())));
+  }
+  rt->config = std::make_shared<const config::Config>(std::move(c));
+  return std::shared_ptr<const Runtime>(std::move(rt));
+}
+
 int status_of(Errc code) {
   switch (code) {
     case Errc::invalid: return 422;
@@ -229,8 +246,9 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   t_scope.route = match->path;
-  auto cfg = s_.config.get();
-  Call call{req, {}, {}, cfg, rid};
+  auto rt = s_.config.get();
+  const config::Config* cfg = rt->config.get();
+  Call call{req, {}, {}, rt, cfg, rid};
   for (std::size_t i = 1; i < m.size(); ++i) call.params.push_back(m[i].str());
 
   if (!match->roles.empty()) {

@@ -74,6 +74,28 @@ Result<Reply> post_subject(Services& s, Call& c) {
   return json_reply(stored->created ? 201 : 200, stored->record);
 }
 
+Result<Reply> post_baseline(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto body = json_body(c.req);
+  if (!body) return body.error();
+  std::vector<FieldError> errs;
+  intake::validate_baseline(body.value(), "baseline", errs);
+  if (body->is_object() && body->empty()) errs.push_back({"baseline", "names no analyte"});
+  if (!errs.empty()) return Error::invalid(std::move(errs));
+  auto row = s.store.find_subject(c.params[0], c.params[1]);
+  if (!row) return row.error();
+  if (!row.value() || !sees_site(c.principal, row.value()->site))
+    return Error::field(Errc::not_found, "subject", "no subject '" + c.params[1] + "'");
+  auto stored = s.store.add_baseline(c.params[0], c.params[1], body.value(), actor_of(c));
+  if (!stored) {
+    Error e = stored.error();
+    for (auto& f : e.fields) f.field = "baseline." + f.field;
+    return e;
+  }
+  return json_reply(200, stored->record);
+}
+
 Result<Reply> get_subject(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
@@ -93,6 +115,7 @@ Result<Reply> post_ae(Services& s, Call& c) {
   auto body = json_body(c.req);
   if (!body) return body.error();
   intake::SubjectFacts facts;
+  json baseline = json::object();
   if (body->is_object() && body->contains("subject") && (*body)["subject"].is_string()) {
     auto row = s.store.find_subject(c.params[0], (*body)["subject"].get<std::string>());
     if (!row) return row.error();
@@ -102,12 +125,18 @@ Result<Reply> post_ae(Services& s, Call& c) {
                             "subject belongs to another site");
       facts.known = true;
       facts.enrolled = row.value()->enrolled;
+      baseline = row.value()->record.value("baseline", json::object());
     }
   }
   intake::StudyRules rules{study.value()->intervention_ids()};
   auto draft = intake::parse_ae(body.value(), rules, s.clock.now(), facts);
   if (!draft) return draft.error();
-  auto stored = s.store.insert_ae(c.params[0], c.principal.site, intake::to_json(draft.value()),
+  auto coded = intake::code_ae(draft.value(), *c.runtime->resolvers.at(c.params[0]), baseline);
+  if (!coded) return coded.error();
+  json record = intake::to_json(draft.value());
+  record["grade"] = coded->grade;  // the site's grade when reported, else the lab's
+  record["ctcae"] = intake::to_json(coded.value());
+  auto stored = s.store.insert_ae(c.params[0], c.principal.site, record,
                                   canonical_hash(body.value()), actor_of(c));
   if (!stored) return stored.error();
   Reply r = json_reply(stored->created ? 201 : 200, stored->record);
@@ -185,6 +214,7 @@ std::vector<RouteDef> build_routes(Services& s) {
       {"GET", "/readyz", {}, bind(ready)},
       {"POST", "/v1/studies/{study}/subjects", site, bind(post_subject)},
       {"GET", "/v1/studies/{study}/subjects/{subject}", site_officer, bind(get_subject)},
+      {"POST", "/v1/studies/{study}/subjects/{subject}/baseline", site, bind(post_baseline)},
       {"POST", "/v1/studies/{study}/ae", site, bind(post_ae)},
       {"GET", "/v1/studies/{study}/ae", site_officer, bind(list_ae)},
       {"GET", "/v1/studies/{study}/ae/{id}", site_officer, bind(get_ae)},

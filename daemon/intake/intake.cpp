@@ -33,8 +33,12 @@ std::optional<LabValue> read_lab(const json& j, const std::string& prefix,
   FieldReader r(j, prefix, errors);
   const auto before = errors.size();
   LabValue lab;
-  auto value = r.number("value", true, 0, 1e9);
-  auto unit = r.string("unit", true, 32);
+  lab.systolic = r.number("systolic", false, 0, 400);
+  lab.diastolic = r.number("diastolic", false, 0, 300);
+  const bool pressure = lab.systolic || lab.diastolic;
+  auto value = r.number("value", !pressure, 0, 1e9);
+  auto unit = r.string("unit", !pressure, 32);
+  if (auto v = r.boolean("on_anticoagulation", false)) lab.on_anticoagulation = *v;
   lab.uln = r.number("uln", false, 0, 1e9);
   lab.lln = r.number("lln", false, 0, 1e9);
   if (baseline_allowed) {
@@ -44,8 +48,8 @@ std::optional<LabValue> read_lab(const json& j, const std::string& prefix,
   r.finish();
   if (lab.uln && lab.lln && *lab.lln > *lab.uln) r.error("lln", "is above uln");
   if (errors.size() != before) return std::nullopt;
-  lab.value = *value;
-  lab.unit = *unit;
+  lab.value = value;
+  lab.unit = unit.value_or("");
   return lab;
 }
 
@@ -111,6 +115,7 @@ Result<AeDraft> parse_ae(const json& body, const StudyRules& rules, Timestamp no
   auto aware = r.timestamp("site_aware_at", true);
   auto outcome = r.one_of("outcome", true, kOutcomeValues);
   auto narrative = r.string("narrative", false, kMaxNarrativeLength, true);
+  if (auto v = r.boolean("death_unrelated", false)) d.death_unrelated = *v;
 
   if (const auto* s = r.get("serious", true)) {
     if (!s->is_object()) {
@@ -194,7 +199,12 @@ json to_json(const AeDraft& d) {
   j["verbatim"] = d.verbatim;
   j["grade"] = d.grade ? json(*d.grade) : json(nullptr);
   if (d.lab) {
-    json l{{"value", d.lab->value}, {"unit", d.lab->unit}};
+    json l = json::object();
+    if (d.lab->value) l["value"] = *d.lab->value;
+    if (!d.lab->unit.empty()) l["unit"] = d.lab->unit;
+    if (d.lab->systolic) l["systolic"] = *d.lab->systolic;
+    if (d.lab->diastolic) l["diastolic"] = *d.lab->diastolic;
+    if (d.lab->on_anticoagulation) l["on_anticoagulation"] = true;
     if (d.lab->uln) l["uln"] = *d.lab->uln;
     if (d.lab->lln) l["lln"] = *d.lab->lln;
     if (d.lab->baseline) l["baseline"] = *d.lab->baseline;
@@ -216,6 +226,7 @@ json to_json(const AeDraft& d) {
   j["action_taken"] = d.action_taken;
   j["outcome"] = d.outcome;
   j["narrative"] = d.narrative;
+  if (d.death_unrelated) j["death_unrelated"] = true;
   return j;
 }
 

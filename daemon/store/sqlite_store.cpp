@@ -185,6 +185,42 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<Stored> add_baseline(const std::string& study, const std::string& subject,
+                              const json& baseline, const Actor& actor) override {
+    return guard([&]() -> Result<Stored> {
+      return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
+        auto st = db.prepare("SELECT id, record FROM subjects WHERE study = ? AND subject = ?");
+        st.bind(1, study).bind(2, subject);
+        if (!st.step()) return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
+        const std::int64_t id = st.i64(0);
+        const std::string before = st.text(1);
+        json record = json::parse(before);
+        json& base = record["baseline"];
+        if (!base.is_object()) base = json::object();
+        bool changed = false;
+        std::vector<FieldError> conflicts;
+        for (auto it = baseline.begin(); it != baseline.end(); ++it) {
+          if (base.contains(it.key())) {
+            if (base[it.key()] != it.value())
+              conflicts.push_back({it.key(), "a different baseline is already recorded: " +
+                                                 base[it.key()].dump()});
+            continue;
+          }
+          base[it.key()] = it.value();
+          changed = true;
+        }
+        if (!conflicts.empty())
+          return Error{Errc::conflict, "baseline values are not overwritten", conflicts};
+        if (!changed) return Stored{record, false};
+        const std::string after = record.dump();
+        db.prepare("UPDATE subjects SET record = ? WHERE id = ?").bind(1, after).bind(2, id).run();
+        append_audit(db, clock_.now(), actor, "subject.baseline", study + "/subject/" + subject,
+                     after, before);
+        return Stored{record, true};
+      });
+    });
+  }
+
   Result<std::optional<SubjectRow>> find_subject(const std::string& study,
                                                  const std::string& subject) override {
     return guard([&]() -> Result<std::optional<SubjectRow>> {

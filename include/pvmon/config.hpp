@@ -42,12 +42,22 @@ struct Intervention {
   std::vector<std::string> expected_terms;  // reference safety information
 };
 
+/// A protocol-specific event with its own grade scale (CLINICAL.md: RCCEP, RILD).
+struct ProtocolTerm {
+  std::string code;  // "PROTO-RCCEP": never a MedDRA code
+  std::string term;
+  std::vector<std::string> synonyms;
+  std::vector<std::string> grades;  // five entries, "" where the grade does not exist
+  std::string definition;
+};
+
 struct Study {
   std::string id;
   std::string title;
   std::vector<std::string> sites;
   int site_report_hours = 24;  // ICH E6 4.11.1 "immediately", as the protocol sets it
   std::vector<Intervention> interventions;
+  std::vector<ProtocolTerm> protocol_terms;
   std::string source;  // file it came from
   bool has_site(const std::string& s) const;
   std::vector<std::string> intervention_ids() const;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +18,7 @@
 
 #include "pvmon/config.hpp"
 #include "pvmon/core.hpp"
+#include "pvmon/ctcae.hpp"
 #include "pvmon/store.hpp"
 #include "pvmon/time.hpp"
 
@@ -31,22 +33,32 @@ struct Principal {
   std::string site;
 };
 
-/// The config in force; swapped whole on reload, read by handlers without blocking writers.
+/// The config in force and what is derived from it (per-study term resolvers with the
+/// protocol's own terms). Immutable; built at start-up and on reload.
+struct Runtime {
+  std::shared_ptr<const config::Config> config;
+  std::map<std::string, std::shared_ptr<const ctcae::Resolver>> resolvers;  // by study id
+};
+
+/// Builds the runtime; an error names the study whose protocol terms clash with CTCAE.
+Result<std::shared_ptr<const Runtime>> make_runtime(config::Config c);
+
+/// Swapped whole on reload; handlers take a snapshot per request without blocking.
 class ConfigHolder {
  public:
-  explicit ConfigHolder(std::shared_ptr<const config::Config> c) : cfg_(std::move(c)) {}
-  std::shared_ptr<const config::Config> get() const {
+  explicit ConfigHolder(std::shared_ptr<const Runtime> r) : rt_(std::move(r)) {}
+  std::shared_ptr<const Runtime> get() const {
     std::lock_guard lock(mu_);
-    return cfg_;
+    return rt_;
   }
-  void set(std::shared_ptr<const config::Config> c) {
+  void set(std::shared_ptr<const Runtime> r) {
     std::lock_guard lock(mu_);
-    cfg_ = std::move(c);
+    rt_ = std::move(r);
   }
 
  private:
   mutable std::mutex mu_;
-  std::shared_ptr<const config::Config> cfg_;
+  std::shared_ptr<const Runtime> rt_;
 };
 
 /// What a handler sees.
@@ -54,7 +66,8 @@ struct Call {
   const httplib::Request& req;
   Principal principal;
   std::vector<std::string> params;  // path captures, in order
-  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const Runtime> runtime;
+  const config::Config* config;  // = runtime->config.get()
   std::string request_id;
 };
 

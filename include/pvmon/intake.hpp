@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pvmon/core.hpp"
+#include "pvmon/ctcae.hpp"
 #include "pvmon/time.hpp"
 
 namespace pvmon::intake {
@@ -39,7 +40,9 @@ void validate_baseline(const nlohmann::json& baseline, const std::string& prefix
                        std::vector<FieldError>& errors);
 
 struct LabValue {
-  double value = 0;
+  std::optional<double> value;  // absent only for blood pressure
+  std::optional<double> systolic, diastolic;  // mm Hg, for Hypertension
+  bool on_anticoagulation = false;            // INR increased is then graded against baseline
   std::string unit;
   std::optional<double> uln, lln, baseline;
   std::optional<bool> baseline_abnormal;
@@ -70,6 +73,7 @@ struct AeDraft {
   std::map<std::string, std::string> action_taken;  // intervention -> CDISC AEACN-like value
   std::string outcome;
   std::string narrative;
+  bool death_unrelated = false;  // the subject died, but not of this AE (outcome fatal, grade < 5)
 };
 
 /// Subject-dependent facts the caller looked up before validation.
@@ -81,6 +85,28 @@ struct SubjectFacts {
 /// POST /ae. `now` bounds dates from the future; the subject's enrolment bounds onset.
 Result<AeDraft> parse_ae(const nlohmann::json& body, const StudyRules& rules, Timestamp now,
                          const SubjectFacts& subject);
+
+/// The report coded against CTCAE v5.0 (or a protocol term) and its grade decided.
+struct Coded {
+  const ctcae::Term* term = nullptr;
+  ctcae::MatchKind match{};
+  std::string synonym;
+  int grade = 0;                    // the grade in force: the site's when reported
+  std::optional<int> reported_grade;
+  std::optional<int> lab_grade;
+  std::string lab_criterion;        // the CTCAE text that decided the lab grade
+  std::string lab_basis;            // ULN, LLN, baseline, absolute
+  std::string grade_basis;          // reported, lab, reported+lab, discrepancy
+};
+
+/// Resolves the term, checks the grade exists for it, grades a lab value (against the
+/// subject's baseline where CTCAE v5.0 says so), and checks grade 5 against death and outcome.
+/// `baseline` is the subject's baseline object ({"alt": {"value", "unit", "uln", "lln"}}).
+Result<Coded> code_ae(const AeDraft& d, const ctcae::Resolver& resolver,
+                      const nlohmann::json& baseline);
+
+/// The coding as stored with the report.
+nlohmann::json to_json(const Coded& c);
 
 /// The allowed values, exported for error messages, the API document and tests.
 extern const std::vector<std::string> kCausalityValues;

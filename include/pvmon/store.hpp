@@ -85,6 +85,10 @@ class Store {
   virtual Result<Stored> enrol_subject(const std::string& study, const std::string& site,
                                        const nlohmann::json& draft, const std::string& body_sha256,
                                        const Actor& actor) = 0;
+  /// Adds baseline lab values to an enrolled subject. A value already recorded for an analyte
+  /// is not overwritten: the same value again is a no-op, another value a conflict.
+  virtual Result<Stored> add_baseline(const std::string& study, const std::string& subject,
+                                      const nlohmann::json& baseline, const Actor& actor) = 0;
   virtual Result<std::optional<SubjectRow>> find_subject(const std::string& study,
                                                          const std::string& subject) = 0;
 
