@@ -209,7 +209,7 @@ std::vector<RouteDef> build_routes(Services& s) {
   };
   const std::vector<Role> site{Role::site};
   const std::vector<Role> site_officer{Role::site, Role::officer};
-  return {
+  std::vector<RouteDef> routes{
       {"GET", "/healthz", {}, health},
       {"GET", "/readyz", {}, bind(ready)},
       {"POST", "/v1/studies/{study}/subjects", site, bind(post_subject)},
@@ -219,6 +219,8 @@ std::vector<RouteDef> build_routes(Services& s) {
       {"GET", "/v1/studies/{study}/ae", site_officer, bind(list_ae)},
       {"GET", "/v1/studies/{study}/ae/{id}", site_officer, bind(get_ae)},
   };
+  for (auto& r : ctcae_routes(s)) routes.push_back(std::move(r));
+  return routes;
 }
 
 }  // namespace pvmon::http

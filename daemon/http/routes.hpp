@@ -16,6 +16,8 @@ struct RouteDef {
 
 /// Every route of the API, in one table: the single place where roles are decided.
 std::vector<RouteDef> build_routes(Services& s);
+/// GET /v1/ctcae/terms, GET /v1/ctcae/terms/{meddra_code}, POST /v1/ctcae/grade.
+std::vector<RouteDef> ctcae_routes(Services& s);
 
 /// Parses a JSON request body; 415 for another media type, 400 with the byte offset when
 /// malformed.
