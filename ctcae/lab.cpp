@@ -311,17 +311,22 @@ struct UnitCuts {
   std::initializer_list<Cut> cuts;  // grades 2.. (grade 1 starts below LLN)
 };
 
-Result<LabGrade> grade_low(Ctx& c, std::initializer_list<UnitCuts> sets, std::string caveat_top, int top) {
+/// The cut set for the reported unit, or an error on lab.unit listing the accepted units.
+Result<const UnitCuts*> find_unit_cuts(const Ctx& c, std::initializer_list<UnitCuts> sets) {
   const std::string key = unit_key(c.in.unit);
-  const UnitCuts* set = nullptr;
   std::string list;
   for (const UnitCuts& s : sets) {
     list += (list.empty() ? "" : ", ") + std::string(s.unit);
-    if (unit_key(s.unit) == key) set = &s;
+    if (unit_key(s.unit) == key) return &s;
   }
-  if (!set)
-    return field_error("lab.unit", "unit '" + c.in.unit + "' is not accepted for " + std::string(c.term->term) +
-                                       "; use one of: " + list);
+  return field_error("lab.unit", "unit '" + c.in.unit + "' is not accepted for " +
+                                     std::string(c.term->term) + "; use one of: " + list);
+}
+
+Result<LabGrade> grade_low(Ctx& c, std::initializer_list<UnitCuts> sets, std::string caveat_top, int top) {
+  auto found = find_unit_cuts(c, sets);
+  if (!found) return found.error();
+  const UnitCuts* set = found.value();
   c.value = c.in.value;
   auto l = need_ref(c, c.in.lln, "lab.lln", "LLN");
   if (!l) return l.error();
@@ -377,16 +382,9 @@ Result<LabGrade> rule_hyponatremia(Ctx& c) {
 
 // High analytes graded above ULN with absolute thresholds in the reported unit.
 Result<LabGrade> grade_high(Ctx& c, std::initializer_list<UnitCuts> sets) {
-  const std::string key = unit_key(c.in.unit);
-  const UnitCuts* set = nullptr;
-  std::string list;
-  for (const UnitCuts& s : sets) {
-    list += (list.empty() ? "" : ", ") + std::string(s.unit);
-    if (unit_key(s.unit) == key) set = &s;
-  }
-  if (!set)
-    return field_error("lab.unit", "unit '" + c.in.unit + "' is not accepted for " + std::string(c.term->term) +
-                                       "; use one of: " + list);
+  auto found = find_unit_cuts(c, sets);
+  if (!found) return found.error();
+  const UnitCuts* set = found.value();
   c.value = c.in.value;
   auto u = need_ref(c, c.in.uln, "lab.uln", "ULN");
   if (!u) return u.error();

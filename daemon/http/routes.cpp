@@ -51,6 +51,14 @@ bool sees_site(const Principal& p, const std::string& site) {
   return p.role != Role::site || p.site == site;
 }
 
+/// The study in the path, which the calling site must take part in.
+Result<const config::Study*> find_site_study(const Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (study && !study.value()->has_site(c.principal.site))
+    return Error::of(Errc::forbidden, "site " + c.principal.site + " is not in study " + c.params[0]);
+  return study;
+}
+
 Result<Reply> health(Call&) { return json_reply(200, {{"status", "ok"}}); }
 
 Result<Reply> ready(Services& s, Call&) {
@@ -60,10 +68,8 @@ Result<Reply> ready(Services& s, Call&) {
 }
 
 Result<Reply> post_subject(Services& s, Call& c) {
-  auto study = find_study(c, c.params[0]);
+  auto study = find_site_study(c);
   if (!study) return study.error();
-  if (!study.value()->has_site(c.principal.site))
-    return Error::of(Errc::forbidden, "site " + c.principal.site + " is not in study " + c.params[0]);
   auto body = json_body(c.req);
   if (!body) return body.error();
   auto draft = intake::parse_subject(body.value(), s.clock.now().date());
@@ -108,10 +114,8 @@ Result<Reply> get_subject(Services& s, Call& c) {
 }
 
 Result<Reply> post_ae(Services& s, Call& c) {
-  auto study = find_study(c, c.params[0]);
+  auto study = find_site_study(c);
   if (!study) return study.error();
-  if (!study.value()->has_site(c.principal.site))
-    return Error::of(Errc::forbidden, "site " + c.principal.site + " is not in study " + c.params[0]);
   auto body = json_body(c.req);
   if (!body) return body.error();
   intake::SubjectFacts facts;
