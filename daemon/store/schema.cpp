@@ -72,10 +72,104 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 )sql";
 
+// Version 2: subject events, reporting clocks and submissions, alerts, and the webhook outbox
+// with every delivery attempt.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE subject_events (
+  id          INTEGER PRIMARY KEY,
+  subject_id  INTEGER NOT NULL REFERENCES subjects (id),
+  kind        TEXT NOT NULL,
+  date        TEXT NOT NULL,
+  record      TEXT NOT NULL,
+  corrects    INTEGER REFERENCES subject_events (id),
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL
+);
+CREATE INDEX subject_events_by_subject ON subject_events (subject_id, date, id);
+CREATE TRIGGER subject_events_no_update BEFORE UPDATE ON subject_events
+  BEGIN SELECT RAISE(ABORT, 'subject_events is append-only'); END;
+CREATE TRIGGER subject_events_no_delete BEFORE DELETE ON subject_events
+  BEGIN SELECT RAISE(ABORT, 'subject_events is append-only'); END;
+CREATE TABLE clocks (
+  id          INTEGER PRIMARY KEY,
+  report      INTEGER NOT NULL REFERENCES ae_reports (id),
+  study       TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  started_at  TEXT NOT NULL,
+  due_at      TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  version     INTEGER NOT NULL,
+  stopped_at  TEXT,
+  stop_reason TEXT,
+  late        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX clocks_open ON clocks (study, stopped_at, due_at);
+CREATE INDEX clocks_by_report ON clocks (report);
+CREATE TABLE submissions (
+  id          INTEGER PRIMARY KEY,
+  report      INTEGER NOT NULL REFERENCES ae_reports (id),
+  kind        TEXT NOT NULL,
+  submitted   TEXT NOT NULL,
+  authority   TEXT NOT NULL,
+  reference   TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL
+);
+CREATE TABLE alerts (
+  id          INTEGER PRIMARY KEY,
+  study       TEXT NOT NULL,
+  rule        TEXT NOT NULL,
+  severity    TEXT NOT NULL CHECK (severity IN ('info', 'high', 'critical')),
+  dedupe_key  TEXT NOT NULL UNIQUE,
+  title       TEXT NOT NULL,
+  subject     TEXT,
+  report      INTEGER,
+  payload     TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acked')),
+  acked_at    TEXT,
+  acked_by    TEXT,
+  ack_comment TEXT,
+  escalations INTEGER NOT NULL DEFAULT 0,
+  last_sent_at TEXT
+);
+CREATE INDEX alerts_by_study ON alerts (study, status, id);
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  msg_id          TEXT NOT NULL UNIQUE,
+  endpoint        TEXT NOT NULL,
+  event_type      TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  alert           INTEGER REFERENCES alerts (id),
+  state           TEXT NOT NULL DEFAULT 'pending'
+                  CHECK (state IN ('pending', 'delivered', 'dead', 'gone')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  created_at      TEXT NOT NULL,
+  next_attempt_at TEXT NOT NULL,
+  delivered_at    TEXT
+);
+CREATE INDEX outbox_due ON outbox (state, endpoint, next_attempt_at, id);
+CREATE TABLE delivery_attempts (
+  id          INTEGER PRIMARY KEY,
+  outbox      INTEGER NOT NULL REFERENCES outbox (id),
+  at          TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  latency_ms  INTEGER NOT NULL,
+  error       TEXT NOT NULL,
+  outcome     TEXT NOT NULL
+);
+CREATE INDEX delivery_attempts_by_outbox ON delivery_attempts (outbox, id);
+CREATE TABLE endpoint_state (
+  endpoint    TEXT PRIMARY KEY,
+  disabled_at TEXT NOT NULL,
+  reason      TEXT NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kAll = {{1, kV1}};
+  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}};
   return kAll;
 }
 
