@@ -4,6 +4,7 @@
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/intake.hpp"
+#include "safety_glue.hpp"
 
 namespace pvmon::http {
 
@@ -102,17 +103,6 @@ Result<Reply> post_baseline(Services& s, Call& c) {
   return json_reply(200, stored->record);
 }
 
-Result<Reply> get_subject(Services& s, Call& c) {
-  auto study = find_study(c, c.params[0]);
-  if (!study) return study.error();
-  auto row = s.store.find_subject(c.params[0], c.params[1]);
-  if (!row) return row.error();
-  // A site asking for another site's subject learns nothing about it: 404, not 403.
-  if (!row.value() || !sees_site(c.principal, row.value()->site))
-    return Error::field(Errc::not_found, "subject", "no subject '" + c.params[1] + "'");
-  return json_reply(200, row.value()->record);
-}
-
 Result<Reply> post_ae(Services& s, Call& c) {
   auto study = find_site_study(c);
   if (!study) return study.error();
@@ -140,8 +130,14 @@ Result<Reply> post_ae(Services& s, Call& c) {
   json record = intake::to_json(draft.value());
   record["grade"] = coded->grade;  // the site's grade when reported, else the lab's
   record["ctcae"] = intake::to_json(coded.value());
-  auto stored = s.store.insert_ae(c.params[0], c.principal.site, record,
-                                  canonical_hash(body.value()), actor_of(c));
+  record["site"] = c.principal.site;
+  const Timestamp received = s.clock.now();
+  auto derived = intake_safety(*c.runtime, *study.value(), record, received);
+  record["safety"] = derived.block;
+  store::AeWrite w{c.params[0],        c.principal.site,        record,
+                   canonical_hash(body.value()), received,     std::move(derived.clocks),
+                   std::move(derived.closed),    std::move(derived.alerts)};
+  auto stored = s.store.insert_ae(w, actor_of(c));
   if (!stored) return stored.error();
   Reply r = json_reply(stored->created ? 201 : 200, stored->record);
   r.headers.emplace_back("Location", "/v1/studies/" + c.params[0] + "/ae/" +
@@ -217,13 +213,13 @@ std::vector<RouteDef> build_routes(Services& s) {
       {"GET", "/healthz", {}, health},
       {"GET", "/readyz", {}, bind(ready)},
       {"POST", "/v1/studies/{study}/subjects", site, bind(post_subject)},
-      {"GET", "/v1/studies/{study}/subjects/{subject}", site_officer, bind(get_subject)},
       {"POST", "/v1/studies/{study}/subjects/{subject}/baseline", site, bind(post_baseline)},
       {"POST", "/v1/studies/{study}/ae", site, bind(post_ae)},
       {"GET", "/v1/studies/{study}/ae", site_officer, bind(list_ae)},
       {"GET", "/v1/studies/{study}/ae/{id}", site_officer, bind(get_ae)},
   };
   for (auto& r : ctcae_routes(s)) routes.push_back(std::move(r));
+  for (auto& r : safety_routes(s)) routes.push_back(std::move(r));
   return routes;
 }
 

@@ -18,6 +18,8 @@ struct RouteDef {
 std::vector<RouteDef> build_routes(Services& s);
 /// GET /v1/ctcae/terms, GET /v1/ctcae/terms/{meddra_code}, POST /v1/ctcae/grade.
 std::vector<RouteDef> ctcae_routes(Services& s);
+/// Subject events and timeline, follow-ups, submissions, clocks, safety figures.
+std::vector<RouteDef> safety_routes(Services& s);
 
 /// Parses a JSON request body; 415 for another media type, 400 with the byte offset when
 /// malformed.

@@ -13,6 +13,26 @@ using nlohmann::json;
 
 namespace {
 
+/// Queues one webhook message, due now, in the caller's transaction. The msg_id is the
+/// webhook-id receivers deduplicate on; it never changes across retries.
+void enqueue_outbox(Db& db, const std::string& endpoint, const std::string& type,
+                    const std::string& body, std::int64_t alert, Timestamp now) {
+  std::string id = crypto::base64_encode(crypto::random_bytes(18));
+  for (char& ch : id) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
+  const std::string ts = format_timestamp(now);
+  db.prepare(
+        "INSERT INTO outbox (msg_id, endpoint, event_type, body, alert, created_at, "
+        "next_attempt_at) VALUES (?,?,?,?,?,?,?)")
+      .bind(1, "msg_" + id)
+      .bind(2, endpoint)
+      .bind(3, type)
+      .bind(4, body)
+      .bind(5, alert)
+      .bind(6, ts)
+      .bind(7, ts)
+      .run();
+}
+
 json ae_record(Stmt& st) {
   // Columns: id, study, site, report_id, received_at, current_version, record, recorded_at,
   // recorded_by, kind
@@ -165,27 +185,30 @@ class SqliteStore final : public Store {
 
   Result<Stored> insert_ae(const std::string& study, const std::string& site, const json& record,
                            const std::string& body_sha256, const Actor& actor) override {
+    AeWrite w{study, site, record, body_sha256, clock_.now(), {}, {}, {}};
+    return insert_ae(w, actor);
+  }
+
+  Result<Stored> insert_ae(const AeWrite& w, const Actor& actor) override {
     return guard([&]() -> Result<Stored> {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
-        const std::string report_id = record.at("report_id").get<std::string>();
-        const std::string subject = record.at("subject").get<std::string>();
+        const std::string& study = w.study;
+        const std::string report_id = w.record.at("report_id").get<std::string>();
+        const std::string subject = w.record.at("subject").get<std::string>();
         {
           auto st = db.prepare(
               "SELECT id, body_sha256 FROM ae_reports WHERE study = ? AND site = ? AND "
               "report_id = ?");
-          st.bind(1, study).bind(2, site).bind(3, report_id);
+          st.bind(1, study).bind(2, w.site).bind(3, report_id);
           if (st.step()) {
             const std::int64_t id = st.i64(0);
-            if (st.text(1) != body_sha256)
+            if (st.text(1) != w.body_sha256)
               return Error::field(Errc::conflict, "report_id",
                                   "report " + report_id + " already exists (id " +
                                       std::to_string(id) + ") with different content: send "
                                       "changes as a follow-up to POST /v1/studies/" + study +
                                       "/ae/" + std::to_string(id) + "/followups");
-            auto q = db.prepare(std::string(kAeSelect) + "WHERE r.id = ?");
-            q.bind(1, id);
-            q.step();
-            return Stored{ae_record(q), false};
+            return Stored{read_ae(db, id), false};
           }
         }
         std::int64_t subject_id = 0;
@@ -196,43 +219,257 @@ class SqliteStore final : public Store {
             return Error::field(Errc::invalid, "subject", "is not enrolled in this study");
           subject_id = st.i64(0);
         }
-        const Timestamp now = clock_.now();
-        const std::string ts = format_timestamp(now);
+        const std::string ts = format_timestamp(w.received_at);
         db.prepare(
               "INSERT INTO ae_reports (study, site, report_id, subject_id, subject, received_at, "
               "body_sha256, current_version) VALUES (?,?,?,?,?,?,?,1)")
             .bind(1, study)
-            .bind(2, site)
+            .bind(2, w.site)
             .bind(3, report_id)
             .bind(4, subject_id)
             .bind(5, subject)
             .bind(6, ts)
-            .bind(7, body_sha256)
+            .bind(7, w.body_sha256)
             .run();
         const std::int64_t id = db.last_insert_rowid();
-        const std::string text = record.dump();
-        db.prepare(
-              "INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record) "
-              "VALUES (?,1,'initial',?,?,?)")
-            .bind(1, id)
-            .bind(2, ts)
-            .bind(3, actor.principal)
-            .bind(4, text)
+        const std::string text = w.record.dump();
+        insert_version(db, id, 1, "initial", ts, actor, text);
+        for (const auto& c : w.clocks) insert_clock(db, id, study, 1, c);
+        for (const auto& c : w.closed) {
+          const std::int64_t cid = insert_clock(db, id, study, 1, c.clock);
+          stop_clock(db, cid, c.stopped_at.value_or(w.received_at), c.stop_reason, c.late);
+        }
+        append_audit(db, w.received_at, actor, "ae.create", study + "/ae/" + std::to_string(id),
+                     text, std::nullopt);
+        record_alerts(db, study, w.alerts, id, w.received_at);
+        return Stored{read_ae(db, id), true};
+      });
+    });
+  }
+
+  Result<std::vector<VersionRow>> ae_versions(const std::string& study, std::int64_t id) override {
+    return guard([&]() -> Result<std::vector<VersionRow>> {
+      auto db = readers_.take();
+      auto st = db->prepare(
+          "SELECT v.version, v.kind, v.record, v.recorded_at, v.recorded_by FROM ae_versions v "
+          "JOIN ae_reports r ON r.id = v.report WHERE r.id = ? AND r.study = ? ORDER BY v.version");
+      st.bind(1, id).bind(2, study);
+      std::vector<VersionRow> out;
+      while (st.step())
+        out.push_back(VersionRow{static_cast<int>(st.i64(0)), st.text(1), json::parse(st.text(2)),
+                                 st.text(3), st.text(4)});
+      return out;
+    });
+  }
+
+  Result<Stored> add_followup(const std::string& study, std::int64_t id, const std::string& site,
+                              const std::string& followup_id, const std::string& body_sha256,
+                              const FollowupDecider& decide, const Actor& actor) override {
+    return guard([&]() -> Result<Stored> {
+      return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
+        auto cur = db.prepare(
+            "SELECT r.site, r.current_version, v.record, v.kind FROM ae_reports r JOIN ae_versions v "
+            "ON v.report = r.id AND v.version = r.current_version WHERE r.id = ? AND r.study = ?");
+        cur.bind(1, id).bind(2, study);
+        if (!cur.step() || (!site.empty() && cur.text(0) != site))
+          return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(id));
+        const int version = static_cast<int>(cur.i64(1));
+        const json current = json::parse(cur.text(2));
+        if (cur.text(3) == "nullification")
+          return Error::field(Errc::conflict, "id", "the report was nullified; it takes no follow-up");
+        {
+          auto dup = db.prepare(
+              "SELECT json_extract(record, '$.followup.sha256') FROM ae_versions WHERE report = ? "
+              "AND json_extract(record, '$.followup.id') = ?");
+          dup.bind(1, id).bind(2, followup_id);
+          if (dup.step()) {
+            if (dup.text(0) != body_sha256)
+              return Error::field(Errc::conflict, "followup_id",
+                                  "follow-up " + followup_id + " was already recorded with other content");
+            return Stored{read_ae(db, id), false};
+          }
+        }
+        auto open = load_clocks(db, study, true, id);
+        auto decision = decide(current, version, open);
+        if (!decision) return decision.error();
+        const Timestamp now = clock_.now();
+        const std::string ts = format_timestamp(now);
+        json rec = decision->record;
+        rec["followup"] = {{"id", followup_id}, {"sha256", body_sha256}};
+        const std::string text = rec.dump();
+        insert_version(db, id, version + 1,
+                       decision->nullification ? "nullification" : "followup", ts, actor, text);
+        db.prepare("UPDATE ae_reports SET current_version = ? WHERE id = ?")
+            .bind(1, version + 1)
+            .bind(2, id)
             .run();
-        append_audit(db, now, actor, "ae.create", study + "/ae/" + std::to_string(id), text,
-                     std::nullopt);
-        json out = record;
+        for (const auto& c : decision->start) insert_clock(db, id, study, version + 1, c);
+        for (const auto& [cid, why] : decision->stop) stop_clock(db, cid, now, why, false);
+        append_audit(db, now, actor, decision->nullification ? "ae.nullify" : "ae.followup",
+                     study + "/ae/" + std::to_string(id), text, current.dump());
+        record_alerts(db, study, decision->alerts, id, now);
+        return Stored{read_ae(db, id), true};
+      });
+    });
+  }
+
+  Result<json> add_submission(const std::string& study, std::int64_t id,
+                              const SubmissionDecider& decide, const Actor& actor) override {
+    return guard([&]() -> Result<json> {
+      return writer_.write<json>([&](Db& db) -> Result<json> {
+        std::optional<json> current;
+        {
+          auto cur = db.prepare(std::string(kAeSelect) + "WHERE r.id = ? AND r.study = ?");
+          cur.bind(1, id).bind(2, study);
+          if (!cur.step()) return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(id));
+          current = ae_record(cur);
+        }
+        auto open = load_clocks(db, study, true, id);
+        auto decision = decide(*current, open);
+        if (!decision) return decision.error();
+        const Timestamp now = clock_.now();
+        json rec = decision->record;
+        db.prepare(
+              "INSERT INTO submissions (report, kind, submitted, authority, reference, recorded_at, "
+              "recorded_by) VALUES (?,?,?,?,?,?,?)")
+            .bind(1, id)
+            .bind(2, rec.at("kind").get<std::string>())
+            .bind(3, rec.at("submitted").get<std::string>())
+            .bind(4, rec.at("authority").get<std::string>())
+            .bind(5, rec.at("reference").get<std::string>())
+            .bind(6, format_timestamp(now))
+            .bind(7, actor.principal)
+            .run();
+        rec["id"] = db.last_insert_rowid();
+        rec["report"] = id;
+        rec["recorded_at"] = format_timestamp(now);
+        rec["recorded_by"] = actor.principal;
+        json stopped = json::array();
+        for (const auto& st : decision->stop) {
+          stop_clock(db, st.clock.id, *parse_timestamp(rec.at("submitted").get<std::string>()),
+                     st.reason, st.late);
+          stopped.push_back({{"clock", st.clock.id},
+                             {"kind", std::string(safety::to_string(st.clock.kind))},
+                             {"due_at", format_timestamp(st.clock.due_at)},
+                             {"late", st.late}});
+        }
+        rec["clocks_stopped"] = stopped;
+        append_audit(db, now, actor, "ae.submission", study + "/ae/" + std::to_string(id),
+                     rec.dump(), std::nullopt);
+        return rec;
+      });
+    });
+  }
+
+  Result<std::vector<ClockRow>> clocks(const std::string& study, bool open_only,
+                                       std::optional<std::int64_t> report) override {
+    return guard([&]() -> Result<std::vector<ClockRow>> {
+      auto db = readers_.take();
+      return load_clocks(*db, study, open_only, report);
+    });
+  }
+
+  Result<Stored> add_event(const std::string& study, const std::string& subject,
+                           const EventDecider& decide, const Actor& actor) override {
+    return guard([&]() -> Result<Stored> {
+      return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
+        auto row = load_subject(db, study, subject);
+        if (!row) return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
+        if (!actor.site.empty() && row->site != actor.site)
+          return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
+        auto existing = load_events(db, row->id, std::nullopt);
+        auto decision = decide(*row, existing);
+        if (!decision) return decision.error();
+        const Timestamp now = clock_.now();
+        json rec = decision->event.fields;
+        const std::string text = rec.dump();
+        std::optional<std::int64_t> corrects;
+        if (rec.contains("corrects") && rec["corrects"].is_number_integer())
+          corrects = rec["corrects"].get<std::int64_t>();
+        db.prepare(
+              "INSERT INTO subject_events (subject_id, kind, date, record, corrects, recorded_at, "
+              "recorded_by) VALUES (?,?,?,?,?,?,?)")
+            .bind(1, row->id)
+            .bind(2, decision->event.kind)
+            .bind(3, format_date(decision->event.date))
+            .bind(4, text)
+            .bind(5, corrects)
+            .bind(6, format_timestamp(now))
+            .bind(7, actor.principal)
+            .run();
+        const std::int64_t id = db.last_insert_rowid();
+        append_audit(db, now, actor, "subject.event", study + "/subject/" + subject + "/event/" +
+                     std::to_string(id), text, std::nullopt);
+        record_alerts(db, study, decision->alerts, std::nullopt, now);
+        json out = rec;
         out["id"] = id;
-        out["study"] = study;
-        out["site"] = site;
-        out["received_at"] = ts;
-        out["version"] = 1;
-        out["recorded_at"] = ts;
+        out["recorded_at"] = format_timestamp(now);
         out["recorded_by"] = actor.principal;
-        out["status"] = "active";
         return Stored{out, true};
       });
     });
+  }
+
+  Result<std::vector<safety::SubjectEvent>> subject_events(const std::string& study,
+                                                           const std::string& subject) override {
+    return guard([&]() -> Result<std::vector<safety::SubjectEvent>> {
+      auto db = readers_.take();
+      auto row = load_subject(*db, study, subject);
+      if (!row) return std::vector<safety::SubjectEvent>{};
+      return load_events(*db, row->id, std::nullopt);
+    });
+  }
+
+  Result<Snapshot> snapshot(const std::string& study, Timestamp as_of) override {
+    return guard([&]() -> Result<Snapshot> {
+      auto db = readers_.take();
+      // One read transaction: every query below sees the same committed state.
+      db->exec("BEGIN");
+      Snapshot snap;
+      snap.as_of = as_of;
+      const std::string cut = format_timestamp(as_of);
+      try {
+        auto st = db->prepare(
+            "SELECT id, subject, site, enrolled, record FROM subjects WHERE study = ? AND "
+            "created_at <= ? ORDER BY subject");
+        st.bind(1, study).bind(2, cut);
+        while (st.step()) {
+          SubjectRow r;
+          r.id = st.i64(0);
+          r.study = study;
+          r.subject = st.text(1);
+          r.site = st.text(2);
+          r.enrolled = parse_date(st.text(3)).value_or(Date{});
+          r.record = json::parse(st.text(4));
+          snap.events[r.subject] = load_events(*db, r.id, as_of);
+          snap.subjects.push_back(std::move(r));
+        }
+        // The version in force at the cut-off: the newest recorded at or before it.
+        auto rs = db->prepare(
+            "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, v.record, "
+            "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
+            "WHERE r.study = ?1 AND v.version = (SELECT max(version) FROM ae_versions "
+            "WHERE report = r.id AND recorded_at <= ?2) ORDER BY r.id");
+        rs.bind(1, study).bind(2, cut);
+        while (rs.step()) snap.reports.push_back(ae_record(rs));
+        for (auto& c : load_clocks(*db, study, false, std::nullopt)) {
+          if (c.clock.started_at > as_of) continue;
+          if (c.stopped_at && *c.stopped_at <= as_of) continue;
+          c.stopped_at.reset();
+          snap.open_clocks.push_back(std::move(c));
+        }
+      } catch (...) {
+        db->exec("ROLLBACK");
+        throw;
+      }
+      db->exec("ROLLBACK");
+      return snap;
+    });
+  }
+
+  void set_endpoints(std::function<std::vector<notify::Endpoint>()> fn) override {
+    std::lock_guard lock(endpoints_mu_);
+    endpoints_ = std::move(fn);
   }
 
   Result<std::optional<json>> get_ae(const std::string& study, std::int64_t id) override {
@@ -272,6 +509,178 @@ class SqliteStore final : public Store {
   }
 
  private:
+  json read_ae(Db& db, std::int64_t id) {
+    auto q = db.prepare(std::string(kAeSelect) + "WHERE r.id = ?");
+    q.bind(1, id);
+    q.step();
+    return ae_record(q);
+  }
+
+  static void insert_version(Db& db, std::int64_t report, int version, const char* kind,
+                             const std::string& ts, const Actor& actor, const std::string& text) {
+    db.prepare(
+          "INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record) "
+          "VALUES (?,?,?,?,?,?)")
+        .bind(1, report)
+        .bind(2, version)
+        .bind(3, kind)
+        .bind(4, ts)
+        .bind(5, actor.principal)
+        .bind(6, text)
+        .run();
+  }
+
+  static std::int64_t insert_clock(Db& db, std::int64_t report, const std::string& study,
+                                   int version, const safety::Clock& c) {
+    db.prepare(
+          "INSERT INTO clocks (report, study, kind, started_at, due_at, reason, version) "
+          "VALUES (?,?,?,?,?,?,?)")
+        .bind(1, report)
+        .bind(2, study)
+        .bind(3, std::string(safety::to_string(c.kind)))
+        .bind(4, format_timestamp(c.started_at))
+        .bind(5, format_timestamp(c.due_at))
+        .bind(6, c.reason)
+        .bind(7, version)
+        .run();
+    return db.last_insert_rowid();
+  }
+
+  static void stop_clock(Db& db, std::int64_t id, Timestamp at, const std::string& reason,
+                         bool late) {
+    db.prepare(
+          "UPDATE clocks SET stopped_at = ?, stop_reason = ?, late = ? WHERE id = ? AND "
+          "stopped_at IS NULL")
+        .bind(1, format_timestamp(at))
+        .bind(2, reason)
+        .bind(3, late ? 1 : 0)
+        .bind(4, id)
+        .run();
+  }
+
+  static std::vector<ClockRow> load_clocks(Db& db, const std::string& study, bool open_only,
+                                           std::optional<std::int64_t> report) {
+    std::string sql =
+        "SELECT c.id, c.report, r.report_id, r.subject, r.site, c.version, c.kind, c.started_at, "
+        "c.due_at, c.reason, c.stopped_at, c.stop_reason, c.late FROM clocks c JOIN ae_reports r "
+        "ON r.id = c.report WHERE c.study = ?1 ";
+    if (open_only) sql += "AND c.stopped_at IS NULL ";
+    if (report) sql += "AND c.report = ?2 ";
+    sql += "ORDER BY c.due_at, c.id";
+    auto st = db.prepare(sql);
+    st.bind(1, study);
+    if (report) st.bind(2, *report);
+    std::vector<ClockRow> out;
+    while (st.step()) {
+      ClockRow c;
+      c.id = st.i64(0);
+      c.report = st.i64(1);
+      c.report_ref = st.text(2);
+      c.subject = st.text(3);
+      c.site = st.text(4);
+      c.version = static_cast<int>(st.i64(5));
+      c.clock.kind = safety::parse_clock_kind(st.text(6)).value_or(safety::ClockKind::site_report);
+      c.clock.started_at = parse_timestamp(st.text(7)).value_or(Timestamp{});
+      c.clock.due_at = parse_timestamp(st.text(8)).value_or(Timestamp{});
+      c.clock.reason = st.text(9);
+      c.clock.id = c.id;
+      if (auto t = st.opt_text(10)) c.stopped_at = parse_timestamp(*t);
+      c.stop_reason = st.opt_text(11).value_or("");
+      c.late = st.i64(12) != 0;
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  static std::optional<SubjectRow> load_subject(Db& db, const std::string& study,
+                                                const std::string& subject) {
+    auto st = db.prepare(
+        "SELECT id, site, enrolled, record FROM subjects WHERE study = ? AND subject = ?");
+    st.bind(1, study).bind(2, subject);
+    if (!st.step()) return std::nullopt;
+    SubjectRow row;
+    row.id = st.i64(0);
+    row.study = study;
+    row.subject = subject;
+    row.site = st.text(1);
+    row.enrolled = parse_date(st.text(2)).value_or(Date{});
+    row.record = json::parse(st.text(3));
+    return row;
+  }
+
+  /// The subject's events with corrections applied: a correcting event replaces the one it
+  /// names, so every list handed to validation or figures is the current truth.
+  static std::vector<safety::SubjectEvent> load_events(Db& db, std::int64_t subject_id,
+                                                       std::optional<Timestamp> as_of) {
+    std::string sql =
+        "SELECT id, kind, date, record, corrects FROM subject_events WHERE subject_id = ?1 ";
+    if (as_of) sql += "AND recorded_at <= ?2 ";
+    sql += "ORDER BY id";
+    auto st = db.prepare(sql);
+    st.bind(1, subject_id);
+    if (as_of) st.bind(2, format_timestamp(*as_of));
+    std::vector<safety::SubjectEvent> out;
+    while (st.step()) {
+      safety::SubjectEvent e;
+      e.id = st.i64(0);
+      e.kind = st.text(1);
+      e.date = parse_date(st.text(2)).value_or(Date{});
+      e.fields = json::parse(st.text(3));
+      if (auto c = st.opt_i64(4)) {
+        std::erase_if(out, [&](const safety::SubjectEvent& x) { return x.id == *c; });
+      }
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  /// Inserts alerts (a dedupe key already present is skipped) and queues each new one to the
+  /// webhook endpoints that take it, in the caller's transaction.
+  void record_alerts(Db& db, const std::string& study, const std::vector<AlertRecord>& alerts,
+                     std::optional<std::int64_t> report, Timestamp now) {
+    if (alerts.empty()) return;
+    std::vector<notify::Endpoint> endpoints;
+    {
+      std::lock_guard lock(endpoints_mu_);
+      if (endpoints_) endpoints = endpoints_();
+    }
+    const std::string ts = format_timestamp(now);
+    for (const auto& a : alerts) {
+      const auto rep = a.report ? a.report : report;
+      db.prepare(
+            "INSERT OR IGNORE INTO alerts (study, rule, severity, dedupe_key, title, subject, "
+            "report, payload, created_at) VALUES (?,?,?,?,?,?,?,?,?)")
+          .bind(1, study)
+          .bind(2, a.rule)
+          .bind(3, a.severity)
+          .bind(4, a.dedupe_key)
+          .bind(5, a.title)
+          .bind(6, a.subject.empty() ? std::optional<std::string>{} : std::optional(a.subject))
+          .bind(7, rep)
+          .bind(8, a.payload.dump())
+          .bind(9, ts)
+          .run();
+      if (db.changes() == 0) continue;  // already raised: a replay or a repeat
+      const std::int64_t alert_id = db.last_insert_rowid();
+      const std::string type = "alert." + a.rule;
+      json event{{"type", type},
+                 {"timestamp", ts},
+                 {"data",
+                  {{"alert_id", alert_id},
+                   {"study", study},
+                   {"rule", a.rule},
+                   {"severity", a.severity},
+                   {"title", a.title},
+                   {"subject", a.subject},
+                   {"report", rep ? json(*rep) : json(nullptr)},
+                   {"details", a.payload}}}};
+      for (const auto& ep : endpoints) {
+        if (!notify::subscribes(ep, type, a.severity)) continue;
+        enqueue_outbox(db, ep.name, type, notify::render_body(ep, event), alert_id, now);
+      }
+    }
+  }
+
   static int read_version(Db& db) {
     auto st = db.prepare("SELECT max(version) FROM schema_version");
     st.step();
@@ -293,6 +702,8 @@ class SqliteStore final : public Store {
   const Clock& clock_;
   ReaderPool readers_;
   Writer writer_;
+  std::mutex endpoints_mu_;
+  std::function<std::vector<notify::Endpoint>()> endpoints_;
 };
 
 }  // namespace

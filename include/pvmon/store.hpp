@@ -9,12 +9,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "pvmon/core.hpp"
+#include "pvmon/notify.hpp"
+#include "pvmon/safety/clocks.hpp"
+#include "pvmon/safety/events.hpp"
 #include "pvmon/time.hpp"
 
 namespace pvmon::store {
@@ -68,6 +72,83 @@ struct AePage {
   std::optional<std::int64_t> next_after_id;
 };
 
+/// An alert to record in the same transaction as the change that caused it. The dedupe key is
+/// unique: recording the same key again does nothing, so a replay never alerts twice.
+struct AlertRecord {
+  std::string rule;
+  std::string severity;  // info, high, critical
+  std::string dedupe_key;
+  std::string title;
+  std::string subject;
+  std::optional<std::int64_t> report;
+  nlohmann::json payload = nlohmann::json::object();
+};
+
+struct ClockRow {
+  std::int64_t id = 0;
+  std::int64_t report = 0;
+  std::string report_ref;  // the site's report_id
+  std::string subject;
+  std::string site;
+  int version = 1;
+  safety::Clock clock;
+  std::optional<Timestamp> stopped_at;
+  std::string stop_reason;
+  bool late = false;
+};
+
+/// A new AE report with what intake derived from it.
+struct AeWrite {
+  std::string study, site;
+  nlohmann::json record;  // validated and coded; report_id and subject inside
+  std::string body_sha256;
+  Timestamp received_at;
+  std::vector<safety::Clock> clocks;           // to open
+  std::vector<ClockRow> closed;                // already ended (the site's clock ends at receipt)
+  std::vector<AlertRecord> alerts;
+};
+
+struct VersionRow {
+  int version = 1;
+  std::string kind;  // initial, followup, nullification
+  nlohmann::json record;
+  std::string recorded_at, recorded_by;
+};
+
+/// What a follow-up does, decided from the current version and the open clocks.
+struct FollowupDecision {
+  nlohmann::json record;  // the new version
+  bool nullification = false;
+  std::vector<safety::Clock> start;
+  std::vector<std::pair<std::int64_t, std::string>> stop;  // clock id, reason
+  std::vector<AlertRecord> alerts;
+};
+using FollowupDecider = std::function<Result<FollowupDecision>(
+    const nlohmann::json& current, int current_version, const std::vector<ClockRow>& open)>;
+
+struct SubmissionDecision {
+  std::vector<safety::ClockStop> stop;
+  nlohmann::json record;  // what is stored for the submission
+};
+using SubmissionDecider =
+    std::function<Result<SubmissionDecision>(const nlohmann::json& current, const std::vector<ClockRow>& open)>;
+
+struct EventDecision {
+  safety::SubjectEvent event;
+  std::vector<AlertRecord> alerts;
+};
+using EventDecider = std::function<Result<EventDecision>(
+    const SubjectRow& subject, const std::vector<safety::SubjectEvent>& existing)>;
+
+/// Everything the safety figures need, as recorded at or before `as_of`.
+struct Snapshot {
+  Timestamp as_of;
+  std::vector<SubjectRow> subjects;
+  std::map<std::string, std::vector<safety::SubjectEvent>> events;  // by subject
+  std::vector<nlohmann::json> reports;  // current version of each AE report as of then
+  std::vector<ClockRow> open_clocks;
+};
+
 class Store {
  public:
   /// Opens or creates the database, migrates it to the current schema and starts the writer.
@@ -97,6 +178,32 @@ class Store {
   virtual Result<Stored> insert_ae(const std::string& study, const std::string& site,
                                    const nlohmann::json& record, const std::string& body_sha256,
                                    const Actor& actor) = 0;
+  /// The full intake write: report, clocks, alerts, in one transaction.
+  virtual Result<Stored> insert_ae(const AeWrite& w, const Actor& actor) = 0;
+  virtual Result<std::vector<VersionRow>> ae_versions(const std::string& study,
+                                                      std::int64_t id) = 0;
+  /// A follow-up: idempotent on (report, followup_id) with the body's hash.
+  virtual Result<Stored> add_followup(const std::string& study, std::int64_t id,
+                                      const std::string& site, const std::string& followup_id,
+                                      const std::string& body_sha256,
+                                      const FollowupDecider& decide, const Actor& actor) = 0;
+  virtual Result<nlohmann::json> add_submission(const std::string& study, std::int64_t id,
+                                                const SubmissionDecider& decide,
+                                                const Actor& actor) = 0;
+  virtual Result<std::vector<ClockRow>> clocks(const std::string& study, bool open_only,
+                                               std::optional<std::int64_t> report) = 0;
+
+  // Subject events.
+  virtual Result<Stored> add_event(const std::string& study, const std::string& subject,
+                                   const EventDecider& decide, const Actor& actor) = 0;
+  virtual Result<std::vector<safety::SubjectEvent>> subject_events(const std::string& study,
+                                                                   const std::string& subject) = 0;
+  virtual Result<Snapshot> snapshot(const std::string& study, Timestamp as_of) = 0;
+
+  /// The webhook endpoints in force: every alert inserted is queued, in its own transaction,
+  /// to each endpoint that subscribes to it. Set once at start-up; the function is called on the
+  /// writer thread and must be thread-safe (it reads the current config snapshot).
+  virtual void set_endpoints(std::function<std::vector<notify::Endpoint>()> fn) = 0;
   virtual Result<std::optional<nlohmann::json>> get_ae(const std::string& study,
                                                        std::int64_t id) = 0;
   virtual Result<AePage> list_ae(const AeQuery& q) = 0;

@@ -1,0 +1,456 @@
+#include "safety_glue.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "pvmon/fields.hpp"
+#include "routes.hpp"
+
+namespace pvmon::http {
+
+using nlohmann::json;
+
+namespace {
+
+// The fields a site submits; a follow-up patches these and is validated again whole.
+const std::vector<std::string> kSubmitted = {
+    "report_id", "subject",     "term",         "verbatim", "grade",   "lab",
+    "onset",     "resolved",    "site_aware_at", "serious", "causality", "action_taken",
+    "outcome",   "narrative",   "death_unrelated"};
+
+safety::Seriousness seriousness_of(const json& record) {
+  const json& s = record.at("serious");
+  return safety::Seriousness{s.value("death", false),         s.value("life_threatening", false),
+                             s.value("hospitalization", false), s.value("disability", false),
+                             s.value("congenital_anomaly", false),
+                             s.value("medically_important", false)};
+}
+
+json criteria_of(const json& record) {
+  json out = json::array();
+  for (auto it = record.at("serious").begin(); it != record.at("serious").end(); ++it)
+    if (it.value().is_boolean() && it.value().get<bool>()) out.push_back(it.key());
+  return out;
+}
+
+json classification_json(const safety::Classification& c) {
+  json products = json::array();
+  for (const auto& p : c.products)
+    products.push_back({{"intervention", p.intervention}, {"related", p.related}, {"expected", p.expected}});
+  return {{"serious", c.serious},
+          {"fatal_or_life_threatening", c.fatal_or_life_threatening},
+          {"related_to", c.related_to},
+          {"products", products},
+          {"susar", c.susar},
+          {"reasons", c.reasons}};
+}
+
+json rate_json(const safety::Rate& r) {
+  return {{"events", r.events},
+          {"n", r.n},
+          {"rate", r.n ? json(static_cast<double>(r.events) / r.n) : json(nullptr)},
+          {"ci95", {r.ci.lower, r.ci.upper}}};
+}
+
+json quartiles_json(const std::optional<stats::Quartiles>& q, int n) {
+  if (!q) return {{"n", n}, {"median", nullptr}, {"q1", nullptr}, {"q3", nullptr}};
+  return {{"n", n}, {"median", q->median}, {"q1", q->q1}, {"q3", q->q3}};
+}
+
+/// A stable, unique name for a report before it has a server id.
+std::string report_key(const std::string& study, const json& record) {
+  return study + ":" + record.value("site", std::string()) + ":" + record.at("report_id").get<std::string>();
+}
+
+/// The alerts a version of a report raises, given the previous version's classification (none
+/// for an initial report). Dedupe keys make a replay raise nothing new; a real change (an
+/// upgrade, a downgrade, a nullification) has its own key and says what changed.
+std::vector<store::AlertRecord> ae_alerts(const std::string& study, const json& record,
+                                          const safety::Classification& cls,
+                                          const std::optional<safety::Classification>& prev,
+                                          bool site_late, int version, bool nullified) {
+  std::vector<store::AlertRecord> out;
+  const std::string key = report_key(study, record);
+  const std::string subject = record.at("subject").get<std::string>();
+  const std::string term = record.contains("ctcae") ? record["ctcae"].value("term", "") : "";
+  const int grade = record.value("grade", 0);
+  const std::string what = term + " grade " + std::to_string(grade) + " (" +
+                           record.at("report_id").get<std::string>() + ", subject " + subject + ")";
+  json payload{{"report_id", record.at("report_id")},
+               {"subject", subject},
+               {"term", term},
+               {"grade", grade},
+               {"serious_criteria", criteria_of(record)},
+               {"classification", classification_json(cls)},
+               {"version", version}};
+  if (nullified) {
+    if (prev && prev->serious)
+      out.push_back({"sae_nullified", "high", "nullified:" + key, "Serious case nullified: " + what,
+                     subject, std::nullopt, payload});
+    return out;
+  }
+  // ICH E2A II.B: every serious adverse event reaches the sponsor's safety officers.
+  if (cls.serious && (!prev || !prev->serious))
+    out.push_back({"sae", "high", "sae:" + key, "Serious adverse event: " + what, subject,
+                   std::nullopt, payload});
+  if (!cls.serious && prev && prev->serious)
+    out.push_back({"sae_downgrade", "high", "downgrade:" + key + ":v" + std::to_string(version),
+                   "Serious case downgraded to non-serious: " + what, subject, std::nullopt, payload});
+  const bool fatal = grade == 5 || record.value("outcome", "") == "fatal" ||
+                     record.at("serious").value("death", false);
+  if (fatal)
+    out.push_back({"death", "critical", "death:" + key, "Death reported: " + what, subject,
+                   std::nullopt, payload});
+  if (cls.susar && (!prev || !prev->susar))
+    out.push_back({"susar", "critical", "susar:" + key,
+                   "Suspected unexpected serious adverse reaction: " + what, subject,
+                   std::nullopt, payload});
+  if (site_late)
+    out.push_back({"late_site_report", "high", "late:" + key + ":v" + std::to_string(version),
+                   "SAE reported late by the site: " + what, subject, std::nullopt, payload});
+  if (record.contains("ctcae") && record["ctcae"].value("grade_discrepancy", false))
+    out.push_back({"lab_discrepancy", "info", "labdiff:" + key + ":v" + std::to_string(version),
+                   "Reported grade differs from the lab-derived grade: " + what, subject,
+                   std::nullopt, payload});
+  return out;
+}
+
+/// The submitted fields of a stored record, as the site would post them again.
+json submitted_fields(const json& record) {
+  json out = json::object();
+  for (const auto& k : kSubmitted)
+    if (record.contains(k)) out[k] = record[k];
+  // The record's `grade` is the grade in force; a follow-up restates what the site reported.
+  if (record.contains("ctcae")) {
+    const json& rg = record["ctcae"]["reported_grade"];
+    if (rg.is_null()) out.erase("grade");
+    else out["grade"] = rg;
+  }
+  if (out.contains("lab") && out["lab"].is_null()) out.erase("lab");
+  return out;
+}
+
+}  // namespace
+
+std::vector<safety::Intervention> interventions_of(const config::Study& st) {
+  std::vector<safety::Intervention> out;
+  for (const auto& iv : st.interventions)
+    out.push_back({iv.id, iv.kind, iv.investigational_product, iv.expected_terms});
+  return out;
+}
+
+safety::Classification classify_record(const config::Study& st, const json& record) {
+  safety::AeFacts f;
+  f.grade = record.value("grade", 1);
+  if (record.contains("ctcae")) {
+    f.meddra_code = record["ctcae"].value("meddra_code", "");
+    f.term = record["ctcae"].value("term", "");
+  }
+  f.seriousness = seriousness_of(record);
+  for (auto it = record.at("causality").begin(); it != record.at("causality").end(); ++it)
+    if (auto c = safety::parse_causality(it.value().get<std::string>())) f.site_causality[it.key()] = *c;
+  return safety::classify(f, interventions_of(st));
+}
+
+IntakeSafety intake_safety(const Runtime&, const config::Study& st, const json& record,
+                           Timestamp received_at) {
+  IntakeSafety out;
+  const auto cls = classify_record(st, record);
+  out.block = classification_json(cls);
+  out.block["criteria"] = criteria_of(record);
+  bool late = false;
+  if (cls.serious) {
+    // ICH E6 4.11.1: the site reports an SAE to the sponsor within the protocol's hours of
+    // becoming aware; the clock ends when the daemon receives the report.
+    const auto aware = *parse_timestamp(record.at("site_aware_at").get<std::string>());
+    store::ClockRow site;
+    site.clock = safety::site_report_clock(aware, st.site_report_hours);
+    late = safety::site_report_late(aware, received_at, st.site_report_hours);
+    site.stopped_at = received_at;
+    site.stop_reason = "received";
+    site.late = late;
+    out.block["site_report"] = {{"due_at", format_timestamp(site.clock.due_at)}, {"late", late}};
+    out.closed.push_back(site);
+  }
+  out.clocks = safety::regulatory_clocks(cls, received_at);
+  out.alerts = ae_alerts(st.id, record, cls, std::nullopt, late, 1, false);
+  return out;
+}
+
+Result<Followup> parse_followup(const json& body) {
+  if (!body.is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
+  std::vector<FieldError> errs;
+  FieldReader r(body, "", errs);
+  Followup f;
+  if (auto v = r.id("followup_id", true, intake::kMaxIdLength)) f.followup_id = *v;
+  if (auto v = r.boolean("nullify", false)) f.nullify = *v;
+  if (auto v = r.string("reason", f.nullify, 2000)) f.reason = *v;
+  if (const json* ch = r.get("changes", !f.nullify)) {
+    if (!ch->is_object() || ch->empty()) {
+      r.error("changes", "must be a non-empty object of the report fields that change");
+    } else {
+      for (const char* fixed : {"report_id", "subject"})
+        if (ch->contains(fixed))
+          errs.push_back({std::string("changes.") + fixed, "cannot change: it identifies the report"});
+      for (auto it = ch->begin(); it != ch->end(); ++it)
+        if (std::find(kSubmitted.begin(), kSubmitted.end(), it.key()) == kSubmitted.end())
+          errs.push_back({"changes." + it.key(), "unknown field"});
+      f.changes = *ch;
+    }
+  }
+  if (f.nullify && body.contains("changes"))
+    r.error("changes", "a nullification changes nothing else");
+  r.finish();
+  if (!errs.empty()) return Error::invalid(std::move(errs));
+  return f;
+}
+
+Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, const config::Study& st,
+                                                const Followup& f, const json& current, int version,
+                                                const std::vector<store::ClockRow>& open,
+                                                Timestamp now) {
+  const auto prev = classify_record(st, current);
+  std::vector<safety::Clock> open_clocks;
+  for (const auto& r : open) open_clocks.push_back(r.clock);
+  store::FollowupDecision d;
+  json server{{"site", current.value("site", "")}};
+  if (f.nullify) {
+    auto plan = safety::plan_followup(prev, open_clocks, {true, {}, now, true});
+    d.nullification = true;
+    d.record = submitted_fields(current);
+    d.record["grade"] = current.value("grade", 0);
+    d.record["ctcae"] = current.value("ctcae", json::object());
+    d.record["safety"] = current.value("safety", json::object());
+    d.record["nullified"] = {{"reason", f.reason}, {"notices", plan.notices}};
+    for (const auto& stop : plan.stop) d.stop.emplace_back(stop.clock.id, stop.reason);
+    json rec_for_alerts = d.record;
+    rec_for_alerts["site"] = server["site"];
+    d.alerts = ae_alerts(st.id, rec_for_alerts, prev, prev, false, version + 1, true);
+    return d;
+  }
+
+  json body = submitted_fields(current);
+  body.merge_patch(f.changes);
+  auto subject = s.store.find_subject(st.id, current.at("subject").get<std::string>());
+  if (!subject) return subject.error();
+  intake::SubjectFacts facts;
+  json baseline = json::object();
+  if (subject.value()) {
+    facts = {true, subject.value()->enrolled};
+    baseline = subject.value()->record.value("baseline", json::object());
+  }
+  auto prefix = [](Error e) {
+    // Errors name the field as the site sent it: under "changes" when it was changed.
+    return e;
+  };
+  auto draft = intake::parse_ae(body, {st.intervention_ids()}, now, facts);
+  if (!draft) return prefix(draft.error());
+  auto coded = intake::code_ae(draft.value(), *c.runtime->resolvers.at(st.id), baseline);
+  if (!coded) return prefix(coded.error());
+  json record = intake::to_json(draft.value());
+  record["grade"] = coded->grade;
+  record["ctcae"] = intake::to_json(coded.value());
+  record["site"] = server["site"];
+  const auto cls = classify_record(st, record);
+  json block = classification_json(cls);
+  block["criteria"] = criteria_of(record);
+  bool late = false;
+  if (cls.serious && !prev.serious) {
+    // An upgrade to serious: the site's SAE clock runs from its awareness of seriousness.
+    const auto aware = draft->site_aware_at;
+    late = safety::site_report_late(aware, now, st.site_report_hours);
+    block["site_report"] = {
+        {"due_at", format_timestamp(safety::site_report_clock(aware, st.site_report_hours).due_at)},
+        {"late", late}};
+  } else if (current.contains("safety") && current["safety"].contains("site_report")) {
+    block["site_report"] = current["safety"]["site_report"];
+  }
+  record["safety"] = block;
+  json changed = json::array();
+  for (auto it = f.changes.begin(); it != f.changes.end(); ++it) changed.push_back(it.key());
+  record["changes"] = {{"fields", changed},
+                       {"grade", {current.value("grade", 0), coded->grade}},
+                       {"serious", {prev.serious, cls.serious}},
+                       {"susar", {prev.susar, cls.susar}}};
+  auto plan = safety::plan_followup(prev, open_clocks, {false, cls, now, true});
+  d.start = plan.start;
+  for (const auto& stop : plan.stop) d.stop.emplace_back(stop.clock.id, stop.reason);
+  if (!plan.notices.empty()) record["changes"]["notices"] = plan.notices;
+  d.alerts = ae_alerts(st.id, record, cls, prev, late, version + 1, false);
+  if (cls.serious && prev.serious && (coded->grade > current.value("grade", 0)))
+    d.alerts.push_back({"sae_update", "high",
+                        "sae_update:" + report_key(st.id, record) + ":v" + std::to_string(version + 1),
+                        "Serious case upgraded: grade " + std::to_string(current.value("grade", 0)) +
+                            " to " + std::to_string(coded->grade) + " (" +
+                            record["report_id"].get<std::string>() + ")",
+                        record["subject"].get<std::string>(), std::nullopt, record["changes"]});
+  d.record = std::move(record);
+  return d;
+}
+
+Result<Submission> parse_submission(const json& body, Timestamp now) {
+  if (!body.is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
+  std::vector<FieldError> errs;
+  FieldReader r(body, "", errs);
+  Submission sub{};
+  auto kind = r.one_of("kind", true, std::vector<std::string>{"initial", "complete", "followup"});
+  auto at = r.timestamp("submitted", true);
+  auto authority = r.string("authority", true, 100);
+  auto reference = r.string("reference", true, 100);
+  r.finish();
+  if (at && *at > now.plus_ms(5 * 60'000)) r.error("submitted", "is in the future");
+  if (!errs.empty()) return Error::invalid(std::move(errs));
+  sub.kind = *safety::parse_submission_kind(*kind);
+  sub.submitted = *at;
+  sub.record = {{"kind", *kind},
+                {"submitted", format_timestamp(*at)},
+                {"authority", *authority},
+                {"reference", *reference}};
+  return sub;
+}
+
+std::vector<store::AlertRecord> event_alerts(const Runtime&, const config::Study&,
+                                             const store::SubjectRow& subject,
+                                             const std::vector<safety::SubjectEvent>& existing,
+                                             const safety::SubjectEvent& ev) {
+  std::vector<store::AlertRecord> out;
+  if (ev.kind != "death") return out;
+  json payload{{"subject", subject.subject}, {"date", format_date(ev.date)}, {"event", ev.fields}};
+  out.push_back({"death", "critical", "death:subject:" + subject.study + ":" + subject.subject,
+                 "Death of subject " + subject.subject + " on " + format_date(ev.date), subject.subject,
+                 std::nullopt, payload});
+  std::vector<safety::SubjectEvent> all = existing;
+  all.push_back(ev);
+  const auto facts = safety::facts_from_events(subject.subject, subject.enrolled, all);
+  if (facts.surgery) {
+    const auto assessed = safety::assess_subject(facts, ev.date);
+    // CLINICAL.md: death from any cause within 30 days of surgery (day 0 = surgery), or during
+    // the index admission however long.
+    if (assessed.day30 == safety::WindowStatus::dead_within) {
+      payload["surgery"] = format_date(*facts.surgery);
+      payload["days_after_surgery"] = ev.date.days - facts.surgery->days;
+      out.push_back({"death_30d_post_surgery", "critical",
+                     "death30:" + subject.study + ":" + subject.subject,
+                     "Death within 30 days of surgery: subject " + subject.subject + ", day " +
+                         std::to_string(ev.date.days - facts.surgery->days),
+                     subject.subject, std::nullopt, payload});
+    }
+  }
+  return out;
+}
+
+json surgical_json(const safety::SubjectSurgical& s) {
+  return {{"subject", s.subject},
+          {"surgery", format_date(s.surgery)},
+          {"day30", std::string(safety::to_string(s.day30))},
+          {"day90", std::string(safety::to_string(s.day90))},
+          {"pending30_reason", s.pending30_reason},
+          {"pending90_reason", s.pending90_reason},
+          {"in_hospital_death", s.in_hospital_death ? json(*s.in_hospital_death) : json(nullptr)},
+          {"worst_clavien_dindo",
+           s.worst_complication ? json(safety::to_string(*s.worst_complication)) : json(nullptr)},
+          {"cci", std::round(s.cci * 10) / 10},
+          {"reoperated", s.reoperated},
+          {"readmission30", std::string(safety::to_string(s.readmission30))},
+          {"postop_stay_days", s.postop_stay_days ? json(*s.postop_stay_days) : json(nullptr)},
+          {"enrolment_to_surgery_days", s.enrolment_to_surgery_days},
+          {"margin", s.margin ? json(*s.margin == safety::Margin::R0   ? "R0"
+                                     : *s.margin == safety::Margin::R1 ? "R1"
+                                                                        : "R2")
+                              : json(nullptr)}};
+}
+
+json safety_figures(const Runtime&, const config::Study& st, const store::Snapshot& snap, Date cutoff) {
+  std::vector<safety::SubjectFacts> facts;
+  std::map<std::string, int> by_site;
+  for (const auto& sub : snap.subjects) {
+    ++by_site[sub.site];
+    auto it = snap.events.find(sub.subject);
+    facts.push_back(safety::facts_from_events(
+        sub.subject, sub.enrolled, it == snap.events.end() ? std::vector<safety::SubjectEvent>{} : it->second));
+  }
+  const auto surg = safety::surgical_safety(facts, cutoff);
+  json cd = json::object();
+  const char* names[] = {"I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"};
+  for (std::size_t i = 0; i < surg.worst_grade_counts.size() && i < 7; ++i)
+    cd[names[i]] = surg.worst_grade_counts[i];
+  json per_subject = json::array();
+  for (const auto& s : surg.subjects) per_subject.push_back(surgical_json(s));
+
+  // AE and SAE counts: subjects counted once; nullified reports do not count.
+  std::set<std::string> any, g3, sae, susar, fatal;
+  int reports = 0, serious_reports = 0, nullified = 0;
+  std::map<std::string, int> worst;
+  for (const auto& r : snap.reports) {
+    if (r.value("status", "") == "nullified") {
+      ++nullified;
+      continue;
+    }
+    ++reports;
+    const std::string subj = r.value("subject", "");
+    const int grade = r.value("grade", 0);
+    any.insert(subj);
+    worst[subj] = std::max(worst[subj], grade);
+    if (grade >= 3) g3.insert(subj);
+    const bool serious = r.contains("safety") && r["safety"].value("serious", false);
+    if (serious) {
+      sae.insert(subj);
+      ++serious_reports;
+    }
+    if (r.contains("safety") && r["safety"].value("susar", false)) susar.insert(subj);
+    if (grade == 5 || r.value("outcome", "") == "fatal") fatal.insert(subj);
+  }
+  json worst_grade = json::object();
+  for (int g = 1; g <= 5; ++g) worst_grade[std::to_string(g)] = 0;
+  for (const auto& [subj, g] : worst)
+    if (g >= 1 && g <= 5) worst_grade[std::to_string(g)] = worst_grade[std::to_string(g)].get<int>() + 1;
+
+  json clocks = json::array();
+  int overdue = 0;
+  for (const auto& c : snap.open_clocks) {
+    const bool late = safety::overdue(c.clock, snap.as_of);
+    overdue += late ? 1 : 0;
+    clocks.push_back({{"id", c.id},
+                      {"report", c.report},
+                      {"report_id", c.report_ref},
+                      {"subject", c.subject},
+                      {"kind", std::string(safety::to_string(c.clock.kind))},
+                      {"due_at", format_timestamp(c.clock.due_at)},
+                      {"overdue", late}});
+  }
+  return {{"study", st.id},
+          {"cutoff", format_date(cutoff)},
+          {"as_of", format_timestamp(snap.as_of)},
+          {"enrolment", {{"subjects", snap.subjects.size()}, {"by_site", by_site}}},
+          {"adverse_events",
+           {{"reports", reports},
+            {"serious_reports", serious_reports},
+            {"nullified_reports", nullified},
+            {"subjects_with_ae", any.size()},
+            {"subjects_with_grade3plus", g3.size()},
+            {"subjects_with_sae", sae.size()},
+            {"subjects_with_susar", susar.size()},
+            {"subjects_with_fatal_ae", fatal.size()},
+            {"subjects_by_worst_grade", worst_grade}}},
+          {"surgical_safety",
+           {{"operated", surg.operated},
+            {"mortality30", rate_json(surg.mortality30)},
+            {"pending30", surg.pending30},
+            {"mortality90", rate_json(surg.mortality90)},
+            {"pending90", surg.pending90},
+            {"in_hospital_death", rate_json(surg.in_hospital_death)},
+            {"reoperation", rate_json(surg.reoperation)},
+            {"readmission30", rate_json(surg.readmission30)},
+            {"pending_readmission30", surg.pending_readmission30},
+            {"postop_stay_days", quartiles_json(surg.postop_stay_days, surg.postop_stay_n)},
+            {"r0_resection", rate_json(surg.r0)},
+            {"enrolment_to_surgery_days",
+             quartiles_json(surg.enrolment_to_surgery_days, surg.operated)},
+            {"clavien_dindo_worst", cd},
+            {"without_complication", surg.without_complication},
+            {"subjects", per_subject}}},
+          {"open_clocks", {{"count", clocks.size()}, {"overdue", overdue}, {"items", clocks}}}};
+}
+
+}  // namespace pvmon::http

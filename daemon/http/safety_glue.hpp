@@ -1,0 +1,64 @@
+// Between stored JSON records and pvmon::safety's types: classification of a report, its
+// clocks, the alerts a change raises, follow-ups, submissions and the safety figures (private
+// to pvmon::http; no I/O).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "pvmon/http.hpp"
+#include "pvmon/intake.hpp"
+#include "pvmon/safety.hpp"
+#include "pvmon/store.hpp"
+
+namespace pvmon::http {
+
+/// The study's interventions as pvmon::safety takes them.
+std::vector<safety::Intervention> interventions_of(const config::Study& st);
+
+/// ICH E2A classification of a stored (or about to be stored) report record.
+safety::Classification classify_record(const config::Study& st, const nlohmann::json& record);
+
+/// What intake derives for a new report: the `safety` block of the record, clocks to open, the
+/// site's clock (closed at receipt), alerts.
+struct IntakeSafety {
+  nlohmann::json block;
+  std::vector<safety::Clock> clocks;
+  std::vector<store::ClockRow> closed;
+  std::vector<store::AlertRecord> alerts;
+};
+IntakeSafety intake_safety(const Runtime& rt, const config::Study& st, const nlohmann::json& record,
+                           Timestamp received_at);
+
+struct Followup {
+  std::string followup_id;
+  bool nullify = false;
+  std::string reason;
+  nlohmann::json changes = nlohmann::json::object();
+};
+Result<Followup> parse_followup(const nlohmann::json& body);
+
+Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, const config::Study& st,
+                                                const Followup& f, const nlohmann::json& current,
+                                                int version,
+                                                const std::vector<store::ClockRow>& open,
+                                                Timestamp now);
+
+struct Submission {
+  safety::SubmissionKind kind;
+  Timestamp submitted;
+  nlohmann::json record;
+};
+Result<Submission> parse_submission(const nlohmann::json& body, Timestamp now);
+
+std::vector<store::AlertRecord> event_alerts(const Runtime& rt, const config::Study& st,
+                                             const store::SubjectRow& subject,
+                                             const std::vector<safety::SubjectEvent>& existing,
+                                             const safety::SubjectEvent& ev);
+
+nlohmann::json surgical_json(const safety::SubjectSurgical& s);
+
+/// GET /safety: surgical safety, AE and SAE counts and open clocks as of the snapshot.
+nlohmann::json safety_figures(const Runtime& rt, const config::Study& st,
+                              const store::Snapshot& snap, Date cutoff);
+
+}  // namespace pvmon::http
