@@ -1,0 +1,272 @@
+// End-to-end: subjects through surgery and follow-up, SAE clocks, follow-ups, submissions and
+// the safety figures. Expected numbers are worked by hand from CLINICAL.md's definitions.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "daemon.hpp"
+
+using namespace pvmon::test;
+
+namespace {
+
+/// Today's UTC date shifted by `days`, as YYYY-MM-DD (the daemon reads the real clock).
+std::string day(int days) {
+  const auto now = std::chrono::system_clock::now() + std::chrono::hours(24) * days;
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+struct Course {
+  TempDir tmp;
+  Daemon d{write_config(tmp.path), tmp.path / "data"};
+  httplib::Client c = (d.start(), d.client());
+
+  httplib::Result post(const std::string& path, const json& body, const std::string& token = "demo-site-s01") {
+    return c.Post((std::string(kStudy) + path).c_str(), bearer(token), body.dump(), "application/json");
+  }
+  json get(const std::string& path, const std::string& token = "demo-officer") {
+    auto r = c.Get((std::string(kStudy) + path).c_str(), bearer(token));
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 200, r->body);
+    return json::parse(r->body);
+  }
+  void enrol(const std::string& s, int enrolled_days_ago) {
+    auto r = post("/subjects", subject_body(s, day(-enrolled_days_ago)));
+    REQUIRE(r);
+    REQUIRE(r->status == 201);
+  }
+  void event(const std::string& s, json ev) {
+    auto r = post("/subjects/" + s + "/events", ev);
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 201, r->body);
+  }
+  std::set<std::string> fields(const httplib::Result& r) {
+    std::set<std::string> out;
+    const json p = json::parse(r->body);
+    for (const auto& e : p["errors"]) out.insert(e["field"].get<std::string>());
+    return out;
+  }
+  /// Alerts as the database holds them: rule -> count.
+  std::multiset<std::string> alerts() {
+    const std::string cmd = "sqlite3 " + (d.data_dir() / "pvmon.db").string() + " 'SELECT rule FROM alerts'";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::multiset<std::string> out;
+    char line[256];
+    while (std::fgets(line, sizeof line, p)) {
+      std::string s(line);
+      s.erase(s.find_last_not_of("\n") + 1);
+      out.insert(s);
+    }
+    ::pclose(p);
+    return out;
+  }
+};
+
+json surgery(int days_ago) {
+  return {{"kind", "surgery"}, {"date", day(-days_ago)}, {"procedure", "right hemihepatectomy"}, {"margin", "R0"}};
+}
+json dated(const char* kind, int days_ago) { return {{"kind", kind}, {"date", day(-days_ago)}}; }
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Course, "30-day post-surgical mortality over closed windows, pending never a survivor") {
+  // A: death on day 30 (counts). B: death on day 31, after discharge (does not count at 30
+  // days; alive on day 30). C: surgery 20 days ago, nothing since: pending. D: discharged, then
+  // dead on day 20: counts. E: alive on day 50: survivor at 30 days, pending at 90.
+  for (const char* s : {"S01-000A", "S01-000B", "S01-000C", "S01-000D", "S01-000E"}) enrol(s, 120);
+  event("S01-000A", surgery(100));
+  event("S01-000A", json{{"kind", "death"}, {"date", day(-70)}, {"cause", "liver failure"}});
+  event("S01-000B", surgery(100));
+  event("S01-000B", dated("discharge", 95));
+  event("S01-000B", json{{"kind", "death"}, {"date", day(-69)}, {"cause", "sepsis"}});
+  event("S01-000C", surgery(20));
+  event("S01-000D", surgery(100));
+  event("S01-000D", dated("discharge", 90));
+  event("S01-000D", json{{"kind", "death"}, {"date", day(-80)}, {"cause", "bleeding"}});
+  event("S01-000E", surgery(100));
+  event("S01-000E", dated("discharge", 93));
+  event("S01-000E", dated("last_known_alive", 50));
+
+  auto s = get("/safety");
+  auto m30 = s["surgical_safety"]["mortality30"];
+  CHECK(m30["events"] == 2);
+  CHECK(m30["n"] == 4);
+  // Clopper-Pearson 2/4: R binom.test(2, 4)$conf.int = 0.06758599 0.93241401.
+  CHECK(m30["ci95"][0].get<double>() == doctest::Approx(0.067586).epsilon(1e-4));
+  CHECK(m30["ci95"][1].get<double>() == doctest::Approx(0.932414).epsilon(1e-4));
+  CHECK(s["surgical_safety"]["pending30"] == json::array({"S01-000C"}));
+  // 90 days: A, B and D dead within; C and E pending (E last seen alive on day 50).
+  CHECK(s["surgical_safety"]["mortality90"]["events"] == 3);
+  CHECK(s["surgical_safety"]["mortality90"]["n"] == 3);
+  CHECK(s["surgical_safety"]["operated"] == 5);
+  CHECK(s["surgical_safety"]["r0_resection"]["events"] == 5);
+
+  // Every death alerts; a death within 30 days of surgery alerts too (A and D, not B).
+  auto a = alerts();
+  CHECK(a.count("death") == 3);
+  CHECK(a.count("death_30d_post_surgery") == 2);
+
+  // The same cut-off gives the same numbers; a cut-off before anything was recorded sees none.
+  CHECK(get("/safety?cutoff=" + day(0)) == get("/safety?cutoff=" + day(0)));
+  CHECK(get("/safety?cutoff=" + day(-1))["enrolment"]["subjects"] == 0);
+
+  // The subject's timeline and derived windows.
+  auto subj = get("/subjects/S01-000C");
+  CHECK(subj["events"].size() == 1);
+  CHECK(subj["surgical"]["day30"] == "pending");
+  auto seen_by_other_site = c.Get((std::string(kStudy) + "/subjects/S01-000C").c_str(), bearer("demo-site-s02"));
+  REQUIRE(seen_by_other_site);
+  CHECK(seen_by_other_site->status == 404);
+}
+
+TEST_CASE_FIXTURE(Course, "event chronology: each error names its field and the conflicting event") {
+  enrol("S01-0001", 60);
+  auto before = post("/subjects/S01-0001/events", surgery(61));
+  REQUIRE(before);
+  CHECK(before->status == 422);
+  CHECK(fields(before) == std::set<std::string>{"date"});
+  event("S01-0001", surgery(30));
+  auto discharge_early = post("/subjects/S01-0001/events", dated("discharge", 31));
+  REQUIRE(discharge_early);
+  CHECK(discharge_early->status == 422);
+  CHECK(discharge_early->body.find("surgery") != std::string::npos);
+  auto twice = post("/subjects/S01-0001/events", surgery(20));
+  REQUIRE(twice);
+  CHECK(twice->status == 422);
+  CHECK(fields(twice) == std::set<std::string>{"kind"});
+  auto future = post("/subjects/S01-0001/events", dated("last_known_alive", -3));
+  REQUIRE(future);
+  CHECK(future->status == 422);
+  CHECK(fields(future) == std::set<std::string>{"date"});
+  event("S01-0001", json{{"kind", "death"}, {"date", day(-10)}, {"cause", "tumour progression"}});
+  auto after_death = post("/subjects/S01-0001/events", dated("last_known_alive", 5));
+  REQUIRE(after_death);
+  CHECK(after_death->status == 422);
+  CHECK(fields(after_death) == std::set<std::string>{"date"});
+  auto unknown_kind = post("/subjects/S01-0001/events", dated("teleportation", 5));
+  REQUIRE(unknown_kind);
+  CHECK(unknown_kind->status == 422);
+  CHECK(fields(unknown_kind) == std::set<std::string>{"kind"});
+  // Nothing refused was stored.
+  CHECK(get("/subjects/S01-0001")["events"].size() == 2);
+}
+
+TEST_CASE_FIXTURE(Course, "SUSAR clocks, follow-ups, submissions, downgrade and nullification") {
+  enrol("S01-0007", 60);
+  // Pneumonitis is not in either product's reference safety information: serious (hospitalised),
+  // related (probable / possible), unexpected: a SUSAR, 15-day clock (ICH E2A III.A.1).
+  json ae = ae_body("SUSAR-1");
+  ae.erase("lab");
+  ae["term"] = "Pneumonitis";
+  ae["onset"] = day(-2);
+  ae["site_aware_at"] = day(0) + "T00:00:00Z";
+  auto r = post("/ae", ae);
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  auto rec = json::parse(r->body);
+  CHECK(rec["safety"]["serious"] == true);
+  CHECK(rec["safety"]["susar"] == true);
+  CHECK(rec["safety"]["site_report"]["late"] == false);  // received within 24 h of awareness
+  const std::string id = std::to_string(rec["id"].get<int>());
+  auto clocks = get("/clocks");
+  REQUIRE(clocks["items"].size() == 1);
+  CHECK(clocks["items"][0]["kind"] == "regulatory_initial");
+  CHECK(clocks["items"][0]["due_at"] == day(15) + "T23:59:59.999Z");
+
+  // Upgrade to life-threatening: 7-day initial and 15-day complete report clocks.
+  json up{{"followup_id", "F1"}, {"changes", {{"grade", 4}, {"serious", ae["serious"]}}}};
+  up["changes"]["serious"]["life_threatening"] = true;
+  auto f1 = post("/ae/" + id + "/followups", up);
+  REQUIRE(f1);
+  REQUIRE_MESSAGE(f1->status == 201, f1->body);
+  CHECK(json::parse(f1->body)["version"] == 2);
+  auto again = post("/ae/" + id + "/followups", up);
+  REQUIRE(again);
+  CHECK(again->status == 200);  // idempotent replay
+  auto other = up;
+  other["changes"]["grade"] = 3;
+  auto clash = post("/ae/" + id + "/followups", other);
+  REQUIRE(clash);
+  CHECK(clash->status == 409);
+  std::map<std::string, std::string> due;
+  const json after_upgrade = get("/clocks");
+  for (const auto& c : after_upgrade["items"]) due[c["kind"].get<std::string>()] = c["due_at"].get<std::string>();
+  CHECK(due["regulatory_initial"] == day(7) + "T23:59:59.999Z");
+  CHECK(due["regulatory_complete"] == day(15) + "T23:59:59.999Z");
+
+  // The initial report is sent: that clock stops; a second one has nothing to stop.
+  json sub{{"kind", "initial"}, {"submitted", day(0) + "T00:00:01Z"}, {"authority", "NMPA"}, {"reference", "CN-1"}};
+  auto s1 = post("/ae/" + id + "/submissions", sub, "demo-officer");
+  REQUIRE(s1);
+  CHECK(s1->status == 201);
+  auto s2 = post("/ae/" + id + "/submissions", sub, "demo-officer");
+  REQUIRE(s2);
+  CHECK(s2->status == 409);
+  auto by_site = post("/ae/" + id + "/submissions", sub);
+  REQUIRE(by_site);
+  CHECK(by_site->status == 403);
+  CHECK(get("/clocks")["items"].size() == 1);
+
+  // Downgrade to non-serious: the remaining clock stops and the change alerts.
+  json down{{"followup_id", "F2"},
+            {"changes", {{"grade", 2}, {"serious", {{"death", false}, {"life_threatening", false},
+                                                    {"hospitalization", false}, {"disability", false},
+                                                    {"congenital_anomaly", false}, {"medically_important", false}}}}}};
+  auto f2 = post("/ae/" + id + "/followups", down);
+  REQUIRE(f2);
+  REQUIRE(f2->status == 201);
+  CHECK(json::parse(f2->body)["safety"]["serious"] == false);
+  CHECK(get("/clocks")["items"].empty());
+  auto all = get("/clocks?state=all");
+  bool downgraded = false;
+  for (const auto& c : all["items"]) downgraded = downgraded || c.value("stop_reason", "").find("downgrad") != std::string::npos;
+  CHECK(downgraded);
+  auto versions = get("/ae/" + id + "/versions");
+  CHECK(versions["versions"].size() == 3);
+
+  // Nullify: a new version; the report takes nothing further.
+  auto nul = post("/ae/" + id + "/followups", json{{"followup_id", "F3"}, {"nullify", true}, {"reason", "duplicate of S01-0007-AE-001"}});
+  REQUIRE(nul);
+  CHECK(nul->status == 201);
+  CHECK(json::parse(nul->body)["status"] == "nullified");
+  auto late = post("/ae/" + id + "/followups", json{{"followup_id", "F4"}, {"changes", {{"grade", 1}}}});
+  REQUIRE(late);
+  CHECK(late->status == 409);
+
+  auto a = alerts();
+  CHECK(a.count("sae") == 1);  // raised once, not again by the follow-ups
+  CHECK(a.count("susar") == 1);
+  CHECK(a.count("sae_update") == 1);
+  CHECK(a.count("sae_downgrade") == 1);
+  CHECK(get("/safety")["adverse_events"]["nullified_reports"] == 1);
+}
+
+TEST_CASE_FIXTURE(Course, "a late site report alerts; bad follow-ups and submissions are refused whole") {
+  enrol("S01-0009", 60);
+  json ae = ae_body("LATE-1", "S01-0009");
+  ae.erase("lab");
+  ae["term"] = "Hypertension";  // expected for apatinib, but related to camrelizumab and unexpected there
+  ae["grade"] = 3;
+  ae["onset"] = day(-10);
+  ae["site_aware_at"] = day(-9) + "T08:00:00Z";
+  auto r = post("/ae", ae);
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  CHECK(json::parse(r->body)["safety"]["site_report"]["late"] == true);
+  CHECK(alerts().count("late_site_report") == 1);
+  const std::string id = std::to_string(json::parse(r->body)["id"].get<int>());
+  auto bad = post("/ae/" + id + "/followups", json{{"followup_id", "X"}, {"changes", {{"subject", "S01-0001"}, {"colour", "red"}}}});
+  REQUIRE(bad);
+  CHECK(bad->status == 422);
+  CHECK(fields(bad) == std::set<std::string>{"changes.subject", "changes.colour"});
+  auto bad_sub = post("/ae/" + id + "/submissions", json{{"kind", "final"}, {"submitted", "tomorrow"}}, "demo-officer");
+  REQUIRE(bad_sub);
+  CHECK(bad_sub->status == 422);
+  CHECK(fields(bad_sub) == std::set<std::string>{"kind", "submitted", "authority", "reference"});
+  CHECK(get("/ae/" + id + "/versions")["versions"].size() == 1);
+}
