@@ -1,6 +1,7 @@
 #include "pvmon/config.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/fields.hpp"
+#include "webhooks.hpp"
 
 namespace pvmon::config {
 
@@ -270,6 +272,17 @@ Result<Config> parse(const std::string& text, const std::string& source,
     c.principals.push_back(std::move(p));
   });
   const auto study_files = string_list(r, "studies", true, errs);
+  parse_webhooks(
+      r, "webhooks", c.webhooks, errs,
+      [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+      },
+      [&](const std::string& file) {
+        fs::path f = file;  // relative to the config file's folder, as study files are
+        if (f.is_relative()) f = fs::path(base_dir) / f;
+        return read_file(f.string());
+      });
   r.finish();
   std::string nested;
   for (std::size_t i = 0; i < study_files.size(); ++i) {

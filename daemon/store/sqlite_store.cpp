@@ -1,10 +1,12 @@
 #include <filesystem>
+#include <atomic>
 #include <mutex>
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/store.hpp"
 #include "schema.hpp"
 #include "reader_pool.hpp"
+#include "sqlite_outbox.hpp"
 #include "writer.hpp"
 
 namespace pvmon::store {
@@ -12,26 +14,6 @@ namespace pvmon::store {
 using nlohmann::json;
 
 namespace {
-
-/// Queues one webhook message, due now, in the caller's transaction. The msg_id is the
-/// webhook-id receivers deduplicate on; it never changes across retries.
-void enqueue_outbox(Db& db, const std::string& endpoint, const std::string& type,
-                    const std::string& body, std::int64_t alert, Timestamp now) {
-  std::string id = crypto::base64_encode(crypto::random_bytes(18));
-  for (char& ch : id) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-  const std::string ts = format_timestamp(now);
-  db.prepare(
-        "INSERT INTO outbox (msg_id, endpoint, event_type, body, alert, created_at, "
-        "next_attempt_at) VALUES (?,?,?,?,?,?,?)")
-      .bind(1, "msg_" + id)
-      .bind(2, endpoint)
-      .bind(3, type)
-      .bind(4, body)
-      .bind(5, alert)
-      .bind(6, ts)
-      .bind(7, ts)
-      .run();
-}
 
 json ae_record(Stmt& st) {
   // Columns: id, study, site, report_id, received_at, current_version, record, recorded_at,
@@ -467,6 +449,139 @@ class SqliteStore final : public Store {
     });
   }
 
+  notify::OutboxRepository& outbox() override { return outbox_; }
+
+  Result<json> list_deliveries(std::optional<std::string> endpoint, std::optional<std::string> state,
+                               std::optional<std::int64_t> after_id, int limit) override {
+    return outbox_.list_deliveries(std::move(endpoint), std::move(state), after_id, limit);
+  }
+
+  Result<json> redeliver(std::int64_t outbox_id, const Actor& actor) override {
+    auto r = outbox_.redeliver(outbox_id, actor);
+    if (r) queued_.store(true);
+    return guard([&]() -> Result<json> { return r; });
+  }
+
+  void set_outbox_listener(std::function<void()> fn) override {
+    std::lock_guard lock(endpoints_mu_);
+    outbox_listener_ = std::move(fn);
+  }
+
+  Status raise_alerts(const std::string& study, const std::vector<AlertRecord>& alerts) override {
+    if (alerts.empty()) return Ok{};
+    return guard([&]() -> Status {
+      return writer_.write<Ok>([&](Db& db) -> Result<Ok> {
+        record_alerts(db, study, alerts, std::nullopt, clock_.now());
+        return Ok{};
+      });
+    });
+  }
+
+  Result<json> list_alerts(const std::string& study, std::optional<std::string> status,
+                           std::optional<std::string> severity, std::optional<std::int64_t> after_id,
+                           int limit) override {
+    return guard([&]() -> Result<json> {
+      auto db = readers_.take();
+      std::string sql =
+          "SELECT id, rule, severity, title, subject, report, payload, created_at, status, acked_at, "
+          "acked_by, ack_comment, escalations, (SELECT count(*) FROM outbox o WHERE o.alert = a.id), "
+          "(SELECT count(*) FROM outbox o WHERE o.alert = a.id AND o.state = 'delivered') "
+          "FROM alerts a WHERE (study = ?1 OR study = '*') ";
+      if (status) sql += "AND status = ?2 ";
+      if (severity) sql += "AND severity = ?3 ";
+      if (after_id) sql += "AND id < ?4 ";
+      sql += "ORDER BY id DESC LIMIT ?5";
+      auto st = db->prepare(sql);
+      st.bind(1, study);
+      if (status) st.bind(2, *status);
+      if (severity) st.bind(3, *severity);
+      if (after_id) st.bind(4, *after_id);
+      st.bind(5, limit + 1);
+      json items = json::array();
+      while (st.step()) {
+        items.push_back({{"id", st.i64(0)},
+                         {"rule", st.text(1)},
+                         {"severity", st.text(2)},
+                         {"title", st.text(3)},
+                         {"subject", st.opt_text(4) ? json(*st.opt_text(4)) : json(nullptr)},
+                         {"report", st.opt_i64(5) ? json(*st.opt_i64(5)) : json(nullptr)},
+                         {"details", json::parse(st.text(6))},
+                         {"created_at", st.text(7)},
+                         {"status", st.text(8)},
+                         {"acked_at", st.opt_text(9) ? json(*st.opt_text(9)) : json(nullptr)},
+                         {"acked_by", st.opt_text(10) ? json(*st.opt_text(10)) : json(nullptr)},
+                         {"ack_comment", st.opt_text(11) ? json(*st.opt_text(11)) : json(nullptr)},
+                         {"escalations", st.i64(12)},
+                         {"webhooks", {{"queued", st.i64(13)}, {"delivered", st.i64(14)}}}});
+      }
+      json next = nullptr;
+      if (static_cast<int>(items.size()) > limit) {
+        items.erase(items.end() - 1);
+        next = std::to_string(items.back()["id"].get<std::int64_t>());
+      }
+      return json{{"items", items}, {"next_cursor", next}};
+    });
+  }
+
+  Result<json> ack_alert(const std::string& study, std::int64_t id, const std::string& comment,
+                         const Actor& actor) override {
+    return guard([&]() -> Result<json> {
+      return writer_.write<json>([&](Db& db) -> Result<json> {
+        auto st = db.prepare("SELECT status, acked_by FROM alerts WHERE id = ? AND (study = ? OR study = '*')");
+        st.bind(1, id).bind(2, study);
+        if (!st.step()) return Error::field(Errc::not_found, "id", "no alert " + std::to_string(id));
+        if (st.text(0) == "acked")
+          return Error::field(Errc::conflict, "id",
+                              "alert " + std::to_string(id) + " was already acknowledged by " +
+                                  st.opt_text(1).value_or("?"));
+        const Timestamp now = clock_.now();
+        db.prepare("UPDATE alerts SET status = 'acked', acked_at = ?, acked_by = ?, ack_comment = ? WHERE id = ?")
+            .bind(1, format_timestamp(now))
+            .bind(2, actor.principal)
+            .bind(3, comment)
+            .bind(4, id)
+            .run();
+        json out{{"id", id}, {"status", "acked"}, {"acked_at", format_timestamp(now)},
+                 {"acked_by", actor.principal}, {"ack_comment", comment}};
+        append_audit(db, now, actor, "alert.ack", study + "/alert/" + std::to_string(id), out.dump(),
+                     json{{"status", "open"}}.dump());
+        return out;
+      });
+    });
+  }
+
+  Result<int> escalate(Timestamp now, std::int64_t after_ms) override {
+    return guard([&]() -> Result<int> {
+      return writer_.write<int>([&](Db& db) -> Result<int> {
+        const std::string limit = format_timestamp(now.plus_ms(-after_ms));
+        auto st = db.prepare(
+            "SELECT id, study, rule, severity, title, subject, report, payload, escalations FROM alerts "
+            "WHERE status = 'open' AND severity = 'critical' AND coalesce(last_sent_at, created_at) <= ?");
+        st.bind(1, limit);
+        struct Row {
+          std::int64_t id;
+          std::string study;
+          AlertRecord a;
+          std::int64_t escalations;
+        };
+        std::vector<Row> rows;
+        while (st.step())
+          rows.push_back({st.i64(0), st.text(1),
+                          AlertRecord{st.text(2), st.text(3), "", st.text(4), st.opt_text(5).value_or(""),
+                                      st.opt_i64(6), json::parse(st.text(7))},
+                          st.i64(8)});
+        for (const auto& r : rows) {
+          db.prepare("UPDATE alerts SET escalations = escalations + 1, last_sent_at = ? WHERE id = ?")
+              .bind(1, format_timestamp(now))
+              .bind(2, r.id)
+              .run();
+          queue_alert(db, r.id, r.study, r.a, r.a.report, now, r.escalations + 1);
+        }
+        return static_cast<int>(rows.size());
+      });
+    });
+  }
+
   void set_endpoints(std::function<std::vector<notify::Endpoint>()> fn) override {
     std::lock_guard lock(endpoints_mu_);
     endpoints_ = std::move(fn);
@@ -639,11 +754,6 @@ class SqliteStore final : public Store {
   void record_alerts(Db& db, const std::string& study, const std::vector<AlertRecord>& alerts,
                      std::optional<std::int64_t> report, Timestamp now) {
     if (alerts.empty()) return;
-    std::vector<notify::Endpoint> endpoints;
-    {
-      std::lock_guard lock(endpoints_mu_);
-      if (endpoints_) endpoints = endpoints_();
-    }
     const std::string ts = format_timestamp(now);
     for (const auto& a : alerts) {
       const auto rep = a.report ? a.report : report;
@@ -661,23 +771,39 @@ class SqliteStore final : public Store {
           .bind(9, ts)
           .run();
       if (db.changes() == 0) continue;  // already raised: a replay or a repeat
-      const std::int64_t alert_id = db.last_insert_rowid();
-      const std::string type = "alert." + a.rule;
-      json event{{"type", type},
-                 {"timestamp", ts},
-                 {"data",
-                  {{"alert_id", alert_id},
-                   {"study", study},
-                   {"rule", a.rule},
-                   {"severity", a.severity},
-                   {"title", a.title},
-                   {"subject", a.subject},
-                   {"report", rep ? json(*rep) : json(nullptr)},
-                   {"details", a.payload}}}};
-      for (const auto& ep : endpoints) {
-        if (!notify::subscribes(ep, type, a.severity)) continue;
-        enqueue_outbox(db, ep.name, type, notify::render_body(ep, event), alert_id, now);
-      }
+      queue_alert(db, db.last_insert_rowid(), study, a, rep, now, 0);
+    }
+  }
+
+  /// Queues one alert to every endpoint that takes it (escalation > 0: a re-send of an open
+  /// critical alert, with a new webhook-id since it is a new message).
+  void queue_alert(Db& db, std::int64_t alert_id, const std::string& study, const AlertRecord& a,
+                   std::optional<std::int64_t> report, Timestamp now, std::int64_t escalation) {
+    std::vector<notify::Endpoint> endpoints;
+    {
+      std::lock_guard lock(endpoints_mu_);
+      if (endpoints_) endpoints = endpoints_();
+    }
+    const std::string type = "alert." + a.rule;
+    json event{{"type", type},
+               {"timestamp", format_timestamp(now)},
+               {"data",
+                {{"alert_id", alert_id},
+                 {"study", study},
+                 {"rule", a.rule},
+                 {"severity", a.severity},
+                 {"title", escalation ? "[unacknowledged, re-sent " + std::to_string(escalation) +
+                                            "] " + a.title
+                                      : a.title},
+                 {"subject", a.subject},
+                 {"report", report ? json(*report) : json(nullptr)},
+                 {"escalation", escalation},
+                 {"details", a.payload}}}};
+    for (const auto& ep : endpoints) {
+      if (!notify::subscribes(ep, type, a.severity)) continue;
+      SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), ep.name, type,
+                            notify::render_body(ep, event), alert_id, now);
+      queued_.store(true);
     }
   }
 
@@ -691,7 +817,17 @@ class SqliteStore final : public Store {
   template <class F>
   auto guard(F&& f) -> decltype(f()) {
     try {
-      return f();
+      auto out = f();
+      // After the COMMIT (write() returned): wake the dispatcher for what was queued.
+      if (queued_.exchange(false)) {
+        std::function<void()> listener;
+        {
+          std::lock_guard lock(endpoints_mu_);
+          listener = outbox_listener_;
+        }
+        if (listener) listener();
+      }
+      return out;
     } catch (const SqliteError& e) {
       return to_error(e);
     } catch (const json::exception& e) {
@@ -704,6 +840,9 @@ class SqliteStore final : public Store {
   Writer writer_;
   std::mutex endpoints_mu_;
   std::function<std::vector<notify::Endpoint>()> endpoints_;
+  std::function<void()> outbox_listener_;
+  std::atomic<bool> queued_{false};
+  SqliteOutbox outbox_{writer_, readers_, clock_};
 };
 
 }  // namespace

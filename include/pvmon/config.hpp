@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pvmon/core.hpp"
+#include "pvmon/notify.hpp"
 
 namespace pvmon::config {
 
@@ -76,6 +77,7 @@ struct Config {
   int busy_timeout_ms = 5000;
   std::vector<Principal> principals;
   std::map<std::string, Study> studies;
+  std::vector<notify::Endpoint> webhooks;
 
   std::string database_path() const;
   const Study* study(const std::string& id) const;

@@ -204,6 +204,30 @@ class Store {
   /// to each endpoint that subscribes to it. Set once at start-up; the function is called on the
   /// writer thread and must be thread-safe (it reads the current config snapshot).
   virtual void set_endpoints(std::function<std::vector<notify::Endpoint>()> fn) = 0;
+  /// Called after a COMMIT that queued webhook messages (wakes the dispatcher). Thread-safe.
+  virtual void set_outbox_listener(std::function<void()> fn) = 0;
+  /// The delivery side of the outbox, for the dispatcher (thread-safe).
+  virtual notify::OutboxRepository& outbox() = 0;
+  /// Outbox rows newest first with every attempt (never bodies or secrets).
+  virtual Result<nlohmann::json> list_deliveries(std::optional<std::string> endpoint,
+                                                 std::optional<std::string> state,
+                                                 std::optional<std::int64_t> after_id,
+                                                 int limit) = 0;
+  /// Sends a message again (same webhook-id); audited.
+  virtual Result<nlohmann::json> redeliver(std::int64_t outbox_id, const Actor& actor) = 0;
+
+  // Alerts.
+  /// Records alerts raised outside any other change (clocks, boundaries), with their webhooks.
+  virtual Status raise_alerts(const std::string& study, const std::vector<AlertRecord>& alerts) = 0;
+  virtual Result<nlohmann::json> list_alerts(const std::string& study,
+                                             std::optional<std::string> status,
+                                             std::optional<std::string> severity,
+                                             std::optional<std::int64_t> after_id, int limit) = 0;
+  virtual Result<nlohmann::json> ack_alert(const std::string& study, std::int64_t id,
+                                           const std::string& comment, const Actor& actor) = 0;
+  /// Re-sends critical alerts still open `after_ms` after they were last sent; returns how
+  /// many were re-sent.
+  virtual Result<int> escalate(Timestamp now, std::int64_t after_ms) = 0;
   virtual Result<std::optional<nlohmann::json>> get_ae(const std::string& study,
                                                        std::int64_t id) = 0;
   virtual Result<AePage> list_ae(const AeQuery& q) = 0;

@@ -1,0 +1,313 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "schema.hpp"
+#include "sqlite_outbox.hpp"
+
+using namespace pvmon;
+using namespace pvmon::store;
+using nlohmann::json;
+using notify::Attempt;
+using notify::Outcome;
+namespace fs = std::filesystem;
+
+namespace {
+
+const Timestamp kT0 = *parse_timestamp("2026-11-24T12:00:00Z");
+
+struct TempDir {
+  fs::path dir;
+  TempDir() {
+    dir = fs::temp_directory_path() /
+          ("pvmon-outbox-" + std::to_string(std::random_device{}()) + std::to_string(::getpid()));
+    fs::create_directories(dir);
+  }
+  ~TempDir() { fs::remove_all(dir); }
+  std::string path() const { return (dir / "t.db").string(); }
+};
+
+std::unique_ptr<Db> migrated(const std::string& path) {
+  auto db = std::make_unique<Db>(path, true, false, 1000);
+  migrate(*db);
+  return db;
+}
+
+// A fresh database with the real Writer and ReaderPool the store uses.
+struct Fixture {
+  TempDir dir;
+  FakeClock clock{kT0};
+  Writer writer{migrated(dir.path()), 64};
+  ReaderPool readers{dir.path(), 1000};
+  SqliteOutbox outbox{writer, readers, clock};
+
+  std::int64_t add(const std::string& endpoint, Timestamp at,
+                   const std::string& body = R"({"type":"alert.sae"})") {
+    auto id = writer.write<std::int64_t>([&](Db& db) -> Result<std::int64_t> {
+      SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), endpoint, "alert.sae", body,
+                            std::nullopt, at);
+      return db.last_insert_rowid();
+    });
+    REQUIRE(id);
+    return id.value();
+  }
+  std::int64_t count(const std::string& sql) {
+    auto db = readers.take();
+    auto st = db->prepare(sql);
+    st.step();
+    return st.i64(0);
+  }
+  std::string text(const std::string& sql) {
+    auto db = readers.take();
+    auto st = db->prepare(sql);
+    REQUIRE(st.step());
+    return st.is_null(0) ? "NULL" : st.text(0);
+  }
+  std::string state(std::int64_t id) {
+    return text("SELECT state FROM outbox WHERE id = " + std::to_string(id));
+  }
+  void record(std::int64_t id, int status, Outcome outcome,
+              std::optional<Timestamp> next = std::nullopt, const std::string& error = "") {
+    outbox.record(Attempt{id, clock.now(), status, 42, error, outcome, next});
+  }
+};
+
+std::vector<std::int64_t> ids(const std::vector<notify::OutboxMessage>& ms) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : ms) out.push_back(m.id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("outbox: due() takes the first N per endpoint, so one backlog hides no other") {
+  Fixture f;
+  std::vector<std::int64_t> a;
+  for (int i = 0; i < 5; ++i) a.push_back(f.add("a", kT0));
+  const auto b = f.add("b", kT0.plus_ms(1));
+  const auto later = f.add("b", kT0.plus_ms(60'000));
+  const Timestamp now = kT0.plus_ms(1'000);
+
+  CHECK(ids(f.outbox.due(now, 1)) == std::vector<std::int64_t>{a[0], b});
+  CHECK(ids(f.outbox.due(now, 3)) == std::vector<std::int64_t>{a[0], a[1], a[2], b});
+  CHECK(ids(f.outbox.due(kT0.plus_ms(60'000), 2)) ==
+        std::vector<std::int64_t>{a[0], a[1], b, later});
+  CHECK(f.outbox.due(kT0.plus_ms(-1), 10).empty());
+
+  const auto msgs = f.outbox.due(now, 1);
+  REQUIRE(msgs.size() == 2);
+  CHECK(msgs[0].endpoint == "a");
+  CHECK(msgs[0].event_type == "alert.sae");
+  CHECK(msgs[0].body == R"({"type":"alert.sae"})");
+  CHECK(msgs[0].attempts == 0);
+  CHECK(msgs[0].created_at == kT0);
+  CHECK(msgs[0].next_attempt_at == kT0);
+  CHECK(msgs[0].msg_id != msgs[1].msg_id);
+
+  SUBCASE("a message waiting for its retry does not hold back the ones behind it") {
+    f.record(a[0], 500, Outcome::retry, kT0.plus_ms(600'000), "HTTP 500");
+    CHECK(ids(f.outbox.due(now, 1)) == std::vector<std::int64_t>{a[1], b});
+  }
+}
+
+TEST_CASE("outbox: next_due() is the earliest pending time of an enabled endpoint") {
+  Fixture f;
+  CHECK_FALSE(f.outbox.next_due().has_value());
+  const auto a = f.add("a", kT0);
+  f.add("b", kT0.plus_ms(5'000));
+  CHECK(f.outbox.next_due() == kT0);
+  f.record(a, 410, Outcome::endpoint_gone, std::nullopt, "HTTP 410");
+  CHECK(f.outbox.next_due() == kT0.plus_ms(5'000));
+}
+
+TEST_CASE("outbox: each outcome's effect on the row and the attempt log") {
+  Fixture f;
+  const auto id = f.add("a", kT0, R"({"data":{"narrative":"BODY-MARKER"}})");
+  const std::string sid = std::to_string(id);
+  f.clock.advance_ms(1'000);
+
+  SUBCASE("retry moves next_attempt_at and keeps the row pending") {
+    const Timestamp next = kT0.plus_ms(6'000);
+    f.record(id, 503, Outcome::retry, next, "HTTP 503");
+    CHECK(f.state(id) == "pending");
+    CHECK(f.count("SELECT attempts FROM outbox WHERE id = " + sid) == 1);
+    CHECK(f.outbox.due(kT0.plus_ms(5'999), 1).empty());
+    CHECK(f.outbox.next_due() == next);
+    const auto again = f.outbox.due(next, 1);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].attempts == 1);
+    CHECK(f.text("SELECT http_status || '/' || latency_ms || '/' || error || '/' || outcome || "
+                 "'/' || at FROM delivery_attempts WHERE outbox = " +
+                 sid) == "503/42/HTTP 503/retry/2026-11-24T12:00:01.000Z");
+    CHECK(f.count("SELECT count(*) FROM alerts") == 0);
+  }
+  SUBCASE("delivered is final, with its time") {
+    f.record(id, 204, Outcome::delivered);
+    CHECK(f.state(id) == "delivered");
+    CHECK(f.text("SELECT delivered_at FROM outbox WHERE id = " + sid) ==
+          "2026-11-24T12:00:01.000Z");
+    CHECK(f.text("SELECT outcome FROM delivery_attempts WHERE outbox = " + sid) == "delivered");
+    CHECK(f.outbox.due(kT0.plus_days(10), 10).empty());
+    CHECK_FALSE(f.outbox.next_due().has_value());
+    CHECK(f.count("SELECT count(*) FROM alerts") == 0);
+  }
+  SUBCASE("dead_letter is final and raises exactly one operator alert") {
+    f.record(id, 500, Outcome::dead_letter, std::nullopt, "HTTP 500");
+    CHECK(f.state(id) == "dead");
+    CHECK(f.outbox.due(kT0.plus_days(10), 10).empty());
+    // The same failure recorded twice: kept in the log, no second alert, state unchanged.
+    f.record(id, 500, Outcome::dead_letter, std::nullopt, "HTTP 500");
+    CHECK(f.count("SELECT count(*) FROM delivery_attempts WHERE outbox = " + sid) == 2);
+    CHECK(f.count("SELECT attempts FROM outbox WHERE id = " + sid) == 1);
+    CHECK(f.count("SELECT count(*) FROM alerts") == 1);
+    CHECK(f.text("SELECT study || '|' || rule || '|' || severity || '|' || status FROM alerts") ==
+          "*|webhook.dead_letter|critical|open");
+    const json payload = json::parse(f.text("SELECT payload FROM alerts"));
+    CHECK(payload.at("endpoint") == "a");
+    CHECK(payload.at("webhook_id") == f.text("SELECT msg_id FROM outbox WHERE id = " + sid));
+    CHECK(payload.at("attempts") == 1);
+    CHECK(payload.at("last_error") == "HTTP 500");
+    CHECK(f.text("SELECT payload || title FROM alerts").find("BODY-MARKER") == std::string::npos);
+  }
+  SUBCASE("endpoint_gone disables the endpoint and raises one alert however many rows hit it") {
+    const auto second = f.add("a", kT0);
+    const auto other = f.add("b", kT0);
+    f.record(id, 410, Outcome::endpoint_gone, std::nullopt, "HTTP 410");
+    CHECK(f.state(id) == "gone");
+    CHECK(f.text("SELECT endpoint FROM endpoint_state") == "a");
+    CHECK(ids(f.outbox.due(kT0.plus_days(1), 10)) == std::vector<std::int64_t>{other});
+    CHECK(f.state(second) == "pending");  // waits for the operator, is not thrown away
+    // A send already in flight to the same endpoint answers 410 too.
+    f.record(second, 410, Outcome::endpoint_gone, std::nullopt, "HTTP 410");
+    CHECK(f.state(second) == "gone");
+    CHECK(f.count("SELECT count(*) FROM endpoint_state") == 1);
+    CHECK(f.count("SELECT count(*) FROM alerts") == 1);
+    CHECK(f.text("SELECT rule FROM alerts") == "webhook.endpoint_gone");
+    const json payload = json::parse(f.text("SELECT payload FROM alerts"));
+    CHECK(payload.at("endpoint") == "a");
+    CHECK(payload.at("disabled_at") == "2026-11-24T12:00:01.000Z");
+  }
+}
+
+TEST_CASE("outbox: record() throws when the write fails, so the dispatcher backs off") {
+  Fixture f;
+  const auto id = f.add("a", kT0);
+  f.writer.stop();
+  CHECK_THROWS_AS(f.record(id, 200, Outcome::delivered), std::runtime_error);
+}
+
+TEST_CASE("outbox: redeliver sets the row pending and due now, same webhook-id, audited") {
+  Fixture f;
+  const auto id = f.add("a", kT0);
+  const std::string msg_id = f.text("SELECT msg_id FROM outbox WHERE id = " + std::to_string(id));
+  f.record(id, 200, Outcome::delivered);
+  f.clock.advance_ms(3'600'000);
+  const Actor admin{"operator", ""};
+
+  auto r = f.outbox.redeliver(id, admin);
+  REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+  CHECK(r->at("previous_state") == "delivered");
+  CHECK(r->at("state") == "pending");
+  CHECK(r->at("webhook_id") == msg_id);
+  CHECK(r->at("endpoint_disabled") == false);
+  CHECK_FALSE(r->contains("note"));
+  const auto due = f.outbox.due(f.clock.now(), 1);
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].msg_id == msg_id);
+  CHECK(due[0].next_attempt_at == f.clock.now());
+  CHECK(f.text("SELECT delivered_at FROM outbox") == "NULL");
+  CHECK(f.text("SELECT principal || ' ' || action || ' ' || entity FROM audit") ==
+        "operator webhook.redeliver webhook/delivery/" + std::to_string(id));
+
+  SUBCASE("at an endpoint disabled by a 410 the row waits, and the answer says so") {
+    const auto gone = f.add("g", kT0);
+    f.record(gone, 410, Outcome::endpoint_gone, std::nullopt, "HTTP 410");
+    auto g = f.outbox.redeliver(gone, admin);
+    REQUIRE(g);
+    CHECK(g->at("endpoint_disabled") == true);
+    CHECK(g->at("note").get<std::string>().find("re-enables") != std::string::npos);
+    CHECK(f.state(gone) == "pending");
+    CHECK(ids(f.outbox.due(f.clock.now(), 10)) == std::vector<std::int64_t>{id});
+  }
+  SUBCASE("an unknown id is not found") {
+    auto missing = f.outbox.redeliver(9999, admin);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == Errc::not_found);
+    CHECK(f.count("SELECT count(*) FROM audit") == 1);
+  }
+}
+
+TEST_CASE("outbox: list_deliveries filters, pages newest first, and never shows the body") {
+  Fixture f;
+  const std::string body = R"({"type":"alert.sae","data":{"narrative":"BODY-MARKER"}})";
+  const auto a1 = f.add("a", kT0, body);
+  const auto b1 = f.add("b", kT0, body);
+  const auto a2 = f.add("a", kT0, body);
+  f.record(a1, 500, Outcome::retry, kT0.plus_ms(5'000), "HTTP 500");
+  f.record(a1, 200, Outcome::delivered);
+
+  auto all = f.outbox.list_deliveries(std::nullopt, std::nullopt, std::nullopt, 50);
+  REQUIRE(all);
+  const json& items = all->at("items");
+  REQUIRE(items.size() == 3);
+  CHECK(items[0].at("id") == a2);
+  CHECK(items[2].at("id") == a1);
+  CHECK(all->at("next_after_id").is_null());
+  CHECK(all->dump().find("BODY-MARKER") == std::string::npos);
+  CHECK_FALSE(items[2].contains("body"));
+  CHECK(items[2].at("body_bytes") == body.size());
+  CHECK(items[2].at("state") == "delivered");
+  CHECK(items[2].at("attempts") == 2);
+  CHECK(items[2].at("next_attempt_at").is_null());
+  const json& history = items[2].at("history");
+  REQUIRE(history.size() == 2);
+  CHECK(history[0].at("http_status") == 500);
+  CHECK(history[0].at("outcome") == "retry");
+  CHECK(history[0].at("error") == "HTTP 500");
+  CHECK(history[0].at("latency_ms") == 42);
+  CHECK(history[1].at("outcome") == "delivered");
+  CHECK(items[0].at("history").empty());
+
+  auto only_a = f.outbox.list_deliveries(std::string("a"), std::nullopt, std::nullopt, 50);
+  REQUIRE(only_a);
+  CHECK(only_a->at("items").size() == 2);
+  auto pending = f.outbox.list_deliveries(std::nullopt, std::string("pending"), std::nullopt, 50);
+  REQUIRE(pending);
+  REQUIRE(pending->at("items").size() == 2);
+  CHECK(pending->at("items")[0].at("id") == a2);
+  CHECK(pending->at("items")[1].at("id") == b1);
+
+  auto page1 = f.outbox.list_deliveries(std::nullopt, std::nullopt, std::nullopt, 2);
+  REQUIRE(page1);
+  CHECK(page1->at("items").size() == 2);
+  REQUIRE(page1->at("next_after_id") == b1);
+  auto page2 = f.outbox.list_deliveries(std::nullopt, std::nullopt, b1, 2);
+  REQUIRE(page2);
+  REQUIRE(page2->at("items").size() == 1);
+  CHECK(page2->at("items")[0].at("id") == a1);
+  CHECK(page2->at("next_after_id").is_null());
+
+  auto bad = f.outbox.list_deliveries(std::nullopt, std::string("lost"), std::nullopt, 50);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::invalid);
+  CHECK(bad.error().fields.at(0).field == "state");
+}
+
+TEST_CASE("outbox: webhook-ids are msg_ and 24 base64url characters, all different") {
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    const std::string id = SqliteOutbox::new_msg_id();
+    REQUIRE(id.size() == 28);
+    CHECK(id.rfind("msg_", 0) == 0);
+    CHECK(std::all_of(id.begin() + 4, id.end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '_';
+    }));
+    seen.insert(id);
+  }
+  CHECK(seen.size() == 200);
+}
