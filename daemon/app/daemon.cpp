@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "pvmon/app.hpp"
 #include "pvmon/config.hpp"
 #include "pvmon/http.hpp"
+#include "pvmon/notify.hpp"
 #include "pvmon/store.hpp"
 
 namespace pvmon::app {
@@ -63,6 +65,14 @@ void bound_open_files() {
   }
 }
 
+/// One scheduler pass: re-send unacknowledged critical alerts.
+void scheduler_tick(const http::Runtime& rt, store::Store& store, const Clock& clock) {
+  const auto& c = *rt.config;
+  auto n = store.escalate(clock.now(), static_cast<std::int64_t>(c.escalate_after_minutes) * 60'000);
+  if (!n) spdlog::warn("scheduler: escalation failed: {}", n.error().message);
+  else if (n.value() > 0) spdlog::warn("scheduler: re-sent {} unacknowledged critical alert(s)", n.value());
+}
+
 }  // namespace
 
 int check_config(const Options& opts, std::ostream& out, std::ostream& err) {
@@ -112,6 +122,35 @@ int run_daemon(const Options& opts) {
   auto& store = *store_or.value();
   spdlog::info("database {} at schema version {}", cfg->database_path(), store.schema_version());
 
+  boost::asio::io_context io;
+  // Webhooks: every alert committed is in the outbox; the dispatcher delivers it on its own
+  // threads, woken after each commit that queued something, and on start-up for what a crash
+  // or a stop left undelivered.
+  auto endpoints = [&holder] { return holder.get()->config->webhooks; };
+  store.set_endpoints(endpoints);
+  notify::HttpWebhookSender sender;
+  notify::Dispatcher dispatcher(io, store.outbox(), sender, endpoints, clock,
+                                static_cast<std::size_t>(cfg->delivery_workers));
+  store.set_outbox_listener([&dispatcher] { dispatcher.wake(); });
+  dispatcher.start();
+
+  // Periodic work in one place: each due time comes from the database, so a restart neither
+  // loses nor repeats one.
+  boost::asio::steady_timer tick(io);
+  std::function<void()> schedule_tick = [&] {
+    tick.expires_after(std::chrono::seconds(holder.get()->config->scheduler_tick_seconds));
+    tick.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      try {
+        scheduler_tick(*holder.get(), store, clock);
+      } catch (const std::exception& ex) {
+        spdlog::error("scheduler: {}", ex.what());
+      }
+      schedule_tick();
+    });
+  };
+  schedule_tick();
+
   httplib::Server server;
   configure_server(server, cfg->http);
   http::Api api(http::Services{holder, store, clock});
@@ -143,7 +182,6 @@ int run_daemon(const Options& opts) {
   spdlog::info("pvmond listening on http://{} ({} studies, {} principals)", addr,
                cfg->studies.size(), cfg->principals.size());
 
-  boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& e, int sig) {
@@ -181,6 +219,14 @@ int run_daemon(const Options& opts) {
 
   server.stop();  // stops accepting; workers finish the requests they hold
   http_thread.join();
+  tick.cancel();
+  io.restart();
+  // Sends in flight finish within their endpoint timeouts; what is not delivered stays in the
+  // outbox and goes out after the next start (at least once).
+  std::thread io_thread([&io] { io.run_for(std::chrono::seconds(12)); });
+  dispatcher.stop();
+  io.stop();
+  io_thread.join();
   store.close();  // commits what is queued
   spdlog::info("pvmond stopped cleanly");
   return 0;

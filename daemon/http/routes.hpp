@@ -20,6 +20,8 @@ std::vector<RouteDef> build_routes(Services& s);
 std::vector<RouteDef> ctcae_routes(Services& s);
 /// Subject events and timeline, follow-ups, submissions, clocks, safety figures.
 std::vector<RouteDef> safety_routes(Services& s);
+/// Alerts (list, acknowledge) and webhook deliveries (list, redeliver).
+std::vector<RouteDef> alert_routes(Services& s);
 
 /// Parses a JSON request body; 415 for another media type, 400 with the byte offset when
 /// malformed.

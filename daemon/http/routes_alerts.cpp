@@ -1,0 +1,116 @@
+// Routes for alerts (safety officers) and webhook deliveries (operators).
+#include <charconv>
+
+#include "pvmon/fields.hpp"
+#include "routes.hpp"
+
+namespace pvmon::http {
+
+using config::Role;
+using nlohmann::json;
+
+namespace {
+
+Reply json_reply(int status, json body) { return Reply{status, std::move(body), {}, "application/json", {}}; }
+
+/// Optional integer query parameter within [lo, hi].
+std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t lo,
+                                      std::int64_t hi, std::vector<FieldError>& errs) {
+  if (!req.has_param(name)) return std::nullopt;
+  const auto v = req.get_param_value(name);
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi) {
+    errs.push_back({name, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi)});
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
+                                      const std::vector<std::string>& allowed,
+                                      std::vector<FieldError>& errs) {
+  if (!req.has_param(name)) return std::nullopt;
+  const auto v = req.get_param_value(name);
+  for (const auto& a : allowed)
+    if (a == v) return v;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  errs.push_back({name, "must be one of: " + list});
+  return std::nullopt;
+}
+
+Result<Reply> list_alerts(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  std::vector<FieldError> errs;
+  auto status = enum_param(c.req, "status", {"open", "acked"}, errs);
+  auto severity = enum_param(c.req, "severity", {"info", "high", "critical"}, errs);
+  auto limit = int_param(c.req, "limit", 1, 500, errs);
+  auto cursor = int_param(c.req, "cursor", 1, INT64_MAX, errs);
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto out = s.store.list_alerts(c.params[0], status, severity, cursor, static_cast<int>(limit.value_or(100)));
+  if (!out) return out.error();
+  return json_reply(200, out.value());
+}
+
+Result<Reply> ack_alert(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(c.params[1].data(), c.params[1].data() + c.params[1].size(), id);
+  if (ec != std::errc() || p != c.params[1].data() + c.params[1].size())
+    return Error::field(Errc::not_found, "id", "no alert " + c.params[1]);
+  auto body = json_body(c.req);
+  if (!body) return body.error();
+  if (!body->is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
+  std::vector<FieldError> errs;
+  FieldReader r(body.value(), "", errs);
+  auto comment = r.string("comment", true, 2000);
+  r.finish();
+  if (!errs.empty()) return Error::invalid(std::move(errs));
+  auto out = s.store.ack_alert(c.params[0], id, *comment, {c.principal.name, c.principal.site});
+  if (!out) return out.error();
+  return json_reply(200, out.value());
+}
+
+Result<Reply> list_deliveries(Services& s, Call& c) {
+  std::vector<FieldError> errs;
+  std::optional<std::string> endpoint;
+  if (c.req.has_param("endpoint")) endpoint = c.req.get_param_value("endpoint");
+  auto state = enum_param(c.req, "state", {"pending", "delivered", "dead", "gone"}, errs);
+  auto limit = int_param(c.req, "limit", 1, 1000, errs);
+  auto cursor = int_param(c.req, "cursor", 1, INT64_MAX, errs);
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto out = s.store.list_deliveries(endpoint, state, cursor, static_cast<int>(limit.value_or(100)));
+  if (!out) return out.error();
+  return json_reply(200, out.value());
+}
+
+Result<Reply> redeliver(Services& s, Call& c) {
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
+  if (ec != std::errc() || p != c.params[0].data() + c.params[0].size())
+    return Error::field(Errc::not_found, "id", "no delivery " + c.params[0]);
+  auto out = s.store.redeliver(id, {c.principal.name, c.principal.site});
+  if (!out) return out.error();
+  return json_reply(202, out.value());
+}
+
+}  // namespace
+
+std::vector<RouteDef> alert_routes(Services& s) {
+  auto bind = [&s](Result<Reply> (*f)(Services&, Call&)) {
+    return [&s, f](Call& c) { return f(s, c); };
+  };
+  const std::vector<Role> officer{Role::officer};
+  const std::vector<Role> admin{Role::admin};
+  return {
+      {"GET", "/v1/studies/{study}/alerts", officer, bind(list_alerts)},
+      {"POST", "/v1/studies/{study}/alerts/{id}/ack", officer, bind(ack_alert)},
+      {"GET", "/v1/webhooks/deliveries", admin, bind(list_deliveries)},
+      {"POST", "/v1/webhooks/deliveries/{id}/redeliver", admin, bind(redeliver)},
+  };
+}
+
+}  // namespace pvmon::http
