@@ -9,6 +9,7 @@
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/fields.hpp"
+#include "safety_rules.hpp"
 #include "webhooks.hpp"
 
 namespace pvmon::config {
@@ -187,6 +188,7 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
     }
     s.protocol_terms.push_back(std::move(t));
   });
+  parse_safety_rules(r, "safety_rules", s.rules, errs, s.intervention_ids());
   r.finish();
   if (!errs.empty()) return file_errors(source, std::move(errs));
   return s;

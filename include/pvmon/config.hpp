@@ -13,6 +13,7 @@
 
 #include "pvmon/core.hpp"
 #include "pvmon/notify.hpp"
+#include "pvmon/safety/rules.hpp"
 
 namespace pvmon::config {
 
@@ -59,6 +60,7 @@ struct Study {
   int site_report_hours = 24;  // ICH E6 4.11.1 "immediately", as the protocol sets it
   std::vector<Intervention> interventions;
   std::vector<ProtocolTerm> protocol_terms;
+  safety::StudyRules rules;  // "safety_rules": AESI, clusters, stopping rules, clock warning
   std::string source;  // file it came from
   bool has_site(const std::string& s) const;
   std::vector<std::string> intervention_ids() const;
@@ -74,6 +76,9 @@ struct Config {
   bool log_json = false;
   HttpSettings http;
   int writer_max_batch = 512;
+  int escalate_after_minutes = 60;  // critical alerts not acknowledged are re-sent this often
+  int scheduler_tick_seconds = 30;  // clocks due soon/overdue, escalations, boundaries
+  int delivery_workers = 4;         // webhook sender threads
   int busy_timeout_ms = 5000;
   std::vector<Principal> principals;
   std::map<std::string, Study> studies;

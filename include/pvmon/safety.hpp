@@ -7,4 +7,5 @@
 #include "pvmon/safety/classification.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
+#include "pvmon/safety/rules.hpp"
 #include "pvmon/safety/surgical.hpp"
