@@ -137,6 +137,10 @@ Result<Reply> post_ae(Services& s, Call& c) {
   store::AeWrite w{c.params[0],        c.principal.site,        record,
                    canonical_hash(body.value()), received,     std::move(derived.clocks),
                    std::move(derived.closed),    std::move(derived.alerts)};
+  const config::Study& st = *study.value();
+  w.alerts_for = [&st, record](std::int64_t report, const store::RecentFn& recent) {
+    return version_alerts(st, record, report, 1, classify_record(st, record), std::nullopt, recent);
+  };
   auto stored = s.store.insert_ae(w, actor_of(c));
   if (!stored) return stored.error();
   Reply r = json_reply(stored->created ? 201 : 200, stored->record);

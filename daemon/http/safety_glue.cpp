@@ -58,62 +58,100 @@ json quartiles_json(const std::optional<stats::Quartiles>& q, int n) {
   return {{"n", n}, {"median", q->median}, {"q1", q->q1}, {"q3", q->q3}};
 }
 
-/// A stable, unique name for a report before it has a server id.
-std::string report_key(const std::string& study, const json& record) {
-  return study + ":" + record.value("site", std::string()) + ":" + record.at("report_id").get<std::string>();
+store::AlertRecord to_record(const safety::AlertDraft& d) {
+  return store::AlertRecord{d.rule,  std::string(safety::to_string(d.severity)),
+                            d.dedupe_key, d.title, d.subject, d.report, d.payload};
 }
 
-/// The alerts a version of a report raises, given the previous version's classification (none
-/// for an initial report). Dedupe keys make a replay raise nothing new; a real change (an
-/// upgrade, a downgrade, a nullification) has its own key and says what changed.
-std::vector<store::AlertRecord> ae_alerts(const std::string& study, const json& record,
-                                          const safety::Classification& cls,
-                                          const std::optional<safety::Classification>& prev,
-                                          bool site_late, int version, bool nullified) {
+std::vector<store::AlertRecord> to_records(const std::vector<safety::AlertDraft>& ds) {
   std::vector<store::AlertRecord> out;
-  const std::string key = report_key(study, record);
-  const std::string subject = record.at("subject").get<std::string>();
-  const std::string term = record.contains("ctcae") ? record["ctcae"].value("term", "") : "";
-  const int grade = record.value("grade", 0);
-  const std::string what = term + " grade " + std::to_string(grade) + " (" +
-                           record.at("report_id").get<std::string>() + ", subject " + subject + ")";
-  json payload{{"report_id", record.at("report_id")},
-               {"subject", subject},
-               {"term", term},
-               {"grade", grade},
-               {"serious_criteria", criteria_of(record)},
-               {"classification", classification_json(cls)},
-               {"version", version}};
-  if (nullified) {
-    if (prev && prev->serious)
-      out.push_back({"sae_nullified", "high", "nullified:" + key, "Serious case nullified: " + what,
-                     subject, std::nullopt, payload});
-    return out;
-  }
-  // ICH E2A II.B: every serious adverse event reaches the sponsor's safety officers.
-  if (cls.serious && (!prev || !prev->serious))
-    out.push_back({"sae", "high", "sae:" + key, "Serious adverse event: " + what, subject,
-                   std::nullopt, payload});
-  if (!cls.serious && prev && prev->serious)
-    out.push_back({"sae_downgrade", "high", "downgrade:" + key + ":v" + std::to_string(version),
-                   "Serious case downgraded to non-serious: " + what, subject, std::nullopt, payload});
-  const bool fatal = grade == 5 || record.value("outcome", "") == "fatal" ||
-                     record.at("serious").value("death", false);
-  if (fatal)
-    out.push_back({"death", "critical", "death:" + key, "Death reported: " + what, subject,
-                   std::nullopt, payload});
-  if (cls.susar && (!prev || !prev->susar))
-    out.push_back({"susar", "critical", "susar:" + key,
-                   "Suspected unexpected serious adverse reaction: " + what, subject,
-                   std::nullopt, payload});
-  if (site_late)
-    out.push_back({"late_site_report", "high", "late:" + key + ":v" + std::to_string(version),
-                   "SAE reported late by the site: " + what, subject, std::nullopt, payload});
-  if (record.contains("ctcae") && record["ctcae"].value("grade_discrepancy", false))
-    out.push_back({"lab_discrepancy", "info", "labdiff:" + key + ":v" + std::to_string(version),
-                   "Reported grade differs from the lab-derived grade: " + what, subject,
-                   std::nullopt, payload});
+  for (const auto& d : ds) out.push_back(to_record(d));
   return out;
+}
+
+
+/// The version facts the rules engine reads, from a stored record.
+safety::AeVersionFacts version_facts(const config::Study& st, const json& record, std::int64_t report,
+                                     int version, const safety::Classification& cls) {
+  safety::AeVersionFacts f;
+  f.study = st.id;
+  f.report = report;
+  f.site_report_id = record.at("report_id").get<std::string>();
+  f.subject = record.at("subject").get<std::string>();
+  f.version = version;
+  f.nullified = record.contains("nullified");
+  const json& ct = record.at("ctcae");
+  f.term = ct.value("term", "");
+  f.meddra_code = ct.value("meddra_code", "");
+  f.soc = ct.value("soc", "");
+  f.grade = record.value("grade", 1);
+  f.outcome = record.value("outcome", "");
+  f.grade_discrepancy = ct.value("grade_discrepancy", false);
+  if (ct.contains("reported_grade") && ct["reported_grade"].is_number()) f.reported_grade = ct["reported_grade"].get<int>();
+  if (ct.contains("lab_grade") && ct["lab_grade"].is_number()) f.lab_grade = ct["lab_grade"].get<int>();
+  f.criteria = seriousness_of(record);
+  f.classification = cls;
+  f.related_to = cls.related_to;
+  if (record.contains("safety") && record["safety"].contains("site_report")) {
+    const json& sr = record["safety"]["site_report"];
+    f.site_report_late = sr.value("late", false);
+    if (auto t = parse_timestamp(sr.value("due_at", ""))) f.site_report_due = *t;
+  }
+  if (auto d = parse_date(record.value("onset", ""))) f.onset = *d;
+  return f;
+}
+
+safety::PriorVersion prior_of(const config::Study& st, const json& prev, int version) {
+  const auto f = version_facts(st, prev, 0, version, classify_record(st, prev));
+  safety::PriorVersion p;
+  p.version = version;
+  p.grade = f.grade;
+  p.term = f.term;
+  p.meddra_code = f.meddra_code;
+  p.soc = f.soc;
+  p.criteria = f.criteria;
+  p.classification = f.classification;
+  p.related_to = f.related_to;
+  p.fatal = safety::is_fatal(f.grade, f.outcome, f.criteria);
+  const json sb = prev.value("safety", json::object());
+  p.ever_serious = sb.value("ever_serious", f.classification.serious);
+  p.ever_susar = sb.value("ever_susar", f.classification.susar);
+  return p;
+}
+
+/// The AEs of this term near this onset, for the cluster rules (rules.hpp: onset - 2 x days
+/// to onset + days).
+std::vector<safety::RecentAe> recent_for(const config::Study& st, const safety::AeVersionFacts& f,
+                                         const store::RecentFn& recent) {
+  std::vector<safety::RecentAe> out;
+  std::set<std::int64_t> seen;
+  for (const auto& rule : st.rules.clusters) {
+    if (rule.term != f.term && rule.term != f.meddra_code) continue;
+    for (const auto& r : recent(f.meddra_code, f.onset.plus_days(-2 * rule.days), f.onset.plus_days(rule.days))) {
+      const auto id = r.at("id").get<std::int64_t>();
+      if (!seen.insert(id).second) continue;
+      safety::RecentAe a;
+      a.report = id;
+      a.subject = r.value("subject", "");
+      a.term = r["ctcae"].value("term", "");
+      a.meddra_code = r["ctcae"].value("meddra_code", "");
+      a.grade = r.value("grade", 1);
+      a.onset = parse_date(r.value("onset", "")).value_or(Date{});
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+/// The alerts a version raises (pvmon::safety rules engine), with the report's server id.
+std::vector<store::AlertRecord> version_alerts_of(const config::Study& st, const json& record,
+                                               std::int64_t report, int version,
+                                               const safety::Classification& cls,
+                                               const std::optional<safety::PriorVersion>& prev,
+                                               const store::RecentFn& recent) {
+  auto f = version_facts(st, record, report, version, cls);
+  f.previous = prev;
+  return to_records(safety::on_ae_version(f, st.rules, recent_for(st, f, recent)));
 }
 
 /// The submitted fields of a stored record, as the site would post them again.
@@ -132,6 +170,14 @@ json submitted_fields(const json& record) {
 }
 
 }  // namespace
+
+std::vector<store::AlertRecord> version_alerts(const config::Study& st, const json& record,
+                                               std::int64_t report, int version,
+                                               const safety::Classification& cls,
+                                               const std::optional<safety::PriorVersion>& prev,
+                                               const store::RecentFn& recent) {
+  return version_alerts_of(st, record, report, version, cls, prev, recent);
+}
 
 std::vector<safety::Intervention> interventions_of(const config::Study& st) {
   std::vector<safety::Intervention> out;
@@ -173,8 +219,9 @@ IntakeSafety intake_safety(const Runtime&, const config::Study& st, const json& 
     out.block["site_report"] = {{"due_at", format_timestamp(site.clock.due_at)}, {"late", late}};
     out.closed.push_back(site);
   }
+  out.block["ever_serious"] = cls.serious;
+  out.block["ever_susar"] = cls.susar;
   out.clocks = safety::regulatory_clocks(cls, received_at);
-  out.alerts = ae_alerts(st.id, record, cls, std::nullopt, late, 1, false);
   return out;
 }
 
@@ -207,9 +254,10 @@ Result<Followup> parse_followup(const json& body) {
 }
 
 Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, const config::Study& st,
-                                                const Followup& f, const json& current, int version,
+                                                const Followup& f, std::int64_t report,
+                                                const json& current, int version,
                                                 const std::vector<store::ClockRow>& open,
-                                                Timestamp now) {
+                                                const store::RecentFn& recent, Timestamp now) {
   const auto prev = classify_record(st, current);
   std::vector<safety::Clock> open_clocks;
   for (const auto& r : open) open_clocks.push_back(r.clock);
@@ -224,9 +272,8 @@ Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, cons
     d.record["safety"] = current.value("safety", json::object());
     d.record["nullified"] = {{"reason", f.reason}, {"notices", plan.notices}};
     for (const auto& stop : plan.stop) d.stop.emplace_back(stop.clock.id, stop.reason);
-    json rec_for_alerts = d.record;
-    rec_for_alerts["site"] = server["site"];
-    d.alerts = ae_alerts(st.id, rec_for_alerts, prev, prev, false, version + 1, true);
+    d.alerts = version_alerts(st, d.record, report, version + 1, prev, prior_of(st, current, version),
+                              recent);
     return d;
   }
 
@@ -266,6 +313,9 @@ Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, cons
   } else if (current.contains("safety") && current["safety"].contains("site_report")) {
     block["site_report"] = current["safety"]["site_report"];
   }
+  const json prev_block = current.value("safety", json::object());
+  block["ever_serious"] = cls.serious || prev_block.value("ever_serious", prev.serious);
+  block["ever_susar"] = cls.susar || prev_block.value("ever_susar", prev.susar);
   record["safety"] = block;
   json changed = json::array();
   for (auto it = f.changes.begin(); it != f.changes.end(); ++it) changed.push_back(it.key());
@@ -277,14 +327,7 @@ Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, cons
   d.start = plan.start;
   for (const auto& stop : plan.stop) d.stop.emplace_back(stop.clock.id, stop.reason);
   if (!plan.notices.empty()) record["changes"]["notices"] = plan.notices;
-  d.alerts = ae_alerts(st.id, record, cls, prev, late, version + 1, false);
-  if (cls.serious && prev.serious && (coded->grade > current.value("grade", 0)))
-    d.alerts.push_back({"sae_update", "high",
-                        "sae_update:" + report_key(st.id, record) + ":v" + std::to_string(version + 1),
-                        "Serious case upgraded: grade " + std::to_string(current.value("grade", 0)) +
-                            " to " + std::to_string(coded->grade) + " (" +
-                            record["report_id"].get<std::string>() + ")",
-                        record["subject"].get<std::string>(), std::nullopt, record["changes"]});
+  d.alerts = version_alerts(st, record, report, version + 1, cls, prior_of(st, current, version), recent);
   d.record = std::move(record);
   return d;
 }
@@ -310,34 +353,14 @@ Result<Submission> parse_submission(const json& body, Timestamp now) {
   return sub;
 }
 
-std::vector<store::AlertRecord> event_alerts(const Runtime&, const config::Study&,
+std::vector<store::AlertRecord> event_alerts(const Runtime&, const config::Study& st,
                                              const store::SubjectRow& subject,
                                              const std::vector<safety::SubjectEvent>& existing,
                                              const safety::SubjectEvent& ev) {
-  std::vector<store::AlertRecord> out;
-  if (ev.kind != "death") return out;
-  json payload{{"subject", subject.subject}, {"date", format_date(ev.date)}, {"event", ev.fields}};
-  out.push_back({"death", "critical", "death:subject:" + subject.study + ":" + subject.subject,
-                 "Death of subject " + subject.subject + " on " + format_date(ev.date), subject.subject,
-                 std::nullopt, payload});
   std::vector<safety::SubjectEvent> all = existing;
   all.push_back(ev);
   const auto facts = safety::facts_from_events(subject.subject, subject.enrolled, all);
-  if (facts.surgery) {
-    const auto assessed = safety::assess_subject(facts, ev.date);
-    // CLINICAL.md: death from any cause within 30 days of surgery (day 0 = surgery), or during
-    // the index admission however long.
-    if (assessed.day30 == safety::WindowStatus::dead_within) {
-      payload["surgery"] = format_date(*facts.surgery);
-      payload["days_after_surgery"] = ev.date.days - facts.surgery->days;
-      out.push_back({"death_30d_post_surgery", "critical",
-                     "death30:" + subject.study + ":" + subject.subject,
-                     "Death within 30 days of surgery: subject " + subject.subject + ", day " +
-                         std::to_string(ev.date.days - facts.surgery->days),
-                     subject.subject, std::nullopt, payload});
-    }
-  }
-  return out;
+  return to_records(safety::on_subject_event(st.id, ev, facts));
 }
 
 json surgical_json(const safety::SubjectSurgical& s) {

@@ -38,10 +38,17 @@ struct Followup {
 Result<Followup> parse_followup(const nlohmann::json& body);
 
 Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, const config::Study& st,
-                                                const Followup& f, const nlohmann::json& current,
-                                                int version,
+                                                const Followup& f, std::int64_t report,
+                                                const nlohmann::json& current, int version,
                                                 const std::vector<store::ClockRow>& open,
-                                                Timestamp now);
+                                                const store::RecentFn& recent, Timestamp now);
+
+/// The alerts of a version (rules engine), once the report's server id is known.
+std::vector<store::AlertRecord> version_alerts(const config::Study& st, const nlohmann::json& record,
+                                               std::int64_t report, int version,
+                                               const safety::Classification& cls,
+                                               const std::optional<safety::PriorVersion>& prev,
+                                               const store::RecentFn& recent);
 
 struct Submission {
   safety::SubmissionKind kind;

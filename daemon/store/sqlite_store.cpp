@@ -223,7 +223,10 @@ class SqliteStore final : public Store {
         }
         append_audit(db, w.received_at, actor, "ae.create", study + "/ae/" + std::to_string(id),
                      text, std::nullopt);
-        record_alerts(db, study, w.alerts, id, w.received_at);
+        auto alerts = w.alerts;
+        if (w.alerts_for)
+          for (auto& a : w.alerts_for(id, recent_fn(db, study))) alerts.push_back(std::move(a));
+        record_alerts(db, study, alerts, id, w.received_at);
         return Stored{read_ae(db, id), true};
       });
     });
@@ -272,7 +275,7 @@ class SqliteStore final : public Store {
           }
         }
         auto open = load_clocks(db, study, true, id);
-        auto decision = decide(current, version, open);
+        auto decision = decide(current, version, open, recent_fn(db, study));
         if (!decision) return decision.error();
         const Timestamp now = clock_.now();
         const std::string ts = format_timestamp(now);
@@ -624,6 +627,19 @@ class SqliteStore final : public Store {
   }
 
  private:
+  RecentFn recent_fn(Db& db, const std::string& study) {
+    return [&db, study](const std::string& code, Date from, Date to) {
+      auto st = db.prepare(std::string(kAeSelect) +
+                           "WHERE r.study = ? AND v.kind != 'nullification' AND "
+                           "json_extract(v.record, '$.ctcae.meddra_code') = ? AND "
+                           "json_extract(v.record, '$.onset') BETWEEN ? AND ? ORDER BY r.id");
+      st.bind(1, study).bind(2, code).bind(3, format_date(from)).bind(4, format_date(to));
+      std::vector<json> out;
+      while (st.step()) out.push_back(ae_record(st));
+      return out;
+    };
+  }
+
   json read_ae(Db& db, std::int64_t id) {
     auto q = db.prepare(std::string(kAeSelect) + "WHERE r.id = ?");
     q.bind(1, id);

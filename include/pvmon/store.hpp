@@ -97,6 +97,11 @@ struct ClockRow {
   bool late = false;
 };
 
+/// The study's AE reports in force (not nullified) coded `meddra_code` with onset in
+/// [from, to], as their current records (with "id"). For cluster rules, inside the transaction.
+using RecentFn = std::function<std::vector<nlohmann::json>(const std::string& meddra_code,
+                                                            Date from, Date to)>;
+
 /// A new AE report with what intake derived from it.
 struct AeWrite {
   std::string study, site;
@@ -106,6 +111,9 @@ struct AeWrite {
   std::vector<safety::Clock> clocks;           // to open
   std::vector<ClockRow> closed;                // already ended (the site's clock ends at receipt)
   std::vector<AlertRecord> alerts;
+  /// Alerts that need the server id or other reports: called in the transaction after the
+  /// report is inserted.
+  std::function<std::vector<AlertRecord>(std::int64_t report, const RecentFn& recent)> alerts_for;
 };
 
 struct VersionRow {
@@ -124,7 +132,8 @@ struct FollowupDecision {
   std::vector<AlertRecord> alerts;
 };
 using FollowupDecider = std::function<Result<FollowupDecision>(
-    const nlohmann::json& current, int current_version, const std::vector<ClockRow>& open)>;
+    const nlohmann::json& current, int current_version, const std::vector<ClockRow>& open,
+    const RecentFn& recent)>;
 
 struct SubmissionDecision {
   std::vector<safety::ClockStop> stop;
