@@ -65,10 +65,22 @@ void bound_open_files() {
   }
 }
 
-/// One scheduler pass: re-send unacknowledged critical alerts.
+/// One scheduler pass: clocks due soon or overdue and crossed stopping boundaries alert (each
+/// once: dedupe keys), and unacknowledged critical alerts are re-sent.
 void scheduler_tick(const http::Runtime& rt, store::Store& store, const Clock& clock) {
   const auto& c = *rt.config;
-  auto n = store.escalate(clock.now(), static_cast<std::int64_t>(c.escalate_after_minutes) * 60'000);
+  const Timestamp now = clock.now();
+  for (const auto& [id, study] : c.studies) {
+    auto snap = store.snapshot(id, now);
+    if (!snap) {
+      spdlog::warn("scheduler: study {}: {}", id, snap.error().message);
+      continue;
+    }
+    auto alerts = http::scheduled_alerts(rt, study, snap.value(), now);
+    if (auto st = store.raise_alerts(id, alerts); !st)
+      spdlog::warn("scheduler: study {}: alerts not recorded: {}", id, st.error().message);
+  }
+  auto n = store.escalate(clock.now(), static_cast<std::int64_t>(c.escalate_after_seconds) * 1000);
   if (!n) spdlog::warn("scheduler: escalation failed: {}", n.error().message);
   else if (n.value() > 0) spdlog::warn("scheduler: re-sent {} unacknowledged critical alert(s)", n.value());
 }

@@ -252,8 +252,8 @@ Result<Config> parse(const std::string& text, const std::string& source,
       r.error("alerts", "must be an object");
     } else {
       FieldReader ar(*a, "alerts", errs);
-      if (auto v = ar.integer("escalate_after_minutes", false, 1, 7 * 24 * 60))
-        c.escalate_after_minutes = int(*v);
+      if (auto v = ar.integer("escalate_after_seconds", false, 1, 7 * 24 * 3600))
+        c.escalate_after_seconds = int(*v);
       if (auto v = ar.integer("scheduler_tick_seconds", false, 1, 3600))
         c.scheduler_tick_seconds = int(*v);
       if (auto v = ar.integer("delivery_workers", false, 1, 64)) c.delivery_workers = int(*v);

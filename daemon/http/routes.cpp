@@ -134,9 +134,14 @@ Result<Reply> post_ae(Services& s, Call& c) {
   const Timestamp received = s.clock.now();
   auto derived = intake_safety(*c.runtime, *study.value(), record, received);
   record["safety"] = derived.block;
-  store::AeWrite w{c.params[0],        c.principal.site,        record,
-                   canonical_hash(body.value()), received,     std::move(derived.clocks),
-                   std::move(derived.closed),    std::move(derived.alerts)};
+  store::AeWrite w;
+  w.study = c.params[0];
+  w.site = c.principal.site;
+  w.record = record;
+  w.body_sha256 = canonical_hash(body.value());
+  w.received_at = received;
+  w.clocks = std::move(derived.clocks);
+  w.closed = std::move(derived.closed);
   const config::Study& st = *study.value();
   w.alerts_for = [&st, record](std::int64_t report, const store::RecentFn& recent) {
     return version_alerts(st, record, report, 1, classify_record(st, record), std::nullopt, recent);

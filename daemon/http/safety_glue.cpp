@@ -384,7 +384,68 @@ json surgical_json(const safety::SubjectSurgical& s) {
                               : json(nullptr)}};
 }
 
-json safety_figures(const Runtime&, const config::Study& st, const store::Snapshot& snap, Date cutoff) {
+std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::Study& st,
+                                               const store::Snapshot& snap, Date cutoff) {
+  std::vector<BoundaryState> out;
+  auto it = rt.boundaries.find(st.id);
+  if (it == rt.boundaries.end() || it->second.empty()) return out;
+  std::vector<safety::SubjectFacts> facts;
+  for (const auto& sub : snap.subjects) {
+    auto ev = snap.events.find(sub.subject);
+    facts.push_back(safety::facts_from_events(
+        sub.subject, sub.enrolled, ev == snap.events.end() ? std::vector<safety::SubjectEvent>{} : ev->second));
+  }
+  const auto surg = safety::surgical_safety(facts, cutoff);
+  for (const auto& b : it->second) {
+    BoundaryState s{&b, 0, 0, false};
+    switch (b.rule.event) {
+      case safety::StoppingEvent::death_30d_post_surgery:
+        // Evaluable once the 30-day window has closed (CLINICAL.md): pending subjects wait.
+        s.n = surg.mortality30.n;
+        s.events = surg.mortality30.events;
+        break;
+      case safety::StoppingEvent::clavien_dindo_3b_plus:
+        for (const auto& x : surg.subjects) {
+          if (x.day30 == safety::WindowStatus::pending) continue;
+          ++s.n;
+          if (x.worst_complication && x.worst_complication->grade >= safety::ClavienDindo::IIIb) ++s.events;
+        }
+        break;
+      case safety::StoppingEvent::grade3plus_related: {
+        s.n = static_cast<int>(snap.subjects.size());
+        std::set<std::string> hit;
+        for (const auto& r : snap.reports) {
+          if (r.value("status", "") == "nullified" || r.value("grade", 0) < 3) continue;
+          const json rel = r.contains("safety") ? r["safety"].value("related_to", json::array()) : json::array();
+          for (const auto& iv : b.rule.interventions)
+            if (std::find(rel.begin(), rel.end(), json(iv)) != rel.end()) hit.insert(r.value("subject", ""));
+        }
+        s.events = static_cast<int>(hit.size());
+        break;
+      }
+    }
+    s.crossed = s.n > 0 && stats::boundary_crossed(b.rows, std::min(s.n, b.rule.n_max), s.events);
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config::Study& st,
+                                                 const store::Snapshot& snap, Timestamp now) {
+  std::vector<safety::AlertDraft> drafts;
+  for (const auto& s : evaluate_boundaries(rt, st, snap, now.date())) {
+    auto a = safety::on_boundary(st.id, s.boundary->rule.id, std::min(s.n, s.boundary->rule.n_max), s.events,
+                                 s.boundary->rows);
+    drafts.insert(drafts.end(), a.begin(), a.end());
+  }
+  std::vector<safety::OpenClock> open;
+  for (const auto& c : snap.open_clocks) open.push_back({c.clock, st.id, c.report, c.report_ref, c.subject});
+  auto clocks = safety::on_clocks(open, now, st.rules);
+  drafts.insert(drafts.end(), clocks.begin(), clocks.end());
+  return to_records(drafts);
+}
+
+json safety_figures(const Runtime& rt, const config::Study& st, const store::Snapshot& snap, Date cutoff) {
   std::vector<safety::SubjectFacts> facts;
   std::map<std::string, int> by_site;
   for (const auto& sub : snap.subjects) {
@@ -429,6 +490,28 @@ json safety_figures(const Runtime&, const config::Study& st, const store::Snapsh
   for (const auto& [subj, g] : worst)
     if (g >= 1 && g <= 5) worst_grade[std::to_string(g)] = worst_grade[std::to_string(g)].get<int>() + 1;
 
+  json stopping = json::array();
+  for (const auto& b : evaluate_boundaries(rt, st, snap, cutoff)) {
+    const auto& rule = b.boundary->rule;
+    const auto* row = stats::row_for(b.boundary->rows, std::min(b.n, rule.n_max));
+    json table = json::array();
+    for (const auto& r : b.boundary->rows) table.push_back({{"n", r.n}, {"stop_if_events_at_least", r.stop_at}});
+    json oc = json::array();
+    for (const auto& o : b.boundary->oc)
+      oc.push_back({{"rate", o.rate}, {"p_stop", o.p_cross}, {"p_stop_early", o.p_stop_early}, {"expected_n", o.expected_n}});
+    stopping.push_back({{"id", rule.id},
+                        {"event", std::string(safety::to_string(rule.event))},
+                        {"method", std::string(safety::to_string(rule.method))},
+                        {"n_max", rule.n_max},
+                        {"evaluable", b.n},
+                        {"events", b.events},
+                        {"stop_at", row ? json(row->stop_at) : json(nullptr)},
+                        {"crossed", b.crossed},
+                        {"type1_error", b.boundary->type1_error},
+                        {"power", b.boundary->power},
+                        {"boundary", table},
+                        {"operating_characteristics", oc}});
+  }
   json clocks = json::array();
   int overdue = 0;
   for (const auto& c : snap.open_clocks) {
@@ -473,7 +556,8 @@ json safety_figures(const Runtime&, const config::Study& st, const store::Snapsh
             {"clavien_dindo_worst", cd},
             {"without_complication", surg.without_complication},
             {"subjects", per_subject}}},
-          {"open_clocks", {{"count", clocks.size()}, {"overdue", overdue}, {"items", clocks}}}};
+          {"open_clocks", {{"count", clocks.size()}, {"overdue", overdue}, {"items", clocks}}},
+          {"stopping_rules", stopping}};
 }
 
 }  // namespace pvmon::http

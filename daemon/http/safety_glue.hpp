@@ -64,6 +64,16 @@ std::vector<store::AlertRecord> event_alerts(const Runtime& rt, const config::St
 
 nlohmann::json surgical_json(const safety::SubjectSurgical& s);
 
+/// A stopping rule's current count against its boundary.
+struct BoundaryState {
+  const Boundary* boundary = nullptr;
+  int n = 0;       // evaluable subjects
+  int events = 0;  // subjects with the event
+  bool crossed = false;
+};
+std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::Study& st,
+                                               const store::Snapshot& snap, Date cutoff);
+
 /// GET /safety: surgical safety, AE and SAE counts and open clocks as of the snapshot.
 nlohmann::json safety_figures(const Runtime& rt, const config::Study& st,
                               const store::Snapshot& snap, Date cutoff);

@@ -167,7 +167,12 @@ class SqliteStore final : public Store {
 
   Result<Stored> insert_ae(const std::string& study, const std::string& site, const json& record,
                            const std::string& body_sha256, const Actor& actor) override {
-    AeWrite w{study, site, record, body_sha256, clock_.now(), {}, {}, {}};
+    AeWrite w;
+    w.study = study;
+    w.site = site;
+    w.record = record;
+    w.body_sha256 = body_sha256;
+    w.received_at = clock_.now();
     return insert_ae(w, actor);
   }
 

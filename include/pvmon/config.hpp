@@ -76,7 +76,7 @@ struct Config {
   bool log_json = false;
   HttpSettings http;
   int writer_max_batch = 512;
-  int escalate_after_minutes = 60;  // critical alerts not acknowledged are re-sent this often
+  int escalate_after_seconds = 3600;  // critical alerts not acknowledged are re-sent this often
   int scheduler_tick_seconds = 30;  // clocks due soon/overdue, escalations, boundaries
   int delivery_workers = 4;         // webhook sender threads
   int busy_timeout_ms = 5000;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "pvmon/boundary.hpp"
 #include "pvmon/config.hpp"
 #include "pvmon/core.hpp"
 #include "pvmon/ctcae.hpp"
@@ -35,9 +36,19 @@ struct Principal {
 
 /// The config in force and what is derived from it (per-study term resolvers with the
 /// protocol's own terms). Immutable; built at start-up and on reload.
+/// A stopping rule with its boundary table and operating characteristics, computed once at
+/// start-up and on reload.
+struct Boundary {
+  safety::StoppingRule rule;
+  std::vector<stats::BoundaryRow> rows;
+  std::vector<stats::OcRow> oc;
+  double type1_error = 0, power = 0;
+};
+
 struct Runtime {
   std::shared_ptr<const config::Config> config;
   std::map<std::string, std::shared_ptr<const ctcae::Resolver>> resolvers;  // by study id
+  std::map<std::string, std::vector<Boundary>> boundaries;                   // by study id
 };
 
 /// Builds the runtime; an error names the study whose protocol terms clash with CTCAE.
@@ -110,6 +121,11 @@ class Api {
   Services s_;
   std::vector<Route> routes_;
 };
+
+/// The scheduler's alerts for a study as of `now`: crossed stopping boundaries (once per rule:
+/// the dedupe key) and reporting clocks due soon or overdue. Pure.
+std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config::Study& st,
+                                                 const store::Snapshot& snap, Timestamp now);
 
 /// Sets res to an RFC 9457 problem document.
 void write_problem(httplib::Response& res, const Error& e, const std::string& instance,

@@ -23,7 +23,8 @@ std::string day(int days) {
 
 struct Course {
   TempDir tmp;
-  Daemon d{write_config(tmp.path), tmp.path / "data"};
+  Daemon d{write_config(tmp.path, [](json& c) { c["alerts"] = {{"scheduler_tick_seconds", 1}}; }),
+           tmp.path / "data"};
   httplib::Client c = (d.start(), d.client());
 
   httplib::Result post(const std::string& path, const json& body, const std::string& token = "demo-site-s01") {
@@ -110,6 +111,24 @@ TEST_CASE_FIXTURE(Course, "30-day post-surgical mortality over closed windows, p
   auto a = alerts();
   CHECK(a.count("death") == 3);
   CHECK(a.count("death_30d_post_surgery") == 2);
+
+  // Stopping rule (shipped demo: Ivanova-Qaqish-Schell, N 30, p_lo 0.05, p_hi 0.20, alpha 0.10):
+  // the boundary stops at 2 events among 2..7 evaluable subjects (clinfun toxbdry), so 2 of 4
+  // crosses it; the scheduler alerts once.
+  json rule;
+  for (const auto& r : s["stopping_rules"])
+    if (r["id"] == "death-30d-post-surgery") rule = r;
+  REQUIRE(rule.is_object());
+  CHECK(rule["evaluable"] == 4);
+  CHECK(rule["events"] == 2);
+  CHECK(rule["stop_at"] == 2);
+  CHECK(rule["crossed"] == true);
+  bool stopped = false;
+  for (int i = 0; i < 500 && !stopped; ++i) {
+    stopped = alerts().count("stopping_boundary") == 1;
+    if (!stopped) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(stopped);
 
   // The same cut-off gives the same numbers; a cut-off before anything was recorded sees none.
   CHECK(get("/safety?cutoff=" + day(0)) == get("/safety?cutoff=" + day(0)));
