@@ -116,6 +116,7 @@ struct Hooks {
   Hooks() {
     write_text(tmp.path / "officers.secret", kSecret + "\n");
     config = write_config(tmp.path, [&](json& c) {
+      c["alerts"] = {{"escalate_after_seconds", 2}, {"scheduler_tick_seconds", 1}};
       c["webhooks"] = json::array({{{"name", "officers"},
                                     {"url", rx.url()},
                                     {"secret_file", (tmp.path / "officers.secret").string()},
@@ -268,4 +269,38 @@ TEST_CASE_FIXTURE(Hooks, "killed between commit and delivery, receiver down: the
   d->start();
   REQUIRE(rx.wait_for([](const auto& ds) { return has_type(ds, "alert.sae"); }));
   for (const auto& x : rx.got()) CHECK(x.signature == expected_signature(x.id, x.timestamp, x.body));
+}
+
+TEST_CASE_FIXTURE(Hooks, "a critical alert not acknowledged is re-sent until it is") {
+  rx.start();
+  d->start();
+  auto r = post("/subjects", subject_body("S01-0007"));
+  REQUIRE(r);
+  auto death = post("/subjects/S01-0007/events",
+                    json{{"kind", "death"}, {"date", "2026-10-01"}, {"cause", "tumour progression"}});
+  REQUIRE(death);
+  REQUIRE(death->status == 201);
+  auto escalations = [](const std::vector<Delivery>& ds) {
+    int n = 0;
+    for (const auto& x : ds) {
+      const json e = json::parse(x.body);
+      if (e["type"] == "alert.death" && e["data"]["escalation"].get<int>() > 0) ++n;
+    }
+    return n;
+  };
+  REQUIRE(rx.wait_for([&](const auto& ds) { return escalations(ds) >= 1; }, 60));
+  auto c = d->client();
+  auto list = c.Get((std::string(kStudy) + "/alerts?status=open&severity=critical").c_str(), bearer("demo-officer"));
+  REQUIRE(list);
+  const json items = json::parse(list->body)["items"];
+  REQUIRE(items.size() == 1);
+  CHECK(items[0]["escalations"].get<int>() >= 1);
+  const std::string ack = std::string(kStudy) + "/alerts/" + std::to_string(items[0]["id"].get<int>()) + "/ack";
+  auto ok = c.Post(ack.c_str(), bearer("demo-officer"), R"({"comment": "DSMB chair informed"})", "application/json");
+  REQUIRE(ok);
+  REQUIRE(ok->status == 200);
+  // Acknowledged: no further re-send. Wait three escalation periods and count again.
+  const int after_ack = escalations(rx.got());
+  std::this_thread::sleep_for(std::chrono::seconds(7));
+  CHECK(escalations(rx.got()) <= after_ack + 1);  // one may have been in flight at the ack
 }
