@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,6 +31,8 @@ namespace {
 constexpr std::chrono::milliseconds kIdlePoll{30'000};
 // After a repository failure, do not spin on it.
 constexpr std::chrono::milliseconds kRepositoryRetry{1'000};
+// Due messages taken per endpoint per poll, then sent in order by one worker.
+constexpr std::size_t kBatch = 32;
 }  // namespace
 
 struct Dispatcher::Impl {
@@ -116,19 +119,23 @@ struct Dispatcher::Impl {
   void poll_once() {
     const Timestamp now = clock_.now();
     const std::vector<Endpoint> endpoints = endpoints_();
-    for (OutboxMessage& msg : repo_.due(now, 1)) {
+    // Up to kBatch due messages per endpoint, sent in order by one worker: a backlog drains
+    // without a poll per message, and an endpoint still has one message in flight at a time.
+    std::map<std::string, std::vector<OutboxMessage>> batches;
+    for (OutboxMessage& msg : repo_.due(now, kBatch)) batches[msg.endpoint].push_back(std::move(msg));
+    for (auto& [name, msgs] : batches) {
       {
         std::lock_guard lk(m_);
         if (stopping_) return;
-        if (!busy_.insert(msg.endpoint).second) continue;  // one in flight per endpoint
+        if (!busy_.insert(name).second) continue;  // one worker per endpoint
         ++in_flight_;
       }
       std::optional<Endpoint> endpoint;
       auto it = std::find_if(endpoints.begin(), endpoints.end(),
-                             [&](const Endpoint& e) { return e.name == msg.endpoint; });
+                             [&, n = name](const Endpoint& e) { return e.name == n; });
       if (it != endpoints.end()) endpoint = *it;
-      boost::asio::post(pool_, [this, msg = std::move(msg), endpoint = std::move(endpoint)] {
-        deliver(msg, endpoint);
+      boost::asio::post(pool_, [this, msgs = std::move(msgs), endpoint = std::move(endpoint)] {
+        deliver_all(msgs, endpoint);
       });
     }
     const std::optional<Timestamp> next = repo_.next_due();
@@ -166,8 +173,38 @@ struct Dispatcher::Impl {
     return random_();
   }
 
-  void deliver(const OutboxMessage& msg, const std::optional<Endpoint>& endpoint) {
+  void deliver_all(const std::vector<OutboxMessage>& msgs, const std::optional<Endpoint>& endpoint) {
     bool repository_failed = false;
+    for (const auto& msg : msgs) {
+      {
+        std::lock_guard lk(m_);
+        if (stopping_) break;
+      }
+      const auto outcome = deliver(msg, endpoint);
+      if (!outcome) {
+        repository_failed = true;
+        break;
+      }
+      // After a failure the endpoint is down, slow or gone: the rest of the batch waits for
+      // the next poll instead of each spending a timeout (and nothing follows a 410).
+      if (*outcome != Outcome::delivered) break;
+    }
+    {
+      std::lock_guard lk(m_);
+      busy_.erase(msgs.front().endpoint);
+      --in_flight_;
+    }
+    idle_.notify_all();
+    if (repository_failed) {
+      arm_timer(kRepositoryRetry);
+    } else {
+      request_poll();
+    }
+  }
+
+  /// Sends one message and records the attempt; the outcome, or nullopt when recording failed.
+  std::optional<Outcome> deliver(const OutboxMessage& msg, const std::optional<Endpoint>& endpoint) {
+    std::optional<Outcome> outcome;
     try {
       const Timestamp at = clock_.now();
       SendResult r;
@@ -190,23 +227,13 @@ struct Dispatcher::Impl {
                      d.next_attempt_at ? ", next at " + format_timestamp(*d.next_attempt_at) : "");
       }
       repo_.record(attempt);
+      outcome = d.outcome;
     } catch (const std::exception& e) {
       // The message stays pending and is sent again later: at least once.
       spdlog::error("webhook {} to {}: recording the attempt failed: {}", msg.msg_id, msg.endpoint,
                     e.what());
-      repository_failed = true;
     }
-    {
-      std::lock_guard lk(m_);
-      busy_.erase(msg.endpoint);
-      --in_flight_;
-    }
-    idle_.notify_all();
-    if (repository_failed) {
-      arm_timer(kRepositoryRetry);
-    } else {
-      request_poll();
-    }
+    return outcome;
   }
 
   void stop(std::chrono::milliseconds grace) {
