@@ -120,24 +120,19 @@ safety::PriorVersion prior_of(const config::Study& st, const json& prev, int ver
 }
 
 /// The AEs of this term near this onset, for the cluster rules (rules.hpp: onset - 2 x days
-/// to onset + days).
+/// to onset + days). At most 4k + 64 per rule, earliest first: exact for any realistic trial;
+/// under a flood of one term the cluster still fires, its anchor taken from the earliest rows.
 std::vector<safety::RecentAe> recent_for(const config::Study& st, const safety::AeVersionFacts& f,
                                          const store::RecentFn& recent) {
   std::vector<safety::RecentAe> out;
   std::set<std::int64_t> seen;
   for (const auto& rule : st.rules.clusters) {
     if (rule.term != f.term && rule.term != f.meddra_code) continue;
-    for (const auto& r : recent(f.meddra_code, f.onset.plus_days(-2 * rule.days), f.onset.plus_days(rule.days))) {
-      const auto id = r.at("id").get<std::int64_t>();
-      if (!seen.insert(id).second) continue;
-      safety::RecentAe a;
-      a.report = id;
-      a.subject = r.value("subject", "");
-      a.term = r["ctcae"].value("term", "");
-      a.meddra_code = r["ctcae"].value("meddra_code", "");
-      a.grade = r.value("grade", 1);
-      a.onset = parse_date(r.value("onset", "")).value_or(Date{});
-      out.push_back(a);
+    for (auto& a : recent(f.meddra_code, rule.min_grade, f.onset.plus_days(-2 * rule.days),
+                          f.onset.plus_days(rule.days), 4 * rule.count + 64)) {
+      if (!seen.insert(a.report).second) continue;
+      a.term = f.term;
+      out.push_back(std::move(a));
     }
   }
   return out;

@@ -66,7 +66,7 @@ inline void append_audit(Db& db, Timestamp at, const Actor& actor, const std::st
   std::string prev_hash(64, '0');
   std::int64_t seq = 1;
   {
-    auto st = db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    auto st = db.cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     if (st.step()) {
       seq = st.i64(0) + 1;
       prev_hash = st.text(1);
@@ -78,7 +78,7 @@ inline void append_audit(Db& db, Timestamp at, const Actor& actor, const std::st
                          actor.principal + "\x1f" + action + "\x1f" + entity + "\x1f" +
                          new_value.value_or("\x00") + "\x1f" + prev_value.value_or("\x00");
   const std::string hash = crypto::sha256_hex(material);
-  db.prepare(
+  db.cached(
         "INSERT INTO audit (seq, at, principal, action, entity, new_value, prev_value, "
         "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)")
       .bind(1, seq)

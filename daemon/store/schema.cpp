@@ -166,10 +166,29 @@ CREATE TABLE endpoint_state (
 );
 )sql";
 
+// Version 3: the coded term, grade, onset and status of each report's version in force, as
+// columns, so the cluster rules find a term's recent AEs by index instead of parsing JSON.
+constexpr const char* kV3 = R"sql(
+ALTER TABLE ae_reports ADD COLUMN meddra_code TEXT;
+ALTER TABLE ae_reports ADD COLUMN grade INTEGER;
+ALTER TABLE ae_reports ADD COLUMN onset TEXT;
+ALTER TABLE ae_reports ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+UPDATE ae_reports SET
+  meddra_code = (SELECT json_extract(v.record, '$.ctcae.meddra_code') FROM ae_versions v
+                 WHERE v.report = ae_reports.id AND v.version = ae_reports.current_version),
+  grade = (SELECT json_extract(v.record, '$.grade') FROM ae_versions v
+           WHERE v.report = ae_reports.id AND v.version = ae_reports.current_version),
+  onset = (SELECT json_extract(v.record, '$.onset') FROM ae_versions v
+           WHERE v.report = ae_reports.id AND v.version = ae_reports.current_version),
+  status = (SELECT CASE v.kind WHEN 'nullification' THEN 'nullified' ELSE 'active' END
+            FROM ae_versions v WHERE v.report = ae_reports.id AND v.version = ae_reports.current_version);
+CREATE INDEX ae_reports_by_term ON ae_reports (study, meddra_code, onset);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}};
+  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}};
   return kAll;
 }
 

@@ -14,7 +14,30 @@ Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
   if (rc != SQLITE_OK) throw_sqlite(db, rc, "prepare");
 }
 
-Stmt::~Stmt() { sqlite3_finalize(st_); }
+Stmt::~Stmt() {
+  if (in_use_) {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+    *in_use_ = false;
+  } else {
+    sqlite3_finalize(st_);
+  }
+}
+
+Stmt Db::cached(const std::string& sql) {
+  Cached& c = cache_[sql];
+  if (c.st == nullptr) {
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &c.st, nullptr);
+    if (rc != SQLITE_OK) {
+      cache_.erase(sql);
+      throw_sqlite(db_, rc, "prepare");
+    }
+  }
+  if (*c.in_use) return Stmt(db_, sql);
+  *c.in_use = true;
+  return Stmt(db_, c.st, c.in_use.get());
+}
 
 Stmt& Stmt::bind(int i, std::int64_t v) {
   if (int rc = sqlite3_bind_int64(st_, i, v); rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");
@@ -102,6 +125,7 @@ Db::Db(const std::string& path, bool create, bool readonly, int busy_timeout_ms)
 }
 
 Db::~Db() {
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c.st);
   if (db_) sqlite3_close_v2(db_);
 }
 

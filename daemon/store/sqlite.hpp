@@ -6,7 +6,9 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <unordered_map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,10 +29,16 @@ class SqliteError : public std::runtime_error {
 class Stmt {
  public:
   Stmt(sqlite3* db, std::string_view sql);
+  /// A borrowed statement from Db::cached: reset (not finalized) on destruction, and
+  /// `*in_use` cleared so the cache may hand it out again.
+  Stmt(sqlite3* db, sqlite3_stmt* st, bool* in_use) : db_(db), st_(st), in_use_(in_use) {}
   ~Stmt();
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
+  Stmt(Stmt&& o) noexcept : db_(o.db_), st_(o.st_), in_use_(o.in_use_) {
+    o.st_ = nullptr;
+    o.in_use_ = nullptr;
+  }
 
   Stmt& bind(int i, std::int64_t v);
   Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
@@ -60,6 +68,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* st_ = nullptr;
+  bool* in_use_ = nullptr;  // set for borrowed (cached) statements
 };
 
 class Db {
@@ -72,12 +81,21 @@ class Db {
 
   void exec(std::string_view sql);
   Stmt prepare(std::string_view sql) { return Stmt(db_, sql); }
+  /// The same statement, prepared once per connection and reused (the writer runs the same
+  /// few statements thousands of times). Falls back to a fresh one while the cached one is
+  /// still in use by an enclosing caller.
+  Stmt cached(const std::string& sql);
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
+  struct Cached {
+    sqlite3_stmt* st = nullptr;
+    std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
+  };
+  std::unordered_map<std::string, Cached> cache_;
 };
 
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view context);

@@ -45,7 +45,7 @@ std::string clip(const std::string& s, std::size_t n = 300) {
 void insert_operator_alert(Db& db, const std::string& rule, const std::string& dedupe_key,
                            const std::string& title, const json& payload, Timestamp at) {
   // ON CONFLICT: an alert raised once for this row or this disabling is never raised again.
-  db.prepare(
+  db.cached(
         "INSERT INTO alerts (study, rule, severity, dedupe_key, title, payload, created_at) "
         "VALUES ('*', ?, 'critical', ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING")
       .bind(1, rule)
@@ -65,7 +65,7 @@ bool valid_state(const std::string& s) {
 std::vector<notify::OutboxMessage> SqliteOutbox::due(Timestamp now,
                                                      std::size_t per_endpoint_limit) {
   auto db = readers_.take();
-  auto st = db->prepare(kDueSql);
+  auto st = db->cached(kDueSql);
   st.bind(1, format_timestamp(now));
   st.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(per_endpoint_limit, INT64_MAX)));
   std::vector<notify::OutboxMessage> out;
@@ -86,7 +86,7 @@ std::vector<notify::OutboxMessage> SqliteOutbox::due(Timestamp now,
 
 std::optional<Timestamp> SqliteOutbox::next_due() {
   auto db = readers_.take();
-  auto st = db->prepare(
+  auto st = db->cached(
       "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending' AND endpoint NOT IN "
       "(SELECT endpoint FROM endpoint_state)");
   st.step();
@@ -99,7 +99,7 @@ void SqliteOutbox::record(const notify::Attempt& a) {
   auto done = writer_.write<Ok>([&](Db& db) -> Result<Ok> {
     std::string msg_id, endpoint, event_type;
     {
-      auto st = db.prepare("SELECT msg_id, endpoint, event_type FROM outbox WHERE id = ?");
+      auto st = db.cached("SELECT msg_id, endpoint, event_type FROM outbox WHERE id = ?");
       st.bind(1, a.outbox_id);
       // The row is never deleted; an unknown id is a caller bug with nothing to record.
       if (!st.step()) return Ok{};
@@ -109,7 +109,7 @@ void SqliteOutbox::record(const notify::Attempt& a) {
     }
     const std::string at = format_timestamp(a.at);
     // Every attempt that happened is kept, even one that lost a race with a redelivery.
-    db.prepare(
+    db.cached(
           "INSERT INTO delivery_attempts (outbox, at, http_status, latency_ms, error, outcome) "
           "VALUES (?,?,?,?,?,?)")
         .bind(1, a.outbox_id)
@@ -138,7 +138,7 @@ void SqliteOutbox::record(const notify::Attempt& a) {
         break;
     }
     sql += " WHERE id = ?1 AND state = 'pending'";
-    auto up = db.prepare(sql);
+    auto up = db.cached(sql);
     up.bind(1, a.outbox_id);
     if (a.outcome == Outcome::delivered) up.bind(2, at);
     // A retry without a time would be a Dispatcher bug; retrying at once beats never.
@@ -148,7 +148,7 @@ void SqliteOutbox::record(const notify::Attempt& a) {
 
     std::int64_t attempts = 0;
     {
-      auto st = db.prepare("SELECT attempts FROM outbox WHERE id = ?");
+      auto st = db.cached("SELECT attempts FROM outbox WHERE id = ?");
       st.bind(1, a.outbox_id);
       st.step();
       attempts = st.i64(0);
@@ -168,7 +168,7 @@ void SqliteOutbox::record(const notify::Attempt& a) {
               std::to_string(attempts) + " attempts: " + clip(a.error, 120),
           payload, a.at);
     } else if (a.outcome == Outcome::endpoint_gone) {
-      db.prepare(
+      db.cached(
             "INSERT INTO endpoint_state (endpoint, disabled_at, reason) VALUES (?,?,?) "
             "ON CONFLICT (endpoint) DO NOTHING")
           .bind(1, endpoint)
@@ -179,7 +179,7 @@ void SqliteOutbox::record(const notify::Attempt& a) {
       // a new one if the operator re-enables the endpoint and it answers 410 again.
       std::string disabled_at = at;
       {
-        auto st = db.prepare("SELECT disabled_at FROM endpoint_state WHERE endpoint = ?");
+        auto st = db.cached("SELECT disabled_at FROM endpoint_state WHERE endpoint = ?");
         st.bind(1, endpoint);
         if (st.step()) disabled_at = st.text(0);
       }
@@ -200,7 +200,7 @@ void SqliteOutbox::enqueue(Db& db, const std::string& msg_id, const std::string&
                            const std::string& event_type, const std::string& body,
                            std::optional<std::int64_t> alert, Timestamp now) {
   const std::string ts = format_timestamp(now);
-  db.prepare(
+  db.cached(
         "INSERT INTO outbox (msg_id, endpoint, event_type, body, alert, created_at, "
         "next_attempt_at) VALUES (?,?,?,?,?,?,?)")
       .bind(1, msg_id)
@@ -239,7 +239,7 @@ Result<json> SqliteOutbox::list_deliveries(std::optional<std::string> endpoint,
     if (state) sql += "AND o.state = ?2 ";
     if (after_id) sql += "AND o.id < ?3 ";
     sql += "ORDER BY o.id DESC LIMIT ?4";
-    auto st = db->prepare(sql);
+    auto st = db->cached(sql);
     if (endpoint) st.bind(1, *endpoint);
     if (state) st.bind(2, *state);
     if (after_id) st.bind(3, *after_id);
@@ -265,7 +265,7 @@ Result<json> SqliteOutbox::list_deliveries(std::optional<std::string> endpoint,
       items.erase(items.end() - 1);
       next = items.back().at("id");
     }
-    auto hist = db->prepare(
+    auto hist = db->cached(
         "SELECT at, http_status, latency_ms, error, outcome FROM delivery_attempts "
         "WHERE outbox = ? ORDER BY id");
     for (json& row : items) {
@@ -293,7 +293,7 @@ Result<json> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& actor)
     std::string msg_id, endpoint, state, next_at;
     {
       auto st =
-          db.prepare("SELECT msg_id, endpoint, state, next_attempt_at FROM outbox WHERE id = ?");
+          db.cached("SELECT msg_id, endpoint, state, next_attempt_at FROM outbox WHERE id = ?");
       st.bind(1, outbox_id);
       if (!st.step())
         return Error::field(Errc::not_found, "id",
@@ -306,7 +306,7 @@ Result<json> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& actor)
     const Timestamp now = clock_.now();
     const std::string ts = format_timestamp(now);
     // The webhook-id stays: a receiver that already has the message de-duplicates on it.
-    db.prepare(
+    db.cached(
           "UPDATE outbox SET state = 'pending', next_attempt_at = ?, delivered_at = NULL "
           "WHERE id = ?")
         .bind(1, ts)
@@ -314,7 +314,7 @@ Result<json> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& actor)
         .run();
     std::optional<std::string> disabled_at;
     {
-      auto st = db.prepare("SELECT disabled_at FROM endpoint_state WHERE endpoint = ?");
+      auto st = db.cached("SELECT disabled_at FROM endpoint_state WHERE endpoint = ?");
       st.bind(1, endpoint);
       if (st.step()) disabled_at = st.text(0);
     }

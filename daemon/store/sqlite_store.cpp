@@ -70,7 +70,7 @@ class SqliteStore final : public Store {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
         const std::string subject = draft.at("subject").get<std::string>();
         {
-          auto st = db.prepare(
+          auto st = db.cached(
               "SELECT site, record, body_sha256 FROM subjects WHERE study = ? AND subject = ?");
           st.bind(1, study).bind(2, subject);
           if (st.step()) {
@@ -91,7 +91,7 @@ class SqliteStore final : public Store {
         record["created_at"] = format_timestamp(now);
         record["created_by"] = actor.principal;
         const std::string text = record.dump();
-        db.prepare(
+        db.cached(
               "INSERT INTO subjects (study, subject, site, enrolled, record, body_sha256, "
               "created_at, created_by) VALUES (?,?,?,?,?,?,?,?)")
             .bind(1, study)
@@ -114,7 +114,7 @@ class SqliteStore final : public Store {
                               const json& baseline, const Actor& actor) override {
     return guard([&]() -> Result<Stored> {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
-        auto st = db.prepare("SELECT id, record FROM subjects WHERE study = ? AND subject = ?");
+        auto st = db.cached("SELECT id, record FROM subjects WHERE study = ? AND subject = ?");
         st.bind(1, study).bind(2, subject);
         if (!st.step()) return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
         const std::int64_t id = st.i64(0);
@@ -138,7 +138,7 @@ class SqliteStore final : public Store {
           return Error{Errc::conflict, "baseline values are not overwritten", conflicts};
         if (!changed) return Stored{record, false};
         const std::string after = record.dump();
-        db.prepare("UPDATE subjects SET record = ? WHERE id = ?").bind(1, after).bind(2, id).run();
+        db.cached("UPDATE subjects SET record = ? WHERE id = ?").bind(1, after).bind(2, id).run();
         append_audit(db, clock_.now(), actor, "subject.baseline", study + "/subject/" + subject,
                      after, before);
         return Stored{record, true};
@@ -150,7 +150,7 @@ class SqliteStore final : public Store {
                                                  const std::string& subject) override {
     return guard([&]() -> Result<std::optional<SubjectRow>> {
       auto db = readers_.take();
-      auto st = db->prepare(
+      auto st = db->cached(
           "SELECT id, site, enrolled, record FROM subjects WHERE study = ? AND subject = ?");
       st.bind(1, study).bind(2, subject);
       if (!st.step()) return std::optional<SubjectRow>{};
@@ -183,7 +183,7 @@ class SqliteStore final : public Store {
         const std::string report_id = w.record.at("report_id").get<std::string>();
         const std::string subject = w.record.at("subject").get<std::string>();
         {
-          auto st = db.prepare(
+          auto st = db.cached(
               "SELECT id, body_sha256 FROM ae_reports WHERE study = ? AND site = ? AND "
               "report_id = ?");
           st.bind(1, study).bind(2, w.site).bind(3, report_id);
@@ -200,14 +200,14 @@ class SqliteStore final : public Store {
         }
         std::int64_t subject_id = 0;
         {
-          auto st = db.prepare("SELECT id FROM subjects WHERE study = ? AND subject = ?");
+          auto st = db.cached("SELECT id FROM subjects WHERE study = ? AND subject = ?");
           st.bind(1, study).bind(2, subject);
           if (!st.step())
             return Error::field(Errc::invalid, "subject", "is not enrolled in this study");
           subject_id = st.i64(0);
         }
         const std::string ts = format_timestamp(w.received_at);
-        db.prepare(
+        db.cached(
               "INSERT INTO ae_reports (study, site, report_id, subject_id, subject, received_at, "
               "body_sha256, current_version) VALUES (?,?,?,?,?,?,?,1)")
             .bind(1, study)
@@ -221,6 +221,7 @@ class SqliteStore final : public Store {
         const std::int64_t id = db.last_insert_rowid();
         const std::string text = w.record.dump();
         insert_version(db, id, 1, "initial", ts, actor, text);
+        set_current(db, id, w.record, false);
         for (const auto& c : w.clocks) insert_clock(db, id, study, 1, c);
         for (const auto& c : w.closed) {
           const std::int64_t cid = insert_clock(db, id, study, 1, c.clock);
@@ -240,7 +241,7 @@ class SqliteStore final : public Store {
   Result<std::vector<VersionRow>> ae_versions(const std::string& study, std::int64_t id) override {
     return guard([&]() -> Result<std::vector<VersionRow>> {
       auto db = readers_.take();
-      auto st = db->prepare(
+      auto st = db->cached(
           "SELECT v.version, v.kind, v.record, v.recorded_at, v.recorded_by FROM ae_versions v "
           "JOIN ae_reports r ON r.id = v.report WHERE r.id = ? AND r.study = ? ORDER BY v.version");
       st.bind(1, id).bind(2, study);
@@ -257,7 +258,7 @@ class SqliteStore final : public Store {
                               const FollowupDecider& decide, const Actor& actor) override {
     return guard([&]() -> Result<Stored> {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
-        auto cur = db.prepare(
+        auto cur = db.cached(
             "SELECT r.site, r.current_version, v.record, v.kind FROM ae_reports r JOIN ae_versions v "
             "ON v.report = r.id AND v.version = r.current_version WHERE r.id = ? AND r.study = ?");
         cur.bind(1, id).bind(2, study);
@@ -268,7 +269,7 @@ class SqliteStore final : public Store {
         if (cur.text(3) == "nullification")
           return Error::field(Errc::conflict, "id", "the report was nullified; it takes no follow-up");
         {
-          auto dup = db.prepare(
+          auto dup = db.cached(
               "SELECT json_extract(record, '$.followup.sha256') FROM ae_versions WHERE report = ? "
               "AND json_extract(record, '$.followup.id') = ?");
           dup.bind(1, id).bind(2, followup_id);
@@ -289,10 +290,11 @@ class SqliteStore final : public Store {
         const std::string text = rec.dump();
         insert_version(db, id, version + 1,
                        decision->nullification ? "nullification" : "followup", ts, actor, text);
-        db.prepare("UPDATE ae_reports SET current_version = ? WHERE id = ?")
+        db.cached("UPDATE ae_reports SET current_version = ? WHERE id = ?")
             .bind(1, version + 1)
             .bind(2, id)
             .run();
+        set_current(db, id, rec, decision->nullification);
         for (const auto& c : decision->start) insert_clock(db, id, study, version + 1, c);
         for (const auto& [cid, why] : decision->stop) stop_clock(db, cid, now, why, false);
         append_audit(db, now, actor, decision->nullification ? "ae.nullify" : "ae.followup",
@@ -309,7 +311,7 @@ class SqliteStore final : public Store {
       return writer_.write<json>([&](Db& db) -> Result<json> {
         std::optional<json> current;
         {
-          auto cur = db.prepare(std::string(kAeSelect) + "WHERE r.id = ? AND r.study = ?");
+          auto cur = db.cached(std::string(kAeSelect) + "WHERE r.id = ? AND r.study = ?");
           cur.bind(1, id).bind(2, study);
           if (!cur.step()) return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(id));
           current = ae_record(cur);
@@ -319,7 +321,7 @@ class SqliteStore final : public Store {
         if (!decision) return decision.error();
         const Timestamp now = clock_.now();
         json rec = decision->record;
-        db.prepare(
+        db.cached(
               "INSERT INTO submissions (report, kind, submitted, authority, reference, recorded_at, "
               "recorded_by) VALUES (?,?,?,?,?,?,?)")
             .bind(1, id)
@@ -376,7 +378,7 @@ class SqliteStore final : public Store {
         std::optional<std::int64_t> corrects;
         if (rec.contains("corrects") && rec["corrects"].is_number_integer())
           corrects = rec["corrects"].get<std::int64_t>();
-        db.prepare(
+        db.cached(
               "INSERT INTO subject_events (subject_id, kind, date, record, corrects, recorded_at, "
               "recorded_by) VALUES (?,?,?,?,?,?,?)")
             .bind(1, row->id)
@@ -419,7 +421,7 @@ class SqliteStore final : public Store {
       snap.as_of = as_of;
       const std::string cut = format_timestamp(as_of);
       try {
-        auto st = db->prepare(
+        auto st = db->cached(
             "SELECT id, subject, site, enrolled, record FROM subjects WHERE study = ? AND "
             "created_at <= ? ORDER BY subject");
         st.bind(1, study).bind(2, cut);
@@ -435,7 +437,7 @@ class SqliteStore final : public Store {
           snap.subjects.push_back(std::move(r));
         }
         // The version in force at the cut-off: the newest recorded at or before it.
-        auto rs = db->prepare(
+        auto rs = db->cached(
             "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, v.record, "
             "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
             "WHERE r.study = ?1 AND v.version = (SELECT max(version) FROM ae_versions "
@@ -499,7 +501,7 @@ class SqliteStore final : public Store {
       if (severity) sql += "AND severity = ?3 ";
       if (after_id) sql += "AND id < ?4 ";
       sql += "ORDER BY id DESC LIMIT ?5";
-      auto st = db->prepare(sql);
+      auto st = db->cached(sql);
       st.bind(1, study);
       if (status) st.bind(2, *status);
       if (severity) st.bind(3, *severity);
@@ -535,7 +537,7 @@ class SqliteStore final : public Store {
                          const Actor& actor) override {
     return guard([&]() -> Result<json> {
       return writer_.write<json>([&](Db& db) -> Result<json> {
-        auto st = db.prepare("SELECT status, acked_by FROM alerts WHERE id = ? AND (study = ? OR study = '*')");
+        auto st = db.cached("SELECT status, acked_by FROM alerts WHERE id = ? AND (study = ? OR study = '*')");
         st.bind(1, id).bind(2, study);
         if (!st.step()) return Error::field(Errc::not_found, "id", "no alert " + std::to_string(id));
         if (st.text(0) == "acked")
@@ -543,7 +545,7 @@ class SqliteStore final : public Store {
                               "alert " + std::to_string(id) + " was already acknowledged by " +
                                   st.opt_text(1).value_or("?"));
         const Timestamp now = clock_.now();
-        db.prepare("UPDATE alerts SET status = 'acked', acked_at = ?, acked_by = ?, ack_comment = ? WHERE id = ?")
+        db.cached("UPDATE alerts SET status = 'acked', acked_at = ?, acked_by = ?, ack_comment = ? WHERE id = ?")
             .bind(1, format_timestamp(now))
             .bind(2, actor.principal)
             .bind(3, comment)
@@ -562,7 +564,7 @@ class SqliteStore final : public Store {
     return guard([&]() -> Result<int> {
       return writer_.write<int>([&](Db& db) -> Result<int> {
         const std::string limit = format_timestamp(now.plus_ms(-after_ms));
-        auto st = db.prepare(
+        auto st = db.cached(
             "SELECT id, study, rule, severity, title, subject, report, payload, escalations FROM alerts "
             "WHERE status = 'open' AND severity = 'critical' AND coalesce(last_sent_at, created_at) <= ?");
         st.bind(1, limit);
@@ -579,7 +581,7 @@ class SqliteStore final : public Store {
                                       st.opt_i64(6), json::parse(st.text(7))},
                           st.i64(8)});
         for (const auto& r : rows) {
-          db.prepare("UPDATE alerts SET escalations = escalations + 1, last_sent_at = ? WHERE id = ?")
+          db.cached("UPDATE alerts SET escalations = escalations + 1, last_sent_at = ? WHERE id = ?")
               .bind(1, format_timestamp(now))
               .bind(2, r.id)
               .run();
@@ -598,7 +600,7 @@ class SqliteStore final : public Store {
   Result<std::optional<json>> get_ae(const std::string& study, std::int64_t id) override {
     return guard([&]() -> Result<std::optional<json>> {
       auto db = readers_.take();
-      auto st = db->prepare(std::string(kAeSelect) + "WHERE r.id = ? AND r.study = ?");
+      auto st = db->cached(std::string(kAeSelect) + "WHERE r.id = ? AND r.study = ?");
       st.bind(1, id).bind(2, study);
       if (!st.step()) return std::optional<json>{};
       return std::optional<json>(ae_record(st));
@@ -614,7 +616,7 @@ class SqliteStore final : public Store {
       if (q.since) sql += "AND r.received_at >= ?4 ";
       if (q.after_id) sql += "AND r.id > ?5 ";
       sql += "ORDER BY r.id LIMIT ?6";
-      auto st = db->prepare(sql);
+      auto st = db->cached(sql);
       st.bind(1, q.study);
       if (q.site) st.bind(2, *q.site);
       if (q.subject) st.bind(3, *q.subject);
@@ -633,20 +635,40 @@ class SqliteStore final : public Store {
 
  private:
   RecentFn recent_fn(Db& db, const std::string& study) {
-    return [&db, study](const std::string& code, Date from, Date to) {
-      auto st = db.prepare(std::string(kAeSelect) +
-                           "WHERE r.study = ? AND v.kind != 'nullification' AND "
-                           "json_extract(v.record, '$.ctcae.meddra_code') = ? AND "
-                           "json_extract(v.record, '$.onset') BETWEEN ? AND ? ORDER BY r.id");
-      st.bind(1, study).bind(2, code).bind(3, format_date(from)).bind(4, format_date(to));
-      std::vector<json> out;
-      while (st.step()) out.push_back(ae_record(st));
+    return [&db, study](const std::string& code, int min_grade, Date from, Date to, int limit) {
+      auto st = db.cached(
+          "SELECT id, subject, grade, onset FROM ae_reports WHERE study = ? AND meddra_code = ? "
+          "AND status = 'active' AND grade >= ? AND onset BETWEEN ? AND ? ORDER BY onset, id LIMIT ?");
+      st.bind(1, study).bind(2, code).bind(3, min_grade).bind(4, format_date(from));
+      st.bind(5, format_date(to)).bind(6, limit);
+      std::vector<safety::RecentAe> out;
+      while (st.step()) {
+        safety::RecentAe a;
+        a.report = st.i64(0);
+        a.subject = st.text(1);
+        a.meddra_code = code;
+        a.grade = static_cast<int>(st.i64(2));
+        a.onset = parse_date(st.text(3)).value_or(Date{});
+        out.push_back(std::move(a));
+      }
       return out;
     };
   }
 
+  /// The columns that mirror the version in force (schema v3).
+  static void set_current(Db& db, std::int64_t id, const json& record, bool nullified) {
+    const json ct = record.value("ctcae", json::object());
+    db.cached("UPDATE ae_reports SET meddra_code = ?, grade = ?, onset = ?, status = ? WHERE id = ?")
+        .bind(1, ct.value("meddra_code", ""))
+        .bind(2, record.value("grade", 0))
+        .bind(3, record.value("onset", ""))
+        .bind(4, nullified ? "nullified" : "active")
+        .bind(5, id)
+        .run();
+  }
+
   json read_ae(Db& db, std::int64_t id) {
-    auto q = db.prepare(std::string(kAeSelect) + "WHERE r.id = ?");
+    auto q = db.cached(std::string(kAeSelect) + "WHERE r.id = ?");
     q.bind(1, id);
     q.step();
     return ae_record(q);
@@ -654,7 +676,7 @@ class SqliteStore final : public Store {
 
   static void insert_version(Db& db, std::int64_t report, int version, const char* kind,
                              const std::string& ts, const Actor& actor, const std::string& text) {
-    db.prepare(
+    db.cached(
           "INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record) "
           "VALUES (?,?,?,?,?,?)")
         .bind(1, report)
@@ -668,7 +690,7 @@ class SqliteStore final : public Store {
 
   static std::int64_t insert_clock(Db& db, std::int64_t report, const std::string& study,
                                    int version, const safety::Clock& c) {
-    db.prepare(
+    db.cached(
           "INSERT INTO clocks (report, study, kind, started_at, due_at, reason, version) "
           "VALUES (?,?,?,?,?,?,?)")
         .bind(1, report)
@@ -684,7 +706,7 @@ class SqliteStore final : public Store {
 
   static void stop_clock(Db& db, std::int64_t id, Timestamp at, const std::string& reason,
                          bool late) {
-    db.prepare(
+    db.cached(
           "UPDATE clocks SET stopped_at = ?, stop_reason = ?, late = ? WHERE id = ? AND "
           "stopped_at IS NULL")
         .bind(1, format_timestamp(at))
@@ -703,7 +725,7 @@ class SqliteStore final : public Store {
     if (open_only) sql += "AND c.stopped_at IS NULL ";
     if (report) sql += "AND c.report = ?2 ";
     sql += "ORDER BY c.due_at, c.id";
-    auto st = db.prepare(sql);
+    auto st = db.cached(sql);
     st.bind(1, study);
     if (report) st.bind(2, *report);
     std::vector<ClockRow> out;
@@ -730,7 +752,7 @@ class SqliteStore final : public Store {
 
   static std::optional<SubjectRow> load_subject(Db& db, const std::string& study,
                                                 const std::string& subject) {
-    auto st = db.prepare(
+    auto st = db.cached(
         "SELECT id, site, enrolled, record FROM subjects WHERE study = ? AND subject = ?");
     st.bind(1, study).bind(2, subject);
     if (!st.step()) return std::nullopt;
@@ -752,7 +774,7 @@ class SqliteStore final : public Store {
         "SELECT id, kind, date, record, corrects FROM subject_events WHERE subject_id = ?1 ";
     if (as_of) sql += "AND recorded_at <= ?2 ";
     sql += "ORDER BY id";
-    auto st = db.prepare(sql);
+    auto st = db.cached(sql);
     st.bind(1, subject_id);
     if (as_of) st.bind(2, format_timestamp(*as_of));
     std::vector<safety::SubjectEvent> out;
@@ -778,7 +800,7 @@ class SqliteStore final : public Store {
     const std::string ts = format_timestamp(now);
     for (const auto& a : alerts) {
       const auto rep = a.report ? a.report : report;
-      db.prepare(
+      db.cached(
             "INSERT OR IGNORE INTO alerts (study, rule, severity, dedupe_key, title, subject, "
             "report, payload, created_at) VALUES (?,?,?,?,?,?,?,?,?)")
           .bind(1, study)
@@ -829,7 +851,7 @@ class SqliteStore final : public Store {
   }
 
   static int read_version(Db& db) {
-    auto st = db.prepare("SELECT max(version) FROM schema_version");
+    auto st = db.cached("SELECT max(version) FROM schema_version");
     st.step();
     return static_cast<int>(st.i64(0));
   }

@@ -72,10 +72,10 @@ void Writer::commit_batch(std::deque<Job>& batch) {
   results.reserve(batch.size());
   bool began = false;
   try {
-    db_->exec("BEGIN IMMEDIATE");
+    db_->cached("BEGIN IMMEDIATE").run();
     began = true;
     for (auto& job : batch) {
-      db_->exec("SAVEPOINT job");
+      db_->cached("SAVEPOINT job").run();
       Status st = Ok{};
       try {
         st = job.apply(*db_);
@@ -86,14 +86,14 @@ void Writer::commit_batch(std::deque<Job>& batch) {
         st = Error::of(Errc::internal, std::string("write failed: ") + e.what());
       }
       if (st.ok()) {
-        db_->exec("RELEASE job");
+        db_->cached("RELEASE job").run();
       } else {
-        db_->exec("ROLLBACK TO job");
-        db_->exec("RELEASE job");
+        db_->cached("ROLLBACK TO job").run();
+        db_->cached("RELEASE job").run();
       }
       results.push_back(std::move(st));
     }
-    db_->exec("COMMIT");
+    db_->cached("COMMIT").run();
   } catch (const SqliteError& e) {
     // BEGIN, a savepoint or COMMIT failed: nothing in this batch is durable.
     if (began) {

@@ -19,6 +19,7 @@
 #include "pvmon/notify.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
+#include "pvmon/safety/rules.hpp"
 #include "pvmon/time.hpp"
 
 namespace pvmon::store {
@@ -97,10 +98,11 @@ struct ClockRow {
   bool late = false;
 };
 
-/// The study's AE reports in force (not nullified) coded `meddra_code` with onset in
-/// [from, to], as their current records (with "id"). For cluster rules, inside the transaction.
-using RecentFn = std::function<std::vector<nlohmann::json>(const std::string& meddra_code,
-                                                            Date from, Date to)>;
+/// The study's AE reports in force (not nullified) coded `meddra_code`, at `min_grade` or
+/// above, with onset in [from, to], earliest first, at most `limit`. For the cluster rules,
+/// inside the transaction; served from indexed columns.
+using RecentFn = std::function<std::vector<safety::RecentAe>(
+    const std::string& meddra_code, int min_grade, Date from, Date to, int limit)>;
 
 /// A new AE report with what intake derived from it.
 struct AeWrite {
