@@ -806,7 +806,8 @@ class SqliteStore final : public Store {
           .bind(1, study)
           .bind(2, a.rule)
           .bind(3, a.severity)
-          .bind(4, a.dedupe_key)
+          // Keys are unique per study (subject ids repeat across studies).
+          .bind(4, study + "|" + a.dedupe_key)
           .bind(5, a.title)
           .bind(6, a.subject.empty() ? std::optional<std::string>{} : std::optional(a.subject))
           .bind(7, rep)
