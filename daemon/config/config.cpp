@@ -100,26 +100,6 @@ bool is_hex64(const std::string& s) {
          });
 }
 
-template <class F>
-void each_object(FieldReader& r, const std::string& key, bool required,
-                 std::vector<FieldError>& errs, F&& f) {
-  const json* arr = r.get(key, required);
-  if (!arr) return;
-  if (!arr->is_array()) {
-    r.error(key, "must be an array");
-    return;
-  }
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const std::string p = r.path(key) + "." + std::to_string(i);
-    if (!(*arr)[i].is_object()) {
-      errs.push_back({p, "must be an object"});
-      continue;
-    }
-    FieldReader item((*arr)[i], p, errs);
-    f(item);
-    item.finish();
-  }
-}
 
 std::vector<std::string> string_list(FieldReader& r, const std::string& key, bool required,
                                      std::vector<FieldError>& errs) {
@@ -156,7 +136,7 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
   if (s.sites.empty() && r.get("sites", false)) r.error("sites", "must name at least one site");
   if (auto v = r.integer("site_report_hours", false, 1, 24 * 15)) s.site_report_hours = int(*v);
   std::set<std::string> ids;
-  each_object(r, "interventions", true, errs, [&](FieldReader& item) {
+  r.each("interventions", true, [&](FieldReader& item) {
     Intervention iv;
     if (auto v = item.id("id", true, 64)) iv.id = *v;
     if (auto v = item.one_of("kind", true, std::vector<std::string>{"drug", "radiotherapy",
@@ -167,7 +147,7 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
     if (!iv.id.empty() && !ids.insert(iv.id).second) item.error("id", "is a duplicate");
     s.interventions.push_back(std::move(iv));
   });
-  each_object(r, "protocol_terms", false, errs, [&](FieldReader& item) {
+  r.each("protocol_terms", false, [&](FieldReader& item) {
     ProtocolTerm t;
     if (auto v = item.id("code", true, 64)) t.code = *v;
     if (auto v = item.string("term", true, 200)) t.term = *v;
@@ -261,7 +241,7 @@ Result<Config> parse(const std::string& text, const std::string& source,
     }
   }
   std::set<std::string> names, hashes;
-  each_object(r, "principals", true, errs, [&](FieldReader& item) {
+  r.each("principals", true, [&](FieldReader& item) {
     Principal p;
     if (auto v = item.id("name", true, 64)) p.name = *v;
     if (auto v = item.string("role", true, 16)) {

@@ -10,26 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-// Calls f with a reader for each object of the array r[key]; finish() reports unknown keys.
-template <class F>
-void each_item(FieldReader& r, const std::string& key, std::vector<FieldError>& errs, F&& f) {
-  const json* arr = r.get(key, false);
-  if (!arr) return;
-  if (!arr->is_array()) {
-    r.error(key, "must be an array");
-    return;
-  }
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const std::string p = r.path(key) + "." + std::to_string(i);
-    if (!(*arr)[i].is_object()) {
-      errs.push_back({p, "must be an object"});
-      continue;
-    }
-    FieldReader item((*arr)[i], p, errs);
-    f(item);
-    item.finish();
-  }
-}
 
 std::vector<std::string> strings(FieldReader& r, const std::string& key,
                                  std::vector<FieldError>& errs) {
@@ -93,7 +73,7 @@ void parse_safety_rules(FieldReader& r, const std::string& key, safety::StudyRul
     out.clock_warning_hours = int(*v);
 
   std::set<std::string> aesi_ids;
-  each_item(sr, "aesi", errs, [&](FieldReader& item) {
+  sr.each("aesi", false, [&](FieldReader& item) {
     safety::AesiRule a;
     if (auto v = item.id("id", true, 64)) a.id = *v;
     a.terms = strings(item, "terms", errs);
@@ -110,7 +90,7 @@ void parse_safety_rules(FieldReader& r, const std::string& key, safety::StudyRul
   });
 
   std::set<std::string> cluster_ids;
-  each_item(sr, "clusters", errs, [&](FieldReader& item) {
+  sr.each("clusters", false, [&](FieldReader& item) {
     safety::ClusterRule c;
     if (auto v = item.id("id", true, 64)) c.id = *v;
     if (auto v = item.string("term", true, 200)) c.term = *v;
@@ -123,7 +103,7 @@ void parse_safety_rules(FieldReader& r, const std::string& key, safety::StudyRul
   });
 
   std::set<std::string> stop_ids;
-  each_item(sr, "stopping_rules", errs, [&](FieldReader& item) {
+  sr.each("stopping_rules", false, [&](FieldReader& item) {
     safety::StoppingRule s;
     if (auto v = item.id("id", true, 64)) s.id = *v;
     std::optional<safety::StoppingEvent> event;

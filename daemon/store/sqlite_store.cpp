@@ -150,18 +150,7 @@ class SqliteStore final : public Store {
                                                  const std::string& subject) override {
     return guard([&]() -> Result<std::optional<SubjectRow>> {
       auto db = readers_.take();
-      auto st = db->cached(
-          "SELECT id, site, enrolled, record FROM subjects WHERE study = ? AND subject = ?");
-      st.bind(1, study).bind(2, subject);
-      if (!st.step()) return std::optional<SubjectRow>{};
-      SubjectRow row;
-      row.id = st.i64(0);
-      row.study = study;
-      row.subject = subject;
-      row.site = st.text(1);
-      row.enrolled = parse_date(st.text(2)).value_or(Date{});
-      row.record = json::parse(st.text(3));
-      return std::optional<SubjectRow>(std::move(row));
+      return load_subject(*db, study, subject);
     });
   }
 

@@ -166,6 +166,28 @@ class FieldReader {
     return std::nullopt;
   }
 
+  /// Calls f with a reader for each object of the array at `key`, then reports its unknown
+  /// keys; a non-array, or an element that is not an object, is an error at its path.
+  template <class F>
+  void each(const std::string& key, bool required, F&& f) {
+    const nlohmann::json* arr = get(key, required);
+    if (!arr) return;
+    if (!arr->is_array()) {
+      error(key, "must be an array");
+      return;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string p = path(key) + "." + std::to_string(i);
+      if (!(*arr)[i].is_object()) {
+        errors_.push_back({p, "must be an object"});
+        continue;
+      }
+      FieldReader item((*arr)[i], p, errors_);
+      f(item);
+      item.finish();
+    }
+  }
+
   /// Reports every key present that no accessor asked about.
   void finish() {
     for (auto it = obj_.begin(); it != obj_.end(); ++it)
