@@ -19,12 +19,11 @@ std::vector<safety::Intervention> interventions_of(const config::Study& st);
 safety::Classification classify_record(const config::Study& st, const nlohmann::json& record);
 
 /// What intake derives for a new report: the `safety` block of the record, clocks to open, the
-/// site's clock (closed at receipt), alerts.
+/// site's clock (closed at receipt). Alerts come later, from version_alerts.
 struct IntakeSafety {
   nlohmann::json block;
   std::vector<safety::Clock> clocks;
   std::vector<store::ClockRow> closed;
-  std::vector<store::AlertRecord> alerts;
 };
 IntakeSafety intake_safety(const Runtime& rt, const config::Study& st, const nlohmann::json& record,
                            Timestamp received_at);
