@@ -11,3 +11,5 @@ for preset in default asan; do
   echo "== preset $preset: test"
   ctest --preset "$preset"
 done
+echo "== systemd unit hardening score (threshold 2.0)"
+bash .ci/systemd-score.sh

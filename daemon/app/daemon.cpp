@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "json_log_formatter.hpp"
+#include "systemd_notify.hpp"
 #include "pvmon/app.hpp"
 #include "pvmon/config.hpp"
 #include "pvmon/http.hpp"
@@ -193,12 +194,29 @@ int run_daemon(const Options& opts) {
   std::thread http_thread([&] { server.listen_after_bind(); });
   spdlog::info("pvmond listening on http://{} ({} studies, {} principals)", addr,
                cfg->studies.size(), cfg->principals.size());
+  auto notifier = SystemdNotifier::from_environment();
+  notifier.ready("listening on http://" + addr);
+  if (notifier.failed()) spdlog::warn("systemd: cannot notify $NOTIFY_SOCKET; readiness not reported");
+  // Pinged from the io thread, so a stuck io loop stops the pings and systemd restarts us.
+  boost::asio::steady_timer watchdog_timer(io);
+  std::function<void()> schedule_watchdog = [&] {
+    const auto period = notifier.watchdog_interval();
+    if (!period) return;
+    watchdog_timer.expires_after(*period);
+    watchdog_timer.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      notifier.watchdog();
+      schedule_watchdog();
+    });
+  };
+  schedule_watchdog();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& e, int sig) {
         if (e) return;
         if (sig == SIGHUP) {
+          notifier.reloading();
           auto next = load_config(opts);
           if (!next) {
             spdlog::error("reload rejected, keeping the running config:\n{}",
@@ -220,10 +238,12 @@ int run_daemon(const Options& opts) {
               spdlog::info("config reloaded from {}", opts.config_path);
             }
           }
+          notifier.ready();  // also after a rejected reload: the old config is still serving
           signals.async_wait(on_signal);
           return;
         }
         spdlog::info("signal {}: stopping (finishing in-flight requests)", sig);
+        notifier.stopping();
         io.stop();
       };
   signals.async_wait(on_signal);
@@ -232,6 +252,7 @@ int run_daemon(const Options& opts) {
   server.stop();  // stops accepting; workers finish the requests they hold
   http_thread.join();
   tick.cancel();
+  watchdog_timer.cancel();
   io.restart();
   // Sends in flight finish within their endpoint timeouts; what is not delivered stays in the
   // outbox and goes out after the next start (at least once).

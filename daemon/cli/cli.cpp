@@ -19,7 +19,12 @@ constexpr const char* kUsage =
     "                         grade a lab value by CTCAE v5.0 and print the deciding criterion\n"
     "  boundary --n-max N --p-lo P --p-hi P --alpha A [--shape D]\n"
     "  boundary --bayes --prior A,B --p0 P --cutoff C --n-max N\n"
-    "                         print a stopping boundary and its operating characteristics\n";
+    "                         print a stopping boundary and its operating characteristics\n"
+    "  audit verify --db FILE walk the audit hash chain; print its head, or the first broken row\n"
+    "  backup --db FILE --to FILE\n"
+    "                         online copy with SQLite's backup API (safe while pvmond runs)\n"
+    "  restore --from FILE --db FILE [--force]\n"
+    "                         check a backup (schema, audit chain) and put it in place\n";
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "audit_cmd.hpp"
 #include "boundary_cmd.hpp"
 #include "ctcae_cmd.hpp"
 
@@ -21,6 +22,9 @@ const std::vector<Command>& commands() {
       {"term", no_stdin<cmd_term>},
       {"grade", no_stdin<cmd_grade>},
       {"boundary", no_stdin<cmd_boundary>},
+      {"audit", no_stdin<cmd_audit>},
+      {"backup", no_stdin<cmd_backup>},
+      {"restore", no_stdin<cmd_restore>},
   };
   return kAll;
 }

@@ -4,6 +4,7 @@
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/http.hpp"
+#include "metrics.hpp"
 #include "routes.hpp"
 
 namespace pvmon::http {
@@ -230,6 +231,8 @@ void Api::install(httplib::Server& server) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - t_scope.start)
                         .count();
+    metrics().observe(req.method, t_scope.route.empty() ? std::string("-") : t_scope.route,
+                      res.status, static_cast<double>(us) / 1e6);
     // Never the token, never the body: only what identifies the request.
     spdlog::info("http {} {} {} {:.3f}ms id={} principal={}", req.method,
                  t_scope.route.empty() ? std::string("-") : t_scope.route, res.status,

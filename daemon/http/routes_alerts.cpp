@@ -2,6 +2,9 @@
 #include <charconv>
 
 #include "pvmon/fields.hpp"
+#include <sstream>
+
+#include "metrics.hpp"
 #include "routes.hpp"
 
 namespace pvmon::http {
@@ -97,6 +100,41 @@ Result<Reply> redeliver(Services& s, Call& c) {
   return json_reply(202, out.value());
 }
 
+/// Prometheus text format: request metrics, then figures read from the database and the writer.
+Result<Reply> get_metrics(Services& s, Call&) {
+  std::ostringstream o;
+  o << metrics().render();
+  auto g = s.store.gauges();
+  if (!g) return g.error();
+  o << "# HELP pvmon_alerts Alerts by rule, severity and status.\n# TYPE pvmon_alerts gauge\n";
+  for (const auto& [k, n] : g->alerts)
+    o << "pvmon_alerts{rule=\"" << std::get<0>(k) << "\",severity=\"" << std::get<1>(k)
+      << "\",status=\"" << std::get<2>(k) << "\"} " << n << "\n";
+  o << "# HELP pvmon_outbox_messages Webhook outbox rows by state.\n# TYPE pvmon_outbox_messages gauge\n";
+  for (const char* state : {"pending", "delivered", "dead", "gone"}) {
+    auto it = g->outbox.find(state);
+    o << "pvmon_outbox_messages{state=\"" << state << "\"} " << (it == g->outbox.end() ? 0 : it->second) << "\n";
+  }
+  const double age = g->oldest_undelivered
+                         ? static_cast<double>(s.clock.now().ms - g->oldest_undelivered->ms) / 1000.0
+                         : 0.0;
+  o << "# HELP pvmon_outbox_oldest_undelivered_seconds Age of the oldest undelivered webhook (0 when none).\n"
+       "# TYPE pvmon_outbox_oldest_undelivered_seconds gauge\n"
+    << "pvmon_outbox_oldest_undelivered_seconds " << age << "\n";
+  o << "# HELP pvmon_webhook_attempts_total Delivery attempts by outcome.\n# TYPE pvmon_webhook_attempts_total counter\n";
+  for (const auto& [k, n] : g->attempts) o << "pvmon_webhook_attempts_total{outcome=\"" << k << "\"} " << n << "\n";
+  const auto w = s.store.writer_stats();
+  o << "# HELP pvmon_writer_commits_total Group commits.\n# TYPE pvmon_writer_commits_total counter\n"
+    << "pvmon_writer_commits_total " << w.commits << "\n"
+    << "# HELP pvmon_writer_jobs_total Writes committed.\n# TYPE pvmon_writer_jobs_total counter\n"
+    << "pvmon_writer_jobs_total " << w.jobs << "\n"
+    << "# HELP pvmon_writer_batch_max Largest group commit so far.\n# TYPE pvmon_writer_batch_max gauge\n"
+    << "pvmon_writer_batch_max " << w.max_batch << "\n"
+    << "# HELP pvmon_database_bytes Database file plus WAL.\n# TYPE pvmon_database_bytes gauge\n"
+    << "pvmon_database_bytes " << g->db_bytes << "\n";
+  return Reply{200, {}, {}, "text/plain; version=0.0.4", o.str()};
+}
+
 }  // namespace
 
 std::vector<RouteDef> alert_routes(Services& s) {
@@ -110,6 +148,7 @@ std::vector<RouteDef> alert_routes(Services& s) {
       {"POST", "/v1/studies/{study}/alerts/{id}/ack", officer, bind(ack_alert)},
       {"GET", "/v1/webhooks/deliveries", admin, bind(list_deliveries)},
       {"POST", "/v1/webhooks/deliveries/{id}/redeliver", admin, bind(redeliver)},
+      {"GET", "/metrics", admin, bind(get_metrics)},
   };
 }
 

@@ -39,7 +39,7 @@ constexpr const char* kAeSelect =
 class SqliteStore final : public Store {
  public:
   SqliteStore(const Options& opts, const Clock& clock, std::unique_ptr<Db> wdb)
-      : clock_(clock), readers_(opts.path, opts.busy_timeout_ms),
+      : path_(opts.path), clock_(clock), readers_(opts.path, opts.busy_timeout_ms),
         writer_(std::move(wdb), opts.max_batch) {}
 
   ~SqliteStore() override { close(); }
@@ -449,6 +449,27 @@ class SqliteStore final : public Store {
   }
 
   notify::OutboxRepository& outbox() override { return outbox_; }
+
+  Result<Gauges> gauges() override {
+    return guard([&]() -> Result<Gauges> {
+      auto db = readers_.take();
+      Gauges g;
+      auto a = db->cached("SELECT rule, severity, status, count(*) FROM alerts GROUP BY 1, 2, 3");
+      while (a.step()) g.alerts[{a.text(0), a.text(1), a.text(2)}] = a.i64(3);
+      auto o = db->cached("SELECT state, count(*) FROM outbox GROUP BY 1");
+      while (o.step()) g.outbox[o.text(0)] = o.i64(1);
+      auto old = db->cached("SELECT min(created_at) FROM outbox WHERE state = 'pending'");
+      if (old.step() && !old.is_null(0)) g.oldest_undelivered = parse_timestamp(old.text(0));
+      auto t = db->cached("SELECT outcome, count(*) FROM delivery_attempts GROUP BY 1");
+      while (t.step()) g.attempts[t.text(0)] = t.i64(1);
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal"}) {
+        const auto n = std::filesystem::file_size(path_ + suffix, ec);
+        if (!ec) g.db_bytes += static_cast<std::int64_t>(n);
+      }
+      return g;
+    });
+  }
 
   Result<json> list_deliveries(std::optional<std::string> endpoint, std::optional<std::string> state,
                                std::optional<std::int64_t> after_id, int limit) override {
@@ -868,6 +889,7 @@ class SqliteStore final : public Store {
     }
   }
 
+  std::string path_;
   const Clock& clock_;
   ReaderPool readers_;
   Writer writer_;

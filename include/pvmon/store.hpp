@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <string>
@@ -236,6 +237,18 @@ class Store {
                                              std::optional<std::int64_t> after_id, int limit) = 0;
   virtual Result<nlohmann::json> ack_alert(const std::string& study, std::int64_t id,
                                            const std::string& comment, const Actor& actor) = 0;
+  /// Figures for /metrics, read at scrape time: alerts by (rule, severity, status), outbox
+  /// rows by state, the oldest undelivered message's creation time, delivery attempts by
+  /// outcome, and the database size in bytes (main file + WAL).
+  struct Gauges {
+    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> alerts;
+    std::map<std::string, std::int64_t> outbox;
+    std::optional<Timestamp> oldest_undelivered;
+    std::map<std::string, std::int64_t> attempts;
+    std::int64_t db_bytes = 0;
+  };
+  virtual Result<Gauges> gauges() = 0;
+
   /// Re-sends critical alerts still open `after_ms` after they were last sent; returns how
   /// many were re-sent.
   virtual Result<int> escalate(Timestamp now, std::int64_t after_ms) = 0;

@@ -1,6 +1,9 @@
 // End-to-end: the daemon's life cycle — start-up checks, signals, reload.
 #include <doctest/doctest.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <cstdio>
 
 #include "daemon.hpp"
@@ -122,4 +125,60 @@ TEST_CASE("SIGTERM finishes in-flight work and exits 0; SIGHUP reloads or keeps 
   CHECK(d.stop(SIGTERM, std::chrono::seconds(10)) == 0);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
   CHECK(d.log().find("stopped cleanly") != std::string::npos);
+}
+
+TEST_CASE("systemd: READY, WATCHDOG and STOPPING reach $NOTIFY_SOCKET") {
+  TempDir tmp;
+  const std::string sock = (tmp.path / "notify.sock").string();
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", sock.c_str());
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setenv("NOTIFY_SOCKET", sock.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "200000", 1);  // pings every 100 ms
+  Daemon d(write_config(tmp.path), tmp.path / "data");
+  d.start();
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  auto next = [&] {
+    char buf[512];
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  };
+  std::string msg = next();
+  CHECK(msg.rfind("READY=1", 0) == 0);
+  bool ping = false;
+  for (int i = 0; i < 20 && !ping; ++i) ping = next() == "WATCHDOG=1";
+  CHECK(ping);
+  d.signal(SIGTERM);
+  bool stopping = false;
+  for (int i = 0; i < 50 && !stopping; ++i) stopping = next() == "STOPPING=1";
+  CHECK(stopping);
+  CHECK(d.stop() == 0);
+  ::close(fd);
+}
+
+TEST_CASE("/metrics: Prometheus text for the admin only") {
+  TempDir tmp;
+  Daemon d(write_config(tmp.path), tmp.path / "data");
+  d.start();
+  auto c = d.client();
+  c.Post("/v1/studies/hcc-pvtt-imrt/ae", bearer("demo-site-s01"), "{}", "application/json");
+  auto r = c.Get("/metrics", bearer("demo-admin"));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Type").rfind("text/plain", 0) == 0);
+  for (const char* family : {"pvmon_http_requests_total{method=\"POST\",route=\"/v1/studies/{study}/ae\",status=\"422\"} 1",
+                             "pvmon_ae_reports_total{result=\"rejected\"} 1",
+                             "pvmon_http_request_duration_seconds_bucket", "pvmon_outbox_messages{state=\"pending\"} 0",
+                             "pvmon_outbox_oldest_undelivered_seconds 0", "pvmon_writer_commits_total",
+                             "pvmon_database_bytes"})
+    CHECK_MESSAGE(r->body.find(family) != std::string::npos, family);
+  auto officer = c.Get("/metrics", bearer("demo-officer"));
+  REQUIRE(officer);
+  CHECK(officer->status == 403);
 }
