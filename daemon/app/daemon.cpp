@@ -15,6 +15,8 @@
 #include "pvmon/config.hpp"
 #include "pvmon/http.hpp"
 #include "pvmon/notify.hpp"
+
+using nlohmann::json;
 #include "pvmon/store.hpp"
 
 namespace pvmon::app {
@@ -134,6 +136,8 @@ int run_daemon(const Options& opts) {
   }
   auto& store = *store_or.value();
   spdlog::info("database {} at schema version {}", cfg->database_path(), store.schema_version());
+  if (auto head = store.audit_head())
+    spdlog::info("audit head seq={} sha256={}", head->first, head->second);
 
   boost::asio::io_context io;
   // Webhooks: every alert committed is in the outbox; the dispatcher delivers it on its own
@@ -236,6 +240,13 @@ int run_daemon(const Options& opts) {
             } else {
               holder.set(rt.value());
               spdlog::info("config reloaded from {}", opts.config_path);
+              // The audit trail records that the rules of access changed (never the tokens).
+              json summary{{"source", opts.config_path},
+                           {"principals", rt.value()->config->principals.size()},
+                           {"studies", rt.value()->config->studies.size()},
+                           {"webhooks", rt.value()->config->webhooks.size()}};
+              if (auto st = store.audit("config.reload", "config", summary.dump(), {"pvmond", ""}); !st)
+                spdlog::error("config reload not audited: {}", st.error().message);
             }
           }
           notifier.ready();  // also after a rejected reload: the old config is still serving

@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
+#include <mutex>
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/http.hpp"
@@ -112,6 +114,41 @@ struct RequestScope {
 thread_local RequestScope t_scope;
 
 std::string new_request_id() { return crypto::hex_encode(crypto::random_bytes(8)); }
+
+/// Failed authentications per source address in fixed one-minute windows: past the limit the
+/// address gets 429 until the window ends; the first failure of each window is audited (more
+/// would let an attacker flood the audit trail).
+class AuthFailures {
+ public:
+  static constexpr int kLimit = 20;
+  struct Verdict {
+    bool blocked = false;
+    bool first_in_window = false;
+    std::int64_t retry_after_s = 0;
+  };
+  Verdict fail(const std::string& addr, std::int64_t now_ms) {
+    std::lock_guard lock(mu_);
+    if (windows_.size() > 10'000) windows_.clear();  // bounded memory under a spray of addresses
+    auto& w = windows_[addr];
+    if (now_ms - w.start_ms >= 60'000) w = {now_ms, 0};
+    ++w.count;
+    return {w.count > kLimit, w.count == 1, (w.start_ms + 60'000 - now_ms + 999) / 1000};
+  }
+  bool blocked(const std::string& addr, std::int64_t now_ms) {
+    std::lock_guard lock(mu_);
+    auto it = windows_.find(addr);
+    return it != windows_.end() && now_ms - it->second.start_ms < 60'000 && it->second.count > kLimit;
+  }
+
+ private:
+  struct Window {
+    std::int64_t start_ms = 0;
+    int count = 0;
+  };
+  std::mutex mu_;
+  std::map<std::string, Window> windows_;
+};
+AuthFailures g_auth_failures;
 
 std::regex compile(const std::string& path) {
   // {name} captures one path segment; everything else is literal.
@@ -275,8 +312,29 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
   for (std::size_t i = 1; i < m.size(); ++i) call.params.push_back(m[i].str());
 
   if (!match->roles.empty()) {
+    const std::int64_t now_ms = s_.clock.now().ms;
+    if (g_auth_failures.blocked(req.remote_addr, now_ms)) {
+      res.set_header("Retry-After", "60");
+      res.status = 429;
+      res.set_content(json{{"type", type_of(429)}, {"title", title_of(429)}, {"status", 429},
+                           {"detail", "too many failed authentications from this address"},
+                           {"instance", req.path}, {"request_id", rid}, {"errors", json::array()}}
+                          .dump(),
+                      "application/problem+json");
+      return;
+    }
     auto p = authenticate(req, *cfg);
     if (!p) {
+      const auto v = g_auth_failures.fail(req.remote_addr, now_ms);
+      spdlog::warn("auth: rejected token from {} on {} {} (id={})", req.remote_addr, req.method,
+                   match->path, rid);
+      if (v.first_in_window) {
+        // Who and where, never the token.
+        json what{{"remote_addr", req.remote_addr}, {"method", req.method}, {"route", match->path},
+                  {"token_given", req.has_header("Authorization")}};
+        if (auto st = s_.store.audit("auth.rejected", "auth/" + req.remote_addr, what.dump(), {"-", ""}); !st)
+          spdlog::error("auth: rejection not audited: {}", st.error().message);
+      }
       res.set_header("WWW-Authenticate", "Bearer realm=\"pvmon\"");
       write_problem(res, Error::of(Errc::unauthorized, "a valid bearer token is required"),
                     req.path, rid);

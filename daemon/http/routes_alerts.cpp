@@ -100,6 +100,17 @@ Result<Reply> redeliver(Services& s, Call& c) {
   return json_reply(202, out.value());
 }
 
+Result<Reply> list_audit(Services& s, Call& c) {
+  std::vector<FieldError> errs;
+  const std::string entity = c.req.has_param("entity") ? c.req.get_param_value("entity") : "";
+  auto limit = int_param(c.req, "limit", 1, 500, errs);
+  auto cursor = int_param(c.req, "cursor", 1, INT64_MAX, errs);
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto out = s.store.list_audit(entity, cursor, static_cast<int>(limit.value_or(100)));
+  if (!out) return out.error();
+  return json_reply(200, out.value());
+}
+
 /// Prometheus text format: request metrics, then figures read from the database and the writer.
 Result<Reply> get_metrics(Services& s, Call&) {
   std::ostringstream o;
@@ -149,6 +160,7 @@ std::vector<RouteDef> alert_routes(Services& s) {
       {"GET", "/v1/webhooks/deliveries", admin, bind(list_deliveries)},
       {"POST", "/v1/webhooks/deliveries/{id}/redeliver", admin, bind(redeliver)},
       {"GET", "/metrics", admin, bind(get_metrics)},
+      {"GET", "/v1/audit", std::vector<Role>{Role::admin, Role::officer}, bind(list_audit)},
   };
 }
 

@@ -450,6 +450,55 @@ class SqliteStore final : public Store {
 
   notify::OutboxRepository& outbox() override { return outbox_; }
 
+  Status audit(const std::string& action, const std::string& entity,
+               const std::optional<std::string>& new_value, const Actor& actor) override {
+    return guard([&]() -> Status {
+      return writer_.write<Ok>([&](Db& db) -> Result<Ok> {
+        const std::optional<std::string> no_previous;  // a named empty value: GCC 12 warns on a temporary here
+        append_audit(db, clock_.now(), actor, action, entity, new_value, no_previous);
+        return Ok{};
+      });
+    });
+  }
+
+  Result<json> list_audit(const std::string& entity_prefix, std::optional<std::int64_t> before_seq,
+                          int limit) override {
+    return guard([&]() -> Result<json> {
+      auto db = readers_.take();
+      auto st = db->cached(
+          "SELECT seq, at, principal, action, entity, new_value, prev_value, prev_hash, hash FROM audit "
+          "WHERE substr(entity, 1, length(?1)) = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3");
+      st.bind(1, entity_prefix).bind(2, before_seq.value_or(INT64_MAX)).bind(3, limit + 1);
+      json items = json::array();
+      while (st.step()) {
+        auto val = [&](int col) -> json {
+          auto t = st.opt_text(col);
+          if (!t) return nullptr;
+          auto parsed = json::parse(*t, nullptr, false);
+          return parsed.is_discarded() ? json(*t) : parsed;
+        };
+        items.push_back({{"seq", st.i64(0)}, {"at", st.text(1)}, {"principal", st.text(2)},
+                         {"action", st.text(3)}, {"entity", st.text(4)}, {"new_value", val(5)},
+                         {"prev_value", val(6)}, {"prev_hash", st.text(7)}, {"hash", st.text(8)}});
+      }
+      json next = nullptr;
+      if (static_cast<int>(items.size()) > limit) {
+        items.erase(items.end() - 1);
+        next = std::to_string(items.back()["seq"].get<std::int64_t>());
+      }
+      return json{{"items", items}, {"next_cursor", next}};
+    });
+  }
+
+  Result<std::pair<std::int64_t, std::string>> audit_head() override {
+    return guard([&]() -> Result<std::pair<std::int64_t, std::string>> {
+      auto db = readers_.take();
+      auto st = db->cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+      if (!st.step()) return std::make_pair(std::int64_t{0}, std::string(64, '0'));
+      return std::make_pair(st.i64(0), st.text(1));
+    });
+  }
+
   Result<Gauges> gauges() override {
     return guard([&]() -> Result<Gauges> {
       auto db = readers_.take();

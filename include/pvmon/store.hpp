@@ -237,6 +237,17 @@ class Store {
                                              std::optional<std::int64_t> after_id, int limit) = 0;
   virtual Result<nlohmann::json> ack_alert(const std::string& study, std::int64_t id,
                                            const std::string& comment, const Actor& actor) = 0;
+  // Audit trail (21 CFR 11.10(e)).
+  /// Appends one row on its own (config reloaded, token rejected).
+  virtual Status audit(const std::string& action, const std::string& entity,
+                       const std::optional<std::string>& new_value, const Actor& actor) = 0;
+  /// Rows newest first whose entity starts with `entity_prefix`; cursor = a seq to go below.
+  virtual Result<nlohmann::json> list_audit(const std::string& entity_prefix,
+                                            std::optional<std::int64_t> before_seq, int limit) = 0;
+  /// The newest row's seq and hash (all zeros when empty): logged so a rewrite of the whole
+  /// table shows from outside the database.
+  virtual Result<std::pair<std::int64_t, std::string>> audit_head() = 0;
+
   /// Figures for /metrics, read at scrape time: alerts by (rule, severity, status), outbox
   /// rows by state, the oldest undelivered message's creation time, delivery attempts by
   /// outcome, and the database size in bytes (main file + WAL).
