@@ -84,16 +84,17 @@ Result<Reply> post_subject(Services& s, Call& c) {
 Result<Reply> post_baseline(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
+  // Whose subject it is comes first: another site learns nothing, not even what it got wrong.
+  auto row = s.store.find_subject(c.params[0], c.params[1]);
+  if (!row) return row.error();
+  if (!row.value() || !sees_site(c.principal, row.value()->site))
+    return Error::field(Errc::not_found, "subject", "no subject '" + c.params[1] + "'");
   auto body = json_body(c.req);
   if (!body) return body.error();
   std::vector<FieldError> errs;
   intake::validate_baseline(body.value(), "baseline", errs);
   if (body->is_object() && body->empty()) errs.push_back({"baseline", "names no analyte"});
   if (!errs.empty()) return Error::invalid(std::move(errs));
-  auto row = s.store.find_subject(c.params[0], c.params[1]);
-  if (!row) return row.error();
-  if (!row.value() || !sees_site(c.principal, row.value()->site))
-    return Error::field(Errc::not_found, "subject", "no subject '" + c.params[1] + "'");
   auto stored = s.store.add_baseline(c.params[0], c.params[1], body.value(), actor_of(c));
   if (!stored) {
     Error e = stored.error();

@@ -120,6 +120,11 @@ Result<Reply> post_followup(Services& s, Call& c) {
   if (!study) return study.error();
   auto id = path_id(c.params[1]);
   if (!id) return id.error();
+  // Another site's report does not exist for the caller, whatever the body says.
+  auto existing = s.store.get_ae(c.params[0], id.value());
+  if (!existing) return existing.error();
+  if (!existing.value() || (*existing.value())["site"] != c.principal.site)
+    return Error::field(Errc::not_found, "id", "no AE report " + c.params[1]);
   auto body = json_body(c.req);
   if (!body) return body.error();
   auto parsed = parse_followup(body.value());

@@ -239,3 +239,78 @@ TEST_CASE("audit trail: changes, rejected tokens and reloads are recorded; the c
   CHECK(code == 0);
   CHECK(out.find("audit chain intact") != std::string::npos);
 }
+
+TEST_CASE("the role matrix: every route, every role, own and other site") {
+  TempDir tmp;
+  Daemon d(write_config(tmp.path), tmp.path / "data");
+  d.start();
+  auto c = d.client();
+  const std::string S = "/v1/studies/hcc-pvtt-imrt";
+  // S01's subject and report, to reach from every principal.
+  REQUIRE(c.Post((S + "/subjects").c_str(), bearer("demo-site-s01"), subject_body("S01-0007").dump(), "application/json")->status == 201);
+  json ae = ae_body("M-1");
+  ae.erase("lab");
+  ae["term"] = "Fatigue";
+  auto r = c.Post((S + "/ae").c_str(), bearer("demo-site-s01"), ae.dump(), "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  const std::string id = std::to_string(json::parse(r->body)["id"].get<int>());
+
+  // Who may call what (DESIGN.md "HTTP API"), written out by hand. s1 = site S01 (owner),
+  // s2 = site S02, o = officer, d = dsmb, a = admin.
+  struct Row {
+    const char* method;
+    std::string path;
+    std::string allowed;  // letters from "s1 s2 o d a"; a site outside its own data gets 404
+  };
+  const std::vector<Row> table = {
+      {"POST", S + "/subjects", "s1 s2"},
+      {"GET", S + "/subjects/S01-0007", "s1 o"},
+      {"POST", S + "/subjects/S01-0007/baseline", "s1"},
+      {"POST", S + "/subjects/S01-0007/events", "s1"},
+      {"POST", S + "/ae", "s1 s2"},
+      {"GET", S + "/ae", "s1 s2 o"},
+      {"GET", S + "/ae/" + id, "s1 o"},
+      {"GET", S + "/ae/" + id + "/versions", "s1 o"},
+      {"POST", S + "/ae/" + id + "/followups", "s1"},
+      {"POST", S + "/ae/" + id + "/submissions", "o"},
+      {"GET", S + "/clocks", "o"},
+      {"GET", S + "/safety", "o d"},
+      {"GET", S + "/alerts", "o"},
+      {"POST", S + "/alerts/1/ack", "o"},
+      {"GET", "/v1/webhooks/deliveries", "a"},
+      {"POST", "/v1/webhooks/deliveries/1/redeliver", "a"},
+      {"GET", "/v1/audit", "o a"},
+      {"GET", "/metrics", "a"},
+      {"GET", "/v1/ctcae/terms?q=alt", "s1 s2 o d a"},
+      {"GET", "/v1/ctcae/terms/10001551", "s1 s2 o d a"},
+      {"POST", "/v1/ctcae/grade", "s1 s2 o d a"},
+  };
+  const std::vector<std::pair<std::string, std::string>> who = {
+      {"s1", "demo-site-s01"}, {"s2", "demo-site-s02"}, {"o", "demo-officer"}, {"d", "demo-dsmb"}, {"a", "demo-admin"}};
+  for (const auto& row : table) {
+    for (const auto& [tag, token] : who) {
+      const bool allowed = (" " + row.allowed + " ").find(" " + tag + " ") != std::string::npos;
+      // Bodies are deliberately empty objects: authorisation is decided before validation.
+      auto res = std::string(row.method) == "GET"
+                     ? c.Get(row.path.c_str(), bearer(token))
+                     : c.Post(row.path.c_str(), bearer(token), "{}", "application/json");
+      REQUIRE(res);
+      INFO(row.method << " " << row.path << " as " << tag << " -> " << res->status);
+      if (allowed) {
+        CHECK(res->status != 401);
+        CHECK(res->status != 403);
+      } else if (tag == "s2" && (" " + row.allowed + " ").find(" s1 ") != std::string::npos) {
+        // Another site's subject or report does not exist for S02.
+        CHECK(res->status == 404);
+      } else {
+        CHECK(res->status == 403);
+      }
+    }
+    auto anon = std::string(row.method) == "GET" ? c.Get(row.path.c_str())
+                                                 : c.Post(row.path.c_str(), "{}", "application/json");
+    REQUIRE(anon);
+    INFO(row.method << " " << row.path << " without a token");
+    CHECK(anon->status == 401);
+  }
+}
