@@ -34,23 +34,51 @@ Result<const config::Study*> find_study(const Call& c, const std::string& id) {
 
 std::string canonical_hash(const json& j) { return crypto::sha256_hex(j.dump()); }
 
-namespace {
-
-Result<std::int64_t> parse_id(const std::string& s, const char* field) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
-    return Error::field(Errc::not_found, field, "no such " + std::string(field));
-  return v;
+Reply json_reply(int status, json body) {
+  return Reply{status, std::move(body), {}, "application/json", {}};
 }
-
-Reply json_reply(int status, json body) { return Reply{status, std::move(body), {}, "application/json", {}}; }
 
 store::Actor actor_of(const Call& c) { return store::Actor{c.principal.name, c.principal.site}; }
 
 bool sees_site(const Principal& p, const std::string& site) {
   return p.role != Role::site || p.site == site;
 }
+
+Result<std::int64_t> parse_id(const std::string& s, const std::string& field) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
+    return Error::field(Errc::not_found, field, "no such " + field);
+  return v;
+}
+
+std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t lo,
+                                      std::int64_t hi, std::vector<FieldError>& errs) {
+  if (!req.has_param(name)) return std::nullopt;
+  const auto v = req.get_param_value(name);
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi) {
+    errs.push_back({name, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi)});
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
+                                      const std::vector<std::string>& allowed,
+                                      std::vector<FieldError>& errs) {
+  if (!req.has_param(name)) return std::nullopt;
+  const auto v = req.get_param_value(name);
+  for (const auto& a : allowed)
+    if (a == v) return v;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  errs.push_back({name, "must be one of: " + list});
+  return std::nullopt;
+}
+
+namespace {
 
 /// The study in the path, which the calling site must take part in.
 Result<const config::Study*> find_site_study(const Call& c) {
@@ -184,15 +212,7 @@ Result<Reply> list_ae(Services& s, Call& c) {
     else
       errs.push_back({"since", "must be a date (YYYY-MM-DD) or an RFC 3339 date-time"});
   }
-  if (c.req.has_param("limit")) {
-    const auto v = c.req.get_param_value("limit");
-    int n = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > 500)
-      errs.push_back({"limit", "must be an integer from 1 to 500"});
-    else
-      q.limit = n;
-  }
+  if (auto n = int_param(c.req, "limit", 1, 500, errs)) q.limit = static_cast<int>(*n);
   if (c.req.has_param("cursor")) {
     const auto v = c.req.get_param_value("cursor");
     std::int64_t n = 0;

@@ -28,6 +28,22 @@ std::vector<RouteDef> alert_routes(Services& s);
 Result<nlohmann::json> json_body(const httplib::Request& req);
 /// The study named in the path, or 404.
 Result<const config::Study*> find_study(const Call& c, const std::string& id);
+/// A JSON reply with a status.
+Reply json_reply(int status, nlohmann::json body);
+/// The caller as the store records it.
+store::Actor actor_of(const Call& c);
+/// Whether the principal may see data of `site` (sites see only their own).
+bool sees_site(const Principal& p, const std::string& site);
+/// A positive integer id from the path, or 404 naming `field`.
+Result<std::int64_t> parse_id(const std::string& s, const std::string& field);
+/// Optional integer query parameter within [lo, hi]; an error is added to `errs`.
+std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t lo,
+                                      std::int64_t hi, std::vector<FieldError>& errs);
+/// Optional query parameter from a fixed set; an error is added to `errs`.
+std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
+                                      const std::vector<std::string>& allowed,
+                                      std::vector<FieldError>& errs);
+
 /// SHA-256 of the canonical form of a JSON body: same content, same hash, whatever the
 /// key order or spacing.
 std::string canonical_hash(const nlohmann::json& j);

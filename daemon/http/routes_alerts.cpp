@@ -14,35 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-Reply json_reply(int status, json body) { return Reply{status, std::move(body), {}, "application/json", {}}; }
-
-/// Optional integer query parameter within [lo, hi].
-std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t lo,
-                                      std::int64_t hi, std::vector<FieldError>& errs) {
-  if (!req.has_param(name)) return std::nullopt;
-  const auto v = req.get_param_value(name);
-  std::int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi) {
-    errs.push_back({name, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi)});
-    return std::nullopt;
-  }
-  return n;
-}
-
-std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
-                                      const std::vector<std::string>& allowed,
-                                      std::vector<FieldError>& errs) {
-  if (!req.has_param(name)) return std::nullopt;
-  const auto v = req.get_param_value(name);
-  for (const auto& a : allowed)
-    if (a == v) return v;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  errs.push_back({name, "must be one of: " + list});
-  return std::nullopt;
-}
-
 Result<Reply> list_alerts(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
@@ -60,10 +31,9 @@ Result<Reply> list_alerts(Services& s, Call& c) {
 Result<Reply> ack_alert(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  std::int64_t id = 0;
-  auto [p, ec] = std::from_chars(c.params[1].data(), c.params[1].data() + c.params[1].size(), id);
-  if (ec != std::errc() || p != c.params[1].data() + c.params[1].size())
-    return Error::field(Errc::not_found, "id", "no alert " + c.params[1]);
+  auto id_or = parse_id(c.params[1], "id");
+  if (!id_or) return Error::field(Errc::not_found, "id", "no alert " + c.params[1]);
+  const std::int64_t id = id_or.value();
   auto body = json_body(c.req);
   if (!body) return body.error();
   if (!body->is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
@@ -91,10 +61,9 @@ Result<Reply> list_deliveries(Services& s, Call& c) {
 }
 
 Result<Reply> redeliver(Services& s, Call& c) {
-  std::int64_t id = 0;
-  auto [p, ec] = std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
-  if (ec != std::errc() || p != c.params[0].data() + c.params[0].size())
-    return Error::field(Errc::not_found, "id", "no delivery " + c.params[0]);
+  auto id_or = parse_id(c.params[0], "id");
+  if (!id_or) return Error::field(Errc::not_found, "id", "no delivery " + c.params[0]);
+  const std::int64_t id = id_or.value();
   auto out = s.store.redeliver(id, {c.principal.name, c.principal.site});
   if (!out) return out.error();
   return json_reply(202, out.value());

@@ -31,8 +31,6 @@ const ct::Resolver& resolver() {
   return r;
 }
 
-Reply json_reply(json body) { return Reply{200, std::move(body), {}, "application/json", {}}; }
-
 json search_item(const ct::Term& t, double score, std::string_view via) {
   return {{"meddra_code", std::string(t.meddra_code)},
           {"term", std::string(t.term)},
@@ -50,15 +48,8 @@ Result<Reply> search_terms(Call& c) {
   else if (q.size() > kMaxQuery)
     errs.push_back({"q", "is longer than " + std::to_string(kMaxQuery) + " characters"});
   std::size_t limit = kDefaultLimit;
-  if (c.req.has_param("limit")) {
-    const auto v = c.req.get_param_value("limit");
-    std::size_t n = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxLimit)
-      errs.push_back({"limit", "must be an integer from 1 to " + std::to_string(kMaxLimit)});
-    else
-      limit = n;
-  }
+  if (auto n = int_param(c.req, "limit", 1, static_cast<std::int64_t>(kMaxLimit), errs))
+    limit = static_cast<std::size_t>(*n);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
 
   json items = json::array();
@@ -81,7 +72,7 @@ Result<Reply> search_terms(Call& c) {
     if (s.term == matched) continue;
     items.push_back(search_item(*s.term, s.score, s.via));
   }
-  return json_reply(
+  return json_reply(200,
       {{"query", q}, {"version", std::string(ct::kVersion)}, {"items", std::move(items)}});
 }
 
@@ -93,7 +84,7 @@ Result<Reply> get_term(Call& c) {
   json grades = json::object();
   for (int g : t->allowed_grades())
     grades[std::to_string(g)] = std::string(t->grades[static_cast<std::size_t>(g - 1)]);
-  return json_reply(
+  return json_reply(200,
       {{"meddra_code", std::string(t->meddra_code)},
        {"term", std::string(t->term)},
        {"soc", std::string(t->soc)},
@@ -166,7 +157,7 @@ Result<Reply> grade(Call& c) {
     return e;
   }
   const ct::LabGrade& lg = g.value();
-  return json_reply({{"meddra_code", std::string(lg.term->meddra_code)},
+  return json_reply(200, {{"meddra_code", std::string(lg.term->meddra_code)},
                      {"term", std::string(lg.term->term)},
                      {"grade", lg.grade},
                      {"criterion", lg.criterion},

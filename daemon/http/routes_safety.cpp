@@ -15,15 +15,10 @@ using nlohmann::json;
 
 namespace {
 
-Reply json_reply(int status, json body) { return Reply{status, std::move(body), {}, "application/json", {}}; }
-store::Actor actor_of(const Call& c) { return store::Actor{c.principal.name, c.principal.site}; }
-
 Result<std::int64_t> path_id(const std::string& s) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
-    return Error::field(Errc::not_found, "id", "no AE report " + s);
-  return v;
+  auto id = parse_id(s, "id");
+  if (!id) return Error::field(Errc::not_found, "id", "no AE report " + s);
+  return id;
 }
 
 json clock_json(const store::ClockRow& c, Timestamp now) {
@@ -86,7 +81,7 @@ Result<Reply> get_subject(Services& s, Call& c) {
   if (!study) return study.error();
   auto row = s.store.find_subject(c.params[0], c.params[1]);
   if (!row) return row.error();
-  if (!row.value() || (c.principal.role == Role::site && row.value()->site != c.principal.site))
+  if (!row.value() || !sees_site(c.principal, row.value()->site))
     return Error::field(Errc::not_found, "subject", "no subject '" + c.params[1] + "'");
   auto events = s.store.subject_events(c.params[0], c.params[1]);
   if (!events) return events.error();
