@@ -379,18 +379,22 @@ json surgical_json(const safety::SubjectSurgical& s) {
                               : json(nullptr)}};
 }
 
-std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::Study& st,
-                                               const store::Snapshot& snap, Date cutoff) {
-  std::vector<BoundaryState> out;
-  auto it = rt.boundaries.find(st.id);
-  if (it == rt.boundaries.end() || it->second.empty()) return out;
+safety::SurgicalSafety surgical_of(const store::Snapshot& snap, Date cutoff) {
   std::vector<safety::SubjectFacts> facts;
   for (const auto& sub : snap.subjects) {
     auto ev = snap.events.find(sub.subject);
     facts.push_back(safety::facts_from_events(
         sub.subject, sub.enrolled, ev == snap.events.end() ? std::vector<safety::SubjectEvent>{} : ev->second));
   }
-  const auto surg = safety::surgical_safety(facts, cutoff);
+  return safety::surgical_safety(facts, cutoff);
+}
+
+std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::Study& st,
+                                               const store::Snapshot& snap,
+                                               const safety::SurgicalSafety& surg) {
+  std::vector<BoundaryState> out;
+  auto it = rt.boundaries.find(st.id);
+  if (it == rt.boundaries.end()) return out;
   for (const auto& b : it->second) {
     BoundaryState s{&b, 0, 0, false};
     switch (b.rule.event) {
@@ -428,7 +432,10 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
 std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config::Study& st,
                                                  const store::Snapshot& snap, Timestamp now) {
   std::vector<safety::AlertDraft> drafts;
-  for (const auto& s : evaluate_boundaries(rt, st, snap, now.date())) {
+  const auto it = rt.boundaries.find(st.id);
+  const bool any_rule = it != rt.boundaries.end() && !it->second.empty();
+  const auto surg = any_rule ? surgical_of(snap, now.date()) : safety::SurgicalSafety{};
+  for (const auto& s : evaluate_boundaries(rt, st, snap, surg)) {
     auto a = safety::on_boundary(st.id, s.boundary->rule.id, std::min(s.n, s.boundary->rule.n_max), s.events,
                                  s.boundary->rows);
     drafts.insert(drafts.end(), a.begin(), a.end());
@@ -441,15 +448,9 @@ std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config
 }
 
 json safety_figures(const Runtime& rt, const config::Study& st, const store::Snapshot& snap, Date cutoff) {
-  std::vector<safety::SubjectFacts> facts;
   std::map<std::string, int> by_site;
-  for (const auto& sub : snap.subjects) {
-    ++by_site[sub.site];
-    auto it = snap.events.find(sub.subject);
-    facts.push_back(safety::facts_from_events(
-        sub.subject, sub.enrolled, it == snap.events.end() ? std::vector<safety::SubjectEvent>{} : it->second));
-  }
-  const auto surg = safety::surgical_safety(facts, cutoff);
+  for (const auto& sub : snap.subjects) ++by_site[sub.site];
+  const auto surg = surgical_of(snap, cutoff);
   json cd = json::object();
   const char* names[] = {"I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"};
   for (std::size_t i = 0; i < surg.worst_grade_counts.size() && i < 7; ++i)
@@ -486,7 +487,7 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
     if (g >= 1 && g <= 5) worst_grade[std::to_string(g)] = worst_grade[std::to_string(g)].get<int>() + 1;
 
   json stopping = json::array();
-  for (const auto& b : evaluate_boundaries(rt, st, snap, cutoff)) {
+  for (const auto& b : evaluate_boundaries(rt, st, snap, surg)) {
     const auto& rule = b.boundary->rule;
     const auto* row = stats::row_for(b.boundary->rows, std::min(b.n, rule.n_max));
     json table = json::array();

@@ -70,8 +70,13 @@ struct BoundaryState {
   int events = 0;  // subjects with the event
   bool crossed = false;
 };
+/// The surgical figures of a snapshot as of `cutoff`.
+safety::SurgicalSafety surgical_of(const store::Snapshot& snap, Date cutoff);
+/// Each stopping rule's count, from the snapshot and its surgical figures (computed once by
+/// the caller, which needs them too).
 std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::Study& st,
-                                               const store::Snapshot& snap, Date cutoff);
+                                               const store::Snapshot& snap,
+                                               const safety::SurgicalSafety& surg);
 
 /// GET /safety: surgical safety, AE and SAE counts and open clocks as of the snapshot.
 nlohmann::json safety_figures(const Runtime& rt, const config::Study& st,
