@@ -61,6 +61,7 @@ int status_of(Errc code) {
     case Errc::payload_too_large: return 413;
     case Errc::unsupported_media: return 415;
     case Errc::method_not_allowed: return 405;
+    case Errc::rate_limited: return 429;
     case Errc::unavailable: return 503;
     case Errc::internal: return 500;
   }
@@ -121,18 +122,14 @@ std::string new_request_id() { return crypto::hex_encode(crypto::random_bytes(8)
 class AuthFailures {
  public:
   static constexpr int kLimit = 20;
-  struct Verdict {
-    bool blocked = false;
-    bool first_in_window = false;
-    std::int64_t retry_after_s = 0;
-  };
-  Verdict fail(const std::string& addr, std::int64_t now_ms) {
+  /// Counts a failure; true when it is the first of its address's window (the one to audit).
+  bool fail(const std::string& addr, std::int64_t now_ms) {
     std::lock_guard lock(mu_);
     if (windows_.size() > 10'000) windows_.clear();  // bounded memory under a spray of addresses
     auto& w = windows_[addr];
     if (now_ms - w.start_ms >= 60'000) w = {now_ms, 0};
     ++w.count;
-    return {w.count > kLimit, w.count == 1, (w.start_ms + 60'000 - now_ms + 999) / 1000};
+    return w.count == 1;
   }
   bool blocked(const std::string& addr, std::int64_t now_ms) {
     std::lock_guard lock(mu_);
@@ -315,20 +312,17 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
     const std::int64_t now_ms = s_.clock.now().ms;
     if (g_auth_failures.blocked(req.remote_addr, now_ms)) {
       res.set_header("Retry-After", "60");
-      res.status = 429;
-      res.set_content(json{{"type", type_of(429)}, {"title", title_of(429)}, {"status", 429},
-                           {"detail", "too many failed authentications from this address"},
-                           {"instance", req.path}, {"request_id", rid}, {"errors", json::array()}}
-                          .dump(),
-                      "application/problem+json");
+      write_problem(res,
+                    Error::of(Errc::rate_limited, "too many failed authentications from this address"),
+                    req.path, rid);
       return;
     }
     auto p = authenticate(req, *cfg);
     if (!p) {
-      const auto v = g_auth_failures.fail(req.remote_addr, now_ms);
+      const bool first_in_window = g_auth_failures.fail(req.remote_addr, now_ms);
       spdlog::warn("auth: rejected token from {} on {} {} (id={})", req.remote_addr, req.method,
                    match->path, rid);
-      if (v.first_in_window) {
+      if (first_in_window) {
         // Who and where, never the token.
         json what{{"remote_addr", req.remote_addr}, {"method", req.method}, {"route", match->path},
                   {"token_given", req.has_header("Authorization")}};

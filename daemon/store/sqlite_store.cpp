@@ -528,7 +528,8 @@ class SqliteStore final : public Store {
   Result<json> redeliver(std::int64_t outbox_id, const Actor& actor) override {
     auto r = outbox_.redeliver(outbox_id, actor);
     if (r) queued_.store(true);
-    return guard([&]() -> Result<json> { return r; });
+    wake_if_queued();
+    return r;
   }
 
   void set_outbox_listener(std::function<void()> fn) override {
@@ -916,20 +917,23 @@ class SqliteStore final : public Store {
     return static_cast<int>(st.i64(0));
   }
 
+  /// Wakes the dispatcher when a committed write queued webhook messages.
+  void wake_if_queued() {
+    if (!queued_.exchange(false)) return;
+    std::function<void()> listener;
+    {
+      std::lock_guard lock(endpoints_mu_);
+      listener = outbox_listener_;
+    }
+    if (listener) listener();
+  }
+
   /// The module edge: SQLite failures become Result errors here.
   template <class F>
   auto guard(F&& f) -> decltype(f()) {
     try {
       auto out = f();
-      // After the COMMIT (write() returned): wake the dispatcher for what was queued.
-      if (queued_.exchange(false)) {
-        std::function<void()> listener;
-        {
-          std::lock_guard lock(endpoints_mu_);
-          listener = outbox_listener_;
-        }
-        if (listener) listener();
-      }
+      wake_if_queued();  // after the COMMIT: write() has returned
       return out;
     } catch (const SqliteError& e) {
       return to_error(e);

@@ -21,6 +21,7 @@ enum class Errc {
   payload_too_large,  // 413
   unsupported_media,  // 415
   method_not_allowed, // 405
+  rate_limited,       // 429: too many failed authentications
   unavailable,        // 503: storage full, shutting down, busy
   internal,           // 500: a bug or an unexpected library failure
 };
