@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3                  # storage; the sqlite3 CLI is used by tests and operators
   nlohmann-json3-dev libspdlog-dev        # JSON, logging
   libcpp-httplib-dev libssl-dev           # HTTP server and client; OpenSSL for hashes, HMAC, TLS
+  libzip-dev                              # DSMB reports: all CSV tables in one zip
   doctest-dev                             # tests
 )
 if [[ "${PVMON_BENCH:-0}" == 1 ]]; then packages+=(wrk); fi

@@ -3,9 +3,12 @@
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -88,6 +91,14 @@ void scheduler_tick(const http::Runtime& rt, store::Store& store, const Clock& c
   else if (n.value() > 0) spdlog::warn("scheduler: re-sent {} unacknowledged critical alert(s)", n.value());
 }
 
+/// Keeps each study's protocol text in the database, so a DSMB report names the protocol it
+/// was built under and can be rebuilt offline from a copy of the database alone.
+void record_protocols(const http::Runtime& rt, store::Store& store) {
+  for (const auto& [id, st] : rt.config->studies)
+    if (auto r = store.record_protocol(id, st.sha256, st.text); !r)
+      spdlog::error("study {}: protocol not recorded: {}", id, r.error().message);
+}
+
 }  // namespace
 
 int check_config(const Options& opts, std::ostream& out, std::ostream& err) {
@@ -138,6 +149,7 @@ int run_daemon(const Options& opts) {
   spdlog::info("database {} at schema version {}", cfg->database_path(), store.schema_version());
   if (auto head = store.audit_head())
     spdlog::info("audit head seq={} sha256={}", head->first, head->second);
+  record_protocols(*holder.get(), store);
 
   boost::asio::io_context io;
   // Webhooks: every alert committed is in the outbox; the dispatcher delivers it on its own
@@ -153,6 +165,23 @@ int run_daemon(const Options& opts) {
 
   // Periodic work in one place: each due time comes from the database, so a restart neither
   // loses nor repeats one.
+  // DSMB reports are built on a thread of their own: a large study takes seconds, which the io
+  // thread (signals, watchdog) must not wait for. One build at a time; what falls due while
+  // one runs is picked up by the next tick.
+  boost::asio::thread_pool report_builder(1);
+  std::atomic<bool> building{false};
+  auto build_due_reports = [&] {
+    if (building.exchange(true)) return;
+    boost::asio::post(report_builder, [&] {
+      try {
+        http::run_dsmb_schedule(*holder.get(), store, clock);
+      } catch (const std::exception& ex) {
+        spdlog::error("scheduler: DSMB reports: {}", ex.what());
+      }
+      building.store(false);
+    });
+  };
+  build_due_reports();  // one that fell due while the daemon was down is built now
   boost::asio::steady_timer tick(io);
   std::function<void()> schedule_tick = [&] {
     tick.expires_after(std::chrono::seconds(holder.get()->config->scheduler_tick_seconds));
@@ -163,6 +192,7 @@ int run_daemon(const Options& opts) {
       } catch (const std::exception& ex) {
         spdlog::error("scheduler: {}", ex.what());
       }
+      build_due_reports();
       schedule_tick();
     });
   };
@@ -239,6 +269,7 @@ int run_daemon(const Options& opts) {
                             rt.error().message);
             } else {
               holder.set(rt.value());
+              record_protocols(*rt.value(), store);
               spdlog::info("config reloaded from {}", opts.config_path);
               // The audit trail records that the rules of access changed (never the tokens).
               json summary{{"source", opts.config_path},
@@ -271,6 +302,7 @@ int run_daemon(const Options& opts) {
   dispatcher.stop();
   io.stop();
   io_thread.join();
+  report_builder.join();  // a report being built is finished and stored
   store.close();  // commits what is queued
   spdlog::info("pvmond stopped cleanly");
   return 0;

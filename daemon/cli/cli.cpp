@@ -24,7 +24,9 @@ constexpr const char* kUsage =
     "  backup --db FILE --to FILE\n"
     "                         online copy with SQLite's backup API (safe while pvmond runs)\n"
     "  restore --from FILE --db FILE [--force]\n"
-    "                         check a backup (schema, audit chain) and put it in place\n";
+    "                         check a backup (schema, audit chain) and put it in place\n"
+    "  report --db FILE --study ID --cutoff DATE [--format json|csv|html] [--table NAME]\n"
+    "                         build a DSMB report offline from a database copy\n";
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include "audit_cmd.hpp"
 #include "boundary_cmd.hpp"
 #include "ctcae_cmd.hpp"
+#include "report_cmd.hpp"
 
 namespace pvmon::cli {
 
@@ -25,6 +26,7 @@ const std::vector<Command>& commands() {
       {"audit", no_stdin<cmd_audit>},
       {"backup", no_stdin<cmd_backup>},
       {"restore", no_stdin<cmd_restore>},
+      {"report", no_stdin<cmd_report>},
   };
   return kAll;
 }

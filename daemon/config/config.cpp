@@ -1,6 +1,7 @@
 #include "pvmon/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -169,8 +170,43 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
     s.protocol_terms.push_back(std::move(t));
   });
   parse_safety_rules(r, "safety_rules", s.rules, errs, s.intervention_ids());
+  if (const json* d = r.get("dsmb_schedule", false)) {
+    if (!d->is_object()) {
+      r.error("dsmb_schedule", "must be an object: {\"every_days\", \"at\", \"starting\"} or {\"cron\"}");
+    } else {
+      FieldReader dr(*d, r.path("dsmb_schedule"), errs);
+      schedule::Schedule sch;
+      if (dr.get("cron", false)) {
+        if (auto c = dr.string("cron", true, 200)) {
+          sch.text = *c;
+          if (auto parsed = schedule::parse_cron(*c)) sch.cron = parsed.value();
+          else dr.error("cron", parsed.error().message);
+        }
+      } else {
+        if (auto v = dr.integer("every_days", true, 1, 366)) sch.every_days = int(*v);
+        if (auto v = dr.string("at", true, 5)) {
+          const bool ok = v->size() == 5 && (*v)[2] == ':' && std::isdigit((unsigned char)(*v)[0]) &&
+                          std::isdigit((unsigned char)(*v)[1]) && std::isdigit((unsigned char)(*v)[3]) &&
+                          std::isdigit((unsigned char)(*v)[4]);
+          const int h = ok ? std::stoi(v->substr(0, 2)) : -1, m = ok ? std::stoi(v->substr(3, 2)) : -1;
+          if (!ok || h > 23 || m > 59) dr.error("at", "must be a UTC time of day \"HH:MM\"");
+          else sch.at_minute = h * 60 + m;
+        }
+        if (auto v = dr.string("starting", true, 10)) {
+          if (auto dt = parse_date(*v)) sch.starting = *dt;
+          else dr.error("starting", "must be a date YYYY-MM-DD");
+        }
+        sch.text = "every " + std::to_string(sch.every_days) + " days at " + d->value("at", "") +
+                   " UTC from " + d->value("starting", "");
+      }
+      dr.finish();
+      s.dsmb_schedule = std::move(sch);
+    }
+  }
   r.finish();
   if (!errs.empty()) return file_errors(source, std::move(errs));
+  s.text = text;
+  s.sha256 = crypto::sha256_hex(text);
   return s;
 }
 
@@ -189,6 +225,12 @@ Result<Config> parse(const std::string& text, const std::string& source,
   }
   if (auto v = r.string("data_dir", true, 4096)) c.data_dir = *v;
   if (auto v = r.string("database", false, 4096)) c.database = *v;
+  if (auto v = r.string("public_url", false, 500)) {
+    if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
+      r.error("public_url", "must start with http:// or https://");
+    else
+      c.public_url = v->back() == '/' ? v->substr(0, v->size() - 1) : *v;
+  }
   if (const json* log = r.get("log", false)) {
     if (!log->is_object()) {
       r.error("log", "must be an object");

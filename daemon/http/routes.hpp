@@ -22,6 +22,8 @@ std::vector<RouteDef> ctcae_routes(Services& s);
 std::vector<RouteDef> safety_routes(Services& s);
 /// Alerts (list, acknowledge) and webhook deliveries (list, redeliver).
 std::vector<RouteDef> alert_routes(Services& s);
+/// DSMB reports: list, build now, latest, one in JSON, CSV or HTML.
+std::vector<RouteDef> dsmb_routes(Services& s);
 
 /// Parses a JSON request body; 415 for another media type, 400 with the byte offset when
 /// malformed.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include "pvmon/fields.hpp"
 #include "routes.hpp"
@@ -395,23 +396,34 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
   std::vector<BoundaryState> out;
   auto it = rt.boundaries.find(st.id);
   if (it == rt.boundaries.end()) return out;
+  // Operated subjects in order of surgery (then id): the order in which their windows close,
+  // for the observed path drawn against the boundary.
+  std::vector<const safety::SubjectSurgical*> operated;
+  for (const auto& x : surg.subjects) operated.push_back(&x);
+  std::stable_sort(operated.begin(), operated.end(), [](auto* a, auto* b) {
+    return std::tie(a->surgery, a->subject) < std::tie(b->surgery, b->subject);
+  });
   for (const auto& b : it->second) {
-    BoundaryState s{&b, 0, 0, false};
+    BoundaryState s{&b, 0, 0, false, {}};
+    auto step = [&s](bool event) {
+      ++s.n;
+      if (event) ++s.events;
+      s.path.emplace_back(s.n, s.events);
+    };
     switch (b.rule.event) {
       case safety::StoppingEvent::death_30d_post_surgery:
         // Evaluable once the 30-day window has closed (CLINICAL.md): pending subjects wait.
-        s.n = surg.mortality30.n;
-        s.events = surg.mortality30.events;
+        for (const auto* x : operated)
+          if (x->day30 != safety::WindowStatus::pending) step(x->day30 == safety::WindowStatus::dead_within);
         break;
       case safety::StoppingEvent::clavien_dindo_3b_plus:
-        for (const auto& x : surg.subjects) {
-          if (x.day30 == safety::WindowStatus::pending) continue;
-          ++s.n;
-          if (x.worst_complication && x.worst_complication->grade >= safety::ClavienDindo::IIIb) ++s.events;
+        for (const auto* x : operated) {
+          if (x->day30 == safety::WindowStatus::pending) continue;
+          step(x->worst_complication && x->worst_complication->grade >= safety::ClavienDindo::IIIb);
         }
         break;
       case safety::StoppingEvent::grade3plus_related: {
-        s.n = static_cast<int>(snap.subjects.size());
+        // Every enrolled subject is evaluable, in order of enrolment.
         std::set<std::string> hit;
         for (const auto& r : snap.reports) {
           if (r.value("status", "") == "nullified" || r.value("grade", 0) < 3) continue;
@@ -419,7 +431,12 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
           for (const auto& iv : b.rule.interventions)
             if (std::find(rel.begin(), rel.end(), json(iv)) != rel.end()) hit.insert(r.value("subject", ""));
         }
-        s.events = static_cast<int>(hit.size());
+        std::vector<const store::SubjectRow*> order;
+        for (const auto& sub : snap.subjects) order.push_back(&sub);
+        std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) {
+          return std::tie(a->enrolled, a->subject) < std::tie(b->enrolled, b->subject);
+        });
+        for (const auto* sub : order) step(hit.count(sub->subject) > 0);
         break;
       }
     }

@@ -69,6 +69,7 @@ struct BoundaryState {
   int n = 0;       // evaluable subjects
   int events = 0;  // subjects with the event
   bool crossed = false;
+  std::vector<std::pair<int, int>> path;  // (evaluable so far, events so far), in order
 };
 /// The surgical figures of a snapshot as of `cutoff`.
 safety::SurgicalSafety surgical_of(const store::Snapshot& snap, Date cutoff);

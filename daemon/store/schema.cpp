@@ -185,10 +185,42 @@ UPDATE ae_reports SET
 CREATE INDEX ae_reports_by_term ON ae_reports (study, meddra_code, onset);
 )sql";
 
+// Version 4: DSMB reports (the canonical JSON body and its SHA-256, one per study and cut-off)
+// and the study protocols they were built under, so a report can be rebuilt offline from a
+// database copy alone.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE protocols (
+  study      TEXT NOT NULL,
+  sha256     TEXT NOT NULL,
+  text       TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  PRIMARY KEY (study, sha256)
+);
+CREATE TABLE dsmb_reports (
+  id              INTEGER PRIMARY KEY,
+  study           TEXT NOT NULL,
+  number          INTEGER NOT NULL,
+  cutoff          TEXT NOT NULL,
+  previous_cutoff TEXT,
+  trigger         TEXT NOT NULL CHECK (trigger IN ('scheduled', 'manual')),
+  body            TEXT NOT NULL,
+  sha256          TEXT NOT NULL,
+  protocol_sha256 TEXT NOT NULL,
+  generated_at    TEXT NOT NULL,
+  generated_by    TEXT NOT NULL,
+  UNIQUE (study, cutoff),
+  UNIQUE (study, number)
+);
+CREATE TRIGGER dsmb_reports_no_update BEFORE UPDATE ON dsmb_reports
+BEGIN SELECT RAISE(ABORT, 'dsmb_reports is append-only'); END;
+CREATE TRIGGER dsmb_reports_no_delete BEFORE DELETE ON dsmb_reports
+BEGIN SELECT RAISE(ABORT, 'dsmb_reports is append-only'); END;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}};
+  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}};
   return kAll;
 }
 

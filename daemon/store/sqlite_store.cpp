@@ -439,6 +439,33 @@ class SqliteStore final : public Store {
           c.stopped_at.reset();
           snap.open_clocks.push_back(std::move(c));
         }
+        for (auto& c : load_clocks(*db, study, false, std::nullopt)) {
+          if (c.clock.started_at > as_of) continue;
+          if (c.stopped_at && *c.stopped_at > as_of) {
+            c.stopped_at.reset();
+            c.stop_reason.clear();
+            c.late = false;
+          }
+          snap.all_clocks.push_back(std::move(c));
+        }
+        auto al = db->cached(
+            "SELECT id, rule, severity, title, subject, created_at, acked_at, acked_by FROM alerts "
+            "WHERE (study = ?1 OR study = '*') AND created_at <= ?2 ORDER BY id");
+        al.bind(1, study).bind(2, cut);
+        while (al.step()) {
+          AlertRow a;
+          a.id = al.i64(0);
+          a.rule = al.text(1);
+          a.severity = al.text(2);
+          a.title = al.text(3);
+          a.subject = al.opt_text(4).value_or("");
+          a.raised_at = parse_timestamp(al.text(5)).value_or(Timestamp{});
+          if (auto t = al.opt_text(6); t && *t <= cut) {
+            a.acked_at = parse_timestamp(*t);
+            a.acked_by = al.opt_text(7).value_or("");
+          }
+          snap.alerts.push_back(std::move(a));
+        }
       } catch (...) {
         db->exec("ROLLBACK");
         throw;
@@ -655,6 +682,177 @@ class SqliteStore final : public Store {
   void set_endpoints(std::function<std::vector<notify::Endpoint>()> fn) override {
     std::lock_guard lock(endpoints_mu_);
     endpoints_ = std::move(fn);
+  }
+
+  // ---- DSMB reports ----------------------------------------------------------------------
+
+  Status record_protocol(const std::string& study, const std::string& sha256,
+                         const std::string& text) override {
+    return guard([&]() -> Status {
+      return writer_.write<Ok>([&](Db& db) -> Result<Ok> {
+        db.cached("INSERT OR IGNORE INTO protocols (study, sha256, text, first_seen) VALUES (?,?,?,?)")
+            .bind(1, study)
+            .bind(2, sha256)
+            .bind(3, text)
+            .bind(4, format_timestamp(clock_.now()))
+            .run();
+        if (db.changes() > 0) {
+          const std::optional<std::string> no_previous;
+          append_audit(db, clock_.now(), Actor{"pvmond", ""}, "protocol.recorded",
+                       study + "/protocol/" + sha256, json{{"sha256", sha256}}.dump(), no_previous);
+        }
+        return Ok{};
+      });
+    });
+  }
+
+  Result<std::optional<ProtocolRow>> protocol_at(const std::string& study, Timestamp as_of) override {
+    return guard([&]() -> Result<std::optional<ProtocolRow>> {
+      auto db = readers_.take();
+      // The newest seen by then; a cut-off before the first one falls back to the oldest.
+      auto st = db->cached(
+          "SELECT sha256, text, first_seen FROM protocols WHERE study = ?1 "
+          "ORDER BY (first_seen <= ?2) DESC, CASE WHEN first_seen <= ?2 THEN first_seen END DESC, "
+          "first_seen ASC LIMIT 1");
+      st.bind(1, study).bind(2, format_timestamp(as_of));
+      if (!st.step()) return std::optional<ProtocolRow>{};
+      return std::optional<ProtocolRow>(ProtocolRow{study, st.text(0), st.text(1),
+                                                    parse_timestamp(st.text(2)).value_or(Timestamp{})});
+    });
+  }
+
+  static constexpr const char* kDsmbCols =
+      "id, study, number, cutoff, previous_cutoff, trigger, sha256, protocol_sha256, generated_at, "
+      "generated_by";
+
+  static DsmbReportRow dsmb_row(Stmt& st, bool with_body) {
+    DsmbReportRow r;
+    r.id = st.i64(0);
+    r.study = st.text(1);
+    r.number = static_cast<int>(st.i64(2));
+    r.cutoff = parse_timestamp(st.text(3)).value_or(Timestamp{});
+    if (auto t = st.opt_text(4)) r.previous_cutoff = parse_timestamp(*t);
+    r.trigger = st.text(5);
+    r.sha256 = st.text(6);
+    r.protocol_sha256 = st.text(7);
+    r.generated_at = parse_timestamp(st.text(8)).value_or(Timestamp{});
+    r.generated_by = st.text(9);
+    if (with_body) r.body = st.text(10);
+    return r;
+  }
+
+  static std::optional<DsmbReportRow> latest_report(Db& db, const std::string& study) {
+    auto st = db.cached(std::string("SELECT ") + kDsmbCols +
+                        ", body FROM dsmb_reports WHERE study = ? ORDER BY number DESC LIMIT 1");
+    st.bind(1, study);
+    if (!st.step()) return std::nullopt;
+    return dsmb_row(st, true);
+  }
+
+  Result<DsmbReportRow> insert_dsmb_report(const DsmbReportDraft& d, const Actor& actor) override {
+    return guard([&]() -> Result<DsmbReportRow> {
+      return writer_.write<DsmbReportRow>([&](Db& db) -> Result<DsmbReportRow> {
+        // Checked again inside the write: the draft was built from a read that another
+        // builder (the scheduler, an officer) may have overtaken.
+        const auto last = latest_report(db, d.study);
+        const int want = last ? last->number + 1 : 1;
+        const auto prev = last ? std::optional(last->cutoff) : std::nullopt;
+        if (d.number != want || d.previous_cutoff != prev)
+          return Error::field(Errc::conflict, "cutoff",
+                              "another report was stored meanwhile (now number " +
+                                  std::to_string(want - 1) + "); build again");
+        if (last && !(d.cutoff > last->cutoff))
+          return Error::field(Errc::conflict, "cutoff",
+                              "must be after the latest report's cut-off " +
+                                  format_timestamp(last->cutoff));
+        const Timestamp now = clock_.now();
+        db.cached(
+              "INSERT INTO dsmb_reports (study, number, cutoff, previous_cutoff, trigger, body, "
+              "sha256, protocol_sha256, generated_at, generated_by) VALUES (?,?,?,?,?,?,?,?,?,?)")
+            .bind(1, d.study)
+            .bind(2, d.number)
+            .bind(3, format_timestamp(d.cutoff))
+            .bind(4, d.previous_cutoff ? std::optional(format_timestamp(*d.previous_cutoff))
+                                       : std::optional<std::string>{})
+            .bind(5, d.trigger)
+            .bind(6, d.body)
+            .bind(7, d.sha256)
+            .bind(8, d.protocol_sha256)
+            .bind(9, format_timestamp(now))
+            .bind(10, actor.principal)
+            .run();
+        DsmbReportRow row;
+        row.id = db.last_insert_rowid();
+        row.study = d.study;
+        row.number = d.number;
+        row.cutoff = d.cutoff;
+        row.previous_cutoff = d.previous_cutoff;
+        row.trigger = d.trigger;
+        row.sha256 = d.sha256;
+        row.protocol_sha256 = d.protocol_sha256;
+        row.generated_at = now;
+        row.generated_by = actor.principal;
+        const std::optional<std::string> no_previous;
+        append_audit(db, now, actor, "dsmb_report.built", d.study + "/dsmb-report/" + std::to_string(row.id),
+                     json{{"number", d.number},
+                          {"cutoff", format_timestamp(d.cutoff)},
+                          {"trigger", d.trigger},
+                          {"sha256", d.sha256}}
+                         .dump(),
+                     no_previous);
+        std::vector<notify::Endpoint> endpoints;
+        {
+          std::lock_guard lock(endpoints_mu_);
+          if (endpoints_) endpoints = endpoints_();
+        }
+        json data = d.webhook_data ? d.webhook_data(row.id) : json::object();
+        data["report_id"] = row.id;
+        json event{{"type", "dsmb.report"}, {"timestamp", format_timestamp(now)}, {"data", data}};
+        for (const auto& ep : endpoints) {
+          if (!notify::subscribes(ep, "dsmb.report", "info")) continue;
+          SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), ep.name, "dsmb.report",
+                                notify::render_body(ep, event), std::nullopt, now);
+          queued_.store(true);
+        }
+        row.body = d.body;
+        return row;
+      });
+    });
+  }
+
+  Result<std::vector<DsmbReportRow>> list_dsmb_reports(const std::string& study) override {
+    return guard([&]() -> Result<std::vector<DsmbReportRow>> {
+      auto db = readers_.take();
+      auto st = db->cached(std::string("SELECT ") + kDsmbCols +
+                           " FROM dsmb_reports WHERE study = ? ORDER BY number DESC");
+      st.bind(1, study);
+      std::vector<DsmbReportRow> out;
+      while (st.step()) out.push_back(dsmb_row(st, false));
+      return out;
+    });
+  }
+
+  Result<std::optional<DsmbReportRow>> get_dsmb_report(const std::string& study, std::int64_t id) override {
+    return guard([&]() -> Result<std::optional<DsmbReportRow>> {
+      auto db = readers_.take();
+      if (id == 0) return latest_report(*db, study);
+      auto st = db->cached(std::string("SELECT ") + kDsmbCols +
+                           ", body FROM dsmb_reports WHERE study = ? AND id = ?");
+      st.bind(1, study).bind(2, id);
+      if (!st.step()) return std::optional<DsmbReportRow>{};
+      return std::optional(dsmb_row(st, true));
+    });
+  }
+
+  Result<std::optional<DsmbReportRow>> dsmb_report_at(const std::string& study, Timestamp cutoff) override {
+    return guard([&]() -> Result<std::optional<DsmbReportRow>> {
+      auto db = readers_.take();
+      auto st = db->cached(std::string("SELECT ") + kDsmbCols +
+                           ", body FROM dsmb_reports WHERE study = ? AND cutoff = ?");
+      st.bind(1, study).bind(2, format_timestamp(cutoff));
+      if (!st.step()) return std::optional<DsmbReportRow>{};
+      return std::optional(dsmb_row(st, true));
+    });
   }
 
   Result<std::optional<json>> get_ae(const std::string& study, std::int64_t id) override {

@@ -13,6 +13,7 @@
 
 #include "pvmon/core.hpp"
 #include "pvmon/notify.hpp"
+#include "pvmon/schedule.hpp"
 #include "pvmon/safety/rules.hpp"
 
 namespace pvmon::config {
@@ -61,7 +62,12 @@ struct Study {
   std::vector<Intervention> interventions;
   std::vector<ProtocolTerm> protocol_terms;
   safety::StudyRules rules;  // "safety_rules": AESI, clusters, stopping rules, clock warning
+  /// "dsmb_schedule": {"every_days", "at": "HH:MM", "starting": date} or {"cron": "..."}
+  /// (UTC). None: DSMB reports are built on request only.
+  std::optional<schedule::Schedule> dsmb_schedule;
   std::string source;  // file it came from
+  std::string text;    // the file as read: stored with each DSMB report's provenance
+  std::string sha256;  // of `text`
   bool has_site(const std::string& s) const;
   std::vector<std::string> intervention_ids() const;
 };
@@ -72,6 +78,8 @@ struct Config {
   int listen_port = 8750;
   std::string data_dir = "state";
   std::string database = "pvmon.db";  // relative to data_dir unless absolute
+  /// Base of the links sent in webhooks (DSMB report URLs); default http://listen address.
+  std::string public_url;
   std::string log_level = "info";
   bool log_json = false;
   HttpSettings http;

@@ -127,6 +127,39 @@ class Api {
 std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config::Study& st,
                                                  const store::Snapshot& snap, Timestamp now);
 
+// ---- DSMB reports (dsmb.cpp) -------------------------------------------------------------
+
+/// Builds, without storing, the report of `st` for `cutoff` from the data recorded by then. Its
+/// number and period follow the reports stored with an earlier cut-off (or, when one is stored
+/// for this very cut-off, repeat its own), so a rebuild gives the same bytes and SHA-256.
+Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config::Study& st,
+                                                 store::Store& store, Timestamp cutoff,
+                                                 const std::string& trigger);
+/// Builds and stores the report for `cutoff`, unless one is stored for it already (then that
+/// one is returned with `created` false). Logs the audit head hash after storing, so a rewrite
+/// of the whole audit table is detectable from the logs.
+struct MadeReport {
+  store::DsmbReportRow row;
+  bool created = true;
+};
+Result<MadeReport> make_dsmb_report(const Runtime& rt, const config::Study& st, store::Store& store,
+                                    Timestamp cutoff, const std::string& trigger,
+                                    const store::Actor& actor);
+/// The cut-off of the scheduled report due at `now`, if one is: the latest due time of the
+/// study's schedule after the newest stored report (or, before any, after the study was first
+/// seen). Several due times missed while the daemon was down give one report, for the latest.
+std::optional<Timestamp> dsmb_due(const config::Study& st,
+                                  const std::optional<store::DsmbReportRow>& latest,
+                                  Timestamp first_seen, Timestamp now);
+/// Every CSV table of a report in one zip whose entries carry `when` as their time, so the same
+/// report always gives the same bytes.
+Result<std::string> csv_zip(const std::vector<std::pair<std::string, std::string>>& files, Timestamp when);
+
+/// One scheduler pass over every study with a schedule: builds what is due. Returns the
+/// reports built.
+std::vector<store::DsmbReportRow> run_dsmb_schedule(const Runtime& rt, store::Store& store,
+                                                    const Clock& clock);
+
 /// Sets res to an RFC 9457 problem document.
 void write_problem(httplib::Response& res, const Error& e, const std::string& instance,
                    const std::string& request_id);

@@ -152,6 +152,15 @@ struct EventDecision {
 using EventDecider = std::function<Result<EventDecision>(
     const SubjectRow& subject, const std::vector<safety::SubjectEvent>& existing)>;
 
+/// An alert as it stood at a snapshot's instant (acknowledgement only if made by then).
+struct AlertRow {
+  std::int64_t id = 0;
+  std::string rule, severity, title, subject;
+  Timestamp raised_at;
+  std::optional<Timestamp> acked_at;
+  std::string acked_by;
+};
+
 /// Everything the safety figures need, as recorded at or before `as_of`.
 struct Snapshot {
   Timestamp as_of;
@@ -159,6 +168,40 @@ struct Snapshot {
   std::map<std::string, std::vector<safety::SubjectEvent>> events;  // by subject
   std::vector<nlohmann::json> reports;  // current version of each AE report as of then
   std::vector<ClockRow> open_clocks;
+  std::vector<ClockRow> all_clocks;  // started by then; stopped_at only if stopped by then
+  std::vector<AlertRow> alerts;      // raised by then, oldest first
+};
+
+/// A stored DSMB report. `body` is the canonical JSON (empty in listings).
+struct DsmbReportRow {
+  std::int64_t id = 0;
+  std::string study;
+  int number = 0;
+  Timestamp cutoff;
+  std::optional<Timestamp> previous_cutoff;
+  std::string trigger;  // scheduled, manual
+  std::string sha256, protocol_sha256, generated_by;
+  Timestamp generated_at;
+  std::string body;
+};
+
+/// A report to store. `number` and `previous_cutoff` must follow the latest stored report
+/// (the store refuses otherwise with Errc::conflict, so two builders racing cannot both win).
+struct DsmbReportDraft {
+  std::string study;
+  int number = 1;
+  Timestamp cutoff;
+  std::optional<Timestamp> previous_cutoff;
+  std::string trigger;
+  std::string body, sha256, protocol_sha256;
+  /// The dsmb.report event's data, given the stored report's id (for its URL).
+  std::function<nlohmann::json(std::int64_t id)> webhook_data;
+};
+
+/// A study protocol (its config file's text) as the daemon first saw it.
+struct ProtocolRow {
+  std::string study, sha256, text;
+  Timestamp first_seen;
 };
 
 class Store {
@@ -263,6 +306,24 @@ class Store {
   /// Re-sends critical alerts still open `after_ms` after they were last sent; returns how
   /// many were re-sent.
   virtual Result<int> escalate(Timestamp now, std::int64_t after_ms) = 0;
+  // DSMB reports.
+  /// Records the protocol text in force; the same hash again does nothing.
+  virtual Status record_protocol(const std::string& study, const std::string& sha256,
+                                 const std::string& text) = 0;
+  /// The newest protocol first seen at or before `as_of`, else the oldest one.
+  virtual Result<std::optional<ProtocolRow>> protocol_at(const std::string& study, Timestamp as_of) = 0;
+  /// Stores a report, appends its audit row and queues a `dsmb.report` webhook to every endpoint
+  /// that takes it, in one transaction.
+  virtual Result<DsmbReportRow> insert_dsmb_report(const DsmbReportDraft& d, const Actor& actor) = 0;
+  /// Newest first, without bodies.
+  virtual Result<std::vector<DsmbReportRow>> list_dsmb_reports(const std::string& study) = 0;
+  /// With body; id 0 = the latest.
+  virtual Result<std::optional<DsmbReportRow>> get_dsmb_report(const std::string& study,
+                                                               std::int64_t id) = 0;
+  /// The stored report with this cut-off, if any (with body).
+  virtual Result<std::optional<DsmbReportRow>> dsmb_report_at(const std::string& study,
+                                                              Timestamp cutoff) = 0;
+
   virtual Result<std::optional<nlohmann::json>> get_ae(const std::string& study,
                                                        std::int64_t id) = 0;
   virtual Result<AePage> list_ae(const AeQuery& q) = 0;

@@ -95,3 +95,35 @@ TEST_CASE("listen addresses") {
   CHECK_FALSE(is_loopback("0.0.0.0"));
   CHECK_FALSE(is_loopback("10.0.0.1"));
 }
+
+TEST_CASE("study files: the DSMB schedule, by interval or cron, and its errors") {
+  auto with = [](const std::string& sched) {
+    return parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
+      "interventions": [{"id": "d", "kind": "drug", "investigational_product": true}],
+      "dsmb_schedule": )" + sched + "}", "s.json");
+  };
+  auto every = with(R"({"every_days": 30, "at": "08:00", "starting": "2026-01-05"})");
+  REQUIRE_MESSAGE(every, (every ? "" : every.error().message));
+  REQUIRE(every->dsmb_schedule);
+  CHECK(every->dsmb_schedule->every_days == 30);
+  CHECK(every->dsmb_schedule->at_minute == 480);
+  CHECK(format_date(every->dsmb_schedule->starting) == "2026-01-05");
+  CHECK(every->dsmb_schedule->text == "every 30 days at 08:00 UTC from 2026-01-05");
+  auto cron = with(R"({"cron": "0 8 1 * *"})");
+  REQUIRE(cron);
+  REQUIRE(cron->dsmb_schedule->cron);
+  CHECK(cron->sha256 == crypto::sha256_hex(cron->text));
+  CHECK_FALSE(parse_study(kStudyJson, "s1.json")->dsmb_schedule);
+
+  auto bad = with(R"({"every_days": 0, "at": "25:00", "starting": "2026-02-30", "colour": 1})");
+  REQUIRE_FALSE(bad);
+  const std::string& m = bad.error().message;
+  CHECK(m.find("s.json: /dsmb_schedule/every_days:") != std::string::npos);
+  CHECK(m.find("s.json: /dsmb_schedule/at: must be a UTC time of day") != std::string::npos);
+  CHECK(m.find("s.json: /dsmb_schedule/starting: must be a date") != std::string::npos);
+  CHECK(m.find("s.json: /dsmb_schedule/colour: unknown field") != std::string::npos);
+  auto badcron = with(R"({"cron": "0 8 32 * *"})");
+  REQUIRE_FALSE(badcron);
+  CHECK(badcron.error().message.find("s.json: /dsmb_schedule/cron: cron field 3 \"32\" is not a valid day of month") !=
+        std::string::npos);
+}

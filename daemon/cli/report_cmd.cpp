@@ -1,0 +1,149 @@
+// pvmon report: builds a DSMB report offline from a copy of the database, with the study
+// protocol stored in it (or --config), exactly as the daemon would: the same cut-off gives the
+// same bytes as the report the daemon stored, which is how a stored report is checked.
+#include "report_cmd.hpp"
+
+#include <fstream>
+#include <iostream>
+
+#include "pvmon/config.hpp"
+#include "pvmon/http.hpp"
+#include "pvmon/reports.hpp"
+#include "pvmon/store.hpp"
+
+namespace pvmon::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: pvmon report --db FILE --study ID --cutoff DATE|DATETIME [--format json|csv|html]\n"
+    "                    [--table NAME] [--config FILE]\n"
+    "  Builds the DSMB report for the cut-off (a date means the end of that day, UTC) from a\n"
+    "  copy of the database and writes it to standard output; csv without --table is a zip.\n"
+    "  The study protocol comes from the database unless --config names a pvmond.json.\n";
+
+}  // namespace
+
+int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string db, study, cutoff_text, format = "json", table, config_path;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string* target = a == "--db"       ? &db
+                          : a == "--study"  ? &study
+                          : a == "--cutoff" ? &cutoff_text
+                          : a == "--format" ? &format
+                          : a == "--table"  ? &table
+                          : a == "--config" ? &config_path
+                                            : nullptr;
+    if (!target) {
+      err << "pvmon report: unknown argument '" << a << "'\n" << kUsage;
+      return 2;
+    }
+    if (i + 1 >= args.size()) {
+      err << "pvmon report: " << a << " needs a value\n" << kUsage;
+      return 2;
+    }
+    *target = args[++i];
+  }
+  for (auto [name, v] : {std::pair{"--db", &db}, {"--study", &study}, {"--cutoff", &cutoff_text}})
+    if (v->empty()) {
+      err << "pvmon report: " << name << " is required\n" << kUsage;
+      return 2;
+    }
+  if (format != "json" && format != "csv" && format != "html") {
+    err << "pvmon report: --format must be json, csv or html\n";
+    return 2;
+  }
+  Timestamp cutoff;
+  if (auto t = parse_timestamp(cutoff_text)) cutoff = *t;
+  else if (auto d = parse_date(cutoff_text)) cutoff = start_of(d->plus_days(1)).plus_ms(-1);
+  else {
+    err << "pvmon report: --cutoff must be a date YYYY-MM-DD or a date-time with offset\n";
+    return 2;
+  }
+  if (!std::ifstream(db)) {
+    err << "pvmon report: cannot read " << db << "\n";
+    return 1;
+  }
+
+  SystemClock clock;
+  auto st = store::Store::open(store::Options{db, 5000, 64, 2}, clock);
+  if (!st) {
+    err << "pvmon report: " << st.error().message << "\n";
+    return 1;
+  }
+  auto& s = *st.value();
+  config::Config cfg;
+  if (!config_path.empty()) {
+    auto loaded = config::load(config_path);
+    if (!loaded) {
+      err << "pvmon report: " << loaded.error().message << "\n";
+      return 1;
+    }
+    cfg = std::move(loaded.value());
+  } else {
+    auto proto = s.protocol_at(study, cutoff);
+    if (!proto || !proto.value()) {
+      err << "pvmon report: no protocol for study '" << study << "' in " << db
+          << " (give --config)\n";
+      return 1;
+    }
+    auto parsed = config::parse_study(proto.value()->text, "protocol " + proto.value()->sha256);
+    if (!parsed) {
+      err << "pvmon report: " << parsed.error().message << "\n";
+      return 1;
+    }
+    cfg.studies[study] = std::move(parsed.value());
+  }
+  const config::Study* sp = cfg.study(study);
+  if (!sp) {
+    err << "pvmon report: no study '" << study << "'\n";
+    return 1;
+  }
+  auto rt = http::make_runtime(cfg);
+  if (!rt) {
+    err << "pvmon report: " << rt.error().message << "\n";
+    return 1;
+  }
+  auto draft = http::build_dsmb_report(*rt.value(), *rt.value()->config->study(study), s, cutoff, "manual");
+  if (!draft) {
+    err << "pvmon report: " << draft.error().message << "\n";
+    return 1;
+  }
+  s.close();
+  const auto& d = draft.value();
+  err << "report #" << d.number << " of " << study << ", cut-off " << format_timestamp(d.cutoff)
+      << ", sha256 " << d.sha256 << "\n";
+  if (format == "json") {
+    out << d.body;
+    return 0;
+  }
+  const auto model = nlohmann::json::parse(d.body);
+  if (format == "html") {
+    out << reports::to_html(model, {"offline", format_timestamp(clock.now()), d.sha256});
+    return 0;
+  }
+  auto files = reports::to_csv(model);
+  if (!table.empty()) {
+    for (const auto& f : files)
+      if (f.name == table || f.name == table + ".csv") {
+        out << f.text;
+        return 0;
+      }
+    err << "pvmon report: no table '" << table << "'; the tables are:";
+    for (const auto& f : files) err << " " << f.name;
+    err << "\n";
+    return 2;
+  }
+  std::vector<std::pair<std::string, std::string>> named;
+  for (auto& f : files) named.emplace_back(std::move(f.name), std::move(f.text));
+  auto zip = http::csv_zip(named, d.cutoff);
+  if (!zip) {
+    err << "pvmon report: " << zip.error().message << "\n";
+    return 1;
+  }
+  out << zip.value();
+  return 0;
+}
+
+}  // namespace pvmon::cli

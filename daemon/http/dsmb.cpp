@@ -1,0 +1,200 @@
+// DSMB reports: from the store's snapshot at a cut-off to pvmon::reports' input, building and
+// storing a report, and the schedule that decides when one is due. The report model and its
+// renderings are pvmon::reports'; this file only gathers the data and keeps the books.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "pvmon/crypto.hpp"
+#include "pvmon/http.hpp"
+#include "pvmon/reports.hpp"
+#include "safety_glue.hpp"
+
+namespace pvmon::http {
+
+using nlohmann::json;
+
+namespace {
+
+reports::Input input_of(const Runtime& rt, const config::Study& st, const store::Snapshot& snap,
+                        int number, std::optional<Timestamp> previous) {
+  reports::Input in;
+  in.study = st.id;
+  in.title = st.title;
+  in.sites = st.sites;
+  for (const auto& iv : st.interventions) in.interventions.push_back({iv.id, iv.kind});
+  in.aesi = st.rules.aesi;
+  in.cutoff = snap.as_of;
+  in.number = number;
+  in.previous_cutoff = previous;
+  in.protocol_sha256 = st.sha256;
+  for (const auto& sub : snap.subjects) {
+    reports::SubjectInput s{sub.subject, sub.site, sub.enrolled, {}};
+    if (auto it = snap.events.find(sub.subject); it != snap.events.end()) s.events = it->second;
+    in.subjects.push_back(std::move(s));
+  }
+  std::sort(in.subjects.begin(), in.subjects.end(),
+            [](const auto& a, const auto& b) { return a.subject < b.subject; });
+  in.reports = snap.reports;
+  for (const auto& c : snap.all_clocks)
+    in.clocks.push_back({c.report, c.report_ref, c.subject, c.site, c.clock.kind, c.clock.started_at,
+                         c.clock.due_at, c.stopped_at, c.stop_reason, c.late});
+  for (const auto& a : snap.alerts)
+    in.alerts.push_back({a.id, a.rule, a.severity, a.title, a.subject, a.raised_at, a.acked_at, a.acked_by});
+  const auto surg = surgical_of(snap, snap.as_of.date());
+  for (const auto& b : evaluate_boundaries(rt, st, snap, surg)) {
+    const auto& rule = b.boundary->rule;
+    in.boundaries.push_back({rule.id, std::string(safety::to_string(rule.event)),
+                             std::string(safety::to_string(rule.method)), rule.n_max, b.boundary->rows,
+                             b.boundary->oc, b.boundary->type1_error, b.boundary->power, b.n, b.events,
+                             b.crossed, b.path});
+  }
+  return in;
+}
+
+/// The figures the dsmb.report webhook carries: enough for a DSMB member to see at a glance
+/// whether to open the report now.
+json summary_of(const reports::Input& in, const safety::SurgicalSafety& surg) {
+  std::set<std::string> any, sae, fatal;
+  for (const auto& r : in.reports) {
+    if (r.value("status", "") == "nullified") continue;
+    const std::string subj = r.value("subject", "");
+    any.insert(subj);
+    if (r.contains("safety") && r["safety"].value("serious", false)) sae.insert(subj);
+    if (r.value("grade", 0) == 5 || r.value("outcome", "") == "fatal") fatal.insert(subj);
+  }
+  int deaths = 0;
+  for (const auto& s : in.subjects)
+    deaths += std::any_of(s.events.begin(), s.events.end(), [](const auto& e) { return e.kind == "death"; });
+  json crossed = json::array();
+  for (const auto& b : in.boundaries)
+    if (b.crossed) crossed.push_back(b.id);
+  return {{"enrolled", in.subjects.size()},
+          {"subjects_with_ae", any.size()},
+          {"subjects_with_sae", sae.size()},
+          {"subjects_with_fatal_ae", fatal.size()},
+          {"deaths", deaths},
+          {"operated", surg.operated},
+          {"mortality_30d", {{"deaths", surg.mortality30.events},
+                             {"evaluable", surg.mortality30.n},
+                             {"pending", surg.pending30.size()}}},
+          {"stopping_boundaries_crossed", crossed}};
+}
+
+std::string base_url(const config::Config& c) {
+  if (!c.public_url.empty()) return c.public_url;
+  const std::string host = c.listen_host.find(':') != std::string::npos ? "[" + c.listen_host + "]"
+                                                                          : c.listen_host;
+  return "http://" + host + ":" + std::to_string(c.listen_port);
+}
+
+}  // namespace
+
+Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config::Study& st,
+                                                 store::Store& store, Timestamp cutoff,
+                                                 const std::string& trigger) {
+  auto stored = store.list_dsmb_reports(st.id);
+  if (!stored) return stored.error();
+  // Newest first: the number and period come from what precedes this cut-off.
+  int number = 1;
+  std::optional<Timestamp> previous;
+  for (const auto& r : stored.value()) {
+    if (r.cutoff == cutoff) {
+      number = r.number;
+      previous = r.previous_cutoff;
+      break;
+    }
+    if (r.cutoff < cutoff) {
+      number = r.number + 1;
+      previous = r.cutoff;
+      break;
+    }
+  }
+  auto snap = store.snapshot(st.id, cutoff);
+  if (!snap) return snap.error();
+  const auto in = input_of(rt, st, snap.value(), number, previous);
+  store::DsmbReportDraft d;
+  d.study = st.id;
+  d.number = number;
+  d.cutoff = cutoff;
+  d.previous_cutoff = previous;
+  d.trigger = trigger;
+  d.body = reports::canonical_json(reports::build(in));
+  d.sha256 = crypto::sha256_hex(d.body);
+  d.protocol_sha256 = st.sha256;
+  auto summary = summary_of(in, surgical_of(snap.value(), cutoff.date()));
+  const std::string url = base_url(*rt.config) + "/v1/studies/" + st.id + "/dsmb-reports/";
+  d.webhook_data = [summary, url, d](std::int64_t id) {
+    return json{{"study", d.study},
+                {"number", d.number},
+                {"data_cutoff", format_timestamp(d.cutoff)},
+                {"period_from", d.previous_cutoff ? json(format_timestamp(*d.previous_cutoff)) : json(nullptr)},
+                {"trigger", d.trigger},
+                {"sha256", d.sha256},
+                {"url", url + std::to_string(id)},
+                {"html_url", url + std::to_string(id) + "?format=html"},
+                {"summary", summary}};
+  };
+  return d;
+}
+
+Result<MadeReport> make_dsmb_report(const Runtime& rt, const config::Study& st, store::Store& store,
+                                    Timestamp cutoff, const std::string& trigger,
+                                    const store::Actor& actor) {
+  // Twice at most: a second builder that overtook us between the read and the write is rare,
+  // and the rebuild then follows its report.
+  for (int attempt = 0;; ++attempt) {
+    auto existing = store.dsmb_report_at(st.id, cutoff);
+    if (!existing) return existing.error();
+    if (existing.value()) return MadeReport{std::move(*existing.value()), false};
+    auto draft = build_dsmb_report(rt, st, store, cutoff, trigger);
+    if (!draft) return draft.error();
+    auto row = store.insert_dsmb_report(draft.value(), actor);
+    if (!row && row.error().code == Errc::conflict && attempt == 0) continue;
+    if (!row) return row.error();
+    spdlog::info("DSMB report {} #{} built ({}, cut-off {}, sha256 {})", st.id, row->number, trigger,
+                 format_timestamp(cutoff), row->sha256);
+    if (auto head = store.audit_head())
+      spdlog::info("audit head seq={} sha256={}", head->first, head->second);
+    return MadeReport{std::move(row.value()), true};
+  }
+}
+
+std::optional<Timestamp> dsmb_due(const config::Study& st,
+                                  const std::optional<store::DsmbReportRow>& latest,
+                                  Timestamp first_seen, Timestamp now) {
+  if (!st.dsmb_schedule) return std::nullopt;
+  // A due time equal to the study's first sighting counts: "after" is one millisecond before.
+  const Timestamp after = latest ? latest->cutoff : first_seen.plus_ms(-1);
+  return schedule::latest_in(*st.dsmb_schedule, after, now);
+}
+
+std::vector<store::DsmbReportRow> run_dsmb_schedule(const Runtime& rt, store::Store& store,
+                                                    const Clock& clock) {
+  std::vector<store::DsmbReportRow> built;
+  for (const auto& [id, st] : rt.config->studies) {
+    if (!st.dsmb_schedule) continue;
+    const Timestamp now = clock.now();
+    auto latest = store.get_dsmb_report(id, 0);
+    auto first = store.protocol_at(id, Timestamp{0});
+    if (!latest || !first) {
+      spdlog::warn("scheduler: DSMB report for {}: {}", id,
+                   (!latest ? latest.error() : first.error()).message);
+      continue;
+    }
+    const Timestamp first_seen = first.value() ? first.value()->first_seen : now;
+    auto due = dsmb_due(st, latest.value(), first_seen, now);
+    if (!due) continue;
+    auto made = make_dsmb_report(rt, st, store, *due, "scheduled", store::Actor{"pvmond", ""});
+    if (!made) {
+      spdlog::error("scheduler: DSMB report for {} due {} not built: {}", id, format_timestamp(*due),
+                    made.error().message);
+      continue;
+    }
+    if (made->created) built.push_back(std::move(made->row));
+  }
+  return built;
+}
+
+}  // namespace pvmon::http

@@ -1,0 +1,208 @@
+// DSMB report routes: list, build now (officer), and one report as JSON, CSV (a table, or all
+// of them in a zip) or a printable HTML page. The stored body is the canonical JSON; CSV and
+// HTML are rendered from it on request, so every format shows the same figures.
+#include <zip.h>
+
+#include <memory>
+
+#include "pvmon/reports.hpp"
+#include "routes.hpp"
+
+namespace pvmon::http {
+
+using config::Role;
+using nlohmann::json;
+
+namespace {
+
+json row_json(const store::DsmbReportRow& r) {
+  const std::string base = "/v1/studies/" + r.study + "/dsmb-reports/" + std::to_string(r.id);
+  return {{"id", r.id},
+          {"study", r.study},
+          {"number", r.number},
+          {"data_cutoff", format_timestamp(r.cutoff)},
+          {"period_from", r.previous_cutoff ? json(format_timestamp(*r.previous_cutoff)) : json(nullptr)},
+          {"trigger", r.trigger},
+          {"sha256", r.sha256},
+          {"protocol_sha256", r.protocol_sha256},
+          {"generated_at", format_timestamp(r.generated_at)},
+          {"generated_by", r.generated_by},
+          {"links", {{"json", base + "?format=json"}, {"csv", base + "?format=csv"}, {"html", base + "?format=html"}}}};
+}
+
+}  // namespace
+
+Result<std::string> csv_zip(const std::vector<std::pair<std::string, std::string>>& files, Timestamp when) {
+  // libzip, in memory.
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* src = zip_source_buffer_create(nullptr, 0, 0, &err);
+  if (!src) return Error::of(Errc::internal, "zip: " + std::string(zip_error_strerror(&err)));
+  zip_source_keep(src);
+  std::unique_ptr<zip_source_t, decltype(&zip_source_free)> keep(src, zip_source_free);
+  zip_t* za = zip_open_from_source(src, ZIP_TRUNCATE, &err);
+  if (!za) return Error::of(Errc::internal, "zip: " + std::string(zip_error_strerror(&err)));
+  for (const auto& [name, text] : files) {
+    zip_source_t* fs = zip_source_buffer(za, text.data(), text.size(), 0);
+    const zip_int64_t idx = fs ? zip_file_add(za, name.c_str(), fs, ZIP_FL_ENC_UTF_8) : -1;
+    if (idx < 0) {
+      if (fs) zip_source_free(fs);
+      zip_discard(za);
+      return Error::of(Errc::internal, "zip: cannot add " + name);
+    }
+    zip_file_set_mtime(za, static_cast<zip_uint64_t>(idx), static_cast<time_t>(when.ms / 1000), 0);
+  }
+  if (zip_close(za) != 0) {
+    const std::string why = zip_strerror(za);
+    zip_discard(za);
+    return Error::of(Errc::internal, "zip: " + why);
+  }
+  std::string out;
+  if (zip_source_open(src) != 0) return Error::of(Errc::internal, "zip: cannot read the archive");
+  zip_source_seek(src, 0, SEEK_END);
+  out.resize(static_cast<std::size_t>(zip_source_tell(src)));
+  zip_source_seek(src, 0, SEEK_SET);
+  zip_source_read(src, out.data(), out.size());
+  zip_source_close(src);
+  return out;
+}
+
+namespace {
+
+Result<Reply> list_reports(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto rows = s.store.list_dsmb_reports(c.params[0]);
+  if (!rows) return rows.error();
+  json items = json::array();
+  for (const auto& r : rows.value()) items.push_back(row_json(r));
+  json out{{"items", items}};
+  if (const auto& sch = study.value()->dsmb_schedule) {
+    out["schedule"] = sch->text;
+    auto first = s.store.protocol_at(c.params[0], Timestamp{0});
+    const Timestamp after = !rows->empty() ? rows->front().cutoff
+                            : (first && first.value()) ? first.value()->first_seen.plus_ms(-1)
+                                                       : s.clock.now();
+    auto next = schedule::next_after(*sch, std::max(after, s.clock.now()));
+    // A due time already passed but not yet built is next, not the one after it.
+    if (auto due = schedule::latest_in(*sch, after, s.clock.now())) next = due;
+    out["next_due"] = next ? json(format_timestamp(*next)) : json(nullptr);
+  } else {
+    out["schedule"] = nullptr;
+    out["next_due"] = nullptr;
+  }
+  return json_reply(200, std::move(out));
+}
+
+Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  std::vector<FieldError> errs;
+  const auto format = enum_param(c.req, "format", {"json", "csv", "html"}, errs).value_or("json");
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto row = s.store.get_dsmb_report(c.params[0], id);
+  if (!row) return row.error();
+  if (!row.value())
+    return id == 0 ? Error::field(Errc::not_found, "id", "no DSMB report for this study yet")
+                   : Error::field(Errc::not_found, "id", "no DSMB report " + std::to_string(id));
+  const auto& r = *row.value();
+  Reply out;
+  out.headers.emplace_back("ETag", "\"" + r.sha256 + "\"");
+  out.headers.emplace_back("X-Report-SHA256", r.sha256);
+  const std::string stem = r.study + "-dsmb-" + std::to_string(r.number);
+  if (format == "json") {
+    // Exactly the stored bytes: their SHA-256 is the one in the listing and the webhook.
+    out.raw_body = r.body;
+    return out;
+  }
+  json model;
+  try {
+    model = json::parse(r.body);
+  } catch (const json::exception& e) {
+    return Error::of(Errc::internal, std::string("stored report unreadable: ") + e.what());
+  }
+  if (format == "html") {
+    out.content_type = "text/html; charset=utf-8";
+    out.raw_body = reports::to_html(model, {std::to_string(r.id), format_timestamp(r.generated_at), r.sha256});
+    return out;
+  }
+  auto files = reports::to_csv(model);
+  if (c.req.has_param("table")) {
+    const std::string want = c.req.get_param_value("table");
+    for (const auto& f : files) {
+      if (f.name == want || f.name == want + ".csv") {
+        out.content_type = "text/csv; charset=utf-8";
+        out.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + stem + "-" + f.name + "\"");
+        out.raw_body = f.text;
+        return out;
+      }
+    }
+    std::string names;
+    for (const auto& f : files) names += (names.empty() ? "" : ", ") + f.name;
+    return Error::invalid({{"table", "no table '" + want + "'; the tables are: " + names}},
+                          "invalid query parameters");
+  }
+  std::vector<std::pair<std::string, std::string>> named;
+  for (auto& f : files) named.emplace_back(std::move(f.name), std::move(f.text));
+  auto zip = csv_zip(named, r.cutoff);
+  if (!zip) return zip.error();
+  out.content_type = "application/zip";
+  out.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + stem + "-csv.zip\"");
+  out.raw_body = std::move(zip.value());
+  return out;
+}
+
+Result<Reply> get_latest(Services& s, Call& c) { return get_report(s, c, 0); }
+
+Result<Reply> get_one(Services& s, Call& c) {
+  auto id = parse_id(c.params[1], "id");
+  if (!id) return id.error();
+  return get_report(s, c, id.value());
+}
+
+Result<Reply> post_report(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  const Timestamp now = s.clock.now();
+  Timestamp cutoff = now;
+  if (!c.req.body.empty()) {
+    auto body = json_body(c.req);
+    if (!body) return body.error();
+    if (!body->is_object()) return Error::invalid({{"body", "must be a JSON object"}}, "invalid request");
+    std::vector<FieldError> errs;
+    for (const auto& [k, v] : body->items())
+      if (k != "cutoff") errs.push_back({k, "unknown field"});
+    if (body->contains("cutoff") && !(*body)["cutoff"].is_null()) {
+      const json& v = (*body)["cutoff"];
+      const std::string text = v.is_string() ? v.get<std::string>() : "";
+      if (auto t = parse_timestamp(text)) cutoff = *t;
+      else if (auto d = parse_date(text)) cutoff = start_of(d->plus_days(1)).plus_ms(-1);  // end of that day
+      else errs.push_back({"cutoff", "must be a date-time with offset or a date YYYY-MM-DD"});
+      if (errs.empty() && cutoff > now) errs.push_back({"cutoff", "is in the future"});
+    }
+    if (!errs.empty()) return Error::invalid(std::move(errs), "invalid DSMB report request");
+  }
+  auto made = make_dsmb_report(*c.runtime, *study.value(), s.store, cutoff, "manual", actor_of(c));
+  if (!made) return made.error();
+  Reply r = json_reply(made->created ? 201 : 200, row_json(made->row));
+  r.headers.emplace_back("Location", "/v1/studies/" + c.params[0] + "/dsmb-reports/" + std::to_string(made->row.id));
+  return r;
+}
+
+}  // namespace
+
+std::vector<RouteDef> dsmb_routes(Services& s) {
+  auto bind = [&s](Result<Reply> (*f)(Services&, Call&)) {
+    return [&s, f](Call& c) { return f(s, c); };
+  };
+  const std::vector<Role> readers{Role::officer, Role::dsmb};
+  return {
+      {"GET", "/v1/studies/{study}/dsmb-reports", readers, bind(list_reports)},
+      {"POST", "/v1/studies/{study}/dsmb-reports", {Role::officer}, bind(post_report)},
+      // Before {id}: "latest" is not an id.
+      {"GET", "/v1/studies/{study}/dsmb-reports/latest", readers, bind(get_latest)},
+      {"GET", "/v1/studies/{study}/dsmb-reports/{id}", readers, bind(get_one)},
+  };
+}
+
+}  // namespace pvmon::http

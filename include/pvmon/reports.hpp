@@ -1,0 +1,84 @@
+// pvmon::reports — the DSMB summary: one report model built from the data as of a cut-off, and
+// its JSON, CSV and HTML renderings. Pure functions (no I/O, no clock reads), deterministic.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pvmon/boundary.hpp"
+#include "pvmon/safety/clocks.hpp"
+#include "pvmon/safety/events.hpp"
+#include "pvmon/safety/rules.hpp"
+#include "pvmon/time.hpp"
+
+namespace pvmon::reports {
+
+struct SubjectInput {
+  std::string subject, site;
+  Date enrolled;
+  std::vector<safety::SubjectEvent> events;
+};
+struct ClockInput {
+  std::int64_t report = 0;
+  std::string report_ref, subject, site;
+  safety::ClockKind kind = safety::ClockKind::site_report;
+  Timestamp started_at, due_at;
+  std::optional<Timestamp> stopped_at;
+  std::string stop_reason;
+  bool late = false;
+};
+struct AlertInput {
+  std::int64_t id = 0;
+  std::string rule, severity, title, subject;
+  Timestamp raised_at;
+  std::optional<Timestamp> acked_at;
+  std::string acked_by;
+};
+struct BoundaryInput {
+  std::string id, event, method;
+  int n_max = 0;
+  std::vector<stats::BoundaryRow> rows;
+  std::vector<stats::OcRow> oc;
+  double type1_error = 0, power = 0;
+  int evaluable = 0, events = 0;
+  bool crossed = false;
+  std::vector<std::pair<int, int>> path;
+};
+struct InterventionInput {
+  std::string id, kind;
+};
+struct Input {
+  std::string study, title;
+  std::vector<std::string> sites;
+  std::vector<InterventionInput> interventions;
+  std::vector<safety::AesiRule> aesi;
+  Timestamp cutoff;
+  int number = 1;
+  std::optional<Timestamp> previous_cutoff;
+  std::string protocol_sha256;
+  std::vector<SubjectInput> subjects;
+  std::vector<nlohmann::json> reports;
+  std::vector<ClockInput> clocks;
+  std::vector<AlertInput> alerts;
+  std::vector<BoundaryInput> boundaries;
+};
+
+inline constexpr const char* kSchema = "pvmon.dsmb-report/1";
+nlohmann::json build(const Input& in);
+std::string canonical_json(const nlohmann::json& model);
+struct CsvFile {
+  std::string name;
+  std::string text;
+};
+std::vector<CsvFile> to_csv(const nlohmann::json& model);
+struct HtmlMeta {
+  std::string report_id, generated_at, sha256;
+};
+std::string to_html(const nlohmann::json& model, const HtmlMeta& meta);
+
+}  // namespace pvmon::reports
