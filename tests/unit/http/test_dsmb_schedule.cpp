@@ -1,0 +1,157 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "pvmon/http.hpp"
+
+using namespace pvmon;
+namespace fs = std::filesystem;
+
+namespace {
+
+Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+
+/// A study due every day at 08:00 UTC from 2026-03-01, and a database folder of its own.
+struct Fixture {
+  fs::path dir;
+  std::shared_ptr<const http::Runtime> rt;
+  FakeClock clock{at("2026-03-01T06:00:00Z")};
+
+  Fixture() {
+    dir = fs::temp_directory_path() / ("pvmon-dsmb-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir);
+    auto st = config::parse_study(R"({"id": "s1", "title": "Study one", "sites": ["S01"],
+      "interventions": [{"id": "d", "kind": "drug", "investigational_product": true}],
+      "dsmb_schedule": {"every_days": 1, "at": "08:00", "starting": "2026-03-01"}})", "s1.json");
+    REQUIRE_MESSAGE(st, (st ? "" : st.error().message));
+    config::Config c;
+    c.studies["s1"] = st.value();
+    auto r = http::make_runtime(c);
+    REQUIRE(r);
+    rt = r.value();
+  }
+  ~Fixture() { fs::remove_all(dir); }
+
+  /// A daemon start: open the database, record the protocol, run one scheduler pass, stop.
+  std::vector<store::DsmbReportRow> start_and_tick() {
+    auto s = store::Store::open(store::Options{(dir / "pvmon.db").string()}, clock);
+    REQUIRE(s);
+    const auto& st = rt->config->studies.at("s1");
+    REQUIRE(s.value()->record_protocol("s1", st.sha256, st.text));
+    auto built = http::run_dsmb_schedule(*rt, *s.value(), clock);
+    s.value()->close();
+    return built;
+  }
+
+  std::vector<store::DsmbReportRow> stored() {
+    auto s = store::Store::open(store::Options{(dir / "pvmon.db").string()}, clock);
+    REQUIRE(s);
+    auto rows = s.value()->list_dsmb_reports("s1");
+    REQUIRE(rows);
+    return rows.value();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("DSMB schedule: restarts before, at and after a due time neither skip nor repeat") {
+  Fixture f;
+  // Before the first due time (08:00): nothing.
+  CHECK(f.start_and_tick().empty());
+  f.clock.set(at("2026-03-01T07:59:59.999Z"));
+  CHECK(f.start_and_tick().empty());
+
+  // At the due time exactly: one report, cut-off = the due time, not "now".
+  f.clock.set(at("2026-03-01T08:00:00Z"));
+  auto built = f.start_and_tick();
+  REQUIRE(built.size() == 1);
+  CHECK(built[0].number == 1);
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-01T08:00:00.000Z");
+  CHECK_FALSE(built[0].previous_cutoff);
+  CHECK(built[0].trigger == "scheduled");
+  CHECK(built[0].generated_by == "pvmond");
+
+  // Restarting at once, and later the same day: nothing new.
+  CHECK(f.start_and_tick().empty());
+  f.clock.set(at("2026-03-01T23:00:00Z"));
+  CHECK(f.start_and_tick().empty());
+
+  // Down from before the 2nd until after the 4th due time: one report, for the latest (the 4th),
+  // covering the whole period since the last one.
+  f.clock.set(at("2026-03-04T09:30:00Z"));
+  built = f.start_and_tick();
+  REQUIRE(built.size() == 1);
+  CHECK(built[0].number == 2);
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-04T08:00:00.000Z");
+  REQUIRE(built[0].previous_cutoff);
+  CHECK(format_timestamp(*built[0].previous_cutoff) == "2026-03-01T08:00:00.000Z");
+  CHECK(f.start_and_tick().empty());
+
+  // Just after the next due time.
+  f.clock.set(at("2026-03-05T08:00:00.001Z"));
+  built = f.start_and_tick();
+  REQUIRE(built.size() == 1);
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-05T08:00:00.000Z");
+
+  const auto rows = f.stored();
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].number == 3);  // newest first
+  CHECK(rows[2].number == 1);
+}
+
+TEST_CASE("DSMB schedule: a study first seen after a due time waits for the next one") {
+  Fixture f;
+  // First seen at 09:00, after that day's 08:00: the 08:00 report predates the study here.
+  f.clock.set(at("2026-03-01T09:00:00Z"));
+  CHECK(f.start_and_tick().empty());
+  f.clock.set(at("2026-03-02T07:00:00Z"));
+  CHECK(f.start_and_tick().empty());
+  f.clock.set(at("2026-03-02T08:00:00Z"));
+  auto built = f.start_and_tick();
+  REQUIRE(built.size() == 1);
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-02T08:00:00.000Z");
+}
+
+TEST_CASE("DSMB reports: same cut-off, same bytes; a manual report moves the schedule on") {
+  Fixture f;
+  f.clock.set(at("2026-03-01T12:00:00Z"));
+  auto s = store::Store::open(store::Options{(f.dir / "pvmon.db").string()}, f.clock);
+  REQUIRE(s);
+  const auto& st = f.rt->config->studies.at("s1");
+  REQUIRE(s.value()->record_protocol("s1", st.sha256, st.text));
+  auto a = http::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
+  auto b = http::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->body == b->body);
+  CHECK(a->sha256 == b->sha256);
+  auto made = http::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual", {"officer", ""});
+  REQUIRE(made);
+  CHECK(made->created);
+  CHECK(made->row.sha256 == a->sha256);
+  // Asking again for the same cut-off returns the stored one.
+  auto again = http::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual", {"officer", ""});
+  REQUIRE(again);
+  CHECK_FALSE(again->created);
+  CHECK(again->row.id == made->row.id);
+  // An earlier cut-off than the latest report is refused.
+  auto earlier = http::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T09:00:00Z"), "manual", {"officer", ""});
+  REQUIRE_FALSE(earlier);
+  CHECK(earlier.error().code == Errc::conflict);
+  // Rebuilding the stored one after another report exists still gives its bytes.
+  auto next = http::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T11:00:00Z"), "manual", {"officer", ""});
+  REQUIRE(next);
+  CHECK(next->row.number == 2);
+  auto rebuilt = http::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
+  REQUIRE(rebuilt);
+  CHECK(rebuilt->sha256 == made->row.sha256);
+  CHECK(rebuilt->number == 1);
+  // The schedule's next due time (08:00 on 03-02) is after the latest report: built then.
+  f.clock.set(at("2026-03-02T08:00:00Z"));
+  auto built = http::run_dsmb_schedule(*f.rt, *s.value(), f.clock);
+  REQUIRE(built.size() == 1);
+  CHECK(built[0].number == 3);
+  CHECK(format_timestamp(*built[0].previous_cutoff) == "2026-03-01T11:00:00.000Z");
+  s.value()->close();
+}
