@@ -81,7 +81,7 @@ Result<Reply> list_audit(Services& s, Call& c) {
 }
 
 /// Prometheus text format: request metrics, then figures read from the database and the writer.
-Result<Reply> get_metrics(Services& s, Call&) {
+Result<Reply> get_metrics(Services& s, Call& c) {
   std::ostringstream o;
   o << metrics().render();
   auto g = s.store.gauges();
@@ -112,6 +112,14 @@ Result<Reply> get_metrics(Services& s, Call&) {
     << "pvmon_writer_batch_max " << w.max_batch << "\n"
     << "# HELP pvmon_database_bytes Database file plus WAL.\n# TYPE pvmon_database_bytes gauge\n"
     << "pvmon_database_bytes " << g->db_bytes << "\n";
+  o << "# HELP pvmon_dsmb_last_report_timestamp_seconds When the newest DSMB report of a study was built (absent before the first).\n"
+       "# TYPE pvmon_dsmb_last_report_timestamp_seconds gauge\n";
+  for (const auto& [id, st] : c.config->studies) {
+    auto rows = s.store.list_dsmb_reports(id);
+    if (rows && !rows->empty())
+      o << "pvmon_dsmb_last_report_timestamp_seconds{study=\"" << id << "\"} "
+        << rows->front().generated_at.ms / 1000 << "\n";
+  }
   return Reply{200, {}, {}, "text/plain; version=0.0.4", o.str()};
 }
 

@@ -184,6 +184,10 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   CHECK(arows[0]["action"] == "dsmb_report.built");
   CHECK(d->log().find("DSMB report hcc-pvtt-imrt #1 built") != std::string::npos);
 
+  auto metrics = d->client().Get("/metrics", bearer("demo-admin"));
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("pvmon_dsmb_last_report_timestamp_seconds{study=\"hcc-pvtt-imrt\"} ") != std::string::npos);
+
   // Offline, from a backup taken while the daemon runs: the same bytes.
   const fs::path copy = tmp.path / "copy.db";
   auto [brc, bout] = run(std::string(PVMON_PATH) + " backup --db " + (d->data_dir() / "pvmon.db").string() +
