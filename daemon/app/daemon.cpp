@@ -77,7 +77,8 @@ void scheduler_tick(const http::Runtime& rt, store::Store& store, const Clock& c
   const auto& c = *rt.config;
   const Timestamp now = clock.now();
   for (const auto& [id, study] : c.studies) {
-    auto snap = store.snapshot(id, now);
+    // Boundaries count grade >= 3 reports only; clocks and events come whole.
+    auto snap = store.snapshot(id, now, store::Store::SnapshotOptions{3});
     if (!snap) {
       spdlog::warn("scheduler: study {}: {}", id, snap.error().message);
       continue;

@@ -17,8 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-reports::Input input_of(const Runtime& rt, const config::Study& st, const store::Snapshot& snap,
-                        int number, std::optional<Timestamp> previous) {
+/// Takes the snapshot's reports (a study may have a million: they are moved, not copied).
+reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snapshot& snap,
+                        const safety::SurgicalSafety& surg, int number, std::optional<Timestamp> previous) {
   reports::Input in;
   in.study = st.id;
   in.title = st.title;
@@ -36,13 +37,11 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, const store:
   }
   std::sort(in.subjects.begin(), in.subjects.end(),
             [](const auto& a, const auto& b) { return a.subject < b.subject; });
-  in.reports = snap.reports;
   for (const auto& c : snap.all_clocks)
     in.clocks.push_back({c.report, c.report_ref, c.subject, c.site, c.clock.kind, c.clock.started_at,
                          c.clock.due_at, c.stopped_at, c.stop_reason, c.late});
   for (const auto& a : snap.alerts)
     in.alerts.push_back({a.id, a.rule, a.severity, a.title, a.subject, a.raised_at, a.acked_at, a.acked_by});
-  const auto surg = surgical_of(snap, snap.as_of.date());
   for (const auto& b : evaluate_boundaries(rt, st, snap, surg)) {
     const auto& rule = b.boundary->rule;
     in.boundaries.push_back({rule.id, std::string(safety::to_string(rule.event)),
@@ -50,6 +49,8 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, const store:
                              b.boundary->oc, b.boundary->type1_error, b.boundary->power, b.n, b.events,
                              b.crossed, b.path});
   }
+  in.reports = std::move(snap.reports);
+  snap.reports.clear();
   return in;
 }
 
@@ -113,7 +114,8 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   }
   auto snap = store.snapshot(st.id, cutoff);
   if (!snap) return snap.error();
-  const auto in = input_of(rt, st, snap.value(), number, previous);
+  const auto surg = surgical_of(snap.value(), cutoff.date());
+  const auto in = input_of(rt, st, snap.value(), surg, number, previous);
   store::DsmbReportDraft d;
   d.study = st.id;
   d.number = number;
@@ -123,7 +125,7 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   d.body = reports::canonical_json(reports::build(in));
   d.sha256 = crypto::sha256_hex(d.body);
   d.protocol_sha256 = st.sha256;
-  auto summary = summary_of(in, surgical_of(snap.value(), cutoff.date()));
+  auto summary = summary_of(in, surg);
   const std::string url = base_url(*rt.config) + "/v1/studies/" + st.id + "/dsmb-reports/";
   d.webhook_data = [summary, url, d](std::int64_t id) {
     return json{{"study", d.study},

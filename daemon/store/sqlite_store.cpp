@@ -401,7 +401,9 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<Snapshot> snapshot(const std::string& study, Timestamp as_of) override {
+  using Store::snapshot;
+  Result<Snapshot> snapshot(const std::string& study, Timestamp as_of,
+                            const SnapshotOptions& opts) override {
     return guard([&]() -> Result<Snapshot> {
       auto db = readers_.take();
       // One read transaction: every query below sees the same committed state.
@@ -426,13 +428,22 @@ class SqliteStore final : public Store {
           snap.subjects.push_back(std::move(r));
         }
         // The version in force at the cut-off: the newest recorded at or before it.
+        // json_remove in SQLite: the dropped parts are never parsed into memory here. The
+        // grade filter uses the current version's column, then checks the version in force.
         auto rs = db->cached(
-            "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, v.record, "
+            "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, "
+            "json_remove(v.record, '$.narrative', '$.lab', '$.ctcae.grade_text', "
+            "'$.ctcae.lab_criterion', '$.ctcae.definition', '$.safety.reasons', '$.changes'), "
             "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
-            "WHERE r.study = ?1 AND v.version = (SELECT max(version) FROM ae_versions "
+            "WHERE r.study = ?1 AND (?3 = 0 OR r.grade >= ?3 OR r.current_version > 1) "
+            "AND v.version = (SELECT max(version) FROM ae_versions "
             "WHERE report = r.id AND recorded_at <= ?2) ORDER BY r.id");
-        rs.bind(1, study).bind(2, cut);
-        while (rs.step()) snap.reports.push_back(ae_record(rs));
+        rs.bind(1, study).bind(2, cut).bind(3, static_cast<std::int64_t>(opts.min_grade));
+        while (rs.step()) {
+          auto rec = ae_record(rs);
+          if (opts.min_grade > 0 && rec.value("grade", 0) < opts.min_grade) continue;
+          snap.reports.push_back(std::move(rec));
+        }
         for (auto& c : load_clocks(*db, study, false, std::nullopt)) {
           if (c.clock.started_at > as_of) continue;
           if (c.stopped_at && *c.stopped_at <= as_of) continue;

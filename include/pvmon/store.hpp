@@ -253,7 +253,17 @@ class Store {
                                    const EventDecider& decide, const Actor& actor) = 0;
   virtual Result<std::vector<safety::SubjectEvent>> subject_events(const std::string& study,
                                                                    const std::string& subject) = 0;
-  virtual Result<Snapshot> snapshot(const std::string& study, Timestamp as_of) = 0;
+  /// What a snapshot holds of the AE reports. Records drop what no summary uses (the narrative,
+  /// the lab values, the grading texts, the classification's reasons), which keeps a study of a
+  /// million reports in memory.
+  struct SnapshotOptions {
+    int min_grade = 0;  // only reports whose current grade is at least this (0 = all)
+  };
+  virtual Result<Snapshot> snapshot(const std::string& study, Timestamp as_of,
+                                    const SnapshotOptions& opts) = 0;
+  Result<Snapshot> snapshot(const std::string& study, Timestamp as_of) {
+    return snapshot(study, as_of, SnapshotOptions{});
+  }
 
   /// The webhook endpoints in force: every alert inserted is queued, in its own transaction,
   /// to each endpoint that subscribes to it. Set once at start-up; the function is called on the

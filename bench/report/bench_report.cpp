@@ -1,0 +1,296 @@
+// bench_report generate --db FILE [--subjects N] [--reports M] [--seed S]
+//   Writes a synthetic study into a new database (schema by pvmon::store, rows by bulk SQL:
+//   the HTTP path would take hours for a million reports and measures something else).
+// bench_report build --db FILE [--runs R] [--json OUT]
+//   Times the DSMB report build (snapshot, model, canonical JSON, SHA-256) and, side by side,
+//   the baseline: one pass reading and parsing every current AE record. Each phase runs in a
+//   child process of its own so that peak RSS (ru_maxrss) is the phase's own.
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pvmon/config.hpp"
+#include "pvmon/ctcae.hpp"
+#include "pvmon/http.hpp"
+#include "pvmon/store.hpp"
+
+using namespace pvmon;
+using nlohmann::json;
+
+namespace {
+
+std::map<std::string, std::string> parse_args(int argc, char** argv, int first) {
+  std::map<std::string, std::string> m;
+  for (int i = first; i + 1 < argc; i += 2) m[argv[i]] = argv[i + 1];
+  return m;
+}
+
+void exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::cerr << "sqlite: " << (err ? err : "?") << "\n";
+    std::exit(1);
+  }
+}
+
+std::string load_study_text() {
+  std::ifstream in(std::string(PVMON_SOURCE_DIR) + "/config/studies/hcc-pvtt-imrt.json");
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+int generate(const std::map<std::string, std::string>& a) {
+  const std::string path = a.at("--db");
+  const int subjects = a.count("--subjects") ? std::stoi(a.at("--subjects")) : 1000;
+  const long reports = a.count("--reports") ? std::stol(a.at("--reports")) : 1000000;
+  std::mt19937_64 rng(a.count("--seed") ? std::stoull(a.at("--seed")) : 7);
+  std::remove(path.c_str());
+  FakeClock clock(parse_timestamp("2026-11-01T00:00:00Z").value());
+  {
+    auto s = store::Store::open(store::Options{path}, clock);
+    if (!s) {
+      std::cerr << s.error().message << "\n";
+      return 1;
+    }
+    const std::string text = load_study_text();
+    auto st = config::parse_study(text, "hcc-pvtt-imrt.json");
+    if (!st) {
+      std::cerr << st.error().message << "\n";
+      return 1;
+    }
+    (void)s.value()->record_protocol("hcc-pvtt-imrt", st->sha256, st->text);
+    s.value()->close();
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; BEGIN");
+  // The terms this regimen produces most (shaped, not exact), by CTCAE v5.0 name.
+  const char* names[] = {"Hypertension", "Palmar-plantar erythrodysesthesia syndrome",
+                         "Aspartate aminotransferase increased", "Alanine aminotransferase increased",
+                         "Platelet count decreased", "Proteinuria", "Fatigue", "Diarrhea",
+                         "Blood bilirubin increased", "Hypothyroidism", "Rash maculo-papular",
+                         "Anorexia", "White blood cell decreased", "Pneumonitis", "Colitis"};
+  std::vector<const ctcae::Term*> terms;
+  for (const char* n : names)
+    if (const auto* t = ctcae::find_term(n)) terms.push_back(t);
+  const Date start = parse_date("2025-01-01").value();
+  sqlite3_stmt *sub = nullptr, *ev = nullptr, *rep = nullptr, *ver = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO subjects (id, study, subject, site, enrolled, record, body_sha256, created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?)", -1, &sub, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO subject_events (subject_id, kind, date, record, recorded_at, recorded_by) VALUES (?,?,?,?,?,?)", -1, &ev, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO ae_reports (id, study, site, report_id, subject_id, subject, received_at, body_sha256, current_version, meddra_code, grade, onset, status) VALUES (?,?,?,?,?,?,?,?,1,?,?,?,'active')", -1, &rep, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record) VALUES (?,1,'initial',?,?,?)", -1, &ver, nullptr);
+  auto text = [](sqlite3_stmt* s, int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  };
+  auto step = [&](sqlite3_stmt* s) {
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      std::cerr << "sqlite: " << sqlite3_errmsg(db) << "\n";
+      std::exit(1);
+    }
+    sqlite3_reset(s);
+  };
+  std::vector<Date> enrolled(static_cast<std::size_t>(subjects));
+  for (int i = 0; i < subjects; ++i) {
+    const std::string id = "S0" + std::to_string(1 + i % 2) + "-" + std::to_string(10000 + i);
+    const Date e = start.plus_days(static_cast<int>(rng() % 540));
+    enrolled[static_cast<std::size_t>(i)] = e;
+    json rec{{"subject", id}, {"enrolled", format_date(e)}, {"sex", rng() % 2 ? "M" : "F"}, {"age", 40 + rng() % 35}};
+    sqlite3_bind_int(sub, 1, i + 1);
+    text(sub, 2, "hcc-pvtt-imrt");
+    text(sub, 3, id);
+    text(sub, 4, i % 2 ? "S02" : "S01");
+    text(sub, 5, format_date(e));
+    text(sub, 6, rec.dump());
+    text(sub, 7, "x");
+    text(sub, 8, format_date(e) + "T00:00:00.000Z");
+    text(sub, 9, "bench");
+    step(sub);
+    auto event = [&](const char* kind, Date d, json extra) {
+      extra["kind"] = kind;
+      extra["date"] = format_date(d);
+      sqlite3_bind_int(ev, 1, i + 1);
+      text(ev, 2, kind);
+      text(ev, 3, format_date(d));
+      text(ev, 4, extra.dump());
+      text(ev, 5, format_date(d) + "T12:00:00.000Z");
+      text(ev, 6, "bench");
+      step(ev);
+    };
+    event("drug_start", e.plus_days(3), {{"drug", "camrelizumab"}});
+    event("drug_start", e.plus_days(3), {{"drug", "apatinib"}});
+    if (rng() % 10 < 8) {
+      const Date surgery = e.plus_days(60 + static_cast<int>(rng() % 30));
+      event("surgery", surgery, {{"procedure", "hepatectomy"}, {"margin", rng() % 10 < 8 ? "R0" : "R1"}});
+      event("discharge", surgery.plus_days(7 + static_cast<int>(rng() % 10)), json::object());
+      if (rng() % 50 == 0) event("death", surgery.plus_days(5 + static_cast<int>(rng() % 60)), {{"cause", "liver failure"}});
+    }
+  }
+  for (long r = 1; r <= reports; ++r) {
+    const int s = static_cast<int>(rng() % static_cast<unsigned>(subjects));
+    const auto* t = terms[rng() % terms.size()];
+    int grade = 1 + static_cast<int>(rng() % 100 < 60 ? 0 : rng() % 100 < 70 ? 1 : 2);
+    while (!t->has_grade(grade)) --grade;
+    const Date onset = enrolled[static_cast<std::size_t>(s)].plus_days(static_cast<int>(rng() % 300));
+    const bool serious = rng() % 40 == 0;
+    const std::string subject = "S0" + std::to_string(1 + s % 2) + "-" + std::to_string(10000 + s);
+    json rec{{"report_id", "R" + std::to_string(r)}, {"subject", subject}, {"term", std::string(t->term)},
+             {"verbatim", std::string(t->term)}, {"grade", grade}, {"onset", format_date(onset)},
+             {"resolved", nullptr}, {"site_aware_at", format_date(onset) + "T08:00:00.000Z"},
+             {"serious", {{"death", false}, {"life_threatening", false}, {"hospitalization", serious},
+                          {"disability", false}, {"congenital_anomaly", false}, {"medically_important", false}}},
+             {"causality", {{"camrelizumab", rng() % 2 ? "possible" : "unlikely"}, {"apatinib", "possible"}}},
+             {"action_taken", {{"apatinib", "dose_not_changed"}}}, {"outcome", "recovering"}, {"narrative", ""},
+             {"ctcae", {{"version", "5.0"}, {"meddra_code", std::string(t->meddra_code)}, {"term", std::string(t->term)},
+                        {"soc", std::string(t->soc)}, {"grade", grade}, {"match", "exact"}}},
+             {"safety", {{"serious", serious}, {"susar", false}, {"criteria", serious ? json::array({"hospitalization"}) : json::array()},
+                         {"related_to", json::array({"apatinib"})}}}};
+    const std::string at = format_date(onset) + "T09:00:00.000Z";
+    sqlite3_bind_int64(rep, 1, r);
+    text(rep, 2, "hcc-pvtt-imrt");
+    text(rep, 3, s % 2 ? "S02" : "S01");
+    text(rep, 4, "R" + std::to_string(r));
+    sqlite3_bind_int(rep, 5, s + 1);
+    text(rep, 6, subject);
+    text(rep, 7, at);
+    text(rep, 8, "x");
+    text(rep, 9, std::string(t->meddra_code));
+    sqlite3_bind_int(rep, 10, grade);
+    text(rep, 11, format_date(onset));
+    step(rep);
+    sqlite3_bind_int64(ver, 1, r);
+    text(ver, 2, at);
+    text(ver, 3, "bench");
+    text(ver, 4, rec.dump());
+    step(ver);
+  }
+  for (auto* s : {sub, ev, rep, ver}) sqlite3_finalize(s);
+  exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)");
+  sqlite3_close(db);
+  std::cout << "generated " << subjects << " subjects and " << reports << " AE reports in " << path << "\n";
+  return 0;
+}
+
+struct Phase {
+  double seconds = 0;
+  long max_rss_kb = 0;
+};
+
+/// Runs `fn` in a child process; its wall time and peak RSS come back through a pipe.
+Phase in_child(const std::function<void()>& fn) {
+  int fds[2];
+  if (pipe(fds) != 0) std::exit(1);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    Phase p{secs, ru.ru_maxrss};
+    if (write(fds[1], &p, sizeof p) != sizeof p) _exit(1);
+    _exit(0);
+  }
+  close(fds[1]);
+  Phase p;
+  if (read(fds[0], &p, sizeof p) != sizeof p) std::cerr << "child failed\n";
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return p;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+int build(const std::map<std::string, std::string>& a) {
+  const std::string path = a.at("--db");
+  const int runs = a.count("--runs") ? std::stoi(a.at("--runs")) : 3;
+  SystemClock clock;
+  std::string sha;
+  std::vector<double> tb, tr, ts;
+  std::vector<double> mb, mr, ms;
+  for (int i = 0; i < runs; ++i) {
+    // Baseline: read and parse every current record once (what any report must at least do).
+    auto base = in_child([&] {
+      sqlite3* db = nullptr;
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+      sqlite3_stmt* st = nullptr;
+      sqlite3_prepare_v2(db, "SELECT v.record FROM ae_reports r JOIN ae_versions v ON v.report = r.id AND v.version = r.current_version", -1, &st, nullptr);
+      long n = 0;
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        auto j = json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+        n += j.size() > 0;
+      }
+      sqlite3_finalize(st);
+      sqlite3_close(db);
+      if (n == 0) std::cerr << "no reports\n";
+    });
+    auto rep = in_child([&] {
+      auto s = store::Store::open(store::Options{path}, clock);
+      auto proto = s.value()->protocol_at("hcc-pvtt-imrt", clock.now());
+      config::Config c;
+      c.studies["hcc-pvtt-imrt"] = config::parse_study(proto.value()->text, "p").value();
+      auto rt = http::make_runtime(c).value();
+      auto d = http::build_dsmb_report(*rt, c.studies.at("hcc-pvtt-imrt"), *s.value(),
+                                       parse_timestamp("2026-11-01T00:00:00Z").value(), "manual");
+      if (!d) std::cerr << d.error().message << "\n";
+      else std::cerr << "report sha256 " << d->sha256 << ", " << d->body.size() << " bytes\n";
+      s.value()->close();
+    });
+    auto snap = in_child([&] {
+      auto s = store::Store::open(store::Options{path}, clock);
+      auto sn = s.value()->snapshot("hcc-pvtt-imrt", parse_timestamp("2026-11-01T00:00:00Z").value());
+      std::cerr << "snapshot: " << sn->reports.size() << " reports\n";
+      s.value()->close();
+    });
+    ts.push_back(snap.seconds);
+    ms.push_back(static_cast<double>(snap.max_rss_kb) / 1024);
+    tb.push_back(base.seconds);
+    tr.push_back(rep.seconds);
+    mb.push_back(static_cast<double>(base.max_rss_kb) / 1024);
+    mr.push_back(static_cast<double>(rep.max_rss_kb) / 1024);
+  }
+  const double b = median(tb), r = median(tr);
+  std::printf("%-34s %12s %14s\n", "phase (median of runs)", "seconds", "peak RSS MiB");
+  std::printf("%-34s %12.2f %14.0f\n", "baseline: read + parse all records", b, median(mb));
+  std::printf("%-34s %12.2f %14.0f\n", "  of which: store snapshot", median(ts), median(ms));
+  std::printf("%-34s %12.2f %14.0f\n", "DSMB report build", r, median(mr));
+  std::printf("%-34s %12.2f %14.2f\n", "ratio report / baseline", r / b, median(mr) / median(mb));
+  json out{{"runs", runs}, {"baseline_seconds", b}, {"report_seconds", r}, {"ratio", r / b},
+           {"baseline_peak_rss_mib", median(mb)}, {"report_peak_rss_mib", median(mr)},
+           {"snapshot_seconds", median(ts)}, {"snapshot_peak_rss_mib", median(ms)}, {"report_seconds_all", tr}, {"baseline_seconds_all", tb}};
+  if (a.count("--json")) std::ofstream(a.at("--json")) << out.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: bench_report generate|build --db FILE [...]\n";
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  auto a = parse_args(argc, argv, 2);
+  if (!a.count("--db")) {
+    std::cerr << "--db FILE is required\n";
+    return 2;
+  }
+  if (cmd == "generate") return generate(a);
+  if (cmd == "build") return build(a);
+  std::cerr << "unknown command " << cmd << "\n";
+  return 2;
+}
