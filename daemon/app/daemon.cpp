@@ -1,5 +1,6 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
@@ -175,7 +176,8 @@ int run_daemon(const Options& opts) {
     if (building.exchange(true)) return;
     boost::asio::post(report_builder, [&] {
       try {
-        http::run_dsmb_schedule(*holder.get(), store, clock);
+        if (!http::run_dsmb_schedule(*holder.get(), store, clock).empty())
+          malloc_trim(0);  // a large study's snapshot is gone: give its pages back
       } catch (const std::exception& ex) {
         spdlog::error("scheduler: DSMB reports: {}", ex.what());
       }
