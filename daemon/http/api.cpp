@@ -355,6 +355,10 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
     out = Error::of(Errc::internal, "internal error");
   }
   if (!out) {
+    // The operator needs the reason for a server-side failure (storage full, database locked);
+    // client errors are the client's and stay at the request line.
+    if (status_of(out.error().code) >= 500)
+      spdlog::error("request {} {} {}: {}", rid, req.method, match->path, out.error().message);
     write_problem(res, out.error(), req.path, rid);
     return;
   }
