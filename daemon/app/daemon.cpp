@@ -79,7 +79,7 @@ void scheduler_tick(const http::Runtime& rt, store::Store& store, const Clock& c
   const Timestamp now = clock.now();
   for (const auto& [id, study] : c.studies) {
     // Boundaries count grade >= 3 reports only; clocks and events come whole.
-    auto snap = store.snapshot(id, now, store::Store::SnapshotOptions{3});
+    auto snap = store.snapshot(id, now, store::Store::SnapshotOptions{3, true});
     if (!snap) {
       spdlog::warn("scheduler: study {}: {}", id, snap.error().message);
       continue;

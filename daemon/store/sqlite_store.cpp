@@ -430,10 +430,14 @@ class SqliteStore final : public Store {
         // The version in force at the cut-off: the newest recorded at or before it.
         // json_remove in SQLite: the dropped parts are never parsed into memory here. The
         // grade filter uses the current version's column, then checks the version in force.
-        auto rs = db->cached(
-            "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, "
-            "json_remove(v.record, '$.narrative', '$.lab', '$.ctcae.grade_text', "
-            "'$.ctcae.lab_criterion', '$.ctcae.definition', '$.safety.reasons', '$.changes'), "
+        auto rs = db->cached(std::string(
+            "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, ") +
+            (opts.slim ? "json_object('subject', json_extract(v.record, '$.subject'), 'grade', "
+                         "json_extract(v.record, '$.grade'), 'safety', json_object('serious', "
+                         "json_extract(v.record, '$.safety.serious'), 'susar', json_extract(v.record, "
+                         "'$.safety.susar'), 'related_to', json(json_extract(v.record, '$.safety.related_to')))), "
+                       : "json_remove(v.record, '$.narrative', '$.lab', '$.ctcae.grade_text', "
+                         "'$.ctcae.lab_criterion', '$.ctcae.definition', '$.safety.reasons', '$.changes'), ") +
             "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
             "WHERE r.study = ?1 AND (?3 = 0 OR r.grade >= ?3 OR r.current_version > 1) "
             "AND v.version = (SELECT max(version) FROM ae_versions "

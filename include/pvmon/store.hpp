@@ -258,6 +258,9 @@ class Store {
   /// million reports in memory.
   struct SnapshotOptions {
     int min_grade = 0;  // only reports whose current grade is at least this (0 = all)
+    /// Records hold only id, report_id, subject, site, status, version, grade and
+    /// safety.{serious, susar, related_to}: what the scheduler's stopping rules read.
+    bool slim = false;
   };
   virtual Result<Snapshot> snapshot(const std::string& study, Timestamp as_of,
                                     const SnapshotOptions& opts) = 0;

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "pvmon/http.hpp"
+#include "safety_glue.hpp"
 
 using namespace pvmon;
 namespace fs = std::filesystem;
@@ -154,4 +155,56 @@ TEST_CASE("DSMB reports: same cut-off, same bytes; a manual report moves the sch
   CHECK(built[0].number == 3);
   CHECK(format_timestamp(*built[0].previous_cutoff) == "2026-03-01T11:00:00.000Z");
   s.value()->close();
+}
+
+TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as the full one does") {
+  auto cfg = config::load(std::string(PVMON_SOURCE_DIR) + "/config/pvmond.json");
+  REQUIRE(cfg);
+  auto rt = http::make_runtime(cfg.value());
+  REQUIRE(rt);
+  const auto& st = rt.value()->config->studies.at("hcc-pvtt-imrt");
+  const fs::path dir = fs::temp_directory_path() / ("pvmon-slim-" + std::to_string(std::random_device{}()));
+  fs::create_directories(dir);
+  FakeClock clock(at("2026-10-01T00:00:00Z"));
+  {
+    auto s = store::Store::open(store::Options{(dir / "pvmon.db").string()}, clock);
+    REQUIRE(s);
+    store::Actor a{"site", "S01"};
+    auto ae = [&](const std::string& id, const std::string& subj, int grade, nlohmann::json related) {
+      nlohmann::json r{{"report_id", id}, {"subject", subj}, {"term", "Fatigue"}, {"grade", grade},
+                       {"narrative", "long text"},
+                       {"safety", {{"serious", grade >= 3}, {"susar", false}, {"related_to", related}}}};
+      REQUIRE(s.value()->insert_ae("hcc-pvtt-imrt", "S01", r, id, a));
+    };
+    for (const char* subj : {"S01-0001", "S01-0002", "S01-0003", "S01-0004"})
+      REQUIRE(s.value()->enrol_subject("hcc-pvtt-imrt", "S01",
+                                       {{"subject", subj}, {"enrolled", "2026-09-01"}, {"sex", "F"}, {"age", 60}},
+                                       subj, a));
+    ae("A", "S01-0001", 3, {"apatinib"});       // counts
+    ae("B", "S01-0001", 4, {"camrelizumab"});   // same subject: counted once
+    ae("C", "S01-0002", 2, {"apatinib"});       // grade 2: no
+    ae("D", "S01-0003", 3, {"imrt"});           // not one of the rule's interventions
+    ae("E", "S01-0004", 5, {"camrelizumab", "surgery"});  // counts
+    clock.set(at("2026-10-02T00:00:00Z"));
+    const Timestamp now = clock.now();
+    auto full = s.value()->snapshot("hcc-pvtt-imrt", now);
+    auto slim = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{3, true});
+    REQUIRE(full);
+    REQUIRE(slim);
+    CHECK(full->reports.size() == 5);
+    CHECK(slim->reports.size() == 4);  // grade >= 3 only
+    CHECK_FALSE(slim->reports[0].contains("narrative"));
+    CHECK_FALSE(full->reports[0].contains("narrative"));  // no summary reads it
+    CHECK(slim->reports[0]["safety"]["related_to"] == nlohmann::json::array({"apatinib"}));
+    auto count = [&](const store::Snapshot& sn) {
+      const auto surg = http::surgical_of(sn, now.date());
+      for (const auto& b : http::evaluate_boundaries(*rt.value(), st, sn, surg))
+        if (b.boundary->rule.id == "grade3plus-related-ip") return std::pair{b.n, b.events};
+      return std::pair{-1, -1};
+    };
+    CHECK(count(full.value()) == std::pair{4, 2});
+    CHECK(count(slim.value()) == std::pair{4, 2});
+    s.value()->close();
+  }
+  fs::remove_all(dir);
 }
