@@ -49,8 +49,9 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
                              b.boundary->oc, b.boundary->type1_error, b.boundary->power, b.n, b.events,
                              b.crossed, b.path});
   }
-  in.reports = std::move(snap.reports);
-  snap.reports.clear();
+  in.reports = std::move(snap.facts);
+  in.terms = std::move(snap.terms);
+  snap.facts.clear();
   return in;
 }
 
@@ -58,12 +59,11 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
 /// whether to open the report now.
 json summary_of(const reports::Input& in, const safety::SurgicalSafety& surg) {
   std::set<std::string> any, sae, fatal;
-  for (const auto& r : in.reports) {
-    if (r.value("status", "") == "nullified") continue;
-    const std::string subj = r.value("subject", "");
-    any.insert(subj);
-    if (r.contains("safety") && r["safety"].value("serious", false)) sae.insert(subj);
-    if (r.value("grade", 0) == 5 || r.value("outcome", "") == "fatal") fatal.insert(subj);
+  for (const auto& f : in.reports) {
+    if (f.nullified) continue;
+    any.insert(f.subject);
+    if (f.serious) sae.insert(f.subject);
+    if (f.grade == 5 || f.outcome == "fatal") fatal.insert(f.subject);
   }
   int deaths = 0;
   for (const auto& s : in.subjects)
@@ -112,7 +112,9 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
       break;
     }
   }
-  auto snap = store.snapshot(st.id, cutoff);
+  store::Store::SnapshotOptions opts;
+  opts.facts = true;  // compact rows: a study of a million reports fits in memory
+  auto snap = store.snapshot(st.id, cutoff, opts);
   if (!snap) return snap.error();
   const auto surg = surgical_of(snap.value(), cutoff.date());
   const auto in = input_of(rt, st, snap.value(), surg, number, previous);

@@ -431,6 +431,11 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
           for (const auto& iv : b.rule.interventions)
             if (std::find(rel.begin(), rel.end(), json(iv)) != rel.end()) hit.insert(r.value("subject", ""));
         }
+        for (const auto& f : snap.facts) {  // a snapshot taken as compact facts
+          if (f.nullified || f.grade < 3) continue;
+          for (const auto& iv : b.rule.interventions)
+            if (std::find(f.related_to.begin(), f.related_to.end(), iv) != f.related_to.end()) hit.insert(f.subject);
+        }
         std::vector<const store::SubjectRow*> order;
         for (const auto& sub : snap.subjects) order.push_back(&sub);
         std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) {

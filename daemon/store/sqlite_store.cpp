@@ -443,10 +443,14 @@ class SqliteStore final : public Store {
             "AND v.version = (SELECT max(version) FROM ae_versions "
             "WHERE report = r.id AND recorded_at <= ?2) ORDER BY r.id");
         rs.bind(1, study).bind(2, cut).bind(3, static_cast<std::int64_t>(opts.min_grade));
-        while (rs.step()) {
-          auto rec = ae_record(rs);
-          if (opts.min_grade > 0 && rec.value("grade", 0) < opts.min_grade) continue;
-          snap.reports.push_back(std::move(rec));
+        if (opts.facts) {
+          load_facts(*db, study, cut, snap);
+        } else {
+          while (rs.step()) {
+            auto rec = ae_record(rs);
+            if (opts.min_grade > 0 && rec.value("grade", 0) < opts.min_grade) continue;
+            snap.reports.push_back(std::move(rec));
+          }
         }
         for (auto& c : load_clocks(*db, study, false, std::nullopt)) {
           if (c.clock.started_at > as_of) continue;
@@ -987,6 +991,64 @@ class SqliteStore final : public Store {
         .bind(3, late ? 1 : 0)
         .bind(4, id)
         .run();
+  }
+
+  /// The reports in force at `cut` as compact facts: SQLite extracts the few fields summaries
+  /// count, so no record is parsed whole.
+  static void load_facts(Db& db, const std::string& study, const std::string& cut, Snapshot& snap) {
+    auto st = db.cached(
+        "SELECT r.id, r.report_id, r.subject, r.site, v.kind, r.received_at, "
+        "json_extract(v.record, '$.ctcae.meddra_code'), json_extract(v.record, '$.ctcae.term'), "
+        "json_extract(v.record, '$.ctcae.soc'), json_extract(v.record, '$.ctcae.protocol_term'), "
+        "json_extract(v.record, '$.grade'), json_extract(v.record, '$.onset'), "
+        "json_extract(v.record, '$.resolved'), json_extract(v.record, '$.outcome'), "
+        "json_extract(v.record, '$.safety.serious'), json_extract(v.record, '$.safety.susar'), "
+        "json_extract(v.record, '$.safety.fatal_or_life_threatening'), "
+        "json(json_extract(v.record, '$.safety.criteria')), "
+        "json(json_extract(v.record, '$.safety.related_to')), "
+        "EXISTS (SELECT 1 FROM json_each(v.record, '$.action_taken') WHERE value = 'drug_withdrawn') "
+        "FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
+        "WHERE r.study = ?1 AND v.version = (SELECT max(version) FROM ae_versions "
+        "WHERE report = r.id AND recorded_at <= ?2) ORDER BY r.id");
+    st.bind(1, study).bind(2, cut);
+    std::map<std::string, int> term_index;
+    auto small_array = [](const std::optional<std::string>& text) {
+      std::vector<std::string> out;
+      if (!text) return out;
+      const json j = json::parse(*text, nullptr, false);
+      if (j.is_array())
+        for (const auto& x : j)
+          if (x.is_string()) out.push_back(x.get<std::string>());
+      return out;
+    };
+    while (st.step()) {
+      safety::AeFact f;
+      f.id = st.i64(0);
+      f.report_id = st.text(1);
+      f.subject = st.text(2);
+      f.site = st.text(3);
+      f.nullified = st.text(4) == "nullification";
+      f.received_at = parse_timestamp(st.text(5)).value_or(Timestamp{});
+      const std::string code = st.opt_text(6).value_or("");
+      auto [it, added] = term_index.emplace(code, static_cast<int>(snap.terms.size()));
+      if (added)
+        snap.terms.push_back({code, st.opt_text(7).value_or(""), st.opt_text(8).value_or(""),
+                              st.opt_i64(9).value_or(0) != 0});
+      f.term = it->second;
+      f.grade = static_cast<int>(st.opt_i64(10).value_or(0));
+      if (auto t = st.opt_text(11)) f.onset = parse_date(*t);
+      if (auto t = st.opt_text(12)) f.resolved = parse_date(*t);
+      f.outcome = st.opt_text(13).value_or("");
+      f.serious = st.opt_i64(14).value_or(0) != 0;
+      f.susar = st.opt_i64(15).value_or(0) != 0;
+      f.fatal_or_life_threatening = st.opt_i64(16).value_or(0) != 0;
+      for (const auto& c : small_array(st.opt_text(17)))
+        for (std::size_t i = 0; i < safety::kSeriousnessCriteria.size(); ++i)
+          if (c == safety::kSeriousnessCriteria[i]) f.criteria |= static_cast<std::uint8_t>(1u << i);
+      f.related_to = small_array(st.opt_text(18));
+      f.drug_withdrawn = st.opt_i64(19).value_or(0) != 0;
+      snap.facts.push_back(std::move(f));
+    }
   }
 
   static std::vector<ClockRow> load_clocks(Db& db, const std::string& study, bool open_only,

@@ -1,5 +1,7 @@
 // pvmon::reports — the DSMB summary: one report model built from the data as of a cut-off, and
-// its JSON, CSV and HTML renderings. Pure functions (no I/O, no clock reads), deterministic.
+// its JSON, CSV and HTML renderings. Pure functions (no I/O, no clock reads), deterministic:
+// the same input gives the same bytes. Counting rules follow the open-session tables of NIH
+// DSMB report templates; each is written down where it is computed (model.cpp).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "pvmon/boundary.hpp"
+#include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/rules.hpp"
@@ -62,23 +65,30 @@ struct Input {
   std::optional<Timestamp> previous_cutoff;
   std::string protocol_sha256;
   std::vector<SubjectInput> subjects;
-  std::vector<nlohmann::json> reports;
+  std::vector<safety::AeFact> reports;  // every report's version in force (nullified included)
+  std::vector<safety::AeTerm> terms;    // AeFact::term indexes this
   std::vector<ClockInput> clocks;
   std::vector<AlertInput> alerts;
   std::vector<BoundaryInput> boundaries;
 };
 
 inline constexpr const char* kSchema = "pvmon.dsmb-report/1";
+/// The report model: one JSON object per section (header, enrolment, exposure, ae_overview,
+/// ae_by_soc_term, ae_related, aesi, sae_listing, deaths, susars, clocks, surgical,
+/// stopping_rules, time_to_event, alerts).
 nlohmann::json build(const Input& in);
+/// The exact bytes stored and hashed: keys sorted, no spaces.
 std::string canonical_json(const nlohmann::json& model);
 struct CsvFile {
   std::string name;
   std::string text;
 };
+/// One RFC 4180 file (CRLF) per table.
 std::vector<CsvFile> to_csv(const nlohmann::json& model);
 struct HtmlMeta {
   std::string report_id, generated_at, sha256;
 };
+/// One self-contained printable page: inline CSS and SVG charts, no scripts, no external assets.
 std::string to_html(const nlohmann::json& model, const HtmlMeta& meta);
 
 }  // namespace pvmon::reports

@@ -18,6 +18,7 @@
 
 #include "pvmon/core.hpp"
 #include "pvmon/notify.hpp"
+#include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/rules.hpp"
@@ -167,6 +168,10 @@ struct Snapshot {
   std::vector<SubjectRow> subjects;
   std::map<std::string, std::vector<safety::SubjectEvent>> events;  // by subject
   std::vector<nlohmann::json> reports;  // current version of each AE report as of then
+  /// Instead of `reports` when asked for (SnapshotOptions::facts): the same reports as compact
+  /// rows, with their term table.
+  std::vector<safety::AeFact> facts;
+  std::vector<safety::AeTerm> terms;
   std::vector<ClockRow> open_clocks;
   std::vector<ClockRow> all_clocks;  // started by then; stopped_at only if stopped by then
   std::vector<AlertRow> alerts;      // raised by then, oldest first
@@ -261,6 +266,8 @@ class Store {
     /// Records hold only id, report_id, subject, site, status, version, grade and
     /// safety.{serious, susar, related_to}: what the scheduler's stopping rules read.
     bool slim = false;
+    /// Fill `facts` and `terms` instead of `reports` (DSMB reports of large studies).
+    bool facts = false;
   };
   virtual Result<Snapshot> snapshot(const std::string& study, Timestamp as_of,
                                     const SnapshotOptions& opts) = 0;

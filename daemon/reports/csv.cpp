@@ -1,0 +1,213 @@
+// The report's tables as CSV files (RFC 4180: CRLF line ends, fields with a comma, quote or
+// line break quoted, quotes doubled). A cell that begins with = + - @ (or a tab or CR) gets a
+// leading apostrophe: spreadsheets would run it as a formula, and site-entered text (a term,
+// a cause of death) reaches these files (OWASP "CSV injection").
+#include <sstream>
+
+#include "pvmon/reports.hpp"
+
+namespace pvmon::reports {
+
+using nlohmann::json;
+
+namespace {
+
+std::string cell(const json& v) {
+  std::string s;
+  if (v.is_null()) return "";
+  if (v.is_string()) s = v.get<std::string>();
+  else if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  else if (v.is_array()) {
+    for (const auto& x : v) s += (s.empty() ? "" : "; ") + (x.is_string() ? x.get<std::string>() : x.dump());
+  } else {
+    return v.dump();  // numbers: as in the JSON
+  }
+  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
+    s = "'" + s;
+  if (s.find_first_of(",\"\r\n") != std::string::npos) {
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  }
+  return s;
+}
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> cols) : cols_(std::move(cols)) { add(to_json(cols_)); }
+  void add(const std::vector<json>& row) {
+    for (std::size_t i = 0; i < row.size(); ++i) out_ << (i ? "," : "") << cell(row[i]);
+    out_ << "\r\n";
+  }
+  std::string str() const { return out_.str(); }
+
+ private:
+  static std::vector<json> to_json(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+  std::vector<std::string> cols_;
+  std::ostringstream out_;
+};
+
+json at(const json& j, const char* k) { return j.contains(k) ? j[k] : json(nullptr); }
+
+void soc_table(const json& rows, Table& t) {
+  for (const auto& soc : rows) {
+    auto line = [&](const json& r, const json& term) {
+      std::vector<json> v{soc["soc"], term};
+      for (int g = 1; g <= 5; ++g) v.push_back(r["grade_" + std::to_string(g)]["n"]);
+      v.push_back(r["any"]["n"]);
+      v.push_back(r["any"]["pct"]);
+      v.push_back(r["grade_3_or_more"]["n"]);
+      v.push_back(r["grade_3_or_more"]["pct"]);
+      t.add(v);
+    };
+    line(soc, "(any term)");
+    for (const auto& term : soc["terms"]) line(term, term["term"]);
+  }
+}
+
+const std::vector<std::string> kSocCols = {"soc", "term", "grade_1", "grade_2", "grade_3", "grade_4", "grade_5",
+                                           "any_n", "any_pct", "grade_3_or_more_n", "grade_3_or_more_pct"};
+
+void listing(const json& rows, Table& t) {
+  for (const auto& r : rows)
+    t.add({r["id"], r["report_id"], r["subject"], r["site"], r["term"], r["soc"], r["grade"], r["onset"],
+           r["resolved"], r["outcome"], r["criteria"], r["related_to"], r["susar"]});
+}
+const std::vector<std::string> kListingCols = {"id", "report_id", "subject", "site", "term", "soc", "grade", "onset",
+                                               "resolved", "outcome", "criteria", "related_to", "susar"};
+
+void km(const json& k, Table& t) {
+  for (const auto& r : k["at"]) {
+    const json ci = r["ci95"];
+    t.add({r["months"], r["survival"], r["n_risk"], ci.is_array() ? ci[0] : json(nullptr),
+           ci.is_array() ? ci[1] : json(nullptr)});
+  }
+}
+
+}  // namespace
+
+std::vector<CsvFile> to_csv(const json& m) {
+  std::vector<CsvFile> out;
+  auto put = [&](std::string name, const Table& t) { out.push_back({std::move(name) + ".csv", t.str()}); };
+  {
+    Table t({"study", "number", "data_cutoff", "period_from", "protocol_sha256"});
+    const json& h = m["header"];
+    t.add({h["study"], h["number"], h["data_cutoff"], h["period"]["from"], h["protocol_sha256"]});
+    put("header", t);
+  }
+  {
+    Table t({"site", "n", "pct"});
+    for (const auto& r : m["enrolment"]["by_site"]) t.add({r["site"], r["n"], r["pct"]});
+    put("enrolment_by_site", t);
+  }
+  {
+    Table t({"month", "n", "cumulative"});
+    for (const auto& r : m["enrolment"]["by_month"]) t.add({r["month"], r["n"], r["cumulative"]});
+    put("enrolment_by_month", t);
+  }
+  {
+    Table t({"subject", "site", "enrolled", "status", "enrolment_to_surgery_days"});
+    for (const auto& r : m["enrolment"]["subjects"])
+      t.add({r["subject"], r["site"], r["enrolled"], r["status"], r["enrolment_to_surgery_days"]});
+    put("subject_status", t);
+  }
+  {
+    Table t({"drug", "subjects_started", "pct", "exposure_days_total", "exposure_days_median", "holds",
+             "dose_changes", "stopped"});
+    for (const auto& r : m["exposure"]["drugs"])
+      t.add({r["drug"], r["subjects_started"]["n"], r["subjects_started"]["pct"], r["exposure_days_total"],
+             r["exposure_days"]["median"], r["holds"], r["dose_changes"], r["stopped"]});
+    const json& rt = m["exposure"]["radiotherapy"];
+    t.add({"radiotherapy (completed)", rt["completed"]["n"], rt["completed"]["pct"], nullptr,
+           rt["delivered_dose_gy"]["median"], nullptr, nullptr, nullptr});
+    put("exposure", t);
+  }
+  {
+    Table t({"measure", "subjects", "pct"});
+    const json& o = m["ae_overview"];
+    for (const char* k : {"any_ae", "grade_3_or_more", "serious", "led_to_drug_withdrawal", "fatal", "susar"})
+      t.add({k, o[k]["n"], o[k]["pct"]});
+    put("ae_overview", t);
+  }
+  {
+    Table t(kSocCols);
+    soc_table(m["ae_by_soc_term"], t);
+    put("ae_by_soc_term", t);
+  }
+  for (const auto& rel : m["ae_related"]) {
+    Table t(kSocCols);
+    soc_table(rel["rows"], t);
+    put("ae_related_" + rel["intervention"].get<std::string>(), t);
+  }
+  {
+    Table t({"id", "subjects", "pct", "reports", "worst_grade_1", "worst_grade_2", "worst_grade_3", "worst_grade_4",
+             "worst_grade_5"});
+    for (const auto& r : m["aesi"]) {
+      const json& g = r["worst_grade"];
+      t.add({r["id"], r["subjects"]["n"], r["subjects"]["pct"], r["reports"], g[0], g[1], g[2], g[3], g[4]});
+    }
+    put("aesi", t);
+  }
+  {
+    Table t(kListingCols);
+    listing(m["sae_listing"], t);
+    put("sae_listing", t);
+  }
+  {
+    Table t(kListingCols);
+    listing(m["susars"], t);
+    put("susars", t);
+  }
+  {
+    Table t({"subject", "site", "date", "cause", "days_from_enrolment", "days_from_surgery", "within_30_days_of_surgery"});
+    for (const auto& r : m["deaths"])
+      t.add({r["subject"], r["site"], r["date"], r["cause"], r["days_from_enrolment"], r["days_from_surgery"],
+             r["within_30_days_of_surgery"]});
+    put("deaths", t);
+  }
+  {
+    Table t({"kind", "met", "late", "open", "overdue", "on_time_pct"});
+    for (const auto& r : m["clocks"]["by_kind"]) t.add({r["kind"], r["met"], r["late"], r["open"], r["overdue"], r["on_time_pct"]});
+    put("clocks", t);
+  }
+  {
+    Table t({"measure", "events", "n", "pct", "ci95_low", "ci95_high"});
+    const json& s = m["surgical"];
+    for (const char* k : {"mortality_30d", "mortality_90d", "in_hospital_death", "reoperation", "readmission_30d", "r0"})
+      t.add({k, s[k]["events"], s[k]["n"], s[k]["pct"], s[k]["ci95"][0], s[k]["ci95"][1]});
+    put("surgical", t);
+  }
+  {
+    Table t({"worst_grade", "subjects"});
+    for (const char* g : {"none", "I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"})
+      t.add({g, m["surgical"]["clavien_dindo_worst"][g]});
+    put("clavien_dindo", t);
+  }
+  {
+    Table t({"id", "event", "method", "n_max", "evaluable", "events", "crossed", "type1_error", "power"});
+    for (const auto& r : m["stopping_rules"])
+      t.add({r["id"], r["event"], r["method"], r["n_max"], r["evaluable"], r["events"], r["crossed"],
+             r["type1_error"], r["power"]});
+    put("stopping_rules", t);
+  }
+  {
+    Table t({"months", "survival", "n_risk", "ci95_low", "ci95_high"});
+    km(m["time_to_event"]["overall_survival"], t);
+    put("km_os", t);
+  }
+  {
+    Table t({"months", "survival", "n_risk", "ci95_low", "ci95_high"});
+    km(m["time_to_event"]["event_free_survival"], t);
+    put("km_efs", t);
+  }
+  {
+    Table t({"id", "rule", "severity", "title", "subject", "raised_at", "acknowledged_at", "acknowledged_by"});
+    for (const auto& r : m["alerts"]["raised_in_period"])
+      t.add({r["id"], r["rule"], r["severity"], r["title"], r["subject"], r["raised_at"], r["acknowledged_at"],
+             at(r, "acknowledged_by")});
+    put("alerts", t);
+  }
+  return out;
+}
+
+}  // namespace pvmon::reports

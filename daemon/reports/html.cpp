@@ -1,0 +1,492 @@
+// The report as one printable HTML page: inline CSS with print rules, tables, and SVG charts
+// drawn here (cumulative enrolment, AEs by worst grade per SOC, each stopping boundary with the
+// observed path, Kaplan–Meier curves). No script and no external asset: the page is the same
+// offline, in a browser, and printed. Every text from the data is escaped.
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "pvmon/reports.hpp"
+
+namespace pvmon::reports {
+
+using nlohmann::json;
+
+namespace {
+
+std::string esc(const std::string& s) {
+  std::string o;
+  o.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      case '\'': o += "&#39;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+std::string text(const json& v) {
+  if (v.is_null()) return "–";
+  if (v.is_string()) return esc(v.get<std::string>());
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (v.is_array()) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + text(x);
+    return s.empty() ? "–" : s;
+  }
+  return esc(v.dump());
+}
+
+std::string num(double x, int decimals = 1) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", decimals, x);
+  return b;
+}
+
+std::string np(const json& v) { return text(v["n"]) + " (" + num(v["pct"].get<double>()) + "%)"; }
+
+std::string rate(const json& r) {
+  return text(r["events"]) + "/" + text(r["n"]) + " (" + num(r["pct"].get<double>()) + "%; 95% CI " +
+         num(r["ci95"][0].get<double>()) + "–" + num(r["ci95"][1].get<double>()) + "%)";
+}
+
+std::string quart(const json& q) {
+  if (q["median"].is_null()) return "–";
+  return num(q["median"].get<double>()) + " [" + num(q["q1"].get<double>()) + "–" + num(q["q3"].get<double>()) +
+         "], n=" + text(q["n"]);
+}
+
+class Page {
+ public:
+  std::ostringstream o;
+  void h2(const std::string& id, const std::string& title) {
+    o << "<section id=\"" << id << "\"><h2>" << esc(title) << "</h2>\n";
+  }
+  void end() { o << "</section>\n"; }
+  void table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows,
+             const std::string& cls = "") {
+    o << "<table" << (cls.empty() ? "" : " class=\"" + cls + "\"") << "><thead><tr>";
+    for (const auto& h : head) o << "<th>" << esc(h) << "</th>";
+    o << "</tr></thead><tbody>\n";
+    if (rows.empty()) o << "<tr><td colspan=\"" << head.size() << "\" class=\"none\">none</td></tr>\n";
+    for (const auto& r : rows) {
+      o << "<tr>";
+      for (const auto& c : r) o << "<td>" << c << "</td>";  // cells are escaped by their makers
+      o << "</tr>\n";
+    }
+    o << "</tbody></table>\n";
+  }
+};
+
+// ---- SVG -----------------------------------------------------------------------------------
+
+struct Plot {
+  double w = 640, h = 260, left = 56, right = 16, top = 16, bottom = 40;
+  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  double X(double x) const { return left + (x - x0) / (x1 - x0 == 0 ? 1 : x1 - x0) * (w - left - right); }
+  double Y(double y) const { return h - bottom - (y - y0) / (y1 - y0 == 0 ? 1 : y1 - y0) * (h - top - bottom); }
+};
+
+std::string svg_open(const Plot& p, const std::string& title) {
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 " << p.w << " " << p.h
+    << "\" width=\"" << p.w << "\" height=\"" << p.h << "\"><title>" << esc(title) << "</title>";
+  return o.str();
+}
+
+/// Axes with ticks at `xs` and `ys` and their labels.
+std::string axes(const Plot& p, const std::vector<std::pair<double, std::string>>& xs,
+                 const std::vector<std::pair<double, std::string>>& ys, const std::string& xlabel,
+                 const std::string& ylabel) {
+  std::ostringstream o;
+  o << "<g class=\"axis\"><line x1=\"" << p.left << "\" y1=\"" << p.h - p.bottom << "\" x2=\"" << p.w - p.right
+    << "\" y2=\"" << p.h - p.bottom << "\"/><line x1=\"" << p.left << "\" y1=\"" << p.top << "\" x2=\"" << p.left
+    << "\" y2=\"" << p.h - p.bottom << "\"/>";
+  for (const auto& [x, l] : xs)
+    o << "<line x1=\"" << p.X(x) << "\" y1=\"" << p.h - p.bottom << "\" x2=\"" << p.X(x) << "\" y2=\""
+      << p.h - p.bottom + 4 << "\"/><text x=\"" << p.X(x) << "\" y=\"" << p.h - p.bottom + 16
+      << "\" text-anchor=\"middle\">" << esc(l) << "</text>";
+  for (const auto& [y, l] : ys)
+    o << "<line class=\"grid\" x1=\"" << p.left << "\" y1=\"" << p.Y(y) << "\" x2=\"" << p.w - p.right << "\" y2=\""
+      << p.Y(y) << "\"/><text x=\"" << p.left - 6 << "\" y=\"" << p.Y(y) + 4 << "\" text-anchor=\"end\">" << esc(l)
+      << "</text>";
+  o << "<text x=\"" << (p.left + p.w - p.right) / 2 << "\" y=\"" << p.h - 4 << "\" text-anchor=\"middle\">"
+    << esc(xlabel) << "</text><text transform=\"translate(14," << (p.top + p.h - p.bottom) / 2
+    << ") rotate(-90)\" text-anchor=\"middle\">" << esc(ylabel) << "</text></g>";
+  return o.str();
+}
+
+std::vector<std::pair<double, std::string>> int_ticks(double lo, double hi, int want = 6) {
+  const double span = std::max(1.0, hi - lo);
+  double step = std::pow(10, std::floor(std::log10(span / want)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (span / (step * m) <= want) {
+      step *= m;
+      break;
+    }
+  step = std::max(1.0, step);
+  std::vector<std::pair<double, std::string>> t;
+  for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9; v += step) t.emplace_back(v, num(v, 0));
+  return t;
+}
+
+std::string enrolment_chart(const json& cumulative, const std::string& cutoff_date) {
+  if (cumulative.empty()) return "<p class=\"none\">No subject enrolled.</p>";
+  const Date first = parse_date(cumulative.front()["date"].get<std::string>()).value_or(Date{});
+  const Date last = parse_date(cutoff_date).value_or(first);
+  Plot p;
+  p.x0 = 0;
+  p.x1 = std::max(1, last.days - first.days);
+  p.y0 = 0;
+  p.y1 = std::max(1, cumulative.back()["cumulative"].get<int>());
+  std::ostringstream o;
+  o << svg_open(p, "Cumulative enrolment");
+  std::vector<std::pair<double, std::string>> xt;
+  for (const auto& [d, l] : int_ticks(p.x0, p.x1, 5)) xt.emplace_back(d, format_date(first.plus_days(int(d))).substr(0, 7));
+  o << axes(p, xt, int_ticks(0, p.y1, 5), "date of enrolment", "subjects");
+  o << "<path class=\"line\" d=\"M" << p.X(0) << "," << p.Y(0);
+  int prev = 0;
+  for (const auto& c : cumulative) {
+    const double x = parse_date(c["date"].get<std::string>()).value_or(first).days - first.days;
+    o << " L" << p.X(x) << "," << p.Y(prev) << " L" << p.X(x) << "," << p.Y(c["cumulative"].get<int>());
+    prev = c["cumulative"].get<int>();
+  }
+  o << " L" << p.X(p.x1) << "," << p.Y(prev) << "\"/></svg>";
+  return o.str();
+}
+
+/// Horizontal stacked bars: subjects by worst grade, per SOC.
+std::string soc_chart(const json& socs) {
+  if (socs.empty()) return "<p class=\"none\">No adverse event.</p>";
+  const double row = 22;
+  Plot p;
+  p.left = 250;
+  p.h = p.top + p.bottom + row * static_cast<double>(socs.size());
+  int most = 1;
+  for (const auto& s : socs) most = std::max(most, s["any"]["n"].get<int>());
+  p.x0 = 0;
+  p.x1 = most;
+  p.y0 = 0;
+  p.y1 = 1;
+  std::ostringstream o;
+  o << svg_open(p, "Subjects by worst CTCAE grade, per system organ class");
+  o << axes(p, int_ticks(0, most, 5), {}, "subjects (worst grade)", "");
+  double y = p.top;
+  for (const auto& s : socs) {
+    o << "<text x=\"" << p.left - 6 << "\" y=\"" << y + row * 0.7 << "\" text-anchor=\"end\">"
+      << esc(s["soc"].get<std::string>()) << "</text>";
+    double x = 0;
+    for (int g = 1; g <= 5; ++g) {
+      const int n = s["grade_" + std::to_string(g)]["n"].get<int>();
+      if (n == 0) continue;
+      o << "<rect class=\"g" << g << "\" x=\"" << p.X(x) << "\" y=\"" << y + 3 << "\" width=\"" << p.X(x + n) - p.X(x)
+        << "\" height=\"" << row - 6 << "\"><title>grade " << g << ": " << n << "</title></rect>";
+      x += n;
+    }
+    y += row;
+  }
+  o << "</svg><p class=\"legend\">";
+  for (int g = 1; g <= 5; ++g) o << "<span class=\"key g" << g << "\"></span> grade " << g << " ";
+  o << "</p>";
+  return o.str();
+}
+
+/// The boundary (events needed to stop at each look) as a step line, and the observed path.
+std::string boundary_chart(const json& b) {
+  const json& rows = b["boundary"];
+  if (rows.empty()) return "";
+  Plot p;
+  p.x0 = 0;
+  p.x1 = b["n_max"].get<int>();
+  p.y0 = 0;
+  int top = 1;
+  for (const auto& r : rows)
+    if (r["stop_if_events_at_least"].get<int>() <= r["n"].get<int>()) top = std::max(top, r["stop_if_events_at_least"].get<int>());
+  for (const auto& pt : b["path"]) top = std::max(top, pt[1].get<int>());
+  p.y1 = top + 1;
+  std::ostringstream o;
+  o << svg_open(p, "Stopping boundary " + b["id"].get<std::string>() + " and the observed path");
+  o << axes(p, int_ticks(0, p.x1, 6), int_ticks(0, p.y1, 5), "evaluable subjects", "events");
+  o << "<path class=\"bound\" d=\"";
+  bool first = true;
+  for (const auto& r : rows) {
+    const int n = r["n"].get<int>(), s = r["stop_if_events_at_least"].get<int>();
+    if (s > n) continue;  // this look cannot stop
+    o << (first ? "M" : " L") << p.X(n - 1) << "," << p.Y(s) << " L" << p.X(n) << "," << p.Y(s);
+    first = false;
+  }
+  o << "\"/><path class=\"line\" d=\"M" << p.X(0) << "," << p.Y(0);
+  for (const auto& pt : b["path"]) o << " L" << p.X(pt[0].get<int>()) << "," << p.Y(pt[1].get<int>());
+  o << "\"/></svg><p class=\"legend\"><span class=\"key bound\"></span> stop when events reach the boundary "
+    << "<span class=\"key line\"></span> observed</p>";
+  return o.str();
+}
+
+std::string km_chart(const json& os, const json& efs) {
+  Plot p;
+  p.x0 = 0;
+  p.x1 = 24;
+  p.y0 = 0;
+  p.y1 = 1;
+  std::ostringstream o;
+  o << svg_open(p, "Kaplan–Meier estimates of overall and event-free survival");
+  std::vector<std::pair<double, std::string>> yt;
+  for (int k = 0; k <= 4; ++k) yt.emplace_back(k * 0.25, num(k * 25, 0) + "%");
+  std::vector<std::pair<double, std::string>> xt;
+  for (int m = 0; m <= 24; m += 6) xt.emplace_back(m, std::to_string(m));
+  o << axes(p, xt, yt, "months from enrolment", "survival");
+  auto curve = [&](const json& k, const char* cls) {
+    double s = 1;
+    o << "<path class=\"" << cls << "\" d=\"M" << p.X(0) << "," << p.Y(1);
+    for (const auto& st : k["steps"]) {
+      const double m = std::min(24.0, st[0].get<double>() / 30.4375);
+      o << " L" << p.X(m) << "," << p.Y(s) << " L" << p.X(m) << "," << p.Y(st[1].get<double>());
+      s = st[1].get<double>();
+    }
+    double end = 0;
+    for (const auto& c : k["censored"]) end = std::max(end, c[0].get<double>() / 30.4375);
+    for (const auto& st : k["steps"]) end = std::max(end, st[0].get<double>() / 30.4375);
+    o << " L" << p.X(std::min(24.0, end)) << "," << p.Y(s) << "\"/>";
+    for (const auto& c : k["censored"]) {
+      const double m = c[0].get<double>() / 30.4375;
+      if (m > 24) continue;
+      o << "<line class=\"" << cls << "\" x1=\"" << p.X(m) << "\" y1=\"" << p.Y(c[1].get<double>()) - 4 << "\" x2=\""
+        << p.X(m) << "\" y2=\"" << p.Y(c[1].get<double>()) + 4 << "\"/>";
+    }
+  };
+  curve(os, "os");
+  curve(efs, "efs");
+  o << "</svg><p class=\"legend\"><span class=\"key os\"></span> overall survival <span class=\"key efs\"></span> "
+       "event-free survival; ticks mark censored subjects</p>";
+  return o.str();
+}
+
+const char* kCss = R"css(
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c2430;margin:0 auto;max-width:1000px;padding:24px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;border-bottom:2px solid #2c5d8f;padding-bottom:3px;margin-top:28px}
+.meta{color:#56606b;font-size:12px}.meta code{font-size:11px}
+table{border-collapse:collapse;width:100%;margin:8px 0 14px;font-size:12.5px}
+th,td{border:1px solid #d5dbe1;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#eef2f6}td.num,th.num{text-align:right}tr.soc td{background:#f6f8fa;font-weight:600}
+.none{color:#7a838c;font-style:italic}.crossed{color:#b00020;font-weight:700}
+svg{max-width:100%;height:auto;display:block;margin:6px 0}svg text{font-size:11px;fill:#39424c}
+.axis line{stroke:#8a939c}.axis line.grid{stroke:#e4e8ec}.line{fill:none;stroke:#2c5d8f;stroke-width:2}
+.bound{fill:none;stroke:#b00020;stroke-width:2;stroke-dasharray:5 3}.os{fill:none;stroke:#2c5d8f;stroke-width:2}
+.efs{fill:none;stroke:#d9822b;stroke-width:2}
+.g1{fill:#9ecae1}.g2{fill:#4292c6}.g3{fill:#fdae6b}.g4{fill:#e6550d}.g5{fill:#7f0000}
+.legend{font-size:12px;color:#56606b}.key{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-left:8px}
+.key.g1{background:#9ecae1}.key.g2{background:#4292c6}.key.g3{background:#fdae6b}.key.g4{background:#e6550d}.key.g5{background:#7f0000}
+.key.bound{border-top:2px dashed #b00020;height:0}.key.line,.key.os{border-top:2px solid #2c5d8f;height:0}.key.efs{border-top:2px solid #d9822b;height:0}
+@media print{body{max-width:none;padding:0;font-size:11px}section{break-inside:avoid-page}h2{break-after:avoid}
+table{font-size:10px}a{color:inherit;text-decoration:none}}
+)css";
+
+std::vector<std::vector<std::string>> soc_rows(const json& socs) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& soc : socs) {
+    auto line = [&](const json& r, const std::string& label) {
+      std::vector<std::string> v{label};
+      for (int g = 1; g <= 5; ++g) v.push_back(text(r["grade_" + std::to_string(g)]["n"]));
+      v.push_back(np(r["any"]));
+      v.push_back(np(r["grade_3_or_more"]));
+      rows.push_back(v);
+    };
+    line(soc, "<strong>" + text(soc["soc"]) + "</strong>");
+    for (const auto& t : soc["terms"]) line(t, "&nbsp;&nbsp;" + text(t["term"]));
+  }
+  return rows;
+}
+
+const std::vector<std::string> kSocHead = {"SOC / term", "G1", "G2", "G3", "G4", "G5", "any, n (%)", "≥ G3, n (%)"};
+
+std::vector<std::vector<std::string>> listing_rows(const json& rows) {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& r : rows)
+    out.push_back({text(r["id"]), text(r["subject"]), text(r["term"]), text(r["grade"]), text(r["onset"]),
+                   text(r["outcome"]), text(r["criteria"]), text(r["related_to"])});
+  return out;
+}
+const std::vector<std::string> kListingHead = {"id", "subject", "term", "grade", "onset", "outcome", "criteria",
+                                               "related to"};
+
+}  // namespace
+
+std::string to_html(const json& m, const HtmlMeta& meta) {
+  Page pg;
+  auto& o = pg.o;
+  const json& h = m["header"];
+  const std::string title = "DSMB report " + text(h["number"]) + " — " + text(h["study"]);
+  o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << title
+    << "</title><style>" << kCss << "</style></head><body>\n";
+  o << "<header><h1>" << title << "</h1><p>" << text(h["title"]) << "</p><p class=\"meta\">Data cut-off "
+    << text(h["data_cutoff"]) << " · period " << (h["period"]["from"].is_null() ? "from the start" : "from " + text(h["period"]["from"]))
+    << " · generated " << esc(meta.generated_at) << " · report id " << esc(meta.report_id)
+    << "<br>SHA-256 <code>" << esc(meta.sha256) << "</code> · protocol <code>" << text(h["protocol_sha256"])
+    << "</code></p></header>\n";
+
+  const json& e = m["enrolment"];
+  pg.h2("enrolment", "Enrolment and subject status");
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : e["by_site"]) rows.push_back({text(r["site"]), text(r["n"]) + " (" + num(r["pct"].get<double>()) + "%)"});
+    rows.push_back({"<strong>total</strong>", "<strong>" + text(e["total"]) + "</strong>"});
+    pg.table({"site", "subjects"}, rows);
+  }
+  o << enrolment_chart(e["cumulative"], text(h["data_cutoff"]).substr(0, 10));
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const char* k : {"on_neoadjuvant", "operated", "in_follow_up", "withdrawn", "dead"})
+      rows.push_back({k, np(e["status"][k])});
+    pg.table({"status at cut-off", "subjects, n (%)"}, rows);
+  }
+  o << "<p>Enrolment to surgery, days: median [IQR] " << quart(e["enrolment_to_surgery_days"]) << "</p>";
+  pg.end();
+
+  pg.h2("exposure", "Exposure");
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& d : m["exposure"]["drugs"])
+      rows.push_back({text(d["drug"]), np(d["subjects_started"]), quart(d["exposure_days"]), text(d["holds"]),
+                      text(d["dose_changes"]), text(d["stopped"]),
+                      d.contains("cycles_21d") ? quart(d["cycles_21d"]) : "–"});
+    pg.table({"drug", "started, n (%)", "days on drug, median [IQR]", "holds", "dose changes", "stopped",
+              "21-day cycles"},
+             rows);
+    const json& rt = m["exposure"]["radiotherapy"];
+    o << "<p>Radiotherapy: started " << np(rt["started"]) << ", completed " << np(rt["completed"])
+      << "; delivered dose (Gy) " << quart(rt["delivered_dose_gy"]) << "; fractions " << quart(rt["fractions"]) << "</p>";
+  }
+  pg.end();
+
+  const json& ov = m["ae_overview"];
+  pg.h2("ae-overview", "Adverse events: overview");
+  pg.table({"subjects with", "n (%)"}, {{"any AE", np(ov["any_ae"])},
+                                        {"grade ≥ 3 AE", np(ov["grade_3_or_more"])},
+                                        {"serious AE", np(ov["serious"])},
+                                        {"AE leading to withdrawal of a study drug", np(ov["led_to_drug_withdrawal"])},
+                                        {"fatal AE", np(ov["fatal"])},
+                                        {"SUSAR", np(ov["susar"])}});
+  o << "<p class=\"meta\">Reports in force: " << text(ov["reports"]["in_force"]) << " (serious "
+    << text(ov["reports"]["serious"]) << "); nullified and not counted: " << text(ov["reports"]["nullified"])
+    << ". Percentages of " << text(ov["enrolled"]) << " enrolled subjects.</p>";
+  pg.end();
+
+  pg.h2("ae-soc", "Adverse events by system organ class and term (subjects at worst grade)");
+  o << soc_chart(m["ae_by_soc_term"]);
+  pg.table(kSocHead, soc_rows(m["ae_by_soc_term"]));
+  pg.end();
+  for (const auto& rel : m["ae_related"]) {
+    pg.h2("ae-related-" + rel["intervention"].get<std::string>(),
+          "Adverse events related to " + rel["intervention"].get<std::string>());
+    pg.table(kSocHead, soc_rows(rel["rows"]));
+    pg.end();
+  }
+
+  pg.h2("aesi", "Adverse events of special interest");
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : m["aesi"])
+      rows.push_back({text(a["id"]), text(a["terms"]) + (a["socs"].empty() ? "" : "; SOC " + text(a["socs"])),
+                      "≥ " + text(a["min_grade"]), np(a["subjects"]), text(a["reports"])});
+    pg.table({"AESI", "terms", "grade", "subjects, n (%)", "reports"}, rows);
+  }
+  pg.end();
+
+  pg.h2("sae", "Serious adverse events");
+  pg.table(kListingHead, listing_rows(m["sae_listing"]));
+  pg.end();
+  pg.h2("deaths", "Deaths");
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& d : m["deaths"])
+      rows.push_back({text(d["subject"]), text(d["date"]), text(d["cause"]), text(d["days_from_surgery"]),
+                      d["within_30_days_of_surgery"].get<bool>() ? "<strong>yes</strong>" : "no"});
+    pg.table({"subject", "date", "cause", "days from surgery", "within 30 days of surgery"}, rows);
+  }
+  pg.end();
+  pg.h2("susar", "SUSARs and reporting clocks");
+  pg.table(kListingHead, listing_rows(m["susars"]));
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : m["clocks"]["by_kind"])
+      rows.push_back({text(c["kind"]), text(c["met"]), text(c["late"]), text(c["open"]), text(c["overdue"]),
+                      num(c["on_time_pct"].get<double>()) + "%"});
+    pg.table({"clock", "on time", "late", "open", "overdue", "on time (closed)"}, rows);
+  }
+  pg.end();
+
+  const json& s = m["surgical"];
+  pg.h2("surgical", "Surgical safety");
+  pg.table({"measure", "events/n (%; exact 95% CI)"},
+           {{"30-day mortality", rate(s["mortality_30d"]) + (s["mortality_30d_pending"].empty() ? "" : "; pending: " + text(s["mortality_30d_pending"]))},
+            {"90-day mortality", rate(s["mortality_90d"]) + (s["mortality_90d_pending"].empty() ? "" : "; pending: " + text(s["mortality_90d_pending"]))},
+            {"in-hospital death", rate(s["in_hospital_death"])},
+            {"reoperation", rate(s["reoperation"])},
+            {"readmission within 30 days", rate(s["readmission_30d"])},
+            {"R0 resection", rate(s["r0"])},
+            {"post-operative stay, days", quart(s["postop_stay_days"])},
+            {"CCI", quart(s["cci"])}});
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const char* g : {"none", "I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"})
+      rows.push_back({g, text(s["clavien_dindo_worst"][g])});
+    pg.table({"worst Clavien–Dindo grade", "subjects"}, rows);
+  }
+  pg.end();
+
+  pg.h2("stopping", "Stopping rules");
+  for (const auto& b : m["stopping_rules"]) {
+    o << "<h3>" << text(b["id"]) << " <small>(" << text(b["event"]) << ", " << text(b["method"]) << ")</small></h3>";
+    o << "<p>" << text(b["events"]) << " events in " << text(b["evaluable"]) << " evaluable subjects (of "
+      << text(b["n_max"]) << "): "
+      << (b["crossed"].get<bool>() ? "<span class=\"crossed\">boundary crossed</span>" : "boundary not crossed")
+      << ". Type I error " << num(b["type1_error"].get<double>(), 3) << ", power " << num(b["power"].get<double>(), 3)
+      << ".</p>";
+    o << boundary_chart(b);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : b["operating_characteristics"])
+      rows.push_back({num(r["rate"].get<double>(), 2), num(r["p_stop"].get<double>(), 3),
+                      num(r["p_stop_early"].get<double>(), 3), num(r["expected_n"].get<double>(), 1)});
+    pg.table({"true rate", "P(stop)", "P(stop early)", "expected n"}, rows);
+  }
+  if (m["stopping_rules"].empty()) o << "<p class=\"none\">No stopping rule configured.</p>";
+  pg.end();
+
+  const json& t = m["time_to_event"];
+  pg.h2("tte", "Time to event (Kaplan–Meier)");
+  o << km_chart(t["overall_survival"], t["event_free_survival"]);
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const char* k : {"overall_survival", "event_free_survival"})
+      for (const auto& r : t[k]["at"]) {
+        const bool est = !r["survival"].is_null();
+        rows.push_back({k == std::string("overall_survival") ? "OS" : "EFS", text(r["months"]),
+                        est ? num(100 * r["survival"].get<double>()) + "%" : "not estimable", text(r["n_risk"]),
+                        r["ci95"].is_array() ? num(100 * r["ci95"][0].get<double>()) + "–" +
+                                                   num(100 * r["ci95"][1].get<double>()) + "%"
+                                             : "–"});
+      }
+    pg.table({"endpoint", "months", "estimate", "at risk", "95% CI (Greenwood, log)"}, rows);
+  }
+  pg.end();
+
+  pg.h2("alerts", "Alerts raised in the period");
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : m["alerts"]["raised_in_period"])
+      rows.push_back({text(a["id"]), text(a["severity"]), text(a["rule"]), text(a["title"]), text(a["raised_at"]),
+                      a["acknowledged_at"].is_null() ? "<strong>open</strong>" : "acknowledged " + text(a["acknowledged_at"])});
+    pg.table({"id", "severity", "rule", "title", "raised", "status at cut-off"}, rows);
+    o << "<p class=\"meta\">Alerts open at the cut-off (any period): " << text(m["alerts"]["open_at_cutoff"]) << "</p>";
+  }
+  pg.end();
+  o << "<footer class=\"meta\">pvmon · schema " << text(h["schema"]) << "</footer></body></html>\n";
+  return o.str();
+}
+
+}  // namespace pvmon::reports

@@ -1,0 +1,600 @@
+// The DSMB report model. Every figure is computed from the Input alone; the counting rules are
+// stated where each section is built. Sources: NIH/NIDCR and NHLBI DSMB report templates (open
+// session: enrolment, status, exposure, AE overview, AEs by SOC and term at the worst grade,
+// SAE and death listings); ICH E2A for seriousness and SUSARs; CLINICAL.md for the surgical
+// windows; Kaplan & Meier (1958) with Greenwood's variance for time to event.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "pvmon/reports.hpp"
+#include "pvmon/safety/surgical.hpp"
+#include "pvmon/survival.hpp"
+
+namespace pvmon::reports {
+
+using nlohmann::json;
+
+namespace {
+
+/// Doubles are rounded before they enter the model, so their printed form is stable.
+double r4(double x) { return std::isfinite(x) ? std::round(x * 1e4) / 1e4 : 0.0; }
+double pct(int n, int of) { return of > 0 ? std::round(1000.0 * n / of) / 10.0 : 0.0; }
+json np(int n, int of) { return {{"n", n}, {"pct", pct(n, of)}}; }
+
+json quart(const std::optional<stats::Quartiles>& q, int n) {
+  if (!q) return {{"n", n}, {"median", nullptr}, {"q1", nullptr}, {"q3", nullptr}};
+  return {{"n", n}, {"median", r4(q->median)}, {"q1", r4(q->q1)}, {"q3", r4(q->q3)}};
+}
+
+json rate_json(const safety::Rate& r) {
+  return {{"events", r.events}, {"n", r.n}, {"pct", pct(r.events, r.n)},
+          {"ci95", {r4(100 * r.ci.lower), r4(100 * r.ci.upper)}}};
+}
+
+bool counts(const safety::AeFact& f) { return !f.nullified; }
+bool fatal(const safety::AeFact& f) { return f.grade == 5 || f.outcome == "fatal"; }
+bool related_to(const safety::AeFact& f, const std::string& iv) {
+  return std::find(f.related_to.begin(), f.related_to.end(), iv) != f.related_to.end();
+}
+
+const safety::SubjectEvent* first_of(const SubjectInput& s, std::string_view kind) {
+  const safety::SubjectEvent* out = nullptr;
+  for (const auto& e : s.events)
+    if (e.kind == kind && (!out || e.date < out->date)) out = &e;
+  return out;
+}
+
+/// The last date the subject is known to have been alive, at or before the cut-off: the latest
+/// of enrolment and every event but death (a death event gives the death date instead).
+Date last_known(const SubjectInput& s) {
+  Date d = s.enrolled;
+  for (const auto& e : s.events) d = std::max(d, e.date);
+  return d;
+}
+
+// ---- Header and enrolment ----------------------------------------------------------------
+
+json header(const Input& in) {
+  json iv = json::array();
+  for (const auto& i : in.interventions) iv.push_back({{"id", i.id}, {"kind", i.kind}});
+  return {{"schema", kSchema},
+          {"study", in.study},
+          {"title", in.title},
+          {"number", in.number},
+          {"data_cutoff", format_timestamp(in.cutoff)},
+          {"period", {{"from", in.previous_cutoff ? json(format_timestamp(*in.previous_cutoff)) : json(nullptr)},
+                      {"to", format_timestamp(in.cutoff)}}},
+          {"protocol_sha256", in.protocol_sha256},
+          {"sites", in.sites},
+          {"interventions", iv}};
+}
+
+/// Status at the cut-off, first that applies: dead (a death event); withdrawn (a withdrawal
+/// event); in_follow_up (operated and discharged from the index admission); operated (operated,
+/// still in the index admission); on_neoadjuvant (not yet operated).
+std::string status_of(const SubjectInput& s) {
+  if (first_of(s, "death")) return "dead";
+  if (first_of(s, "withdrawal")) return "withdrawn";
+  const auto* surgery = first_of(s, "surgery");
+  if (!surgery) return "on_neoadjuvant";
+  for (const auto& e : s.events)
+    if (e.kind == "discharge" && e.date >= surgery->date) return "in_follow_up";
+  return "operated";
+}
+
+json enrolment(const Input& in) {
+  const int n = static_cast<int>(in.subjects.size());
+  std::map<std::string, int> by_site;
+  for (const auto& site : in.sites) by_site[site] = 0;
+  std::map<std::string, int> by_month;
+  std::map<Date, int> by_date;
+  std::map<std::string, int> status_counts{{"on_neoadjuvant", 0}, {"operated", 0}, {"in_follow_up", 0},
+                                           {"withdrawn", 0}, {"dead", 0}};
+  json subjects = json::array();
+  std::vector<double> to_surgery;
+  for (const auto& s : in.subjects) {
+    ++by_site[s.site];
+    ++by_month[format_date(s.enrolled).substr(0, 7)];
+    ++by_date[s.enrolled];
+    const std::string st = status_of(s);
+    ++status_counts[st];
+    const auto* surgery = first_of(s, "surgery");
+    json days = nullptr;
+    if (surgery) {
+      days = surgery->date.days - s.enrolled.days;
+      to_surgery.push_back(surgery->date.days - s.enrolled.days);
+    }
+    subjects.push_back({{"subject", s.subject}, {"site", s.site}, {"enrolled", format_date(s.enrolled)},
+                        {"status", st}, {"enrolment_to_surgery_days", days}});
+  }
+  json sites = json::array();
+  for (const auto& [site, k] : by_site) sites.push_back({{"site", site}, {"n", k}, {"pct", pct(k, n)}});
+  json months = json::array();
+  int cum = 0;
+  for (const auto& [m, k] : by_month) {
+    cum += k;
+    months.push_back({{"month", m}, {"n", k}, {"cumulative", cum}});
+  }
+  json cumulative = json::array();
+  cum = 0;
+  for (const auto& [d, k] : by_date) {
+    cum += k;
+    cumulative.push_back({{"date", format_date(d)}, {"cumulative", cum}});
+  }
+  json status = json::object();
+  for (const auto& [k, v] : status_counts) status[k] = np(v, n);
+  const int ts = static_cast<int>(to_surgery.size());
+  return {{"total", n},
+          {"by_site", sites},
+          {"by_month", months},
+          {"cumulative", cumulative},
+          {"status", status},
+          {"subjects", subjects},
+          {"enrolment_to_surgery_days", quart(stats::quartiles(to_surgery), ts)}};
+}
+
+// ---- Exposure ------------------------------------------------------------------------------
+
+/// Per drug: subjects who started; exposure days from each start to the next hold or stop (or
+/// the cut-off, or death), so holds do not count; holds, dose changes and permanent stops. For
+/// a drug given in 21-day cycles (camrelizumab 200 mg q3w), cycles begun = ceil(days / 21).
+/// Radiotherapy: subjects started and completed, delivered dose and fractions.
+json exposure(const Input& in) {
+  const int n = static_cast<int>(in.subjects.size());
+  const Date cut = in.cutoff.date();
+  json drugs = json::array();
+  for (const auto& iv : in.interventions) {
+    if (iv.kind != "drug") continue;
+    int started = 0, holds = 0, changes = 0, stopped = 0, total_days = 0;
+    std::vector<double> days_per_subject, cycles;
+    for (const auto& s : in.subjects) {
+      std::vector<const safety::SubjectEvent*> ev;
+      for (const auto& e : s.events)
+        if (e.fields.value("drug", "") == iv.id) ev.push_back(&e);
+      std::stable_sort(ev.begin(), ev.end(), [](auto* a, auto* b) { return a->date < b->date; });
+      if (ev.empty() || ev.front()->kind != "drug_start") continue;
+      ++started;
+      const auto* death = first_of(s, "death");
+      const Date end_of_data = death ? std::min(death->date, cut) : cut;
+      bool running = false;
+      Date since{};
+      int days = 0;
+      for (const auto* e : ev) {
+        if (e->kind == "drug_start") {
+          if (!running) since = e->date;
+          running = true;
+        } else if (e->kind == "drug_hold" || e->kind == "drug_stop") {
+          if (running) days += e->date.days - since.days + 1;
+          running = false;
+          (e->kind == "drug_hold" ? holds : stopped) += 1;
+        } else if (e->kind == "dose_change") {
+          ++changes;
+        }
+      }
+      if (running && since <= end_of_data) days += end_of_data.days - since.days + 1;
+      total_days += days;
+      days_per_subject.push_back(days);
+      cycles.push_back(std::ceil(days / 21.0));
+    }
+    json d{{"drug", iv.id},
+           {"subjects_started", np(started, n)},
+           {"exposure_days_total", total_days},
+           {"exposure_days", quart(stats::quartiles(days_per_subject), started)},
+           {"holds", holds},
+           {"dose_changes", changes},
+           {"stopped", stopped}};
+    if (iv.id == "camrelizumab") d["cycles_21d"] = quart(stats::quartiles(cycles), started);
+    drugs.push_back(d);
+  }
+  int rt_started = 0, rt_completed = 0;
+  std::vector<double> dose, fractions;
+  for (const auto& s : in.subjects) {
+    if (first_of(s, "radiotherapy_start")) ++rt_started;
+    if (const auto* e = first_of(s, "radiotherapy_end")) {
+      ++rt_completed;
+      if (e->fields.contains("dose_gy")) dose.push_back(e->fields["dose_gy"].get<double>());
+      if (e->fields.contains("fractions")) fractions.push_back(e->fields["fractions"].get<double>());
+    }
+  }
+  return {{"drugs", drugs},
+          {"radiotherapy", {{"started", np(rt_started, n)},
+                            {"completed", np(rt_completed, n)},
+                            {"delivered_dose_gy", quart(stats::quartiles(dose), static_cast<int>(dose.size()))},
+                            {"fractions", quart(stats::quartiles(fractions), static_cast<int>(fractions.size()))}}}};
+}
+
+// ---- Adverse events ------------------------------------------------------------------------
+
+/// Subjects (not reports) with: any AE, grade >= 3, a serious AE, an AE that led to withdrawal
+/// of a study drug, a fatal AE (grade 5 or outcome fatal); percentages of enrolled subjects.
+/// Nullified reports never count.
+json ae_overview(const Input& in) {
+  const int n = static_cast<int>(in.subjects.size());
+  std::set<std::string> any, g3, sae, disc, fat, susar;
+  int reports = 0, serious = 0, nullified = 0;
+  for (const auto& f : in.reports) {
+    if (!counts(f)) {
+      ++nullified;
+      continue;
+    }
+    ++reports;
+    any.insert(f.subject);
+    if (f.grade >= 3) g3.insert(f.subject);
+    if (f.serious) {
+      sae.insert(f.subject);
+      ++serious;
+    }
+    if (f.drug_withdrawn) disc.insert(f.subject);
+    if (fatal(f)) fat.insert(f.subject);
+    if (f.susar) susar.insert(f.subject);
+  }
+  auto sz = [](const std::set<std::string>& s) { return static_cast<int>(s.size()); };
+  return {{"enrolled", n},
+          {"any_ae", np(sz(any), n)},
+          {"grade_3_or_more", np(sz(g3), n)},
+          {"serious", np(sz(sae), n)},
+          {"led_to_drug_withdrawal", np(sz(disc), n)},
+          {"fatal", np(sz(fat), n)},
+          {"susar", np(sz(susar), n)},
+          {"reports", {{"in_force", reports}, {"serious", serious}, {"nullified", nullified}}}};
+}
+
+/// AEs by SOC and term: each subject counted once per row, at the worst grade they had for that
+/// term (for the SOC row: for any term in the SOC). Columns grade 1..5, any, >= 3, with
+/// percentages of enrolled subjects. SOCs by name; terms by subjects (descending), then name.
+json by_soc_term(const Input& in, const std::function<bool(const safety::AeFact&)>& keep) {
+  const int n = static_cast<int>(in.subjects.size());
+  // soc -> term -> subject -> worst grade
+  std::map<std::string, std::map<std::string, std::map<std::string, int>>> worst;
+  std::map<std::string, std::map<std::string, int>> soc_worst;
+  for (const auto& f : in.reports) {
+    if (!counts(f) || !keep(f) || f.term < 0 || f.grade < 1 || f.grade > 5) continue;
+    const auto& t = in.terms[static_cast<std::size_t>(f.term)];
+    int& w = worst[t.soc][t.term][f.subject];
+    w = std::max(w, f.grade);
+    int& sw = soc_worst[t.soc][f.subject];
+    sw = std::max(sw, f.grade);
+  }
+  auto row = [&](const std::map<std::string, int>& subjects) {
+    std::array<int, 5> g{};
+    int g3 = 0;
+    for (const auto& [s, grade] : subjects) {
+      ++g[static_cast<std::size_t>(grade - 1)];
+      g3 += grade >= 3;
+    }
+    json r = json::object();
+    for (int k = 1; k <= 5; ++k) r["grade_" + std::to_string(k)] = np(g[static_cast<std::size_t>(k - 1)], n);
+    r["any"] = np(static_cast<int>(subjects.size()), n);
+    r["grade_3_or_more"] = np(g3, n);
+    return r;
+  };
+  json out = json::array();
+  for (const auto& [soc, terms] : worst) {
+    json soc_row = row(soc_worst[soc]);
+    soc_row["soc"] = soc;
+    std::vector<std::pair<std::string, const std::map<std::string, int>*>> order;
+    for (const auto& [term, subjects] : terms) order.emplace_back(term, &subjects);
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      return a.second->size() != b.second->size() ? a.second->size() > b.second->size() : a.first < b.first;
+    });
+    json term_rows = json::array();
+    for (const auto& [term, subjects] : order) {
+      json t = row(*subjects);
+      t["term"] = term;
+      term_rows.push_back(t);
+    }
+    soc_row["terms"] = term_rows;
+    out.push_back(soc_row);
+  }
+  return out;
+}
+
+json fact_row(const Input& in, const safety::AeFact& f) {
+  const auto* t = f.term >= 0 ? &in.terms[static_cast<std::size_t>(f.term)] : nullptr;
+  json criteria = json::array();
+  for (std::size_t i = 0; i < safety::kSeriousnessCriteria.size(); ++i)
+    if (f.has_criterion(i)) criteria.push_back(std::string(safety::kSeriousnessCriteria[i]));
+  return {{"id", f.id},
+          {"report_id", f.report_id},
+          {"subject", f.subject},
+          {"site", f.site},
+          {"term", t ? t->term : ""},
+          {"soc", t ? t->soc : ""},
+          {"grade", f.grade},
+          {"onset", f.onset ? json(format_date(*f.onset)) : json(nullptr)},
+          {"resolved", f.resolved ? json(format_date(*f.resolved)) : json(nullptr)},
+          {"outcome", f.outcome},
+          {"criteria", criteria},
+          {"related_to", f.related_to},
+          {"susar", f.susar}};
+}
+
+/// Listings are sorted by subject, onset, then server id.
+json listing(const Input& in, const std::function<bool(const safety::AeFact&)>& keep) {
+  std::vector<const safety::AeFact*> rows;
+  for (const auto& f : in.reports)
+    if (counts(f) && keep(f)) rows.push_back(&f);
+  std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) {
+    return std::tie(a->subject, a->onset, a->id) < std::tie(b->subject, b->onset, b->id);
+  });
+  json out = json::array();
+  for (const auto* f : rows) out.push_back(fact_row(in, *f));
+  return out;
+}
+
+/// An AESI rule matches a report when the term (CTCAE name, MedDRA code or protocol code) or
+/// its SOC is listed, the grade is at least the rule's minimum, and, when the rule names
+/// interventions, the report is related to one of them.
+bool aesi_matches(const Input& in, const safety::AesiRule& r, const safety::AeFact& f) {
+  if (f.term < 0 || f.grade < r.min_grade) return false;
+  const auto& t = in.terms[static_cast<std::size_t>(f.term)];
+  const bool term = std::any_of(r.terms.begin(), r.terms.end(), [&](const std::string& x) {
+    return x == t.term || x == t.meddra_code;
+  });
+  const bool soc = std::find(r.socs.begin(), r.socs.end(), t.soc) != r.socs.end();
+  if (!term && !soc) return false;
+  if (r.interventions.empty()) return true;
+  return std::any_of(r.interventions.begin(), r.interventions.end(),
+                     [&](const std::string& iv) { return related_to(f, iv); });
+}
+
+json aesi(const Input& in) {
+  const int n = static_cast<int>(in.subjects.size());
+  json out = json::array();
+  for (const auto& r : in.aesi) {
+    std::map<std::string, int> worst;
+    int reports = 0;
+    for (const auto& f : in.reports) {
+      if (!counts(f) || !aesi_matches(in, r, f)) continue;
+      ++reports;
+      worst[f.subject] = std::max(worst[f.subject], f.grade);
+    }
+    std::array<int, 5> g{};
+    for (const auto& [s, grade] : worst)
+      if (grade >= 1 && grade <= 5) ++g[static_cast<std::size_t>(grade - 1)];
+    out.push_back({{"id", r.id},
+                   {"terms", r.terms},
+                   {"socs", r.socs},
+                   {"min_grade", r.min_grade},
+                   {"interventions", r.interventions},
+                   {"subjects", np(static_cast<int>(worst.size()), n)},
+                   {"reports", reports},
+                   {"worst_grade", g}});
+  }
+  return out;
+}
+
+/// Deaths (from the death events): cause, days from enrolment and from the index surgery,
+/// and whether within 30 days of it (day of surgery = day 0).
+json deaths(const Input& in) {
+  json out = json::array();
+  for (const auto& s : in.subjects) {
+    const auto* d = first_of(s, "death");
+    if (!d) continue;
+    const auto* surgery = first_of(s, "surgery");
+    json from_surgery = surgery ? json(d->date.days - surgery->date.days) : json(nullptr);
+    out.push_back({{"subject", s.subject},
+                   {"site", s.site},
+                   {"date", format_date(d->date)},
+                   {"cause", d->fields.value("cause", "")},
+                   {"related_ae", d->fields.value("related_ae", "")},
+                   {"days_from_enrolment", d->date.days - s.enrolled.days},
+                   {"days_from_surgery", from_surgery},
+                   {"within_30_days_of_surgery", surgery && d->date.days - surgery->date.days <= 30}});
+  }
+  return out;
+}
+
+/// Reporting clocks as of the cut-off, by kind: met (stopped in time), late (stopped after the
+/// due time), open (running, not yet due) and overdue (running, past due).
+json clocks(const Input& in) {
+  std::map<std::string, std::array<int, 4>> by_kind;
+  json overdue = json::array();
+  for (const auto& c : in.clocks) {
+    auto& k = by_kind[std::string(safety::to_string(c.kind))];
+    if (c.stopped_at) {
+      ++k[c.late ? 1 : 0];
+    } else if (in.cutoff > c.due_at) {
+      ++k[3];
+      overdue.push_back({{"report", c.report}, {"report_id", c.report_ref}, {"subject", c.subject},
+                         {"kind", std::string(safety::to_string(c.kind))}, {"due_at", format_timestamp(c.due_at)}});
+    } else {
+      ++k[2];
+    }
+  }
+  json rows = json::array();
+  for (const auto& [kind, k] : by_kind) {
+    const int done = k[0] + k[1];
+    rows.push_back({{"kind", kind}, {"met", k[0]}, {"late", k[1]}, {"open", k[2]}, {"overdue", k[3]},
+                    {"on_time_pct", pct(k[0], done)}});
+  }
+  return {{"by_kind", rows}, {"overdue", overdue}};
+}
+
+// ---- Surgery -------------------------------------------------------------------------------
+
+json surgical(const Input& in) {
+  std::vector<safety::SubjectFacts> facts;
+  for (const auto& s : in.subjects) facts.push_back(safety::facts_from_events(s.subject, s.enrolled, s.events));
+  const auto ss = safety::surgical_safety(facts, in.cutoff.date());
+  json cd = json::object();
+  const char* names[] = {"I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"};
+  for (std::size_t i = 0; i < 7; ++i)
+    cd[names[i]] = i < ss.worst_grade_counts.size() ? ss.worst_grade_counts[i] : 0;
+  cd["none"] = ss.without_complication;
+  std::vector<double> cci;
+  json subjects = json::array();
+  for (const auto& x : ss.subjects) {
+    cci.push_back(x.cci);
+    subjects.push_back({{"subject", x.subject},
+                        {"surgery", format_date(x.surgery)},
+                        {"day30", std::string(safety::to_string(x.day30))},
+                        {"day90", std::string(safety::to_string(x.day90))},
+                        {"worst_clavien_dindo", x.worst_complication ? json(safety::to_string(*x.worst_complication)) : json(nullptr)},
+                        {"cci", r4(x.cci)},
+                        {"reoperated", x.reoperated},
+                        {"readmission30", std::string(safety::to_string(x.readmission30))},
+                        {"postop_stay_days", x.postop_stay_days ? json(*x.postop_stay_days) : json(nullptr)}});
+  }
+  return {{"operated", ss.operated},
+          {"mortality_30d", rate_json(ss.mortality30)},
+          {"mortality_30d_pending", ss.pending30},
+          {"mortality_90d", rate_json(ss.mortality90)},
+          {"mortality_90d_pending", ss.pending90},
+          {"in_hospital_death", rate_json(ss.in_hospital_death)},
+          {"reoperation", rate_json(ss.reoperation)},
+          {"readmission_30d", rate_json(ss.readmission30)},
+          {"readmission_30d_pending", ss.pending_readmission30},
+          {"postop_stay_days", quart(ss.postop_stay_days, ss.postop_stay_n)},
+          {"r0", rate_json(ss.r0)},
+          {"clavien_dindo_worst", cd},
+          {"cci", quart(stats::quartiles(cci), static_cast<int>(cci.size()))},
+          {"subjects", subjects}};
+}
+
+json stopping(const Input& in) {
+  json out = json::array();
+  for (const auto& b : in.boundaries) {
+    json rows = json::array();
+    for (const auto& r : b.rows) rows.push_back({{"n", r.n}, {"stop_if_events_at_least", r.stop_at}});
+    json oc = json::array();
+    for (const auto& o : b.oc)
+      oc.push_back({{"rate", r4(o.rate)}, {"p_stop", r4(o.p_cross)}, {"p_stop_early", r4(o.p_stop_early)},
+                    {"expected_n", r4(o.expected_n)}});
+    json path = json::array();
+    for (const auto& [n, e] : b.path) path.push_back({n, e});
+    out.push_back({{"id", b.id},
+                   {"event", b.event},
+                   {"method", b.method},
+                   {"n_max", b.n_max},
+                   {"evaluable", b.evaluable},
+                   {"events", b.events},
+                   {"crossed", b.crossed},
+                   {"type1_error", r4(b.type1_error)},
+                   {"power", r4(b.power)},
+                   {"boundary", rows},
+                   {"operating_characteristics", oc},
+                   {"path", path}});
+  }
+  return out;
+}
+
+// ---- Time to event -------------------------------------------------------------------------
+
+constexpr double kDaysPerMonth = 30.4375;  // 365.25 / 12
+
+/// Kaplan–Meier with Greenwood's variance and R survfit's default log-transformed 95% CI.
+/// Time 0 = enrolment. Overall survival: the event is death; others are censored at the last
+/// date known alive. Event-free survival: the event is the first progression, relapse or
+/// death. Estimates at 6, 12 and 24 months; a time beyond the last observation is null.
+json km_section(const std::vector<stats::SurvivalObservation>& obs) {
+  auto km = stats::kaplan_meier(obs);
+  json out{{"n", static_cast<int>(obs.size())}, {"events", 0}, {"at", json::array()}, {"steps", json::array()},
+           {"censored", json::array()}};
+  if (!km) return out;
+  int events = 0;
+  for (const auto& s : km->steps) {
+    events += s.n_event;
+    if (s.n_event > 0) out["steps"].push_back({r4(s.time), r4(s.survival)});
+    if (s.n_censor > 0) out["censored"].push_back({r4(s.time), r4(s.survival)});
+  }
+  out["events"] = events;
+  for (int m : {6, 12, 24}) {
+    auto e = stats::km_at(km.value(), m * kDaysPerMonth);
+    json row{{"months", m}};
+    if (!e) {
+      row["survival"] = nullptr;
+      row["n_risk"] = nullptr;
+      row["ci95"] = nullptr;
+    } else {
+      row["survival"] = r4(e->survival);
+      row["n_risk"] = e->n_risk;
+      row["ci95"] = e->ci_log ? json{r4(e->ci_log->lower), r4(e->ci_log->upper)} : json(nullptr);
+    }
+    out["at"].push_back(row);
+  }
+  return out;
+}
+
+json time_to_event(const Input& in) {
+  const Date cut = in.cutoff.date();
+  std::vector<stats::SurvivalObservation> os, efs;
+  for (const auto& s : in.subjects) {
+    const auto* death = first_of(s, "death");
+    const Date last = std::min(last_known(s), cut);
+    os.push_back(death ? stats::SurvivalObservation{double(death->date.days - s.enrolled.days), true}
+                       : stats::SurvivalObservation{double(last.days - s.enrolled.days), false});
+    std::optional<Date> ev;
+    for (const auto& e : s.events)
+      if (e.kind == "progression" || e.kind == "relapse" || e.kind == "death")
+        if (!ev || e.date < *ev) ev = e.date;
+    efs.push_back(ev ? stats::SurvivalObservation{double(ev->days - s.enrolled.days), true}
+                     : stats::SurvivalObservation{double(last.days - s.enrolled.days), false});
+  }
+  return {{"overall_survival", km_section(os)},
+          {"event_free_survival", km_section(efs)},
+          {"time_unit", "days from enrolment"},
+          {"days_per_month", kDaysPerMonth},
+          {"ci", "Greenwood variance, log transform (R survfit default)"}};
+}
+
+// ---- Alerts --------------------------------------------------------------------------------
+
+/// Alerts raised in the period (previous cut-off, cut-off], with their acknowledgement as of
+/// the cut-off; and every alert still open at the cut-off, whenever raised.
+json alerts(const Input& in) {
+  std::map<std::pair<std::string, std::string>, std::array<int, 2>> by_rule;
+  json listing = json::array();
+  int open_total = 0;
+  for (const auto& a : in.alerts) {
+    if (!a.acked_at) ++open_total;
+    if (in.previous_cutoff && a.raised_at <= *in.previous_cutoff) continue;
+    ++by_rule[{a.rule, a.severity}][a.acked_at ? 0 : 1];
+    listing.push_back({{"id", a.id},
+                       {"rule", a.rule},
+                       {"severity", a.severity},
+                       {"title", a.title},
+                       {"subject", a.subject},
+                       {"raised_at", format_timestamp(a.raised_at)},
+                       {"acknowledged_at", a.acked_at ? json(format_timestamp(*a.acked_at)) : json(nullptr)},
+                       {"acknowledged_by", a.acked_by}});
+  }
+  json rows = json::array();
+  for (const auto& [k, v] : by_rule)
+    rows.push_back({{"rule", k.first}, {"severity", k.second}, {"acknowledged", v[0]}, {"open", v[1]}});
+  return {{"by_rule", rows}, {"raised_in_period", listing}, {"open_at_cutoff", open_total}};
+}
+
+}  // namespace
+
+json build(const Input& in) {
+  json related = json::array();
+  for (const auto& iv : in.interventions)
+    related.push_back({{"intervention", iv.id},
+                       {"rows", by_soc_term(in, [&](const safety::AeFact& f) { return related_to(f, iv.id); })}});
+  return {{"header", header(in)},
+          {"enrolment", enrolment(in)},
+          {"exposure", exposure(in)},
+          {"ae_overview", ae_overview(in)},
+          {"ae_by_soc_term", by_soc_term(in, [](const safety::AeFact&) { return true; })},
+          {"ae_related", related},
+          {"aesi", aesi(in)},
+          {"sae_listing", listing(in, [](const safety::AeFact& f) { return f.serious; })},
+          {"susars", listing(in, [](const safety::AeFact& f) { return f.susar; })},
+          {"deaths", deaths(in)},
+          {"clocks", clocks(in)},
+          {"surgical", surgical(in)},
+          {"stopping_rules", stopping(in)},
+          {"time_to_event", time_to_event(in)},
+          {"alerts", alerts(in)}};
+}
+
+std::string canonical_json(const json& model) {
+  // Sorted keys (nlohmann's object is a std::map), no spaces, invalid UTF-8 replaced so that
+  // dumping never throws.
+  return model.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace pvmon::reports
