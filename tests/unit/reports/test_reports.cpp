@@ -1,0 +1,305 @@
+// The DSMB report model of a hand-built cohort, checked figure by figure against values worked
+// out by hand in the comments; Kaplan–Meier against R's survival package.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "pvmon/reports.hpp"
+
+using namespace pvmon;
+using namespace pvmon::reports;
+using nlohmann::json;
+
+namespace {
+
+Date d(const char* s) { return parse_date(s).value(); }
+Timestamp t(const char* s) { return parse_timestamp(s).value(); }
+
+safety::SubjectEvent ev(const char* kind, const char* date, json fields = json::object()) {
+  fields["kind"] = kind;
+  fields["date"] = date;
+  return {0, kind, d(date), fields};
+}
+
+safety::AeFact fact(std::int64_t id, const char* subject, int term, int grade, std::vector<std::string> related,
+                    const char* onset) {
+  safety::AeFact f;
+  f.id = id;
+  f.report_id = "R" + std::to_string(id);
+  f.subject = subject;
+  f.site = std::string(subject).substr(0, 3);
+  f.term = term;
+  f.grade = grade;
+  f.related_to = std::move(related);
+  f.onset = d(onset);
+  f.outcome = "recovering";
+  return f;
+}
+
+/// Six subjects over two sites (cut-off 2026-12-31, previous report 2026-06-30):
+///  S01-0001 enrolled 01-10, surgery 03-10 R0, discharged 03-20, alive 12-01: in follow-up
+///  S01-0002 enrolled 02-01, surgery 04-01 R0, died 04-15 in hospital (day 14): dead
+///  S01-0003 enrolled 03-01, withdrew 05-01: withdrawn
+///  S02-0001 enrolled 04-01, apatinib 04-05..04-10 hold, 04-20..04-29 stop: on neoadjuvant
+///  S02-0002 enrolled 05-01, surgery 07-01 R1, Clavien–Dindo IIIb 07-03, not discharged: operated
+///  S02-0003 enrolled 06-15: on neoadjuvant
+Input cohort() {
+  Input in;
+  in.study = "s";
+  in.title = "Test study";
+  in.sites = {"S01", "S02"};
+  in.interventions = {{"camrelizumab", "drug"}, {"apatinib", "drug"}, {"imrt", "radiotherapy"}, {"surgery", "surgery"}};
+  in.aesi = {{"hypertension-apatinib", {"Hypertension"}, {}, 3, {"apatinib"}},
+             {"liver", {}, {"Hepatobiliary disorders"}, 1, {}}};
+  in.cutoff = t("2026-12-31T23:59:59.999Z");
+  in.previous_cutoff = t("2026-06-30T00:00:00Z");
+  in.number = 2;
+  in.protocol_sha256 = "abc";
+  in.subjects = {
+      {"S01-0001", "S01", d("2026-01-10"),
+       {ev("surgery", "2026-03-10", {{"procedure", "hepatectomy"}, {"margin", "R0"}}), ev("discharge", "2026-03-20"),
+        ev("last_known_alive", "2026-12-01")}},
+      {"S01-0002", "S01", d("2026-02-01"),
+       {ev("surgery", "2026-04-01", {{"procedure", "hepatectomy"}, {"margin", "R0"}}),
+        ev("death", "2026-04-15", {{"cause", "=HYPERLINK(\"x\") <script>alert(1)</script>"}})}},
+      {"S01-0003", "S01", d("2026-03-01"), {ev("withdrawal", "2026-05-01")}},
+      {"S02-0001", "S02", d("2026-04-01"),
+       {ev("drug_start", "2026-04-05", {{"drug", "apatinib"}}), ev("drug_hold", "2026-04-10", {{"drug", "apatinib"}}),
+        ev("drug_start", "2026-04-20", {{"drug", "apatinib"}}), ev("drug_stop", "2026-04-29", {{"drug", "apatinib"}})}},
+      {"S02-0002", "S02", d("2026-05-01"),
+       {ev("surgery", "2026-07-01", {{"procedure", "hepatectomy"}, {"margin", "R1"}}),
+        ev("surgical_complication", "2026-07-03", {{"grade", "IIIb"}, {"term", "bile leak"}})}},
+      {"S02-0003", "S02", d("2026-06-15"), {}},
+  };
+  in.terms = {{"10020772", "Hypertension", "Vascular disorders", false},
+              {"10033553", "Palmar-plantar erythrodysesthesia syndrome", "Skin and subcutaneous tissue disorders", false},
+              {"10001551", "Alanine aminotransferase increased", "Investigations", false},
+              {"10019663", "Hepatic failure", "Hepatobiliary disorders", false}};
+  auto f5 = fact(5, "S01-0002", 2, 3, {"camrelizumab"}, "2026-04-05");
+  f5.serious = true;
+  f5.criteria = 1u << 2;  // hospitalization
+  f5.drug_withdrawn = true;
+  auto f6 = fact(6, "S01-0002", 3, 5, {"surgery"}, "2026-04-14");
+  f6.serious = f6.susar = f6.fatal_or_life_threatening = true;
+  f6.criteria = 1u << 0;  // death
+  f6.outcome = "fatal";
+  auto f7 = fact(7, "S02-0002", 2, 4, {}, "2026-07-10");
+  f7.nullified = true;
+  in.reports = {fact(1, "S01-0001", 0, 2, {"apatinib"}, "2026-02-01"), fact(2, "S01-0001", 0, 3, {"apatinib"}, "2026-02-20"),
+                fact(3, "S02-0001", 0, 1, {"apatinib"}, "2026-04-08"), fact(4, "S01-0001", 1, 2, {"apatinib"}, "2026-02-10"),
+                f5, f6, f7, fact(8, "S02-0003", 1, 1, {"apatinib"}, "2026-07-01")};
+  auto clock = [](safety::ClockKind k, const char* due, std::optional<Timestamp> stopped, bool late) {
+    ClockInput c;
+    c.report = 6;
+    c.report_ref = "R6";
+    c.subject = "S01-0002";
+    c.site = "S01";
+    c.kind = k;
+    c.started_at = t("2026-04-14T10:00:00Z");
+    c.due_at = t(due);
+    c.stopped_at = stopped;
+    c.late = late;
+    return c;
+  };
+  in.clocks = {clock(safety::ClockKind::site_report, "2026-04-15T10:00:00Z", t("2026-04-14T12:00:00Z"), false),
+               clock(safety::ClockKind::regulatory_initial, "2026-04-21T23:59:59.999Z", t("2026-04-25T09:00:00Z"), true),
+               clock(safety::ClockKind::regulatory_complete, "2027-01-05T23:59:59.999Z", std::nullopt, false),
+               clock(safety::ClockKind::regulatory_followup, "2026-12-01T23:59:59.999Z", std::nullopt, false)};
+  in.alerts = {{1, "sae", "high", "SAE", "S01-0002", t("2026-05-01T00:00:00Z"), t("2026-05-02T00:00:00Z"), "o"},
+               {2, "death", "critical", "Death", "S01-0002", t("2026-07-01T00:00:00Z"), std::nullopt, ""},
+               {3, "aesi", "high", "AESI", "S01-0001", t("2026-08-01T00:00:00Z"), t("2026-08-02T00:00:00Z"), "o"}};
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("DSMB report: enrolment, status and exposure of the hand-built cohort") {
+  const json m = build(cohort());
+  CHECK(m["header"]["number"] == 2);
+  CHECK(m["header"]["period"]["from"] == "2026-06-30T00:00:00.000Z");
+  const json& e = m["enrolment"];
+  CHECK(e["total"] == 6);
+  CHECK(e["by_site"] == json::array({{{"site", "S01"}, {"n", 3}, {"pct", 50.0}}, {{"site", "S02"}, {"n", 3}, {"pct", 50.0}}}));
+  CHECK(e["by_month"][0] == json{{"month", "2026-01"}, {"n", 1}, {"cumulative", 1}});
+  CHECK(e["by_month"].back() == json{{"month", "2026-06"}, {"n", 1}, {"cumulative", 6}});
+  CHECK(e["status"]["in_follow_up"]["n"] == 1);
+  CHECK(e["status"]["dead"]["n"] == 1);
+  CHECK(e["status"]["withdrawn"]["n"] == 1);
+  CHECK(e["status"]["operated"]["n"] == 1);
+  CHECK(e["status"]["on_neoadjuvant"]["n"] == 2);
+  CHECK(e["status"]["on_neoadjuvant"]["pct"] == 33.3);
+  // Enrolment to surgery: 59 (01-10 -> 03-10), 59 (02-01 -> 04-01), 61 (05-01 -> 07-01);
+  // R type 7 quartiles of {59, 59, 61}: 59, 59, 60.
+  CHECK(e["enrolment_to_surgery_days"] == json{{"n", 3}, {"median", 59.0}, {"q1", 59.0}, {"q3", 60.0}});
+  // Apatinib: 04-05..04-10 (6 days) + 04-20..04-29 (10 days) = 16; one hold, one stop.
+  const json& apa = m["exposure"]["drugs"][1];
+  CHECK(apa["drug"] == "apatinib");
+  CHECK(apa["subjects_started"]["n"] == 1);
+  CHECK(apa["exposure_days_total"] == 16);
+  CHECK(apa["holds"] == 1);
+  CHECK(apa["stopped"] == 1);
+  CHECK(m["exposure"]["drugs"][0]["subjects_started"]["n"] == 0);
+}
+
+TEST_CASE("DSMB report: AEs counted once per subject at the worst grade; nullified never") {
+  const json m = build(cohort());
+  const json& o = m["ae_overview"];
+  CHECK(o["any_ae"] == json{{"n", 4}, {"pct", 66.7}});  // S01-0001, S02-0001, S01-0002, S02-0003
+  CHECK(o["grade_3_or_more"]["n"] == 2);                 // S01-0001 (3), S01-0002 (3, 5)
+  CHECK(o["serious"]["n"] == 1);
+  CHECK(o["led_to_drug_withdrawal"]["n"] == 1);
+  CHECK(o["fatal"]["n"] == 1);
+  CHECK(o["susar"]["n"] == 1);
+  CHECK(o["reports"] == json{{"in_force", 7}, {"serious", 2}, {"nullified", 1}});
+
+  const json& socs = m["ae_by_soc_term"];
+  REQUIRE(socs.size() == 4);  // by name
+  CHECK(socs[0]["soc"] == "Hepatobiliary disorders");
+  CHECK(socs[1]["soc"] == "Investigations");
+  CHECK(socs[2]["soc"] == "Skin and subcutaneous tissue disorders");
+  CHECK(socs[3]["soc"] == "Vascular disorders");
+  // ALT increased: S01-0002 grade 3; S02-0002's grade 4 was nullified.
+  CHECK(socs[1]["terms"][0]["grade_3"]["n"] == 1);
+  CHECK(socs[1]["terms"][0]["grade_4"]["n"] == 0);
+  // Hypertension: S01-0001 at its worst (3, not 2), S02-0001 grade 1.
+  const json& htn = socs[3]["terms"][0];
+  CHECK(htn["term"] == "Hypertension");
+  CHECK(htn["grade_1"]["n"] == 1);
+  CHECK(htn["grade_2"]["n"] == 0);
+  CHECK(htn["grade_3"]["n"] == 1);
+  CHECK(htn["any"] == json{{"n", 2}, {"pct", 33.3}});
+  CHECK(htn["grade_3_or_more"] == json{{"n", 1}, {"pct", 16.7}});
+  CHECK(socs[2]["grade_1"]["n"] == 1);
+  CHECK(socs[2]["grade_2"]["n"] == 1);
+
+  // Related to camrelizumab: only the ALT increase.
+  const json& cam = m["ae_related"][0];
+  CHECK(cam["intervention"] == "camrelizumab");
+  REQUIRE(cam["rows"].size() == 1);
+  CHECK(cam["rows"][0]["soc"] == "Investigations");
+
+  // AESI: hypertension >= 3 related to apatinib (S01-0001); any hepatobiliary AE (S01-0002, grade 5).
+  CHECK(m["aesi"][0]["subjects"]["n"] == 1);
+  CHECK(m["aesi"][0]["reports"] == 1);
+  CHECK(m["aesi"][0]["worst_grade"] == json::array({0, 0, 1, 0, 0}));
+  CHECK(m["aesi"][1]["worst_grade"] == json::array({0, 0, 0, 0, 1}));
+
+  REQUIRE(m["sae_listing"].size() == 2);
+  CHECK(m["sae_listing"][0]["id"] == 5);
+  CHECK(m["sae_listing"][0]["criteria"] == json::array({"hospitalization"}));
+  CHECK(m["sae_listing"][1]["criteria"] == json::array({"death"}));
+  REQUIRE(m["susars"].size() == 1);
+  CHECK(m["susars"][0]["term"] == "Hepatic failure");
+}
+
+TEST_CASE("DSMB report: deaths, clocks, surgical safety, alerts of the period") {
+  const json m = build(cohort());
+  REQUIRE(m["deaths"].size() == 1);
+  CHECK(m["deaths"][0]["days_from_surgery"] == 14);
+  CHECK(m["deaths"][0]["days_from_enrolment"] == 73);
+  CHECK(m["deaths"][0]["within_30_days_of_surgery"] == true);
+
+  const json& c = m["clocks"]["by_kind"];
+  REQUIRE(c.size() == 4);
+  CHECK(c[0] == json{{"kind", "regulatory_complete"}, {"met", 0}, {"late", 0}, {"open", 1}, {"overdue", 0}, {"on_time_pct", 0.0}});
+  CHECK(c[1]["overdue"] == 1);
+  CHECK(c[2]["late"] == 1);
+  CHECK(c[3] == json{{"kind", "site_report"}, {"met", 1}, {"late", 0}, {"open", 0}, {"overdue", 0}, {"on_time_pct", 100.0}});
+
+  const json& s = m["surgical"];
+  CHECK(s["operated"] == 3);
+  // 30 days: S01-0001 alive and discharged (closed), S01-0002 dead on day 14, S02-0002 still
+  // in the index admission (pending). 1/2 with the exact interval (Clopper–Pearson 1/2:
+  // 0.012579, 0.987421).
+  CHECK(s["mortality_30d"]["events"] == 1);
+  CHECK(s["mortality_30d"]["n"] == 2);
+  CHECK(s["mortality_30d"]["ci95"] == json::array({1.2579, 98.7421}));
+  CHECK(s["mortality_30d_pending"] == json::array({"S02-0002"}));
+  CHECK(s["r0"]["events"] == 2);
+  CHECK(s["r0"]["n"] == 3);
+  CHECK(s["clavien_dindo_worst"]["IIIb"] == 1);
+  CHECK(s["clavien_dindo_worst"]["none"] == 2);
+
+  // Alerts of the period (after 06-30): #2 open at the cut-off, #3 acknowledged; #1 is older.
+  const json& a = m["alerts"];
+  REQUIRE(a["raised_in_period"].size() == 2);
+  CHECK(a["raised_in_period"][0]["id"] == 2);
+  CHECK(a["raised_in_period"][0]["acknowledged_at"].is_null());
+  CHECK(a["raised_in_period"][1]["acknowledged_by"] == "o");
+  CHECK(a["open_at_cutoff"] == 1);
+}
+
+TEST_CASE("DSMB report: Kaplan–Meier from the subjects' events matches R survival (aml, Maintained)") {
+  // R: summary(survfit(Surv(time, status) ~ 1, data = subset(aml, x == "Maintained")))
+  // times 9 13 13+ 18 23 28+ 31 34 45+ 48 161+ (weeks); here 10 days per week so that the
+  // 6/12/24-month points (182.6, 365.25, 730.5 days) fall between the steps:
+  //   S(18) = 0.716, SE 0.1397, log CI 0.4884-1; S(34) = 0.368, CI 0.1549-0.875;
+  //   S(48) = 0.184, CI 0.0359-0.944.
+  Input in;
+  in.study = "aml";
+  in.cutoff = t("2031-01-01T00:00:00Z");
+  const std::vector<std::pair<int, bool>> obs = {{9, true},  {13, true}, {13, false}, {18, true},  {23, true}, {28, false},
+                                                 {31, true}, {34, true}, {45, false}, {48, true},  {161, false}};
+  int k = 0;
+  for (const auto& [w, died] : obs) {
+    const Date enrolled = d("2026-01-01");
+    const Date at = enrolled.plus_days(w * 10);
+    const std::string date = format_date(at);
+    in.subjects.push_back({"A" + std::to_string(k++), "S01", enrolled,
+                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())}});
+  }
+  const json km = build(in)["time_to_event"]["overall_survival"];
+  CHECK(km["n"] == 11);
+  CHECK(km["events"] == 7);
+  CHECK(km["at"][0]["survival"].get<double>() == doctest::Approx(0.716).epsilon(0.001));
+  CHECK(km["at"][0]["n_risk"] == 7);
+  CHECK(km["at"][0]["ci95"][0].get<double>() == doctest::Approx(0.4884).epsilon(0.001));
+  CHECK(km["at"][0]["ci95"][1].get<double>() == doctest::Approx(1.0));
+  CHECK(km["at"][1]["survival"].get<double>() == doctest::Approx(0.368).epsilon(0.002));
+  CHECK(km["at"][1]["n_risk"] == 3);
+  CHECK(km["at"][1]["ci95"][0].get<double>() == doctest::Approx(0.1549).epsilon(0.002));
+  CHECK(km["at"][1]["ci95"][1].get<double>() == doctest::Approx(0.875).epsilon(0.002));
+  CHECK(km["at"][2]["survival"].get<double>() == doctest::Approx(0.184).epsilon(0.002));
+  CHECK(km["at"][2]["ci95"][0].get<double>() == doctest::Approx(0.0359).epsilon(0.01));
+  // EFS has the same events here (deaths only).
+  CHECK(build(in)["time_to_event"]["event_free_survival"]["events"] == 7);
+}
+
+TEST_CASE("DSMB report: the same input gives the same bytes, whatever the report order") {
+  Input a = cohort();
+  Input b = cohort();
+  std::reverse(b.reports.begin(), b.reports.end());
+  CHECK(canonical_json(build(a)) == canonical_json(build(a)));
+  CHECK(canonical_json(build(a)) == canonical_json(build(b)));
+}
+
+TEST_CASE("DSMB report: CSV quoting and formula guard; HTML escaped, self-contained") {
+  const json m = build(cohort());
+  const auto files = to_csv(m);
+  auto file = [&](const std::string& name) {
+    for (const auto& f : files)
+      if (f.name == name) return f.text;
+    FAIL("no file " << name);
+    return std::string();
+  };
+  const std::string deaths = file("deaths.csv");
+  CHECK(deaths.rfind("subject,site,date,cause,", 0) == 0);
+  // The cause starts with "=": a leading apostrophe, and quoted because of the quotes inside.
+  CHECK(deaths.find("\"'=HYPERLINK(\"\"x\"\") <script>alert(1)</script>\"") != std::string::npos);
+  CHECK(deaths.find("\r\n") != std::string::npos);
+  CHECK(file("ae_by_soc_term.csv").find("Vascular disorders,Hypertension,1,0,1,0,0,2,33.3,1,16.7\r\n") != std::string::npos);
+  CHECK(file("surgical.csv").find("mortality_30d,1,2,50.0,1.2579,98.7421\r\n") != std::string::npos);
+
+  const std::string html = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
+  CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(html.find("<script>") == std::string::npos);
+  CHECK(html.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(html.find(" src=") == std::string::npos);
+  CHECK(html.find(" href=") == std::string::npos);
+  CHECK(html.find("<link") == std::string::npos);
+  std::size_t open = 0, close = 0;
+  for (std::size_t p = 0; (p = html.find("<svg", p)) != std::string::npos; ++p) ++open;
+  for (std::size_t p = 0; (p = html.find("</svg>", p)) != std::string::npos; ++p) ++close;
+  CHECK(open >= 3);  // enrolment, AEs by SOC, Kaplan–Meier (no stopping rule in this cohort)
+  CHECK(open == close);
+}
