@@ -172,8 +172,10 @@ Result<Reply> post_ae(Services& s, Call& c) {
   w.clocks = std::move(derived.clocks);
   w.closed = std::move(derived.closed);
   const config::Study& st = *study.value();
-  w.alerts_for = [&st, record](std::int64_t report, const store::RecentFn& recent) {
-    return version_alerts(st, record, report, 1, classify_record(st, record), std::nullopt, recent);
+  w.alerts_for = [&st, record, received](std::int64_t report, const store::RecentFn& recent) {
+    json with_receipt = record;  // the store adds received_at; the late-report alert names it
+    with_receipt["received_at"] = format_timestamp(received);
+    return version_alerts(st, with_receipt, report, 1, classify_record(st, record), std::nullopt, recent);
   };
   auto stored = s.store.insert_ae(w, actor_of(c));
   if (!stored) return stored.error();

@@ -98,6 +98,7 @@ safety::AeVersionFacts version_facts(const config::Study& st, const json& record
     f.site_report_late = sr.value("late", false);
     if (auto t = parse_timestamp(sr.value("due_at", ""))) f.site_report_due = *t;
   }
+  if (auto t = parse_timestamp(record.value("received_at", ""))) f.received_at = *t;
   if (auto d = parse_date(record.value("onset", ""))) f.onset = *d;
   return f;
 }

@@ -278,6 +278,18 @@ TEST_CASE_FIXTURE(Course, "a late site report alerts; bad follow-ups and submiss
   REQUIRE(r->status == 201);
   CHECK(json::parse(r->body)["safety"]["site_report"]["late"] == true);
   CHECK(alerts().count("late_site_report") == 1);
+  {
+    // The alert names when the report was received (it once said 1970-01-01).
+    const std::string cmd = "sqlite3 " + (d.data_dir() / "pvmon.db").string() +
+                            " \"SELECT json_extract(payload, '$.received_at') FROM alerts WHERE rule = 'late_site_report'\"";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    char line[256] = {0};
+    REQUIRE(std::fgets(line, sizeof line, p));
+    ::pclose(p);
+    std::string got(line);
+    got.erase(got.find_last_not_of("\n") + 1);
+    CHECK(got == json::parse(r->body)["received_at"].get<std::string>());
+  }
   const std::string id = std::to_string(json::parse(r->body)["id"].get<int>());
   auto bad = post("/ae/" + id + "/followups", json{{"followup_id", "X"}, {"changes", {{"subject", "S01-0001"}, {"colour", "red"}}}});
   REQUIRE(bad);
