@@ -8,7 +8,7 @@ packages=(
   libboost-dev                            # Boost.Asio, Boost.Math (header-only)
   libsqlite3-dev sqlite3                  # storage; the sqlite3 CLI is used by tests and operators
   nlohmann-json3-dev libspdlog-dev        # JSON, logging
-  libcpp-httplib-dev libssl-dev           # HTTP server and client; OpenSSL for hashes, HMAC, TLS
+  libcpp-httplib-dev libssl-dev openssl   # HTTP server and client; OpenSSL for hashes, HMAC, TLS (CLI: test certificates)
   libzip-dev                              # DSMB reports: all CSV tables in one zip
   doctest-dev                             # tests
 )

@@ -1,6 +1,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <malloc.h>
+#include <openssl/ssl.h>
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
@@ -119,6 +120,8 @@ int check_config(const Options& opts, std::ostream& out, std::ostream& err) {
 }
 
 int run_daemon(const Options& opts) {
+  // Until the config says how to log: stderr, like everything else the daemon says.
+  if (!spdlog::get("pvmond-start")) spdlog::set_default_logger(spdlog::stderr_logger_mt("pvmond-start"));
   auto loaded = load_config(opts);
   if (!loaded) {
     spdlog::error("pvmond: configuration rejected:\n{}", loaded.error().message);
@@ -201,7 +204,24 @@ int run_daemon(const Options& opts) {
   };
   schedule_tick();
 
-  httplib::Server server;
+  // HTTPS when configured: cpp-httplib's SSLServer over OpenSSL, TLS 1.2 at least (its own
+  // default floor is TLS 1.1), no compression (CRIME), no renegotiation.
+  std::unique_ptr<httplib::Server> server_ptr;
+  if (cfg->tls) {
+    auto ssl = std::make_unique<httplib::SSLServer>(cfg->tls->certificate.c_str(), cfg->tls->private_key.c_str());
+    if (!ssl->is_valid()) {
+      spdlog::error("TLS: cannot use certificate {} with key {} (unreadable, not PEM, or not a pair)",
+                    cfg->tls->certificate, cfg->tls->private_key);
+      return 2;
+    }
+    SSL_CTX* ctx = ssl->ssl_context();
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    server_ptr = std::move(ssl);
+  } else {
+    server_ptr = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& server = *server_ptr;
   configure_server(server, cfg->http);
   http::Api api(http::Services{holder, store, clock});
   api.install(server);
@@ -229,10 +249,10 @@ int run_daemon(const Options& opts) {
     fs::rename(tmp, fs::path(cfg->data_dir) / "pvmond.addr", ec);
   }
   std::thread http_thread([&] { server.listen_after_bind(); });
-  spdlog::info("pvmond listening on http://{} ({} studies, {} principals)", addr,
+  spdlog::info("pvmond listening on {}://{} ({} studies, {} principals)", cfg->tls ? "https" : "http", addr,
                cfg->studies.size(), cfg->principals.size());
   auto notifier = SystemdNotifier::from_environment();
-  notifier.ready("listening on http://" + addr);
+  notifier.ready(std::string("listening on ") + (cfg->tls ? "https://" : "http://") + addr);
   if (notifier.failed()) spdlog::warn("systemd: cannot notify $NOTIFY_SOCKET; readiness not reported");
   // Pinged from the io thread, so a stuck io loop stops the pings and systemd restarts us.
   boost::asio::steady_timer watchdog_timer(io);

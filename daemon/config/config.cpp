@@ -225,6 +225,41 @@ Result<Config> parse(const std::string& text, const std::string& source,
   }
   if (auto v = r.string("data_dir", true, 4096)) c.data_dir = *v;
   if (auto v = r.string("database", false, 4096)) c.database = *v;
+  if (const json* t = r.get("tls", false)) {
+    if (!t->is_object()) {
+      r.error("tls", "must be an object: {\"certificate\": PEM file, \"private_key\": PEM file}");
+    } else {
+      FieldReader tr(*t, r.path("tls"), errs);
+      TlsSettings tls;
+      // Relative to the config file's folder; ${CREDENTIALS_DIRECTORY} for systemd's LoadCredential.
+      auto file = [&](const char* key, std::string& out) {
+        auto v = tr.string(key, true, 4096);
+        if (!v) return;
+        std::string path = *v;
+        const std::string var = "${CREDENTIALS_DIRECTORY}";
+        if (auto at = path.find(var); at != std::string::npos) {
+          const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+          if (!dir) {
+            tr.error(key, "names ${CREDENTIALS_DIRECTORY}, which is not set (LoadCredential= in the unit)");
+            return;
+          }
+          path.replace(at, var.size(), dir);
+        }
+        fs::path f = path;
+        if (f.is_relative()) f = fs::path(base_dir) / f;
+        if (!std::ifstream(f)) {
+          tr.error(key, "cannot read " + f.string());
+          return;
+        }
+        out = f.string();
+      };
+      file("certificate", tls.certificate);
+      file("private_key", tls.private_key);
+      tr.finish();
+      c.tls = std::move(tls);
+    }
+  }
+  if (auto v = r.boolean("plain_http", false)) c.plain_http = *v;
   if (auto v = r.string("public_url", false, 500)) {
     if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
       r.error("public_url", "must start with http:// or https://");
@@ -408,6 +443,11 @@ Status check_exposure(const Config& c) {
                      c.source + ": refusing to listen on " + c.listen_host +
                          " while a demo token is configured: replace the demo principals "
                          "(pvmon token hash) or listen on 127.0.0.1");
+  if (!is_loopback(c.listen_host) && !c.tls && !c.plain_http)
+    return Error::of(Errc::invalid,
+                     c.source + ": refusing plain HTTP on " + c.listen_host +
+                         ": configure \"tls\" (certificate and private_key), or set \"plain_http\": "
+                         "true when a TLS-terminating proxy is in front");
   return Ok{};
 }
 

@@ -87,7 +87,7 @@ std::string base_url(const config::Config& c) {
   if (!c.public_url.empty()) return c.public_url;
   const std::string host = c.listen_host.find(':') != std::string::npos ? "[" + c.listen_host + "]"
                                                                           : c.listen_host;
-  return "http://" + host + ":" + std::to_string(c.listen_port);
+  return (c.tls ? "https://" : "http://") + host + ":" + std::to_string(c.listen_port);
 }
 
 }  // namespace

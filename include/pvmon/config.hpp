@@ -38,6 +38,12 @@ struct HttpSettings {
   std::size_t max_body_bytes = 1 << 20;
 };
 
+/// TLS for the listener: PEM files (the certificate may carry its chain). TLS 1.2 is the floor.
+struct TlsSettings {
+  std::string certificate;
+  std::string private_key;
+};
+
 struct Intervention {
   std::string id;
   std::string kind;  // drug, radiotherapy, surgery
@@ -78,8 +84,12 @@ struct Config {
   int listen_port = 8750;
   std::string data_dir = "state";
   std::string database = "pvmon.db";  // relative to data_dir unless absolute
-  /// Base of the links sent in webhooks (DSMB report URLs); default http://listen address.
+  /// Base of the links sent in webhooks (DSMB report URLs); default http(s)://listen address.
   std::string public_url;
+  /// HTTPS when set. Without it the daemon speaks plain HTTP, which it accepts only on a
+  /// loopback address or when `plain_http` says so (behind a TLS-terminating proxy).
+  std::optional<TlsSettings> tls;
+  bool plain_http = false;
   std::string log_level = "info";
   bool log_json = false;
   HttpSettings http;

@@ -110,8 +110,15 @@ class Daemon {
         addr = addr.substr(0, addr.find('\n'));
         host_ = addr.substr(0, addr.rfind(':'));
         port_ = std::stoi(addr.substr(addr.rfind(':') + 1));
-        httplib::Client c(host_, port_);
-        if (auto r = c.Get("/healthz"); r && r->status == 200) return;
+        if (ca_) {
+          httplib::SSLClient c(host_, port_);
+          c.set_ca_cert_path(ca_->c_str());
+          c.enable_server_certificate_verification(true);
+          if (auto r = c.Get("/healthz"); r && r->status == 200) return;
+        } else {
+          httplib::Client c(host_, port_);
+          if (auto r = c.Get("/healthz"); r && r->status == 200) return;
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -148,11 +155,15 @@ class Daemon {
     return c;
   }
   std::string log() const { return read_text(data_dir_ / "pvmond.log"); }
+  /// The daemon speaks HTTPS with a certificate this CA file verifies (start() probes with it).
+  void use_tls(fs::path ca) { ca_ = std::move(ca); }
+  const std::string& host() const { return host_; }
   const fs::path& data_dir() const { return data_dir_; }
   int port() const { return port_; }
 
  private:
   fs::path config_, data_dir_;
+  std::optional<fs::path> ca_;
   pid_t pid_ = -1;
   std::string host_;
   int port_ = 0;
