@@ -14,6 +14,7 @@
 #include <fstream>
 #include <thread>
 
+#include "elastic_pool.hpp"
 #include "json_log_formatter.hpp"
 #include "systemd_notify.hpp"
 #include "pvmon/app.hpp"
@@ -55,7 +56,8 @@ void configure_server(httplib::Server& server, const config::HttpSettings& h) {
   // Without TCP_NODELAY every keep-alive response waits for the peer's delayed ACK (~40 ms).
   server.set_tcp_nodelay(true);
   const auto threads = static_cast<std::size_t>(h.threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  const auto max_connections = static_cast<std::size_t>(h.max_connections);
+  server.new_task_queue = [threads, max_connections] { return new ElasticPool(threads, max_connections); };
   server.set_read_timeout(h.read_timeout_s, 0);
   server.set_write_timeout(h.write_timeout_s, 0);
   server.set_keep_alive_max_count(static_cast<std::size_t>(h.keep_alive_max));

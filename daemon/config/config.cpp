@@ -284,6 +284,8 @@ Result<Config> parse(const std::string& text, const std::string& source,
     } else {
       FieldReader hr(*http, "http", errs);
       if (auto v = hr.integer("threads", false, 1, 256)) c.http.threads = int(*v);
+      // Below the descriptor cap (1024, select()) with room for the database and webhooks.
+      if (auto v = hr.integer("max_connections", false, 1, 900)) c.http.max_connections = int(*v);
       if (auto v = hr.integer("read_timeout_s", false, 1, 600)) c.http.read_timeout_s = int(*v);
       if (auto v = hr.integer("write_timeout_s", false, 1, 600)) c.http.write_timeout_s = int(*v);
       if (auto v = hr.integer("keep_alive_max", false, 1, 100000)) c.http.keep_alive_max = int(*v);
@@ -291,6 +293,16 @@ Result<Config> parse(const std::string& text, const std::string& source,
         c.http.keep_alive_timeout_s = int(*v);
       if (auto v = hr.integer("max_body_bytes", false, 1024, 64 << 20))
         c.http.max_body_bytes = static_cast<std::size_t>(*v);
+      if (const json* rl = hr.get("rate_limit", false)) {
+        if (!rl->is_object()) {
+          hr.error("rate_limit", "must be an object: {\"requests_per_second\", \"burst\"}");
+        } else {
+          FieldReader rr(*rl, hr.path("rate_limit"), errs);
+          if (auto v = rr.integer("requests_per_second", true, 0, 1'000'000)) c.http.rate_limit_per_second = double(*v);
+          if (auto v = rr.integer("burst", true, 1, 10'000'000)) c.http.rate_limit_burst = int(*v);
+          rr.finish();
+        }
+      }
       hr.finish();
     }
   }

@@ -7,6 +7,7 @@
 #include "pvmon/crypto.hpp"
 #include "pvmon/http.hpp"
 #include "metrics.hpp"
+#include "rate_limit.hpp"
 #include "routes.hpp"
 
 namespace pvmon::http {
@@ -196,6 +197,9 @@ void write_problem(httplib::Response& res, const Error& e, const std::string& in
 }
 
 Api::Api(Services s) : s_(s) {
+  // HTTP settings need a restart, so the limits of the config at start-up hold.
+  const auto& h = s_.config.get()->config->http;
+  limiter_ = std::make_shared<RateLimiter>(h.rate_limit_per_second, h.rate_limit_burst);
   for (auto& r : build_routes(s_)) add(r.method, r.path, r.roles, std::move(r.handler));
 }
 
@@ -335,6 +339,13 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
       return;
     }
     t_scope.principal = p->name;
+    if (int wait_s = 0; !limiter_->allow(p->name, now_ms, wait_s)) {
+      spdlog::warn("rate limit: {} over {} requests/s on {} {} (id={})", p->name,
+                   cfg->http.rate_limit_per_second, req.method, match->path, rid);
+      res.set_header("Retry-After", std::to_string(wait_s));
+      write_problem(res, Error::of(Errc::rate_limited, "too many requests from this principal"), req.path, rid);
+      return;
+    }
     bool ok = false;
     for (auto role : match->roles) ok = ok || role == p->role;
     if (!ok) {

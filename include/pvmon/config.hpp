@@ -30,12 +30,16 @@ struct Principal {
 };
 
 struct HttpSettings {
-  int threads = 8;
+  int threads = 8;           // workers started at once
+  int max_connections = 256;  // workers at most: connections served at once (each holds one)
   int read_timeout_s = 10;
   int write_timeout_s = 10;
   int keep_alive_max = 100;
   int keep_alive_timeout_s = 5;
   std::size_t max_body_bytes = 1 << 20;
+  /// Per principal: a token bucket refilled at this rate, holding `rate_limit_burst` (0: off).
+  double rate_limit_per_second = 100;
+  int rate_limit_burst = 500;
 };
 
 /// TLS for the listener: PEM files (the certificate may carry its chain). TLS 1.2 is the floor.

@@ -107,6 +107,8 @@ struct Services {
   const Clock& clock;
 };
 
+class RateLimiter;
+
 class Api {
  public:
   explicit Api(Services s);
@@ -120,6 +122,7 @@ class Api {
 
   Services s_;
   std::vector<Route> routes_;
+  std::shared_ptr<RateLimiter> limiter_;  // per principal (rate_limit.hpp)
 };
 
 /// The scheduler's alerts for a study as of `now`: crossed stopping boundaries (once per rule:
