@@ -452,12 +452,7 @@ class SqliteStore final : public Store {
             snap.reports.push_back(std::move(rec));
           }
         }
-        for (auto& c : load_clocks(*db, study, false, std::nullopt)) {
-          if (c.clock.started_at > as_of) continue;
-          if (c.stopped_at && *c.stopped_at <= as_of) continue;
-          c.stopped_at.reset();
-          snap.open_clocks.push_back(std::move(c));
-        }
+        // Every clock started by then, with its stop as of then; the open ones among them.
         for (auto& c : load_clocks(*db, study, false, std::nullopt)) {
           if (c.clock.started_at > as_of) continue;
           if (c.stopped_at && *c.stopped_at > as_of) {
@@ -465,6 +460,7 @@ class SqliteStore final : public Store {
             c.stop_reason.clear();
             c.late = false;
           }
+          if (!c.stopped_at) snap.open_clocks.push_back(c);
           snap.all_clocks.push_back(std::move(c));
         }
         auto al = db->cached(

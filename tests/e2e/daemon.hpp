@@ -169,6 +169,16 @@ class Daemon {
   int port_ = 0;
 };
 
+/// Runs a shell command; its exit code and standard output.
+inline std::pair<int, std::string> run_command(const std::string& cmd) {
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 inline httplib::Headers bearer(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};
 }

@@ -14,13 +14,7 @@ namespace {
 
 /// Runs a program with arguments, returns exit code and combined output.
 std::pair<int, std::string> run_pvmond_path(const std::string& program, const std::string& args) {
-  const std::string cmd = program + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return run_command(program + " " + args + " 2>&1");
 }
 
 std::pair<int, std::string> run_pvmond(const std::string& args) { return run_pvmond_path(PVMOND_PATH, args); }

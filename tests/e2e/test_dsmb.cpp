@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 #include <openssl/sha.h>
 
-#include <cstdio>
 
 #include "daemon.hpp"
 #include "receiver.hpp"
@@ -20,16 +19,6 @@ std::string sha256_hex(const std::string& s) {
   char hex[2 * SHA256_DIGEST_LENGTH + 1];
   for (int i = 0; i < SHA256_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", d[i]);
   return hex;
-}
-
-/// Runs a command; exit code and standard output (standard error to `err` if given).
-std::pair<int, std::string> run(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 struct Dsmb {
@@ -190,21 +179,21 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
 
   // Offline, from a backup taken while the daemon runs: the same bytes.
   const fs::path copy = tmp.path / "copy.db";
-  auto [brc, bout] = run(std::string(PVMON_PATH) + " backup --db " + (d->data_dir() / "pvmon.db").string() +
+  auto [brc, bout] = run_command(std::string(PVMON_PATH) + " backup --db " + (d->data_dir() / "pvmon.db").string() +
                          " --to " + copy.string() + " 2>&1");
   REQUIRE_MESSAGE(brc == 0, bout);
-  auto [rc, out] = run(std::string(PVMON_PATH) + " report --db " + copy.string() +
+  auto [rc, out] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() +
                        " --study hcc-pvtt-imrt --cutoff " + cutoff + " --format json 2>/dev/null");
   CHECK(rc == 0);
   CHECK(out == body->body);
-  auto [hrc, hout] = run(std::string(PVMON_PATH) + " report --db " + copy.string() +
+  auto [hrc, hout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() +
                          " --study hcc-pvtt-imrt --cutoff " + cutoff + " --format html 2>/dev/null");
   CHECK(hrc == 0);
   CHECK(hout.find("<html") != std::string::npos);
-  auto [urc, uout] = run(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study nope --cutoff 2026-01-01 2>&1");
+  auto [urc, uout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study nope --cutoff 2026-01-01 2>&1");
   CHECK(urc == 1);
   CHECK(uout.find("no protocol for study 'nope'") != std::string::npos);
-  auto [arc, aout] = run(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt 2>&1");
+  auto [arc, aout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt 2>&1");
   CHECK(arc == 2);
   CHECK(aout.find("--cutoff is required") != std::string::npos);
 }

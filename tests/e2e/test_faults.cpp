@@ -47,6 +47,13 @@ std::map<std::string, json> all_reports(Daemon& d) {
   return out;
 }
 
+void enrol(Daemon& d) {
+  auto r = d.client().Post((std::string(kStudy) + "/subjects").c_str(), bearer("demo-site-s01"),
+                           subject_body("S01-0007").dump(), "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+}
+
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v ? std::atoi(v) : fallback;
@@ -69,12 +76,7 @@ TEST_CASE("kill -9 under load, again and again: acknowledged reports and their a
            }),
            tmp.path / "data");
   d.start();
-  {
-    auto r = d.client().Post((std::string(kStudy) + "/subjects").c_str(), bearer("demo-site-s01"),
-                             subject_body("S01-0007").dump(), "application/json");
-    REQUIRE(r);
-    REQUIRE(r->status == 201);
-  }
+  enrol(d);
   std::mutex mu;
   std::map<std::string, std::int64_t> acked;  // report_id -> server id
   for (int round = 0; round < rounds; ++round) {
@@ -134,11 +136,8 @@ TEST_CASE("a database locked by another process: requests wait the busy timeout,
   TempDir tmp;
   Daemon d(write_config(tmp.path, [](json& c) { c["storage"] = {{"busy_timeout_ms", 300}}; }), tmp.path / "data");
   d.start();
+  enrol(d);
   auto c = d.client();
-  auto s = c.Post((std::string(kStudy) + "/subjects").c_str(), bearer("demo-site-s01"),
-                  subject_body("S01-0007").dump(), "application/json");
-  REQUIRE(s);
-  REQUIRE(s->status == 201);
 
   // Another process (here: this test, through SQLite itself, like the sqlite3 CLI) holds a write
   // transaction.
@@ -187,11 +186,8 @@ TEST_CASE("disk full: writes fail with 503 and a log line, nothing acknowledged 
   Daemon d(write_config(tmp.path, [&](json& c) { c["database"] = (small / "pvmon.db").string(); }),
            tmp.path / "data");
   d.start();
+  enrol(d);
   auto c = d.client();
-  auto s = c.Post((std::string(kStudy) + "/subjects").c_str(), bearer("demo-site-s01"),
-                  subject_body("S01-0007").dump(), "application/json");
-  REQUIRE(s);
-  REQUIRE(s->status == 201);
 
   std::map<std::string, json> acked;
   int full = 0, i = 0;
