@@ -193,7 +193,9 @@ void write_problem(httplib::Response& res, const Error& e, const std::string& in
             {"request_id", request_id},
             {"errors", errors}};
   res.status = status;
-  res.set_content(body.dump(), "application/problem+json");
+  // A detail may quote the client's bytes (a JSON parse error does): invalid UTF-8 is replaced,
+  // never thrown on.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/problem+json");
 }
 
 Api::Api(Services s) : s_(s) {
@@ -379,7 +381,7 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
   if (r.raw_body)
     res.set_content(*r.raw_body, r.content_type);
   else
-    res.set_content(r.body.dump(), r.content_type);
+    res.set_content(r.body.dump(-1, ' ', false, json::error_handler_t::replace), r.content_type);
 }
 
 }  // namespace pvmon::http

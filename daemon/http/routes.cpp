@@ -24,6 +24,11 @@ Result<json> json_body(const httplib::Request& req) {
                         "malformed JSON at byte " + std::to_string(e.byte) + ": " +
                             std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
   }
+  catch (const json::exception& e) {
+    // A number beyond double (1e400) is out_of_range.406, not a parse_error.
+    return Error::field(Errc::malformed, "body",
+                        std::string("unreadable JSON: ") + std::string(e.what()).substr(std::string(e.what()).find(']') + 2));
+  }
 }
 
 Result<const config::Study*> find_study(const Call& c, const std::string& id) {
