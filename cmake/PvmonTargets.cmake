@@ -6,6 +6,12 @@ target_compile_features(pvmon_warnings INTERFACE cxx_std_20)
 
 add_library(pvmon_sanitize INTERFACE)
 add_library(pvmon::sanitize ALIAS pvmon_sanitize)
+if(PVMON_FUZZ)
+  # Coverage for libFuzzer in every pvmon target; the fuzz executables add the fuzzer runtime.
+  target_compile_options(pvmon_sanitize INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(pvmon_sanitize INTERFACE -fsanitize=address,undefined)
+endif()
 if(PVMON_SANITIZE)
   target_compile_options(pvmon_sanitize INTERFACE
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
