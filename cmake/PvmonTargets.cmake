@@ -9,7 +9,8 @@ add_library(pvmon::sanitize ALIAS pvmon_sanitize)
 if(PVMON_FUZZ)
   # Coverage for libFuzzer in every pvmon target; the fuzz executables add the fuzzer runtime.
   target_compile_options(pvmon_sanitize INTERFACE
-    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fconstexpr-steps=100000000)  # clang: the generated CTCAE table is one large constexpr
   target_link_options(pvmon_sanitize INTERFACE -fsanitize=address,undefined)
 endif()
 if(PVMON_SANITIZE)

@@ -27,6 +27,7 @@ const std::vector<Command>& commands() {
       {"backup", no_stdin<cmd_backup>},
       {"restore", no_stdin<cmd_restore>},
       {"report", no_stdin<cmd_report>},
+      {"export", no_stdin<cmd_export>},
   };
   return kAll;
 }

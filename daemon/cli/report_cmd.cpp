@@ -8,6 +8,7 @@
 
 #include "pvmon/config.hpp"
 #include "pvmon/http.hpp"
+#include "pvmon/interop.hpp"
 #include "pvmon/reports.hpp"
 #include "pvmon/store.hpp"
 
@@ -143,6 +144,56 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     return 1;
   }
   out << zip.value();
+  return 0;
+}
+
+int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  constexpr const char* kExportUsage =
+      "usage: pvmon export sdtm --db FILE --study ID [--cutoff DATE|DATETIME]\n"
+      "  Writes the CDISC SDTM AE domain (CSV) as of the cut-off (default: now) to standard output.\n";
+  if (args.empty() || args[0] != "sdtm") {
+    err << kExportUsage;
+    return 2;
+  }
+  std::string db, study, cutoff_text;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string* target = args[i] == "--db" ? &db : args[i] == "--study" ? &study : args[i] == "--cutoff" ? &cutoff_text : nullptr;
+    if (!target || i + 1 >= args.size()) {
+      err << "pvmon export: bad argument '" << args[i] << "'\n" << kExportUsage;
+      return 2;
+    }
+    *target = args[++i];
+  }
+  if (db.empty() || study.empty()) {
+    err << "pvmon export: --db and --study are required\n" << kExportUsage;
+    return 2;
+  }
+  SystemClock clock;
+  Timestamp as_of = clock.now();
+  if (!cutoff_text.empty()) {
+    if (auto t = parse_timestamp(cutoff_text)) as_of = *t;
+    else if (auto d = parse_date(cutoff_text)) as_of = start_of(d->plus_days(1)).plus_ms(-1);
+    else {
+      err << "pvmon export: --cutoff must be a date YYYY-MM-DD or a date-time with offset\n";
+      return 2;
+    }
+  }
+  if (!std::ifstream(db)) {
+    err << "pvmon export: cannot read " << db << "\n";
+    return 1;
+  }
+  auto st = store::Store::open(store::Options{db, 5000, 64, 2}, clock);
+  if (!st) {
+    err << "pvmon export: " << st.error().message << "\n";
+    return 1;
+  }
+  auto snap = st.value()->snapshot(study, as_of);
+  st.value()->close();
+  if (!snap) {
+    err << "pvmon export: " << snap.error().message << "\n";
+    return 1;
+  }
+  out << interop::sdtm_ae_csv(study, http::sdtm_subjects(snap.value()), snap->reports);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "pvmon/interop.hpp"
 #include "pvmon/reports.hpp"
 #include "routes.hpp"
 
@@ -12,6 +13,8 @@ namespace pvmon::http {
 
 using config::Role;
 using nlohmann::json;
+
+std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap);
 
 namespace {
 
@@ -189,7 +192,39 @@ Result<Reply> post_report(Services& s, Call& c) {
   return r;
 }
 
+Result<Reply> sdtm_ae(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  Timestamp as_of = s.clock.now();
+  if (c.req.has_param("cutoff")) {
+    const std::string v = c.req.get_param_value("cutoff");
+    if (auto t = parse_timestamp(v)) as_of = *t;
+    else if (auto d = parse_date(v)) as_of = start_of(d->plus_days(1)).plus_ms(-1);
+    else return Error::invalid({{"cutoff", "must be a date-time with offset or a date YYYY-MM-DD"}}, "invalid query parameters");
+  }
+  auto snap = s.store.snapshot(c.params[0], as_of);
+  if (!snap) return snap.error();
+  Reply r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + c.params[0] + "-ae.csv\"");
+  r.raw_body = interop::sdtm_ae_csv(c.params[0], sdtm_subjects(snap.value()), snap->reports);
+  return r;
+}
+
 }  // namespace
+
+std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap) {
+  // RFSTDTC: the first dose of a study drug or start of radiotherapy; enrolment until then.
+  std::vector<interop::SdtmSubject> out;
+  for (const auto& sub : snap.subjects) {
+    std::optional<Date> first;
+    if (auto it = snap.events.find(sub.subject); it != snap.events.end())
+      for (const auto& e : it->second)
+        if ((e.kind == "drug_start" || e.kind == "radiotherapy_start") && (!first || e.date < *first)) first = e.date;
+    out.push_back({sub.subject, first.value_or(sub.enrolled)});
+  }
+  return out;
+}
 
 std::vector<RouteDef> dsmb_routes(Services& s) {
   auto bind = [&s](Result<Reply> (*f)(Services&, Call&)) {
@@ -202,6 +237,7 @@ std::vector<RouteDef> dsmb_routes(Services& s) {
       // Before {id}: "latest" is not an id.
       {"GET", "/v1/studies/{study}/dsmb-reports/latest", readers, bind(get_latest)},
       {"GET", "/v1/studies/{study}/dsmb-reports/{id}", readers, bind(get_one)},
+      {"GET", "/v1/studies/{study}/export/sdtm/ae.csv", readers, bind(sdtm_ae)},
   };
 }
 

@@ -20,6 +20,7 @@
 #include "pvmon/config.hpp"
 #include "pvmon/core.hpp"
 #include "pvmon/ctcae.hpp"
+#include "pvmon/interop.hpp"
 #include "pvmon/store.hpp"
 #include "pvmon/time.hpp"
 
@@ -157,6 +158,9 @@ std::optional<Timestamp> dsmb_due(const config::Study& st,
 /// Every CSV table of a report in one zip whose entries carry `when` as their time, so the same
 /// report always gives the same bytes.
 Result<std::string> csv_zip(const std::vector<std::pair<std::string, std::string>>& files, Timestamp when);
+
+/// The subjects of a snapshot for the SDTM AE export, each with its RFSTDTC.
+std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap);
 
 /// One scheduler pass over every study with a schedule: builds what is due. Returns the
 /// reports built.

@@ -193,6 +193,18 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   auto [urc, uout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study nope --cutoff 2026-01-01 2>&1");
   CHECK(urc == 1);
   CHECK(uout.find("no protocol for study 'nope'") != std::string::npos);
+  // The SDTM AE domain, over HTTP and offline: the same bytes for the same cut-off.
+  auto sdtm = get("/export/sdtm/ae.csv?cutoff=" + cutoff, "demo-dsmb");
+  REQUIRE(sdtm);
+  CHECK(sdtm->status == 200);
+  CHECK(sdtm->body.rfind("STUDYID,DOMAIN,USUBJID,AESEQ,AESPID,", 0) == 0);
+  CHECK(sdtm->body.find("hcc-pvtt-imrt,AE,hcc-pvtt-imrt-S01-0007,1,AE-1,ALT raised,Alanine aminotransferase increased,"
+                        "10001551,Investigations,3,Y,N,N,Y,N,N,N,RELATED,DOSE REDUCED,RECOVERING/RESOLVING,2026-10-02,,32,\r\n") !=
+        std::string::npos);
+  auto [xrc, xout] = run_command(std::string(PVMON_PATH) + " export sdtm --db " + copy.string() +
+                                 " --study hcc-pvtt-imrt --cutoff " + cutoff + " 2>/dev/null");
+  CHECK(xrc == 0);
+  CHECK(xout == sdtm->body);
   auto [arc, aout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt 2>&1");
   CHECK(arc == 2);
   CHECK(aout.find("--cutoff is required") != std::string::npos);
