@@ -18,6 +18,6 @@ for t in ${TARGETS[*]}; do
   mkdir -p "$work"
   cp -n tests/fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
   echo "fuzz_$t: ${SECONDS_EACH}s"
-  build/fuzz/tests/fuzz/fuzz_$t "$work" -max_total_time="$SECONDS_EACH" -jobs=1 -workers=1 \
+  build/fuzz/tests/fuzz/fuzz_$t "$work" -max_total_time="$SECONDS_EACH" \
     -artifact_prefix="build/fuzz/crash-$t-" -print_final_stats=1 2>&1 | tail -n 12
 done

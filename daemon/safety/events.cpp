@@ -388,8 +388,8 @@ Result<SubjectEvent> validate_event(const json& body, const EventContext& ctx) {
     }
     check_field(f, body[std::string(f.name)], ctx, errs);
   }
-  for (const auto& [key, value] : body.items()) {
-    (void)value;
+  for (const auto& item : body.items()) {
+    const std::string& key = item.key();  // a named reference: clang 14 cannot capture a binding
     if (key == "kind" || key == "date" || key == "corrects") continue;
     const bool known = std::any_of(spec->fields.begin(), spec->fields.end(),
                                    [&](const FieldSpec& f) { return f.name == key; });
