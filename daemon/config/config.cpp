@@ -84,6 +84,9 @@ Result<json> parse_json(const std::string& text, const std::string& source) {
   } catch (const json::parse_error& e) {
     return Error::of(Errc::invalid, source + ": not valid JSON at byte " +
                                         std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {
+    // A number beyond double (1e400) is out_of_range, not a parse_error (found by fuzzing).
+    return Error::of(Errc::invalid, source + ": not valid JSON: " + e.what());
   }
 }
 

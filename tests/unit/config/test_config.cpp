@@ -127,3 +127,12 @@ TEST_CASE("study files: the DSMB schedule, by interval or cron, and its errors")
   CHECK(badcron.error().message.find("s.json: /dsmb_schedule/cron: cron field 3 \"32\" is not a valid day of month") !=
         std::string::npos);
 }
+
+TEST_CASE("a number beyond double is a config error, not an exception (found by fuzzing)") {
+  auto c = parse(R"({"listen": "127.0.0.1:0", "data_dir": 231e386})", "big.json", ".");
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message.find("big.json: not valid JSON") != std::string::npos);
+  auto s = parse_study(R"({"id": 1e999})", "big-study.json");
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message.find("big-study.json: not valid JSON") != std::string::npos);
+}
