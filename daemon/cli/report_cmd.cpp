@@ -55,13 +55,12 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon report: --format must be json, csv or html\n";
     return 2;
   }
-  Timestamp cutoff;
-  if (auto t = parse_timestamp(cutoff_text)) cutoff = *t;
-  else if (auto d = parse_date(cutoff_text)) cutoff = start_of(d->plus_days(1)).plus_ms(-1);
-  else {
+  const auto parsed_cutoff = parse_cutoff(cutoff_text);
+  if (!parsed_cutoff) {
     err << "pvmon report: --cutoff must be a date YYYY-MM-DD or a date-time with offset\n";
     return 2;
   }
+  const Timestamp cutoff = *parsed_cutoff;
   if (!std::ifstream(db)) {
     err << "pvmon report: cannot read " << db << "\n";
     return 1;
@@ -171,12 +170,12 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
   SystemClock clock;
   Timestamp as_of = clock.now();
   if (!cutoff_text.empty()) {
-    if (auto t = parse_timestamp(cutoff_text)) as_of = *t;
-    else if (auto d = parse_date(cutoff_text)) as_of = start_of(d->plus_days(1)).plus_ms(-1);
-    else {
+    const auto t = parse_cutoff(cutoff_text);
+    if (!t) {
       err << "pvmon export: --cutoff must be a date YYYY-MM-DD or a date-time with offset\n";
       return 2;
     }
+    as_of = *t;
   }
   if (!std::ifstream(db)) {
     err << "pvmon export: cannot read " << db << "\n";

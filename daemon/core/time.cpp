@@ -43,6 +43,12 @@ std::string format_date(Date d) {
   return buf;
 }
 
+std::optional<Timestamp> parse_cutoff(std::string_view s) {
+  if (auto t = parse_timestamp(s)) return t;
+  if (auto d = parse_date(s)) return start_of(d->plus_days(1)).plus_ms(-1);
+  return std::nullopt;
+}
+
 Timestamp start_of(Date d) { return Timestamp{static_cast<std::int64_t>(d.days) * 86'400'000}; }
 
 Date Timestamp::date() const {

@@ -178,8 +178,7 @@ Result<Reply> post_report(Services& s, Call& c) {
     if (body->contains("cutoff") && !(*body)["cutoff"].is_null()) {
       const json& v = (*body)["cutoff"];
       const std::string text = v.is_string() ? v.get<std::string>() : "";
-      if (auto t = parse_timestamp(text)) cutoff = *t;
-      else if (auto d = parse_date(text)) cutoff = start_of(d->plus_days(1)).plus_ms(-1);  // end of that day
+      if (auto t = parse_cutoff(text)) cutoff = *t;  // a date means the end of that day
       else errs.push_back({"cutoff", "must be a date-time with offset or a date YYYY-MM-DD"});
       if (errs.empty() && cutoff > now) errs.push_back({"cutoff", "is in the future"});
     }
@@ -197,10 +196,9 @@ Result<Reply> sdtm_ae(Services& s, Call& c) {
   if (!study) return study.error();
   Timestamp as_of = s.clock.now();
   if (c.req.has_param("cutoff")) {
-    const std::string v = c.req.get_param_value("cutoff");
-    if (auto t = parse_timestamp(v)) as_of = *t;
-    else if (auto d = parse_date(v)) as_of = start_of(d->plus_days(1)).plus_ms(-1);
-    else return Error::invalid({{"cutoff", "must be a date-time with offset or a date YYYY-MM-DD"}}, "invalid query parameters");
+    const auto t = parse_cutoff(c.req.get_param_value("cutoff"));
+    if (!t) return Error::invalid({{"cutoff", "must be a date-time with offset or a date YYYY-MM-DD"}}, "invalid query parameters");
+    as_of = *t;
   }
   auto snap = s.store.snapshot(c.params[0], as_of);
   if (!snap) return snap.error();

@@ -41,6 +41,10 @@ std::optional<Timestamp> parse_timestamp(std::string_view s);
 /// "YYYY-MM-DDThh:mm:ss.mmmZ" (always with milliseconds, so that strings sort as times).
 std::string format_timestamp(Timestamp t);
 
+/// A data cut-off as given by a user: a date-time with offset, or a date meaning the end of
+/// that day (23:59:59.999Z). nullopt for anything else.
+std::optional<Timestamp> parse_cutoff(std::string_view s);
+
 /// Date from year/month/day; nullopt when not a real date.
 std::optional<Date> make_date(int y, unsigned m, unsigned d);
 

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/types.h>
@@ -168,6 +171,21 @@ class Daemon {
   std::string host_;
   int port_ = 0;
 };
+
+/// A TCP connection to 127.0.0.1:port, or -1.
+inline int connect_loopback(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 /// Runs a shell command; its exit code and standard output.
 inline std::pair<int, std::string> run_command(const std::string& cmd) {

@@ -17,20 +17,6 @@ using namespace pvmon::test;
 
 namespace {
 
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 }  // namespace
 
 TEST_CASE("rate limit per principal: 429 with Retry-After past the burst, others unaffected") {
@@ -66,12 +52,12 @@ TEST_CASE("idle and slow clients do not starve the workers") {
            tmp.path / "data");
   d.start();
   std::vector<int> idle;
-  for (int i = 0; i < 8; ++i) idle.push_back(connect_to(d.port()));
+  for (int i = 0; i < 8; ++i) idle.push_back(connect_loopback(d.port()));
   std::atomic<bool> stop{false};
   std::vector<std::thread> slow;
   for (int i = 0; i < 8; ++i) {
     slow.emplace_back([&] {
-      const int fd = connect_to(d.port());
+      const int fd = connect_loopback(d.port());
       const std::string req = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
       for (std::size_t k = 0; k < req.size() && !stop.load(); ++k) {
         if (::send(fd, &req[k], 1, MSG_NOSIGNAL) != 1) break;
@@ -117,7 +103,7 @@ TEST_CASE("far more connections than the daemon serves, or has descriptors for, 
   d.start();
   std::vector<int> fds;
   for (int i = 0; i < 1100; ++i) {
-    const int fd = connect_to(d.port());
+    const int fd = connect_loopback(d.port());
     if (fd >= 0) fds.push_back(fd);
   }
   CHECK(fds.size() > 1000);  // the kernel's backlog accepts them; the daemon takes what it can

@@ -35,12 +35,8 @@ int handshake(int port, int version) {
   SSL_CTX_set_security_level(ctx, 0);  // let the client offer TLS 1.1: the server must refuse it
   SSL_CTX_set_min_proto_version(ctx, version);
   SSL_CTX_set_max_proto_version(ctx, version);
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  const int fd = connect_loopback(port);
+  REQUIRE(fd >= 0);
   SSL* ssl = SSL_new(ctx);
   SSL_set_fd(ssl, fd);
   const int ok = SSL_connect(ssl);

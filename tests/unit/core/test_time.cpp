@@ -32,3 +32,10 @@ TEST_CASE("timestamps need an offset and normalise to UTC") {
   CHECK(t->date() == *parse_date("2026-10-03"));
   CHECK(Timestamp{-1}.date().days == -1);
 }
+
+TEST_CASE("a cut-off is a date-time with offset, or a date meaning the end of that day") {
+  CHECK(format_timestamp(parse_cutoff("2026-11-20").value()) == "2026-11-20T23:59:59.999Z");
+  CHECK(format_timestamp(parse_cutoff("2026-11-20T08:00:00+02:00").value()) == "2026-11-20T06:00:00.000Z");
+  CHECK_FALSE(parse_cutoff("2026-02-30"));
+  CHECK_FALSE(parse_cutoff("yesterday"));
+}
