@@ -7,6 +7,7 @@
 #include "pvmon/crypto.hpp"
 #include "pvmon/http.hpp"
 #include "metrics.hpp"
+#include "pvmon/interop.hpp"
 #include "rate_limit.hpp"
 #include "routes.hpp"
 
@@ -112,8 +113,17 @@ struct RequestScope {
   std::string id;
   std::string route;
   std::string principal;
+  bool fhir = false;  // a FHIR exchange: errors are OperationOutcome resources
 };
 thread_local RequestScope t_scope;
+
+/// A FHIR client: it sends or asks for application/fhir+json, or calls a /fhir/ route.
+bool is_fhir_request(const httplib::Request& req) {
+  const std::string fhir = interop::fhir::kMediaType;
+  return req.get_header_value("Content-Type").find(fhir) != std::string::npos ||
+         req.get_header_value("Accept").find(fhir) != std::string::npos ||
+         req.path.find("/fhir/") != std::string::npos;
+}
 
 std::string new_request_id() { return crypto::hex_encode(crypto::random_bytes(8)); }
 
@@ -183,6 +193,12 @@ std::optional<Principal> authenticate(const httplib::Request& req, const config:
 void write_problem(httplib::Response& res, const Error& e, const std::string& instance,
                    const std::string& request_id) {
   const int status = status_of(e.code);
+  if (t_scope.fhir) {
+    res.status = status;
+    res.set_content(interop::fhir::operation_outcome(e).dump(-1, ' ', false, json::error_handler_t::replace),
+                    interop::fhir::kMediaType);
+    return;
+  }
   json errors = json::array();
   for (const auto& f : e.fields) errors.push_back({{"field", f.field}, {"message", f.message}});
   json body{{"type", type_of(status)},
@@ -219,8 +235,8 @@ void Api::install(httplib::Server& server) {
   server.Delete(".*", d);
   server.Options(".*", d);
 
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    t_scope = RequestScope{std::chrono::steady_clock::now(), new_request_id(), "", ""};
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    t_scope = RequestScope{std::chrono::steady_clock::now(), new_request_id(), "", "", is_fhir_request(req)};
     res.set_header("X-Request-Id", t_scope.id);
     return httplib::Server::HandlerResponse::Unhandled;
   });

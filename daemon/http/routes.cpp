@@ -4,6 +4,7 @@
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/intake.hpp"
+#include "pvmon/interop.hpp"
 #include "safety_glue.hpp"
 
 namespace pvmon::http {
@@ -11,9 +12,26 @@ namespace pvmon::http {
 using config::Role;
 using nlohmann::json;
 
+std::string media_type(const httplib::Request& req) {
+  std::string ct = req.get_header_value("Content-Type");
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  for (auto& ch : ct) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return ct;
+}
+
+bool wants_fhir(const httplib::Request& req) {
+  return req.get_header_value("Accept").find(interop::fhir::kMediaType) != std::string::npos;
+}
+
+interop::fhir::StudyContext fhir_context(const config::Study& st) {
+  interop::fhir::StudyContext ctx{st.id, {}};
+  for (const auto& iv : st.interventions) ctx.interventions.emplace_back(iv.id, iv.kind);
+  return ctx;
+}
+
 Result<json> json_body(const httplib::Request& req) {
-  const std::string ct = req.get_header_value("Content-Type");
-  const std::string media = ct.substr(0, ct.find(';'));
+  const std::string media = media_type(req);
   if (media != "application/json")
     return Error::field(Errc::unsupported_media, "Content-Type",
                         "must be application/json (got '" + media + "')");
@@ -137,15 +155,14 @@ Result<Reply> post_baseline(Services& s, Call& c) {
   return json_reply(200, stored->record);
 }
 
-Result<Reply> post_ae(Services& s, Call& c) {
-  auto study = find_site_study(c);
-  if (!study) return study.error();
-  auto body = json_body(c.req);
-  if (!body) return body.error();
+/// Validates, codes, classifies and stores an AE report body (the JSON a site posts). `source`
+/// is stored with the record when set (what a FHIR resource carried beyond the body).
+Result<store::Stored> accept_ae(Services& s, Call& c, const config::Study& st, const json& body,
+                                const json& source) {
   intake::SubjectFacts facts;
   json baseline = json::object();
-  if (body->is_object() && body->contains("subject") && (*body)["subject"].is_string()) {
-    auto row = s.store.find_subject(c.params[0], (*body)["subject"].get<std::string>());
+  if (body.is_object() && body.contains("subject") && body["subject"].is_string()) {
+    auto row = s.store.find_subject(c.params[0], body["subject"].get<std::string>());
     if (!row) return row.error();
     if (row.value()) {
       if (row.value()->site != c.principal.site)
@@ -156,8 +173,8 @@ Result<Reply> post_ae(Services& s, Call& c) {
       baseline = row.value()->record.value("baseline", json::object());
     }
   }
-  intake::StudyRules rules{study.value()->intervention_ids()};
-  auto draft = intake::parse_ae(body.value(), rules, s.clock.now(), facts);
+  intake::StudyRules rules{st.intervention_ids()};
+  auto draft = intake::parse_ae(body, rules, s.clock.now(), facts);
   if (!draft) return draft.error();
   auto coded = intake::code_ae(draft.value(), *c.runtime->resolvers.at(c.params[0]), baseline);
   if (!coded) return coded.error();
@@ -165,28 +182,66 @@ Result<Reply> post_ae(Services& s, Call& c) {
   record["grade"] = coded->grade;  // the site's grade when reported, else the lab's
   record["ctcae"] = intake::to_json(coded.value());
   record["site"] = c.principal.site;
+  if (!source.is_null()) record["fhir"] = source;
   const Timestamp received = s.clock.now();
-  auto derived = intake_safety(*c.runtime, *study.value(), record, received);
+  auto derived = intake_safety(*c.runtime, st, record, received);
   record["safety"] = derived.block;
   store::AeWrite w;
   w.study = c.params[0];
   w.site = c.principal.site;
   w.record = record;
-  w.body_sha256 = canonical_hash(body.value());
+  // The hash of what was posted, mapped: the same FHIR resource again is a replay.
+  w.body_sha256 = canonical_hash(source.is_null() ? body : json{{"body", body}, {"fhir", source}});
   w.received_at = received;
   w.clocks = std::move(derived.clocks);
   w.closed = std::move(derived.closed);
-  const config::Study& st = *study.value();
   w.alerts_for = [&st, record, received](std::int64_t report, const store::RecentFn& recent) {
     json with_receipt = record;  // the store adds received_at; the late-report alert names it
     with_receipt["received_at"] = format_timestamp(received);
     return version_alerts(st, with_receipt, report, 1, classify_record(st, record), std::nullopt, recent);
   };
-  auto stored = s.store.insert_ae(w, actor_of(c));
+  return s.store.insert_ae(w, actor_of(c));
+}
+
+std::string ae_location(const Call& c, const json& record) {
+  return "/v1/studies/" + c.params[0] + "/ae/" + std::to_string(record["id"].get<std::int64_t>());
+}
+
+/// POST /ae with Content-Type application/fhir+json: a FHIR R4 AdverseEvent, mapped to the
+/// body; every error names its FHIRPath (the dispatcher renders an OperationOutcome).
+Result<Reply> post_ae_fhir(Services& s, Call& c, const config::Study& st) {
+  json resource;
+  try {
+    resource = json::parse(c.req.body);
+  } catch (const json::exception& e) {
+    return Error::field(Errc::malformed, "AdverseEvent",
+                        std::string("malformed JSON: ") + std::string(e.what()).substr(std::string(e.what()).find(']') + 2));
+  }
+  const auto ctx = fhir_context(st);
+  auto mapped = interop::fhir::from_fhir(resource, ctx);
+  if (!mapped) return mapped.error();
+  auto stored = accept_ae(s, c, st, mapped->body, mapped->source);
+  if (!stored) {
+    Error e = stored.error();
+    for (auto& f : e.fields) f.field = interop::fhir::path_of(mapped.value(), f.field);
+    return e;
+  }
+  Reply r{stored->created ? 201 : 200, interop::fhir::to_fhir(stored->record, ctx), {},
+          interop::fhir::kMediaType, {}};
+  r.headers.emplace_back("Location", ae_location(c, stored->record));
+  return r;
+}
+
+Result<Reply> post_ae(Services& s, Call& c) {
+  auto study = find_site_study(c);
+  if (!study) return study.error();
+  if (media_type(c.req) == interop::fhir::kMediaType) return post_ae_fhir(s, c, *study.value());
+  auto body = json_body(c.req);
+  if (!body) return body.error();
+  auto stored = accept_ae(s, c, *study.value(), body.value(), json());
   if (!stored) return stored.error();
   Reply r = json_reply(stored->created ? 201 : 200, stored->record);
-  r.headers.emplace_back("Location", "/v1/studies/" + c.params[0] + "/ae/" +
-                                         std::to_string(stored->record["id"].get<std::int64_t>()));
+  r.headers.emplace_back("Location", ae_location(c, stored->record));
   return r;
 }
 
@@ -199,6 +254,9 @@ Result<Reply> get_ae(Services& s, Call& c) {
   if (!rec) return rec.error();
   if (!rec.value() || !sees_site(c.principal, (*rec.value())["site"].get<std::string>()))
     return Error::field(Errc::not_found, "id", "no AE report " + c.params[1]);
+  if (wants_fhir(c.req))
+    return Reply{200, interop::fhir::to_fhir(*rec.value(), fhir_context(*study.value())), {},
+                 interop::fhir::kMediaType, {}};
   return json_reply(200, *rec.value());
 }
 
@@ -238,6 +296,59 @@ Result<Reply> list_ae(Services& s, Call& c) {
   return json_reply(200, std::move(out));
 }
 
+/// GET /fhir/AdverseEvent?subject=&_count=&cursor=: a FHIR searchset Bundle, in report id order.
+Result<Reply> search_fhir_ae(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  store::AeQuery q;
+  q.study = c.params[0];
+  if (c.principal.role == Role::site) q.site = c.principal.site;
+  std::vector<FieldError> errs;
+  std::string subject;
+  if (c.req.has_param("subject")) {
+    // FHIR reference search: "Patient/S01-0007" or the bare id.
+    subject = c.req.get_param_value("subject");
+    if (subject.rfind("Patient/", 0) == 0) subject = subject.substr(8);
+    if (subject.empty() || subject.find('/') != std::string::npos)
+      errs.push_back({"subject", "must be Patient/<subject id> or a subject id"});
+    q.subject = subject;
+  }
+  if (auto n = int_param(c.req, "_count", 1, 500, errs)) q.limit = static_cast<int>(*n);
+  if (c.req.has_param("cursor")) {
+    const auto v = c.req.get_param_value("cursor");
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < 0)
+      errs.push_back({"cursor", "is not a cursor this API returned"});
+    else
+      q.after_id = n;
+  }
+  for (const auto& [k, v] : c.req.params)
+    if (k != "subject" && k != "_count" && k != "cursor")
+      errs.push_back({k, "is not a supported search parameter (subject, _count)"});
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid search parameters");
+  auto page = s.store.list_ae(q);
+  if (!page) return page.error();
+  const auto ctx = fhir_context(*study.value());
+  std::vector<json> resources;
+  for (const auto& rec : page->items) resources.push_back(interop::fhir::to_fhir(rec, ctx));
+  // Bundle links and fullUrl are absolute (FHIR R4 §3.1.1.4): the public URL, else this host.
+  const std::string root = !c.config->public_url.empty()
+                               ? c.config->public_url
+                               : std::string(c.config->tls ? "https://" : "http://") +
+                                     c.req.get_header_value("Host");
+  const std::string base = root + "/v1/studies/" + c.params[0];
+  std::string query = "?_count=" + std::to_string(q.limit);
+  if (!subject.empty()) query += "&subject=Patient/" + httplib::detail::encode_query_param(subject);
+  const std::string self = base + "/fhir/AdverseEvent" + query +
+                           (q.after_id ? "&cursor=" + std::to_string(*q.after_id) : "");
+  const std::string next = page->next_after_id ? base + "/fhir/AdverseEvent" + query + "&cursor=" +
+                                                     std::to_string(*page->next_after_id)
+                                               : "";
+  return Reply{200, interop::fhir::searchset(resources, base + "/ae/", self, next), {},
+               interop::fhir::kMediaType, {}};
+}
+
 }  // namespace
 
 std::vector<RouteDef> build_routes(Services& s) {
@@ -254,6 +365,7 @@ std::vector<RouteDef> build_routes(Services& s) {
       {"POST", "/v1/studies/{study}/ae", site, bind(post_ae)},
       {"GET", "/v1/studies/{study}/ae", site_officer, bind(list_ae)},
       {"GET", "/v1/studies/{study}/ae/{id}", site_officer, bind(get_ae)},
+      {"GET", "/v1/studies/{study}/fhir/AdverseEvent", site_officer, bind(search_fhir_ae)},
   };
   for (auto& r : ctcae_routes(s)) routes.push_back(std::move(r));
   for (auto& r : safety_routes(s)) routes.push_back(std::move(r));

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "pvmon/http.hpp"
+#include "pvmon/interop.hpp"
 
 namespace pvmon::http {
 
@@ -25,6 +26,12 @@ std::vector<RouteDef> alert_routes(Services& s);
 /// DSMB reports: list, build now, latest, one in JSON, CSV or HTML.
 std::vector<RouteDef> dsmb_routes(Services& s);
 
+/// The request's media type, lower case, without parameters.
+std::string media_type(const httplib::Request& req);
+/// Whether the client asks for FHIR (Accept: application/fhir+json).
+bool wants_fhir(const httplib::Request& req);
+/// What the FHIR mapping needs of a study.
+interop::fhir::StudyContext fhir_context(const config::Study& st);
 /// Parses a JSON request body; 415 for another media type, 400 with the byte offset when
 /// malformed.
 Result<nlohmann::json> json_body(const httplib::Request& req);

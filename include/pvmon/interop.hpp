@@ -4,9 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "pvmon/core.hpp"
 #include "pvmon/time.hpp"
 
 namespace pvmon::interop {
@@ -29,5 +31,70 @@ std::string sdtm_ae_csv(const std::string& study, const std::vector<SdtmSubject>
 /// SDTMIG study day: date - reference + 1 on or after the reference day, date - reference
 /// before it (there is no day 0).
 int study_day(Date date, Date reference);
+
+// ---- HL7 FHIR R4 AdverseEvent (fhir.cpp) -------------------------------------------------
+
+namespace fhir {
+
+inline constexpr const char* kMediaType = "application/fhir+json";
+/// CTCAE FHIR implementation guide (http://hl7.org/fhir/us/ctcae): the grade extension and its
+/// code system, and the resolved-date extension. FHIR R4 `severity` (mild/moderate/severe) is
+/// not a CTCAE grade.
+inline constexpr const char* kGradeUrl = "http://hl7.org/fhir/us/ctcae/StructureDefinition/ctcae-grade";
+inline constexpr const char* kGradeSystem = "http://hl7.org/fhir/us/ctcae/CodeSystem/ctcae-grade-code-system";
+inline constexpr const char* kResolvedDateUrl =
+    "http://hl7.org/fhir/us/ctcae/StructureDefinition/adverse-event-resolved-date";
+/// HL7 AE Clinical Research R4 backport IG: its grade extension is read as well.
+inline constexpr const char* kBackportGradeUrl =
+    "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/ae-grade";
+inline constexpr const char* kMeddraSystem = "http://terminology.hl7.org/CodeSystem/mdr";
+inline constexpr const char* kSeriousnessSystem = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness";
+inline constexpr const char* kOutcomeSystem = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome";
+inline constexpr const char* kCausalitySystem =
+    "http://terminology.hl7.org/CodeSystem/adverse-event-causality-assess";
+/// pvmon's own: its causality scale (which has "unrelated", WHO-UMC does not), protocol terms,
+/// and extensions for what R4 AdverseEvent has no element for.
+inline constexpr const char* kPvmonCausalitySystem = "urn:pvmon:fhir:causality";
+inline constexpr const char* kSeriousnessCriterionUrl = "urn:pvmon:fhir:extension:seriousness-criterion";
+inline constexpr const char* kActionTakenUrl = "urn:pvmon:fhir:extension:action-taken";
+inline constexpr const char* kNarrativeUrl = "urn:pvmon:fhir:extension:narrative";
+inline constexpr const char* kDeathUnrelatedUrl = "urn:pvmon:fhir:extension:death-unrelated";
+inline constexpr const char* kStatusUrl = "urn:pvmon:fhir:extension:report-status";
+
+/// What the mapping needs of the study: its id and interventions (id, kind).
+struct StudyContext {
+  std::string study;
+  std::vector<std::pair<std::string, std::string>> interventions;  // id, kind (drug, ...)
+};
+
+/// A resource mapped to pvmon's AE report body (the JSON a site would post), what FHIR
+/// carries that the body has no field for (`source`, stored with the record), and where each
+/// body field came from, to name FHIRPath locations in later validation errors.
+struct Mapped {
+  nlohmann::json body;
+  nlohmann::json source;
+  std::map<std::string, std::string> paths;  // body field ("causality.apatinib") -> FHIRPath
+};
+
+/// Maps a FHIR R4 AdverseEvent. Every problem is collected; each FieldError's field is its
+/// FHIRPath ("AdverseEvent.suspectEntity[1].causality"). Pure.
+Result<Mapped> from_fhir(const nlohmann::json& resource, const StudyContext& st);
+
+/// The FHIRPath of a body field: the longest recorded prefix, else "AdverseEvent".
+std::string path_of(const Mapped& m, const std::string& field);
+
+/// A stored AE record (any version) as a FHIR R4 AdverseEvent. Pure.
+nlohmann::json to_fhir(const nlohmann::json& record, const StudyContext& st);
+
+/// A searchset Bundle of `resources`; `self` and `next` are absolute or root-relative URLs
+/// (next empty: last page).
+nlohmann::json searchset(const std::vector<nlohmann::json>& resources, const std::string& base,
+                         const std::string& self, const std::string& next);
+
+/// An OperationOutcome for an error: one issue per field (FHIRPath in `expression`), or one for
+/// the message.
+nlohmann::json operation_outcome(const Error& e);
+
+}  // namespace fhir
 
 }  // namespace pvmon::interop
