@@ -163,6 +163,9 @@ json submitted_fields(const json& record) {
     else out["grade"] = rg;
   }
   if (out.contains("lab") && out["lab"].is_null()) out.erase("lab");
+  // A report sent without a verbatim is stored with an empty one, which the site could not
+  // have sent: restating it would refuse every follow-up of such a report.
+  if (out.contains("verbatim") && out["verbatim"] == "") out.erase("verbatim");
   return out;
 }
 

@@ -301,3 +301,26 @@ TEST_CASE_FIXTURE(Course, "a late site report alerts; bad follow-ups and submiss
   CHECK(fields(bad_sub) == std::set<std::string>{"kind", "submitted", "authority", "reference"});
   CHECK(get("/ae/" + id + "/versions")["versions"].size() == 1);
 }
+
+TEST_CASE_FIXTURE(Course, "a report sent without a verbatim takes follow-ups") {
+  // Found by pvmon simulate: the stored empty verbatim was restated in the follow-up and refused
+  // ("must not be empty"), so no such report could ever be updated.
+  enrol("S01-0011", 30);
+  json ae = ae_body("NOVERB-1", "S01-0011");
+  ae.erase("lab");
+  ae.erase("verbatim");
+  ae["term"] = "Hypertension";
+  ae["grade"] = 2;
+  ae["onset"] = day(-5);
+  ae["site_aware_at"] = day(-5) + "T09:00:00Z";
+  auto r = post("/ae", ae);
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  const std::string id = std::to_string(json::parse(r->body)["id"].get<int>());
+  auto f = post("/ae/" + id + "/followups",
+                json{{"followup_id", "F1"}, {"changes", {{"resolved", day(-1)}, {"outcome", "recovered"}}}});
+  REQUIRE(f);
+  CHECK(f->status == 201);
+  CHECK(json::parse(f->body)["version"] == 2);
+  CHECK(json::parse(f->body)["outcome"] == "recovered");
+}
