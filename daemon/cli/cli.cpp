@@ -28,7 +28,10 @@ constexpr const char* kUsage =
     "  report --db FILE --study ID --cutoff DATE [--format json|csv|html] [--table NAME]\n"
     "                         build a DSMB report offline from a database copy\n"
     "  export sdtm --db FILE --study ID [--cutoff DATE]\n"
-    "                         the CDISC SDTM AE domain as CSV\n";
+    "                         the CDISC SDTM AE domain as CSV\n"
+    "  simulate --url URL --token-file FILE [--subjects N] [--seed S] [--speed Nx] [--dsmb]\n"
+    "  simulate --scale --url URL --token-file FILE [--reports N] [--connections C]\n"
+    "                         play a synthetic trial against a running pvmond (--help: details)\n";
 
 }  // namespace
 

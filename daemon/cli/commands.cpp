@@ -4,6 +4,7 @@
 #include "boundary_cmd.hpp"
 #include "ctcae_cmd.hpp"
 #include "report_cmd.hpp"
+#include "simulate_cmd.hpp"
 
 namespace pvmon::cli {
 
@@ -28,6 +29,7 @@ const std::vector<Command>& commands() {
       {"restore", no_stdin<cmd_restore>},
       {"report", no_stdin<cmd_report>},
       {"export", no_stdin<cmd_export>},
+      {"simulate", no_stdin<cmd_simulate>},
   };
   return kAll;
 }

@@ -1,0 +1,359 @@
+// The synthetic trial. Its shape follows the protocol of the first study (CLINICAL.md):
+// neoadjuvant IMRT (18 Gy in 6 fractions, as in Wei et al., J Clin Oncol 2019;37:2141-51, for
+// HCC with PVTT) with camrelizumab 200 mg q3w and apatinib 250 mg daily, apatinib held a week
+// before hepatectomy with thrombectomy, then follow-up. AE incidences and grades are round
+// numbers of the order reported for camrelizumab + apatinib in HCC (RESCUE: Xu et al., Clin
+// Cancer Res 2021;27:1003-11; CARES-310: Qin et al., Lancet 2023;402:1133-46), scaled down for
+// a six-week neoadjuvant course. They shape a demonstration; they are not data.
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include "pvmon/sim.hpp"
+
+namespace pvmon::sim {
+
+using nlohmann::json;
+
+namespace {
+
+/// Uniform draws from std::mt19937_64, whose output the standard fixes bit for bit.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : e_(seed) {}
+  double uniform() { return static_cast<double>(e_() >> 11) * 0x1.0p-53; }
+  int between(int lo, int hi) { return lo + static_cast<int>(uniform() * (hi - lo + 1)); }
+  bool chance(double p) { return uniform() < p; }
+  template <class T>
+  const T& pick(const std::vector<T>& v) { return v[static_cast<std::size_t>(between(0, static_cast<int>(v.size()) - 1))]; }
+
+ private:
+  std::mt19937_64 e_;
+};
+
+/// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): independent seeds per subject or report.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+const std::vector<std::string> kInterventions = {"camrelizumab", "apatinib", "imrt", "surgery"};
+
+json no_criteria() {
+  return {{"death", false},      {"life_threatening", false},   {"hospitalization", false},
+          {"disability", false}, {"congenital_anomaly", false}, {"medically_important", false}};
+}
+
+int draw_grade(Rng& r, const TermShape& t) {
+  double u = r.uniform(), acc = 0;
+  for (int g = 0; g < 5; ++g) {
+    acc += t.grade_p[g];
+    if (u < acc) return g + 1;
+  }
+  return 1;
+}
+
+/// Causality per intervention: the suspect probable or possible, the rest unlikely or
+/// unrelated; surgery is unrelated to what happens before it.
+json causality_for(Rng& r, const std::string& suspect, bool post_op) {
+  json c = json::object();
+  for (const auto& iv : kInterventions) {
+    if (iv == suspect)
+      c[iv] = r.chance(0.6) ? "probable" : "possible";
+    else if (iv == "surgery" && !post_op)
+      c[iv] = "unrelated";
+    else if ((iv == "camrelizumab" || iv == "apatinib") && (suspect == "camrelizumab" || suspect == "apatinib"))
+      c[iv] = r.chance(0.3) ? "possible" : "unlikely";
+    else
+      c[iv] = r.chance(0.5) ? "unlikely" : "unrelated";
+  }
+  return c;
+}
+
+struct SubjectPlan {
+  std::vector<Step> steps;
+  Date today;
+  std::string site, subject;
+  int ae_seq = 0;
+
+  void add(Date day, int order, StepKind kind, json body, std::string report = "", int delay = 0) {
+    if (day > today) return;  // has not happened yet
+    Step s;
+    s.day = day;
+    s.order = order;
+    s.site = site;
+    s.subject = subject;
+    s.kind = kind;
+    s.body = std::move(body);
+    s.report_id = std::move(report);
+    s.aware_delay_hours = delay;
+    s.late = delay > 24;
+    steps.push_back(std::move(s));
+  }
+  void event(Date day, const std::string& kind, json fields = json::object()) {
+    fields["kind"] = kind;
+    fields["date"] = format_date(day);
+    add(day, kind == "death" ? 90 : 10, StepKind::event, std::move(fields));
+  }
+  /// An AE report posted `post_after` days after onset, with follow-ups as the event evolves.
+  std::string ae(Rng& r, const TermShape& t, Date onset, int grade, int post_after, bool fatal = false) {
+    char id[64];
+    std::snprintf(id, sizeof id, "%s-AE-%03d", subject.c_str(), ++ae_seq);
+    json serious = no_criteria();
+    if (fatal) {
+      serious["death"] = true;
+    } else if (grade >= 3 && r.chance(0.35)) {
+      serious["hospitalization"] = true;
+      if (grade == 4 && r.chance(0.5)) serious["life_threatening"] = true;
+    }
+    json body{{"report_id", id},
+              {"subject", subject},
+              {"term", t.term},
+              {"grade", grade},
+              {"onset", format_date(onset)},
+              {"resolved", nullptr},
+              {"serious", serious},
+              {"causality", causality_for(r, t.suspect, t.post_operative)},
+              {"outcome", fatal ? "fatal" : (r.chance(0.5) ? "recovering" : "not_recovered")},
+              {"narrative", "synthetic report (pvmon simulate)"}};
+    const std::string suspect = t.suspect;
+    if (suspect == "camrelizumab" || suspect == "apatinib")
+      body["action_taken"] = {{suspect, grade >= 3 ? "drug_interrupted" : "dose_not_changed"}};
+    // Most reports reach the sponsor within hours; a few are late. Only a serious one is
+    // late by the rules: ICH E6 4.11.1, the protocol's 24 h site-to-sponsor window.
+    bool any = false;
+    for (const auto& [k, v] : serious.items()) any = any || v.get<bool>();
+    const int delay = r.chance(any ? 0.15 : 0.06) ? r.between(30, 96) : r.between(1, 18);
+    const Date posted = onset.plus_days(fatal ? 0 : post_after);
+    add(posted, 50, StepKind::ae, body, id, delay);
+    if (!steps.empty() && steps.back().report_id == id) steps.back().late = any && delay > 24;
+    if (fatal) return id;
+
+    // Follow-ups: resolution for most; an upgrade to grade 3 with hospitalisation for a few
+    // grade-2 reports.
+    int fu = 0;
+    auto followup = [&](Date day, json changes) {
+      char fid[80];
+      std::snprintf(fid, sizeof fid, "%s-FU%d", id, ++fu);
+      add(day, 60, StepKind::followup, json{{"followup_id", fid}, {"changes", std::move(changes)}}, id);
+    };
+    Date last = posted;
+    if (grade == 2 && !serious["hospitalization"].get<bool>() && r.chance(0.08)) {
+      json up = serious;
+      up["hospitalization"] = true;
+      last = posted.plus_days(r.between(1, 5));
+      followup(last, {{"grade", 3}, {"serious", up}});
+    }
+    if (r.chance(0.6)) {
+      const Date resolved = std::max(last, onset.plus_days(r.between(3, 28)));
+      followup(resolved.plus_days(r.between(0, 4)), {{"resolved", format_date(resolved)}, {"outcome", "recovered"}});
+    }
+    return id;
+  }
+};
+
+// The fatal post-operative event (CTCAE v5.0 Hepatic failure, grades 3-5): not drawn with the
+// others, but for the few subjects who die within 30 days of surgery.
+const TermShape kHepaticFailure{"Hepatic failure", 0, {0, 0, 0, 0, 1}, "surgery", true};
+
+}  // namespace
+
+const std::vector<TermShape>& term_shapes() {
+  //                 term                                    incidence   P(grade 1..5)                 suspect    post-op
+  static const std::vector<TermShape> k = {
+      {"Hypertension", 0.45, {0.30, 0.45, 0.25, 0, 0}, "apatinib", false},
+      {"Palmar-plantar erythrodysesthesia syndrome", 0.30, {0.50, 0.40, 0.10, 0, 0}, "apatinib", false},
+      {"Reactive cutaneous capillary endothelial proliferation", 0.20, {0.80, 0.20, 0, 0, 0}, "camrelizumab", false},
+      {"Aspartate aminotransferase increased", 0.35, {0.60, 0.25, 0.12, 0.03, 0}, "camrelizumab", false},
+      {"Alanine aminotransferase increased", 0.30, {0.65, 0.22, 0.10, 0.03, 0}, "camrelizumab", false},
+      {"Platelet count decreased", 0.30, {0.55, 0.30, 0.12, 0.03, 0}, "apatinib", false},
+      {"Proteinuria", 0.25, {0.60, 0.35, 0.05, 0, 0}, "apatinib", false},
+      {"Blood bilirubin increased", 0.20, {0.60, 0.30, 0.10, 0, 0}, "camrelizumab", false},
+      {"Diarrhea", 0.15, {0.70, 0.25, 0.05, 0, 0}, "apatinib", false},
+      {"Fatigue", 0.25, {0.70, 0.28, 0.02, 0, 0}, "imrt", false},
+      {"Hypothyroidism", 0.08, {0.40, 0.60, 0, 0, 0}, "camrelizumab", false},
+      {"Pneumonitis", 0.02, {0, 0, 1.0, 0, 0}, "camrelizumab", false},  // not in the RSI: a SUSAR when serious
+      {"Ascites", 0.12, {0.40, 0.45, 0.15, 0, 0}, "surgery", true},
+      {"Pleural effusion", 0.10, {0.50, 0.35, 0.15, 0, 0}, "surgery", true},
+      {"Wound infection", 0.06, {0, 0.70, 0.30, 0, 0}, "surgery", true},
+      {"Biliary fistula", 0.05, {0, 0.60, 0.40, 0, 0}, "surgery", true},
+  };
+  return k;
+}
+
+std::vector<Step> plan(const Options& o) {
+  std::vector<Step> all;
+  if (o.subjects <= 0 || o.sites.empty()) return all;
+  const Date start = o.today.plus_days(-(o.enrolment_days + o.follow_up_days));
+  std::vector<int> per_site(o.sites.size(), 0);
+  for (int i = 0; i < o.subjects; ++i) {
+    Rng r(mix(o.seed ^ mix(static_cast<std::uint64_t>(i) + 1)));
+    SubjectPlan p;
+    p.today = o.today;
+    const std::size_t site = static_cast<std::size_t>(i) % o.sites.size();
+    p.site = o.sites[site];
+    char sid[32];
+    std::snprintf(sid, sizeof sid, "%s-%04d", p.site.c_str(), ++per_site[site]);
+    p.subject = sid;
+
+    const Date enrolled = start.plus_days(i * o.enrolment_days / o.subjects + r.between(0, 6));
+    p.add(enrolled, 0, StepKind::enrol,
+          {{"subject", p.subject}, {"enrolled", format_date(enrolled)}, {"sex", r.chance(0.85) ? "M" : "F"},
+           {"age", r.between(38, 76)}});
+
+    // Neoadjuvant phase.
+    const Date tx = enrolled.plus_days(r.between(3, 7));
+    p.event(tx, "radiotherapy_start", {{"dose_gy", 18}, {"fractions", 6}});
+    p.event(tx, "drug_start", {{"drug", "camrelizumab"}, {"dose", 200}, {"dose_unit", "mg"}});
+    p.event(tx, "drug_start", {{"drug", "apatinib"}, {"dose", 250}, {"dose_unit", "mg"}});
+    p.event(tx.plus_days(8), "radiotherapy_end", {{"dose_gy", 18}, {"fractions", 6}});
+    const bool progresses_early = r.chance(0.08);
+    const Date surgery = tx.plus_days(r.between(35, 49));
+
+    for (const auto& t : term_shapes()) {
+      if (t.post_operative || !r.chance(t.incidence)) continue;
+      const Date onset = tx.plus_days(r.between(3, std::max(4, (surgery.days - tx.days) - 2)));
+      p.ae(r, t, onset, draw_grade(r, t), r.between(0, 2));
+    }
+    if (progresses_early) {
+      // Progression before surgery: no hepatectomy; follow-up goes on.
+      p.event(surgery.plus_days(-10), "progression", {{"criteria", "mRECIST"}});
+      p.event(surgery.plus_days(-9), "drug_stop", {{"drug", "apatinib"}, {"reason", "progression"}});
+      p.event(surgery.plus_days(60), "last_known_alive");
+    } else {
+      p.event(surgery.plus_days(-7), "drug_hold", {{"drug", "apatinib"}, {"reason", "pre-operative hold"}});
+      const int m = r.between(1, 100);
+      p.event(surgery, "surgery",
+              {{"procedure", "hepatectomy with portal vein thrombectomy"}, {"margin", m <= 88 ? "R0" : m <= 98 ? "R1" : "R2"}});
+      // Deaths within 30 days of surgery: a few, of post-hepatectomy liver failure.
+      const bool dies_30d = r.chance(0.06);
+      const Date death = surgery.plus_days(r.between(6, 28));
+      if (r.chance(0.03))
+        p.event(surgery.plus_days(r.between(1, 4)), "reoperation", {{"reason", "post-operative bleeding"}});
+      if (r.chance(0.35)) {
+        static const std::vector<std::string> kCd = {"I", "I", "II", "II", "II", "IIIa", "IIIa", "IIIb", "IVa"};
+        static const std::vector<std::string> kTerms = {"bile leak", "ascites", "pleural effusion",
+                                                        "wound infection", "post-hepatectomy liver failure"};
+        p.event(surgery.plus_days(r.between(1, 5)), "surgical_complication",
+                {{"grade", r.pick(kCd)}, {"term", r.pick(kTerms)}});
+      }
+      for (const auto& t : term_shapes()) {
+        if (!t.post_operative || !r.chance(t.incidence)) continue;
+        p.ae(r, t, surgery.plus_days(r.between(1, 5)), draw_grade(r, t), r.between(0, 2));
+      }
+      const Date discharge = surgery.plus_days(r.between(6, 14));
+      if (!(dies_30d && death <= discharge)) {
+        p.event(discharge, "discharge");
+        if (r.chance(0.08) && !(dies_30d && death <= discharge.plus_days(3)))
+          p.event(discharge.plus_days(r.between(2, 20)), "readmission", {{"reason", "fever and abdominal pain"}});
+      }
+      if (dies_30d) {
+        const std::string ae = p.ae(r, kHepaticFailure, death.plus_days(-r.between(0, 3)), 5, 0, true);
+        p.event(death, "death", {{"cause", "post-hepatectomy liver failure"}, {"related_ae", ae}});
+      } else {
+        p.event(surgery.plus_days(r.between(30, 40)), "drug_start", {{"drug", "apatinib"}, {"dose", 250}, {"dose_unit", "mg"}});
+        p.event(surgery.plus_days(35), "last_known_alive");
+        p.event(surgery.plus_days(95), "last_known_alive");
+        if (r.chance(0.05)) {
+          const Date prog = surgery.plus_days(r.between(100, 200));
+          p.event(prog, "progression", {{"criteria", "mRECIST"}});
+          p.event(prog.plus_days(r.between(20, 90)), "death", {{"cause", "tumour progression"}});
+        }
+      }
+    }
+    // Nothing is posted about a subject after the day of death.
+    Date died{INT32_MAX};
+    for (const auto& s : p.steps)
+      if (s.kind == StepKind::event && s.body.value("kind", "") == "death") died = s.day;
+    for (auto& s : p.steps)
+      if (s.day <= died) all.push_back(std::move(s));
+  }
+  // Posting order: by day, then the order within a day; a subject's own steps keep the order
+  // they were planned in.
+  std::stable_sort(all.begin(), all.end(), [](const Step& a, const Step& b) {
+    return a.day != b.day ? a.day < b.day : a.order < b.order;
+  });
+  return all;
+}
+
+Summary summarise(const std::vector<Step>& steps) {
+  Summary s;
+  std::map<std::string, Date> surgery;
+  for (const auto& st : steps) {
+    switch (st.kind) {
+      case StepKind::enrol: ++s.subjects; break;
+      case StepKind::event: {
+        ++s.events;
+        const std::string kind = st.body.value("kind", "");
+        if (kind == "surgery") {
+          ++s.surgeries;
+          surgery[st.subject] = st.day;
+        }
+        if (kind == "death") {
+          ++s.deaths;
+          if (auto it = surgery.find(st.subject); it != surgery.end() && st.day.days - it->second.days <= 30)
+            ++s.deaths_30d_post_surgery;
+        }
+        break;
+      }
+      case StepKind::ae: {
+        ++s.reports;
+        bool serious = false;
+        for (const auto& [k, v] : st.body["serious"].items()) serious = serious || v.get<bool>();
+        s.serious += serious;
+        s.susars += serious && std::string(st.body.value("term", "")) == "Pneumonitis";
+        s.late += st.late;
+        break;
+      }
+      case StepKind::followup: ++s.followups; break;
+    }
+  }
+  return s;
+}
+
+Step scale_enrolment(const ScaleOptions& o, int i) {
+  Rng r(mix(o.seed ^ 0x5ca1e ^ mix(static_cast<std::uint64_t>(i))));
+  Step s;
+  s.site = o.sites[static_cast<std::size_t>(i) % o.sites.size()];
+  char sid[32];
+  std::snprintf(sid, sizeof sid, "%s-X%05d", s.site.c_str(), i);
+  s.subject = sid;
+  s.kind = StepKind::enrol;
+  s.day = o.today.plus_days(-730 + r.between(0, 360));
+  s.body = {{"subject", s.subject}, {"enrolled", format_date(s.day)}, {"sex", r.chance(0.85) ? "M" : "F"},
+            {"age", r.between(38, 76)}};
+  return s;
+}
+
+Step scale_report(const ScaleOptions& o, std::int64_t i) {
+  const int subject = static_cast<int>(i % o.subjects);
+  const Step who = scale_enrolment(o, subject);
+  Rng r(mix(o.seed ^ mix(static_cast<std::uint64_t>(i) + 0x9e37)));
+  const auto& shapes = term_shapes();
+  const TermShape& t = shapes[static_cast<std::size_t>(r.between(0, static_cast<int>(shapes.size()) - 1))];
+  int grade = draw_grade(r, t);
+  const Date onset = who.day.plus_days(r.between(1, o.today.days - who.day.days - 1));
+  json serious = no_criteria();
+  if (grade >= 3 && r.chance(0.05)) serious["hospitalization"] = true;
+  char id[48];
+  std::snprintf(id, sizeof id, "X%08lld", static_cast<long long>(i));
+  const Date resolved = std::min(o.today, onset.plus_days(r.between(2, 30)));
+  Step s;
+  s.site = who.site;
+  s.subject = who.subject;
+  s.kind = StepKind::ae;
+  s.day = o.today;
+  s.report_id = id;
+  s.aware_delay_hours = 1;
+  s.body = {{"report_id", id},          {"subject", who.subject},     {"term", t.term},
+            {"grade", grade},           {"onset", format_date(onset)}, {"resolved", format_date(resolved)},
+            {"serious", serious},       {"causality", causality_for(r, t.suspect, t.post_operative)},
+            {"outcome", "recovered"}};
+  return s;
+}
+
+}  // namespace pvmon::sim

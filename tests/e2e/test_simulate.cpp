@@ -1,0 +1,159 @@
+// End-to-end: pvmon simulate plays a synthetic trial against the real daemon; the webhook
+// receiver is down for the whole run, then comes up and gets everything.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <regex>
+#include <set>
+
+#include "daemon.hpp"
+#include "receiver.hpp"
+
+using namespace pvmon::test;
+
+namespace {
+
+struct Sim {
+  TempDir tmp;
+  int port = free_port();
+  Receiver rx{port};
+  fs::path config, tokens;
+  std::unique_ptr<Daemon> d;
+  Sim() {
+    write_text(tmp.path / "officers.secret", kSecret + "\n");
+    tokens = tmp.path / "tokens";
+    write_text(tokens, "# sites and the officer\nS01 demo-site-s01\nS02 demo-site-s02\nofficer demo-officer\n");
+    config = write_config(tmp.path, [&](json& c) {
+      c["webhooks"] = json::array({{{"name", "officers"},
+                                    {"url", rx.url()},
+                                    {"secret_file", (tmp.path / "officers.secret").string()},
+                                    {"events", json::array({"*"})},
+                                    {"connect_timeout_ms", 500},
+                                    {"read_timeout_ms", 2000}}});
+    });
+    d = std::make_unique<Daemon>(config, tmp.path / "data");
+    d->start();
+  }
+  std::pair<int, std::string> simulate(const std::string& extra) {
+    return run_command(std::string(PVMON_PATH) + " simulate --url http://" + d->host() + ":" +
+                       std::to_string(d->port()) + " --token-file " + tokens.string() + " " + extra + " 2>&1");
+  }
+  /// Every AE record, through the API, as (report_id -> record).
+  std::map<std::string, json> reports() {
+    std::map<std::string, json> out;
+    auto c = d->client();
+    std::string cursor;
+    while (true) {
+      auto r = c.Get((std::string(kStudy) + "/ae?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor)).c_str(),
+                     bearer("demo-officer"));
+      REQUIRE(r);
+      REQUIRE(r->status == 200);
+      auto j = json::parse(r->body);
+      for (auto& rec : j["items"]) out[rec["report_id"]] = rec;
+      if (j["next_cursor"].is_null()) break;
+      cursor = j["next_cursor"];
+    }
+    return out;
+  }
+  int sql_count(const std::string& q) {
+    auto [rc, out] = run_command("sqlite3 " + (d->data_dir() / "pvmon.db").string() + " \"" + q + "\"");
+    REQUIRE(rc == 0);
+    return std::stoi(out);
+  }
+};
+
+int number_after(const std::string& text, const std::string& pattern) {
+  std::smatch m;
+  REQUIRE_MESSAGE(std::regex_search(text, m, std::regex(pattern)), text);
+  return std::stoi(m[1].str());
+}
+
+}  // namespace
+
+TEST_CASE("pvmon simulate plays a trial through the API; the same seed gives the same trial") {
+  Sim a;
+  auto [rc, out] = a.simulate("--subjects 12 --seed 7 --dsmb");
+  INFO(out);
+  REQUIRE(rc == 0);
+  const int planned = number_after(out, R"((\d+) AE reports \()");
+  const int requests = number_after(out, R"(posted (\d+) of)");
+  CHECK(out.find("posted " + std::to_string(requests) + " of " + std::to_string(requests) + " requests\n") !=
+        std::string::npos);
+  CHECK(out.find("DSMB report 1 built") != std::string::npos);
+
+  const auto got = a.reports();
+  CHECK(static_cast<int>(got.size()) == planned);
+  int versions = 0, serious = 0;
+  for (const auto& [id, rec] : got) {
+    versions += rec["version"].get<int>() > 1;
+    serious += rec["safety"]["serious"].get<bool>();
+  }
+  CHECK(versions > 0);  // follow-ups landed
+  CHECK(serious > 0);
+  // Events landed too: subjects have surgeries, and the 30-day mortality is computed over them.
+  auto c = a.d->client();
+  auto safety = c.Get((std::string(kStudy) + "/safety").c_str(), bearer("demo-officer"));
+  REQUIRE(safety);
+  REQUIRE(safety->status == 200);
+  CHECK(a.sql_count("SELECT count(*) FROM subject_events WHERE kind = 'surgery'") > 0);
+  const int alerts = a.sql_count("SELECT count(*) FROM alerts");
+  CHECK(alerts > 0);
+  CHECK(out.find("alerts: " + std::to_string(alerts)) != std::string::npos);
+
+  // The receiver was down for the whole run. It comes up now: every message is delivered,
+  // each webhook-id at least once.
+  const int messages = a.sql_count("SELECT count(*) FROM outbox");
+  CHECK(messages >= alerts);  // every alert, and the DSMB report
+  CHECK(a.sql_count("SELECT count(*) FROM outbox WHERE state = 'delivered'") == 0);
+  a.rx.start();
+  REQUIRE(a.rx.wait_for(
+      [&](const std::vector<Delivery>& got) {
+        std::set<std::string> ids;
+        for (const auto& g : got) ids.insert(g.id);
+        return static_cast<int>(ids.size()) == messages;
+      },
+      120));
+  std::set<std::string> ids;
+  for (const auto& g : a.rx.got()) {
+    CHECK(g.signature == expected_signature(g.id, g.timestamp, g.body));
+    ids.insert(g.id);
+  }
+  CHECK(static_cast<int>(ids.size()) == messages);
+  CHECK(a.sql_count("SELECT count(*) FROM outbox WHERE state = 'delivered'") == messages);
+
+  // Deterministic: a second daemon gets the same trial from the same seed.
+  Sim b;
+  auto [rc2, out2] = b.simulate("--subjects 12 --seed 7 --quiet");
+  REQUIRE(rc2 == 0);
+  const auto again = b.reports();
+  REQUIRE(again.size() == got.size());
+  for (const auto& [id, rec] : got) {
+    CAPTURE(id);
+    const json& other = again.at(id);
+    for (const char* k : {"subject", "term", "grade", "onset", "resolved", "serious", "causality", "outcome", "version"})
+      CHECK(rec[k] == other[k]);
+  }
+}
+
+TEST_CASE("pvmon simulate refuses bad arguments with a message and exit 2") {
+  TempDir tmp;
+  write_text(tmp.path / "officer-only", "officer demo-officer\n");
+  write_text(tmp.path / "bad", "S01\n");
+  const std::string pvmon = std::string(PVMON_PATH) + " simulate ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--token-file " + (tmp.path / "officer-only").string() + " --url http://127.0.0.1:1", "names no site"},
+      {"--token-file " + (tmp.path / "bad").string() + " --url http://127.0.0.1:1", "expected 'NAME TOKEN'"},
+      {"--token-file " + (tmp.path / "none").string() + " --url http://127.0.0.1:1", "cannot read"},
+      {"--url http://127.0.0.1:1", "--token-file is required"},
+      {"--token-file x --url ftp://h", "--url must start with http"},
+      {"--token-file x --url http://h --speed fast", "--speed must be like 1000x"},
+      {"--token-file x --url http://h --subjects 0", "--subjects must be an integer"},
+      {"--token-file x --url http://h --frobnicate 1", "unknown option --frobnicate"},
+  };
+  for (const auto& [args, says] : cases) {
+    CAPTURE(args);
+    auto [rc, out] = run_command(pvmon + args + " 2>&1");
+    CHECK(rc == 2);
+    CHECK_MESSAGE(out.find(says) != std::string::npos, out);
+  }
+}
