@@ -9,6 +9,8 @@
 
 namespace pvmon::http {
 
+extern const std::string_view kOpenApiDocument;  // openapi.cpp, generated from openapi.json
+
 using config::Role;
 using nlohmann::json;
 
@@ -112,6 +114,10 @@ Result<const config::Study*> find_site_study(const Call& c) {
 }
 
 Result<Reply> health(Call&) { return json_reply(200, {{"status", "ok"}}); }
+
+Result<Reply> openapi(Call&) {
+  return Reply{200, {}, {}, "application/json", std::string(kOpenApiDocument)};
+}
 
 Result<Reply> ready(Services& s, Call&) {
   auto st = s.store.check_writable();
@@ -360,6 +366,7 @@ std::vector<RouteDef> build_routes(Services& s) {
   std::vector<RouteDef> routes{
       {"GET", "/healthz", {}, health},
       {"GET", "/readyz", {}, bind(ready)},
+      {"GET", "/v1/openapi.json", {}, openapi},
       {"POST", "/v1/studies/{study}/subjects", site, bind(post_subject)},
       {"POST", "/v1/studies/{study}/subjects/{subject}/baseline", site, bind(post_baseline)},
       {"POST", "/v1/studies/{study}/ae", site, bind(post_ae)},
