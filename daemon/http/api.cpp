@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -308,7 +309,8 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
       match = &r;
       break;
     }
-    allowed.push_back(r.method);
+    // Two templates can match one path (/latest and /{id}): each method once.
+    if (std::find(allowed.begin(), allowed.end(), r.method) == allowed.end()) allowed.push_back(r.method);
   }
   if (!match) {
     if (!allowed.empty()) {

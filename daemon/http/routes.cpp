@@ -51,6 +51,13 @@ Result<json> json_body(const httplib::Request& req) {
   }
 }
 
+Result<const config::Study*> find_site_study(const Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (study && !study.value()->has_site(c.principal.site))
+    return Error::of(Errc::forbidden, "site " + c.principal.site + " is not in study " + c.params[0]);
+  return study;
+}
+
 Result<const config::Study*> find_study(const Call& c, const std::string& id) {
   const config::Study* s = c.config->study(id);
   if (!s) return Error::field(Errc::not_found, "study", "no study '" + id + "'");
@@ -105,14 +112,6 @@ std::optional<std::string> enum_param(const httplib::Request& req, const char* n
 
 namespace {
 
-/// The study in the path, which the calling site must take part in.
-Result<const config::Study*> find_site_study(const Call& c) {
-  auto study = find_study(c, c.params[0]);
-  if (study && !study.value()->has_site(c.principal.site))
-    return Error::of(Errc::forbidden, "site " + c.principal.site + " is not in study " + c.params[0]);
-  return study;
-}
-
 Result<Reply> health(Call&) { return json_reply(200, {{"status", "ok"}}); }
 
 Result<Reply> openapi(Call&) {
@@ -139,7 +138,7 @@ Result<Reply> post_subject(Services& s, Call& c) {
 }
 
 Result<Reply> post_baseline(Services& s, Call& c) {
-  auto study = find_study(c, c.params[0]);
+  auto study = find_site_study(c);
   if (!study) return study.error();
   // Whose subject it is comes first: another site learns nothing, not even what it got wrong.
   auto row = s.store.find_subject(c.params[0], c.params[1]);

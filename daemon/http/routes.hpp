@@ -37,6 +37,8 @@ interop::fhir::StudyContext fhir_context(const config::Study& st);
 Result<nlohmann::json> json_body(const httplib::Request& req);
 /// The study named in the path, or 404.
 Result<const config::Study*> find_study(const Call& c, const std::string& id);
+/// The study in the path, which the calling site must take part in (403 otherwise).
+Result<const config::Study*> find_site_study(const Call& c);
 /// A JSON reply with a status.
 Reply json_reply(int status, nlohmann::json body);
 /// The caller as the store records it.

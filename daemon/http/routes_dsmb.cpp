@@ -198,6 +198,8 @@ Result<Reply> sdtm_ae(Services& s, Call& c) {
   if (c.req.has_param("cutoff")) {
     const auto t = parse_cutoff(c.req.get_param_value("cutoff"));
     if (!t) return Error::invalid({{"cutoff", "must be a date-time with offset or a date YYYY-MM-DD"}}, "invalid query parameters");
+    // As for /safety and DSMB reports: a cut-off after today would give other bytes tomorrow.
+    if (t->date() > as_of.date()) return Error::invalid({{"cutoff", "is in the future"}}, "invalid query parameters");
     as_of = *t;
   }
   auto snap = s.store.snapshot(c.params[0], as_of);

@@ -2,9 +2,11 @@
 // reporting clocks and the live safety figures. The clinical rules are pvmon::safety's; this
 // file turns requests into its inputs and its results into stored records.
 #include <charconv>
+#include <cstdint>
 
 #include "pvmon/intake.hpp"
 #include "pvmon/safety.hpp"
+
 #include "routes.hpp"
 #include "safety_glue.hpp"
 
@@ -53,7 +55,7 @@ std::vector<safety::Clock> open_of(const std::vector<store::ClockRow>& rows) {
 // --- subject events -------------------------------------------------------------------
 
 Result<Reply> post_event(Services& s, Call& c) {
-  auto study = find_study(c, c.params[0]);
+  auto study = find_site_study(c);
   if (!study) return study.error();
   auto body = json_body(c.req);
   if (!body) return body.error();
@@ -170,6 +172,10 @@ Result<Reply> post_submission(Services& s, Call& c) {
   const store::SubmissionDecider decide =
       [&](const json&, const std::vector<store::ClockRow>& open) -> Result<store::SubmissionDecision> {
     auto plan = safety::plan_submission(open_of(open), sub->kind, sub->submitted);
+    if (plan.stop.empty() && !safety::plan_submission(open_of(open), sub->kind, Timestamp{INT64_MAX}).stop.empty())
+      return Error::field(Errc::invalid, "submitted",
+                          "is before the open clock started (the sponsor's receipt of the report): "
+                          "this submission cannot be the report it asks for");
     if (plan.stop.empty())
       return Error::field(Errc::conflict, "kind",
                           "no open " + std::string(body.value()["kind"].get<std::string>()) +

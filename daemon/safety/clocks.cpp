@@ -153,7 +153,9 @@ ClockPlan plan_submission(const std::vector<Clock>& open, SubmissionKind kind,
                                                             : ClockKind::regulatory_followup;
   for (const auto& c : open) {
     if (c.kind != want) continue;
-    if (want == ClockKind::regulatory_followup && c.started_at > submitted_at) continue;
+    // A submission made before a clock started cannot answer it: the information it is about
+    // had not reached the sponsor yet (ICH E2A III.A: the clock starts at the sponsor's receipt).
+    if (c.started_at > submitted_at) continue;
     plan.stop.push_back({c, "submitted", overdue(c, submitted_at)});
   }
   return plan;

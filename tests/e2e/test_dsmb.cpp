@@ -205,6 +205,18 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
                                  " --study hcc-pvtt-imrt --cutoff " + cutoff + " 2>/dev/null");
   CHECK(xrc == 0);
   CHECK(xout == sdtm->body);
+  // Two templates match /latest (latest and {id}): 405 names GET once.
+  {
+    auto c = d->client();
+    auto wrong = c.Delete((std::string(kStudy) + "/dsmb-reports/latest").c_str(), bearer("demo-dsmb"));
+    REQUIRE(wrong);
+    CHECK(wrong->status == 405);
+    CHECK(wrong->get_header_value("Allow") == "GET");
+  }
+  // A cut-off after today is refused, as for /safety and DSMB reports.
+  auto future_cutoff = get("/export/sdtm/ae.csv?cutoff=2999-01-01", "demo-dsmb");
+  REQUIRE(future_cutoff);
+  CHECK(future_cutoff->status == 422);
   auto [arc, aout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt 2>&1");
   CHECK(arc == 2);
   CHECK(aout.find("--cutoff is required") != std::string::npos);

@@ -21,6 +21,16 @@ std::string day(int days) {
   return buf;
 }
 
+/// The current UTC time, to the second (an instant after anything received so far).
+std::string now_utc() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 struct Course {
   TempDir tmp;
   Daemon d{write_config(tmp.path, [](json& c) { c["alerts"] = {{"scheduler_tick_seconds", 1}}; }),
@@ -219,7 +229,13 @@ TEST_CASE_FIXTURE(Course, "SUSAR clocks, follow-ups, submissions, downgrade and 
   CHECK(due["regulatory_complete"] == day(15) + "T23:59:59.999Z");
 
   // The initial report is sent: that clock stops; a second one has nothing to stop.
-  json sub{{"kind", "initial"}, {"submitted", day(0) + "T00:00:01Z"}, {"authority", "NMPA"}, {"reference", "CN-1"}};
+  // Dated before the sponsor had the case, a submission cannot be the report asked for.
+  json early{{"kind", "initial"}, {"submitted", day(-1) + "T12:00:00Z"}, {"authority", "NMPA"}, {"reference", "CN-0"}};
+  auto s0 = post("/ae/" + id + "/submissions", early, "demo-officer");
+  REQUIRE(s0);
+  CHECK(s0->status == 422);
+  CHECK(fields(s0) == std::set<std::string>{"submitted"});
+  json sub{{"kind", "initial"}, {"submitted", now_utc()}, {"authority", "NMPA"}, {"reference", "CN-1"}};
   auto s1 = post("/ae/" + id + "/submissions", sub, "demo-officer");
   REQUIRE(s1);
   CHECK(s1->status == 201);

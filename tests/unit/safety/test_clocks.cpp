@@ -183,6 +183,9 @@ TEST_CASE("submissions stop the matching clock") {
   // A follow-up report sent before the new information arrived does not cover it.
   CHECK(plan_submission(open, SubmissionKind::followup, ts("2026-01-30T00:00:00Z")).stop.empty());
   CHECK(plan_submission(open, SubmissionKind::followup, ts("2026-02-02T00:00:00Z")).stop.at(0).clock.id == 3);
+  // Nor does an initial report dated before the sponsor received the case (the clock's start).
+  CHECK(plan_submission(open, SubmissionKind::initial, ts("2026-01-28T09:59:59Z")).stop.empty());
+  CHECK(plan_submission(open, SubmissionKind::initial, ts("2026-01-28T10:00:00Z")).stop.size() == 1);
   CHECK(parse_submission_kind("complete") == SubmissionKind::complete);
   CHECK_FALSE(parse_submission_kind("final"));
   CHECK(parse_clock_kind(to_string(ClockKind::regulatory_followup)) == ClockKind::regulatory_followup);
