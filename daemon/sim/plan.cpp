@@ -197,7 +197,8 @@ std::vector<Step> plan(const Options& o) {
     const std::size_t site = static_cast<std::size_t>(i) % o.sites.size();
     p.site = o.sites[site];
     char sid[32];
-    std::snprintf(sid, sizeof sid, "%s-%04d", p.site.c_str(), ++per_site[site]);
+    // Numbered from 0101, clear of the README tour's S01-0007.
+    std::snprintf(sid, sizeof sid, "%s-%04d", p.site.c_str(), 100 + ++per_site[site]);
     p.subject = sid;
 
     const Date enrolled = start.plus_days(i * o.enrolment_days / o.subjects + r.between(0, 6));
