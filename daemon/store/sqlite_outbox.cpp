@@ -263,7 +263,7 @@ Result<json> SqliteOutbox::list_deliveries(std::optional<std::string> endpoint,
     json next = nullptr;
     if (static_cast<int>(items.size()) > limit) {
       items.erase(items.end() - 1);
-      next = items.back().at("id");
+      next = std::to_string(items.back().at("id").get<std::int64_t>());  // a cursor, as every list gives it
     }
     auto hist = db->cached(
         "SELECT at, http_status, latency_ms, error, outcome FROM delivery_attempts "
@@ -281,7 +281,7 @@ Result<json> SqliteOutbox::list_deliveries(std::optional<std::string> endpoint,
       }
       row["history"] = std::move(tries);
     }
-    return json{{"items", std::move(items)}, {"next_after_id", next}};
+    return json{{"items", std::move(items)}, {"next_cursor", next}};
   } catch (const SqliteError& e) {
     return to_error(e);
   }

@@ -256,7 +256,7 @@ TEST_CASE("outbox: list_deliveries filters, pages newest first, and never shows 
   REQUIRE(items.size() == 3);
   CHECK(items[0].at("id") == a2);
   CHECK(items[2].at("id") == a1);
-  CHECK(all->at("next_after_id").is_null());
+  CHECK(all->at("next_cursor").is_null());
   CHECK(all->dump().find("BODY-MARKER") == std::string::npos);
   CHECK_FALSE(items[2].contains("body"));
   CHECK(items[2].at("body_bytes") == body.size());
@@ -284,12 +284,12 @@ TEST_CASE("outbox: list_deliveries filters, pages newest first, and never shows 
   auto page1 = f.outbox.list_deliveries(std::nullopt, std::nullopt, std::nullopt, 2);
   REQUIRE(page1);
   CHECK(page1->at("items").size() == 2);
-  REQUIRE(page1->at("next_after_id") == b1);
+  REQUIRE(page1->at("next_cursor") == std::to_string(b1));
   auto page2 = f.outbox.list_deliveries(std::nullopt, std::nullopt, b1, 2);
   REQUIRE(page2);
   REQUIRE(page2->at("items").size() == 1);
   CHECK(page2->at("items")[0].at("id") == a1);
-  CHECK(page2->at("next_after_id").is_null());
+  CHECK(page2->at("next_cursor").is_null());
 
   auto bad = f.outbox.list_deliveries(std::nullopt, std::string("lost"), std::nullopt, 50);
   REQUIRE_FALSE(bad);
