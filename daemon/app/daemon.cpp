@@ -81,8 +81,9 @@ void scheduler_tick(const http::Runtime& rt, store::Store& store, const Clock& c
   const auto& c = *rt.config;
   const Timestamp now = clock.now();
   for (const auto& [id, study] : c.studies) {
-    // Boundaries count grade >= 3 reports only; clocks and events come whole.
-    auto snap = store.snapshot(id, now, store::Store::SnapshotOptions{3, true});
+    // Boundaries count grade >= 3 reports only; clocks and events come whole; the alerts,
+    // which grow with the study, are not needed.
+    auto snap = store.snapshot(id, now, store::Store::SnapshotOptions{3, true, false, false});
     if (!snap) {
       spdlog::warn("scheduler: study {}: {}", id, snap.error().message);
       continue;
@@ -177,6 +178,8 @@ int run_daemon(const Options& opts) {
   // one runs is picked up by the next tick.
   boost::asio::thread_pool report_builder(1);
   std::atomic<bool> building{false};
+  boost::asio::thread_pool scheduler_pool(1);
+  std::atomic<bool> ticking{false};
   auto build_due_reports = [&] {
     if (building.exchange(true)) return;
     boost::asio::post(report_builder, [&] {
@@ -195,11 +198,21 @@ int run_daemon(const Options& opts) {
     tick.expires_after(std::chrono::seconds(holder.get()->config->scheduler_tick_seconds));
     tick.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
-      try {
-        scheduler_tick(*holder.get(), store, clock);
-      } catch (const std::exception& ex) {
-        spdlog::error("scheduler: {}", ex.what());
-      }
+      // The tick reads the study's grade >= 3 reports, clocks and events: seconds on a large
+      // study, which the io thread (signals, watchdog) must not wait for. One at a time.
+      if (!ticking.exchange(true))
+        boost::asio::post(scheduler_pool, [&] {
+          const auto t0 = std::chrono::steady_clock::now();
+          try {
+            scheduler_tick(*holder.get(), store, clock);
+          } catch (const std::exception& ex) {
+            spdlog::error("scheduler: {}", ex.what());
+          }
+          const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+          if (ms > 2000) spdlog::warn("scheduler: the tick took {} ms", ms);
+          malloc_trim(0);  // its snapshot is gone: give the pages back rather than keep the high-water mark
+          ticking.store(false);
+        });
       build_due_reports();
       schedule_tick();
     });
@@ -328,6 +341,7 @@ int run_daemon(const Options& opts) {
   io.stop();
   io_thread.join();
   report_builder.join();  // a report being built is finished and stored
+  scheduler_pool.join();   // and a tick under way ends before the store closes
   store.close();  // commits what is queued
   spdlog::info("pvmond stopped cleanly");
   return 0;

@@ -467,7 +467,7 @@ class SqliteStore final : public Store {
             "SELECT id, rule, severity, title, subject, created_at, acked_at, acked_by FROM alerts "
             "WHERE (study = ?1 OR study = '*') AND created_at <= ?2 ORDER BY id");
         al.bind(1, study).bind(2, cut);
-        while (al.step()) {
+        while (opts.alerts && al.step()) {
           AlertRow a;
           a.id = al.i64(0);
           a.rule = al.text(1);

@@ -268,6 +268,8 @@ class Store {
     bool slim = false;
     /// Fill `facts` and `terms` instead of `reports` (DSMB reports of large studies).
     bool facts = false;
+    /// Fill `alerts` (DSMB reports list the period's); the scheduler does without them.
+    bool alerts = true;
   };
   virtual Result<Snapshot> snapshot(const std::string& study, Timestamp as_of,
                                     const SnapshotOptions& opts) = 0;

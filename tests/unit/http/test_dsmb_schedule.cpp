@@ -204,6 +204,16 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
     };
     CHECK(count(full.value()) == std::pair{4, 2});
     CHECK(count(slim.value()) == std::pair{4, 2});
+    // The scheduler's snapshot leaves the alerts out (they grow with the study); it counts the same.
+    store::AlertRecord alert{"death", "critical", "test-death", "Death: subject S01-0004", "S01-0004", std::nullopt, {}};
+    REQUIRE(s.value()->raise_alerts("hcc-pvtt-imrt", {alert}));
+    auto with_alerts = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{3, true});
+    auto tick = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{3, true, false, false});
+    REQUIRE(with_alerts);
+    REQUIRE(tick);
+    CHECK_FALSE(with_alerts->alerts.empty());
+    CHECK(tick->alerts.empty());
+    CHECK(count(tick.value()) == std::pair{4, 2});
     s.value()->close();
   }
   fs::remove_all(dir);
