@@ -265,6 +265,19 @@ Result<Reply> get_ae(Services& s, Call& c) {
   return json_reply(200, *rec.value());
 }
 
+/// The `cursor` query parameter of a report list (the id it pages after).
+std::optional<std::int64_t> cursor_param(const httplib::Request& req, std::vector<FieldError>& errs) {
+  if (!req.has_param("cursor")) return std::nullopt;
+  const auto v = req.get_param_value("cursor");
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < 0) {
+    errs.push_back({"cursor", "is not a cursor this API returned"});
+    return std::nullopt;
+  }
+  return n;
+}
+
 Result<Reply> list_ae(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
@@ -283,15 +296,7 @@ Result<Reply> list_ae(Services& s, Call& c) {
       errs.push_back({"since", "must be a date (YYYY-MM-DD) or an RFC 3339 date-time"});
   }
   if (auto n = int_param(c.req, "limit", 1, 500, errs)) q.limit = static_cast<int>(*n);
-  if (c.req.has_param("cursor")) {
-    const auto v = c.req.get_param_value("cursor");
-    std::int64_t n = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || p != v.data() + v.size() || n < 0)
-      errs.push_back({"cursor", "is not a cursor this API returned"});
-    else
-      q.after_id = n;
-  }
+  q.after_id = cursor_param(c.req, errs);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
   auto page = s.store.list_ae(q);
   if (!page) return page.error();
@@ -319,15 +324,7 @@ Result<Reply> search_fhir_ae(Services& s, Call& c) {
     q.subject = subject;
   }
   if (auto n = int_param(c.req, "_count", 1, 500, errs)) q.limit = static_cast<int>(*n);
-  if (c.req.has_param("cursor")) {
-    const auto v = c.req.get_param_value("cursor");
-    std::int64_t n = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || p != v.data() + v.size() || n < 0)
-      errs.push_back({"cursor", "is not a cursor this API returned"});
-    else
-      q.after_id = n;
-  }
+  q.after_id = cursor_param(c.req, errs);
   for (const auto& [k, v] : c.req.params)
     if (k != "subject" && k != "_count" && k != "cursor")
       errs.push_back({k, "is not a supported search parameter (subject, _count)"});

@@ -207,6 +207,16 @@ inline json subject_body(const std::string& id, const std::string& enrolled = "2
   return {{"subject", id}, {"enrolled", enrolled}, {"sex", "M"}, {"age", 58}};
 }
 
+/// Enrols `subject` (enrolled 2026-09-01) as `token`'s site; it must be new (201), else this
+/// throws (a test case fails on it; the benchmarks that share this header stop).
+inline void enrol_new(const Daemon& d, const std::string& subject = "S01-0007",
+                      const std::string& token = "demo-site-s01") {
+  auto r = d.client().Post((std::string(kStudy) + "/subjects").c_str(), bearer(token),
+                           subject_body(subject).dump(), "application/json");
+  if (!r || r->status != 201)
+    throw std::runtime_error("enrolling " + subject + ": " + (r ? std::to_string(r->status) + " " + r->body : "no answer"));
+}
+
 /// The AE report of DESIGN.md, with a chosen report id and subject.
 inline json ae_body(const std::string& report_id, const std::string& subject = "S01-0007") {
   json j = json::parse(R"({

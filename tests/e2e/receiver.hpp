@@ -24,6 +24,19 @@ namespace pvmon::test {
 inline const std::string kSecretRaw = "pvmon-e2e-webhook-secret-32bytes";
 inline const std::string kSecret = "whsec_cHZtb24tZTJlLXdlYmhvb2stc2VjcmV0LTMyYnl0ZXM=";
 
+/// A webhook endpoint "officers" for `url`, taking `events`, signed with kSecret (written to
+/// dir/officers.secret), with short timeouts: the config entry, ready for `webhooks`.
+inline json officers_endpoint(const fs::path& dir, const std::string& url,
+                              const json& events = json::array({"*"})) {
+  write_text(dir / "officers.secret", kSecret + "\n");
+  return {{"name", "officers"},
+          {"url", url},
+          {"secret_file", (dir / "officers.secret").string()},
+          {"events", events},
+          {"connect_timeout_ms", 500},
+          {"read_timeout_ms", 2000}};
+}
+
 inline std::string b64(const unsigned char* p, int n) {
   std::string out(4 * ((n + 2) / 3), '\0');
   EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, n);

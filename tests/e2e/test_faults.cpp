@@ -47,13 +47,6 @@ std::map<std::string, json> all_reports(Daemon& d) {
   return out;
 }
 
-void enrol(Daemon& d) {
-  auto r = d.client().Post((std::string(kStudy) + "/subjects").c_str(), bearer("demo-site-s01"),
-                           subject_body("S01-0007").dump(), "application/json");
-  REQUIRE(r);
-  REQUIRE(r->status == 201);
-}
-
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v ? std::atoi(v) : fallback;
@@ -67,16 +60,12 @@ TEST_CASE("kill -9 under load, again and again: acknowledged reports and their a
   TempDir tmp;
   Receiver rx(free_port());
   rx.start();
-  write_text(tmp.path / "officers.secret", kSecret + "\n");
   Daemon d(write_config(tmp.path, [&](json& c) {
-             c["webhooks"] = json::array({{{"name", "officers"},
-                                           {"url", rx.url()},
-                                           {"secret_file", (tmp.path / "officers.secret").string()},
-                                           {"events", json::array({"alert.sae"})}}});
+             c["webhooks"] = json::array({officers_endpoint(tmp.path, rx.url(), json::array({"alert.sae"}))});
            }),
            tmp.path / "data");
   d.start();
-  enrol(d);
+  enrol_new(d);
   std::mutex mu;
   std::map<std::string, std::int64_t> acked;  // report_id -> server id
   for (int round = 0; round < rounds; ++round) {
@@ -136,7 +125,7 @@ TEST_CASE("a database locked by another process: requests wait the busy timeout,
   TempDir tmp;
   Daemon d(write_config(tmp.path, [](json& c) { c["storage"] = {{"busy_timeout_ms", 300}}; }), tmp.path / "data");
   d.start();
-  enrol(d);
+  enrol_new(d);
   auto c = d.client();
 
   // Another process (here: this test, through SQLite itself, like the sqlite3 CLI) holds a write
@@ -186,7 +175,7 @@ TEST_CASE("disk full: writes fail with 503 and a log line, nothing acknowledged 
   Daemon d(write_config(tmp.path, [&](json& c) { c["database"] = (small / "pvmon.db").string(); }),
            tmp.path / "data");
   d.start();
-  enrol(d);
+  enrol_new(d);
   auto c = d.client();
 
   std::map<std::string, json> acked;

@@ -21,11 +21,7 @@ struct FhirFixture {
   Daemon d{config, tmp.path / "data"};
   FhirFixture() {
     d.start();
-    auto c = d.client();
-    auto r = c.Post((std::string(kStudy) + "/subjects").c_str(), bearer("demo-site-s01"),
-                    subject_body("S01-0007").dump(), "application/json");
-    REQUIRE(r);
-    REQUIRE(r->status == 201);
+    enrol_new(d);
   }
   httplib::Result post_fhir(const json& resource, const std::string& token = "demo-site-s01") {
     auto c = d.client();

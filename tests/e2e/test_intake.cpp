@@ -278,13 +278,7 @@ TEST_CASE("SIGKILL mid-stream loses no acknowledged report and invents none") {
   TempDir tmp;
   Daemon d(write_config(tmp.path), tmp.path / "data");
   d.start();
-  {
-    auto c = d.client();
-    auto r = c.Post((std::string(kStudy) + "/subjects").c_str(), bearer("demo-site-s01"),
-                    subject_body("S01-0007").dump(), "application/json");
-    REQUIRE(r);
-    REQUIRE(r->status == 201);
-  }
+  enrol_new(d);
   constexpr int kClients = 6;
   std::mutex mu;
   std::map<std::string, json> acked;  // report_id -> record as acknowledged

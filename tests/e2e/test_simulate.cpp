@@ -20,17 +20,9 @@ struct Sim {
   fs::path config, tokens;
   std::unique_ptr<Daemon> d;
   Sim() {
-    write_text(tmp.path / "officers.secret", kSecret + "\n");
     tokens = tmp.path / "tokens";
     write_text(tokens, "# sites and the officer\nS01 demo-site-s01\nS02 demo-site-s02\nofficer demo-officer\n");
-    config = write_config(tmp.path, [&](json& c) {
-      c["webhooks"] = json::array({{{"name", "officers"},
-                                    {"url", rx.url()},
-                                    {"secret_file", (tmp.path / "officers.secret").string()},
-                                    {"events", json::array({"*"})},
-                                    {"connect_timeout_ms", 500},
-                                    {"read_timeout_ms", 2000}}});
-    });
+    config = write_config(tmp.path, [&](json& c) { c["webhooks"] = json::array({officers_endpoint(tmp.path, rx.url())}); });
     d = std::make_unique<Daemon>(config, tmp.path / "data");
     d->start();
   }

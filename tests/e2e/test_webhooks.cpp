@@ -20,15 +20,9 @@ struct Hooks {
   std::unique_ptr<Daemon> d;
 
   Hooks() {
-    write_text(tmp.path / "officers.secret", kSecret + "\n");
     config = write_config(tmp.path, [&](json& c) {
       c["alerts"] = {{"escalate_after_seconds", 2}, {"scheduler_tick_seconds", 1}};
-      c["webhooks"] = json::array({{{"name", "officers"},
-                                    {"url", rx.url()},
-                                    {"secret_file", (tmp.path / "officers.secret").string()},
-                                    {"events", json::array({"*"})},
-                                    {"connect_timeout_ms", 500},
-                                    {"read_timeout_ms", 2000}}});
+      c["webhooks"] = json::array({officers_endpoint(tmp.path, rx.url())});
     });
     d = std::make_unique<Daemon>(config, tmp.path / "data");
   }
