@@ -240,7 +240,10 @@ void map_seriousness(Reader& rd, Mapped& m) {
     return;
   }
   bool non_serious = false, any = false;
-  for (const auto& [code, path] : given) {
+  for (const auto& given_one : given) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& code = given_one.first;
+    const std::string& path = given_one.second;
     if (code == "Non-serious") {
       non_serious = true;
       continue;
