@@ -278,12 +278,18 @@ std::optional<std::int64_t> cursor_param(const httplib::Request& req, std::vecto
   return n;
 }
 
-Result<Reply> list_ae(Services& s, Call& c) {
-  auto study = find_study(c, c.params[0]);
-  if (!study) return study.error();
+/// The reports of the study in the path that the caller may see (a site: its own).
+store::AeQuery scoped_query(const Call& c) {
   store::AeQuery q;
   q.study = c.params[0];
   if (c.principal.role == Role::site) q.site = c.principal.site;
+  return q;
+}
+
+Result<Reply> list_ae(Services& s, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  store::AeQuery q = scoped_query(c);
   std::vector<FieldError> errs;
   if (c.req.has_param("subject")) q.subject = c.req.get_param_value("subject");
   if (c.req.has_param("since")) {
@@ -310,9 +316,7 @@ Result<Reply> list_ae(Services& s, Call& c) {
 Result<Reply> search_fhir_ae(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  store::AeQuery q;
-  q.study = c.params[0];
-  if (c.principal.role == Role::site) q.site = c.principal.site;
+  store::AeQuery q = scoped_query(c);
   std::vector<FieldError> errs;
   std::string subject;
   if (c.req.has_param("subject")) {
