@@ -164,7 +164,13 @@ TEST_CASE("/metrics: Prometheus text for the admin only") {
   d.start();
   auto c = d.client();
   c.Post("/v1/studies/hcc-pvtt-imrt/ae", bearer("demo-site-s01"), "{}", "application/json");
-  auto r = c.Get("/metrics", bearer("demo-admin"));
+  // A request is counted when its log line is written, just after its answer is sent: poll
+  // (bounded) until the POST above shows.
+  httplib::Result r = c.Get("/metrics", bearer("demo-admin"));
+  for (int i = 0; i < 100 && r && r->body.find("pvmon_ae_reports_total{result=\"rejected\"} 1") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    r = c.Get("/metrics", bearer("demo-admin"));
+  }
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(r->get_header_value("Content-Type").rfind("text/plain", 0) == 0);
