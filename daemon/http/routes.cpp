@@ -32,11 +32,11 @@ interop::fhir::StudyContext fhir_context(const config::Study& st) {
   return ctx;
 }
 
-Result<json> json_body(const httplib::Request& req) {
+Result<json> json_body(const httplib::Request& req, const std::string& media_wanted) {
   const std::string media = media_type(req);
-  if (media != "application/json")
+  if (media != media_wanted)
     return Error::field(Errc::unsupported_media, "Content-Type",
-                        "must be application/json (got '" + media + "')");
+                        "must be " + media_wanted + " (got '" + media + "')");
   try {
     return json::parse(req.body);
   } catch (const json::parse_error& e) {
@@ -215,15 +215,14 @@ std::string ae_location(const Call& c, const json& record) {
 /// POST /ae with Content-Type application/fhir+json: a FHIR R4 AdverseEvent, mapped to the
 /// body; every error names its FHIRPath (the dispatcher renders an OperationOutcome).
 Result<Reply> post_ae_fhir(Services& s, Call& c, const config::Study& st) {
-  json resource;
-  try {
-    resource = json::parse(c.req.body);
-  } catch (const json::exception& e) {
-    return Error::field(Errc::malformed, "AdverseEvent",
-                        std::string("malformed JSON: ") + std::string(e.what()).substr(std::string(e.what()).find(']') + 2));
+  auto resource = json_body(c.req, interop::fhir::kMediaType);
+  if (!resource) {
+    Error e = resource.error();
+    for (auto& f : e.fields) f.field = "AdverseEvent";  // the resource as a whole, for FHIRPath
+    return e;
   }
   const auto ctx = fhir_context(st);
-  auto mapped = interop::fhir::from_fhir(resource, ctx);
+  auto mapped = interop::fhir::from_fhir(resource.value(), ctx);
   if (!mapped) return mapped.error();
   auto stored = accept_ae(s, c, st, mapped->body, mapped->source);
   if (!stored) {

@@ -32,9 +32,10 @@ std::string media_type(const httplib::Request& req);
 bool wants_fhir(const httplib::Request& req);
 /// What the FHIR mapping needs of a study.
 interop::fhir::StudyContext fhir_context(const config::Study& st);
-/// Parses a JSON request body; 415 for another media type, 400 with the byte offset when
-/// malformed.
-Result<nlohmann::json> json_body(const httplib::Request& req);
+/// Parses a JSON request body; 415 for another media type than `media`, 400 with the byte
+/// offset when malformed.
+Result<nlohmann::json> json_body(const httplib::Request& req,
+                                 const std::string& media = "application/json");
 /// The study named in the path, or 404.
 Result<const config::Study*> find_study(const Call& c, const std::string& id);
 /// The study in the path, which the calling site must take part in (403 otherwise).
