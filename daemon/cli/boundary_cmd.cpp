@@ -1,5 +1,9 @@
 #include "boundary_cmd.hpp"
 
+#include <climits>
+
+#include "commands.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -19,20 +23,12 @@ constexpr const char* kUsage =
     "usage: pvmon boundary --n-max N --p-lo P --p-hi P --alpha A [--shape D]\n"
     "       pvmon boundary --bayes --prior A,B --p0 P --cutoff C --n-max N [--p-hi P]\n";
 
-std::optional<double> parse_double(std::string_view s) {
-  double v = 0;
-  const auto* end = s.data() + s.size();
-  const auto [ptr, ec] = std::from_chars(s.data(), end, v);
-  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
+std::optional<double> parse_double(std::string_view s) { return parse_finite(s); }
 
 std::optional<int> parse_int(std::string_view s) {
-  int v = 0;
-  const auto* end = s.data() + s.size();
-  const auto [ptr, ec] = std::from_chars(s.data(), end, v);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
+  auto v = parse_integer(s, INT_MIN, INT_MAX);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
 }
 
 std::string fixed(double v, int digits) {

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <istream>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pvmon::cli {
@@ -18,6 +20,11 @@ struct Command {
 };
 
 const std::vector<Command>& commands();
+
+/// A whole decimal integer within [lo, hi], or nothing (trailing text, overflow, out of range).
+std::optional<long long> parse_integer(std::string_view s, long long lo, long long hi);
+/// A whole finite number ("2.5", "1e3"), or nothing.
+std::optional<double> parse_finite(std::string_view s);
 
 int cmd_token(const Args& args, std::istream& in, std::ostream& out, std::ostream& err);
 

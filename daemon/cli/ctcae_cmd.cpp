@@ -1,6 +1,8 @@
 // `pvmon term` and `pvmon grade`: argument parsing and printing only; the logic is pvmon::ctcae.
 #include "ctcae_cmd.hpp"
 
+#include "commands.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -22,13 +24,6 @@ constexpr const char* kGradeUsage =
     "usage: pvmon grade --term T --value V --unit U [--uln X] [--lln X]\n"
     "                   [--baseline X --baseline-abnormal] [--on-anticoagulation]\n"
     "                   [--systolic S --diastolic D]\n";
-
-std::optional<double> parse_number(std::string_view s) {
-  double v = 0.0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
 
 std::string score_text(double s) {
   char buf[16];
@@ -124,7 +119,7 @@ int cmd_grade(const std::vector<std::string>& args, std::ostream& out, std::ostr
       value_text = v;
       have_value = true;
     } else if (a == "--uln" || a == "--lln" || a == "--baseline" || a == "--systolic" || a == "--diastolic") {
-      auto n = parse_number(v);
+      auto n = parse_finite(v);
       if (!n) {
         err << "pvmon grade: " << a << " expects a number, got '" << v << "'\n";
         return 2;
@@ -149,7 +144,7 @@ int cmd_grade(const std::vector<std::string>& args, std::ostream& out, std::ostr
     return 2;
   }
   if (have_value) {
-    auto n = parse_number(value_text);
+    auto n = parse_finite(value_text);
     if (!n) n = ct::parse_dipstick(value_text);
     if (!n) {
       err << "pvmon grade: --value expects a number (or a dipstick reading such as 2+), got '" << value_text

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "commands.hpp"
 #include "pvmon/sim.hpp"
 #include "pvmon/time.hpp"
 
@@ -34,7 +35,7 @@ constexpr const char* kHelp =
     "--scale posts a large study (default 1,000 subjects, 1,000,000 AE reports) over several\n"
     "connections, for benchmarks.\n";
 
-struct Args {
+struct SimArgs {
   std::string url, token_file, study = "hcc-pvtt-imrt";
   int subjects = -1;
   std::int64_t reports = 1'000'000;
@@ -44,17 +45,7 @@ struct Args {
   bool scale = false, dsmb = false, quiet = false;
 };
 
-std::optional<std::string> parse(const std::vector<std::string>& a, Args& out) {
-  auto number = [](const std::string& s, long long lo, long long hi) -> std::optional<long long> {
-    try {
-      std::size_t used = 0;
-      long long v = std::stoll(s, &used);
-      if (used != s.size() || v < lo || v > hi) return std::nullopt;
-      return v;
-    } catch (...) {
-      return std::nullopt;
-    }
-  };
+std::optional<std::string> parse(const std::vector<std::string>& a, SimArgs& out) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     const std::string& k = a[i];
     if (k == "--scale") { out.scale = true; continue; }
@@ -66,19 +57,19 @@ std::optional<std::string> parse(const std::vector<std::string>& a, Args& out) {
     else if (k == "--token-file") out.token_file = v;
     else if (k == "--study") out.study = v;
     else if (k == "--subjects") {
-      auto n = number(v, 1, 100000);
+      auto n = parse_integer(v, 1, 100000);
       if (!n) return "--subjects must be an integer from 1 to 100000";
       out.subjects = static_cast<int>(*n);
     } else if (k == "--reports") {
-      auto n = number(v, 1, 100'000'000);
+      auto n = parse_integer(v, 1, 100'000'000);
       if (!n) return "--reports must be an integer from 1 to 100000000";
       out.reports = *n;
     } else if (k == "--seed") {
-      auto n = number(v, 0, INT64_MAX);
+      auto n = parse_integer(v, 0, INT64_MAX);
       if (!n) return "--seed must be a non-negative integer";
       out.seed = static_cast<std::uint64_t>(*n);
     } else if (k == "--connections") {
-      auto n = number(v, 1, 64);
+      auto n = parse_integer(v, 1, 64);
       if (!n) return "--connections must be an integer from 1 to 64";
       out.connections = static_cast<int>(*n);
     } else if (k == "--speed") {
@@ -87,7 +78,7 @@ std::optional<std::string> parse(const std::vector<std::string>& a, Args& out) {
       } else {
         std::string x = v;
         if (!x.empty() && (x.back() == 'x' || x.back() == 'X')) x.pop_back();
-        auto n = number(x, 1, 1'000'000'000'000LL);
+        auto n = parse_integer(x, 1, 1'000'000'000'000LL);
         if (!n) return "--speed must be like 1000x (trial time runs 1000 times real time) or max";
         out.speed = static_cast<double>(*n);
       }
@@ -150,7 +141,7 @@ std::string describe(const httplib::Result& r) {
   return std::to_string(r->status) + " " + r->body.substr(0, 400);
 }
 
-int run_scale(const Args& a, const std::map<std::string, std::string>& tokens,
+int run_scale(const SimArgs& a, const std::map<std::string, std::string>& tokens,
               const std::vector<std::string>& sites, std::ostream& out, std::ostream& err) {
   sim::ScaleOptions o;
   o.subjects = a.subjects > 0 ? a.subjects : 1000;
@@ -205,7 +196,7 @@ int run_scale(const Args& a, const std::map<std::string, std::string>& tokens,
 }  // namespace
 
 int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Args a;
+  SimArgs a;
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     out << kHelp;
     return 0;
