@@ -180,6 +180,8 @@ int run_daemon(const Options& opts) {
   std::atomic<bool> building{false};
   boost::asio::thread_pool scheduler_pool(1);
   std::atomic<bool> ticking{false};
+  boost::asio::post(report_builder, [] { set_thread_name("pv-dsmb"); });
+  boost::asio::post(scheduler_pool, [] { set_thread_name("pv-tick"); });
   auto build_due_reports = [&] {
     if (building.exchange(true)) return;
     boost::asio::post(report_builder, [&] {
@@ -263,7 +265,10 @@ int run_daemon(const Options& opts) {
     std::ofstream(tmp) << addr << "\n";
     fs::rename(tmp, fs::path(cfg->data_dir) / "pvmond.addr", ec);
   }
-  std::thread http_thread([&] { server.listen_after_bind(); });
+  std::thread http_thread([&] {
+    set_thread_name("pv-accept");
+    server.listen_after_bind();
+  });
   spdlog::info("pvmond listening on {}://{} ({} studies, {} principals)", cfg->tls ? "https" : "http", addr,
                cfg->studies.size(), cfg->principals.size());
   auto notifier = SystemdNotifier::from_environment();

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "pvmon/core.hpp"
+
 namespace pvmon::app {
 
 class ElasticPool final : public httplib::TaskQueue {
@@ -49,6 +51,7 @@ class ElasticPool final : public httplib::TaskQueue {
 
  private:
   void work() {
+    set_thread_name("pv-http");
     for (;;) {
       std::function<void()> fn;
       {

@@ -200,10 +200,10 @@ Result<store::Stored> accept_ae(Services& s, Call& c, const config::Study& st, c
   w.received_at = received;
   w.clocks = std::move(derived.clocks);
   w.closed = std::move(derived.closed);
-  w.alerts_for = [&st, record, received](std::int64_t report, const store::RecentFn& recent) {
+  w.alerts_for = [&st, record, received](std::int64_t report, const store::RuleLookup& lookup) {
     json with_receipt = record;  // the store adds received_at; the late-report alert names it
     with_receipt["received_at"] = format_timestamp(received);
-    return version_alerts(st, with_receipt, report, 1, classify_record(st, record), std::nullopt, recent);
+    return version_alerts(st, with_receipt, report, 1, classify_record(st, record), std::nullopt, lookup);
   };
   return s.store.insert_ae(w, actor_of(c));
 }

@@ -130,8 +130,8 @@ Result<Reply> post_followup(Services& s, Call& c) {
   const Timestamp now = s.clock.now();
   const store::FollowupDecider decide =
       [&](const json& current, int version, const std::vector<store::ClockRow>& open,
-          const store::RecentFn& recent) -> Result<store::FollowupDecision> {
-    return decide_followup(s, c, st, parsed.value(), id.value(), current, version, open, recent, now);
+          const store::RuleLookup& lookup) -> Result<store::FollowupDecision> {
+    return decide_followup(s, c, st, parsed.value(), id.value(), current, version, open, lookup, now);
   };
   auto stored = s.store.add_followup(st.id, id.value(), c.principal.site, parsed->followup_id,
                                      canonical_hash(body.value()), decide, actor_of(c));

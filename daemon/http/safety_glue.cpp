@@ -125,12 +125,12 @@ safety::PriorVersion prior_of(const config::Study& st, const json& prev, int ver
 /// to onset + days). At most 4k + 64 per rule, earliest first: exact for any realistic trial;
 /// under a flood of one term the cluster still fires, its anchor taken from the earliest rows.
 std::vector<safety::RecentAe> recent_for(const config::Study& st, const safety::AeVersionFacts& f,
-                                         const store::RecentFn& recent) {
+                                         const store::RuleLookup& lookup) {
   std::vector<safety::RecentAe> out;
   std::set<std::int64_t> seen;
   for (const auto& rule : st.rules.clusters) {
     if (rule.term != f.term && rule.term != f.meddra_code) continue;
-    for (auto& a : recent(f.meddra_code, rule.min_grade, f.onset.plus_days(-2 * rule.days),
+    for (auto& a : lookup.recent(f.meddra_code, rule.min_grade, f.onset.plus_days(-2 * rule.days),
                           f.onset.plus_days(rule.days), 4 * rule.count + 64)) {
       if (!seen.insert(a.report).second) continue;
       a.term = f.term;
@@ -145,10 +145,10 @@ std::vector<store::AlertRecord> version_alerts_of(const config::Study& st, const
                                                std::int64_t report, int version,
                                                const safety::Classification& cls,
                                                const std::optional<safety::PriorVersion>& prev,
-                                               const store::RecentFn& recent) {
+                                               const store::RuleLookup& lookup) {
   auto f = version_facts(st, record, report, version, cls);
   f.previous = prev;
-  return to_records(safety::on_ae_version(f, st.rules, recent_for(st, f, recent)));
+  return to_records(safety::on_ae_version(f, st.rules, recent_for(st, f, lookup), lookup.raised));
 }
 
 /// The submitted fields of a stored record, as the site would post them again.
@@ -175,8 +175,8 @@ std::vector<store::AlertRecord> version_alerts(const config::Study& st, const js
                                                std::int64_t report, int version,
                                                const safety::Classification& cls,
                                                const std::optional<safety::PriorVersion>& prev,
-                                               const store::RecentFn& recent) {
-  return version_alerts_of(st, record, report, version, cls, prev, recent);
+                                               const store::RuleLookup& lookup) {
+  return version_alerts_of(st, record, report, version, cls, prev, lookup);
 }
 
 std::vector<safety::Intervention> interventions_of(const config::Study& st) {
@@ -257,7 +257,7 @@ Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, cons
                                                 const Followup& f, std::int64_t report,
                                                 const json& current, int version,
                                                 const std::vector<store::ClockRow>& open,
-                                                const store::RecentFn& recent, Timestamp now) {
+                                                const store::RuleLookup& lookup, Timestamp now) {
   const auto prev = classify_record(st, current);
   std::vector<safety::Clock> open_clocks;
   for (const auto& r : open) open_clocks.push_back(r.clock);
@@ -273,7 +273,7 @@ Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, cons
     d.record["nullified"] = {{"reason", f.reason}, {"notices", plan.notices}};
     for (const auto& stop : plan.stop) d.stop.emplace_back(stop.clock.id, stop.reason);
     d.alerts = version_alerts(st, d.record, report, version + 1, prev, prior_of(st, current, version),
-                              recent);
+                              lookup);
     return d;
   }
 
@@ -327,7 +327,7 @@ Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, cons
   d.start = plan.start;
   for (const auto& stop : plan.stop) d.stop.emplace_back(stop.clock.id, stop.reason);
   if (!plan.notices.empty()) record["changes"]["notices"] = plan.notices;
-  d.alerts = version_alerts(st, record, report, version + 1, cls, prior_of(st, current, version), recent);
+  d.alerts = version_alerts(st, record, report, version + 1, cls, prior_of(st, current, version), lookup);
   d.record = std::move(record);
   return d;
 }

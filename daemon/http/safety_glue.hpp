@@ -40,14 +40,14 @@ Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, cons
                                                 const Followup& f, std::int64_t report,
                                                 const nlohmann::json& current, int version,
                                                 const std::vector<store::ClockRow>& open,
-                                                const store::RecentFn& recent, Timestamp now);
+                                                const store::RuleLookup& lookup, Timestamp now);
 
 /// The alerts of a version (rules engine), once the report's server id is known.
 std::vector<store::AlertRecord> version_alerts(const config::Study& st, const nlohmann::json& record,
                                                std::int64_t report, int version,
                                                const safety::Classification& cls,
                                                const std::optional<safety::PriorVersion>& prev,
-                                               const store::RecentFn& recent);
+                                               const store::RuleLookup& lookup);
 
 struct Submission {
   safety::SubmissionKind kind;

@@ -89,7 +89,10 @@ struct Dispatcher::Impl {
       return;
     }
     poll_scheduled_ = true;
-    boost::asio::post(poller_, [this] { run_polls(); });
+    boost::asio::post(poller_, [this] {
+      set_thread_name("pv-outbox");
+      run_polls();
+    });
   }
 
   void run_polls() {
@@ -135,6 +138,7 @@ struct Dispatcher::Impl {
                              [&, n = name](const Endpoint& e) { return e.name == n; });
       if (it != endpoints.end()) endpoint = *it;
       boost::asio::post(pool_, [this, msgs = std::move(msgs), endpoint = std::move(endpoint)] {
+        set_thread_name("pv-deliver");
         deliver_all(msgs, endpoint);
       });
     }

@@ -220,27 +220,31 @@ bool aesi_matches(const AesiRule& r, std::string_view term, std::string_view med
   });
 }
 
-std::optional<std::int64_t> cluster_anchor(const ClusterRule& r, std::vector<RecentAe> aes,
-                                           std::int64_t report) {
-  std::erase_if(aes, [&](const RecentAe& a) {
-    return a.grade < r.min_grade || !term_matches(r.term, a.term, a.meddra_code);
+namespace {
+
+/// cluster_anchor on pointers into the caller's rows: a flood of one term (hundreds of rows per
+/// report) is filtered and sorted without copying a row.
+std::optional<std::int64_t> anchor_of(const ClusterRule& r, std::vector<const RecentAe*> aes,
+                                      std::int64_t report) {
+  std::erase_if(aes, [&](const RecentAe* a) {
+    return a->grade < r.min_grade || !term_matches(r.term, a->term, a->meddra_code);
   });
-  std::sort(aes.begin(), aes.end(), [](const RecentAe& a, const RecentAe& b) {
-    return a.onset != b.onset ? a.onset < b.onset : a.report < b.report;
+  std::sort(aes.begin(), aes.end(), [](const RecentAe* a, const RecentAe* b) {
+    return a->onset != b->onset ? a->onset < b->onset : a->report < b->report;
   });
   // The same report twice (a follow-up version passed alongside its earlier one) counts once.
   aes.erase(std::unique(aes.begin(), aes.end(),
-                        [](const RecentAe& a, const RecentAe& b) { return a.report == b.report; }),
+                        [](const RecentAe* a, const RecentAe* b) { return a->report == b->report; }),
             aes.end());
   std::size_t i = 0;
   while (i < aes.size()) {
     // Window of `days` calendar days with the opening AE's onset as day 1.
-    const Date last_day = aes[i].onset.plus_days(r.days - 1);
+    const Date last_day = aes[i]->onset.plus_days(r.days - 1);
     std::size_t j = i;
-    while (j < aes.size() && aes[j].onset <= last_day) ++j;
+    while (j < aes.size() && aes[j]->onset <= last_day) ++j;
     if (static_cast<int>(j - i) >= r.count) {
       for (std::size_t k = i; k < j; ++k)
-        if (aes[k].report == report) return aes[i].report;
+        if (aes[k]->report == report) return aes[i]->report;
       i = j;
     } else {
       ++i;
@@ -249,8 +253,19 @@ std::optional<std::int64_t> cluster_anchor(const ClusterRule& r, std::vector<Rec
   return std::nullopt;
 }
 
+}  // namespace
+
+std::optional<std::int64_t> cluster_anchor(const ClusterRule& r, const std::vector<RecentAe>& aes,
+                                           std::int64_t report) {
+  std::vector<const RecentAe*> ptrs;
+  ptrs.reserve(aes.size());
+  for (const auto& a : aes) ptrs.push_back(&a);
+  return anchor_of(r, std::move(ptrs), report);
+}
+
 std::vector<AlertDraft> on_ae_version(const AeVersionFacts& f, const StudyRules& rules,
-                                      const std::vector<RecentAe>& recent_same_term) {
+                                      const std::vector<RecentAe>& recent_same_term,
+                                      const std::function<bool(const std::string& key)>& raised) {
   std::vector<AlertDraft> out;
   const Builder b(f);
   const auto& c = f.classification;
@@ -367,35 +382,42 @@ std::vector<AlertDraft> on_ae_version(const AeVersionFacts& f, const StudyRules&
 
   for (const auto& r : rules.clusters) {
     if (f.grade < r.min_grade || !term_matches(r.term, f.term, f.meddra_code)) continue;
-    std::vector<RecentAe> aes = recent_same_term;
-    std::erase_if(aes, [&](const RecentAe& x) { return x.report == f.report; });
-    aes.push_back({f.report, f.subject, f.term, f.meddra_code, f.grade, f.onset});
-    const auto anchor = cluster_anchor(r, aes, f.report);
+    // This version replaces any earlier row of the same report.
+    std::vector<const RecentAe*> aes;
+    aes.reserve(recent_same_term.size() + 1);
+    for (const auto& x : recent_same_term)
+      if (x.report != f.report) aes.push_back(&x);
+    const RecentAe self{f.report, f.subject, f.term, f.meddra_code, f.grade, f.onset};
+    aes.push_back(&self);
+    const auto anchor = anchor_of(r, aes, f.report);
     if (!anchor) continue;
+    std::string key = "cluster:" + r.id + ":" + std::to_string(*anchor);
+    // Every later member of an alerted window lands here: skip the list nobody will see.
+    if (raised && raised(key)) continue;
     // The members of the cluster window, for the officer.
-    std::vector<RecentAe> members;
+    std::vector<const RecentAe*> members;
     const Date first = [&] {
-      for (const auto& x : aes)
-        if (x.report == *anchor) return x.onset;
+      for (const auto* x : aes)
+        if (x->report == *anchor) return x->onset;
       return f.onset;
     }();
-    for (const auto& x : aes)
-      if (x.grade >= r.min_grade && term_matches(r.term, x.term, x.meddra_code) &&
-          x.onset >= first && x.onset <= first.plus_days(r.days - 1))
+    for (const auto* x : aes)
+      if (x->grade >= r.min_grade && term_matches(r.term, x->term, x->meddra_code) &&
+          x->onset >= first && x->onset <= first.plus_days(r.days - 1))
         members.push_back(x);
-    std::sort(members.begin(), members.end(), [](const RecentAe& x, const RecentAe& y) {
-      return x.onset != y.onset ? x.onset < y.onset : x.report < y.report;
+    std::sort(members.begin(), members.end(), [](const RecentAe* x, const RecentAe* y) {
+      return x->onset != y->onset ? x->onset < y->onset : x->report < y->report;
     });
     json list = json::array();
     std::set<std::string> subjects;
-    for (const auto& m : members) {
-      list.push_back({{"report", m.report},
-                      {"subject", m.subject},
-                      {"grade", m.grade},
-                      {"onset", format_date(m.onset)}});
-      subjects.insert(m.subject);
+    for (const auto* m : members) {
+      list.push_back({{"report", m->report},
+                      {"subject", m->subject},
+                      {"grade", m->grade},
+                      {"onset", format_date(m->onset)}});
+      subjects.insert(m->subject);
     }
-    auto a = b.make(rule::kCluster, "cluster:" + r.id + ":" + std::to_string(*anchor),
+    auto a = b.make(rule::kCluster, std::move(key),
                     "Cluster " + r.id + ": " + std::to_string(members.size()) + " x " + r.term +
                         " grade >= " + std::to_string(r.min_grade) + " in " +
                         std::to_string(subjects.size()) + " subject(s) within " +

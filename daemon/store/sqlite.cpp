@@ -117,6 +117,10 @@ Db::Db(const std::string& path, bool create, bool readonly, int busy_timeout_ms)
     // FULL: the WAL is fsynced at every commit, so an acknowledged write survives power loss.
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
+    // The writer opens a SAVEPOINT per job; the pages a job changes are copied to a statement
+    // journal, which SQLite spills to a temporary file past 64 KiB: a file write per job
+    // in a group commit. In memory it costs at most the pages of one group.
+    exec("PRAGMA temp_store=MEMORY");
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;

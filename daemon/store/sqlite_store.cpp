@@ -196,9 +196,13 @@ class SqliteStore final : public Store {
           subject_id = st.i64(0);
         }
         const std::string ts = format_timestamp(w.received_at);
+        // The columns that mirror the version in force (set_current) are written with the row:
+        // one index update each instead of two.
+        const json ct = w.record.value("ctcae", json::object());
         db.cached(
               "INSERT INTO ae_reports (study, site, report_id, subject_id, subject, received_at, "
-              "body_sha256, current_version) VALUES (?,?,?,?,?,?,?,1)")
+              "body_sha256, current_version, meddra_code, grade, onset, status) "
+              "VALUES (?,?,?,?,?,?,?,1,?,?,?,'active')")
             .bind(1, study)
             .bind(2, w.site)
             .bind(3, report_id)
@@ -206,23 +210,35 @@ class SqliteStore final : public Store {
             .bind(5, subject)
             .bind(6, ts)
             .bind(7, w.body_sha256)
+            .bind(8, ct.value("meddra_code", ""))
+            .bind(9, w.record.value("grade", 0))
+            .bind(10, w.record.value("onset", ""))
             .run();
         const std::int64_t id = db.last_insert_rowid();
         const std::string text = w.record.dump();
         insert_version(db, id, 1, "initial", ts, actor, text);
-        set_current(db, id, w.record, false);
         for (const auto& c : w.clocks) insert_clock(db, id, study, 1, c);
-        for (const auto& c : w.closed) {
-          const std::int64_t cid = insert_clock(db, id, study, 1, c.clock);
-          stop_clock(db, cid, c.stopped_at.value_or(w.received_at), c.stop_reason, c.late);
-        }
+        for (const auto& c : w.closed)
+          insert_clock(db, id, study, 1, c.clock,
+                       Stopped{c.stopped_at.value_or(w.received_at), c.stop_reason, c.late});
         append_audit(db, w.received_at, actor, "ae.create", study + "/ae/" + std::to_string(id),
                      text, std::nullopt);
         auto alerts = w.alerts;
         if (w.alerts_for)
-          for (auto& a : w.alerts_for(id, recent_fn(db, study))) alerts.push_back(std::move(a));
+          for (auto& a : w.alerts_for(id, rule_lookup(db, study))) alerts.push_back(std::move(a));
         record_alerts(db, study, alerts, id, w.received_at);
-        return Stored{read_ae(db, id), true};
+        // What read_ae would read back, without parsing the text just written (ae_record).
+        json stored = w.record;
+        stored["id"] = id;
+        stored["study"] = study;
+        stored["site"] = w.site;
+        stored["report_id"] = report_id;
+        stored["received_at"] = ts;
+        stored["version"] = 1;
+        stored["recorded_at"] = ts;
+        stored["recorded_by"] = actor.principal;
+        stored["status"] = "active";
+        return Stored{std::move(stored), true};
       });
     });
   }
@@ -270,7 +286,7 @@ class SqliteStore final : public Store {
           }
         }
         auto open = load_clocks(db, study, true, id);
-        auto decision = decide(current, version, open, recent_fn(db, study));
+        auto decision = decide(current, version, open, rule_lookup(db, study));
         if (!decision) return decision.error();
         const Timestamp now = clock_.now();
         const std::string ts = format_timestamp(now);
@@ -907,8 +923,9 @@ class SqliteStore final : public Store {
   }
 
  private:
-  RecentFn recent_fn(Db& db, const std::string& study) {
-    return [&db, study](const std::string& code, int min_grade, Date from, Date to, int limit) {
+  static RuleLookup rule_lookup(Db& db, const std::string& study) {
+    RuleLookup lookup;
+    lookup.recent = [&db, study](const std::string& code, int min_grade, Date from, Date to, int limit) {
       auto st = db.cached(
           "SELECT id, subject, grade, onset FROM ae_reports WHERE study = ? AND meddra_code = ? "
           "AND status = 'active' AND grade >= ? AND onset BETWEEN ? AND ? ORDER BY onset, id LIMIT ?");
@@ -926,6 +943,12 @@ class SqliteStore final : public Store {
       }
       return out;
     };
+    lookup.raised = [&db, study](const std::string& key) {
+      auto st = db.cached("SELECT 1 FROM alerts WHERE dedupe_key = ?");
+      st.bind(1, study + "|" + key);  // as record_alerts stores it
+      return st.step();
+    };
+    return lookup;
   }
 
   /// The columns that mirror the version in force (schema v3).
@@ -961,19 +984,32 @@ class SqliteStore final : public Store {
         .run();
   }
 
+  /// How a clock that is already over when it is recorded ended (stop_clock's fields).
+  struct Stopped {
+    Timestamp at;
+    std::string reason;
+    bool late = false;
+  };
+
   static std::int64_t insert_clock(Db& db, std::int64_t report, const std::string& study,
-                                   int version, const safety::Clock& c) {
-    db.cached(
-          "INSERT INTO clocks (report, study, kind, started_at, due_at, reason, version) "
-          "VALUES (?,?,?,?,?,?,?)")
-        .bind(1, report)
+                                   int version, const safety::Clock& c,
+                                   const std::optional<Stopped>& stopped = std::nullopt) {
+    auto st = db.cached(
+        "INSERT INTO clocks (report, study, kind, started_at, due_at, reason, version, "
+        "stopped_at, stop_reason, late) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, report)
         .bind(2, study)
         .bind(3, std::string(safety::to_string(c.kind)))
         .bind(4, format_timestamp(c.started_at))
         .bind(5, format_timestamp(c.due_at))
         .bind(6, c.reason)
-        .bind(7, version)
-        .run();
+        .bind(7, version);
+    if (stopped) {
+      st.bind(8, format_timestamp(stopped->at)).bind(9, stopped->reason).bind(10, stopped->late ? 1 : 0);
+    } else {
+      st.bind_null(8).bind_null(9).bind(10, 0);
+    }
+    st.run();
     return db.last_insert_rowid();
   }
 
@@ -1160,6 +1196,8 @@ class SqliteStore final : public Store {
       if (endpoints_) endpoints = endpoints_();
     }
     const std::string type = "alert." + a.rule;
+    std::erase_if(endpoints, [&](const notify::Endpoint& ep) { return !notify::subscribes(ep, type, a.severity); });
+    if (endpoints.empty()) return;  // no endpoint takes it: nothing to render
     json event{{"type", type},
                {"timestamp", format_timestamp(now)},
                {"data",
@@ -1175,7 +1213,6 @@ class SqliteStore final : public Store {
                  {"escalation", escalation},
                  {"details", a.payload}}}};
     for (const auto& ep : endpoints) {
-      if (!notify::subscribes(ep, type, a.severity)) continue;
       SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), ep.name, type,
                             notify::render_body(ep, event), alert_id, now);
       queued_.store(true);

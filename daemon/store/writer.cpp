@@ -52,6 +52,7 @@ WriterStats Writer::stats() const {
 }
 
 void Writer::run() {
+  set_thread_name("pv-writer");
   for (;;) {
     std::deque<Job> batch;
     {

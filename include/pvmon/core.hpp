@@ -87,4 +87,8 @@ class [[nodiscard]] Result {
 struct Ok {};
 using Status = Result<Ok>;
 
+/// Names the calling thread (at most 15 characters are kept), so `top -H`, `ps -L` and
+/// `perf` tell the writer from the HTTP workers. Best effort: a failure changes nothing.
+void set_thread_name(const char* name);
+
 }  // namespace pvmon

@@ -100,11 +100,17 @@ struct ClockRow {
   bool late = false;
 };
 
-/// The study's AE reports in force (not nullified) coded `meddra_code`, at `min_grade` or
-/// above, with onset in [from, to], earliest first, at most `limit`. For the cluster rules,
-/// inside the transaction; served from indexed columns.
-using RecentFn = std::function<std::vector<safety::RecentAe>(
-    const std::string& meddra_code, int min_grade, Date from, Date to, int limit)>;
+/// What the rules engine may look up, inside the transaction, from indexed columns.
+struct RuleLookup {
+  /// The study's AE reports in force (not nullified) coded `meddra_code`, at `min_grade` or
+  /// above, with onset in [from, to], earliest first, at most `limit`. For the cluster rules.
+  std::function<std::vector<safety::RecentAe>(const std::string& meddra_code, int min_grade,
+                                              Date from, Date to, int limit)>
+      recent;
+  /// Whether the study already has an alert with this dedupe key (the store would ignore it
+  /// again): lets a rule skip building a payload nobody will see. Empty: nothing is known.
+  std::function<bool(const std::string& dedupe_key)> raised;
+};
 
 /// A new AE report with what intake derived from it.
 struct AeWrite {
@@ -117,7 +123,7 @@ struct AeWrite {
   std::vector<AlertRecord> alerts;
   /// Alerts that need the server id or other reports: called in the transaction after the
   /// report is inserted.
-  std::function<std::vector<AlertRecord>(std::int64_t report, const RecentFn& recent)> alerts_for;
+  std::function<std::vector<AlertRecord>(std::int64_t report, const RuleLookup& lookup)> alerts_for;
 };
 
 struct VersionRow {
@@ -137,7 +143,7 @@ struct FollowupDecision {
 };
 using FollowupDecider = std::function<Result<FollowupDecision>(
     const nlohmann::json& current, int current_version, const std::vector<ClockRow>& open,
-    const RecentFn& recent)>;
+    const RuleLookup& lookup)>;
 
 struct SubmissionDecision {
   std::vector<safety::ClockStop> stop;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -181,8 +182,11 @@ struct RecentAe {
 /// - lab_discrepancy: lab_discrepancy:<report>:v<n>;
 /// - cluster: cluster:<rule id>:<first report of the window> (see cluster_anchor).
 /// A nullified version raises only `nullified`.
-std::vector<AlertDraft> on_ae_version(const AeVersionFacts& f, const StudyRules& rules,
-                                      const std::vector<RecentAe>& recent_same_term);
+/// `raised`, when given, says whether a key was raised before: a cluster already alerted is
+/// then left out without building its member list (the store would ignore it as a repeat).
+std::vector<AlertDraft> on_ae_version(
+    const AeVersionFacts& f, const StudyRules& rules, const std::vector<RecentAe>& recent_same_term,
+    const std::function<bool(const std::string& key)>& raised = {});
 
 /// Does the AE match the AESI rule (term/code/SOC, grade, relatedness)?
 bool aesi_matches(const AesiRule& r, std::string_view term, std::string_view meddra_code,
@@ -194,7 +198,7 @@ bool aesi_matches(const AesiRule& r, std::string_view term, std::string_view med
 /// the next window opens at the first AE after it; otherwise the next AE is tried. Returns the
 /// report id of the first AE of the cluster that contains `report`, if any. Deterministic for a
 /// given set of AEs, whatever the order they arrived in.
-std::optional<std::int64_t> cluster_anchor(const ClusterRule& r, std::vector<RecentAe> aes,
+std::optional<std::int64_t> cluster_anchor(const ClusterRule& r, const std::vector<RecentAe>& aes,
                                            std::int64_t report);
 
 // ---- Subject events, clocks, boundaries ------------------------------------------------------

@@ -420,6 +420,27 @@ TEST_CASE("cluster: k events at grade >= g within d days, one alert per cluster"
   const auto again = find_rule(on_ae_version(facts_of(all[3]), rules, dup), "cluster");
   REQUIRE(again);
   CHECK(again->payload["members"].size() == 3);
+
+  // A cluster already alerted is left out (the store would ignore the repeat); the lookup is
+  // asked for exactly that key, and the other rules are not affected by it.
+  std::vector<std::string> asked;
+  auto raised = [&](const std::string& key) {
+    asked.push_back(key);
+    return key == "cluster:alt-g3:101";
+  };
+  const auto later = on_ae_version(facts_of(all[7]), rules, known_before(7), raised);
+  CHECK_FALSE(find_rule(later, "cluster"));
+  CHECK(asked == std::vector<std::string>{"cluster:alt-g3:101"});
+  CHECK(keys(later) == [&] {
+    auto k = keys(on_ae_version(facts_of(all[7]), rules, known_before(7)));
+    std::erase(k, std::string("cluster:alt-g3:101"));
+    return k;
+  }());
+  asked.clear();
+  const auto second = on_ae_version(facts_of(all[6]), rules, known_before(6), raised);
+  CHECK(asked == std::vector<std::string>{"cluster:alt-g3:105"});  // not raised: built
+  REQUIRE(find_rule(second, "cluster"));
+  CHECK(find_rule(second, "cluster")->payload["members"].size() == 3);
 }
 
 TEST_CASE("subject death event: death, and death within 30 days of surgery (day 0)") {
