@@ -194,17 +194,17 @@ Result<store::Stored> accept_ae(Services& s, Call& c, const config::Study& st, c
   store::AeWrite w;
   w.study = c.params[0];
   w.site = c.principal.site;
-  w.record = record;
+  // Everything the rules need but the server id is worked out here, outside the writer.
+  w.alerts_for = [&st, facts = new_report_facts(st, record, derived.classification, received)](
+                     std::int64_t report, const store::RuleLookup& lookup) {
+    return new_report_alerts(st, facts, report, lookup);
+  };
+  w.record = std::move(record);
   // The hash of what was posted, mapped: the same FHIR resource again is a replay.
   w.body_sha256 = canonical_hash(source.is_null() ? body : json{{"body", body}, {"fhir", source}});
   w.received_at = received;
   w.clocks = std::move(derived.clocks);
   w.closed = std::move(derived.closed);
-  w.alerts_for = [&st, record, received](std::int64_t report, const store::RuleLookup& lookup) {
-    json with_receipt = record;  // the store adds received_at; the late-report alert names it
-    with_receipt["received_at"] = format_timestamp(received);
-    return version_alerts(st, with_receipt, report, 1, classify_record(st, record), std::nullopt, lookup);
-  };
   return s.store.insert_ae(w, actor_of(c));
 }
 

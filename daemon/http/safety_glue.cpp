@@ -179,6 +179,19 @@ std::vector<store::AlertRecord> version_alerts(const config::Study& st, const js
   return version_alerts_of(st, record, report, version, cls, prev, lookup);
 }
 
+safety::AeVersionFacts new_report_facts(const config::Study& st, const json& record,
+                                        const safety::Classification& cls, Timestamp received_at) {
+  auto f = version_facts(st, record, 0, 1, cls);
+  f.received_at = received_at;  // the store adds received_at; the late-report alert names it
+  return f;
+}
+
+std::vector<store::AlertRecord> new_report_alerts(const config::Study& st, safety::AeVersionFacts f,
+                                                  std::int64_t report, const store::RuleLookup& lookup) {
+  f.report = report;
+  return to_records(safety::on_ae_version(f, st.rules, recent_for(st, f, lookup), lookup.raised));
+}
+
 std::vector<safety::Intervention> interventions_of(const config::Study& st) {
   std::vector<safety::Intervention> out;
   for (const auto& iv : st.interventions)
@@ -202,7 +215,8 @@ safety::Classification classify_record(const config::Study& st, const json& reco
 IntakeSafety intake_safety(const Runtime&, const config::Study& st, const json& record,
                            Timestamp received_at) {
   IntakeSafety out;
-  const auto cls = classify_record(st, record);
+  out.classification = classify_record(st, record);
+  const auto& cls = out.classification;
   out.block = classification_json(cls);
   out.block["criteria"] = criteria_of(record);
   bool late = false;

@@ -21,6 +21,7 @@ safety::Classification classify_record(const config::Study& st, const nlohmann::
 /// What intake derives for a new report: the `safety` block of the record, clocks to open, the
 /// site's clock (closed at receipt). Alerts come later, from version_alerts.
 struct IntakeSafety {
+  safety::Classification classification;
   nlohmann::json block;
   std::vector<safety::Clock> clocks;
   std::vector<store::ClockRow> closed;
@@ -41,6 +42,14 @@ Result<store::FollowupDecision> decide_followup(Services& s, const Call& c, cons
                                                 const nlohmann::json& current, int version,
                                                 const std::vector<store::ClockRow>& open,
                                                 const store::RuleLookup& lookup, Timestamp now);
+
+/// A new report's version facts, computed before the writer runs; `report` is left 0 for
+/// new_report_alerts to fill in once the server id is known.
+safety::AeVersionFacts new_report_facts(const config::Study& st, const nlohmann::json& record,
+                                        const safety::Classification& cls, Timestamp received_at);
+/// The alerts of a new report (rules engine), in the transaction that assigns its id.
+std::vector<store::AlertRecord> new_report_alerts(const config::Study& st, safety::AeVersionFacts f,
+                                                  std::int64_t report, const store::RuleLookup& lookup);
 
 /// The alerts of a version (rules engine), once the report's server id is known.
 std::vector<store::AlertRecord> version_alerts(const config::Study& st, const nlohmann::json& record,

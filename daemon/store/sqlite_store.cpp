@@ -166,7 +166,14 @@ class SqliteStore final : public Store {
   }
 
   Result<Stored> insert_ae(const AeWrite& w, const Actor& actor) override {
-    return guard([&]() -> Result<Stored> {
+    // What does not need the transaction is done before it, on the caller's thread: the single
+    // writer is the one resource every request shares.
+    const std::string text = w.record.dump();
+    const std::string ts = format_timestamp(w.received_at);
+    const json* ct = w.record.contains("ctcae") ? &w.record.at("ctcae") : nullptr;
+    const std::string meddra_code = ct ? ct->value("meddra_code", "") : "";
+    std::int64_t id = 0;  // set when the report is new
+    auto written = guard([&]() -> Result<Stored> {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
         const std::string& study = w.study;
         const std::string report_id = w.record.at("report_id").get<std::string>();
@@ -177,14 +184,14 @@ class SqliteStore final : public Store {
               "report_id = ?");
           st.bind(1, study).bind(2, w.site).bind(3, report_id);
           if (st.step()) {
-            const std::int64_t id = st.i64(0);
+            const std::int64_t existing = st.i64(0);
             if (st.text(1) != w.body_sha256)
               return Error::field(Errc::conflict, "report_id",
                                   "report " + report_id + " already exists (id " +
-                                      std::to_string(id) + ") with different content: send "
+                                      std::to_string(existing) + ") with different content: send "
                                       "changes as a follow-up to POST /v1/studies/" + study +
-                                      "/ae/" + std::to_string(id) + "/followups");
-            return Stored{read_ae(db, id), false};
+                                      "/ae/" + std::to_string(existing) + "/followups");
+            return Stored{read_ae(db, existing), false};
           }
         }
         std::int64_t subject_id = 0;
@@ -195,10 +202,8 @@ class SqliteStore final : public Store {
             return Error::field(Errc::invalid, "subject", "is not enrolled in this study");
           subject_id = st.i64(0);
         }
-        const std::string ts = format_timestamp(w.received_at);
         // The columns that mirror the version in force (set_current) are written with the row:
         // one index update each instead of two.
-        const json ct = w.record.value("ctcae", json::object());
         db.cached(
               "INSERT INTO ae_reports (study, site, report_id, subject_id, subject, received_at, "
               "body_sha256, current_version, meddra_code, grade, onset, status) "
@@ -210,12 +215,11 @@ class SqliteStore final : public Store {
             .bind(5, subject)
             .bind(6, ts)
             .bind(7, w.body_sha256)
-            .bind(8, ct.value("meddra_code", ""))
+            .bind(8, meddra_code)
             .bind(9, w.record.value("grade", 0))
             .bind(10, w.record.value("onset", ""))
             .run();
-        const std::int64_t id = db.last_insert_rowid();
-        const std::string text = w.record.dump();
+        id = db.last_insert_rowid();
         insert_version(db, id, 1, "initial", ts, actor, text);
         for (const auto& c : w.clocks) insert_clock(db, id, study, 1, c);
         for (const auto& c : w.closed)
@@ -227,20 +231,22 @@ class SqliteStore final : public Store {
         if (w.alerts_for)
           for (auto& a : w.alerts_for(id, rule_lookup(db, study))) alerts.push_back(std::move(a));
         record_alerts(db, study, alerts, id, w.received_at);
-        // What read_ae would read back, without parsing the text just written (ae_record).
-        json stored = w.record;
-        stored["id"] = id;
-        stored["study"] = study;
-        stored["site"] = w.site;
-        stored["report_id"] = report_id;
-        stored["received_at"] = ts;
-        stored["version"] = 1;
-        stored["recorded_at"] = ts;
-        stored["recorded_by"] = actor.principal;
-        stored["status"] = "active";
-        return Stored{std::move(stored), true};
+        return Stored{json(), true};  // the record is built below, after the commit
       });
     });
+    if (!written || !written->created) return written;
+    // What read_ae would read back, without parsing the text just written (ae_record).
+    json stored = w.record;
+    stored["id"] = id;
+    stored["study"] = w.study;
+    stored["site"] = w.site;
+    stored["report_id"] = w.record.at("report_id");
+    stored["received_at"] = ts;
+    stored["version"] = 1;
+    stored["recorded_at"] = ts;
+    stored["recorded_by"] = actor.principal;
+    stored["status"] = "active";
+    return Stored{std::move(stored), true};
   }
 
   Result<std::vector<VersionRow>> ae_versions(const std::string& study, std::int64_t id) override {
