@@ -81,9 +81,8 @@ void scheduler_tick(const http::Runtime& rt, store::Store& store, const Clock& c
   const auto& c = *rt.config;
   const Timestamp now = clock.now();
   for (const auto& [id, study] : c.studies) {
-    // Boundaries count grade >= 3 reports only; clocks and events come whole; the alerts,
-    // which grow with the study, are not needed.
-    auto snap = store.snapshot(id, now, store::Store::SnapshotOptions{3, true, false, false});
+    // Only what the tick's rules read: its cost does not grow with the number of reports.
+    auto snap = store.snapshot(id, now, http::scheduler_snapshot_options(rt, study, now));
     if (!snap) {
       spdlog::warn("scheduler: study {}: {}", id, snap.error().message);
       continue;
@@ -180,8 +179,17 @@ int run_daemon(const Options& opts) {
   std::atomic<bool> building{false};
   boost::asio::thread_pool scheduler_pool(1);
   std::atomic<bool> ticking{false};
-  boost::asio::post(report_builder, [] { set_thread_name("pv-dsmb"); });
-  boost::asio::post(scheduler_pool, [] { set_thread_name("pv-tick"); });
+  // Both are background work with minutes of slack (clocks run in days, the tick every 30 s):
+  // under load they yield the 2 cores to intake. A tick over 1,000,000 reports took 15 s at
+  // the same priority as intake, and intake p99 went from 7 to 55 ms while it ran.
+  boost::asio::post(report_builder, [] {
+    set_thread_name("pv-dsmb");
+    set_thread_nice(10);
+  });
+  boost::asio::post(scheduler_pool, [] {
+    set_thread_name("pv-tick");
+    set_thread_nice(10);
+  });
   auto build_due_reports = [&] {
     if (building.exchange(true)) return;
     boost::asio::post(report_builder, [&] {

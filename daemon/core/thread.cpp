@@ -1,4 +1,7 @@
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string>
@@ -11,6 +14,12 @@ void set_thread_name(const char* name) {
   // Linux keeps 15 bytes and the NUL; longer names make pthread_setname_np fail (ERANGE).
   const std::string cut(name, strnlen(name, 15));
   pthread_setname_np(pthread_self(), cut.c_str());
+}
+
+void set_thread_nice(int nice) {
+  // On Linux, PRIO_PROCESS with a thread id sets that thread alone (setpriority(2), BUGS).
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  setpriority(PRIO_PROCESS, tid, nice);
 }
 
 }  // namespace pvmon

@@ -487,6 +487,25 @@ std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config
   return to_records(drafts);
 }
 
+store::Store::SnapshotOptions scheduler_snapshot_options(const Runtime& rt, const config::Study& st,
+                                                         Timestamp now) {
+  store::Store::SnapshotOptions opts;
+  opts.min_grade = 3;
+  opts.slim = true;
+  opts.alerts = false;
+  store::Store::SnapshotOptions::Scheduler sch;
+  if (auto it = rt.boundaries.find(st.id); it != rt.boundaries.end())
+    for (const auto& b : it->second)
+      if (b.rule.event == safety::StoppingEvent::grade3plus_related)
+        for (const auto& iv : b.rule.interventions)
+          if (std::find(sch.related_to.begin(), sch.related_to.end(), iv) == sch.related_to.end())
+            sch.related_to.push_back(iv);
+  // on_clocks: a clock raises nothing until `clock_warning_hours` before it is due.
+  sch.clocks_due_by = now.plus_hours(st.rules.clock_warning_hours);
+  opts.scheduler = std::move(sch);
+  return opts;
+}
+
 json safety_figures(const Runtime& rt, const config::Study& st, const store::Snapshot& snap, Date cutoff) {
   std::map<std::string, int> by_site;
   for (const auto& sub : snap.subjects) ++by_site[sub.site];

@@ -1,6 +1,7 @@
 #include <filesystem>
 #include <atomic>
 #include <mutex>
+#include <set>
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/store.hpp"
@@ -448,6 +449,11 @@ class SqliteStore final : public Store {
           r.record = json::parse(st.text(4));
           snap.events[r.subject] = load_events(*db, r.id, as_of);
           snap.subjects.push_back(std::move(r));
+        }
+        if (opts.scheduler) {
+          load_scheduler_view(*db, study, opts.min_grade, *opts.scheduler, snap);
+          db->exec("ROLLBACK");
+          return snap;
         }
         // The version in force at the cut-off: the newest recorded at or before it.
         // json_remove in SQLite: the dropped parts are never parsed into memory here. The
@@ -1089,18 +1095,47 @@ class SqliteStore final : public Store {
     }
   }
 
+  /// SnapshotOptions::scheduler. Each query walks an index and stops early: the subject's
+  /// reports in id order until one matches (ae_reports_by_subject), the open clocks in due order
+  /// up to the horizon (clocks_open).
+  static void load_scheduler_view(Db& db, const std::string& study, int min_grade,
+                                  const Store::SnapshotOptions::Scheduler& opts, Snapshot& snap) {
+    auto first = db.cached(std::string(
+        "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, "
+        "json_object('subject', r.subject, 'grade', r.grade, 'safety', json_object('serious', "
+        "json_extract(v.record, '$.safety.serious'), 'susar', json_extract(v.record, '$.safety.susar'), "
+        "'related_to', json(json_extract(v.record, '$.safety.related_to')))), "
+        "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v "
+        "ON v.report = r.id AND v.version = r.current_version "
+        "WHERE r.study = ?1 AND r.subject = ?2 AND r.status = 'active' AND r.grade >= ?3 "
+        "AND EXISTS (SELECT 1 FROM json_each(v.record, '$.safety.related_to') WHERE value = ?4) "
+        "ORDER BY r.id LIMIT 1"));
+    std::set<std::int64_t> seen;  // a report related to two interventions is listed once
+    for (const auto& subject : snap.subjects)
+      for (const auto& iv : opts.related_to) {
+        first.bind(1, study).bind(2, subject.subject).bind(3, min_grade).bind(4, iv);
+        if (first.step() && seen.insert(first.i64(0)).second) snap.reports.push_back(ae_record(first));
+        first.reset();
+      }
+    for (auto& c : load_clocks(db, study, true, std::nullopt, opts.clocks_due_by))
+      snap.open_clocks.push_back(std::move(c));
+  }
+
   static std::vector<ClockRow> load_clocks(Db& db, const std::string& study, bool open_only,
-                                           std::optional<std::int64_t> report) {
+                                           std::optional<std::int64_t> report,
+                                           std::optional<Timestamp> due_by = std::nullopt) {
     std::string sql =
         "SELECT c.id, c.report, r.report_id, r.subject, r.site, c.version, c.kind, c.started_at, "
         "c.due_at, c.reason, c.stopped_at, c.stop_reason, c.late FROM clocks c JOIN ae_reports r "
         "ON r.id = c.report WHERE c.study = ?1 ";
     if (open_only) sql += "AND c.stopped_at IS NULL ";
     if (report) sql += "AND c.report = ?2 ";
+    if (due_by) sql += "AND c.due_at <= ?3 ";  // timestamps are fixed-width UTC text
     sql += "ORDER BY c.due_at, c.id";
     auto st = db.cached(sql);
     st.bind(1, study);
     if (report) st.bind(2, *report);
+    if (due_by) st.bind(3, format_timestamp(*due_by));
     std::vector<ClockRow> out;
     while (st.step()) {
       ClockRow c;

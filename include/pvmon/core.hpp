@@ -91,4 +91,9 @@ using Status = Result<Ok>;
 /// `perf` tell the writer from the HTTP workers. Best effort: a failure changes nothing.
 void set_thread_name(const char* name);
 
+/// Gives the calling thread a nice value (Linux schedules threads one by one): background work
+/// (the scheduler tick, DSMB report builds) yields the CPU to intake under load instead of
+/// stalling it. Best effort, like set_thread_name.
+void set_thread_nice(int nice);
+
 }  // namespace pvmon

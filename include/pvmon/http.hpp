@@ -131,6 +131,12 @@ class Api {
 std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config::Study& st,
                                                  const store::Snapshot& snap, Timestamp now);
 
+/// The snapshot scheduled_alerts needs as of `now`, and no more (SnapshotOptions::scheduler):
+/// the interventions of the study's grade >= 3 stopping rules, and the clocks due within the
+/// warning hours. Its cost does not grow with the number of reports.
+store::Store::SnapshotOptions scheduler_snapshot_options(const Runtime& rt, const config::Study& st,
+                                                         Timestamp now);
+
 // ---- DSMB reports (dsmb.cpp) -------------------------------------------------------------
 
 /// Builds, without storing, the report of `st` for `cutoff` from the data recorded by then. Its

@@ -276,6 +276,18 @@ class Store {
     bool facts = false;
     /// Fill `alerts` (DSMB reports list the period's); the scheduler does without them.
     bool alerts = true;
+    /// What the scheduler tick reads, in time that does not grow with the number of reports
+    /// (`as_of` is now, so the version in force is the current one):
+    /// - `reports`: for each subject and each intervention in `related_to`, the first report in
+    ///   force at `min_grade` or above related to it, slim. That is all the grade >= 3 stopping
+    ///   rule asks: which subjects have one;
+    /// - `open_clocks`: only those due by `clocks_due_by` (the others raise nothing yet);
+    ///   `all_clocks` stays empty.
+    struct Scheduler {
+      std::vector<std::string> related_to;
+      Timestamp clocks_due_by;
+    };
+    std::optional<Scheduler> scheduler = std::nullopt;
   };
   virtual Result<Snapshot> snapshot(const std::string& study, Timestamp as_of,
                                     const SnapshotOptions& opts) = 0;

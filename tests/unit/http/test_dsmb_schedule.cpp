@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <random>
 
 #include "pvmon/http.hpp"
@@ -188,7 +189,7 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
     clock.set(at("2026-10-02T00:00:00Z"));
     const Timestamp now = clock.now();
     auto full = s.value()->snapshot("hcc-pvtt-imrt", now);
-    auto slim = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{3, true});
+    auto slim = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{.min_grade = 3, .slim = true});
     REQUIRE(full);
     REQUIRE(slim);
     CHECK(full->reports.size() == 5);
@@ -207,13 +208,55 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
     // The scheduler's snapshot leaves the alerts out (they grow with the study); it counts the same.
     store::AlertRecord alert{"death", "critical", "test-death", "Death: subject S01-0004", "S01-0004", std::nullopt, {}};
     REQUIRE(s.value()->raise_alerts("hcc-pvtt-imrt", {alert}));
-    auto with_alerts = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{3, true});
-    auto tick = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{3, true, false, false});
+    auto with_alerts = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{.min_grade = 3, .slim = true});
+    auto tick = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{.min_grade = 3, .slim = true, .facts = false, .alerts = false});
     REQUIRE(with_alerts);
     REQUIRE(tick);
     CHECK_FALSE(with_alerts->alerts.empty());
     CHECK(tick->alerts.empty());
     CHECK(count(tick.value()) == std::pair{4, 2});
+
+    // The scheduler's own view (the tick): per subject and intervention of the rule only the
+    // first report related to it, and only the clocks due within the warning hours.
+    const auto opts = http::scheduler_snapshot_options(*rt.value(), st, now);
+    REQUIRE(opts.scheduler);
+    CHECK(opts.scheduler->related_to == std::vector<std::string>{"camrelizumab", "apatinib"});
+    CHECK(opts.scheduler->clocks_due_by == now.plus_hours(48));  // clock_warning_hours
+    ae("F", "S01-0001", 3, {"apatinib"});  // a second one for the same subject and drug
+    store::AeWrite w;
+    w.study = "hcc-pvtt-imrt";
+    w.site = "S01";
+    w.record = {{"report_id", "G"}, {"subject", "S01-0002"}, {"term", "Fatigue"}, {"grade", 2},
+                {"safety", {{"serious", false}, {"susar", false}, {"related_to", nlohmann::json::array()}}}};
+    w.body_sha256 = "G";
+    w.received_at = now;
+    w.clocks = {safety::Clock{safety::ClockKind::regulatory_initial, now, now.plus_hours(24), "soon", 0},
+                safety::Clock{safety::ClockKind::regulatory_initial, now, now.plus_hours(240), "later", 0}};
+    REQUIRE(s.value()->insert_ae(w, a));
+    auto sched = s.value()->snapshot("hcc-pvtt-imrt", now, opts);
+    auto whole = s.value()->snapshot("hcc-pvtt-imrt", now);
+    REQUIRE(sched);
+    REQUIRE(whole);
+    std::vector<std::string> ids;
+    for (const auto& r : sched->reports) ids.push_back(r["report_id"].get<std::string>());
+    std::sort(ids.begin(), ids.end());
+    CHECK(ids == std::vector<std::string>{"A", "B", "E"});  // not C (grade 2), D (imrt), F, G
+    CHECK(whole->reports.size() == 7);
+    CHECK(sched->all_clocks.empty());
+    REQUIRE(sched->open_clocks.size() == 1);
+    CHECK(sched->open_clocks[0].clock.reason == "soon");
+    CHECK(whole->open_clocks.size() == 2);
+    CHECK(count(sched.value()) == std::pair{4, 2});
+    CHECK(count(whole.value()) == std::pair{4, 2});
+    // Hence the same alerts as from the whole study: the boundary and the clock due soon.
+    auto keys = [&](const store::Snapshot& sn) {
+      std::vector<std::string> k;
+      for (const auto& x : http::scheduled_alerts(*rt.value(), st, sn, now)) k.push_back(x.dedupe_key);
+      std::sort(k.begin(), k.end());
+      return k;
+    };
+    CHECK_FALSE(keys(sched.value()).empty());
+    CHECK(keys(sched.value()) == keys(whole.value()));
     s.value()->close();
   }
   fs::remove_all(dir);
