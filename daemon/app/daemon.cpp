@@ -180,8 +180,8 @@ int run_daemon(const Options& opts) {
   boost::asio::thread_pool scheduler_pool(1);
   std::atomic<bool> ticking{false};
   // Both are background work with minutes of slack (clocks run in days, the tick every 30 s):
-  // under load they yield the 2 cores to intake. A tick over 1,000,000 reports took 15 s at
-  // the same priority as intake, and intake p99 went from 7 to 55 ms while it ran.
+  // under load they yield the CPU to intake. A DSMB report of 1,000,000 AE reports takes
+  // half a minute of one core.
   boost::asio::post(report_builder, [] {
     set_thread_name("pv-dsmb");
     set_thread_nice(10);
