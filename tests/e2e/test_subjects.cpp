@@ -51,10 +51,12 @@ struct Course {
     REQUIRE(r);
     REQUIRE(r->status == 201);
   }
-  void event(const std::string& s, json ev) {
+  /// Posts an event; its server id.
+  std::int64_t event(const std::string& s, json ev) {
     auto r = post("/subjects/" + s + "/events", ev);
     REQUIRE(r);
     REQUIRE_MESSAGE(r->status == 201, r->body);
+    return json::parse(r->body).at("id").get<std::int64_t>();
   }
   std::set<std::string> fields(const httplib::Result& r) {
     std::set<std::string> out;
@@ -62,9 +64,9 @@ struct Course {
     for (const auto& e : p["errors"]) out.insert(e["field"].get<std::string>());
     return out;
   }
-  /// Alerts as the database holds them: rule -> count.
-  std::multiset<std::string> alerts() {
-    const std::string cmd = "sqlite3 " + (d.data_dir() / "pvmon.db").string() + " 'SELECT rule FROM alerts'";
+  /// Alerts as the database holds them: rule -> count (or another column, when given).
+  std::multiset<std::string> alerts(const std::string& select = "SELECT rule FROM alerts") {
+    const std::string cmd = "sqlite3 " + (d.data_dir() / "pvmon.db").string() + " \"" + select + "\"";
     FILE* p = ::popen(cmd.c_str(), "r");
     std::multiset<std::string> out;
     char line[256];
@@ -91,7 +93,7 @@ TEST_CASE_FIXTURE(Course, "30-day post-surgical mortality over closed windows, p
   // dead on day 20: counts. E: alive on day 50: survivor at 30 days, pending at 90.
   for (const char* s : {"S01-000A", "S01-000B", "S01-000C", "S01-000D", "S01-000E"}) enrol(s, 120);
   event("S01-000A", surgery(100));
-  event("S01-000A", json{{"kind", "death"}, {"date", day(-70)}, {"cause", "liver failure"}});
+  const auto death_a = event("S01-000A", json{{"kind", "death"}, {"date", day(-70)}, {"cause", "liver failure"}});
   event("S01-000B", surgery(100));
   event("S01-000B", dated("discharge", 95));
   event("S01-000B", json{{"kind", "death"}, {"date", day(-69)}, {"cause", "sepsis"}});
@@ -121,6 +123,9 @@ TEST_CASE_FIXTURE(Course, "30-day post-surgical mortality over closed windows, p
   auto a = alerts();
   CHECK(a.count("death") == 3);
   CHECK(a.count("death_30d_post_surgery") == 2);
+  // Both of A's alerts name the death event that raised them (they once carried event_id 0).
+  CHECK(alerts("SELECT json_extract(payload, '$.event_id') FROM alerts WHERE subject = 'S01-000A'") ==
+        std::multiset<std::string>{std::to_string(death_a), std::to_string(death_a)});
 
   // Stopping rule (shipped demo: Ivanova-Qaqish-Schell, N 30, p_lo 0.05, p_hi 0.20, alpha 0.10):
   // the boundary stops at 2 events among 2..7 evaluable subjects (clinfun toxbdry), so 2 of 4
