@@ -102,7 +102,8 @@ std::string allowed_list(std::span<const std::string_view> v) {
   return s;
 }
 
-void check_field(const FieldSpec& f, const json& v, const EventContext& ctx,
+/// Checks one field; an integer sent as 3.0 is rewritten as 3 (as AE intake's FieldReader reads it).
+void check_field(const FieldSpec& f, json& v, const EventContext& ctx,
                  std::vector<FieldError>& errs) {
   const std::string name(f.name);
   auto range = [&](double x) {
@@ -146,6 +147,9 @@ void check_field(const FieldSpec& f, const json& v, const EventContext& ctx,
         range(v.get<double>());
       return;
     case FT::integer:
+      if (v.is_number_float() && std::isfinite(v.get<double>()) &&
+          std::floor(v.get<double>()) == v.get<double>() && std::fabs(v.get<double>()) < 1e15)
+        v = static_cast<std::int64_t>(v.get<double>());
       if (!v.is_number_integer())
         errs.push_back({name, "must be a whole number"});
       else
@@ -356,10 +360,14 @@ const EventKindSpec* find_event_kind(std::string_view kind) {
   return nullptr;
 }
 
-Result<SubjectEvent> validate_event(const json& body, const EventContext& ctx) {
+Result<SubjectEvent> validate_event(const json& posted, const EventContext& ctx) {
   std::vector<FieldError> errs;
-  if (!body.is_object())
+  if (!posted.is_object())
     return Error::invalid({{"", "an event must be a JSON object"}});
+  // As in AE intake: an explicit null is a field not given (no event field is nullable), and
+  // what is stored is the normalised body.
+  json body = posted;
+  for (auto it = body.begin(); it != body.end();) it = it->is_null() ? body.erase(it) : std::next(it);
 
   const EventKindSpec* spec = nullptr;
   if (!body.contains("kind")) {

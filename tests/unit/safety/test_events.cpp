@@ -77,6 +77,26 @@ TEST_CASE("valid events pass") {
   CHECK(validate_event({{"kind", "discharge"}, {"date", "2026-10-20"}}, c).ok());
 }
 
+TEST_CASE("as in AE intake: null is a field not given, and 15.0 is the whole number 15") {
+  const auto rt_start = recorded(3, {{"kind", "radiotherapy_start"}, {"date", "2026-09-08"}});
+  auto r = validate_event({{"kind", "radiotherapy_end"}, {"date", "2026-09-30"}, {"dose_gy", 45.0},
+                           {"fractions", 15.0}}, ctx({rt_start}));
+  REQUIRE(r.ok());
+  CHECK(r->fields["fractions"].is_number_integer());  // stored as the integer it is
+  CHECK(r->fields["fractions"] == 15);
+  // An optional field sent as null is left out; a required one is still required.
+  auto n = validate_event({{"kind", "radiotherapy_start"}, {"date", "2026-09-08"},
+                           {"dose_gy", nullptr}, {"fractions", nullptr}}, ctx());
+  REQUIRE(n.ok());
+  CHECK_FALSE(n->fields.contains("dose_gy"));
+  CHECK_FALSE(n->fields.contains("fractions"));
+  auto e = errors({{"kind", "radiotherapy_end"}, {"date", "2026-09-30"}, {"dose_gy", nullptr},
+                   {"fractions", 15.5}}, ctx({rt_start}));
+  CHECK(has(e, "dose_gy", "required"));
+  CHECK(has(e, "fractions", "whole number"));
+  CHECK(has(errors({{"kind", nullptr}, {"date", "2026-09-30"}}, ctx()), "kind", "required"));
+}
+
 TEST_CASE("field errors name each field") {
   auto c = ctx({surgery12()});
   CHECK(has(errors({{"date", "2026-10-01"}}, c), "kind", "required"));
