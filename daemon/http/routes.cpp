@@ -205,7 +205,7 @@ Result<store::Stored> accept_ae(Services& s, Call& c, const config::Study& st, c
   w.received_at = received;
   w.clocks = std::move(derived.clocks);
   w.closed = std::move(derived.closed);
-  return s.store.insert_ae(w, actor_of(c));
+  return s.store.insert_ae(std::move(w), actor_of(c));
 }
 
 std::string ae_location(const Call& c, const json& record) {

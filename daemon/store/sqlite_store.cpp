@@ -163,10 +163,10 @@ class SqliteStore final : public Store {
     w.record = record;
     w.body_sha256 = body_sha256;
     w.received_at = clock_.now();
-    return insert_ae(w, actor);
+    return insert_ae(std::move(w), actor);
   }
 
-  Result<Stored> insert_ae(const AeWrite& w, const Actor& actor) override {
+  Result<Stored> insert_ae(AeWrite w, const Actor& actor) override {
     // What does not need the transaction is done before it, on the caller's thread: the single
     // writer is the one resource every request shares.
     const std::string text = w.record.dump();
@@ -236,12 +236,12 @@ class SqliteStore final : public Store {
       });
     });
     if (!written || !written->created) return written;
-    // What read_ae would read back, without parsing the text just written (ae_record).
-    json stored = w.record;
+    // What read_ae would read back, without parsing the text just written (ae_record). The
+    // record is moved: the caller gave it up.
+    json stored = std::move(w.record);
     stored["id"] = id;
     stored["study"] = w.study;
     stored["site"] = w.site;
-    stored["report_id"] = w.record.at("report_id");
     stored["received_at"] = ts;
     stored["version"] = 1;
     stored["recorded_at"] = ts;

@@ -245,7 +245,7 @@ class Store {
                                    const nlohmann::json& record, const std::string& body_sha256,
                                    const Actor& actor) = 0;
   /// The full intake write: report, clocks, alerts, in one transaction.
-  virtual Result<Stored> insert_ae(const AeWrite& w, const Actor& actor) = 0;
+  virtual Result<Stored> insert_ae(AeWrite w, const Actor& actor) = 0;
   virtual Result<std::vector<VersionRow>> ae_versions(const std::string& study,
                                                       std::int64_t id) = 0;
   /// A follow-up: idempotent on (report, followup_id) with the body's hash.

@@ -232,7 +232,7 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
     w.received_at = now;
     w.clocks = {safety::Clock{safety::ClockKind::regulatory_initial, now, now.plus_hours(24), "soon", 0},
                 safety::Clock{safety::ClockKind::regulatory_initial, now, now.plus_hours(240), "later", 0}};
-    REQUIRE(s.value()->insert_ae(w, a));
+    REQUIRE(s.value()->insert_ae(std::move(w), a));
     auto sched = s.value()->snapshot("hcc-pvtt-imrt", now, opts);
     auto whole = s.value()->snapshot("hcc-pvtt-imrt", now);
     REQUIRE(sched);
