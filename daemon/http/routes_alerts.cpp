@@ -110,6 +110,14 @@ Result<Reply> get_metrics(Services& s, Call& c) {
     << "pvmon_writer_jobs_total " << w.jobs << "\n"
     << "# HELP pvmon_writer_batch_max Largest group commit so far.\n# TYPE pvmon_writer_batch_max gauge\n"
     << "pvmon_writer_batch_max " << w.max_batch << "\n"
+    << "# HELP pvmon_writer_commit_duration_seconds Group commits, BEGIN to COMMIT (fsync included).\n"
+       "# TYPE pvmon_writer_commit_duration_seconds histogram\n";
+  for (std::size_t i = 0; i < w.commits_within.size(); ++i)
+    o << "pvmon_writer_commit_duration_seconds_bucket{le=\"" << store::WriterStats::kCommitBounds[i]
+      << "\"} " << w.commits_within[i] << "\n";
+  o << "pvmon_writer_commit_duration_seconds_bucket{le=\"+Inf\"} " << w.commits << "\n"
+    << "pvmon_writer_commit_duration_seconds_sum " << w.commit_seconds_sum << "\n"
+    << "pvmon_writer_commit_duration_seconds_count " << w.commits << "\n"
     << "# HELP pvmon_database_bytes Database file plus WAL.\n# TYPE pvmon_database_bytes gauge\n"
     << "pvmon_database_bytes " << g->db_bytes << "\n";
   o << "# HELP pvmon_dsmb_last_report_timestamp_seconds When the newest DSMB report of a study was built (absent before the first).\n"

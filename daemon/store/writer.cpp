@@ -1,5 +1,7 @@
 #include "writer.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace pvmon::store {
 
 Error to_error(const SqliteError& e) {
@@ -48,7 +50,10 @@ void Writer::stop() {
 }
 
 WriterStats Writer::stats() const {
-  return WriterStats{commits_.load(), jobs_.load(), max_seen_.load()};
+  WriterStats s{commits_.load(), jobs_.load(), max_seen_.load()};
+  for (std::size_t i = 0; i < within_.size(); ++i) s.commits_within[i] = within_[i].load();
+  s.commit_seconds_sum = static_cast<double>(commit_us_.load()) / 1e6;
+  return s;
 }
 
 void Writer::run() {
@@ -71,6 +76,7 @@ void Writer::run() {
 void Writer::commit_batch(std::deque<Job>& batch) {
   std::vector<Status> results;
   results.reserve(batch.size());
+  const auto started = std::chrono::steady_clock::now();
   bool began = false;
   try {
     db_->cached("BEGIN IMMEDIATE").run();
@@ -108,7 +114,18 @@ void Writer::commit_batch(std::deque<Job>& batch) {
     for (auto& job : batch) job.done.set_value(err);
     return;
   }
-  commits_.fetch_add(1);
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - started).count();
+  commits_.fetch_add(1);  // first: a reader never sees a bucket above the count
+  for (std::size_t i = 0; i < within_.size(); ++i)
+    if (seconds <= WriterStats::kCommitBounds[i]) within_[i].fetch_add(1);
+  commit_us_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6));
+  if (seconds >= 1.0 && now - last_slow_log_ >= std::chrono::minutes(1)) {
+    // Every request of the group waited this long for its answer; at most once a minute.
+    last_slow_log_ = now;
+    spdlog::warn("storage: a group commit of {} write(s) took {:.0f} ms (a slow or saturated disk?)",
+                 batch.size(), seconds * 1000);
+  }
   jobs_.fetch_add(batch.size());
   if (batch.size() > max_seen_.load()) max_seen_.store(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));

@@ -4,7 +4,9 @@
 // returned are the waiting callers released. Private to pvmon::store.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -61,6 +63,9 @@ class Writer {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::atomic<std::uint64_t> commits_{0}, jobs_{0}, max_seen_{0};
+  std::array<std::atomic<std::uint64_t>, WriterStats::kCommitBounds.size()> within_{};
+  std::atomic<std::uint64_t> commit_us_{0};  // the sum, in microseconds
+  std::chrono::steady_clock::time_point last_slow_log_{};  // writer thread only
   std::thread thread_;
 };
 

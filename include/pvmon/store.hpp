@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -46,6 +47,13 @@ struct WriterStats {
   std::uint64_t commits = 0;
   std::uint64_t jobs = 0;
   std::uint64_t max_batch = 0;
+  /// How long group commits take, BEGIN to COMMIT returned (fsync included): how many took at
+  /// most each bound, in seconds (a Prometheus histogram; `commits` is its count). A slow disk
+  /// shows here first: every request of a group waits for its commit.
+  static constexpr std::array<double, 9> kCommitBounds{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                        0.05, 0.1, 0.5, 2.5};
+  std::array<std::uint64_t, kCommitBounds.size()> commits_within{};
+  double commit_seconds_sum = 0;
 };
 
 struct SubjectRow {

@@ -180,6 +180,23 @@ TEST_CASE("/metrics: Prometheus text for the admin only") {
                              "pvmon_outbox_oldest_undelivered_seconds 0", "pvmon_writer_commits_total",
                              "pvmon_database_bytes"})
     CHECK_MESSAGE(r->body.find(family) != std::string::npos, family);
+  // The group-commit histogram: cumulative buckets, the last one equal to the commits counted.
+  auto value_of = [&](const std::string& line_start) -> double {
+    const auto at = r->body.find("\n" + line_start + " ");
+    REQUIRE_MESSAGE(at != std::string::npos, line_start);
+    return std::stod(r->body.substr(at + line_start.size() + 2));
+  };
+  const double commits = value_of("pvmon_writer_commits_total");
+  CHECK(commits >= 1);  // start-up records the study protocol
+  double previous = 0;
+  for (const char* le : {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.5", "2.5", "+Inf"}) {
+    const double n = value_of(std::string("pvmon_writer_commit_duration_seconds_bucket{le=\"") + le + "\"}");
+    CHECK(n >= previous);
+    previous = n;
+  }
+  CHECK(previous == commits);
+  CHECK(value_of("pvmon_writer_commit_duration_seconds_count") == commits);
+  CHECK(value_of("pvmon_writer_commit_duration_seconds_sum") > 0);
   auto officer = c.Get("/metrics", bearer("demo-officer"));
   REQUIRE(officer);
   CHECK(officer->status == 403);
