@@ -140,14 +140,10 @@ std::vector<safety::RecentAe> recent_for(const config::Study& st, const safety::
   return out;
 }
 
-/// The alerts a version raises (pvmon::safety rules engine), with the report's server id.
-std::vector<store::AlertRecord> version_alerts_of(const config::Study& st, const json& record,
-                                               std::int64_t report, int version,
-                                               const safety::Classification& cls,
-                                               const std::optional<safety::PriorVersion>& prev,
-                                               const store::RuleLookup& lookup) {
-  auto f = version_facts(st, record, report, version, cls);
-  f.previous = prev;
+/// The alerts a version raises (pvmon::safety rules engine), its facts complete with the
+/// report's server id.
+std::vector<store::AlertRecord> alerts_of(const config::Study& st, const safety::AeVersionFacts& f,
+                                          const store::RuleLookup& lookup) {
   return to_records(safety::on_ae_version(f, st.rules, recent_for(st, f, lookup), lookup.raised));
 }
 
@@ -176,7 +172,9 @@ std::vector<store::AlertRecord> version_alerts(const config::Study& st, const js
                                                const safety::Classification& cls,
                                                const std::optional<safety::PriorVersion>& prev,
                                                const store::RuleLookup& lookup) {
-  return version_alerts_of(st, record, report, version, cls, prev, lookup);
+  auto f = version_facts(st, record, report, version, cls);
+  f.previous = prev;
+  return alerts_of(st, f, lookup);
 }
 
 safety::AeVersionFacts new_report_facts(const config::Study& st, const json& record,
@@ -189,7 +187,7 @@ safety::AeVersionFacts new_report_facts(const config::Study& st, const json& rec
 std::vector<store::AlertRecord> new_report_alerts(const config::Study& st, safety::AeVersionFacts f,
                                                   std::int64_t report, const store::RuleLookup& lookup) {
   f.report = report;
-  return to_records(safety::on_ae_version(f, st.rules, recent_for(st, f, lookup), lookup.raised));
+  return alerts_of(st, f, lookup);
 }
 
 std::vector<safety::Intervention> interventions_of(const config::Study& st) {
