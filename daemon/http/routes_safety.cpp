@@ -70,7 +70,10 @@ Result<Reply> post_event(Services& s, Call& c) {
     auto ev = safety::validate_event(body.value(), {subject.enrolled, today, drugs, existing});
     if (!ev) return ev.error();
     store::EventDecision d{ev.value(), {}};
-    d.alerts = event_alerts(*c.runtime, st, subject, existing, ev.value());
+    d.alerts_for = [&c, &st, subject, existing, event = ev.value()](std::int64_t id) mutable {
+      event.id = id;  // the alerts name the event they come from
+      return event_alerts(*c.runtime, st, subject, existing, event);
+    };
     return d;
   };
   auto stored = s.store.add_event(st.id, c.params[1], decide, actor_of(c));

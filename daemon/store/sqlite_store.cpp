@@ -404,10 +404,7 @@ class SqliteStore final : public Store {
         const std::int64_t id = db.last_insert_rowid();
         append_audit(db, now, actor, "subject.event", study + "/subject/" + subject + "/event/" +
                      std::to_string(id), text, std::nullopt);
-        // The rules ran before the row existed: the alerts name the event it now is.
-        for (auto& a : decision->alerts)
-          if (a.payload.contains("event_id")) a.payload["event_id"] = id;
-        record_alerts(db, study, decision->alerts, std::nullopt, now);
+        if (decision->alerts_for) record_alerts(db, study, decision->alerts_for(id), std::nullopt, now);
         json out = rec;
         out["id"] = id;
         out["recorded_at"] = format_timestamp(now);

@@ -162,7 +162,9 @@ using SubmissionDecider =
 
 struct EventDecision {
   safety::SubjectEvent event;
-  std::vector<AlertRecord> alerts;
+  /// The alerts the event raises, given its server id (called in the transaction once the
+  /// event row is inserted, as AeWrite::alerts_for).
+  std::function<std::vector<AlertRecord>(std::int64_t event_id)> alerts_for;
 };
 using EventDecider = std::function<Result<EventDecision>(
     const SubjectRow& subject, const std::vector<safety::SubjectEvent>& existing)>;
