@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "pvmon/fields.hpp"
 #include "pvmon/safety/events.hpp"
 
 namespace pvmon::safety {
@@ -102,7 +103,7 @@ std::string allowed_list(std::span<const std::string_view> v) {
   return s;
 }
 
-/// Checks one field; an integer sent as 3.0 is rewritten as 3 (as AE intake's FieldReader reads it).
+/// Checks one field; an integer sent as 3.0 is rewritten as 3 (whole_number, as AE intake reads it).
 void check_field(const FieldSpec& f, json& v, const EventContext& ctx,
                  std::vector<FieldError>& errs) {
   const std::string name(f.name);
@@ -147,13 +148,12 @@ void check_field(const FieldSpec& f, json& v, const EventContext& ctx,
         range(v.get<double>());
       return;
     case FT::integer:
-      if (v.is_number_float() && std::isfinite(v.get<double>()) &&
-          std::floor(v.get<double>()) == v.get<double>() && std::fabs(v.get<double>()) < 1e15)
-        v = static_cast<std::int64_t>(v.get<double>());
-      if (!v.is_number_integer())
+      if (const auto n = whole_number(v)) {
+        v = *n;
+        range(static_cast<double>(*n));
+      } else {
         errs.push_back({name, "must be a whole number"});
-      else
-        range(static_cast<double>(v.get<std::int64_t>()));
+      }
       return;
   }
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +16,19 @@
 #include "pvmon/time.hpp"
 
 namespace pvmon {
+
+/// An integer as the API reads one: a JSON integer, or a finite float that is a whole number
+/// under 1e15 in size (15.0 is 15). An unsigned integer beyond int64 saturates, so a range check
+/// refuses it. Nothing for anything else.
+inline std::optional<std::int64_t> whole_number(const nlohmann::json& v) {
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+    return INT64_MAX;
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number_float() && std::isfinite(v.get<double>()) &&
+      std::floor(v.get<double>()) == v.get<double>() && std::fabs(v.get<double>()) < 1e15)
+    return static_cast<std::int64_t>(v.get<double>());
+  return std::nullopt;
+}
 
 class FieldReader {
  public:
@@ -116,21 +130,16 @@ class FieldReader {
                                       std::int64_t hi) {
     const auto* v = get(key, required);
     if (!v) return std::nullopt;
-    std::int64_t x = 0;
-    if (v->is_number_integer()) {
-      if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
-        error(key, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-        return std::nullopt;
-      }
-      x = v->get<std::int64_t>();
-    } else if (v->is_number_float() && std::isfinite(v->get<double>()) &&
-               std::floor(v->get<double>()) == v->get<double>() &&
-               std::fabs(v->get<double>()) < 1e15) {
-      x = static_cast<std::int64_t>(v->get<double>());
-    } else {
+    if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
+      error(key, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+      return std::nullopt;
+    }
+    const auto n = whole_number(*v);
+    if (!n) {
       error(key, "must be an integer");
       return std::nullopt;
     }
+    const std::int64_t x = *n;
     if (x < lo || x > hi) {
       error(key, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
       return std::nullopt;
