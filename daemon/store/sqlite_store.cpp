@@ -16,21 +16,39 @@ using nlohmann::json;
 
 namespace {
 
+/// A version's record as the API shows it: the stored JSON with the report's server fields.
+json with_report_fields(json r, std::int64_t id, const std::string& study, const std::string& site,
+                        const std::string& report_id, const std::string& received_at,
+                        std::int64_t version, const std::string& recorded_at,
+                        const std::string& recorded_by, const std::string& kind) {
+  r["id"] = id;
+  r["study"] = study;
+  r["site"] = site;
+  r["report_id"] = report_id;
+  r["received_at"] = received_at;
+  r["version"] = version;
+  r["recorded_at"] = recorded_at;
+  r["recorded_by"] = recorded_by;
+  r["status"] = kind == "nullification" ? "nullified" : "active";
+  return r;
+}
+
 json ae_record(Stmt& st) {
   // Columns: id, study, site, report_id, received_at, current_version, record, recorded_at,
   // recorded_by, kind
-  json r = json::parse(st.text(6));
-  r["id"] = st.i64(0);
-  r["study"] = st.text(1);
-  r["site"] = st.text(2);
-  r["report_id"] = st.text(3);
-  r["received_at"] = st.text(4);
-  r["version"] = st.i64(5);
-  r["recorded_at"] = st.text(7);
-  r["recorded_by"] = st.text(8);
-  r["status"] = st.text(9) == "nullification" ? "nullified" : "active";
-  return r;
+  return with_report_fields(json::parse(st.text(6)), st.i64(0), st.text(1), st.text(2), st.text(3),
+                            st.text(4), st.i64(5), st.text(7), st.text(8), st.text(9));
 }
+
+/// The few fields of a version the scheduler's stopping rules read (Store::SnapshotOptions::slim).
+constexpr const char* kSlimRecord =
+    "json_object('subject', json_extract(v.record, '$.subject'), 'grade', "
+    "json_extract(v.record, '$.grade'), 'safety', json_object('serious', "
+    "json_extract(v.record, '$.safety.serious'), 'susar', json_extract(v.record, "
+    "'$.safety.susar'), 'related_to', json(json_extract(v.record, '$.safety.related_to')))) ";
+
+/// An alert's dedupe key as stored: keys are unique per study (subject ids repeat across studies).
+std::string stored_key(const std::string& study, const std::string& key) { return study + "|" + key; }
 
 constexpr const char* kAeSelect =
     "SELECT r.id, r.study, r.site, r.report_id, r.received_at, r.current_version, v.record, "
@@ -238,16 +256,10 @@ class SqliteStore final : public Store {
     if (!written || !written->created) return written;
     // What read_ae would read back, without parsing the text just written (ae_record). The
     // record is moved: the caller gave it up.
-    json stored = std::move(w.record);
-    stored["id"] = id;
-    stored["study"] = w.study;
-    stored["site"] = w.site;
-    stored["received_at"] = ts;
-    stored["version"] = 1;
-    stored["recorded_at"] = ts;
-    stored["recorded_by"] = actor.principal;
-    stored["status"] = "active";
-    return Stored{std::move(stored), true};
+    const std::string report_id = w.record.at("report_id").get<std::string>();
+    return Stored{with_report_fields(std::move(w.record), id, w.study, w.site, report_id, ts, 1, ts,
+                                     actor.principal, "initial"),
+                  true};
   }
 
   Result<std::vector<VersionRow>> ae_versions(const std::string& study, std::int64_t id) override {
@@ -460,10 +472,7 @@ class SqliteStore final : public Store {
         // grade filter uses the current version's column, then checks the version in force.
         auto rs = db->cached(std::string(
             "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, ") +
-            (opts.slim ? "json_object('subject', json_extract(v.record, '$.subject'), 'grade', "
-                         "json_extract(v.record, '$.grade'), 'safety', json_object('serious', "
-                         "json_extract(v.record, '$.safety.serious'), 'susar', json_extract(v.record, "
-                         "'$.safety.susar'), 'related_to', json(json_extract(v.record, '$.safety.related_to')))), "
+            (opts.slim ? std::string(kSlimRecord) + ", "
                        : "json_remove(v.record, '$.narrative', '$.lab', '$.ctcae.grade_text', "
                          "'$.ctcae.lab_criterion', '$.ctcae.definition', '$.safety.reasons', '$.changes'), ") +
             "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
@@ -957,7 +966,7 @@ class SqliteStore final : public Store {
     };
     lookup.raised = [&db, study](const std::string& key) {
       auto st = db.cached("SELECT 1 FROM alerts WHERE dedupe_key = ?");
-      st.bind(1, study + "|" + key);  // as record_alerts stores it
+      st.bind(1, stored_key(study, key));
       return st.step();
     };
     return lookup;
@@ -1101,15 +1110,12 @@ class SqliteStore final : public Store {
   static void load_scheduler_view(Db& db, const std::string& study, int min_grade,
                                   const Store::SnapshotOptions::Scheduler& opts, Snapshot& snap) {
     auto first = db.cached(std::string(
-        "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, "
-        "json_object('subject', r.subject, 'grade', r.grade, 'safety', json_object('serious', "
-        "json_extract(v.record, '$.safety.serious'), 'susar', json_extract(v.record, '$.safety.susar'), "
-        "'related_to', json(json_extract(v.record, '$.safety.related_to')))), "
-        "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v "
+        "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, ") + kSlimRecord +
+        ", v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v "
         "ON v.report = r.id AND v.version = r.current_version "
         "WHERE r.study = ?1 AND r.subject = ?2 AND r.status = 'active' AND r.grade >= ?3 "
         "AND EXISTS (SELECT 1 FROM json_each(v.record, '$.safety.related_to') WHERE value = ?4) "
-        "ORDER BY r.id LIMIT 1"));
+        "ORDER BY r.id LIMIT 1");
     std::set<std::int64_t> seen;  // a report related to two interventions is listed once
     for (const auto& subject : snap.subjects)
       for (const auto& iv : opts.related_to) {
@@ -1214,8 +1220,7 @@ class SqliteStore final : public Store {
           .bind(1, study)
           .bind(2, a.rule)
           .bind(3, a.severity)
-          // Keys are unique per study (subject ids repeat across studies).
-          .bind(4, study + "|" + a.dedupe_key)
+          .bind(4, stored_key(study, a.dedupe_key))
           .bind(5, a.title)
           .bind(6, a.subject.empty() ? std::optional<std::string>{} : std::optional(a.subject))
           .bind(7, rep)
