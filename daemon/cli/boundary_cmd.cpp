@@ -23,8 +23,6 @@ constexpr const char* kUsage =
     "usage: pvmon boundary --n-max N --p-lo P --p-hi P --alpha A [--shape D]\n"
     "       pvmon boundary --bayes --prior A,B --p0 P --cutoff C --n-max N [--p-hi P]\n";
 
-std::optional<double> parse_double(std::string_view s) { return parse_finite(s); }
-
 std::optional<int> parse_int(std::string_view s) {
   auto v = parse_integer(s, INT_MIN, INT_MAX);
   if (!v) return std::nullopt;
@@ -100,7 +98,7 @@ int cmd_boundary(const std::vector<std::string>& args, std::ostream& out, std::o
       err << "pvmon boundary: " << name << " is required\n" << kUsage;
       return std::nullopt;
     }
-    auto v = parse_double(it->second);
+    auto v = parse_finite(it->second);
     if (!v) err << "pvmon boundary: " << name << " must be a number, got '" << it->second << "'\n";
     return v;
   };
@@ -168,9 +166,9 @@ int cmd_boundary(const std::vector<std::string>& args, std::ostream& out, std::o
   const std::string& prior = prior_it->second;
   const auto comma = prior.find(',');
   const auto pa = comma == std::string::npos ? std::nullopt
-                                             : parse_double(std::string_view(prior).substr(0, comma));
+                                             : parse_finite(std::string_view(prior).substr(0, comma));
   const auto pb = comma == std::string::npos ? std::nullopt
-                                             : parse_double(std::string_view(prior).substr(comma + 1));
+                                             : parse_finite(std::string_view(prior).substr(comma + 1));
   if (!pa || !pb) {
     err << "pvmon boundary: --prior must be two numbers A,B (Beta(A, B)), got '" << prior << "'\n";
     return kUsageError;

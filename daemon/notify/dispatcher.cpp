@@ -56,6 +56,7 @@ struct Dispatcher::Impl {
         timer_(strand_),
         link_(std::make_shared<Link>()) {
     link_->impl = this;
+    boost::asio::post(poller_, [] { set_thread_name("pv-outbox"); });  // its one thread, once
     if (!random_) {
       random_ = [engine = std::mt19937_64{std::random_device{}()}]() mutable {
         return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
@@ -89,10 +90,7 @@ struct Dispatcher::Impl {
       return;
     }
     poll_scheduled_ = true;
-    boost::asio::post(poller_, [this] {
-      set_thread_name("pv-outbox");
-      run_polls();
-    });
+    boost::asio::post(poller_, [this] { run_polls(); });
   }
 
   void run_polls() {
@@ -138,7 +136,7 @@ struct Dispatcher::Impl {
                              [&, n = name](const Endpoint& e) { return e.name == n; });
       if (it != endpoints.end()) endpoint = *it;
       boost::asio::post(pool_, [this, msgs = std::move(msgs), endpoint = std::move(endpoint)] {
-        set_thread_name("pv-deliver");
+        set_thread_name("pv-deliver");  // per task: a post cannot reach each of the pool's threads
         deliver_all(msgs, endpoint);
       });
     }
