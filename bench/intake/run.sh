@@ -3,11 +3,14 @@
 #
 #   bench/intake/run.sh PVMOND CONFIG [OUT_JSON]
 #
-# Starts bench_bare_server and pvmond (a temporary --data-dir, --listen 127.0.0.1:0; pvmond
+# Starts bench_bare_server, bench_durable_floor and pvmond (a temporary --data-dir, --listen 127.0.0.1:0; pvmond
 # writes its bound address to DIR/pvmond.addr), enrols subject S01-0007 of hcc-pvtt-imrt
 # through the API, then runs wrk with ae_post.lua against each, RUNS times, alternating which
 # goes first. Prints req/s and p99 per side (median of the runs) and their ratio; writes JSON.
-# Environment: BARE_SERVER (path; default: searched in PVMOND's build tree), RUNS=5,
+# The durable floor (durable_floor.cpp) is the bare server plus a group-committed SQLite insert
+# of the raw body: what durability alone costs here, with none of pvmond's work.
+# Environment: BARE_SERVER and FLOOR_SERVER (paths; default: searched in PVMOND's build tree),
+# FLOOR=1 (0: leave the floor out), RUNS=5,
 # DURATION=10s, WRK_THREADS=2, CONNECTIONS=8, SERVER_THREADS=8 and KEEPALIVE_MAX=1000 (set
 # these two to pvmond's configured worker count and keep-alive limit, so both sides match).
 # Target (issue 2): pvmond >= 0.5 x the bare server's req/s at 8 connections, p99 < 5 ms.
@@ -29,6 +32,7 @@ SCRIPT="$HERE/ae_post.lua"
 STUDY=hcc-pvtt-imrt
 TOKEN=demo-site-s01
 BARE_ONLY=${BARE_ONLY:-0}  # 1: measure the bare server alone (checks this script without pvmond)
+FLOOR=${FLOOR:-1}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 [[ -x "$PVMOND" || "$BARE_ONLY" == 1 ]] || { echo "not executable: $PVMOND" >&2; exit 1; }
@@ -41,6 +45,11 @@ if [[ -z "${BARE_SERVER:-}" ]]; then
 fi
 [[ -n "${BARE_SERVER:-}" && -x "$BARE_SERVER" ]] || {
   echo "bench_bare_server not found: build the target or set BARE_SERVER" >&2; exit 1; }
+if [[ "$FLOOR" == 1 && -z "${FLOOR_SERVER:-}" ]]; then
+  FLOOR_SERVER=$(find "$(dirname "$BARE_SERVER")" -type f -name bench_durable_floor -perm -u+x 2>/dev/null | head -n1)
+  [[ -n "$FLOOR_SERVER" ]] || {
+    echo "bench_durable_floor not found: build the target, set FLOOR_SERVER, or FLOOR=0" >&2; exit 1; }
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pvmon-bench.XXXXXX")
 PIDS=()
@@ -64,6 +73,13 @@ wait_for() {  # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
 PIDS+=($!)
 wait_for 10 grep -qs '^port ' "$TMP/bare.out" || { cat "$TMP/bare.err" >&2; exit 1; }
 BARE_URL="http://127.0.0.1:$(awk '/^port /{print $2; exit}' "$TMP/bare.out")/v1/studies/$STUDY/ae"
+FLOOR_URL=""
+if [[ "$FLOOR" == 1 ]]; then
+  "$FLOOR_SERVER" 0 "$TMP/floor.db" "$SERVER_THREADS" "$KEEPALIVE_MAX" >"$TMP/floor.out" 2>"$TMP/floor.err" &
+  PIDS+=($!)
+  wait_for 10 grep -qs '^port ' "$TMP/floor.out" || { cat "$TMP/floor.err" >&2; exit 1; }
+  FLOOR_URL="http://127.0.0.1:$(awk '/^port /{print $2; exit}' "$TMP/floor.out")/v1/studies/$STUDY/ae"
+fi
 
 PVMOND_URL=""
 if [[ "$BARE_ONLY" != 1 ]]; then
@@ -121,9 +137,13 @@ for run in $(seq 1 "$RUNS"); do
   if [[ "$BARE_ONLY" == 1 ]]; then
     run_one bare "$BARE_URL" "$run"
   elif (( run % 2 )); then
-    run_one bare "$BARE_URL" "$run"; run_one pvmond "$PVMOND_URL" "$run"
+    run_one bare "$BARE_URL" "$run"
+    [[ -z "$FLOOR_URL" ]] || run_one floor "$FLOOR_URL" "$run"
+    run_one pvmond "$PVMOND_URL" "$run"
   else
-    run_one pvmond "$PVMOND_URL" "$run"; run_one bare "$BARE_URL" "$run"
+    run_one pvmond "$PVMOND_URL" "$run"
+    [[ -z "$FLOOR_URL" ]] || run_one floor "$FLOOR_URL" "$run"
+    run_one bare "$BARE_URL" "$run"
   fi
 done
 
@@ -136,15 +156,19 @@ sum_col() { awk -v s="$1" -v c="$2" '$1 == s {t += $c} END {print t + 0}' "$TMP/
 
 bare_rps=$(median bare 3); bare_p99=$(median bare 4)
 pv_rps=$(median pvmond 3); pv_p99=$(median pvmond 4)
-ratio=null
-if [[ "$pv_rps" != null && "$bare_rps" != null ]]; then
-  ratio=$(awk -v a="$pv_rps" -v b="$bare_rps" 'BEGIN {printf "%.3f", a / b}')
-fi
+floor_rps=$(median floor 3); floor_p99=$(median floor 4)
+ratio_of() { if [[ "$1" != null && "$2" != null ]]; then awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; else echo null; fi; }
+ratio=$(ratio_of "$pv_rps" "$bare_rps")
+floor_ratio=$(ratio_of "$floor_rps" "$bare_rps")
+pv_floor_ratio=$(ratio_of "$pv_rps" "$floor_rps")
 
 echo
 printf '%-8s %14s %12s\n' side "req/s (med)" "p99 ms (med)"
 printf '%-8s %14s %12s\n' bare "$bare_rps" "$bare_p99"
+[[ "$floor_rps" == null ]] || printf '%-8s %14s %12s\n' floor "$floor_rps" "$floor_p99"
 [[ "$BARE_ONLY" == 1 ]] || printf '%-8s %14s %12s\n' pvmond "$pv_rps" "$pv_p99"
+[[ "$floor_rps" == null ]] || printf 'ratio floor/bare req/s: %s (the most that acknowledging after a durable commit allows here)\n' "$floor_ratio"
+[[ "$floor_rps" == null || "$BARE_ONLY" == 1 ]] || printf 'ratio pvmond/floor req/s: %s\n' "$pv_floor_ratio"
 [[ "$BARE_ONLY" == 1 ]] || printf 'ratio pvmond/bare req/s: %s (target >= 0.5; pvmond p99 target < 5 ms)\n' "$ratio"
 
 runs_json() {
@@ -159,8 +183,11 @@ cat >"$OUT" <<JSON
   "keepalive_max": $KEEPALIVE_MAX,
   "host": "$(uname -n)", "cpus": $(nproc), "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "bare": {"median_rps": $bare_rps, "median_p99_ms": $bare_p99, "non_2xx": $(sum_col bare 5), "runs": [$(runs_json bare)]},
+  "floor": {"median_rps": $floor_rps, "median_p99_ms": $floor_p99, "non_2xx": $(sum_col floor 5), "runs": [$(runs_json floor)]},
   "pvmond": {"median_rps": $pv_rps, "median_p99_ms": $pv_p99, "non_2xx": $(sum_col pvmond 5), "runs": [$(runs_json pvmond)]},
-  "ratio_rps": $ratio
+  "ratio_rps": $ratio,
+  "ratio_floor_to_bare": $floor_ratio,
+  "ratio_pvmond_to_floor": $pv_floor_ratio
 }
 JSON
 echo "wrote $OUT"
