@@ -10,7 +10,8 @@
 # The durable floor (durable_floor.cpp) is the bare server plus a group-committed SQLite insert
 # of the raw body: what durability alone costs here, with none of pvmond's work.
 # Environment: BARE_SERVER and FLOOR_SERVER (paths; default: searched in PVMOND's build tree),
-# FLOOR=1 (0: leave the floor out), RUNS=5,
+# FLOOR=1 (0: leave the floor out), KIND=sae (or routine: a grade 1 non-serious AE; see
+# ae_post.lua), RUNS=5,
 # DURATION=10s, WRK_THREADS=2, CONNECTIONS=8, SERVER_THREADS=8 and KEEPALIVE_MAX=1000 (set
 # these two to pvmond's configured worker count and keep-alive limit, so both sides match).
 # Target (issue 2): pvmond >= 0.5 x the bare server's req/s at 8 connections, p99 < 5 ms.
@@ -33,6 +34,8 @@ STUDY=hcc-pvtt-imrt
 TOKEN=demo-site-s01
 BARE_ONLY=${BARE_ONLY:-0}  # 1: measure the bare server alone (checks this script without pvmond)
 FLOOR=${FLOOR:-1}
+KIND=${KIND:-sae}
+[[ "$KIND" == sae || "$KIND" == routine ]] || { echo "KIND must be sae or routine" >&2; exit 2; }
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 [[ -x "$PVMOND" || "$BARE_ONLY" == 1 ]] || { echo "not executable: $PVMOND" >&2; exit 1; }
@@ -116,7 +119,7 @@ to_ms() {  # "812.00us" | "1.23ms" | "1.01s" -> milliseconds
 run_one() {  # run_one SIDE URL RUN -> appends "side run rps p99_ms non2xx errors" to results
   local side=$1 url=$2 run=$3
   local out="$TMP/wrk-$side-$run.txt"
-  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$SCRIPT" "$url" -- "r$run$side$$" >"$out" 2>&1
+  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$SCRIPT" "$url" -- "r$run$side$$" "$KIND" >"$out" 2>&1
   local rps p99 non2xx errors
   rps=$(awk '/^Requests\/sec:/{print $2}' "$out")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
@@ -131,7 +134,7 @@ run_one() {  # run_one SIDE URL RUN -> appends "side run rps p99_ms non2xx error
     "$run" "$side" "$rps" "$p99" "$non2xx" "$errors"
 }
 
-echo "bench/intake: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency, $RUNS runs, alternating"
+echo "bench/intake: $KIND reports, wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency, $RUNS runs, alternating"
 : >"$TMP/results"
 for run in $(seq 1 "$RUNS"); do
   if [[ "$BARE_ONLY" == 1 ]]; then
@@ -178,6 +181,7 @@ runs_json() {
 cat >"$OUT" <<JSON
 {
   "bench": "intake",
+  "kind": "$KIND",
   "wrk": {"threads": $WRK_THREADS, "connections": $CONNECTIONS, "duration": "$DURATION", "runs": $RUNS},
   "server_threads": $SERVER_THREADS,
   "keepalive_max": $KEEPALIVE_MAX,
