@@ -1,3 +1,5 @@
+#include <spdlog/async_logger.h>
+#include <spdlog/details/thread_pool.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <malloc.h>
@@ -43,12 +45,41 @@ Result<config::Config> load_config(const Options& opts) {
   return cfg;
 }
 
-void setup_logging(const config::Config& c) {
-  auto logger = spdlog::stderr_logger_mt("pvmond");
-  if (c.log_json) logger->set_formatter(std::make_unique<JsonLogFormatter>());
-  else logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(c.log_level));
-  logger->flush_on(spdlog::level::info);
+// The daemon's loggers. Warnings and errors are written where they are raised. The access log
+// (one line per request) goes through a bounded queue to a thread of its own, pv-log, so that
+// a stalled stderr delays the log and not intake: journald under pressure, or a log file behind
+// the disk's writeback of the database (a 45 s bench run wrote its log to a file on the
+// database's disk: p99 142 ms with the line written by the request's thread, 8.1 ms with none).
+// The queue holds kAccessQueue lines, a second and more at full intake; when it is full, request
+// threads wait for room (spdlog's block policy), so no line is ever dropped.
+struct Logging {
+  static constexpr std::size_t kAccessQueue = 8192;
+  std::shared_ptr<spdlog::details::thread_pool> pool;
+  std::shared_ptr<spdlog::logger> access;
+
+  Logging() = default;
+  Logging(const Logging&) = delete;
+  Logging& operator=(const Logging&) = delete;
+  // The access logger holds the pool only weakly: the pool's destructor writes the lines still
+  // queued, then joins pv-log. After that, a request line could not be written (spdlog reports
+  // it on stderr), so this runs once the server has stopped.
+  void drain() { pool.reset(); }
+  ~Logging() { drain(); }
+};
+
+void setup_logging(const config::Config& c, Logging& out) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();  // one sink: one lock on stderr
+  auto logger = std::make_shared<spdlog::logger>("pvmond", sink);
+  out.pool = std::make_shared<spdlog::details::thread_pool>(Logging::kAccessQueue, 1,
+                                                             [] { set_thread_name("pv-log"); });
+  out.access = std::make_shared<spdlog::async_logger>("pvmond-access", sink, out.pool,
+                                                      spdlog::async_overflow_policy::block);
+  for (auto* l : {logger.get(), out.access.get()}) {
+    if (c.log_json) l->set_formatter(std::make_unique<JsonLogFormatter>());
+    else l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+    l->set_level(spdlog::level::from_str(c.log_level));
+  }
+  logger->flush_on(spdlog::level::info);  // the stderr sink also flushes every line it writes
   spdlog::set_default_logger(logger);
 }
 
@@ -129,7 +160,8 @@ int run_daemon(const Options& opts) {
     spdlog::error("pvmond: configuration rejected:\n{}", loaded.error().message);
     return 2;
   }
-  setup_logging(loaded.value());
+  Logging logging;  // declared first: destroyed last, after the last request is logged
+  setup_logging(loaded.value(), logging);
   bound_open_files();
   auto runtime = http::make_runtime(loaded.value());
   if (!runtime) {
@@ -249,7 +281,7 @@ int run_daemon(const Options& opts) {
   httplib::Server& server = *server_ptr;
   configure_server(server, cfg->http);
   http::Api api(http::Services{holder, store, clock});
-  api.install(server);
+  api.install(server, logging.access);
 
   int port = cfg->listen_port;
   if (port == 0) {
@@ -356,6 +388,7 @@ int run_daemon(const Options& opts) {
   report_builder.join();  // a report being built is finished and stored
   scheduler_pool.join();   // and a tick under way ends before the store closes
   store.close();  // commits what is queued
+  logging.drain();  // every request's line before the last line
   spdlog::info("pvmond stopped cleanly");
   return 0;
 }

@@ -227,7 +227,8 @@ void Api::add(std::string method, std::string path, std::vector<config::Role> ro
   routes_.push_back(std::move(r));
 }
 
-void Api::install(httplib::Server& server) {
+void Api::install(httplib::Server& server, std::shared_ptr<spdlog::logger> access_log) {
+  if (!access_log) access_log = spdlog::default_logger();
   auto d = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
   server.Get(".*", d);
   server.Post(".*", d);
@@ -284,14 +285,14 @@ void Api::install(httplib::Server& server) {
         spdlog::error("request {} {} {} failed: {}", t_scope.id, req.method, req.path, what);
         write_problem(res, Error::of(Errc::internal, "internal error"), req.path, t_scope.id);
       });
-  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  server.set_logger([access_log](const httplib::Request& req, const httplib::Response& res) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - t_scope.start)
                         .count();
     metrics().observe(req.method, t_scope.route.empty() ? std::string("-") : t_scope.route,
                       res.status, static_cast<double>(us) / 1e6);
     // Never the token, never the body: only what identifies the request.
-    spdlog::info("http {} {} {} {:.3f}ms id={} principal={}", req.method,
+    access_log->info("http {} {} {} {:.3f}ms id={} principal={}", req.method,
                  t_scope.route.empty() ? std::string("-") : t_scope.route, res.status,
                  static_cast<double>(us) / 1000.0, t_scope.id,
                  t_scope.principal.empty() ? "-" : t_scope.principal);

@@ -24,6 +24,10 @@
 #include "pvmon/store.hpp"
 #include "pvmon/time.hpp"
 
+namespace spdlog {
+class logger;
+}
+
 namespace pvmon::http {
 
 int status_of(Errc code);
@@ -113,8 +117,9 @@ class RateLimiter;
 class Api {
  public:
   explicit Api(Services s);
-  /// Registers the catch-all dispatcher, error and exception handlers and the logger.
-  void install(httplib::Server& server);
+  /// Registers the catch-all dispatcher, error and exception handlers and the logger, which
+  /// writes each request's line to `access_log` (the default logger when null).
+  void install(httplib::Server& server, std::shared_ptr<spdlog::logger> access_log = nullptr);
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

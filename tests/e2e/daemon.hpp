@@ -158,6 +158,25 @@ class Daemon {
     return c;
   }
   std::string log() const { return read_text(data_dir_ / "pvmond.log"); }
+  /// The log once it holds `needle` (or as it is after `seconds`): request lines are written by
+  /// the daemon's log thread, a moment after the answer.
+  std::string log_with(const std::string& needle, int seconds = 10) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    std::string text = log();
+    while (text.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      text = log();
+    }
+    return text;
+  }
+  /// The log with the line of every request answered so far: a last GET /healthz, whose
+  /// request id is awaited in the log (one log thread writes the lines in order).
+  std::string log_settled() const {
+    auto c = client();
+    auto r = c.Get("/healthz");
+    if (!r || !r->has_header("X-Request-Id")) return log();
+    return log_with("id=" + r->get_header_value("X-Request-Id"));
+  }
   /// The daemon speaks HTTPS with a certificate this CA file verifies (start() probes with it).
   void use_tls(fs::path ca) { ca_ = std::move(ca); }
   const std::string& host() const { return host_; }

@@ -233,11 +233,13 @@ TEST_CASE_FIXTURE(Fixture, "authentication and authorisation") {
   auto ready = c.Get("/readyz");
   REQUIRE(ready);
   CHECK(ready->status == 200);
-  CHECK(d.log().find("principal=s01-coordinator") != std::string::npos);
+  const std::string log = d.log_settled();
+  CHECK(log.find("GET /readyz 200") != std::string::npos);
+  CHECK(log.find("principal=s01-coordinator") != std::string::npos);
   for (const char* token : {"demo-site-s01", "demo-site-s02", "demo-officer", "not-a-token"})
-    CHECK(d.log().find(token) == std::string::npos);
-  CHECK(d.log().find("Bearer") == std::string::npos);
-  CHECK(d.log().find("ALT raised") == std::string::npos);
+    CHECK(log.find(token) == std::string::npos);
+  CHECK(log.find("Bearer") == std::string::npos);
+  CHECK(log.find("ALT raised") == std::string::npos);
 }
 
 TEST_CASE_FIXTURE(Fixture, "pagination is stable and filters by subject and time") {
