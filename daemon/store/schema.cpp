@@ -217,10 +217,24 @@ CREATE TRIGGER dsmb_reports_no_delete BEFORE DELETE ON dsmb_reports
 BEGIN SELECT RAISE(ABORT, 'dsmb_reports is append-only'); END;
 )sql";
 
+// Version 5: the open critical alerts due for a re-send, by index. The scheduler's escalation
+// used to scan every alert inside the writer's transaction at every tick: 166 ms at 490,000
+// alerts, with intake waiting behind it. Partial, so only open critical alerts are in it, and
+// its expression is the one escalation_sql() compares.
+constexpr const char* kV5 = R"sql(
+CREATE INDEX alerts_to_escalate ON alerts (coalesce(last_sent_at, created_at))
+  WHERE status = 'open' AND severity = 'critical';
+)sql";
+
 }  // namespace
 
+const char* escalation_sql() {
+  return "SELECT id, study, rule, severity, title, subject, report, payload, escalations FROM alerts "
+         "WHERE status = 'open' AND severity = 'critical' AND coalesce(last_sent_at, created_at) <= ?";
+}
+
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}};
+  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}};
   return kAll;
 }
 

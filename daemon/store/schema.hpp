@@ -19,4 +19,8 @@ const std::vector<Migration>& migrations();
 void migrate(Db& db, int target = -1);
 int read_schema_version(Db& db);
 
+/// The open critical alerts last sent at or before ?1: what escalation re-sends. Its WHERE
+/// matches the partial index alerts_to_escalate (schema v5), so it reads only those alerts.
+const char* escalation_sql();
+
 }  // namespace pvmon::store

@@ -616,13 +616,38 @@ class SqliteStore final : public Store {
     outbox_listener_ = std::move(fn);
   }
 
+  /// The scheduler raises the same alerts at every tick (an overdue clock stays overdue until
+  /// its submission is recorded), and relies on the dedupe keys. So the keys already raised are
+  /// dropped here, on a reader, and the writer gets only new alerts, kAlertChunk at a time: a
+  /// tick never holds intake up for long, even the first one after a restart with thousands of
+  /// clocks overdue. (Each alert stands alone, so the chunks need not commit together; a key
+  /// raised between the check and the write is still ignored by record_alerts.)
+  static constexpr std::size_t kAlertChunk = 256;
+
   Status raise_alerts(const std::string& study, const std::vector<AlertRecord>& alerts) override {
     if (alerts.empty()) return Ok{};
     return guard([&]() -> Status {
-      return writer_.write<Ok>([&](Db& db) -> Result<Ok> {
-        record_alerts(db, study, alerts, std::nullopt, clock_.now());
-        return Ok{};
-      });
+      std::vector<const AlertRecord*> fresh;
+      {
+        auto db = readers_.take();
+        auto st = db->cached("SELECT 1 FROM alerts WHERE dedupe_key = ?");
+        for (const auto& a : alerts) {
+          st.bind(1, stored_key(study, a.dedupe_key));
+          if (!st.step()) fresh.push_back(&a);
+          st.reset();
+        }
+      }
+      for (std::size_t at = 0; at < fresh.size(); at += kAlertChunk) {
+        std::vector<AlertRecord> chunk;
+        for (std::size_t i = at; i < std::min(fresh.size(), at + kAlertChunk); ++i)
+          chunk.push_back(*fresh[i]);
+        auto st = writer_.write<Ok>([&](Db& db) -> Result<Ok> {
+          record_alerts(db, study, chunk, std::nullopt, clock_.now());
+          return Ok{};
+        });
+        if (!st) return st;
+      }
+      return Ok{};
     });
   }
 
@@ -703,9 +728,7 @@ class SqliteStore final : public Store {
     return guard([&]() -> Result<int> {
       return writer_.write<int>([&](Db& db) -> Result<int> {
         const std::string limit = format_timestamp(now.plus_ms(-after_ms));
-        auto st = db.cached(
-            "SELECT id, study, rule, severity, title, subject, report, payload, escalations FROM alerts "
-            "WHERE status = 'open' AND severity = 'critical' AND coalesce(last_sent_at, created_at) <= ?");
+        auto st = db.cached(escalation_sql());
         st.bind(1, limit);
         struct Row {
           std::int64_t id;

@@ -200,3 +200,74 @@ TEST_CASE("a database locked by another connection fails writes clearly after th
   auto again = s->enrol_subject("st", "S01", subject("S01-0001"), "h", Actor{"p", "S01"});
   CHECK(again);
 }
+
+namespace {
+AlertRecord alert(const std::string& key, const std::string& severity) {
+  return AlertRecord{"clock_overdue", severity, key, "Overdue: " + key, "S01-0001", std::nullopt,
+                     json{{"key", key}}};
+}
+std::size_t alert_count(Store& s, const std::string& study) {
+  auto page = s.list_alerts(study, std::nullopt, std::nullopt, std::nullopt, 1000);
+  REQUIRE(page);
+  return page.value()["items"].size();
+}
+}  // namespace
+
+TEST_CASE("raise_alerts records each dedupe key once, however often the scheduler raises it") {
+  TempDb t;
+  auto s = Store::open({t.path()}, kClock);
+  REQUIRE(s);
+  Store& store = *s.value();
+  // More than one chunk of the writer (kAlertChunk, 256): all of them land.
+  std::vector<AlertRecord> first;
+  for (int i = 0; i < 600; ++i) first.push_back(alert("clock_overdue:" + std::to_string(i), "high"));
+  REQUIRE(store.raise_alerts("s", first));
+  CHECK(alert_count(store, "s") == 600);
+  // The next tick raises the same 600 and 2 new ones: only the 2 are added.
+  auto second = first;
+  second.push_back(alert("clock_overdue:600", "high"));
+  second.push_back(alert("clock_overdue:601", "critical"));
+  REQUIRE(store.raise_alerts("s", second));
+  CHECK(alert_count(store, "s") == 602);
+  // Keys belong to a study: the same key in another study is another alert.
+  REQUIRE(store.raise_alerts("other", {alert("clock_overdue:0", "high")}));
+  CHECK(alert_count(store, "other") == 1);
+  CHECK(alert_count(store, "s") == 602);
+}
+
+TEST_CASE("escalation re-sends open critical alerts once per period, by index") {
+  TempDb t;
+  auto s = Store::open({t.path()}, kClock);  // every alert is created at kClock's time
+  REQUIRE(s);
+  Store& store = *s.value();
+  REQUIRE(store.raise_alerts("s", {alert("a", "critical"), alert("b", "high"), alert("c", "critical")}));
+  const Timestamp t0 = kClock.now();
+  const std::int64_t hour = 3'600'000;
+  auto n = store.escalate(t0.plus_ms(hour - 1), hour);  // not yet an hour old
+  REQUIRE(n);
+  CHECK(n.value() == 0);
+  n = store.escalate(t0.plus_ms(hour), hour);  // the two critical ones, not the high one
+  REQUIRE(n);
+  CHECK(n.value() == 2);
+  n = store.escalate(t0.plus_ms(hour + 1000), hour);  // just re-sent: not again
+  REQUIRE(n);
+  CHECK(n.value() == 0);
+  // An acknowledged alert is not re-sent.
+  auto page = store.list_alerts("s", std::nullopt, std::string("critical"), std::nullopt, 10);
+  REQUIRE(page);
+  REQUIRE(page.value()["items"].size() == 2);
+  const auto id = page.value()["items"][0]["id"].get<std::int64_t>();
+  REQUIRE(store.ack_alert("s", id, "seen", Actor{"officer", ""}));
+  n = store.escalate(t0.plus_ms(2 * hour), hour);
+  REQUIRE(n);
+  CHECK(n.value() == 1);
+
+  // The scheduler runs this at every tick: it must read the partial index, not every alert.
+  Db db(t.path(), false, true, 1000);
+  auto plan = db.prepare(std::string("EXPLAIN QUERY PLAN ") + escalation_sql());
+  plan.bind(1, "2026-11-24T12:00:00.000Z");
+  std::string details;
+  while (plan.step()) details += plan.text(3) + "\n";
+  CHECK(details.find("alerts_to_escalate") != std::string::npos);
+  CHECK(details.find("SCAN alerts") == std::string::npos);
+}
