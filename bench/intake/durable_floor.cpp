@@ -6,32 +6,19 @@
 // rules, alerts, clocks or audit: it measures what the durability alone costs on this machine,
 // and so how much of the gap between pvmond and the bare server any design could close.
 // PORT 0 picks a free port; the bound port is printed on stdout as "port N".
-#include <httplib.h>
 #include <sqlite3.h>
 
-#include <charconv>
 #include <condition_variable>
-#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <future>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <thread>
 
+#include "listener.hpp"
+
 namespace {
-httplib::Server* g_server = nullptr;
-
-extern "C" void on_signal(int) {
-  if (g_server != nullptr) g_server->stop();
-}
-
-bool parse_int(const char* s, int& out) {
-  const std::string_view v(s);
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  return ec == std::errc{} && p == v.data() + v.size();
-}
 
 bool exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
@@ -112,8 +99,8 @@ int main(int argc, char** argv) {
   int port = 0;
   int threads = 8;
   int keepalive_max = 1000;
-  if (argc < 3 || !parse_int(argv[1], port) || (argc > 3 && !parse_int(argv[3], threads)) ||
-      (argc > 4 && !parse_int(argv[4], keepalive_max)) || threads < 1) {
+  if (argc < 3 || !bench::parse_int(argv[1], port) || (argc > 3 && !bench::parse_int(argv[3], threads)) ||
+      (argc > 4 && !bench::parse_int(argv[4], keepalive_max)) || threads < 1) {
     std::fprintf(stderr,
                  "usage: bench_durable_floor PORT DB [THREADS=8] [KEEPALIVE_MAX=1000]\n");
     return 2;
@@ -134,39 +121,13 @@ int main(int argc, char** argv) {
   {
     GroupWriter writer(db);
     httplib::Server server;
-    server.set_tcp_nodelay(true);
-    server.new_task_queue = [threads] {
-      return new httplib::ThreadPool(static_cast<size_t>(threads));
-    };
-    server.set_keep_alive_max_count(static_cast<size_t>(keepalive_max));
-    server.set_keep_alive_timeout(5);
-    server.set_payload_max_length(64 * 1024);
+    bench::configure_like_pvmond(server, threads, keepalive_max);
     server.Post(R"(/v1/studies/([^/]+)/ae)",
                 [&writer](const httplib::Request& req, httplib::Response& res) {
-                  if (writer.store(req.body)) {
-                    res.status = 201;
-                    res.set_content("{}", "application/json");
-                  } else {
-                    res.status = 503;
-                    res.set_content("{}", "application/json");
-                  }
+                  res.status = writer.store(req.body) ? 201 : 503;
+                  res.set_content("{}", "application/json");
                 });
-    g_server = &server;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    if (port == 0) {
-      port = server.bind_to_any_port("127.0.0.1");
-    } else if (!server.bind_to_port("127.0.0.1", port)) {
-      port = -1;
-    }
-    if (port <= 0) {
-      std::fprintf(stderr, "bench_durable_floor: cannot bind 127.0.0.1\n");
-    } else {
-      std::printf("port %d\n", port);
-      std::fflush(stdout);
-      rc = server.listen_after_bind() ? 0 : 1;
-    }
-    g_server = nullptr;
+    rc = bench::serve(server, port, "bench_durable_floor");
   }
   sqlite3_close(db);
   return rc;
