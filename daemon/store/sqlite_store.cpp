@@ -646,6 +646,7 @@ class SqliteStore final : public Store {
           return Ok{};
         });
         if (!st) return st;
+        wake_if_queued();  // this chunk's webhooks go out while the next is written
       }
       return Ok{};
     });
