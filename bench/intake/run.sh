@@ -119,6 +119,9 @@ to_ms() {  # "812.00us" | "1.23ms" | "1.01s" -> milliseconds
 run_one() {  # run_one SIDE URL RUN -> appends "side run rps p99_ms non2xx errors" to results
   local side=$1 url=$2 run=$3
   local out="$TMP/wrk-$side-$run.txt"
+  # The previous run's dirty pages are written out first, so that no run pays for the one
+  # before it (the durable sides write 10-100 MB per run).
+  sync
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$SCRIPT" "$url" -- "r$run$side$$" "$KIND" >"$out" 2>&1
   local rps p99 non2xx errors
   rps=$(awk '/^Requests\/sec:/{print $2}' "$out")
