@@ -50,6 +50,14 @@ constexpr const char* kSlimRecord =
 /// An alert's dedupe key as stored: keys are unique per study (subject ids repeat across studies).
 std::string stored_key(const std::string& study, const std::string& key) { return study + "|" + key; }
 
+/// Whether `db` holds the alert of this study and key (the writer, inside its transaction, or
+/// a reader).
+bool alert_raised(Db& db, const std::string& study, const std::string& key) {
+  auto st = db.cached("SELECT 1 FROM alerts WHERE dedupe_key = ?");
+  st.bind(1, stored_key(study, key));
+  return st.step();
+}
+
 constexpr const char* kAeSelect =
     "SELECT r.id, r.study, r.site, r.report_id, r.received_at, r.current_version, v.record, "
     "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v "
@@ -630,12 +638,8 @@ class SqliteStore final : public Store {
       std::vector<const AlertRecord*> fresh;
       {
         auto db = readers_.take();
-        auto st = db->cached("SELECT 1 FROM alerts WHERE dedupe_key = ?");
-        for (const auto& a : alerts) {
-          st.bind(1, stored_key(study, a.dedupe_key));
-          if (!st.step()) fresh.push_back(&a);
-          st.reset();
-        }
+        for (const auto& a : alerts)
+          if (!alert_raised(*db, study, a.dedupe_key)) fresh.push_back(&a);
       }
       for (std::size_t at = 0; at < fresh.size(); at += kAlertChunk) {
         std::vector<AlertRecord> chunk;
@@ -988,11 +992,7 @@ class SqliteStore final : public Store {
       }
       return out;
     };
-    lookup.raised = [&db, study](const std::string& key) {
-      auto st = db.cached("SELECT 1 FROM alerts WHERE dedupe_key = ?");
-      st.bind(1, stored_key(study, key));
-      return st.step();
-    };
+    lookup.raised = [&db, study](const std::string& key) { return alert_raised(db, study, key); };
     return lookup;
   }
 
