@@ -71,17 +71,18 @@ wait_for() {  # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
   done
 }
 
-# --- start both servers --------------------------------------------------------------------
-"$BARE_SERVER" 0 "$SERVER_THREADS" "$KEEPALIVE_MAX" >"$TMP/bare.out" 2>"$TMP/bare.err" &
-PIDS+=($!)
-wait_for 10 grep -qs '^port ' "$TMP/bare.out" || { cat "$TMP/bare.err" >&2; exit 1; }
-BARE_URL="http://127.0.0.1:$(awk '/^port /{print $2; exit}' "$TMP/bare.out")/v1/studies/$STUDY/ae"
+# --- start the servers ---------------------------------------------------------------------
+start_baseline() {  # start_baseline SIDE VAR CMD...: runs CMD, which prints "port N"; sets VAR to its URL
+  local side=$1 var=$2; shift 2
+  "$@" >"$TMP/$side.out" 2>"$TMP/$side.err" &
+  PIDS+=($!)
+  wait_for 10 grep -qs '^port ' "$TMP/$side.out" || { cat "$TMP/$side.err" >&2; exit 1; }
+  printf -v "$var" 'http://127.0.0.1:%s/v1/studies/%s/ae' "$(awk '/^port /{print $2; exit}' "$TMP/$side.out")" "$STUDY"
+}
+start_baseline bare BARE_URL "$BARE_SERVER" 0 "$SERVER_THREADS" "$KEEPALIVE_MAX"
 FLOOR_URL=""
 if [[ "$FLOOR" == 1 ]]; then
-  "$FLOOR_SERVER" 0 "$TMP/floor.db" "$SERVER_THREADS" "$KEEPALIVE_MAX" >"$TMP/floor.out" 2>"$TMP/floor.err" &
-  PIDS+=($!)
-  wait_for 10 grep -qs '^port ' "$TMP/floor.out" || { cat "$TMP/floor.err" >&2; exit 1; }
-  FLOOR_URL="http://127.0.0.1:$(awk '/^port /{print $2; exit}' "$TMP/floor.out")/v1/studies/$STUDY/ae"
+  start_baseline floor FLOOR_URL "$FLOOR_SERVER" 0 "$TMP/floor.db" "$SERVER_THREADS" "$KEEPALIVE_MAX"
 fi
 
 PVMOND_URL=""
