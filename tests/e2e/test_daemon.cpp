@@ -106,12 +106,7 @@ TEST_CASE("SIGTERM finishes in-flight work and exits 0; SIGHUP reloads or keeps 
   // A broken config is refused on reload; the running one stays.
   write_text(cfg, "{ this is not json");
   d.signal(SIGHUP);
-  bool logged = false;
-  for (int i = 0; i < 500 && !logged; ++i) {
-    logged = d.log().find("reload rejected") != std::string::npos;
-    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  CHECK(logged);
+  CHECK(d.log_with("reload rejected", 5).find("reload rejected") != std::string::npos);
   auto after = c.Get("/v1/studies/hcc-pvtt-imrt/ae", bearer(token));
   REQUIRE(after);
   CHECK(after->status == 200);
@@ -230,11 +225,7 @@ TEST_CASE("audit trail: changes, rejected tokens and reloads are recorded; the c
   REQUIRE(still);
   CHECK(still->status == 429);
   d.signal(SIGHUP);
-  bool reloaded = false;
-  for (int i = 0; i < 500 && !reloaded; ++i) {
-    reloaded = d.log().find("config reloaded") != std::string::npos;
-    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  d.log_with("config reloaded", 5);  // the reload is done
   REQUIRE(d.stop() == 0);
   CHECK(d.log().find("audit head seq=") != std::string::npos);
   d.start();  // a new process: a new rate-limit window is not needed for other tests
