@@ -22,7 +22,7 @@
 
 #include "pvmon/config.hpp"
 #include "pvmon/ctcae.hpp"
-#include "pvmon/http.hpp"
+#include "pvmon/service/dsmb.hpp"
 #include "pvmon/store.hpp"
 
 using namespace pvmon;
@@ -243,8 +243,8 @@ int build(const std::map<std::string, std::string>& a) {
       auto proto = s.value()->protocol_at("hcc-pvtt-imrt", clock.now());
       config::Config c;
       c.studies["hcc-pvtt-imrt"] = config::parse_study(proto.value()->text, "p").value();
-      auto rt = http::make_runtime(c).value();
-      auto d = http::build_dsmb_report(*rt, c.studies.at("hcc-pvtt-imrt"), *s.value(),
+      auto rt = service::make_runtime(c).value();
+      auto d = service::build_dsmb_report(*rt, c.studies.at("hcc-pvtt-imrt"), *s.value(),
                                        parse_timestamp("2026-11-01T00:00:00Z").value(), "manual");
       if (!d) std::cerr << d.error().message << "\n";
       else std::cerr << "report sha256 " << d->sha256 << ", " << d->body.size() << " bytes\n";

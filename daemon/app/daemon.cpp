@@ -3,7 +3,6 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <malloc.h>
-#include <openssl/ssl.h>
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
@@ -16,16 +15,18 @@
 #include <fstream>
 #include <thread>
 
-#include "elastic_pool.hpp"
 #include "json_log_formatter.hpp"
 #include "systemd_notify.hpp"
 #include "pvmon/app.hpp"
 #include "pvmon/config.hpp"
-#include "pvmon/http.hpp"
+#include "pvmon/http/server.hpp"
 #include "pvmon/notify.hpp"
+#include "pvmon/service/dsmb.hpp"
+#include "pvmon/service/runtime.hpp"
+#include "pvmon/service/scheduler.hpp"
+#include "pvmon/store.hpp"
 
 using nlohmann::json;
-#include "pvmon/store.hpp"
 
 namespace pvmon::app {
 
@@ -84,19 +85,6 @@ void setup_logging(const config::Config& c, Logging& out) {
   spdlog::set_default_logger(logger);
 }
 
-void configure_server(httplib::Server& server, const config::HttpSettings& h) {
-  // Without TCP_NODELAY every keep-alive response waits for the peer's delayed ACK (~40 ms).
-  server.set_tcp_nodelay(true);
-  const auto threads = static_cast<std::size_t>(h.threads);
-  const auto max_connections = static_cast<std::size_t>(h.max_connections);
-  server.new_task_queue = [threads, max_connections] { return new ElasticPool(threads, max_connections); };
-  server.set_read_timeout(h.read_timeout_s, 0);
-  server.set_write_timeout(h.write_timeout_s, 0);
-  server.set_keep_alive_max_count(static_cast<std::size_t>(h.keep_alive_max));
-  server.set_keep_alive_timeout(h.keep_alive_timeout_s);
-  server.set_payload_max_length(h.max_body_bytes);
-}
-
 /// Bounds the descriptor table: Debian's cpp-httplib uses select(), which cannot watch a
 /// socket numbered 1024 or above.
 void bound_open_files() {
@@ -107,30 +95,16 @@ void bound_open_files() {
   }
 }
 
-/// One scheduler pass: clocks due soon or overdue and crossed stopping boundaries alert (each
-/// once: dedupe keys), and unacknowledged critical alerts are re-sent.
-void scheduler_tick(const http::Runtime& rt, store::Store& store, const Clock& clock) {
-  const auto& c = *rt.config;
-  const Timestamp now = clock.now();
-  for (const auto& [id, study] : c.studies) {
-    // Only what the tick's rules read: its cost does not grow with the number of reports.
-    auto snap = store.snapshot(id, now, http::scheduler_snapshot_options(rt, study, now));
-    if (!snap) {
-      spdlog::warn("scheduler: study {}: {}", id, snap.error().message);
-      continue;
-    }
-    auto alerts = http::scheduled_alerts(rt, study, snap.value(), now);
-    if (auto st = store.raise_alerts(id, alerts); !st)
-      spdlog::warn("scheduler: study {}: alerts not recorded: {}", id, st.error().message);
-  }
-  auto n = store.escalate(clock.now(), static_cast<std::int64_t>(c.escalate_after_seconds) * 1000);
-  if (!n) spdlog::warn("scheduler: escalation failed: {}", n.error().message);
-  else if (n.value() > 0) spdlog::warn("scheduler: re-sent {} unacknowledged critical alert(s)", n.value());
+/// One scheduler pass (service::scheduler_tick), its problems logged.
+void scheduler_tick(const service::Runtime& rt, store::Store& store, const Clock& clock) {
+  const auto r = service::scheduler_tick(service::Context{rt, store, clock});
+  for (const auto& p : r.problems) spdlog::warn("scheduler: {}", p);
+  if (r.escalated > 0) spdlog::warn("scheduler: re-sent {} unacknowledged critical alert(s)", r.escalated);
 }
 
 /// Keeps each study's protocol text in the database, so a DSMB report names the protocol it
 /// was built under and can be rebuilt offline from a copy of the database alone.
-void record_protocols(const http::Runtime& rt, store::Store& store) {
+void record_protocols(const service::Runtime& rt, store::Store& store) {
   for (const auto& [id, st] : rt.config->studies)
     if (auto r = store.record_protocol(id, st.sha256, st.text); !r)
       spdlog::error("study {}: protocol not recorded: {}", id, r.error().message);
@@ -144,7 +118,7 @@ int check_config(const Options& opts, std::ostream& out, std::ostream& err) {
     err << cfg.error().message << "\n";
     return 2;
   }
-  if (auto rt = http::make_runtime(cfg.value()); !rt) {
+  if (auto rt = service::make_runtime(cfg.value()); !rt) {
     err << rt.error().message << "\n";
     return 2;
   }
@@ -164,12 +138,12 @@ int run_daemon(const Options& opts) {
   Logging logging;  // declared first: destroyed last, after the last request is logged
   setup_logging(loaded.value(), logging);
   bound_open_files();
-  auto runtime = http::make_runtime(loaded.value());
+  auto runtime = service::make_runtime(loaded.value());
   if (!runtime) {
     spdlog::error("pvmond: configuration rejected:\n{}", runtime.error().message);
     return 2;
   }
-  http::ConfigHolder holder(runtime.value());
+  service::ConfigHolder holder(runtime.value());
   const auto cfg = holder.get()->config;
 
   std::error_code ec;
@@ -227,7 +201,7 @@ int run_daemon(const Options& opts) {
     if (building.exchange(true)) return;
     boost::asio::post(report_builder, [&] {
       try {
-        if (!http::run_dsmb_schedule(*holder.get(), store, clock).empty())
+        if (!service::run_dsmb_schedule(service::Context{*holder.get(), store, clock}).empty())
           malloc_trim(0);  // a large study's snapshot is gone: give its pages back
       } catch (const std::exception& ex) {
         spdlog::error("scheduler: DSMB reports: {}", ex.what());
@@ -235,81 +209,61 @@ int run_daemon(const Options& opts) {
       building.store(false);
     });
   };
-  build_due_reports();  // one that fell due while the daemon was down is built now
+  // Every periodic task on the injected clock (service::Periodic); this timer only wakes the
+  // io thread when the next one is due, at least once a second (a reload may shorten a period).
+  const auto tick_ms = [&holder] {
+    return static_cast<std::int64_t>(holder.get()->config->scheduler_tick_seconds) * 1000;
+  };
+  service::Periodic periodic(clock);
+  periodic.add("tick", tick_ms, [&] {
+    // The tick reads the study's grade >= 3 reports, clocks and events: seconds on a large
+    // study, which the io thread (signals, watchdog) must not wait for. One at a time.
+    if (ticking.exchange(true)) return;
+    boost::asio::post(scheduler_pool, [&] {
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        scheduler_tick(*holder.get(), store, clock);
+      } catch (const std::exception& ex) {
+        spdlog::error("scheduler: {}", ex.what());
+      }
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      if (ms > 2000) spdlog::warn("scheduler: the tick took {} ms", ms);
+      malloc_trim(0);  // its snapshot is gone: give the pages back rather than keep the high-water mark
+      ticking.store(false);
+    });
+  });
+  // A report that fell due while the daemon was down is built now.
+  periodic.add_now("dsmb", tick_ms, build_due_reports);
   boost::asio::steady_timer tick(io);
   std::function<void()> schedule_tick = [&] {
-    tick.expires_after(std::chrono::seconds(holder.get()->config->scheduler_tick_seconds));
+    tick.expires_after(std::chrono::milliseconds(std::clamp<std::int64_t>(periodic.ms_until_next(), 1, 1000)));
     tick.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
-      // The tick reads the study's grade >= 3 reports, clocks and events: seconds on a large
-      // study, which the io thread (signals, watchdog) must not wait for. One at a time.
-      if (!ticking.exchange(true))
-        boost::asio::post(scheduler_pool, [&] {
-          const auto t0 = std::chrono::steady_clock::now();
-          try {
-            scheduler_tick(*holder.get(), store, clock);
-          } catch (const std::exception& ex) {
-            spdlog::error("scheduler: {}", ex.what());
-          }
-          const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-          if (ms > 2000) spdlog::warn("scheduler: the tick took {} ms", ms);
-          malloc_trim(0);  // its snapshot is gone: give the pages back rather than keep the high-water mark
-          ticking.store(false);
-        });
-      build_due_reports();
+      periodic.run_due();
       schedule_tick();
     });
   };
+  periodic.run_due();
   schedule_tick();
 
-  // HTTPS when configured: cpp-httplib's SSLServer over OpenSSL, TLS 1.2 at least (its own
-  // default floor is TLS 1.1), no compression (CRIME), no renegotiation.
-  std::unique_ptr<httplib::Server> server_ptr;
-  if (cfg->tls) {
-    auto ssl = std::make_unique<httplib::SSLServer>(cfg->tls->certificate.c_str(), cfg->tls->private_key.c_str());
-    if (!ssl->is_valid()) {
-      spdlog::error("TLS: cannot use certificate {} with key {} (unreadable, not PEM, or not a pair)",
-                    cfg->tls->certificate, cfg->tls->private_key);
-      return 2;
-    }
-    SSL_CTX* ctx = ssl->ssl_context();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    server_ptr = std::move(ssl);
-  } else {
-    server_ptr = std::make_unique<httplib::Server>();
-  }
-  httplib::Server& server = *server_ptr;
-  configure_server(server, cfg->http);
-  http::Api api(http::Services{holder, store, clock});
-  api.install(server, logging.access);
-
-  int port = cfg->listen_port;
-  if (port == 0) {
-    port = server.bind_to_any_port(cfg->listen_host);
-    if (port <= 0) {
-      spdlog::error("cannot listen on {}:0", cfg->listen_host);
-      return 2;
-    }
-  } else if (!server.bind_to_port(cfg->listen_host, port)) {
-    spdlog::error("cannot listen on {}:{} (in use, or not an address of this machine)",
-                  cfg->listen_host, port);
+  auto server = http::Server::create(*cfg, holder, store, clock, logging.access);
+  if (!server) {
+    spdlog::error("{}", server.error().message);
     return 2;
   }
-  const std::string host = cfg->listen_host.find(':') != std::string::npos
-                               ? "[" + cfg->listen_host + "]"
-                               : cfg->listen_host;
-  const std::string addr = host + ":" + std::to_string(port);
+  auto bound = server.value()->bind(cfg->listen_host, cfg->listen_port);
+  if (!bound) {
+    spdlog::error("{}", bound.error().message);
+    return 2;
+  }
+  const std::string addr = bound.value();
   {
     // Written whole, then renamed: a reader never sees half an address.
     const fs::path tmp = fs::path(cfg->data_dir) / "pvmond.addr.tmp";
     std::ofstream(tmp) << addr << "\n";
     fs::rename(tmp, fs::path(cfg->data_dir) / "pvmond.addr", ec);
   }
-  std::thread http_thread([&] {
-    set_thread_name("pv-accept");
-    server.listen_after_bind();
-  });
+  server.value()->start();
   spdlog::info("pvmond listening on {}://{} ({} studies, {} principals)", cfg->tls ? "https" : "http", addr,
                cfg->studies.size(), cfg->principals.size());
   auto notifier = SystemdNotifier::from_environment();
@@ -347,7 +301,7 @@ int run_daemon(const Options& opts) {
             next->data_dir = cur->data_dir;
             next->database = cur->database;
             next->http = cur->http;
-            auto rt = http::make_runtime(std::move(next.value()));
+            auto rt = service::make_runtime(std::move(next.value()));
             if (!rt) {
               spdlog::error("reload rejected, keeping the running config:\n{}",
                             rt.error().message);
@@ -375,8 +329,7 @@ int run_daemon(const Options& opts) {
   signals.async_wait(on_signal);
   io.run();
 
-  server.stop();  // stops accepting; workers finish the requests they hold
-  http_thread.join();
+  server.value()->stop();  // stops accepting; workers finish the requests they hold
   tick.cancel();
   watchdog_timer.cancel();
   io.restart();

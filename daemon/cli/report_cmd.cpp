@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "pvmon/config.hpp"
-#include "pvmon/http.hpp"
+#include "pvmon/service/dsmb.hpp"
 #include "pvmon/interop.hpp"
 #include "pvmon/reports.hpp"
 #include "pvmon/store.hpp"
@@ -100,12 +100,12 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon report: no study '" << study << "'\n";
     return 1;
   }
-  auto rt = http::make_runtime(cfg);
+  auto rt = service::make_runtime(cfg);
   if (!rt) {
     err << "pvmon report: " << rt.error().message << "\n";
     return 1;
   }
-  auto draft = http::build_dsmb_report(*rt.value(), *rt.value()->config->study(study), s, cutoff, "manual");
+  auto draft = service::build_dsmb_report(*rt.value(), *rt.value()->config->study(study), s, cutoff, "manual");
   if (!draft) {
     err << "pvmon report: " << draft.error().message << "\n";
     return 1;
@@ -137,7 +137,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
   std::vector<std::pair<std::string, std::string>> named;
   for (auto& f : files) named.emplace_back(std::move(f.name), std::move(f.text));
-  auto zip = http::csv_zip(named, d.cutoff);
+  auto zip = service::csv_zip(named, d.cutoff);
   if (!zip) {
     err << "pvmon report: " << zip.error().message << "\n";
     return 1;
@@ -186,13 +186,13 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon export: " << st.error().message << "\n";
     return 1;
   }
-  auto snap = st.value()->snapshot(study, as_of);
+  auto csv = service::sdtm_ae_export(*st.value(), study, as_of);
   st.value()->close();
-  if (!snap) {
-    err << "pvmon export: " << snap.error().message << "\n";
+  if (!csv) {
+    err << "pvmon export: " << csv.error().message << "\n";
     return 1;
   }
-  out << interop::sdtm_ae_csv(study, http::sdtm_subjects(snap.value()), snap->reports);
+  out << csv.value();
   return 0;
 }
 

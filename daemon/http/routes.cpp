@@ -5,7 +5,8 @@
 #include "pvmon/crypto.hpp"
 #include "pvmon/intake.hpp"
 #include "pvmon/interop.hpp"
-#include "safety_glue.hpp"
+#include "pvmon/service/ae.hpp"
+#include "pvmon/service/subjects.hpp"
 
 namespace pvmon::http {
 
@@ -63,8 +64,6 @@ Result<const config::Study*> find_study(const Call& c, const std::string& id) {
   if (!s) return Error::field(Errc::not_found, "study", "no study '" + id + "'");
   return s;
 }
-
-std::string canonical_hash(const json& j) { return crypto::sha256_hex(j.dump()); }
 
 Reply json_reply(int status, json body) {
   return Reply{status, std::move(body), {}, "application/json", {}};
@@ -124,88 +123,27 @@ Result<Reply> ready(Services& s, Call&) {
   return json_reply(200, {{"status", "ready"}, {"schema_version", s.store.schema_version()}});
 }
 
-Result<Reply> post_subject(Services& s, Call& c) {
+Result<Reply> post_subject(Services&, Call& c) {
   auto study = find_site_study(c);
   if (!study) return study.error();
   auto body = json_body(c.req);
   if (!body) return body.error();
-  auto draft = intake::parse_subject(body.value(), s.clock.now().date());
-  if (!draft) return draft.error();
-  auto stored = s.store.enrol_subject(c.params[0], c.principal.site, intake::to_json(draft.value()),
-                                      canonical_hash(body.value()), actor_of(c));
+  auto stored = service::enrol_subject(c.context(), c.caller(), *study.value(), body.value());
   if (!stored) return stored.error();
   return json_reply(stored->created ? 201 : 200, stored->record);
 }
 
-Result<Reply> post_baseline(Services& s, Call& c) {
+Result<Reply> post_baseline(Services&, Call& c) {
   auto study = find_site_study(c);
   if (!study) return study.error();
   // Whose subject it is comes first: another site learns nothing, not even what it got wrong.
-  auto row = s.store.find_subject(c.params[0], c.params[1]);
-  if (!row) return row.error();
-  if (!row.value() || !sees_site(c.principal, row.value()->site))
-    return Error::field(Errc::not_found, "subject", "no subject '" + c.params[1] + "'");
+  if (auto own = service::own_subject(c.context(), c.caller(), *study.value(), c.params[1]); !own)
+    return own.error();
   auto body = json_body(c.req);
   if (!body) return body.error();
-  std::vector<FieldError> errs;
-  intake::validate_baseline(body.value(), "baseline", errs);
-  if (body->is_object() && body->empty()) errs.push_back({"baseline", "names no analyte"});
-  if (!errs.empty()) return Error::invalid(std::move(errs));
-  auto stored = s.store.add_baseline(c.params[0], c.params[1], body.value(), actor_of(c));
-  if (!stored) {
-    Error e = stored.error();
-    for (auto& f : e.fields) f.field = "baseline." + f.field;
-    return e;
-  }
+  auto stored = service::add_baseline(c.context(), c.caller(), *study.value(), c.params[1], body.value());
+  if (!stored) return stored.error();
   return json_reply(200, stored->record);
-}
-
-/// Validates, codes, classifies and stores an AE report body (the JSON a site posts). `source`
-/// is stored with the record when set (what a FHIR resource carried beyond the body).
-Result<store::Stored> accept_ae(Services& s, Call& c, const config::Study& st, const json& body,
-                                const json& source) {
-  intake::SubjectFacts facts;
-  json baseline = json::object();
-  if (body.is_object() && body.contains("subject") && body["subject"].is_string()) {
-    auto row = s.store.find_subject(c.params[0], body["subject"].get<std::string>());
-    if (!row) return row.error();
-    if (row.value()) {
-      if (row.value()->site != c.principal.site)
-        return Error::field(Errc::forbidden, "subject",
-                            "subject belongs to another site");
-      facts.known = true;
-      facts.enrolled = row.value()->enrolled;
-      baseline = row.value()->record.value("baseline", json::object());
-    }
-  }
-  intake::StudyRules rules{st.intervention_ids()};
-  auto draft = intake::parse_ae(body, rules, s.clock.now(), facts);
-  if (!draft) return draft.error();
-  auto coded = intake::code_ae(draft.value(), *c.runtime->resolvers.at(c.params[0]), baseline);
-  if (!coded) return coded.error();
-  json record = intake::to_json(draft.value());
-  record["grade"] = coded->grade;  // the site's grade when reported, else the lab's
-  record["ctcae"] = intake::to_json(coded.value());
-  record["site"] = c.principal.site;
-  if (!source.is_null()) record["fhir"] = source;
-  const Timestamp received = s.clock.now();
-  auto derived = intake_safety(*c.runtime, st, record, received);
-  record["safety"] = derived.block;
-  store::AeWrite w;
-  w.study = c.params[0];
-  w.site = c.principal.site;
-  // Everything the rules need but the server id is worked out here, outside the writer.
-  w.alerts_for = [&st, facts = new_report_facts(st, record, derived.classification, received)](
-                     std::int64_t report, const store::RuleLookup& lookup) {
-    return new_report_alerts(st, facts, report, lookup);
-  };
-  w.record = std::move(record);
-  // The hash of what was posted, mapped: the same FHIR resource again is a replay.
-  w.body_sha256 = canonical_hash(source.is_null() ? body : json{{"body", body}, {"fhir", source}});
-  w.received_at = received;
-  w.clocks = std::move(derived.clocks);
-  w.closed = std::move(derived.closed);
-  return s.store.insert_ae(std::move(w), actor_of(c));
 }
 
 std::string ae_location(const Call& c, const json& record) {
@@ -214,7 +152,7 @@ std::string ae_location(const Call& c, const json& record) {
 
 /// POST /ae with Content-Type application/fhir+json: a FHIR R4 AdverseEvent, mapped to the
 /// body; every error names its FHIRPath (the dispatcher renders an OperationOutcome).
-Result<Reply> post_ae_fhir(Services& s, Call& c, const config::Study& st) {
+Result<Reply> post_ae_fhir(Call& c, const config::Study& st) {
   auto resource = json_body(c.req, interop::fhir::kMediaType);
   if (!resource) {
     Error e = resource.error();
@@ -224,7 +162,7 @@ Result<Reply> post_ae_fhir(Services& s, Call& c, const config::Study& st) {
   const auto ctx = fhir_context(st);
   auto mapped = interop::fhir::from_fhir(resource.value(), ctx);
   if (!mapped) return mapped.error();
-  auto stored = accept_ae(s, c, st, mapped->body, mapped->source);
+  auto stored = service::accept_ae(c.context(), c.caller(), st, mapped->body, mapped->source);
   if (!stored) {
     Error e = stored.error();
     for (auto& f : e.fields) f.field = interop::fhir::path_of(mapped.value(), f.field);
@@ -236,13 +174,13 @@ Result<Reply> post_ae_fhir(Services& s, Call& c, const config::Study& st) {
   return r;
 }
 
-Result<Reply> post_ae(Services& s, Call& c) {
+Result<Reply> post_ae(Services&, Call& c) {
   auto study = find_site_study(c);
   if (!study) return study.error();
-  if (media_type(c.req) == interop::fhir::kMediaType) return post_ae_fhir(s, c, *study.value());
+  if (media_type(c.req) == interop::fhir::kMediaType) return post_ae_fhir(c, *study.value());
   auto body = json_body(c.req);
   if (!body) return body.error();
-  auto stored = accept_ae(s, c, *study.value(), body.value(), json());
+  auto stored = service::accept_ae(c.context(), c.caller(), *study.value(), body.value());
   if (!stored) return stored.error();
   Reply r = json_reply(stored->created ? 201 : 200, stored->record);
   r.headers.emplace_back("Location", ae_location(c, stored->record));

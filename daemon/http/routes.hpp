@@ -56,8 +56,4 @@ std::optional<std::string> enum_param(const httplib::Request& req, const char* n
                                       const std::vector<std::string>& allowed,
                                       std::vector<FieldError>& errs);
 
-/// SHA-256 of the canonical form of a JSON body: same content, same hash, whatever the
-/// key order or spacing.
-std::string canonical_hash(const nlohmann::json& j);
-
 }  // namespace pvmon::http

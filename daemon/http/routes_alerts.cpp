@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "metrics.hpp"
+#include "pvmon/service/subjects.hpp"
 #include "routes.hpp"
 
 namespace pvmon::http {
@@ -28,21 +29,14 @@ Result<Reply> list_alerts(Services& s, Call& c) {
   return json_reply(200, out.value());
 }
 
-Result<Reply> ack_alert(Services& s, Call& c) {
+Result<Reply> ack_alert(Services&, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  auto id_or = parse_id(c.params[1], "id");
-  if (!id_or) return Error::field(Errc::not_found, "id", "no alert " + c.params[1]);
-  const std::int64_t id = id_or.value();
+  auto id = parse_id(c.params[1], "id");
+  if (!id) return Error::field(Errc::not_found, "id", "no alert " + c.params[1]);
   auto body = json_body(c.req);
   if (!body) return body.error();
-  if (!body->is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
-  std::vector<FieldError> errs;
-  FieldReader r(body.value(), "", errs);
-  auto comment = r.string("comment", true, 2000);
-  r.finish();
-  if (!errs.empty()) return Error::invalid(std::move(errs));
-  auto out = s.store.ack_alert(c.params[0], id, *comment, {c.principal.name, c.principal.site});
+  auto out = service::acknowledge_alert(c.context(), c.caller(), *study.value(), id.value(), body.value());
   if (!out) return out.error();
   return json_reply(200, out.value());
 }

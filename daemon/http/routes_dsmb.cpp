@@ -1,20 +1,17 @@
 // DSMB report routes: list, build now (officer), and one report as JSON, CSV (a table, or all
 // of them in a zip) or a printable HTML page. The stored body is the canonical JSON; CSV and
 // HTML are rendered from it on request, so every format shows the same figures.
-#include <zip.h>
-
 #include <memory>
 
 #include "pvmon/interop.hpp"
 #include "pvmon/reports.hpp"
+#include "pvmon/service/dsmb.hpp"
 #include "routes.hpp"
 
 namespace pvmon::http {
 
 using config::Role;
 using nlohmann::json;
-
-std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap);
 
 namespace {
 
@@ -34,41 +31,6 @@ json row_json(const store::DsmbReportRow& r) {
 }
 
 }  // namespace
-
-Result<std::string> csv_zip(const std::vector<std::pair<std::string, std::string>>& files, Timestamp when) {
-  // libzip, in memory.
-  zip_error_t err;
-  zip_error_init(&err);
-  zip_source_t* src = zip_source_buffer_create(nullptr, 0, 0, &err);
-  if (!src) return Error::of(Errc::internal, "zip: " + std::string(zip_error_strerror(&err)));
-  zip_source_keep(src);
-  std::unique_ptr<zip_source_t, decltype(&zip_source_free)> keep(src, zip_source_free);
-  zip_t* za = zip_open_from_source(src, ZIP_TRUNCATE, &err);
-  if (!za) return Error::of(Errc::internal, "zip: " + std::string(zip_error_strerror(&err)));
-  for (const auto& [name, text] : files) {
-    zip_source_t* fs = zip_source_buffer(za, text.data(), text.size(), 0);
-    const zip_int64_t idx = fs ? zip_file_add(za, name.c_str(), fs, ZIP_FL_ENC_UTF_8) : -1;
-    if (idx < 0) {
-      if (fs) zip_source_free(fs);
-      zip_discard(za);
-      return Error::of(Errc::internal, "zip: cannot add " + name);
-    }
-    zip_file_set_mtime(za, static_cast<zip_uint64_t>(idx), static_cast<time_t>(when.ms / 1000), 0);
-  }
-  if (zip_close(za) != 0) {
-    const std::string why = zip_strerror(za);
-    zip_discard(za);
-    return Error::of(Errc::internal, "zip: " + why);
-  }
-  std::string out;
-  if (zip_source_open(src) != 0) return Error::of(Errc::internal, "zip: cannot read the archive");
-  zip_source_seek(src, 0, SEEK_END);
-  out.resize(static_cast<std::size_t>(zip_source_tell(src)));
-  zip_source_seek(src, 0, SEEK_SET);
-  zip_source_read(src, out.data(), out.size());
-  zip_source_close(src);
-  return out;
-}
 
 namespace {
 
@@ -147,7 +109,7 @@ Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
   }
   std::vector<std::pair<std::string, std::string>> named;
   for (auto& f : files) named.emplace_back(std::move(f.name), std::move(f.text));
-  auto zip = csv_zip(named, r.cutoff);
+  auto zip = service::csv_zip(named, r.cutoff);
   if (!zip) return zip.error();
   out.content_type = "application/zip";
   out.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + stem + "-csv.zip\"");
@@ -184,7 +146,7 @@ Result<Reply> post_report(Services& s, Call& c) {
     }
     if (!errs.empty()) return Error::invalid(std::move(errs), "invalid DSMB report request");
   }
-  auto made = make_dsmb_report(*c.runtime, *study.value(), s.store, cutoff, "manual", actor_of(c));
+  auto made = service::make_dsmb_report(*c.runtime, *study.value(), s.store, cutoff, "manual", actor_of(c));
   if (!made) return made.error();
   Reply r = json_reply(made->created ? 201 : 200, row_json(made->row));
   r.headers.emplace_back("Location", "/v1/studies/" + c.params[0] + "/dsmb-reports/" + std::to_string(made->row.id));
@@ -202,29 +164,16 @@ Result<Reply> sdtm_ae(Services& s, Call& c) {
     if (t->date() > as_of.date()) return Error::invalid({{"cutoff", "is in the future"}}, "invalid query parameters");
     as_of = *t;
   }
-  auto snap = s.store.snapshot(c.params[0], as_of);
-  if (!snap) return snap.error();
+  auto csv = service::sdtm_ae_export(s.store, c.params[0], as_of);
+  if (!csv) return csv.error();
   Reply r;
   r.content_type = "text/csv; charset=utf-8";
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + c.params[0] + "-ae.csv\"");
-  r.raw_body = interop::sdtm_ae_csv(c.params[0], sdtm_subjects(snap.value()), snap->reports);
+  r.raw_body = std::move(csv.value());
   return r;
 }
 
 }  // namespace
-
-std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap) {
-  // RFSTDTC: the first dose of a study drug or start of radiotherapy; enrolment until then.
-  std::vector<interop::SdtmSubject> out;
-  for (const auto& sub : snap.subjects) {
-    std::optional<Date> first;
-    if (auto it = snap.events.find(sub.subject); it != snap.events.end())
-      for (const auto& e : it->second)
-        if ((e.kind == "drug_start" || e.kind == "radiotherapy_start") && (!first || e.date < *first)) first = e.date;
-    out.push_back({sub.subject, first.value_or(sub.enrolled)});
-  }
-  return out;
-}
 
 std::vector<RouteDef> dsmb_routes(Services& s) {
   auto bind = [&s](Result<Reply> (*f)(Services&, Call&)) {

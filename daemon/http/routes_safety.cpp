@@ -8,7 +8,9 @@
 #include "pvmon/safety.hpp"
 
 #include "routes.hpp"
-#include "safety_glue.hpp"
+#include "pvmon/service/ae.hpp"
+#include "pvmon/service/figures.hpp"
+#include "pvmon/service/subjects.hpp"
 
 namespace pvmon::http {
 
@@ -45,99 +47,41 @@ json clock_json(const store::ClockRow& c, Timestamp now) {
   return j;
 }
 
-std::vector<safety::Clock> open_of(const std::vector<store::ClockRow>& rows) {
-  std::vector<safety::Clock> out;
-  for (const auto& r : rows)
-    if (!r.stopped_at) out.push_back(r.clock);
-  return out;
-}
-
 // --- subject events -------------------------------------------------------------------
 
-Result<Reply> post_event(Services& s, Call& c) {
+Result<Reply> post_event(Services&, Call& c) {
   auto study = find_site_study(c);
   if (!study) return study.error();
   auto body = json_body(c.req);
   if (!body) return body.error();
-  const config::Study& st = *study.value();
-  const Date today = s.clock.now().date();
-  std::vector<std::string> drugs;
-  for (const auto& iv : st.interventions)
-    if (iv.kind == "drug") drugs.push_back(iv.id);
-  const store::EventDecider decide =
-      [&](const store::SubjectRow& subject,
-          const std::vector<safety::SubjectEvent>& existing) -> Result<store::EventDecision> {
-    auto ev = safety::validate_event(body.value(), {subject.enrolled, today, drugs, existing});
-    if (!ev) return ev.error();
-    store::EventDecision d{ev.value(), {}};
-    d.alerts_for = [&c, &st, subject, existing, event = ev.value()](std::int64_t id) mutable {
-      event.id = id;  // the alerts name the event they come from
-      return event_alerts(*c.runtime, st, subject, existing, event);
-    };
-    return d;
-  };
-  auto stored = s.store.add_event(st.id, c.params[1], decide, actor_of(c));
+  auto stored = service::add_subject_event(c.context(), c.caller(), *study.value(), c.params[1], body.value());
   if (!stored) return stored.error();
   return json_reply(201, stored->record);
 }
 
-Result<Reply> get_subject(Services& s, Call& c) {
+Result<Reply> get_subject(Services&, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  auto row = s.store.find_subject(c.params[0], c.params[1]);
-  if (!row) return row.error();
-  if (!row.value() || !sees_site(c.principal, row.value()->site))
-    return Error::field(Errc::not_found, "subject", "no subject '" + c.params[1] + "'");
-  auto events = s.store.subject_events(c.params[0], c.params[1]);
-  if (!events) return events.error();
-  store::AeQuery q;
-  q.study = c.params[0];
-  q.subject = c.params[1];
-  q.limit = 500;
-  auto aes = s.store.list_ae(q);
-  if (!aes) return aes.error();
-  json out = row.value()->record;
-  auto evs = events.value();
-  std::stable_sort(evs.begin(), evs.end(), [](const auto& a, const auto& b) { return a.date < b.date; });
-  json timeline = json::array();
-  for (const auto& e : evs) {
-    json j = e.fields;
-    j["id"] = e.id;
-    timeline.push_back(j);
-  }
-  out["events"] = timeline;
-  out["adverse_events"] = aes->items;
-  const auto facts = safety::facts_from_events(c.params[1], row.value()->enrolled, evs);
-  if (facts.surgery) out["surgical"] = surgical_json(safety::assess_subject(facts, s.clock.now().date()));
-  else out["surgical"] = nullptr;
-  return json_reply(200, std::move(out));
+  auto view = service::subject_view(c.context(), c.caller(), *study.value(), c.params[1]);
+  if (!view) return view.error();
+  return json_reply(200, std::move(view.value()));
 }
 
 // --- follow-ups, submissions, clocks ---------------------------------------------------
 
-Result<Reply> post_followup(Services& s, Call& c) {
+Result<Reply> post_followup(Services&, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
   auto id = path_id(c.params[1]);
   if (!id) return id.error();
   // Another site's report does not exist for the caller, whatever the body says.
-  auto existing = s.store.get_ae(c.params[0], id.value());
+  auto existing = c.store->get_ae(c.params[0], id.value());
   if (!existing) return existing.error();
   if (!existing.value() || (*existing.value())["site"] != c.principal.site)
     return Error::field(Errc::not_found, "id", "no AE report " + c.params[1]);
   auto body = json_body(c.req);
   if (!body) return body.error();
-  auto parsed = parse_followup(body.value());
-  if (!parsed) return parsed.error();
-  const config::Study& st = *study.value();
-  const Timestamp now = s.clock.now();
-  const store::FollowupDecider decide =
-      [&](const json& current, int version, const std::vector<store::ClockRow>& open,
-          const store::RuleLookup& lookup) -> Result<store::FollowupDecision> {
-    return decide_followup(s, c, st, parsed.value(), id.value(), current, version, open, lookup, now);
-  };
-  auto stored = s.store.add_followup(st.id, id.value(), c.principal.site, parsed->followup_id,
-                                     canonical_hash(body.value()), decide, actor_of(c));
+  auto stored = service::add_followup(c.context(), c.caller(), *study.value(), id.value(), body.value());
   if (!stored) return stored.error();
   return json_reply(stored->created ? 201 : 200, stored->record);
 }
@@ -163,29 +107,14 @@ Result<Reply> get_versions(Services& s, Call& c) {
   return json_reply(200, {{"versions", out}});
 }
 
-Result<Reply> post_submission(Services& s, Call& c) {
+Result<Reply> post_submission(Services&, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
   auto id = path_id(c.params[1]);
   if (!id) return id.error();
   auto body = json_body(c.req);
   if (!body) return body.error();
-  auto sub = parse_submission(body.value(), s.clock.now());
-  if (!sub) return sub.error();
-  const store::SubmissionDecider decide =
-      [&](const json&, const std::vector<store::ClockRow>& open) -> Result<store::SubmissionDecision> {
-    auto plan = safety::plan_submission(open_of(open), sub->kind, sub->submitted);
-    if (plan.stop.empty() && !safety::plan_submission(open_of(open), sub->kind, Timestamp{INT64_MAX}).stop.empty())
-      return Error::field(Errc::invalid, "submitted",
-                          "is before the open clock started (the sponsor's receipt of the report): "
-                          "this submission cannot be the report it asks for");
-    if (plan.stop.empty())
-      return Error::field(Errc::conflict, "kind",
-                          "no open " + std::string(body.value()["kind"].get<std::string>()) +
-                              " clock for this report");
-    return store::SubmissionDecision{plan.stop, sub->record};
-  };
-  auto rec = s.store.add_submission(c.params[0], id.value(), decide, actor_of(c));
+  auto rec = service::record_submission(c.context(), c.caller(), *study.value(), id.value(), body.value());
   if (!rec) return rec.error();
   return json_reply(201, rec.value());
 }
@@ -208,22 +137,17 @@ Result<Reply> get_clocks(Services& s, Call& c) {
   return json_reply(200, {{"as_of", format_timestamp(now)}, {"overdue", overdue}, {"items", items}});
 }
 
-Result<Reply> get_safety(Services& s, Call& c) {
+Result<Reply> get_safety(Services&, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  Date cutoff = s.clock.now().date();
-  Timestamp as_of = s.clock.now();
+  std::optional<Date> cutoff;
   if (c.req.has_param("cutoff")) {
-    auto d = parse_date(c.req.get_param_value("cutoff"));
-    if (!d) return Error::invalid({{"cutoff", "must be a date YYYY-MM-DD"}}, "invalid query parameters");
-    if (*d > cutoff) return Error::invalid({{"cutoff", "is in the future"}}, "invalid query parameters");
-    cutoff = *d;
-    as_of = start_of(cutoff.plus_days(1)).plus_ms(-1);  // the end of the cut-off day
+    cutoff = parse_date(c.req.get_param_value("cutoff"));
+    if (!cutoff) return Error::invalid({{"cutoff", "must be a date YYYY-MM-DD"}}, "invalid query parameters");
   }
-  auto snap = s.store.snapshot(c.params[0], as_of);
-  if (!snap) return snap.error();
-  return json_reply(200, safety_figures(*c.runtime, *study.value(),
-                                        snap.value(), cutoff));
+  auto figures = service::study_safety(c.context(), *study.value(), cutoff);
+  if (!figures) return figures.error();
+  return json_reply(200, std::move(figures.value()));
 }
 
 }  // namespace

@@ -32,9 +32,9 @@ TEST_CASE("the OpenAPI document and the route table agree, route by route and ro
   SystemClock clock;
   auto cfg = config::load(std::string(PVMON_SOURCE_DIR) + "/config/pvmond.json");
   REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
-  auto rt = http::make_runtime(cfg.value());
+  auto rt = service::make_runtime(cfg.value());
   REQUIRE(rt);
-  http::ConfigHolder holder(rt.value());
+  service::ConfigHolder holder(rt.value());
   auto store = store::Store::open(store::Options{(dir / "pvmon.db").string()}, clock);
   REQUIRE(store);
   {

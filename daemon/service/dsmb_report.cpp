@@ -2,16 +2,18 @@
 // storing a report, and the schedule that decides when one is due. The report model and its
 // renderings are pvmon::reports'; this file only gathers the data and keeps the books.
 #include <spdlog/spdlog.h>
+#include <zip.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include "pvmon/crypto.hpp"
-#include "pvmon/http.hpp"
 #include "pvmon/reports.hpp"
-#include "safety_glue.hpp"
+#include "pvmon/service/dsmb.hpp"
+#include "pvmon/service/figures.hpp"
 
-namespace pvmon::http {
+namespace pvmon::service {
 
 using nlohmann::json;
 
@@ -174,8 +176,10 @@ std::optional<Timestamp> dsmb_due(const config::Study& st,
   return schedule::latest_in(*st.dsmb_schedule, after, now);
 }
 
-std::vector<store::DsmbReportRow> run_dsmb_schedule(const Runtime& rt, store::Store& store,
-                                                    const Clock& clock) {
+std::vector<store::DsmbReportRow> run_dsmb_schedule(const Context& cx) {
+  const Runtime& rt = cx.rt;
+  store::Store& store = cx.store;
+  const Clock& clock = cx.clock;
   std::vector<store::DsmbReportRow> built;
   for (const auto& [id, st] : rt.config->studies) {
     if (!st.dsmb_schedule) continue;
@@ -201,4 +205,58 @@ std::vector<store::DsmbReportRow> run_dsmb_schedule(const Runtime& rt, store::St
   return built;
 }
 
-}  // namespace pvmon::http
+Result<std::string> csv_zip(const std::vector<std::pair<std::string, std::string>>& files, Timestamp when) {
+  // libzip, in memory.
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* src = zip_source_buffer_create(nullptr, 0, 0, &err);
+  if (!src) return Error::of(Errc::internal, "zip: " + std::string(zip_error_strerror(&err)));
+  zip_source_keep(src);
+  std::unique_ptr<zip_source_t, decltype(&zip_source_free)> keep(src, zip_source_free);
+  zip_t* za = zip_open_from_source(src, ZIP_TRUNCATE, &err);
+  if (!za) return Error::of(Errc::internal, "zip: " + std::string(zip_error_strerror(&err)));
+  for (const auto& [name, text] : files) {
+    zip_source_t* fs = zip_source_buffer(za, text.data(), text.size(), 0);
+    const zip_int64_t idx = fs ? zip_file_add(za, name.c_str(), fs, ZIP_FL_ENC_UTF_8) : -1;
+    if (idx < 0) {
+      if (fs) zip_source_free(fs);
+      zip_discard(za);
+      return Error::of(Errc::internal, "zip: cannot add " + name);
+    }
+    zip_file_set_mtime(za, static_cast<zip_uint64_t>(idx), static_cast<time_t>(when.ms / 1000), 0);
+  }
+  if (zip_close(za) != 0) {
+    const std::string why = zip_strerror(za);
+    zip_discard(za);
+    return Error::of(Errc::internal, "zip: " + why);
+  }
+  std::string out;
+  if (zip_source_open(src) != 0) return Error::of(Errc::internal, "zip: cannot read the archive");
+  zip_source_seek(src, 0, SEEK_END);
+  out.resize(static_cast<std::size_t>(zip_source_tell(src)));
+  zip_source_seek(src, 0, SEEK_SET);
+  zip_source_read(src, out.data(), out.size());
+  zip_source_close(src);
+  return out;
+}
+
+std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap) {
+  // RFSTDTC: the first dose of a study drug or start of radiotherapy; enrolment until then.
+  std::vector<interop::SdtmSubject> out;
+  for (const auto& sub : snap.subjects) {
+    std::optional<Date> first;
+    if (auto it = snap.events.find(sub.subject); it != snap.events.end())
+      for (const auto& e : it->second)
+        if ((e.kind == "drug_start" || e.kind == "radiotherapy_start") && (!first || e.date < *first)) first = e.date;
+    out.push_back({sub.subject, first.value_or(sub.enrolled)});
+  }
+  return out;
+}
+
+Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, Timestamp as_of) {
+  auto snap = store.snapshot(study, as_of);
+  if (!snap) return snap.error();
+  return interop::sdtm_ae_csv(study, sdtm_subjects(snap.value()), snap->reports);
+}
+
+}  // namespace pvmon::service

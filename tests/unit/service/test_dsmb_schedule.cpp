@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <random>
 
-#include "pvmon/http.hpp"
-#include "safety_glue.hpp"
+#include "pvmon/service/dsmb.hpp"
+#include "pvmon/service/figures.hpp"
+#include "pvmon/service/scheduler.hpp"
+
 
 using namespace pvmon;
 namespace fs = std::filesystem;
@@ -17,7 +19,7 @@ Timestamp at(const char* s) { return parse_timestamp(s).value(); }
 /// A study due every day at 08:00 UTC from 2026-03-01, and a database folder of its own.
 struct Fixture {
   fs::path dir;
-  std::shared_ptr<const http::Runtime> rt;
+  std::shared_ptr<const service::Runtime> rt;
   FakeClock clock{at("2026-03-01T06:00:00Z")};
 
   Fixture() {
@@ -29,7 +31,7 @@ struct Fixture {
     REQUIRE_MESSAGE(st, (st ? "" : st.error().message));
     config::Config c;
     c.studies["s1"] = st.value();
-    auto r = http::make_runtime(c);
+    auto r = service::make_runtime(c);
     REQUIRE(r);
     rt = r.value();
   }
@@ -41,7 +43,7 @@ struct Fixture {
     REQUIRE(s);
     const auto& st = rt->config->studies.at("s1");
     REQUIRE(s.value()->record_protocol("s1", st.sha256, st.text));
-    auto built = http::run_dsmb_schedule(*rt, *s.value(), clock);
+    auto built = service::run_dsmb_schedule({*rt, *s.value(), clock});
     s.value()->close();
     return built;
   }
@@ -122,36 +124,36 @@ TEST_CASE("DSMB reports: same cut-off, same bytes; a manual report moves the sch
   REQUIRE(s);
   const auto& st = f.rt->config->studies.at("s1");
   REQUIRE(s.value()->record_protocol("s1", st.sha256, st.text));
-  auto a = http::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
-  auto b = http::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
+  auto a = service::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
+  auto b = service::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
   REQUIRE(a);
   REQUIRE(b);
   CHECK(a->body == b->body);
   CHECK(a->sha256 == b->sha256);
-  auto made = http::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual", {"officer", ""});
+  auto made = service::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual", {"officer", ""});
   REQUIRE(made);
   CHECK(made->created);
   CHECK(made->row.sha256 == a->sha256);
   // Asking again for the same cut-off returns the stored one.
-  auto again = http::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual", {"officer", ""});
+  auto again = service::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual", {"officer", ""});
   REQUIRE(again);
   CHECK_FALSE(again->created);
   CHECK(again->row.id == made->row.id);
   // An earlier cut-off than the latest report is refused.
-  auto earlier = http::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T09:00:00Z"), "manual", {"officer", ""});
+  auto earlier = service::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T09:00:00Z"), "manual", {"officer", ""});
   REQUIRE_FALSE(earlier);
   CHECK(earlier.error().code == Errc::conflict);
   // Rebuilding the stored one after another report exists still gives its bytes.
-  auto next = http::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T11:00:00Z"), "manual", {"officer", ""});
+  auto next = service::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T11:00:00Z"), "manual", {"officer", ""});
   REQUIRE(next);
   CHECK(next->row.number == 2);
-  auto rebuilt = http::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
+  auto rebuilt = service::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
   REQUIRE(rebuilt);
   CHECK(rebuilt->sha256 == made->row.sha256);
   CHECK(rebuilt->number == 1);
   // The schedule's next due time (08:00 on 03-02) is after the latest report: built then.
   f.clock.set(at("2026-03-02T08:00:00Z"));
-  auto built = http::run_dsmb_schedule(*f.rt, *s.value(), f.clock);
+  auto built = service::run_dsmb_schedule({*f.rt, *s.value(), f.clock});
   REQUIRE(built.size() == 1);
   CHECK(built[0].number == 3);
   CHECK(format_timestamp(*built[0].previous_cutoff) == "2026-03-01T11:00:00.000Z");
@@ -161,7 +163,7 @@ TEST_CASE("DSMB reports: same cut-off, same bytes; a manual report moves the sch
 TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as the full one does") {
   auto cfg = config::load(std::string(PVMON_SOURCE_DIR) + "/config/pvmond.json");
   REQUIRE(cfg);
-  auto rt = http::make_runtime(cfg.value());
+  auto rt = service::make_runtime(cfg.value());
   REQUIRE(rt);
   const auto& st = rt.value()->config->studies.at("hcc-pvtt-imrt");
   const fs::path dir = fs::temp_directory_path() / ("pvmon-slim-" + std::to_string(std::random_device{}()));
@@ -198,8 +200,8 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
     CHECK_FALSE(full->reports[0].contains("narrative"));  // no summary reads it
     CHECK(slim->reports[0]["safety"]["related_to"] == nlohmann::json::array({"apatinib"}));
     auto count = [&](const store::Snapshot& sn) {
-      const auto surg = http::surgical_of(sn, now.date());
-      for (const auto& b : http::evaluate_boundaries(*rt.value(), st, sn, surg))
+      const auto surg = service::surgical_of(sn, now.date());
+      for (const auto& b : service::evaluate_boundaries(*rt.value(), st, sn, surg))
         if (b.boundary->rule.id == "grade3plus-related-ip") return std::pair{b.n, b.events};
       return std::pair{-1, -1};
     };
@@ -218,7 +220,7 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
 
     // The scheduler's own view (the tick): per subject and intervention of the rule only the
     // first report related to it, and only the clocks due within the warning hours.
-    const auto opts = http::scheduler_snapshot_options(*rt.value(), st, now);
+    const auto opts = service::scheduler_snapshot_options(*rt.value(), st, now);
     REQUIRE(opts.scheduler);
     CHECK(opts.scheduler->related_to == std::vector<std::string>{"camrelizumab", "apatinib"});
     CHECK(opts.scheduler->clocks_due_by == now.plus_hours(48));  // clock_warning_hours
@@ -251,7 +253,7 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
     // Hence the same alerts as from the whole study: the boundary and the clock due soon.
     auto keys = [&](const store::Snapshot& sn) {
       std::vector<std::string> k;
-      for (const auto& x : http::scheduled_alerts(*rt.value(), st, sn, now)) k.push_back(x.dedupe_key);
+      for (const auto& x : service::scheduled_alerts(*rt.value(), st, sn, now)) k.push_back(x.dedupe_key);
       std::sort(k.begin(), k.end());
       return k;
     };

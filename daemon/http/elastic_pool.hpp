@@ -17,7 +17,7 @@
 
 #include "pvmon/core.hpp"
 
-namespace pvmon::app {
+namespace pvmon::http {
 
 class ElasticPool final : public httplib::TaskQueue {
  public:
@@ -76,4 +76,4 @@ class ElasticPool final : public httplib::TaskQueue {
   bool stopping_ = false;
 };
 
-}  // namespace pvmon::app
+}  // namespace pvmon::http

@@ -1,0 +1,59 @@
+// Use case: a new AE report. Everything that does not need the transaction's reads is done
+// here, on the caller's thread: validation against the study, CTCAE coding with the subject's
+// baseline, ICH E2A classification and the clocks it opens. The writer then inserts the report
+// and runs the rules engine over what the transaction reads (the cluster rules).
+#include "pvmon/intake.hpp"
+#include "pvmon/service/ae.hpp"
+#include "records.hpp"
+
+namespace pvmon::service {
+
+using nlohmann::json;
+
+Result<store::Stored> accept_ae(const Context& cx, const Caller& who, const config::Study& st,
+                                const json& body, const json& fhir_source) {
+  intake::SubjectFacts facts;
+  json baseline = json::object();
+  if (body.is_object() && body.contains("subject") && body["subject"].is_string()) {
+    auto row = cx.store.find_subject(st.id, body["subject"].get<std::string>());
+    if (!row) return row.error();
+    if (row.value()) {
+      if (row.value()->site != who.site)
+        return Error::field(Errc::forbidden, "subject", "subject belongs to another site");
+      facts.known = true;
+      facts.enrolled = row.value()->enrolled;
+      baseline = row.value()->record.value("baseline", json::object());
+    }
+  }
+  intake::StudyRules rules{st.intervention_ids()};
+  auto draft = intake::parse_ae(body, rules, cx.clock.now(), facts);
+  if (!draft) return draft.error();
+  auto coded = intake::code_ae(draft.value(), *cx.rt.resolvers.at(st.id), baseline);
+  if (!coded) return coded.error();
+  json record = intake::to_json(draft.value());
+  record["grade"] = coded->grade;  // the site's grade when reported, else the lab's
+  record["ctcae"] = intake::to_json(coded.value());
+  record["site"] = who.site;
+  if (!fhir_source.is_null()) record["fhir"] = fhir_source;
+  const Timestamp received = cx.clock.now();
+  auto derived = intake_safety(st, record, received);
+  record["safety"] = derived.block;
+  store::AeWrite w;
+  w.study = st.id;
+  w.site = who.site;
+  // Everything the rules need but the server id is worked out here, outside the writer.
+  w.alerts_for = [&st, facts = new_report_facts(st, record, derived.classification, received)](
+                     std::int64_t report, const store::RuleLookup& lookup) {
+    return new_report_alerts(st, facts, report, lookup);
+  };
+  w.record = std::move(record);
+  // The hash of what was posted, mapped: the same FHIR resource again is a replay.
+  w.body_sha256 =
+      canonical_hash(fhir_source.is_null() ? body : json{{"body", body}, {"fhir", fhir_source}});
+  w.received_at = received;
+  w.clocks = std::move(derived.clocks);
+  w.closed = std::move(derived.closed);
+  return cx.store.insert_ae(std::move(w), who.actor());
+}
+
+}  // namespace pvmon::service

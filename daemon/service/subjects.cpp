@@ -1,0 +1,126 @@
+// Use cases of a subject's course: enrolment, baseline labs, events, the subject's view, and
+// the acknowledgement of an alert. The clinical rules are pvmon::safety's (events.hpp,
+// surgical.hpp); this file turns inputs into its types and its results into stored records.
+#include <algorithm>
+
+#include "pvmon/fields.hpp"
+#include "pvmon/intake.hpp"
+#include "pvmon/service/figures.hpp"
+#include "pvmon/service/subjects.hpp"
+#include "records.hpp"
+
+namespace pvmon::service {
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<store::AlertRecord> event_alerts(const config::Study& st,
+                                             const store::SubjectRow& subject,
+                                             const std::vector<safety::SubjectEvent>& existing,
+                                             const safety::SubjectEvent& ev) {
+  std::vector<safety::SubjectEvent> all = existing;
+  all.push_back(ev);
+  const auto facts = safety::facts_from_events(subject.subject, subject.enrolled, all);
+  return to_records(safety::on_subject_event(st.id, ev, facts));
+}
+
+}  // namespace
+
+Result<store::SubjectRow> own_subject(const Context& cx, const Caller& who, const config::Study& st,
+                                      const std::string& subject) {
+  auto row = cx.store.find_subject(st.id, subject);
+  if (!row) return row.error();
+  if (!row.value() || !who.sees_site(row.value()->site))
+    return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
+  return std::move(*row.value());
+}
+
+Result<store::Stored> enrol_subject(const Context& cx, const Caller& who, const config::Study& st,
+                                    const json& body) {
+  auto draft = intake::parse_subject(body, cx.clock.now().date());
+  if (!draft) return draft.error();
+  return cx.store.enrol_subject(st.id, who.site, intake::to_json(draft.value()),
+                                canonical_hash(body), who.actor());
+}
+
+Result<store::Stored> add_baseline(const Context& cx, const Caller& who, const config::Study& st,
+                                   const std::string& subject, const json& body) {
+  // Whose subject it is comes first: another site learns nothing, not even what it got wrong.
+  if (auto row = own_subject(cx, who, st, subject); !row) return row.error();
+  std::vector<FieldError> errs;
+  intake::validate_baseline(body, "baseline", errs);
+  if (body.is_object() && body.empty()) errs.push_back({"baseline", "names no analyte"});
+  if (!errs.empty()) return Error::invalid(std::move(errs));
+  auto stored = cx.store.add_baseline(st.id, subject, body, who.actor());
+  if (!stored) {
+    Error e = stored.error();
+    for (auto& f : e.fields) f.field = "baseline." + f.field;
+    return e;
+  }
+  return stored;
+}
+
+Result<store::Stored> add_subject_event(const Context& cx, const Caller& who,
+                                        const config::Study& st, const std::string& subject,
+                                        const json& body) {
+  const Date today = cx.clock.now().date();
+  std::vector<std::string> drugs;
+  for (const auto& iv : st.interventions)
+    if (iv.kind == "drug") drugs.push_back(iv.id);
+  const store::EventDecider decide =
+      [&](const store::SubjectRow& row,
+          const std::vector<safety::SubjectEvent>& existing) -> Result<store::EventDecision> {
+    auto ev = safety::validate_event(body, {row.enrolled, today, drugs, existing});
+    if (!ev) return ev.error();
+    store::EventDecision d{ev.value(), {}};
+    d.alerts_for = [&st, row, existing, event = ev.value()](std::int64_t id) mutable {
+      event.id = id;  // the alerts name the event they come from
+      return event_alerts(st, row, existing, event);
+    };
+    return d;
+  };
+  return cx.store.add_event(st.id, subject, decide, who.actor());
+}
+
+Result<json> subject_view(const Context& cx, const Caller& who, const config::Study& st,
+                          const std::string& subject) {
+  auto row = own_subject(cx, who, st, subject);
+  if (!row) return row.error();
+  auto events = cx.store.subject_events(st.id, subject);
+  if (!events) return events.error();
+  store::AeQuery q;
+  q.study = st.id;
+  q.subject = subject;
+  q.limit = 500;
+  auto aes = cx.store.list_ae(q);
+  if (!aes) return aes.error();
+  json out = row->record;
+  auto evs = events.value();
+  std::stable_sort(evs.begin(), evs.end(), [](const auto& a, const auto& b) { return a.date < b.date; });
+  json timeline = json::array();
+  for (const auto& e : evs) {
+    json j = e.fields;
+    j["id"] = e.id;
+    timeline.push_back(j);
+  }
+  out["events"] = timeline;
+  out["adverse_events"] = aes->items;
+  const auto facts = safety::facts_from_events(subject, row->enrolled, evs);
+  if (facts.surgery) out["surgical"] = surgical_json(safety::assess_subject(facts, cx.clock.now().date()));
+  else out["surgical"] = nullptr;
+  return out;
+}
+
+Result<json> acknowledge_alert(const Context& cx, const Caller& who, const config::Study& st,
+                               std::int64_t alert, const json& body) {
+  if (!body.is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
+  std::vector<FieldError> errs;
+  FieldReader r(body, "", errs);
+  auto comment = r.string("comment", true, 2000);
+  r.finish();
+  if (!errs.empty()) return Error::invalid(std::move(errs));
+  return cx.store.ack_alert(st.id, alert, *comment, who.actor());
+}
+
+}  // namespace pvmon::service

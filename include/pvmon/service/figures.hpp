@@ -1,0 +1,47 @@
+// pvmon::service — the study's safety figures, computed once from a store snapshot and used
+// by GET /safety, the DSMB report and the scheduler's stopping rules: surgical safety
+// (CLINICAL.md: 30/90-day mortality, Clavien–Dindo, reoperation, readmission), AE and SAE
+// counts, open clocks and each stopping rule's state. Pure over the snapshot; any thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <utility>
+#include <vector>
+
+#include "pvmon/safety.hpp"
+#include "pvmon/service/runtime.hpp"
+
+namespace pvmon::service {
+
+/// One subject's surgical assessment, as /safety and the subject view show it.
+nlohmann::json surgical_json(const safety::SubjectSurgical& s);
+
+/// A stopping rule's current count against its boundary.
+struct BoundaryState {
+  const Boundary* boundary = nullptr;
+  int n = 0;       // evaluable subjects
+  int events = 0;  // subjects with the event
+  bool crossed = false;
+  std::vector<std::pair<int, int>> path;  // (evaluable so far, events so far), in order
+};
+
+/// The surgical figures of a snapshot as of `cutoff`.
+safety::SurgicalSafety surgical_of(const store::Snapshot& snap, Date cutoff);
+
+/// Each stopping rule's count, from the snapshot and its surgical figures (computed once by
+/// the caller, which needs them too).
+std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::Study& st,
+                                               const store::Snapshot& snap,
+                                               const safety::SurgicalSafety& surg);
+
+/// GET /safety: surgical safety, AE and SAE counts and open clocks as of the snapshot.
+nlohmann::json safety_figures(const Runtime& rt, const config::Study& st,
+                              const store::Snapshot& snap, Date cutoff);
+
+/// GET /safety: the figures at the end of `cutoff` (today when absent: as of now). A cut-off
+/// after today is refused (it would give other figures tomorrow).
+Result<nlohmann::json> study_safety(const Context& cx, const config::Study& st,
+                                    std::optional<Date> cutoff);
+
+}  // namespace pvmon::service

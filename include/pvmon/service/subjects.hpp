@@ -1,0 +1,44 @@
+// pvmon::service — a subject's use cases: enrolment, baseline labs, events of its course
+// (treatment, surgery, discharge, death, ...), the subject's view, and an officer's
+// acknowledgement of an alert. Errors are Result values naming the field. Any thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+
+#include "pvmon/service/runtime.hpp"
+
+namespace pvmon::service {
+
+/// The subject, when the caller may see it (a site: its own); 404 otherwise, whatever else
+/// the request got wrong.
+Result<store::SubjectRow> own_subject(const Context& cx, const Caller& who, const config::Study& st,
+                                      const std::string& subject);
+
+/// Enrols a subject at the calling site; the same body again is a replay (`created` false).
+Result<store::Stored> enrol_subject(const Context& cx, const Caller& who, const config::Study& st,
+                                    const nlohmann::json& body);
+
+/// Adds baseline lab values to the caller's subject; a value already recorded is never
+/// overwritten (the same value: no-op; another: 409).
+Result<store::Stored> add_baseline(const Context& cx, const Caller& who, const config::Study& st,
+                                   const std::string& subject, const nlohmann::json& body);
+
+/// A subject event (`kind` picks its fields), validated against the subject's course; the
+/// alerts it raises (death, reoperation, ...) are recorded with it.
+Result<store::Stored> add_subject_event(const Context& cx, const Caller& who,
+                                        const config::Study& st, const std::string& subject,
+                                        const nlohmann::json& body);
+
+/// The subject as the caller may see it: enrolment, events in date order, AE reports, and the
+/// surgical assessment as of today.
+Result<nlohmann::json> subject_view(const Context& cx, const Caller& who, const config::Study& st,
+                                    const std::string& subject);
+
+/// An officer acknowledges an alert with a comment (audited).
+Result<nlohmann::json> acknowledge_alert(const Context& cx, const Caller& who,
+                                         const config::Study& st, std::int64_t alert,
+                                         const nlohmann::json& body);
+
+}  // namespace pvmon::service
