@@ -540,4 +540,21 @@ std::vector<AlertDraft> on_boundary(const std::string& study, const std::string&
   return out;
 }
 
+std::vector<AlertDraft> version_alerts(const AeVersionFacts& f, const StudyRules& rules,
+                                       const RuleReads& reads) {
+  std::vector<RecentAe> recent;
+  std::set<std::int64_t> seen;
+  if (reads.recent)
+    for (const auto& rule : rules.clusters) {
+      if (rule.term != f.term && rule.term != f.meddra_code) continue;
+      for (auto& a : reads.recent(f.meddra_code, rule.min_grade, f.onset.plus_days(-2 * rule.days),
+                                  f.onset.plus_days(rule.days), 4 * rule.count + 64)) {
+        if (!seen.insert(a.report).second) continue;
+        a.term = f.term;
+        recent.push_back(std::move(a));
+      }
+    }
+  return on_ae_version(f, rules, recent, reads.raised);
+}
+
 }  // namespace pvmon::safety

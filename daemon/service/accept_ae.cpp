@@ -41,11 +41,9 @@ Result<store::Stored> accept_ae(const Context& cx, const Caller& who, const conf
   store::AeWrite w;
   w.study = st.id;
   w.site = who.site;
-  // Everything the rules need but the server id is worked out here, outside the writer.
-  w.alerts_for = [&st, facts = new_report_facts(st, record, derived.classification, received)](
-                     std::int64_t report, const store::RuleLookup& lookup) {
-    return new_report_alerts(st, facts, report, lookup);
-  };
+  // Everything the rules need but the server id is worked out here, outside the writer; the
+  // writer runs safety::version_alerts over these facts and what its transaction reads.
+  w.rules = store::VersionRules{new_report_facts(st, record, derived.classification, received), &st.rules};
   w.record = std::move(record);
   // The hash of what was posted, mapped: the same FHIR resource again is a replay.
   w.body_sha256 =

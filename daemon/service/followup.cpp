@@ -49,15 +49,25 @@ Result<Followup> parse_followup(const json& body) {
   return f;
 }
 
-Result<store::FollowupDecision> decide_followup(const Context& cx, const config::Study& st,
-                                                const Followup& f, std::int64_t report,
-                                                const json& current, int version,
-                                                const std::vector<store::ClockRow>& open,
-                                                const store::RuleLookup& lookup, Timestamp now) {
+/// The new version a follow-up makes of `current` (version `version` of report `report`), with
+/// the clocks it starts and stops among `open`: a pure decision, made outside the writer.
+Result<store::FollowupWrite> decide_followup(const Context& cx, const config::Study& st,
+                                             const Followup& f, std::int64_t report,
+                                             const json& current, int version,
+                                             const std::vector<store::ClockRow>& open, Timestamp now) {
   const auto prev = classify_record(st, current);
   std::vector<safety::Clock> open_clocks;
-  for (const auto& r : open) open_clocks.push_back(r.clock);
-  store::FollowupDecision d;
+  store::FollowupWrite d;
+  for (const auto& r : open) {
+    open_clocks.push_back(r.clock);
+    d.expected_open_clocks.push_back(r.id);
+  }
+  std::sort(d.expected_open_clocks.begin(), d.expected_open_clocks.end());
+  d.study = st.id;
+  d.report = report;
+  d.expected_version = version;
+  d.followup_id = f.followup_id;
+  d.rules.rules = &st.rules;
   json server{{"site", current.value("site", "")}};
   if (f.nullify) {
     auto plan = safety::plan_followup(prev, open_clocks, {true, {}, now, true});
@@ -68,8 +78,8 @@ Result<store::FollowupDecision> decide_followup(const Context& cx, const config:
     d.record["safety"] = current.value("safety", json::object());
     d.record["nullified"] = {{"reason", f.reason}, {"notices", plan.notices}};
     for (const auto& stop : plan.stop) d.stop.emplace_back(stop.clock.id, stop.reason);
-    d.alerts = version_alerts(st, d.record, report, version + 1, prev, prior_of(st, current, version),
-                              lookup);
+    d.rules.facts = version_facts(st, d.record, report, version + 1, prev);
+    d.rules.facts.previous = prior_of(st, current, version);
     return d;
   }
 
@@ -119,31 +129,51 @@ Result<store::FollowupDecision> decide_followup(const Context& cx, const config:
   d.start = plan.start;
   for (const auto& stop : plan.stop) d.stop.emplace_back(stop.clock.id, stop.reason);
   if (!plan.notices.empty()) record["changes"]["notices"] = plan.notices;
-  d.alerts = version_alerts(st, record, report, version + 1, cls, prior_of(st, current, version), lookup);
+  d.rules.facts = version_facts(st, record, report, version + 1, cls);
+  d.rules.facts.previous = prior_of(st, current, version);
   d.record = std::move(record);
   return d;
 }
 
+/// How many times a follow-up is decided again when the report changed under it.
+constexpr int kAttempts = 5;
 
 }  // namespace
 
 Result<store::Stored> add_followup(const Context& cx, const Caller& who, const config::Study& st,
                                    std::int64_t report, const json& body) {
-  // Another site's report does not exist for the caller, whatever the body says.
-  auto existing = cx.store.get_ae(st.id, report);
-  if (!existing) return existing.error();
-  if (!existing.value() || (*existing.value())["site"] != who.site)
-    return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(report));
   auto parsed = parse_followup(body);
   if (!parsed) return parsed.error();
-  const Timestamp now = cx.clock.now();
-  const store::FollowupDecider decide =
-      [&](const json& current, int version, const std::vector<store::ClockRow>& open,
-          const store::RuleLookup& lookup) -> Result<store::FollowupDecision> {
-    return decide_followup(cx, st, parsed.value(), report, current, version, open, lookup, now);
-  };
-  return cx.store.add_followup(st.id, report, who.site, parsed->followup_id, canonical_hash(body),
-                               decide, who.actor());
+  const std::string sha = canonical_hash(body);
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    // Another site's report does not exist for the caller, whatever the body says.
+    auto current = cx.store.get_ae(st.id, report);
+    if (!current) return current.error();
+    if (!current.value() || (*current.value())["site"] != who.site)
+      return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(report));
+    const json& cur = *current.value();
+    if (cur.value("status", "") == "nullified")
+      return Error::field(Errc::conflict, "id", "the report was nullified; it takes no follow-up");
+    // A replay is answered from what was stored, before anything is decided again.
+    auto recorded = cx.store.followup_recorded(report, parsed->followup_id);
+    if (!recorded) return recorded.error();
+    if (recorded.value()) {
+      if (*recorded.value() != sha)
+        return Error::field(Errc::conflict, "followup_id",
+                            "follow-up " + parsed->followup_id + " was already recorded with other content");
+      return store::Stored{cur, false};
+    }
+    auto open = cx.store.clocks(st.id, true, report);
+    if (!open) return open.error();
+    auto decision = decide_followup(cx, st, parsed.value(), report, cur, cur.value("version", 1),
+                                    open.value(), cx.clock.now());
+    if (!decision) return decision.error();
+    decision->site = who.site;
+    decision->body_sha256 = sha;
+    auto stored = cx.store.add_followup(std::move(decision.value()), who.actor());
+    if (!stored || !stored->stale) return stored;
+  }
+  return Error::of(Errc::unavailable, "the report kept changing while this follow-up was decided; retry");
 }
 
 }  // namespace pvmon::service

@@ -113,35 +113,6 @@ safety::PriorVersion prior_of(const config::Study& st, const json& prev, int ver
   return p;
 }
 
-namespace {
-
-/// The AEs of this term near this onset, for the cluster rules (rules.hpp: onset - 2 x days
-/// to onset + days). At most 4k + 64 per rule, earliest first: exact for any realistic trial;
-/// under a flood of one term the cluster still fires, its anchor taken from the earliest rows.
-std::vector<safety::RecentAe> recent_for(const config::Study& st, const safety::AeVersionFacts& f,
-                                         const store::RuleLookup& lookup) {
-  std::vector<safety::RecentAe> out;
-  std::set<std::int64_t> seen;
-  for (const auto& rule : st.rules.clusters) {
-    if (rule.term != f.term && rule.term != f.meddra_code) continue;
-    for (auto& a : lookup.recent(f.meddra_code, rule.min_grade, f.onset.plus_days(-2 * rule.days),
-                          f.onset.plus_days(rule.days), 4 * rule.count + 64)) {
-      if (!seen.insert(a.report).second) continue;
-      a.term = f.term;
-      out.push_back(std::move(a));
-    }
-  }
-  return out;
-}
-
-/// The alerts a version raises (pvmon::safety rules engine), its facts complete with the
-/// report's server id.
-std::vector<store::AlertRecord> alerts_of(const config::Study& st, const safety::AeVersionFacts& f,
-                                          const store::RuleLookup& lookup) {
-  return to_records(safety::on_ae_version(f, st.rules, recent_for(st, f, lookup), lookup.raised));
-}
-
-}  // namespace
 
 /// The submitted fields of a stored record, as the site would post them again.
 json submitted_fields(const json& record) {
@@ -163,27 +134,11 @@ json submitted_fields(const json& record) {
 
 
 
-std::vector<store::AlertRecord> version_alerts(const config::Study& st, const json& record,
-                                               std::int64_t report, int version,
-                                               const safety::Classification& cls,
-                                               const std::optional<safety::PriorVersion>& prev,
-                                               const store::RuleLookup& lookup) {
-  auto f = version_facts(st, record, report, version, cls);
-  f.previous = prev;
-  return alerts_of(st, f, lookup);
-}
-
 safety::AeVersionFacts new_report_facts(const config::Study& st, const json& record,
                                         const safety::Classification& cls, Timestamp received_at) {
   auto f = version_facts(st, record, 0, 1, cls);
   f.received_at = received_at;  // the store adds received_at; the late-report alert names it
   return f;
-}
-
-std::vector<store::AlertRecord> new_report_alerts(const config::Study& st, safety::AeVersionFacts f,
-                                                  std::int64_t report, const store::RuleLookup& lookup) {
-  f.report = report;
-  return alerts_of(st, f, lookup);
 }
 
 std::vector<safety::Intervention> interventions_of(const config::Study& st) {

@@ -49,18 +49,9 @@ extern const std::vector<std::string> kSubmitted;
 
 std::vector<store::AlertRecord> to_records(const std::vector<safety::AlertDraft>& ds);
 
-/// A new report's version facts, computed before the writer runs; `report` is left 0 for
-/// new_report_alerts to fill in once the server id is known.
+/// A new report's version facts, computed before the writer runs; the store fills in the
+/// report's server id.
 safety::AeVersionFacts new_report_facts(const config::Study& st, const nlohmann::json& record,
                                         const safety::Classification& cls, Timestamp received_at);
-/// The alerts of a new report (rules engine), in the transaction that assigns its id.
-std::vector<store::AlertRecord> new_report_alerts(const config::Study& st, safety::AeVersionFacts f,
-                                                  std::int64_t report, const store::RuleLookup& lookup);
-/// The alerts of a version (rules engine), once the report's server id is known.
-std::vector<store::AlertRecord> version_alerts(const config::Study& st, const nlohmann::json& record,
-                                               std::int64_t report, int version,
-                                               const safety::Classification& cls,
-                                               const std::optional<safety::PriorVersion>& prev,
-                                               const store::RuleLookup& lookup);
 
 }  // namespace pvmon::service

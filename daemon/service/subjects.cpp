@@ -13,19 +13,6 @@ namespace pvmon::service {
 
 using nlohmann::json;
 
-namespace {
-
-std::vector<store::AlertRecord> event_alerts(const config::Study& st,
-                                             const store::SubjectRow& subject,
-                                             const std::vector<safety::SubjectEvent>& existing,
-                                             const safety::SubjectEvent& ev) {
-  std::vector<safety::SubjectEvent> all = existing;
-  all.push_back(ev);
-  const auto facts = safety::facts_from_events(subject.subject, subject.enrolled, all);
-  return to_records(safety::on_subject_event(st.id, ev, facts));
-}
-
-}  // namespace
 
 Result<store::SubjectRow> own_subject(const Context& cx, const Caller& who, const config::Study& st,
                                       const std::string& subject) {
@@ -68,19 +55,27 @@ Result<store::Stored> add_subject_event(const Context& cx, const Caller& who,
   std::vector<std::string> drugs;
   for (const auto& iv : st.interventions)
     if (iv.kind == "drug") drugs.push_back(iv.id);
-  const store::EventDecider decide =
-      [&](const store::SubjectRow& row,
-          const std::vector<safety::SubjectEvent>& existing) -> Result<store::EventDecision> {
-    auto ev = safety::validate_event(body, {row.enrolled, today, drugs, existing});
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto row = own_subject(cx, who, st, subject);
+    if (!row) return row.error();
+    auto existing = cx.store.subject_events(st.id, subject);
+    if (!existing) return existing.error();
+    store::EventWrite w;
+    w.study = st.id;
+    w.subject = subject;
+    w.expected_events = existing->size();
+    for (const auto& e : existing.value()) w.expected_last_event = std::max(w.expected_last_event, e.id);
+    auto ev = safety::validate_event(body, {row->enrolled, today, drugs, existing.value()});
     if (!ev) return ev.error();
-    store::EventDecision d{ev.value(), {}};
-    d.alerts_for = [&st, row, existing, event = ev.value()](std::int64_t id) mutable {
-      event.id = id;  // the alerts name the event they come from
-      return event_alerts(st, row, existing, event);
-    };
-    return d;
-  };
-  return cx.store.add_event(st.id, subject, decide, who.actor());
+    w.event = ev.value();
+    // The subject's course with this event, for the rules the writer runs once its id is known.
+    auto all = std::move(existing.value());
+    all.push_back(w.event);
+    w.facts = safety::facts_from_events(subject, row->enrolled, all);
+    auto stored = cx.store.add_event(std::move(w), who.actor());
+    if (!stored || !stored->stale) return stored;
+  }
+  return Error::of(Errc::unavailable, "the subject's events kept changing while this one was recorded; retry");
 }
 
 Result<json> subject_view(const Context& cx, const Caller& who, const config::Study& st,

@@ -1,6 +1,7 @@
 // Use case: a regulatory submission recorded by a safety officer. It stops the open clock of
 // its kind (ICH E2A III.A: 7 or 15 days from the sponsor's receipt); the time it names must
 // fall within that clock.
+#include <algorithm>
 #include <cstdint>
 
 #include "pvmon/fields.hpp"
@@ -41,33 +42,44 @@ Result<Submission> parse_submission(const json& body, Timestamp now) {
 }
 
 
-std::vector<safety::Clock> open_of(const std::vector<store::ClockRow>& rows) {
-  std::vector<safety::Clock> out;
-  for (const auto& r : rows)
-    if (!r.stopped_at) out.push_back(r.clock);
-  return out;
-}
-
 }  // namespace
 
 Result<json> record_submission(const Context& cx, const Caller& who, const config::Study& st,
                                std::int64_t report, const json& body) {
   auto sub = parse_submission(body, cx.clock.now());
   if (!sub) return sub.error();
-  const store::SubmissionDecider decide =
-      [&](const json&, const std::vector<store::ClockRow>& open) -> Result<store::SubmissionDecision> {
-    auto plan = safety::plan_submission(open_of(open), sub->kind, sub->submitted);
-    if (plan.stop.empty() && !safety::plan_submission(open_of(open), sub->kind, Timestamp{INT64_MAX}).stop.empty())
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto rows = cx.store.clocks(st.id, true, report);
+    if (!rows) return rows.error();
+    store::SubmissionWrite w;
+    w.study = st.id;
+    w.report = report;
+    std::vector<safety::Clock> open;
+    for (const auto& r : rows.value()) {
+      open.push_back(r.clock);
+      w.expected_open_clocks.push_back(r.id);
+    }
+    std::sort(w.expected_open_clocks.begin(), w.expected_open_clocks.end());
+    auto plan = safety::plan_submission(open, sub->kind, sub->submitted);
+    if (plan.stop.empty() && !safety::plan_submission(open, sub->kind, Timestamp{INT64_MAX}).stop.empty())
       return Error::field(Errc::invalid, "submitted",
                           "is before the open clock started (the sponsor's receipt of the report): "
                           "this submission cannot be the report it asks for");
-    if (plan.stop.empty())
+    if (plan.stop.empty()) {
+      // No open clock of its kind: 404 for a report that does not exist, 409 otherwise.
+      auto rep = cx.store.get_ae(st.id, report);
+      if (!rep) return rep.error();
+      if (!rep.value()) return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(report));
       return Error::field(Errc::conflict, "kind",
-                          "no open " + sub->record["kind"].get<std::string>() +
-                              " clock for this report");
-    return store::SubmissionDecision{plan.stop, sub->record};
-  };
-  return cx.store.add_submission(st.id, report, decide, who.actor());
+                          "no open " + sub->record["kind"].get<std::string>() + " clock for this report");
+    }
+    w.stop = std::move(plan.stop);
+    w.record = sub->record;
+    auto stored = cx.store.add_submission(std::move(w), who.actor());
+    if (!stored) return stored.error();
+    if (!stored->stale) return std::move(stored->record);
+  }
+  return Error::of(Errc::unavailable, "the report's clocks kept changing while this submission was recorded; retry");
 }
 
 }  // namespace pvmon::service

@@ -63,6 +63,13 @@ constexpr const char* kAeSelect =
     "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v "
     "ON v.report = r.id AND v.version = r.current_version ";
 
+/// What the audit row of a new AE version records: the SHA-256 of the version's stored text
+/// (ae_versions.record, itself append-only), not a second copy of it. The text is hashed
+/// before the write, on the caller's thread.
+std::string content_ref(const std::string& text) {
+  return json{{"sha256", crypto::sha256_hex(text)}}.dump();
+}
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const Options& opts, const Clock& clock, std::unique_ptr<Db> wdb)
@@ -196,6 +203,7 @@ class SqliteStore final : public Store {
     // What does not need the transaction is done before it, on the caller's thread: the single
     // writer is the one resource every request shares.
     const std::string text = w.record.dump();
+    const std::string audit_ref = content_ref(text);
     const std::string ts = format_timestamp(w.received_at);
     const json* ct = w.record.contains("ctcae") ? &w.record.at("ctcae") : nullptr;
     const std::string meddra_code = ct ? ct->value("meddra_code", "") : "";
@@ -253,10 +261,12 @@ class SqliteStore final : public Store {
           insert_clock(db, id, study, 1, c.clock,
                        Stopped{c.stopped_at.value_or(w.received_at), c.stop_reason, c.late});
         append_audit(db, w.received_at, actor, "ae.create", study + "/ae/" + std::to_string(id),
-                     text, std::nullopt);
+                     audit_ref, std::nullopt);
         auto alerts = w.alerts;
-        if (w.alerts_for)
-          for (auto& a : w.alerts_for(id, rule_lookup(db, study))) alerts.push_back(std::move(a));
+        if (w.rules) {
+          w.rules->facts.report = id;
+          for (auto& a : rule_alerts(db, study, *w.rules)) alerts.push_back(std::move(a));
+        }
         record_alerts(db, study, alerts, id, w.received_at);
         return Stored{json(), true};  // the record is built below, after the commit
       });
@@ -285,74 +295,77 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<Stored> add_followup(const std::string& study, std::int64_t id, const std::string& site,
-                              const std::string& followup_id, const std::string& body_sha256,
-                              const FollowupDecider& decide, const Actor& actor) override {
+  Result<Stored> add_followup(FollowupWrite w, const Actor& actor) override {
+    const std::string& study = w.study;
+    const std::int64_t id = w.report;
+    // What does not need the transaction is done before it, on the caller's thread.
+    w.record["followup"] = {{"id", w.followup_id}, {"sha256", w.body_sha256}};
+    const std::string text = w.record.dump();
+    const std::string audit_ref = content_ref(text);
     return guard([&]() -> Result<Stored> {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
         auto cur = db.cached(
-            "SELECT r.site, r.current_version, v.record, v.kind FROM ae_reports r JOIN ae_versions v "
+            "SELECT r.site, r.current_version, v.kind FROM ae_reports r JOIN ae_versions v "
             "ON v.report = r.id AND v.version = r.current_version WHERE r.id = ? AND r.study = ?");
         cur.bind(1, id).bind(2, study);
-        if (!cur.step() || (!site.empty() && cur.text(0) != site))
+        if (!cur.step() || (!w.site.empty() && cur.text(0) != w.site))
           return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(id));
         const int version = static_cast<int>(cur.i64(1));
-        const json current = json::parse(cur.text(2));
-        if (cur.text(3) == "nullification")
+        if (cur.text(2) == "nullification")
           return Error::field(Errc::conflict, "id", "the report was nullified; it takes no follow-up");
-        {
-          auto dup = db.cached(
-              "SELECT json_extract(record, '$.followup.sha256') FROM ae_versions WHERE report = ? "
-              "AND json_extract(record, '$.followup.id') = ?");
-          dup.bind(1, id).bind(2, followup_id);
-          if (dup.step()) {
-            if (dup.text(0) != body_sha256)
-              return Error::field(Errc::conflict, "followup_id",
-                                  "follow-up " + followup_id + " was already recorded with other content");
-            return Stored{read_ae(db, id), false};
-          }
+        cur.reset();
+        if (auto sha = recorded_followup(db, id, w.followup_id)) {
+          if (*sha != w.body_sha256)
+            return Error::field(Errc::conflict, "followup_id",
+                                "follow-up " + w.followup_id + " was already recorded with other content");
+          return Stored{read_ae(db, id), false};
         }
-        auto open = load_clocks(db, study, true, id);
-        auto decision = decide(current, version, open, rule_lookup(db, study));
-        if (!decision) return decision.error();
+        if (version != w.expected_version || open_clock_ids(db, id) != w.expected_open_clocks)
+          return Stored{json(), false, true};
         const Timestamp now = clock_.now();
         const std::string ts = format_timestamp(now);
-        json rec = decision->record;
-        rec["followup"] = {{"id", followup_id}, {"sha256", body_sha256}};
-        const std::string text = rec.dump();
-        insert_version(db, id, version + 1,
-                       decision->nullification ? "nullification" : "followup", ts, actor, text);
+        const json& rec = w.record;
+        insert_version(db, id, version + 1, w.nullification ? "nullification" : "followup", ts,
+                       actor, text);
         db.cached("UPDATE ae_reports SET current_version = ? WHERE id = ?")
             .bind(1, version + 1)
             .bind(2, id)
             .run();
-        set_current(db, id, rec, decision->nullification);
-        for (const auto& c : decision->start) insert_clock(db, id, study, version + 1, c);
-        for (const auto& [cid, why] : decision->stop) stop_clock(db, cid, now, why, false);
-        append_audit(db, now, actor, decision->nullification ? "ae.nullify" : "ae.followup",
-                     study + "/ae/" + std::to_string(id), text, current.dump());
-        record_alerts(db, study, decision->alerts, id, now);
+        set_current(db, id, rec, w.nullification);
+        for (const auto& c : w.start) insert_clock(db, id, study, version + 1, c);
+        for (const auto& [cid, why] : w.stop) stop_clock(db, cid, now, why, false);
+        append_audit(db, now, actor, w.nullification ? "ae.nullify" : "ae.followup",
+                     study + "/ae/" + std::to_string(id), audit_ref, std::nullopt);
+        if (w.rules.rules) {
+          w.rules.facts.report = id;
+          record_alerts(db, study, rule_alerts(db, study, w.rules), id, now);
+        }
         return Stored{read_ae(db, id), true};
       });
     });
   }
 
-  Result<json> add_submission(const std::string& study, std::int64_t id,
-                              const SubmissionDecider& decide, const Actor& actor) override {
-    return guard([&]() -> Result<json> {
-      return writer_.write<json>([&](Db& db) -> Result<json> {
-        std::optional<json> current;
+  Result<std::optional<std::string>> followup_recorded(std::int64_t report,
+                                                       const std::string& followup_id) override {
+    return guard([&]() -> Result<std::optional<std::string>> {
+      auto db = readers_.take();
+      return recorded_followup(*db, report, followup_id);
+    });
+  }
+
+  Result<Stored> add_submission(SubmissionWrite w, const Actor& actor) override {
+    const std::string& study = w.study;
+    const std::int64_t id = w.report;
+    return guard([&]() -> Result<Stored> {
+      return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
         {
-          auto cur = db.cached(std::string(kAeSelect) + "WHERE r.id = ? AND r.study = ?");
+          auto cur = db.cached("SELECT 1 FROM ae_reports WHERE id = ? AND study = ?");
           cur.bind(1, id).bind(2, study);
           if (!cur.step()) return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(id));
-          current = ae_record(cur);
         }
-        auto open = load_clocks(db, study, true, id);
-        auto decision = decide(*current, open);
-        if (!decision) return decision.error();
+        if (open_clock_ids(db, id) != w.expected_open_clocks) return Stored{json(), false, true};
         const Timestamp now = clock_.now();
-        json rec = decision->record;
+        json& rec = w.record;
         db.cached(
               "INSERT INTO submissions (report, kind, submitted, authority, reference, recorded_at, "
               "recorded_by) VALUES (?,?,?,?,?,?,?)")
@@ -369,7 +382,7 @@ class SqliteStore final : public Store {
         rec["recorded_at"] = format_timestamp(now);
         rec["recorded_by"] = actor.principal;
         json stopped = json::array();
-        for (const auto& st : decision->stop) {
+        for (const auto& st : w.stop) {
           stop_clock(db, st.clock.id, *parse_timestamp(rec.at("submitted").get<std::string>()),
                      st.reason, st.late);
           stopped.push_back({{"clock", st.clock.id},
@@ -380,7 +393,7 @@ class SqliteStore final : public Store {
         rec["clocks_stopped"] = stopped;
         append_audit(db, now, actor, "ae.submission", study + "/ae/" + std::to_string(id),
                      rec.dump(), std::nullopt);
-        return rec;
+        return Stored{rec, true};
       });
     });
   }
@@ -393,19 +406,24 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<Stored> add_event(const std::string& study, const std::string& subject,
-                           const EventDecider& decide, const Actor& actor) override {
+  Result<Stored> add_event(EventWrite w, const Actor& actor) override {
+    const std::string& study = w.study;
+    const std::string& subject = w.subject;
     return guard([&]() -> Result<Stored> {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
         auto row = load_subject(db, study, subject);
         if (!row) return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
         if (!actor.site.empty() && row->site != actor.site)
           return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
-        auto existing = load_events(db, row->id, std::nullopt);
-        auto decision = decide(*row, existing);
-        if (!decision) return decision.error();
+        {
+          auto st = db.cached("SELECT count(*), ifnull(max(id), 0) FROM subject_events WHERE subject_id = ?");
+          st.bind(1, row->id);
+          st.step();
+          if (static_cast<std::size_t>(st.i64(0)) != w.expected_events || st.i64(1) != w.expected_last_event)
+            return Stored{json(), false, true};
+        }
         const Timestamp now = clock_.now();
-        json rec = decision->event.fields;
+        const json& rec = w.event.fields;
         const std::string text = rec.dump();
         std::optional<std::int64_t> corrects;
         if (rec.contains("corrects") && rec["corrects"].is_number_integer())
@@ -414,8 +432,8 @@ class SqliteStore final : public Store {
               "INSERT INTO subject_events (subject_id, kind, date, record, corrects, recorded_at, "
               "recorded_by) VALUES (?,?,?,?,?,?,?)")
             .bind(1, row->id)
-            .bind(2, decision->event.kind)
-            .bind(3, format_date(decision->event.date))
+            .bind(2, w.event.kind)
+            .bind(3, format_date(w.event.date))
             .bind(4, text)
             .bind(5, corrects)
             .bind(6, format_timestamp(now))
@@ -424,7 +442,10 @@ class SqliteStore final : public Store {
         const std::int64_t id = db.last_insert_rowid();
         append_audit(db, now, actor, "subject.event", study + "/subject/" + subject + "/event/" +
                      std::to_string(id), text, std::nullopt);
-        if (decision->alerts_for) record_alerts(db, study, decision->alerts_for(id), std::nullopt, now);
+        // The alerts name the event they come from: pvmon::safety's rules over the course with it.
+        w.event.id = id;
+        record_alerts(db, study, to_alert_records(safety::on_subject_event(study, w.event, w.facts)),
+                      std::nullopt, now);
         json out = rec;
         out["id"] = id;
         out["recorded_at"] = format_timestamp(now);
@@ -972,8 +993,42 @@ class SqliteStore final : public Store {
   }
 
  private:
-  static RuleLookup rule_lookup(Db& db, const std::string& study) {
-    RuleLookup lookup;
+  static std::vector<AlertRecord> to_alert_records(const std::vector<safety::AlertDraft>& ds) {
+    std::vector<AlertRecord> out;
+    out.reserve(ds.size());
+    for (const auto& d : ds)
+      out.push_back(AlertRecord{d.rule, std::string(safety::to_string(d.severity)), d.dedupe_key,
+                                d.title, d.subject, d.report, d.payload});
+    return out;
+  }
+
+  /// The rules engine over a version being written and what this transaction reads.
+  static std::vector<AlertRecord> rule_alerts(Db& db, const std::string& study, const VersionRules& v) {
+    return to_alert_records(safety::version_alerts(v.facts, *v.rules, rule_reads(db, study)));
+  }
+
+  /// The body hash of follow-up `followup_id` of the report, if it was recorded.
+  static std::optional<std::string> recorded_followup(Db& db, std::int64_t report,
+                                                      const std::string& followup_id) {
+    auto dup = db.cached(
+        "SELECT json_extract(record, '$.followup.sha256') FROM ae_versions WHERE report = ? "
+        "AND json_extract(record, '$.followup.id') = ?");
+    dup.bind(1, report).bind(2, followup_id);
+    if (!dup.step()) return std::nullopt;
+    return dup.opt_text(0).value_or("");
+  }
+
+  /// The report's open clocks, ids ascending: what a follow-up or submission was decided from.
+  static std::vector<std::int64_t> open_clock_ids(Db& db, std::int64_t report) {
+    auto st = db.cached("SELECT id FROM clocks WHERE report = ? AND stopped_at IS NULL ORDER BY id");
+    st.bind(1, report);
+    std::vector<std::int64_t> out;
+    while (st.step()) out.push_back(st.i64(0));
+    return out;
+  }
+
+  static safety::RuleReads rule_reads(Db& db, const std::string& study) {
+    safety::RuleReads lookup;
     lookup.recent = [&db, study](const std::string& code, int min_grade, Date from, Date to, int limit) {
       auto st = db.cached(
           "SELECT id, subject, grade, onset FROM ae_reports WHERE study = ? AND meddra_code = ? "

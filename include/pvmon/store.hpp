@@ -23,6 +23,7 @@
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/rules.hpp"
+#include "pvmon/safety/surgical.hpp"
 #include "pvmon/time.hpp"
 
 namespace pvmon::store {
@@ -63,10 +64,12 @@ struct SubjectRow {
   nlohmann::json record;  // the enrolment as stored, with server fields
 };
 
-/// What an insert did: created, or found the identical earlier one (an idempotent replay).
+/// What an insert did: created, or found the identical earlier one (an idempotent replay), or
+/// (`stale`) nothing, because what the caller decided from has changed since it read it.
 struct Stored {
   nlohmann::json record;
   bool created = true;
+  bool stale = false;
 };
 
 struct AeQuery {
@@ -108,16 +111,12 @@ struct ClockRow {
   bool late = false;
 };
 
-/// What the rules engine may look up, inside the transaction, from indexed columns.
-struct RuleLookup {
-  /// The study's AE reports in force (not nullified) coded `meddra_code`, at `min_grade` or
-  /// above, with onset in [from, to], earliest first, at most `limit`. For the cluster rules.
-  std::function<std::vector<safety::RecentAe>(const std::string& meddra_code, int min_grade,
-                                              Date from, Date to, int limit)>
-      recent;
-  /// Whether the study already has an alert with this dedupe key (the store would ignore it
-  /// again): lets a rule skip building a payload nobody will see. Empty: nothing is known.
-  std::function<bool(const std::string& dedupe_key)> raised;
+/// The rules the writer applies to a version it writes: pvmon::safety's version_alerts, a pure
+/// function of the version's facts and of what the transaction reads (the cluster rules'
+/// recent AEs, the keys already raised). The store fills in the report's server id.
+struct VersionRules {
+  safety::AeVersionFacts facts;
+  const safety::StudyRules* rules = nullptr;  // the study's, alive for the call
 };
 
 /// A new AE report with what intake derived from it.
@@ -129,9 +128,8 @@ struct AeWrite {
   std::vector<safety::Clock> clocks;           // to open
   std::vector<ClockRow> closed;                // already ended (the site's clock ends at receipt)
   std::vector<AlertRecord> alerts;
-  /// Alerts that need the server id or other reports: called in the transaction after the
-  /// report is inserted.
-  std::function<std::vector<AlertRecord>(std::int64_t report, const RuleLookup& lookup)> alerts_for;
+  /// The rules engine's alerts, decided in the transaction once the server id is known.
+  std::optional<VersionRules> rules;
 };
 
 struct VersionRow {
@@ -141,33 +139,45 @@ struct VersionRow {
   std::string recorded_at, recorded_by;
 };
 
-/// What a follow-up does, decided from the current version and the open clocks.
-struct FollowupDecision {
+/// A follow-up or nullification, decided by the caller from the version it read (`expected_version`)
+/// and the report's open clocks then (`expected_open_clocks`, ids ascending). The writer checks
+/// both in the transaction: when either has changed it writes nothing and answers `stale`, and
+/// the caller decides again from what is there now.
+struct FollowupWrite {
+  std::string study;
+  std::int64_t report = 0;
+  std::string site;  // the site that owns the report (empty: any)
+  std::string followup_id, body_sha256;
+  int expected_version = 0;
+  std::vector<std::int64_t> expected_open_clocks;
   nlohmann::json record;  // the new version
   bool nullification = false;
   std::vector<safety::Clock> start;
   std::vector<std::pair<std::int64_t, std::string>> stop;  // clock id, reason
-  std::vector<AlertRecord> alerts;
+  VersionRules rules;  // facts of the new version (and of the one before it)
 };
-using FollowupDecider = std::function<Result<FollowupDecision>(
-    const nlohmann::json& current, int current_version, const std::vector<ClockRow>& open,
-    const RuleLookup& lookup)>;
 
-struct SubmissionDecision {
+/// A regulatory submission, decided by the caller from the open clocks it read; checked as
+/// FollowupWrite's are (`stale` when they changed).
+struct SubmissionWrite {
+  std::string study;
+  std::int64_t report = 0;
+  std::vector<std::int64_t> expected_open_clocks;
   std::vector<safety::ClockStop> stop;
   nlohmann::json record;  // what is stored for the submission
 };
-using SubmissionDecider =
-    std::function<Result<SubmissionDecision>(const nlohmann::json& current, const std::vector<ClockRow>& open)>;
 
-struct EventDecision {
+/// A subject event validated by the caller against the events it read (`expected_events`:
+/// how many the subject had, and the last id); `stale` when another arrived in between. The
+/// writer then runs safety::on_subject_event over `facts` (the course with this event) once the
+/// event's id is known.
+struct EventWrite {
+  std::string study, subject;
+  std::size_t expected_events = 0;
+  std::int64_t expected_last_event = 0;
   safety::SubjectEvent event;
-  /// The alerts the event raises, given its server id (called in the transaction once the
-  /// event row is inserted, as AeWrite::alerts_for).
-  std::function<std::vector<AlertRecord>(std::int64_t event_id)> alerts_for;
+  safety::SubjectFacts facts;
 };
-using EventDecider = std::function<Result<EventDecision>(
-    const SubjectRow& subject, const std::vector<safety::SubjectEvent>& existing)>;
 
 /// An alert as it stood at a snapshot's instant (acknowledgement only if made by then).
 struct AlertRow {
@@ -259,19 +269,16 @@ class Store {
   virtual Result<std::vector<VersionRow>> ae_versions(const std::string& study,
                                                       std::int64_t id) = 0;
   /// A follow-up: idempotent on (report, followup_id) with the body's hash.
-  virtual Result<Stored> add_followup(const std::string& study, std::int64_t id,
-                                      const std::string& site, const std::string& followup_id,
-                                      const std::string& body_sha256,
-                                      const FollowupDecider& decide, const Actor& actor) = 0;
-  virtual Result<nlohmann::json> add_submission(const std::string& study, std::int64_t id,
-                                                const SubmissionDecider& decide,
-                                                const Actor& actor) = 0;
+  virtual Result<Stored> add_followup(FollowupWrite w, const Actor& actor) = 0;
+  /// The body hash a follow-up id of the report was recorded with, if it was.
+  virtual Result<std::optional<std::string>> followup_recorded(std::int64_t report,
+                                                               const std::string& followup_id) = 0;
+  virtual Result<Stored> add_submission(SubmissionWrite w, const Actor& actor) = 0;
   virtual Result<std::vector<ClockRow>> clocks(const std::string& study, bool open_only,
                                                std::optional<std::int64_t> report) = 0;
 
   // Subject events.
-  virtual Result<Stored> add_event(const std::string& study, const std::string& subject,
-                                   const EventDecider& decide, const Actor& actor) = 0;
+  virtual Result<Stored> add_event(EventWrite w, const Actor& actor) = 0;
   virtual Result<std::vector<safety::SubjectEvent>> subject_events(const std::string& study,
                                                                    const std::string& subject) = 0;
   /// What a snapshot holds of the AE reports. Records drop what no summary uses (the narrative,

@@ -188,6 +188,24 @@ std::vector<AlertDraft> on_ae_version(
     const AeVersionFacts& f, const StudyRules& rules, const std::vector<RecentAe>& recent_same_term,
     const std::function<bool(const std::string& key)>& raised = {});
 
+/// What the rules engine reads inside the transaction that writes a version (the store's
+/// indexed columns): the study's AEs in force coded `meddra_code`, at `min_grade` or above,
+/// with onset in [from, to], earliest first, at most `limit` (the cluster rules); and whether
+/// an alert key was raised before (empty: nothing is known).
+struct RuleReads {
+  std::function<std::vector<RecentAe>(const std::string& meddra_code, int min_grade, Date from,
+                                      Date to, int limit)>
+      recent;
+  std::function<bool(const std::string& key)> raised;
+};
+
+/// on_ae_version with the cluster rules' windows read through `reads`: for each cluster rule
+/// of the term, the AEs from onset - 2 x days to onset + days, at most 4 x count + 64 per rule,
+/// earliest first (exact for any realistic trial; under a flood of one term the cluster still
+/// fires, its anchor taken from the earliest rows).
+std::vector<AlertDraft> version_alerts(const AeVersionFacts& f, const StudyRules& rules,
+                                       const RuleReads& reads);
+
 /// Does the AE match the AESI rule (term/code/SOC, grade, relatedness)?
 bool aesi_matches(const AesiRule& r, std::string_view term, std::string_view meddra_code,
                   std::string_view soc, int grade, const std::vector<std::string>& related_to);
