@@ -10,12 +10,12 @@ namespace pvmon::service {
 
 using nlohmann::json;
 
-Result<store::Stored> accept_ae(const Context& cx, const Caller& who, const config::Study& st,
+Result<store::Stored> accept_ae(const AeDeps& cx, const Caller& who, const config::Study& st,
                                 const json& body, const json& fhir_source) {
   intake::SubjectFacts facts;
   json baseline = json::object();
   if (body.is_object() && body.contains("subject") && body["subject"].is_string()) {
-    auto row = cx.store.find_subject(st.id, body["subject"].get<std::string>());
+    auto row = cx.subjects.find_subject(st.id, body["subject"].get<std::string>());
     if (!row) return row.error();
     if (row.value()) {
       if (row.value()->site != who.site)
@@ -51,7 +51,7 @@ Result<store::Stored> accept_ae(const Context& cx, const Caller& who, const conf
   w.received_at = received;
   w.clocks = std::move(derived.clocks);
   w.closed = std::move(derived.closed);
-  return cx.store.insert_ae(std::move(w), who.actor());
+  return cx.aes.insert_ae(std::move(w), who.actor());
 }
 
 }  // namespace pvmon::service

@@ -230,8 +230,9 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
 }
 
 
-Result<json> study_safety(const Context& cx, const config::Study& st, std::optional<Date> cutoff) {
-  const Timestamp now = cx.clock.now();
+Result<json> study_safety(const Runtime& rt, const Clock& clock, store::SnapshotStore& snapshots,
+                          const config::Study& st, std::optional<Date> cutoff) {
+  const Timestamp now = clock.now();
   Date day = now.date();
   Timestamp as_of = now;
   if (cutoff) {
@@ -239,9 +240,9 @@ Result<json> study_safety(const Context& cx, const config::Study& st, std::optio
     day = *cutoff;
     as_of = start_of(day.plus_days(1)).plus_ms(-1);  // the end of the cut-off day
   }
-  auto snap = cx.store.snapshot(st.id, as_of);
+  auto snap = snapshots.snapshot(st.id, as_of);
   if (!snap) return snap.error();
-  return safety_figures(cx.rt, st, snap.value(), day);
+  return safety_figures(rt, st, snap.value(), day);
 }
 
 }  // namespace pvmon::service

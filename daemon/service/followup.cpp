@@ -51,7 +51,7 @@ Result<Followup> parse_followup(const json& body) {
 
 /// The new version a follow-up makes of `current` (version `version` of report `report`), with
 /// the clocks it starts and stops among `open`: a pure decision, made outside the writer.
-Result<store::FollowupWrite> decide_followup(const Context& cx, const config::Study& st,
+Result<store::FollowupWrite> decide_followup(const AeDeps& cx, const config::Study& st,
                                              const Followup& f, std::int64_t report,
                                              const json& current, int version,
                                              const std::vector<store::ClockRow>& open, Timestamp now) {
@@ -85,7 +85,7 @@ Result<store::FollowupWrite> decide_followup(const Context& cx, const config::St
 
   json body = submitted_fields(current);
   body.merge_patch(f.changes);
-  auto subject = cx.store.find_subject(st.id, current.at("subject").get<std::string>());
+  auto subject = cx.subjects.find_subject(st.id, current.at("subject").get<std::string>());
   if (!subject) return subject.error();
   intake::SubjectFacts facts;
   json baseline = json::object();
@@ -140,14 +140,14 @@ constexpr int kAttempts = 5;
 
 }  // namespace
 
-Result<store::Stored> add_followup(const Context& cx, const Caller& who, const config::Study& st,
+Result<store::Stored> add_followup(const AeDeps& cx, const Caller& who, const config::Study& st,
                                    std::int64_t report, const json& body) {
   auto parsed = parse_followup(body);
   if (!parsed) return parsed.error();
   const std::string sha = canonical_hash(body);
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     // Another site's report does not exist for the caller, whatever the body says.
-    auto current = cx.store.get_ae(st.id, report);
+    auto current = cx.aes.get_ae(st.id, report);
     if (!current) return current.error();
     if (!current.value() || (*current.value())["site"] != who.site)
       return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(report));
@@ -155,7 +155,7 @@ Result<store::Stored> add_followup(const Context& cx, const Caller& who, const c
     if (cur.value("status", "") == "nullified")
       return Error::field(Errc::conflict, "id", "the report was nullified; it takes no follow-up");
     // A replay is answered from what was stored, before anything is decided again.
-    auto recorded = cx.store.followup_recorded(report, parsed->followup_id);
+    auto recorded = cx.aes.followup_recorded(report, parsed->followup_id);
     if (!recorded) return recorded.error();
     if (recorded.value()) {
       if (*recorded.value() != sha)
@@ -163,14 +163,14 @@ Result<store::Stored> add_followup(const Context& cx, const Caller& who, const c
                             "follow-up " + parsed->followup_id + " was already recorded with other content");
       return store::Stored{cur, false};
     }
-    auto open = cx.store.clocks(st.id, true, report);
+    auto open = cx.aes.clocks(st.id, true, report);
     if (!open) return open.error();
     auto decision = decide_followup(cx, st, parsed.value(), report, cur, cur.value("version", 1),
                                     open.value(), cx.clock.now());
     if (!decision) return decision.error();
     decision->site = who.site;
     decision->body_sha256 = sha;
-    auto stored = cx.store.add_followup(std::move(decision.value()), who.actor());
+    auto stored = cx.aes.add_followup(std::move(decision.value()), who.actor());
     if (!stored || !stored->stale) return stored;
   }
   return Error::of(Errc::unavailable, "the report kept changing while this follow-up was decided; retry");

@@ -46,22 +46,22 @@ store::Store::SnapshotOptions scheduler_snapshot_options(const Runtime& rt, cons
 }
 
 
-TickResult scheduler_tick(const Context& cx) {
+TickResult scheduler_tick(const TickDeps& cx) {
   TickResult out;
   const auto& c = *cx.rt.config;
   const Timestamp now = cx.clock.now();
   for (const auto& [id, study] : c.studies) {
     // Only what the tick's rules read: its cost does not grow with the number of reports.
-    auto snap = cx.store.snapshot(id, now, scheduler_snapshot_options(cx.rt, study, now));
+    auto snap = cx.snapshots.snapshot(id, now, scheduler_snapshot_options(cx.rt, study, now));
     if (!snap) {
       out.problems.push_back("study " + id + ": " + snap.error().message);
       continue;
     }
     auto alerts = scheduled_alerts(cx.rt, study, snap.value(), now);
-    if (auto st = cx.store.raise_alerts(id, alerts); !st)
+    if (auto st = cx.alerts.raise_alerts(id, alerts); !st)
       out.problems.push_back("study " + id + ": alerts not recorded: " + st.error().message);
   }
-  auto n = cx.store.escalate(cx.clock.now(), static_cast<std::int64_t>(c.escalate_after_seconds) * 1000);
+  auto n = cx.alerts.escalate(cx.clock.now(), static_cast<std::int64_t>(c.escalate_after_seconds) * 1000);
   if (!n) out.problems.push_back("escalation failed: " + n.error().message);
   else out.escalated = n.value();
   return out;

@@ -14,24 +14,24 @@ namespace pvmon::service {
 using nlohmann::json;
 
 
-Result<store::SubjectRow> own_subject(const Context& cx, const Caller& who, const config::Study& st,
+Result<store::SubjectRow> own_subject(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                       const std::string& subject) {
-  auto row = cx.store.find_subject(st.id, subject);
+  auto row = cx.subjects.find_subject(st.id, subject);
   if (!row) return row.error();
   if (!row.value() || !who.sees_site(row.value()->site))
     return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
   return std::move(*row.value());
 }
 
-Result<store::Stored> enrol_subject(const Context& cx, const Caller& who, const config::Study& st,
+Result<store::Stored> enrol_subject(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                     const json& body) {
   auto draft = intake::parse_subject(body, cx.clock.now().date());
   if (!draft) return draft.error();
-  return cx.store.enrol_subject(st.id, who.site, intake::to_json(draft.value()),
+  return cx.subjects.enrol_subject(st.id, who.site, intake::to_json(draft.value()),
                                 canonical_hash(body), who.actor());
 }
 
-Result<store::Stored> add_baseline(const Context& cx, const Caller& who, const config::Study& st,
+Result<store::Stored> add_baseline(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                    const std::string& subject, const json& body) {
   // Whose subject it is comes first: another site learns nothing, not even what it got wrong.
   if (auto row = own_subject(cx, who, st, subject); !row) return row.error();
@@ -39,7 +39,7 @@ Result<store::Stored> add_baseline(const Context& cx, const Caller& who, const c
   intake::validate_baseline(body, "baseline", errs);
   if (body.is_object() && body.empty()) errs.push_back({"baseline", "names no analyte"});
   if (!errs.empty()) return Error::invalid(std::move(errs));
-  auto stored = cx.store.add_baseline(st.id, subject, body, who.actor());
+  auto stored = cx.subjects.add_baseline(st.id, subject, body, who.actor());
   if (!stored) {
     Error e = stored.error();
     for (auto& f : e.fields) f.field = "baseline." + f.field;
@@ -48,7 +48,7 @@ Result<store::Stored> add_baseline(const Context& cx, const Caller& who, const c
   return stored;
 }
 
-Result<store::Stored> add_subject_event(const Context& cx, const Caller& who,
+Result<store::Stored> add_subject_event(const SubjectDeps& cx, const Caller& who,
                                         const config::Study& st, const std::string& subject,
                                         const json& body) {
   const Date today = cx.clock.now().date();
@@ -58,7 +58,7 @@ Result<store::Stored> add_subject_event(const Context& cx, const Caller& who,
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto row = own_subject(cx, who, st, subject);
     if (!row) return row.error();
-    auto existing = cx.store.subject_events(st.id, subject);
+    auto existing = cx.subjects.subject_events(st.id, subject);
     if (!existing) return existing.error();
     store::EventWrite w;
     w.study = st.id;
@@ -72,23 +72,23 @@ Result<store::Stored> add_subject_event(const Context& cx, const Caller& who,
     auto all = std::move(existing.value());
     all.push_back(w.event);
     w.facts = safety::facts_from_events(subject, row->enrolled, all);
-    auto stored = cx.store.add_event(std::move(w), who.actor());
+    auto stored = cx.subjects.add_event(std::move(w), who.actor());
     if (!stored || !stored->stale) return stored;
   }
   return Error::of(Errc::unavailable, "the subject's events kept changing while this one was recorded; retry");
 }
 
-Result<json> subject_view(const Context& cx, const Caller& who, const config::Study& st,
+Result<json> subject_view(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                           const std::string& subject) {
   auto row = own_subject(cx, who, st, subject);
   if (!row) return row.error();
-  auto events = cx.store.subject_events(st.id, subject);
+  auto events = cx.subjects.subject_events(st.id, subject);
   if (!events) return events.error();
   store::AeQuery q;
   q.study = st.id;
   q.subject = subject;
   q.limit = 500;
-  auto aes = cx.store.list_ae(q);
+  auto aes = cx.aes.list_ae(q);
   if (!aes) return aes.error();
   json out = row->record;
   auto evs = events.value();
@@ -107,7 +107,7 @@ Result<json> subject_view(const Context& cx, const Caller& who, const config::St
   return out;
 }
 
-Result<json> acknowledge_alert(const Context& cx, const Caller& who, const config::Study& st,
+Result<json> acknowledge_alert(store::AlertStore& alerts, const Caller& who, const config::Study& st,
                                std::int64_t alert, const json& body) {
   if (!body.is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
   std::vector<FieldError> errs;
@@ -115,7 +115,7 @@ Result<json> acknowledge_alert(const Context& cx, const Caller& who, const confi
   auto comment = r.string("comment", true, 2000);
   r.finish();
   if (!errs.empty()) return Error::invalid(std::move(errs));
-  return cx.store.ack_alert(st.id, alert, *comment, who.actor());
+  return alerts.ack_alert(st.id, alert, *comment, who.actor());
 }
 
 }  // namespace pvmon::service

@@ -44,12 +44,12 @@ Result<Submission> parse_submission(const json& body, Timestamp now) {
 
 }  // namespace
 
-Result<json> record_submission(const Context& cx, const Caller& who, const config::Study& st,
+Result<json> record_submission(const AeDeps& cx, const Caller& who, const config::Study& st,
                                std::int64_t report, const json& body) {
   auto sub = parse_submission(body, cx.clock.now());
   if (!sub) return sub.error();
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto rows = cx.store.clocks(st.id, true, report);
+    auto rows = cx.aes.clocks(st.id, true, report);
     if (!rows) return rows.error();
     store::SubmissionWrite w;
     w.study = st.id;
@@ -67,7 +67,7 @@ Result<json> record_submission(const Context& cx, const Caller& who, const confi
                           "this submission cannot be the report it asks for");
     if (plan.stop.empty()) {
       // No open clock of its kind: 404 for a report that does not exist, 409 otherwise.
-      auto rep = cx.store.get_ae(st.id, report);
+      auto rep = cx.aes.get_ae(st.id, report);
       if (!rep) return rep.error();
       if (!rep.value()) return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(report));
       return Error::field(Errc::conflict, "kind",
@@ -75,7 +75,7 @@ Result<json> record_submission(const Context& cx, const Caller& who, const confi
     }
     w.stop = std::move(plan.stop);
     w.record = sub->record;
-    auto stored = cx.store.add_submission(std::move(w), who.actor());
+    auto stored = cx.aes.add_submission(std::move(w), who.actor());
     if (!stored) return stored.error();
     if (!stored->stale) return std::move(stored->record);
   }

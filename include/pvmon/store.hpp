@@ -235,20 +235,13 @@ struct ProtocolRow {
   Timestamp first_seen;
 };
 
-class Store {
+// The store's narrow interfaces: each use case of pvmon::service takes the ones it needs, so a
+// unit test gives it a fake of those alone. Store implements them all.
+
+/// Subjects and the events of their course.
+class SubjectStore {
  public:
-  /// Opens or creates the database, migrates it to the current schema and starts the writer.
-  static Result<std::unique_ptr<Store>> open(const Options& opts, const Clock& clock);
-  virtual ~Store() = default;
-
-  virtual int schema_version() = 0;
-  /// Stops accepting writes, commits what is queued, stops the writer thread.
-  virtual void close() = 0;
-  /// True when a trivial write transaction commits (readiness probe).
-  virtual Status check_writable() = 0;
-  virtual WriterStats writer_stats() const = 0;
-
-  // Subjects.
+  virtual ~SubjectStore() = default;
   virtual Result<Stored> enrol_subject(const std::string& study, const std::string& site,
                                        const nlohmann::json& draft, const std::string& body_sha256,
                                        const Actor& actor) = 0;
@@ -259,6 +252,15 @@ class Store {
   virtual Result<std::optional<SubjectRow>> find_subject(const std::string& study,
                                                          const std::string& subject) = 0;
 
+  virtual Result<Stored> add_event(EventWrite w, const Actor& actor) = 0;
+  virtual Result<std::vector<safety::SubjectEvent>> subject_events(const std::string& study,
+                                                                   const std::string& subject) = 0;
+};
+
+/// AE reports: intake, versions, follow-ups, submissions, clocks.
+class AeStore {
+ public:
+  virtual ~AeStore() = default;
   // AE reports. `record` is the validated draft; the store adds id, study, site, version,
   // received_at and recorded_by, and keeps every version.
   virtual Result<Stored> insert_ae(const std::string& study, const std::string& site,
@@ -277,10 +279,15 @@ class Store {
   virtual Result<std::vector<ClockRow>> clocks(const std::string& study, bool open_only,
                                                std::optional<std::int64_t> report) = 0;
 
-  // Subject events.
-  virtual Result<Stored> add_event(EventWrite w, const Actor& actor) = 0;
-  virtual Result<std::vector<safety::SubjectEvent>> subject_events(const std::string& study,
-                                                                   const std::string& subject) = 0;
+  virtual Result<std::optional<nlohmann::json>> get_ae(const std::string& study,
+                                                       std::int64_t id) = 0;
+  virtual Result<AePage> list_ae(const AeQuery& q) = 0;
+};
+
+/// What the figures, DSMB reports and the scheduler read: the study as recorded at an instant.
+class SnapshotStore {
+ public:
+  virtual ~SnapshotStore() = default;
   /// What a snapshot holds of the AE reports. Records drop what no summary uses (the narrative,
   /// the lab values, the grading texts, the classification's reasons), which keeps a study of a
   /// million reports in memory.
@@ -312,23 +319,12 @@ class Store {
     return snapshot(study, as_of, SnapshotOptions{});
   }
 
-  /// The webhook endpoints in force: every alert inserted is queued, in its own transaction,
-  /// to each endpoint that subscribes to it. Set once at start-up; the function is called on the
-  /// writer thread and must be thread-safe (it reads the current config snapshot).
-  virtual void set_endpoints(std::function<std::vector<notify::Endpoint>()> fn) = 0;
-  /// Called after a COMMIT that queued webhook messages (wakes the dispatcher). Thread-safe.
-  virtual void set_outbox_listener(std::function<void()> fn) = 0;
-  /// The delivery side of the outbox, for the dispatcher (thread-safe).
-  virtual notify::OutboxRepository& outbox() = 0;
-  /// Outbox rows newest first with every attempt (never bodies or secrets).
-  virtual Result<nlohmann::json> list_deliveries(std::optional<std::string> endpoint,
-                                                 std::optional<std::string> state,
-                                                 std::optional<std::int64_t> after_id,
-                                                 int limit) = 0;
-  /// Sends a message again (same webhook-id); audited.
-  virtual Result<nlohmann::json> redeliver(std::int64_t outbox_id, const Actor& actor) = 0;
+};
 
-  // Alerts.
+/// Alerts: raised outside another change, listed, acknowledged, escalated.
+class AlertStore {
+ public:
+  virtual ~AlertStore() = default;
   /// Records alerts raised outside any other change (clocks, boundaries), with their webhooks.
   virtual Status raise_alerts(const std::string& study, const std::vector<AlertRecord>& alerts) = 0;
   virtual Result<nlohmann::json> list_alerts(const std::string& study,
@@ -337,33 +333,15 @@ class Store {
                                              std::optional<std::int64_t> after_id, int limit) = 0;
   virtual Result<nlohmann::json> ack_alert(const std::string& study, std::int64_t id,
                                            const std::string& comment, const Actor& actor) = 0;
-  // Audit trail (21 CFR 11.10(e)).
-  /// Appends one row on its own (config reloaded, token rejected).
-  virtual Status audit(const std::string& action, const std::string& entity,
-                       const std::optional<std::string>& new_value, const Actor& actor) = 0;
-  /// Rows newest first whose entity starts with `entity_prefix`; cursor = a seq to go below.
-  virtual Result<nlohmann::json> list_audit(const std::string& entity_prefix,
-                                            std::optional<std::int64_t> before_seq, int limit) = 0;
-  /// The newest row's seq and hash (all zeros when empty): logged so a rewrite of the whole
-  /// table shows from outside the database.
-  virtual Result<std::pair<std::int64_t, std::string>> audit_head() = 0;
-
-  /// Figures for /metrics, read at scrape time: alerts by (rule, severity, status), outbox
-  /// rows by state, the oldest undelivered message's creation time, delivery attempts by
-  /// outcome, and the database size in bytes (main file + WAL).
-  struct Gauges {
-    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> alerts;
-    std::map<std::string, std::int64_t> outbox;
-    std::optional<Timestamp> oldest_undelivered;
-    std::map<std::string, std::int64_t> attempts;
-    std::int64_t db_bytes = 0;
-  };
-  virtual Result<Gauges> gauges() = 0;
-
   /// Re-sends critical alerts still open `after_ms` after they were last sent; returns how
   /// many were re-sent.
   virtual Result<int> escalate(Timestamp now, std::int64_t after_ms) = 0;
-  // DSMB reports.
+};
+
+/// DSMB reports and the protocols they were built under.
+class ReportStore {
+ public:
+  virtual ~ReportStore() = default;
   /// Records the protocol text in force; the same hash again does nothing.
   virtual Status record_protocol(const std::string& study, const std::string& sha256,
                                  const std::string& text) = 0;
@@ -381,9 +359,64 @@ class Store {
   virtual Result<std::optional<DsmbReportRow>> dsmb_report_at(const std::string& study,
                                                               Timestamp cutoff) = 0;
 
-  virtual Result<std::optional<nlohmann::json>> get_ae(const std::string& study,
-                                                       std::int64_t id) = 0;
-  virtual Result<AePage> list_ae(const AeQuery& q) = 0;
+  /// The newest row's seq and hash (all zeros when empty): logged so a rewrite of the whole
+  /// table shows from outside the database.
+  virtual Result<std::pair<std::int64_t, std::string>> audit_head() = 0;
+
+};
+
+class Store : public SubjectStore,
+              public AeStore,
+              public SnapshotStore,
+              public AlertStore,
+              public ReportStore {
+ public:
+  /// Opens or creates the database, migrates it to the current schema and starts the writer.
+  static Result<std::unique_ptr<Store>> open(const Options& opts, const Clock& clock);
+  ~Store() override = default;
+
+  virtual int schema_version() = 0;
+  /// Stops accepting writes, commits what is queued, stops the writer thread.
+  virtual void close() = 0;
+  /// True when a trivial write transaction commits (readiness probe).
+  virtual Status check_writable() = 0;
+  virtual WriterStats writer_stats() const = 0;
+
+  /// The webhook endpoints in force: every alert inserted is queued, in its own transaction,
+  /// to each endpoint that subscribes to it. Set once at start-up; the function is called on the
+  /// writer thread and must be thread-safe (it reads the current config snapshot).
+  virtual void set_endpoints(std::function<std::vector<notify::Endpoint>()> fn) = 0;
+  /// Called after a COMMIT that queued webhook messages (wakes the dispatcher). Thread-safe.
+  virtual void set_outbox_listener(std::function<void()> fn) = 0;
+  /// The delivery side of the outbox, for the dispatcher (thread-safe).
+  virtual notify::OutboxRepository& outbox() = 0;
+  /// Outbox rows newest first with every attempt (never bodies or secrets).
+  virtual Result<nlohmann::json> list_deliveries(std::optional<std::string> endpoint,
+                                                 std::optional<std::string> state,
+                                                 std::optional<std::int64_t> after_id,
+                                                 int limit) = 0;
+  /// Sends a message again (same webhook-id); audited.
+  virtual Result<nlohmann::json> redeliver(std::int64_t outbox_id, const Actor& actor) = 0;
+
+  // Audit trail (21 CFR 11.10(e)).
+  /// Appends one row on its own (config reloaded, token rejected).
+  virtual Status audit(const std::string& action, const std::string& entity,
+                       const std::optional<std::string>& new_value, const Actor& actor) = 0;
+  /// Rows newest first whose entity starts with `entity_prefix`; cursor = a seq to go below.
+  virtual Result<nlohmann::json> list_audit(const std::string& entity_prefix,
+                                            std::optional<std::int64_t> before_seq, int limit) = 0;
+  /// Figures for /metrics, read at scrape time: alerts by (rule, severity, status), outbox
+  /// rows by state, the oldest undelivered message's creation time, delivery attempts by
+  /// outcome, and the database size in bytes (main file + WAL).
+  struct Gauges {
+    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> alerts;
+    std::map<std::string, std::int64_t> outbox;
+    std::optional<Timestamp> oldest_undelivered;
+    std::map<std::string, std::int64_t> attempts;
+    std::int64_t db_bytes = 0;
+  };
+  virtual Result<Gauges> gauges() = 0;
+
 };
 
 }  // namespace pvmon::store

@@ -41,7 +41,12 @@ nlohmann::json safety_figures(const Runtime& rt, const config::Study& st,
 
 /// GET /safety: the figures at the end of `cutoff` (today when absent: as of now). A cut-off
 /// after today is refused (it would give other figures tomorrow).
-Result<nlohmann::json> study_safety(const Context& cx, const config::Study& st,
+Result<nlohmann::json> study_safety(const Runtime& rt, const Clock& clock,
+                                    store::SnapshotStore& snapshots, const config::Study& st,
                                     std::optional<Date> cutoff);
+inline Result<nlohmann::json> study_safety(const Context& cx, const config::Study& st,
+                                           std::optional<Date> cutoff) {
+  return study_safety(cx.rt, cx.clock, cx.store, st, cutoff);
+}
 
 }  // namespace pvmon::service

@@ -31,10 +31,21 @@ struct TickResult {
   std::vector<std::string> problems;  // per study: what could not be read or recorded
 };
 
+/// What the tick works with: the snapshots its rules read and the alerts it raises and re-sends.
+struct TickDeps {
+  const Runtime& rt;
+  const Clock& clock;
+  store::SnapshotStore& snapshots;
+  store::AlertStore& alerts;
+};
+
 /// One scheduler pass at cx.clock.now(): every study's clock and boundary alerts (each once:
 /// dedupe keys), then the re-sending of critical alerts unacknowledged for
 /// `escalate_after_seconds`.
-TickResult scheduler_tick(const Context& cx);
+TickResult scheduler_tick(const TickDeps& cx);
+inline TickResult scheduler_tick(const Context& cx) {
+  return scheduler_tick(TickDeps{cx.rt, cx.clock, cx.store, cx.store});
+}
 
 /// Tasks that fall due on the injected clock. A task's period is read at each run (config
 /// reloads change it); a task that falls due several times while nothing calls run_due runs

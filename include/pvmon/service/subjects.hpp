@@ -11,34 +11,71 @@
 
 namespace pvmon::service {
 
+/// What a subject's use cases work with: the subjects, and the AE reports the view lists.
+struct SubjectDeps {
+  const Clock& clock;
+  store::SubjectStore& subjects;
+  store::AeStore& aes;
+};
+
 /// The subject, when the caller may see it (a site: its own); 404 otherwise, whatever else
 /// the request got wrong.
-Result<store::SubjectRow> own_subject(const Context& cx, const Caller& who, const config::Study& st,
+Result<store::SubjectRow> own_subject(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                       const std::string& subject);
 
 /// Enrols a subject at the calling site; the same body again is a replay (`created` false).
-Result<store::Stored> enrol_subject(const Context& cx, const Caller& who, const config::Study& st,
+Result<store::Stored> enrol_subject(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                     const nlohmann::json& body);
 
 /// Adds baseline lab values to the caller's subject; a value already recorded is never
 /// overwritten (the same value: no-op; another: 409).
-Result<store::Stored> add_baseline(const Context& cx, const Caller& who, const config::Study& st,
+Result<store::Stored> add_baseline(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                    const std::string& subject, const nlohmann::json& body);
 
 /// A subject event (`kind` picks its fields), validated against the subject's course; the
 /// alerts it raises (death, reoperation, ...) are recorded with it.
-Result<store::Stored> add_subject_event(const Context& cx, const Caller& who,
+Result<store::Stored> add_subject_event(const SubjectDeps& cx, const Caller& who,
                                         const config::Study& st, const std::string& subject,
                                         const nlohmann::json& body);
 
 /// The subject as the caller may see it: enrolment, events in date order, AE reports, and the
 /// surgical assessment as of today.
-Result<nlohmann::json> subject_view(const Context& cx, const Caller& who, const config::Study& st,
+Result<nlohmann::json> subject_view(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                     const std::string& subject);
 
 /// An officer acknowledges an alert with a comment (audited).
-Result<nlohmann::json> acknowledge_alert(const Context& cx, const Caller& who,
+Result<nlohmann::json> acknowledge_alert(store::AlertStore& alerts, const Caller& who,
                                          const config::Study& st, std::int64_t alert,
                                          const nlohmann::json& body);
+
+// The same, from the edges' context (the whole store).
+inline SubjectDeps subject_deps(const Context& cx) { return SubjectDeps{cx.clock, cx.store, cx.store}; }
+inline Result<store::SubjectRow> own_subject(const Context& cx, const Caller& who,
+                                             const config::Study& st, const std::string& subject) {
+  return own_subject(subject_deps(cx), who, st, subject);
+}
+inline Result<store::Stored> enrol_subject(const Context& cx, const Caller& who,
+                                           const config::Study& st, const nlohmann::json& body) {
+  return enrol_subject(subject_deps(cx), who, st, body);
+}
+inline Result<store::Stored> add_baseline(const Context& cx, const Caller& who,
+                                          const config::Study& st, const std::string& subject,
+                                          const nlohmann::json& body) {
+  return add_baseline(subject_deps(cx), who, st, subject, body);
+}
+inline Result<store::Stored> add_subject_event(const Context& cx, const Caller& who,
+                                               const config::Study& st, const std::string& subject,
+                                               const nlohmann::json& body) {
+  return add_subject_event(subject_deps(cx), who, st, subject, body);
+}
+inline Result<nlohmann::json> subject_view(const Context& cx, const Caller& who,
+                                           const config::Study& st, const std::string& subject) {
+  return subject_view(subject_deps(cx), who, st, subject);
+}
+inline Result<nlohmann::json> acknowledge_alert(const Context& cx, const Caller& who,
+                                                const config::Study& st, std::int64_t alert,
+                                                const nlohmann::json& body) {
+  return acknowledge_alert(cx.store, who, st, alert, body);
+}
 
 }  // namespace pvmon::service

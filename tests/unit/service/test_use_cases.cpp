@@ -1,0 +1,422 @@
+// The use cases against fakes of the narrow store interfaces and a FakeClock: what each one
+// decides (the write it hands the store), what it refuses before writing anything, and how it
+// decides again when the store answers `stale`.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "pvmon/service/ae.hpp"
+#include "pvmon/service/figures.hpp"
+#include "pvmon/service/scheduler.hpp"
+#include "pvmon/service/subjects.hpp"
+
+using namespace pvmon;
+using nlohmann::json;
+
+namespace {
+
+Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+
+Error not_faked() { return Error::of(Errc::internal, "not faked"); }
+
+/// Subjects and AE reports in memory; every write handed to it is kept for the test to read.
+/// `stale_answers` writes are answered `stale` (another writer got there first) before one is
+/// taken.
+class FakeStore final : public store::SubjectStore, public store::AeStore {
+ public:
+  std::map<std::string, store::SubjectRow> subjects;
+  std::vector<safety::SubjectEvent> events;
+  std::map<std::int64_t, json> reports;  // current record, with server fields
+  std::vector<store::ClockRow> open_clocks;
+  std::map<std::string, std::string> followups;  // id -> body hash
+  int stale_answers = 0;
+  std::vector<store::AeWrite> ae_writes;
+  std::vector<store::FollowupWrite> followup_writes;
+  std::vector<store::SubmissionWrite> submission_writes;
+  std::vector<store::EventWrite> event_writes;
+
+  Result<store::Stored> enrol_subject(const std::string&, const std::string&, const json&,
+                                      const std::string&, const store::Actor&) override {
+    return not_faked();
+  }
+  Result<store::Stored> add_baseline(const std::string&, const std::string&, const json&,
+                                     const store::Actor&) override {
+    return not_faked();
+  }
+  Result<std::optional<store::SubjectRow>> find_subject(const std::string&, const std::string& subject) override {
+    auto it = subjects.find(subject);
+    if (it == subjects.end()) return std::optional<store::SubjectRow>{};
+    return std::optional<store::SubjectRow>{it->second};
+  }
+  Result<store::Stored> add_event(store::EventWrite w, const store::Actor&) override {
+    event_writes.push_back(w);
+    if (stale_answers > 0) {
+      --stale_answers;
+      events.push_back({99, "last_known_alive", Date{}, json{{"kind", "last_known_alive"}}});
+      return store::Stored{json(), false, true};
+    }
+    return store::Stored{w.event.fields, true};
+  }
+  Result<std::vector<safety::SubjectEvent>> subject_events(const std::string&, const std::string&) override {
+    return events;
+  }
+  Result<store::Stored> insert_ae(const std::string&, const std::string&, const json&,
+                                  const std::string&, const store::Actor&) override {
+    return not_faked();
+  }
+  Result<store::Stored> insert_ae(store::AeWrite w, const store::Actor&) override {
+    json rec = w.record;
+    ae_writes.push_back(std::move(w));
+    return store::Stored{rec, true};
+  }
+  Result<std::vector<store::VersionRow>> ae_versions(const std::string&, std::int64_t) override {
+    return not_faked();
+  }
+  Result<store::Stored> add_followup(store::FollowupWrite w, const store::Actor&) override {
+    followup_writes.push_back(w);
+    if (stale_answers > 0) {
+      --stale_answers;
+      reports[w.report]["version"] = w.expected_version + 1;  // another follow-up got in first
+      return store::Stored{json(), false, true};
+    }
+    return store::Stored{w.record, true};
+  }
+  Result<std::optional<std::string>> followup_recorded(std::int64_t, const std::string& id) override {
+    auto it = followups.find(id);
+    if (it == followups.end()) return std::optional<std::string>{};
+    return std::optional<std::string>{it->second};
+  }
+  Result<store::Stored> add_submission(store::SubmissionWrite w, const store::Actor&) override {
+    submission_writes.push_back(w);
+    if (stale_answers > 0) {
+      --stale_answers;
+      return store::Stored{json(), false, true};
+    }
+    return store::Stored{w.record, true};
+  }
+  Result<std::vector<store::ClockRow>> clocks(const std::string&, bool, std::optional<std::int64_t>) override {
+    return open_clocks;
+  }
+  Result<std::optional<json>> get_ae(const std::string&, std::int64_t id) override {
+    auto it = reports.find(id);
+    if (it == reports.end()) return std::optional<json>{};
+    return std::optional<json>{it->second};
+  }
+  Result<store::AePage> list_ae(const store::AeQuery&) override { return store::AePage{}; }
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The shipped study (camrelizumab, apatinib, IMRT, surgery) and its runtime.
+struct Study {
+  std::shared_ptr<const service::Runtime> rt;
+  const config::Study* st = nullptr;
+  Study() {
+    const std::string path = std::string(PVMON_SOURCE_DIR) + "/config/studies/hcc-pvtt-imrt.json";
+    auto s = config::parse_study(read_file(path), path);
+    REQUIRE_MESSAGE(s, (s ? "" : s.error().message));
+    config::Config c;
+    c.studies[s->id] = s.value();
+    auto r = service::make_runtime(c);
+    REQUIRE(r);
+    rt = r.value();
+    st = &rt->config->studies.begin()->second;
+  }
+};
+
+/// The DESIGN.md AE report: grade 3 ALT increase, serious (hospitalisation), related to
+/// camrelizumab.
+json sae_body() {
+  return json::parse(R"({"report_id": "S01-0007-AE-003", "subject": "S01-0007",
+    "term": "Alanine aminotransferase increased", "verbatim": "ALT raised", "grade": 3,
+    "lab": {"value": 250, "unit": "U/L", "uln": 40, "baseline": 32},
+    "onset": "2026-10-02", "resolved": null, "site_aware_at": "2026-10-03T08:10:00Z",
+    "serious": {"death": false, "life_threatening": false, "hospitalization": true,
+      "disability": false, "congenital_anomaly": false, "medically_important": false},
+    "causality": {"camrelizumab": "probable", "apatinib": "possible", "imrt": "unlikely"},
+    "action_taken": {"apatinib": "dose_reduced"}, "outcome": "recovering"})");
+}
+
+store::SubjectRow subject(const std::string& id, const std::string& site) {
+  store::SubjectRow r;
+  r.id = 1;
+  r.study = "hcc-pvtt-imrt";
+  r.subject = id;
+  r.site = site;
+  r.enrolled = parse_date("2026-09-01").value();
+  r.record = json{{"subject", id}, {"baseline", json::object()}};
+  return r;
+}
+
+const service::Caller kSite{"s01-coordinator", config::Role::site, "S01"};
+
+}  // namespace
+
+TEST_CASE("accept_ae: a serious report is coded, classified and handed to the store with its closed site clock and its rules") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  // Received 30 h after the site became aware: the 24-hour SAE clock (ICH E6 4.11.1) was missed.
+  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  const service::AeDeps deps{*s.rt, clock, fs, fs};
+  auto stored = service::accept_ae(deps, kSite, *s.st, sae_body());
+  REQUIRE_MESSAGE(stored, (stored ? "" : stored.error().message));
+  REQUIRE(fs.ae_writes.size() == 1);
+  const auto& w = fs.ae_writes[0];
+  CHECK(w.site == "S01");
+  CHECK(w.received_at == clock.now());
+  CHECK(w.record["ctcae"]["meddra_code"] == "10001551");  // CTCAE v5.0: ALT increased
+  CHECK(w.record["grade"] == 3);
+  CHECK(w.record["safety"]["serious"] == true);
+  CHECK(w.record["safety"]["site_report"]["late"] == true);
+  REQUIRE(w.closed.size() == 1);
+  CHECK(w.closed[0].late);
+  CHECK(w.closed[0].clock.due_at == at("2026-10-04T08:10:00Z"));
+  REQUIRE(w.rules);
+  CHECK(w.rules->rules == &s.st->rules);
+  CHECK(w.rules->facts.report == 0);  // the store fills in the server id
+  CHECK(w.rules->facts.grade == 3);
+  CHECK(w.rules->facts.site_report_late);
+  CHECK(w.body_sha256.size() == 64);
+}
+
+TEST_CASE("accept_ae: another site's subject is refused before anything is written") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S02");
+  FakeClock clock(at("2026-10-04T00:00:00Z"));
+  auto stored = service::accept_ae(service::AeDeps{*s.rt, clock, fs, fs}, kSite, *s.st, sae_body());
+  REQUIRE_FALSE(stored);
+  CHECK(stored.error().code == Errc::forbidden);
+  CHECK(stored.error().fields.at(0).field == "subject");
+  CHECK(fs.ae_writes.empty());
+}
+
+TEST_CASE("add_followup: decided outside the writer, decided again when the report changed under it") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  FakeClock clock(at("2026-10-04T00:00:00Z"));
+  const service::AeDeps deps{*s.rt, clock, fs, fs};
+  auto first = service::accept_ae(deps, kSite, *s.st, sae_body());
+  REQUIRE(first);
+  json current = fs.ae_writes[0].record;
+  current["id"] = 7;
+  current["version"] = 1;
+  current["status"] = "active";
+  fs.reports[7] = current;
+  store::ClockRow open;
+  open.id = 41;
+  open.report = 7;
+  open.clock.id = 41;
+  open.clock.kind = safety::ClockKind::regulatory_initial;
+  open.clock.started_at = at("2026-10-03T09:00:00Z");
+  open.clock.due_at = at("2026-10-18T09:00:00Z");
+  fs.open_clocks = {open};
+  fs.stale_answers = 1;
+
+  const json body{{"followup_id", "FU-1"}, {"changes", {{"grade", 4}}}};
+  auto stored = service::add_followup(deps, kSite, *s.st, 7, body);
+  REQUIRE_MESSAGE(stored, (stored ? "" : stored.error().message));
+  REQUIRE(fs.followup_writes.size() == 2);
+  CHECK(fs.followup_writes[0].expected_version == 1);
+  CHECK(fs.followup_writes[1].expected_version == 2);  // decided again from what was there
+  const auto& w = fs.followup_writes[1];
+  CHECK(w.expected_open_clocks == std::vector<std::int64_t>{41});
+  CHECK(w.site == "S01");
+  CHECK(w.record["grade"] == 4);
+  CHECK(w.record["changes"]["grade"] == json::array({3, 4}));
+  CHECK(w.rules.facts.version == 3);
+  REQUIRE(w.rules.facts.previous);
+  CHECK(w.rules.facts.previous->grade == 3);
+
+  SUBCASE("a replay is answered from what was stored, without a write") {
+    const std::string sha = w.body_sha256;
+    fs.followup_writes.clear();
+    fs.followups["FU-1"] = sha;
+    auto again = service::add_followup(deps, kSite, *s.st, 7, body);
+    REQUIRE(again);
+    CHECK_FALSE(again->created);
+    CHECK(fs.followup_writes.empty());
+    fs.followups["FU-1"] = "other";
+    auto other = service::add_followup(deps, kSite, *s.st, 7, body);
+    REQUIRE_FALSE(other);
+    CHECK(other.error().code == Errc::conflict);
+    CHECK(fs.followup_writes.empty());
+  }
+  SUBCASE("another site's report does not exist for the caller; a nullified one takes nothing") {
+    fs.followup_writes.clear();
+    auto other = service::add_followup(deps, service::Caller{"s02", config::Role::site, "S02"}, *s.st, 7, body);
+    REQUIRE_FALSE(other);
+    CHECK(other.error().code == Errc::not_found);
+    fs.reports[7]["status"] = "nullified";
+    auto nullified = service::add_followup(deps, kSite, *s.st, 7, body);
+    REQUIRE_FALSE(nullified);
+    CHECK(nullified.error().code == Errc::conflict);
+    CHECK(fs.followup_writes.empty());
+  }
+  SUBCASE("a report that never stops changing gives up with 503, having written nothing") {
+    fs.followup_writes.clear();
+    fs.stale_answers = 100;
+    auto busy = service::add_followup(deps, kSite, *s.st, 7, json{{"followup_id", "FU-2"}, {"changes", {{"grade", 4}}}});
+    REQUIRE_FALSE(busy);
+    CHECK(busy.error().code == Errc::unavailable);
+  }
+}
+
+TEST_CASE("record_submission: stops the open clock of its kind; none open is a conflict, not a write") {
+  Study s;
+  FakeStore fs;
+  FakeClock clock(at("2026-10-10T00:00:00Z"));
+  const service::AeDeps deps{*s.rt, clock, fs, fs};
+  fs.reports[7] = json{{"id", 7}, {"site", "S01"}};
+  const json body{{"kind", "initial"}, {"submitted", "2026-10-09T10:00:00Z"}, {"authority", "NMPA"},
+                  {"reference", "CN-2026-1"}};
+  const service::Caller officer{"officer", config::Role::officer, ""};
+  auto none = service::record_submission(deps, officer, *s.st, 7, body);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == Errc::conflict);
+  auto missing = service::record_submission(deps, officer, *s.st, 8, body);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
+  CHECK(fs.submission_writes.empty());
+
+  store::ClockRow open;
+  open.id = 5;
+  open.report = 7;
+  open.clock.id = 5;
+  open.clock.kind = safety::ClockKind::regulatory_initial;
+  open.clock.started_at = at("2026-10-03T09:00:00Z");
+  open.clock.due_at = at("2026-10-18T09:00:00Z");
+  fs.open_clocks = {open};
+  fs.stale_answers = 1;
+  auto rec = service::record_submission(deps, officer, *s.st, 7, body);
+  REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().message));
+  REQUIRE(fs.submission_writes.size() == 2);
+  const auto& w = fs.submission_writes[1];
+  CHECK(w.expected_open_clocks == std::vector<std::int64_t>{5});
+  REQUIRE(w.stop.size() == 1);
+  CHECK(w.stop[0].clock.id == 5);
+  CHECK_FALSE(w.stop[0].late);
+  CHECK(rec.value()["authority"] == "NMPA");
+}
+
+TEST_CASE("add_subject_event: validated against the events read, decided again when one arrived in between") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  FakeClock clock(at("2026-10-30T00:00:00Z"));
+  const service::SubjectDeps deps{clock, fs, fs};
+  auto bad = service::add_subject_event(deps, kSite, *s.st, "S01-0007",
+                                        json{{"kind", "death"}, {"date", "2026-08-01"}, {"cause", "x"}});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::invalid);  // before enrolment
+  CHECK(fs.event_writes.empty());
+
+  fs.stale_answers = 1;
+  auto death = service::add_subject_event(
+      deps, kSite, *s.st, "S01-0007",
+      json{{"kind", "death"}, {"date", "2026-10-20"}, {"cause", "post-hepatectomy liver failure"}});
+  REQUIRE_MESSAGE(death, (death ? "" : death.error().message));
+  REQUIRE(fs.event_writes.size() == 2);
+  CHECK(fs.event_writes[0].expected_events == 0);
+  CHECK(fs.event_writes[1].expected_events == 1);
+  CHECK(fs.event_writes[1].expected_last_event == 99);
+  CHECK(fs.event_writes[1].facts.death == parse_date("2026-10-20"));
+
+  auto other = service::add_subject_event(deps, service::Caller{"s02", config::Role::site, "S02"}, *s.st,
+                                          "S01-0007", json{{"kind", "last_known_alive"}, {"date", "2026-10-21"}});
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == Errc::not_found);
+}
+
+namespace {
+
+/// A study's snapshot as given, and the alerts raised and re-sent.
+class FakeTickStore final : public store::SnapshotStore, public store::AlertStore {
+ public:
+  store::Snapshot snap;
+  std::vector<std::pair<Timestamp, SnapshotOptions>> asked;
+  std::vector<store::AlertRecord> raised;
+  std::vector<std::pair<Timestamp, std::int64_t>> escalations;
+
+  using SnapshotStore::snapshot;
+  Result<store::Snapshot> snapshot(const std::string&, Timestamp as_of, const SnapshotOptions& o) override {
+    asked.emplace_back(as_of, o);
+    store::Snapshot out = snap;
+    out.as_of = as_of;
+    return out;
+  }
+  Status raise_alerts(const std::string&, const std::vector<store::AlertRecord>& alerts) override {
+    raised.insert(raised.end(), alerts.begin(), alerts.end());
+    return Ok{};
+  }
+  Result<json> list_alerts(const std::string&, std::optional<std::string>, std::optional<std::string>,
+                           std::optional<std::int64_t>, int) override {
+    return not_faked();
+  }
+  Result<json> ack_alert(const std::string&, std::int64_t, const std::string&, const store::Actor&) override {
+    return not_faked();
+  }
+  Result<int> escalate(Timestamp now, std::int64_t after_ms) override {
+    escalations.emplace_back(now, after_ms);
+    return 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("scheduler_tick: an overdue clock alerts, escalation runs at the injected now") {
+  Study s;
+  FakeTickStore fs;
+  FakeClock clock(at("2026-10-20T00:00:00Z"));
+  store::ClockRow c;
+  c.id = 3;
+  c.report = 7;
+  c.report_ref = "S01-0007-AE-003";
+  c.subject = "S01-0007";
+  c.clock.id = 3;
+  c.clock.kind = safety::ClockKind::regulatory_initial;
+  c.clock.started_at = at("2026-10-10T00:00:00Z");
+  c.clock.due_at = at("2026-10-17T00:00:00Z");
+  fs.snap.open_clocks = {c};
+  auto r = service::scheduler_tick(service::TickDeps{*s.rt, clock, fs, fs});
+  CHECK(r.problems.empty());
+  REQUIRE(fs.asked.size() == 1);
+  CHECK(fs.asked[0].first == clock.now());
+  REQUIRE(fs.asked[0].second.scheduler);
+  // The warning horizon: clocks due within clock_warning_hours are read, no later ones.
+  CHECK(fs.asked[0].second.scheduler->clocks_due_by ==
+        clock.now().plus_hours(s.st->rules.clock_warning_hours));
+  bool overdue = false;
+  for (const auto& a : fs.raised) overdue |= a.dedupe_key == "clock_overdue:3";
+  CHECK(overdue);
+  REQUIRE(fs.escalations.size() == 1);
+  CHECK(fs.escalations[0].first == clock.now());
+  CHECK(fs.escalations[0].second == s.rt->config->escalate_after_seconds * 1000LL);
+}
+
+TEST_CASE("study_safety: the cut-off day ends the snapshot; a cut-off after today is refused") {
+  Study s;
+  FakeTickStore fs;
+  FakeClock clock(at("2026-10-20T10:00:00Z"));
+  auto future = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-21"));
+  REQUIRE_FALSE(future);
+  CHECK(future.error().fields.at(0).field == "cutoff");
+  CHECK(fs.asked.empty());
+  auto figures = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"));
+  REQUIRE(figures);
+  REQUIRE(fs.asked.size() == 1);
+  CHECK(fs.asked[0].first == at("2026-10-01T23:59:59.999Z"));
+  CHECK(figures.value()["cutoff"] == "2026-10-01");
+  auto now = service::study_safety(*s.rt, clock, fs, *s.st, std::nullopt);
+  REQUIRE(now);
+  CHECK(fs.asked[1].first == clock.now());
+}
