@@ -122,4 +122,31 @@ std::string_view to_string(Outcome o) {
   return "unknown";
 }
 
+std::vector<Outgoing> route(const std::vector<Endpoint>& endpoints, const nlohmann::json& event,
+                            std::string_view severity) {
+  std::vector<Outgoing> out;
+  const std::string type = event.value("type", "");
+  for (const auto& ep : endpoints)
+    if (subscribes(ep, type, severity)) out.push_back({ep.name, render_body(ep, event)});
+  return out;
+}
+
+nlohmann::json alert_event(const AlertEvent& a, const nlohmann::json& details, Timestamp now) {
+  using nlohmann::json;
+  return json{{"type", "alert." + a.rule},
+              {"timestamp", format_timestamp(now)},
+              {"data",
+               {{"alert_id", a.alert_id},
+                {"study", a.study},
+                {"rule", a.rule},
+                {"severity", a.severity},
+                {"title", a.escalation ? "[unacknowledged, re-sent " + std::to_string(a.escalation) +
+                                             "] " + a.title
+                                       : a.title},
+                {"subject", a.subject},
+                {"report", a.report ? json(*a.report) : json(nullptr)},
+                {"escalation", a.escalation},
+                {"details", details}}}};
+}
+
 }  // namespace pvmon::notify

@@ -901,18 +901,12 @@ class SqliteStore final : public Store {
                           {"sha256", d.sha256}}
                          .dump(),
                      no_previous);
-        std::vector<notify::Endpoint> endpoints;
-        {
-          std::lock_guard lock(endpoints_mu_);
-          if (endpoints_) endpoints = endpoints_();
-        }
         json data = d.webhook_data ? d.webhook_data(row.id) : json::object();
         data["report_id"] = row.id;
         json event{{"type", "dsmb.report"}, {"timestamp", format_timestamp(now)}, {"data", data}};
-        for (const auto& ep : endpoints) {
-          if (!notify::subscribes(ep, "dsmb.report", "info")) continue;
-          SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), ep.name, "dsmb.report",
-                                notify::render_body(ep, event), std::nullopt, now);
+        for (auto& m : notify::route(current_endpoints(), event, "info")) {
+          SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), m.endpoint, "dsmb.report",
+                                std::move(m.body), std::nullopt, now);
           queued_.store(true);
         }
         row.body = d.body;
@@ -1315,33 +1309,24 @@ class SqliteStore final : public Store {
   /// critical alert, with a new webhook-id since it is a new message).
   void queue_alert(Db& db, std::int64_t alert_id, const std::string& study, const AlertRecord& a,
                    std::optional<std::int64_t> report, Timestamp now, std::int64_t escalation) {
-    std::vector<notify::Endpoint> endpoints;
-    {
-      std::lock_guard lock(endpoints_mu_);
-      if (endpoints_) endpoints = endpoints_();
-    }
     const std::string type = "alert." + a.rule;
-    std::erase_if(endpoints, [&](const notify::Endpoint& ep) { return !notify::subscribes(ep, type, a.severity); });
-    if (endpoints.empty()) return;  // no endpoint takes it: nothing to render
-    json event{{"type", type},
-               {"timestamp", format_timestamp(now)},
-               {"data",
-                {{"alert_id", alert_id},
-                 {"study", study},
-                 {"rule", a.rule},
-                 {"severity", a.severity},
-                 {"title", escalation ? "[unacknowledged, re-sent " + std::to_string(escalation) +
-                                            "] " + a.title
-                                      : a.title},
-                 {"subject", a.subject},
-                 {"report", report ? json(*report) : json(nullptr)},
-                 {"escalation", escalation},
-                 {"details", a.payload}}}};
-    for (const auto& ep : endpoints) {
-      SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), ep.name, type,
-                            notify::render_body(ep, event), alert_id, now);
+    // Whether anybody takes it is decided before the event is built: most alerts of a study
+    // without webhooks cost no rendering.
+    const auto endpoints = current_endpoints();
+    if (std::none_of(endpoints.begin(), endpoints.end(),
+                     [&](const notify::Endpoint& ep) { return notify::subscribes(ep, type, a.severity); }))
+      return;
+    const json event = notify::alert_event(
+        {alert_id, study, a.rule, a.severity, a.title, a.subject, report, escalation}, a.payload, now);
+    for (auto& m : notify::route(endpoints, event, a.severity)) {
+      SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), m.endpoint, type, std::move(m.body), alert_id, now);
       queued_.store(true);
     }
+  }
+
+  std::vector<notify::Endpoint> current_endpoints() {
+    std::lock_guard lock(endpoints_mu_);
+    return endpoints_ ? endpoints_() : std::vector<notify::Endpoint>{};
   }
 
   static int read_version(Db& db) {

@@ -75,6 +75,28 @@ bool subscribes(const Endpoint& endpoint, std::string_view event_type, std::stri
 /// {"text": "<one line: severity, title, study, subject>"}.
 std::string render_body(const Endpoint& endpoint, const nlohmann::json& event);
 
+/// An outbox row to write: which endpoint takes the message and the body rendered for it.
+struct Outgoing {
+  std::string endpoint;
+  std::string body;
+};
+
+/// Routing, in one place: the messages of one event for every endpoint that takes it
+/// (subscribes), each body rendered in the endpoint's format. The store writes what it is
+/// given; an empty result means nobody takes the event (nothing is rendered).
+std::vector<Outgoing> route(const std::vector<Endpoint>& endpoints, const nlohmann::json& event,
+                            std::string_view severity);
+
+/// What an alert event carries (the webhook's `data`).
+struct AlertEvent {
+  std::int64_t alert_id = 0;
+  std::string study, rule, severity, title, subject;
+  std::optional<std::int64_t> report;
+  std::int64_t escalation = 0;  // > 0: a re-send of an open critical alert
+};
+/// The Standard Webhooks event of an alert (type "alert.<rule>"), with the rule's `details`.
+nlohmann::json alert_event(const AlertEvent& a, const nlohmann::json& details, Timestamp now);
+
 struct Url {
   std::string scheme;            // "http" | "https"
   std::string scheme_host_port;  // "https://host:443", what httplib::Client takes

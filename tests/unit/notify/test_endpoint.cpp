@@ -106,3 +106,39 @@ TEST_CASE("parse_url splits what httplib::Client needs and refuses the rest") {
   CHECK_FALSE(parse_url("http:///x").ok());
   CHECK_FALSE(parse_url("https://user:pw@example.org/x").ok());
 }
+
+TEST_CASE("route: each endpoint that takes the event gets it in its own format; the others nothing") {
+  Endpoint officers = endpoint({"*"}, "high");
+  Endpoint chat = endpoint({"alert.sae"}, "info", Endpoint::Format::slack);
+  chat.name = "chat";
+  Endpoint dsmb = endpoint({"dsmb.report"}, "info");
+  dsmb.name = "dsmb";
+  const json event = sae_event();
+  auto out = route({officers, chat, dsmb}, event, "critical");
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].endpoint == "officers");
+  CHECK(out[0].body == render_body(officers, event));
+  CHECK(out[1].endpoint == "chat");
+  CHECK(out[1].body == render_body(chat, event));
+  CHECK(out[0].body != out[1].body);
+  CHECK(route({officers, chat, dsmb}, event, "info").size() == 1);  // below officers' minimum
+  CHECK(route({}, event, "critical").empty());
+}
+
+TEST_CASE("alert_event: type alert.<rule>, the rule's details, a re-send says so in its title") {
+  AlertEvent a{17, "hcc-pvtt-imrt", "death", "critical", "Death: subject S01-0007", "S01-0007", std::nullopt, 0};
+  const Timestamp t = parse_timestamp("2026-10-03T08:10:00Z").value();
+  const json e = alert_event(a, json{{"date", "2026-10-01"}}, t);
+  CHECK(e["type"] == "alert.death");
+  CHECK(e["timestamp"] == "2026-10-03T08:10:00.000Z");
+  CHECK(e["data"]["alert_id"] == 17);
+  CHECK(e["data"]["report"].is_null());
+  CHECK(e["data"]["details"]["date"] == "2026-10-01");
+  CHECK(e["data"]["title"] == "Death: subject S01-0007");
+  a.escalation = 2;
+  a.report = 9;
+  const json again = alert_event(a, json::object(), t);
+  CHECK(again["data"]["title"] == "[unacknowledged, re-sent 2] Death: subject S01-0007");
+  CHECK(again["data"]["escalation"] == 2);
+  CHECK(again["data"]["report"] == 9);
+}
