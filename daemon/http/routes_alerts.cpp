@@ -15,6 +15,25 @@ using nlohmann::json;
 
 namespace {
 
+json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+json alert_json(const store::AlertView& a) {
+  return {{"id", a.id},
+          {"rule", a.rule},
+          {"severity", a.severity},
+          {"title", a.title},
+          {"subject", opt(a.subject)},
+          {"report", a.report ? json(*a.report) : json(nullptr)},
+          {"details", a.details},
+          {"created_at", format_timestamp(a.created_at)},
+          {"status", a.status},
+          {"acked_at", a.acked_at ? json(format_timestamp(*a.acked_at)) : json(nullptr)},
+          {"acked_by", opt(a.acked_by)},
+          {"ack_comment", opt(a.ack_comment)},
+          {"escalations", a.escalations},
+          {"webhooks", {{"queued", a.webhooks_queued}, {"delivered", a.webhooks_delivered}}}};
+}
+
 Result<Reply> list_alerts(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
@@ -24,9 +43,13 @@ Result<Reply> list_alerts(Services& s, Call& c) {
   auto limit = int_param(c.req, "limit", 1, 500, errs);
   auto cursor = int_param(c.req, "cursor", 1, INT64_MAX, errs);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
-  auto out = s.store.list_alerts(c.params[0], status, severity, cursor, static_cast<int>(limit.value_or(100)));
-  if (!out) return out.error();
-  return json_reply(200, out.value());
+  auto page = s.store.list_alerts(c.params[0], status, severity, cursor, static_cast<int>(limit.value_or(100)));
+  if (!page) return page.error();
+  json items = json::array();
+  for (const auto& a : page->items) items.push_back(alert_json(a));
+  return json_reply(200, {{"items", items},
+                          {"next_cursor", page->next_after_id ? json(std::to_string(*page->next_after_id))
+                                                              : json(nullptr)}});
 }
 
 Result<Reply> ack_alert(Services&, Call& c) {
@@ -36,9 +59,13 @@ Result<Reply> ack_alert(Services&, Call& c) {
   if (!id) return Error::field(Errc::not_found, "id", "no alert " + c.params[1]);
   auto body = json_body(c.req);
   if (!body) return body.error();
-  auto out = service::acknowledge_alert(c.context(), c.caller(), *study.value(), id.value(), body.value());
-  if (!out) return out.error();
-  return json_reply(200, out.value());
+  auto ack = service::acknowledge_alert(c.context(), c.caller(), *study.value(), id.value(), body.value());
+  if (!ack) return ack.error();
+  return json_reply(200, {{"id", ack->id},
+                          {"status", "acked"},
+                          {"acked_at", format_timestamp(ack->acked_at)},
+                          {"acked_by", ack->acked_by},
+                          {"ack_comment", ack->comment}});
 }
 
 Result<Reply> list_deliveries(Services& s, Call& c) {

@@ -107,7 +107,7 @@ Result<json> subject_view(const SubjectDeps& cx, const Caller& who, const config
   return out;
 }
 
-Result<json> acknowledge_alert(store::AlertStore& alerts, const Caller& who, const config::Study& st,
+Result<store::AlertAck> acknowledge_alert(store::AlertStore& alerts, const Caller& who, const config::Study& st,
                                std::int64_t alert, const json& body) {
   if (!body.is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
   std::vector<FieldError> errs;

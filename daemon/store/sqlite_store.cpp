@@ -677,10 +677,10 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<json> list_alerts(const std::string& study, std::optional<std::string> status,
-                           std::optional<std::string> severity, std::optional<std::int64_t> after_id,
-                           int limit) override {
-    return guard([&]() -> Result<json> {
+  Result<AlertPage> list_alerts(const std::string& study, std::optional<std::string> status,
+                                std::optional<std::string> severity, std::optional<std::int64_t> after_id,
+                                int limit) override {
+    return guard([&]() -> Result<AlertPage> {
       auto db = readers_.take();
       std::string sql =
           "SELECT id, rule, severity, title, subject, report, payload, created_at, status, acked_at, "
@@ -697,36 +697,38 @@ class SqliteStore final : public Store {
       if (severity) st.bind(3, *severity);
       if (after_id) st.bind(4, *after_id);
       st.bind(5, limit + 1);
-      json items = json::array();
+      AlertPage page;
       while (st.step()) {
-        items.push_back({{"id", st.i64(0)},
-                         {"rule", st.text(1)},
-                         {"severity", st.text(2)},
-                         {"title", st.text(3)},
-                         {"subject", st.opt_text(4) ? json(*st.opt_text(4)) : json(nullptr)},
-                         {"report", st.opt_i64(5) ? json(*st.opt_i64(5)) : json(nullptr)},
-                         {"details", json::parse(st.text(6))},
-                         {"created_at", st.text(7)},
-                         {"status", st.text(8)},
-                         {"acked_at", st.opt_text(9) ? json(*st.opt_text(9)) : json(nullptr)},
-                         {"acked_by", st.opt_text(10) ? json(*st.opt_text(10)) : json(nullptr)},
-                         {"ack_comment", st.opt_text(11) ? json(*st.opt_text(11)) : json(nullptr)},
-                         {"escalations", st.i64(12)},
-                         {"webhooks", {{"queued", st.i64(13)}, {"delivered", st.i64(14)}}}});
+        AlertView a;
+        a.id = st.i64(0);
+        a.rule = st.text(1);
+        a.severity = st.text(2);
+        a.title = st.text(3);
+        a.subject = st.opt_text(4);
+        a.report = st.opt_i64(5);
+        a.details = json::parse(st.text(6));
+        a.created_at = parse_timestamp(st.text(7)).value_or(Timestamp{});
+        a.status = st.text(8);
+        if (auto t = st.opt_text(9)) a.acked_at = parse_timestamp(*t);
+        a.acked_by = st.opt_text(10);
+        a.ack_comment = st.opt_text(11);
+        a.escalations = st.i64(12);
+        a.webhooks_queued = st.i64(13);
+        a.webhooks_delivered = st.i64(14);
+        page.items.push_back(std::move(a));
       }
-      json next = nullptr;
-      if (static_cast<int>(items.size()) > limit) {
-        items.erase(items.end() - 1);
-        next = std::to_string(items.back()["id"].get<std::int64_t>());
+      if (static_cast<int>(page.items.size()) > limit) {
+        page.items.pop_back();
+        page.next_after_id = page.items.back().id;
       }
-      return json{{"items", items}, {"next_cursor", next}};
+      return page;
     });
   }
 
-  Result<json> ack_alert(const std::string& study, std::int64_t id, const std::string& comment,
-                         const Actor& actor) override {
-    return guard([&]() -> Result<json> {
-      return writer_.write<json>([&](Db& db) -> Result<json> {
+  Result<AlertAck> ack_alert(const std::string& study, std::int64_t id, const std::string& comment,
+                             const Actor& actor) override {
+    return guard([&]() -> Result<AlertAck> {
+      return writer_.write<AlertAck>([&](Db& db) -> Result<AlertAck> {
         auto st = db.cached("SELECT status, acked_by FROM alerts WHERE id = ? AND (study = ? OR study = '*')");
         st.bind(1, id).bind(2, study);
         if (!st.step()) return Error::field(Errc::not_found, "id", "no alert " + std::to_string(id));
@@ -741,11 +743,11 @@ class SqliteStore final : public Store {
             .bind(3, comment)
             .bind(4, id)
             .run();
-        json out{{"id", id}, {"status", "acked"}, {"acked_at", format_timestamp(now)},
-                 {"acked_by", actor.principal}, {"ack_comment", comment}};
-        append_audit(db, now, actor, "alert.ack", study + "/alert/" + std::to_string(id), out.dump(),
+        const json audited{{"id", id}, {"status", "acked"}, {"acked_at", format_timestamp(now)},
+                           {"acked_by", actor.principal}, {"ack_comment", comment}};
+        append_audit(db, now, actor, "alert.ack", study + "/alert/" + std::to_string(id), audited.dump(),
                      json{{"status", "open"}}.dump());
-        return out;
+        return AlertAck{id, now, actor.principal, comment};
       });
     });
   }

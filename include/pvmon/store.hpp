@@ -179,6 +179,34 @@ struct EventWrite {
   safety::SubjectFacts facts;
 };
 
+/// A stored alert as the officers' list shows it, with its webhooks' delivery counts.
+struct AlertView {
+  std::int64_t id = 0;
+  std::string rule, severity, title;
+  std::optional<std::string> subject;
+  std::optional<std::int64_t> report;
+  nlohmann::json details = nlohmann::json::object();  // the rule's payload
+  Timestamp created_at;
+  std::string status;  // open, acked
+  std::optional<Timestamp> acked_at;
+  std::optional<std::string> acked_by, ack_comment;
+  std::int64_t escalations = 0;
+  std::int64_t webhooks_queued = 0, webhooks_delivered = 0;
+};
+
+/// One page of alerts, newest first; `next_after_id` continues below the last one.
+struct AlertPage {
+  std::vector<AlertView> items;
+  std::optional<std::int64_t> next_after_id;
+};
+
+/// An acknowledgement as recorded.
+struct AlertAck {
+  std::int64_t id = 0;
+  Timestamp acked_at;
+  std::string acked_by, comment;
+};
+
 /// An alert as it stood at a snapshot's instant (acknowledgement only if made by then).
 struct AlertRow {
   std::int64_t id = 0;
@@ -327,12 +355,12 @@ class AlertStore {
   virtual ~AlertStore() = default;
   /// Records alerts raised outside any other change (clocks, boundaries), with their webhooks.
   virtual Status raise_alerts(const std::string& study, const std::vector<AlertRecord>& alerts) = 0;
-  virtual Result<nlohmann::json> list_alerts(const std::string& study,
-                                             std::optional<std::string> status,
-                                             std::optional<std::string> severity,
-                                             std::optional<std::int64_t> after_id, int limit) = 0;
-  virtual Result<nlohmann::json> ack_alert(const std::string& study, std::int64_t id,
-                                           const std::string& comment, const Actor& actor) = 0;
+  virtual Result<AlertPage> list_alerts(const std::string& study, std::optional<std::string> status,
+                                        std::optional<std::string> severity,
+                                        std::optional<std::int64_t> after_id, int limit) = 0;
+  /// Audited; a second acknowledgement is a conflict naming who made the first.
+  virtual Result<AlertAck> ack_alert(const std::string& study, std::int64_t id,
+                                     const std::string& comment, const Actor& actor) = 0;
   /// Re-sends critical alerts still open `after_ms` after they were last sent; returns how
   /// many were re-sent.
   virtual Result<int> escalate(Timestamp now, std::int64_t after_ms) = 0;

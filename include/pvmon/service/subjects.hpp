@@ -44,7 +44,7 @@ Result<nlohmann::json> subject_view(const SubjectDeps& cx, const Caller& who, co
                                     const std::string& subject);
 
 /// An officer acknowledges an alert with a comment (audited).
-Result<nlohmann::json> acknowledge_alert(store::AlertStore& alerts, const Caller& who,
+Result<store::AlertAck> acknowledge_alert(store::AlertStore& alerts, const Caller& who,
                                          const config::Study& st, std::int64_t alert,
                                          const nlohmann::json& body);
 
@@ -72,7 +72,7 @@ inline Result<nlohmann::json> subject_view(const Context& cx, const Caller& who,
                                            const config::Study& st, const std::string& subject) {
   return subject_view(subject_deps(cx), who, st, subject);
 }
-inline Result<nlohmann::json> acknowledge_alert(const Context& cx, const Caller& who,
+inline Result<store::AlertAck> acknowledge_alert(const Context& cx, const Caller& who,
                                                 const config::Study& st, std::int64_t alert,
                                                 const nlohmann::json& body) {
   return acknowledge_alert(cx.store, who, st, alert, body);

@@ -82,8 +82,8 @@ TEST_CASE("the tick re-sends an unacknowledged critical alert after escalate_aft
     auto escalations = [&] {
       auto list = store.list_alerts("s1", std::nullopt, std::string("critical"), std::nullopt, 10);
       REQUIRE(list);
-      REQUIRE(list.value()["items"].size() == 1);
-      return list.value()["items"][0]["escalations"].get<int>();
+      REQUIRE(list->items.size() == 1);
+      return static_cast<int>(list->items[0].escalations);
     };
 
     clock.advance_ms(3'599'000);
@@ -107,7 +107,7 @@ TEST_CASE("the tick re-sends an unacknowledged critical alert after escalate_aft
 
     auto list = store.list_alerts("s1", std::nullopt, std::string("critical"), std::nullopt, 10);
     REQUIRE(list);
-    const auto id = list.value()["items"][0]["id"].get<std::int64_t>();
+    const auto id = list->items.at(0).id;
     REQUIRE(store.ack_alert("s1", id, "PI called", {"officer", ""}));
     for (int i = 0; i < 5; ++i) {
       clock.advance_ms(3'600'000);

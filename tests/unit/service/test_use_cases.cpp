@@ -358,11 +358,11 @@ class FakeTickStore final : public store::SnapshotStore, public store::AlertStor
     raised.insert(raised.end(), alerts.begin(), alerts.end());
     return Ok{};
   }
-  Result<json> list_alerts(const std::string&, std::optional<std::string>, std::optional<std::string>,
-                           std::optional<std::int64_t>, int) override {
+  Result<store::AlertPage> list_alerts(const std::string&, std::optional<std::string>, std::optional<std::string>,
+                                       std::optional<std::int64_t>, int) override {
     return not_faked();
   }
-  Result<json> ack_alert(const std::string&, std::int64_t, const std::string&, const store::Actor&) override {
+  Result<store::AlertAck> ack_alert(const std::string&, std::int64_t, const std::string&, const store::Actor&) override {
     return not_faked();
   }
   Result<int> escalate(Timestamp now, std::int64_t after_ms) override {

@@ -209,7 +209,7 @@ AlertRecord alert(const std::string& key, const std::string& severity) {
 std::size_t alert_count(Store& s, const std::string& study) {
   auto page = s.list_alerts(study, std::nullopt, std::nullopt, std::nullopt, 1000);
   REQUIRE(page);
-  return page.value()["items"].size();
+  return page->items.size();
 }
 }  // namespace
 
@@ -255,8 +255,8 @@ TEST_CASE("escalation re-sends open critical alerts once per period, by index") 
   // An acknowledged alert is not re-sent.
   auto page = store.list_alerts("s", std::nullopt, std::string("critical"), std::nullopt, 10);
   REQUIRE(page);
-  REQUIRE(page.value()["items"].size() == 2);
-  const auto id = page.value()["items"][0]["id"].get<std::int64_t>();
+  REQUIRE(page->items.size() == 2);
+  const auto id = page->items[0].id;
   REQUIRE(store.ack_alert("s", id, "seen", Actor{"officer", ""}));
   n = store.escalate(t0.plus_ms(2 * hour), hour);
   REQUIRE(n);
