@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "pvmon/crypto.hpp"
-#include "pvmon/http.hpp"
+#include "api.hpp"
 #include "metrics.hpp"
 #include "pvmon/interop.hpp"
 #include "rate_limit.hpp"

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "pvmon/http.hpp"
+#include "api.hpp"
 #include "pvmon/interop.hpp"
 
 namespace pvmon::http {

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "elastic_pool.hpp"
-#include "pvmon/http.hpp"
+#include "api.hpp"
 
 namespace pvmon::http {
 

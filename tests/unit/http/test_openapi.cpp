@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "pvmon/http.hpp"
+#include "api.hpp"
 
 using namespace pvmon;
 using nlohmann::json;
