@@ -5,6 +5,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "daemon.hpp"
 #include "receiver.hpp"
@@ -111,7 +112,15 @@ TEST_CASE("pvmon simulate plays a trial through the API; the same seed gives the
     ids.insert(g.id);
   }
   CHECK(static_cast<int>(ids.size()) == messages);
-  CHECK(a.sql_count("SELECT count(*) FROM outbox WHERE state = 'delivered'") == messages);
+  // The dispatcher records a delivery after the receiver has answered it, so the last one may
+  // still be on its way to the database: a bounded poll, not a race.
+  int delivered = 0;
+  for (int i = 0; i < 300; ++i) {
+    delivered = a.sql_count("SELECT count(*) FROM outbox WHERE state = 'delivered'");
+    if (delivered == messages) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(delivered == messages);
 
   // Deterministic: a second daemon gets the same trial from the same seed.
   Sim b;
