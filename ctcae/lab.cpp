@@ -463,11 +463,17 @@ Result<LabGrade> rule_proteinuria(Ctx& c) {
   auto v = convert(c, {{"g/24 h", 1.0}, {"g/24h", 1.0}, {"g/24 hrs", 1.0}, {"g/day", 1.0},
                        {"mg/24 h", 0.001}, {"mg/24h", 0.001}, {"mg/day", 0.001}, {"dipstick", 1.0}});
   if (!v) return v.error();
+  // Grades 2 and 3 have absolute thresholds (1.0 and 3.5 g/24 h): the ULN decides only below
+  // 1.0 g/24 h (grade 1 from ULN, nothing below it), so it is required only there.
+  const int absolute = grade_up(c.value, {{2, 1.0, true}, {3, 3.5, true}});
+  if (absolute >= 2 && !c.in.uln)
+    return graded(c, absolute, fmt(c.value) + " g/24 h", "absolute");
   auto u = need_ref(c, c.in.uln, "lab.uln", "ULN");
   if (!u) return u.error();
   std::string d = fmt(c.value) + " g/24 h (ULN " + fmt(*u) + " g/24 h)";
-  if (compare(c.value, *u) < 0) return graded(c, 0, d + ": below ULN, within normal; not an adverse event", "ULN");
-  int g = std::max(1, grade_up(c.value, {{2, 1.0, true}, {3, 3.5, true}}));
+  if (absolute < 2 && compare(c.value, *u) < 0)
+    return graded(c, 0, d + ": below ULN, within normal; not an adverse event", "ULN");
+  int g = std::max(1, absolute);
   return graded(c, g, d, g == 1 ? "ULN" : "absolute");
 }
 

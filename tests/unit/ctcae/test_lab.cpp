@@ -379,6 +379,21 @@ TEST_CASE("unit conversions give the same grade in every unit") {
   CHECK(ct::grade_lab(lab("platelets", 60, "x 10e9 /L", {}, 150.0))->grade == 2);
 }
 
+TEST_CASE("proteinuria at 1.0 g/24 h or more needs no ULN: CTCAE's grade 2 and 3 thresholds are absolute") {
+  // CTCAE v5.0 Proteinuria (10037032): G2 1.0 - <3.5 g/24 hrs; G3 >=3.5 g/24 hrs.
+  const struct { double v; const char* unit; int grade; } cases[] = {
+      {1.0, "g/24 h", 2}, {1.2, "g/24 h", 2}, {3.49, "g/24 h", 2}, {3.5, "g/24 h", 3}, {1500, "mg/24 h", 2}};
+  for (const auto& c : cases) {
+    CAPTURE(c.v);
+    auto g = ct::grade_lab(lab("Proteinuria", c.v, c.unit));
+    REQUIRE(g);
+    CHECK(g->grade == c.grade);
+    CHECK(g->basis == "absolute");
+  }
+  // Below 1.0 g/24 h the ULN decides between grade 0 and grade 1: it is required.
+  CHECK(error_field(lab("Proteinuria", 0.99, "g/24 h")) == "lab.uln");
+}
+
 TEST_CASE("input errors name the field") {
   CHECK(error_field(lab("Fatigue", 1, "U/L", 40.0)) == "lab.test");
   CHECK(error_field(lab("frobnicate", 1, "U/L", 40.0)) == "lab.test");
@@ -392,7 +407,7 @@ TEST_CASE("input errors name the field") {
   CHECK(error_field(lab("platelets", 40, "10e9/L")) == "lab.lln");
   CHECK(error_field(lab("Hb", 9, "mg", {}, 12.0)) == "lab.unit");
   CHECK(error_field(lab("Proteinuria", 5, "dipstick")) == "lab.value");
-  CHECK(error_field(lab("Proteinuria", 1.2, "g/24 h")) == "lab.uln");
+  CHECK(error_field(lab("Proteinuria", 0.5, "g/24 h")) == "lab.uln");
   CHECK(error_field(lab("Hypertension", 0, "mm Hg")) == "lab.systolic");
   CHECK(error_field(lab("Hypertension", 0, "kPa", {}, {}, {}, false, false, 150.0)) == "lab.unit");
   ct::LabInput bad_dbp = lab("Hypertension");
