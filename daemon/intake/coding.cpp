@@ -110,6 +110,13 @@ Result<Coded> code_ae(const AeDraft& d, const ctcae::Resolver& resolver, const j
                                "the subject died of something else)"});
     errors.push_back({"outcome", "is 'fatal' but the grade is " + std::to_string(c.grade)});
   }
+  // ICH E2A II.B: "results in death" says the event caused the death, so the event is fatal:
+  // CTCAE v5.0 grade 5 with outcome fatal (a death from something else is death_unrelated).
+  if (d.serious.death && c.grade != 5 && c.grade != 0)
+    errors.push_back({"serious.death",
+                      "is true (results in death, ICH E2A II.B) but the grade is " +
+                          std::to_string(c.grade) +
+                          ": an event that results in death is grade 5 with outcome 'fatal'"});
   if (d.death_unrelated && d.outcome != "fatal")
     errors.push_back({"death_unrelated", "applies only when the outcome is fatal"});
 

@@ -100,7 +100,19 @@ TEST_CASE_FIXTURE(Coding, "grades must exist for the term, and grade 5 agrees wi
   }));
   REQUIRE(fatal_g3);
   CHECK(fatal_g3->status == 422);
-  CHECK(fields(fatal_g3) == std::set<std::string>{"grade", "outcome"});
+  CHECK(fields(fatal_g3) == std::set<std::string>{"grade", "outcome", "serious.death"});
+
+  // "Results in death" (ICH E2A II.B) on a grade 2 event the subject is recovering from: the
+  // record would say the subject died of it and is recovering (issue 17).
+  auto death_g2 = post("/ae", report("G3b", [](json& j) {
+    j["term"] = "Fatigue";
+    j["grade"] = 2;
+    j["outcome"] = "recovering";
+    j["serious"]["death"] = true;
+  }));
+  REQUIRE(death_g2);
+  CHECK(death_g2->status == 422);
+  CHECK(fields(death_g2) == std::set<std::string>{"serious.death"});
 
   auto fatal_other_cause = post("/ae", report("G4", [](json& j) {
     j["term"] = "Sepsis";
