@@ -105,6 +105,41 @@ bool is_hex64(const std::string& s) {
 }
 
 
+/// An intervention's reference safety information: each entry a term name or MedDRA code, or
+/// an object {"term", "max_grade" (1-5, default 3), "fatal", "life_threatening" (default
+/// false)} saying the most severe form of the reaction the RSI lists (safety::ExpectedTerm).
+std::vector<safety::ExpectedTerm> expected_terms(FieldReader& r, std::vector<FieldError>& errs) {
+  std::vector<safety::ExpectedTerm> out;
+  const json* arr = r.get("expected_terms", false);
+  if (!arr) return out;
+  if (!arr->is_array()) {
+    r.error("expected_terms", "must be an array of terms or {term, max_grade, fatal, life_threatening}");
+    return out;
+  }
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const json& e = (*arr)[i];
+    const std::string path = r.path("expected_terms") + "." + std::to_string(i);
+    if (e.is_string() && !e.get_ref<const std::string&>().empty()) {
+      out.emplace_back(e.get<std::string>());
+      continue;
+    }
+    if (!e.is_object()) {
+      errs.push_back({path, "must be a non-empty string or an object {term, max_grade, fatal, life_threatening}"});
+      continue;
+    }
+    FieldReader er(e, path, errs);
+    safety::ExpectedTerm t;
+    if (auto v = er.string("term", true, 200)) t.term = *v;
+    if (auto v = er.integer("max_grade", false, 1, 5)) t.max_grade = static_cast<int>(*v);
+    if (auto v = er.boolean("fatal", false)) t.fatal = *v;
+    if (auto v = er.boolean("life_threatening", false)) t.life_threatening = *v;
+    er.finish();
+    if (t.fatal && t.max_grade < 5) er.error("max_grade", "must be 5 when fatal outcomes are listed");
+    if (!t.term.empty()) out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::vector<std::string> string_list(FieldReader& r, const std::string& key, bool required,
                                      std::vector<FieldError>& errs) {
   std::vector<std::string> out;
@@ -147,7 +182,7 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
                                                                    "surgery", "device"}))
       iv.kind = *v;
     if (auto v = item.boolean("investigational_product", true)) iv.investigational_product = *v;
-    iv.expected_terms = string_list(item, "expected_terms", false, errs);
+    iv.expected_terms = expected_terms(item, errs);
     if (!iv.id.empty() && !ids.insert(iv.id).second) item.error("id", "is a duplicate");
     s.interventions.push_back(std::move(iv));
   });

@@ -59,12 +59,38 @@ bool is_related(Causality c) {
          c == Causality::unassessable;
 }
 
-bool is_expected(const Intervention& iv, std::string_view meddra_code, std::string_view term) {
+namespace {
+
+const ExpectedTerm* listed(const Intervention& iv, std::string_view meddra_code, std::string_view term) {
   for (const auto& t : iv.expected_terms) {
-    if (!meddra_code.empty() && t == meddra_code) return true;
-    if (!term.empty() && iequals(t, term)) return true;
+    if (!meddra_code.empty() && t.term == meddra_code) return &t;
+    if (!term.empty() && iequals(t.term, term)) return &t;
   }
-  return false;
+  return nullptr;
+}
+
+}  // namespace
+
+bool is_expected(const Intervention& iv, std::string_view meddra_code, std::string_view term) {
+  return listed(iv, meddra_code, term) != nullptr;
+}
+
+std::optional<std::string> unexpected_because(const Intervention& iv, const AeFacts& ae) {
+  const ExpectedTerm* t = listed(iv, ae.meddra_code, ae.term);
+  if (!t) return "not in " + iv.id + "'s reference safety information";
+  // EU CT-3 7.2.3: a fatal or life-threatening outcome of a listed reaction is unexpected
+  // unless the RSI lists that outcome; so is a reaction more severe than the RSI describes.
+  if (ae.grade == 5 || ae.seriousness.death) {
+    if (!t->fatal) return "fatal, and " + iv.id + "'s reference safety information lists no fatal " + t->term;
+  } else if (ae.seriousness.life_threatening || ae.grade == 4) {
+    if (!t->life_threatening)
+      return "life-threatening, and " + iv.id + "'s reference safety information lists no life-threatening " +
+             t->term;
+  }
+  if (ae.grade > t->max_grade)
+    return "grade " + std::to_string(ae.grade) + " is more severe than the grade " +
+           std::to_string(t->max_grade) + " " + iv.id + "'s reference safety information lists for " + t->term;
+  return std::nullopt;
 }
 
 Classification classify(const AeFacts& ae, const std::vector<Intervention>& interventions) {
@@ -98,11 +124,11 @@ Classification classify(const AeFacts& ae, const std::vector<Intervention>& inte
     if (related) c.related_to.push_back(iv.id);
     if (!iv.investigational_product) continue;
 
-    ProductAssessment p{iv.id, related, is_expected(iv, ae.meddra_code, ae.term)};
-    if (related) {
-      c.reasons.push_back(std::string(p.expected ? "expected" : "unexpected") + " for " + iv.id +
-                          " (reference safety information)");
-    }
+    const auto why = unexpected_because(iv, ae);
+    ProductAssessment p{iv.id, related, !why};
+    if (related)
+      c.reasons.push_back(why ? "unexpected for " + iv.id + ": " + *why
+                              : "expected for " + iv.id + " (reference safety information)");
     if (c.serious && p.related && !p.expected) c.susar = true;
     c.products.push_back(std::move(p));
   }

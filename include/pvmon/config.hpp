@@ -14,6 +14,7 @@
 #include "pvmon/core.hpp"
 #include "pvmon/notify.hpp"
 #include "pvmon/schedule.hpp"
+#include "pvmon/safety/classification.hpp"
 #include "pvmon/safety/rules.hpp"
 
 namespace pvmon::config {
@@ -52,7 +53,9 @@ struct Intervention {
   std::string id;
   std::string kind;  // drug, radiotherapy, surgery
   bool investigational_product = false;
-  std::vector<std::string> expected_terms;  // reference safety information
+  /// Reference safety information: each entry a term, or {term, max_grade, fatal,
+  /// life_threatening} (safety::ExpectedTerm).
+  std::vector<safety::ExpectedTerm> expected_terms;
 };
 
 /// A protocol-specific event with its own grade scale (CLINICAL.md: RCCEP, RILD).

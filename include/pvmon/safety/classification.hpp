@@ -43,13 +43,31 @@ std::string_view to_string(Causality c);
 /// cannot be ruled out counts, CLINICAL.md SUSAR rule; ICH E2A III.A.1).
 bool is_related(Causality c);
 
-/// A study intervention with its reference safety information (RSI: the terms its
-/// investigator brochure lists as expected, as MedDRA codes or CTCAE term names).
+/// One entry of a product's reference safety information (RSI): a term (CTCAE name, protocol
+/// term or MedDRA code) and the most severe form of it the RSI describes. A reaction of a listed
+/// term is still unexpected when it is more severe than that, or fatal or life-threatening
+/// without the RSI listing that outcome (ICH E2A II.C; EU CT-3 7.2.3). A bare term lists grades
+/// 1 to 3, neither fatal nor life-threatening outcomes: the conservative reading when the RSI
+/// says nothing of severity.
+struct ExpectedTerm {
+  std::string term;
+  int max_grade = 3;
+  bool fatal = false;             // fatal outcomes listed
+  bool life_threatening = false;  // life-threatening outcomes listed
+  ExpectedTerm() = default;
+  ExpectedTerm(std::string t) : term(std::move(t)) {}  // NOLINT: a bare term, implicitly
+  ExpectedTerm(const char* t) : term(t) {}             // NOLINT: as above
+  ExpectedTerm(std::string t, int max, bool f, bool lt)
+      : term(std::move(t)), max_grade(max), fatal(f), life_threatening(lt) {}
+  bool operator==(const ExpectedTerm&) const = default;
+};
+
+/// A study intervention with its reference safety information.
 struct Intervention {
   std::string id;
   std::string kind;  // drug, radiotherapy, surgery
   bool investigational_product = false;
-  std::vector<std::string> expected_terms;
+  std::vector<ExpectedTerm> expected_terms;
 };
 
 /// What the classifier needs of one AE version. Causality maps intervention id -> assessment;
@@ -80,8 +98,15 @@ struct Classification {
 };
 
 /// Is `term`/`meddra_code` in the intervention's RSI? Codes compare exactly, names without
-/// regard to ASCII case.
+/// regard to ASCII case. Severity and outcome are not looked at here: see unexpected_because.
 bool is_expected(const Intervention& iv, std::string_view meddra_code, std::string_view term);
+
+/// Why the AE is unexpected for the intervention, or nothing when the RSI lists it at this
+/// severity and outcome: not listed; more severe than the RSI's highest grade; fatal (grade 5
+/// or the death criterion) or life-threatening (the criterion, or CTCAE grade 4,
+/// "life-threatening consequences") without the RSI listing that outcome (ICH E2A II.C;
+/// EU CT-3 7.2.3).
+std::optional<std::string> unexpected_because(const Intervention& iv, const AeFacts& ae);
 
 /// SUSAR = serious + suspected related to an investigational product + unexpected against that
 /// product's RSI (ICH E2A III.A; 21 CFR 312.32(a) "suspected adverse reaction", "unexpected").

@@ -136,3 +136,28 @@ TEST_CASE("a number beyond double is a config error, not an exception (found by 
   REQUIRE_FALSE(s);
   CHECK(s.error().message.find("big-study.json: not valid JSON") != std::string::npos);
 }
+
+TEST_CASE("study files: the reference safety information, bare terms or with the severity they list") {
+  auto ok = parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
+    "interventions": [{"id": "d", "kind": "drug", "investigational_product": true,
+      "expected_terms": ["Fatigue", {"term": "Hemorrhage", "max_grade": 5, "fatal": true, "life_threatening": true},
+                         {"term": "Platelet count decreased", "max_grade": 4}]}]})", "s1.json");
+  REQUIRE_MESSAGE(ok, (ok ? "" : ok.error().message));
+  const auto& rsi = ok->interventions.at(0).expected_terms;
+  REQUIRE(rsi.size() == 3);
+  CHECK(rsi[0] == safety::ExpectedTerm{"Fatigue", 3, false, false});
+  CHECK(rsi[1] == safety::ExpectedTerm{"Hemorrhage", 5, true, true});
+  CHECK(rsi[2] == safety::ExpectedTerm{"Platelet count decreased", 4, false, false});
+  auto bad = parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
+    "interventions": [{"id": "d", "kind": "drug", "investigational_product": true,
+      "expected_terms": ["", {"max_grade": 7}, {"term": "Sepsis", "fatal": true, "max_grade": 4}, 3,
+                         {"term": "Fever", "severity": "mild"}]}]})", "bad.json");
+  REQUIRE_FALSE(bad);
+  const std::string& m = bad.error().message;
+  CHECK(m.find("/interventions/0/expected_terms/0: must be a non-empty string or an object") != std::string::npos);
+  CHECK(m.find("/interventions/0/expected_terms/1/term: is required") != std::string::npos);
+  CHECK(m.find("/interventions/0/expected_terms/1/max_grade: must be") != std::string::npos);
+  CHECK(m.find("/interventions/0/expected_terms/2/max_grade: must be 5 when fatal outcomes are listed") != std::string::npos);
+  CHECK(m.find("/interventions/0/expected_terms/3: must be") != std::string::npos);
+  CHECK(m.find("/interventions/0/expected_terms/4/severity: unknown field") != std::string::npos);
+}

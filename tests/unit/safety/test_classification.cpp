@@ -151,3 +151,43 @@ TEST_CASE("fatal or life-threatening") {
   CHECK(d.fatal_or_life_threatening);
   CHECK(d.susar);
 }
+
+TEST_CASE("expectedness looks at severity and outcome (ICH E2A II.C; EU CT-3 7.2.3)") {
+  Intervention apatinib{"apatinib", "drug", true,
+                        {"Hypertension", ExpectedTerm{"Platelet count decreased", 4, false, true},
+                         ExpectedTerm{"Hemorrhage", 5, true, true}}};
+  auto facts = [](std::string term, int grade, Seriousness s = {}) {
+    AeFacts a;
+    a.term = std::move(term);
+    a.grade = grade;
+    a.seriousness = s;
+    return a;
+  };
+  Seriousness lt;
+  lt.life_threatening = true;
+  Seriousness dead;
+  dead.death = true;
+  // A bare term lists grades 1 to 3, no fatal or life-threatening outcome.
+  CHECK_FALSE(unexpected_because(apatinib, facts("Hypertension", 3)));
+  CHECK(unexpected_because(apatinib, facts("hypertension", 4)).value().find("life-threatening") != std::string::npos);
+  CHECK(unexpected_because(apatinib, facts("Hypertension", 2, lt)));
+  CHECK(unexpected_because(apatinib, facts("Hypertension", 5, dead)).value().find("fatal") != std::string::npos);
+  // Listed to grade 4 with life-threatening outcomes: grade 4 is expected, a fatal one is not.
+  CHECK_FALSE(unexpected_because(apatinib, facts("Platelet count decreased", 4, lt)));
+  CHECK(unexpected_because(apatinib, facts("Platelet count decreased", 5, dead)));
+  // Fatal outcomes listed: a fatal haemorrhage is expected.
+  CHECK_FALSE(unexpected_because(apatinib, facts("Hemorrhage", 5, dead)));
+  CHECK(unexpected_because(apatinib, facts("Diarrhea", 1)).value().find("not in") != std::string::npos);
+
+  // The classification: a serious related grade 4 hypertension on a bare RSI term is a SUSAR,
+  // fatal or life-threatening (7 days); grade 3 is not.
+  auto g4 = ae("Hypertension", lt, {{"apatinib", Causality::probable}});
+  g4.grade = 4;
+  const std::vector<Intervention> ivs{apatinib};
+  auto c = classify(g4, ivs);
+  CHECK(c.susar);
+  CHECK(c.fatal_or_life_threatening);
+  CHECK_FALSE(c.products.at(0).expected);
+  auto g3 = ae("Hypertension", hospitalised(), {{"apatinib", Causality::probable}});
+  CHECK_FALSE(classify(g3, ivs).susar);
+}
