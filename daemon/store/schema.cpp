@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/store.hpp"
 
 namespace pvmon::store {
@@ -226,6 +227,74 @@ CREATE INDEX alerts_to_escalate ON alerts (coalesce(last_sent_at, created_at))
   WHERE status = 'open' AND severity = 'critical';
 )sql";
 
+// Version 6: the facts of each version as typed columns, written with the version text, so
+// that reports read columns instead of parsing a million JSON records (issue 16). Existing rows
+// are backfilled from their JSON, with the append-only trigger dropped for the UPDATE and
+// recreated in the same transaction. The covering index holds every fact column, in report
+// order: the versions in force at a cut-off are one scan of it, never of the record texts.
+// Each column's value is the one version_facts() (sqlite_store.cpp) computes from the record;
+// the expressions below must agree with it (tests/unit/store/test_facts.cpp checks).
+const std::string& v6() {
+  static const std::string sql = [] {
+    std::string criteria = "CASE value";
+    for (std::size_t i = 0; i < safety::kSeriousnessCriteria.size(); ++i)
+      criteria += " WHEN '" + std::string(safety::kSeriousnessCriteria[i]) + "' THEN " +
+                  std::to_string(1u << i);
+    criteria += " END";
+    return std::string(R"sql(
+ALTER TABLE ae_versions ADD COLUMN grade INTEGER;
+ALTER TABLE ae_versions ADD COLUMN meddra_code TEXT;
+ALTER TABLE ae_versions ADD COLUMN term TEXT;
+ALTER TABLE ae_versions ADD COLUMN soc TEXT;
+ALTER TABLE ae_versions ADD COLUMN protocol_term INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ae_versions ADD COLUMN onset TEXT;
+ALTER TABLE ae_versions ADD COLUMN resolved TEXT;
+ALTER TABLE ae_versions ADD COLUMN outcome TEXT;
+ALTER TABLE ae_versions ADD COLUMN serious INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ae_versions ADD COLUMN susar INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ae_versions ADD COLUMN fatal_or_life_threatening INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ae_versions ADD COLUMN criteria INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ae_versions ADD COLUMN related_to TEXT;
+ALTER TABLE ae_versions ADD COLUMN causality TEXT;
+ALTER TABLE ae_versions ADD COLUMN expected TEXT;
+ALTER TABLE ae_versions ADD COLUMN drug_withdrawn INTEGER NOT NULL DEFAULT 0;
+DROP TRIGGER ae_versions_no_update;
+UPDATE ae_versions SET
+  grade = CASE json_type(record, '$.grade') WHEN 'integer' THEN json_extract(record, '$.grade') END,
+  meddra_code = CASE json_type(record, '$.ctcae.meddra_code') WHEN 'text' THEN json_extract(record, '$.ctcae.meddra_code') END,
+  term = CASE json_type(record, '$.ctcae.term') WHEN 'text' THEN json_extract(record, '$.ctcae.term') END,
+  soc = CASE json_type(record, '$.ctcae.soc') WHEN 'text' THEN json_extract(record, '$.ctcae.soc') END,
+  protocol_term = json_type(record, '$.ctcae.protocol_term') IS 'true',
+  onset = CASE json_type(record, '$.onset') WHEN 'text' THEN json_extract(record, '$.onset') END,
+  resolved = CASE json_type(record, '$.resolved') WHEN 'text' THEN json_extract(record, '$.resolved') END,
+  outcome = CASE json_type(record, '$.outcome') WHEN 'text' THEN json_extract(record, '$.outcome') END,
+  serious = json_type(record, '$.safety.serious') IS 'true',
+  susar = json_type(record, '$.safety.susar') IS 'true',
+  fatal_or_life_threatening = json_type(record, '$.safety.fatal_or_life_threatening') IS 'true',
+  criteria = (SELECT coalesce(sum(DISTINCT )sql") + criteria + R"sql(), 0) FROM json_each(record, '$.safety.criteria')
+              WHERE json_type(record, '$.safety.criteria') = 'array'),
+  related_to = (SELECT group_concat(value, ',') FROM json_each(record, '$.safety.related_to')
+                WHERE json_type(record, '$.safety.related_to') = 'array' AND type = 'text'),
+  causality = (SELECT group_concat(key || '=' || value, ',') FROM json_each(record, '$.causality')
+               WHERE json_type(record, '$.causality') = 'object' AND type = 'text'),
+  expected = (SELECT group_concat(json_extract(value, '$.intervention') || '=' ||
+                                  (json_type(value, '$.expected') IS 'true'), ',')
+              FROM json_each(record, '$.safety.products')
+              WHERE json_type(record, '$.safety.products') = 'array' AND type = 'object'
+                AND json_type(value, '$.intervention') = 'text'),
+  drug_withdrawn = EXISTS (SELECT 1 FROM json_each(record, '$.action_taken')
+                           WHERE json_type(record, '$.action_taken') IN ('object', 'array')
+                             AND type = 'text' AND value = 'drug_withdrawn');
+CREATE TRIGGER ae_versions_no_update BEFORE UPDATE ON ae_versions
+  BEGIN SELECT RAISE(ABORT, 'ae_versions is append-only'); END;
+CREATE INDEX ae_versions_in_force ON ae_versions (report, recorded_at, version, kind, grade,
+  meddra_code, onset, resolved, outcome, serious, susar, fatal_or_life_threatening, criteria,
+  related_to, causality, expected, drug_withdrawn);
+)sql";
+  }();
+  return sql;
+}
+
 }  // namespace
 
 const char* escalation_sql() {
@@ -234,7 +303,8 @@ const char* escalation_sql() {
 }
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}};
+  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
+                                              {6, v6().c_str()}};
   return kAll;
 }
 

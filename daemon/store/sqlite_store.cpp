@@ -9,6 +9,7 @@
 #include "reader_pool.hpp"
 #include "sqlite_outbox.hpp"
 #include "writer.hpp"
+#include "version_facts.hpp"
 
 namespace pvmon::store {
 
@@ -196,6 +197,7 @@ class SqliteStore final : public Store {
     // What does not need the transaction is done before it, on the caller's thread: the single
     // writer is the one resource every request shares.
     const std::string text = w.record.dump();
+    const VersionFacts facts = version_facts(w.record);
     const std::string ts = format_timestamp(w.received_at);
     const json* ct = w.record.contains("ctcae") ? &w.record.at("ctcae") : nullptr;
     const std::string meddra_code = ct ? ct->value("meddra_code", "") : "";
@@ -247,7 +249,7 @@ class SqliteStore final : public Store {
             .bind(10, w.record.value("onset", ""))
             .run();
         id = db.last_insert_rowid();
-        insert_version(db, id, 1, "initial", ts, actor, text);
+        insert_version(db, id, 1, "initial", ts, actor.principal, text, facts);
         for (const auto& c : w.clocks) insert_clock(db, id, study, 1, c);
         for (const auto& c : w.closed)
           insert_clock(db, id, study, 1, c.clock,
@@ -321,7 +323,8 @@ class SqliteStore final : public Store {
         rec["followup"] = {{"id", followup_id}, {"sha256", body_sha256}};
         const std::string text = rec.dump();
         insert_version(db, id, version + 1,
-                       decision->nullification ? "nullification" : "followup", ts, actor, text);
+                       decision->nullification ? "nullification" : "followup", ts, actor.principal,
+                       text, version_facts(rec));
         db.cached("UPDATE ae_reports SET current_version = ? WHERE id = ?")
             .bind(1, version + 1)
             .bind(2, id)
@@ -1013,20 +1016,6 @@ class SqliteStore final : public Store {
     q.bind(1, id);
     q.step();
     return ae_record(q);
-  }
-
-  static void insert_version(Db& db, std::int64_t report, int version, const char* kind,
-                             const std::string& ts, const Actor& actor, const std::string& text) {
-    db.cached(
-          "INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record) "
-          "VALUES (?,?,?,?,?,?)")
-        .bind(1, report)
-        .bind(2, version)
-        .bind(3, kind)
-        .bind(4, ts)
-        .bind(5, actor.principal)
-        .bind(6, text)
-        .run();
   }
 
   /// How a clock that is already over when it is recorded ended (stop_clock's fields).
