@@ -50,7 +50,7 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
                              b.crossed, b.path});
   }
   in.reports = std::move(snap.facts);
-  in.terms = std::move(snap.terms);
+  in.tables = std::move(snap.fact_tables);
   snap.facts.clear();
   return in;
 }
@@ -58,12 +58,12 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
 /// The figures the dsmb.report webhook carries: enough for a DSMB member to see at a glance
 /// whether to open the report now.
 json summary_of(const reports::Input& in, const safety::SurgicalSafety& surg) {
-  std::set<std::string> any, sae, fatal;
+  std::set<std::uint32_t> any, sae, fatal;  // subject indexes (AeFactTables::subjects)
   for (const auto& f : in.reports) {
     if (f.nullified) continue;
     any.insert(f.subject);
     if (f.serious) sae.insert(f.subject);
-    if (f.grade == 5 || f.outcome == "fatal") fatal.insert(f.subject);
+    if (f.grade == 5 || in.tables.outcome(f) == "fatal") fatal.insert(f.subject);
   }
   int deaths = 0;
   for (const auto& s : in.subjects)

@@ -66,7 +66,7 @@ struct Input {
   std::string protocol_sha256;
   std::vector<SubjectInput> subjects;
   std::vector<safety::AeFact> reports;  // every report's version in force (nullified included)
-  std::vector<safety::AeTerm> terms;    // AeFact::term indexes this
+  safety::AeFactTables tables;          // the strings AeFact's indexes name
   std::vector<ClockInput> clocks;
   std::vector<AlertInput> alerts;
   std::vector<BoundaryInput> boundaries;

@@ -185,9 +185,10 @@ struct Snapshot {
   std::map<std::string, std::vector<safety::SubjectEvent>> events;  // by subject
   std::vector<nlohmann::json> reports;  // current version of each AE report as of then
   /// Instead of `reports` when asked for (SnapshotOptions::facts): the same reports as compact
-  /// rows, with their term table.
+  /// rows, in server id order, read from the version rows' fact columns (schema v6), with the
+  /// tables their indexes point into.
   std::vector<safety::AeFact> facts;
-  std::vector<safety::AeTerm> terms;
+  safety::AeFactTables fact_tables;
   std::vector<ClockRow> open_clocks;
   std::vector<ClockRow> all_clocks;  // started by then; stopped_at only if stopped by then
   std::vector<AlertRow> alerts;      // raised by then, oldest first
