@@ -117,17 +117,18 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   auto snap = store.snapshot(st.id, cutoff, opts);
   if (!snap) return snap.error();
   const auto surg = surgical_of(snap.value(), cutoff.date());
-  const auto in = input_of(rt, st, snap.value(), surg, number, previous);
+  auto in = input_of(rt, st, snap.value(), surg, number, previous);
+  auto summary = summary_of(in, surg);
   store::DsmbReportDraft d;
   d.study = st.id;
   d.number = number;
   d.cutoff = cutoff;
   d.previous_cutoff = previous;
   d.trigger = trigger;
-  d.body = reports::canonical_json(reports::build(in));
+  // Moved: the model gives the facts back before it builds its listings (reports::build).
+  d.body = reports::canonical_json(reports::build(std::move(in)));
   d.sha256 = crypto::sha256_hex(d.body);
   d.protocol_sha256 = st.sha256;
-  auto summary = summary_of(in, surg);
   const std::string url = base_url(*rt.config) + "/v1/studies/" + st.id + "/dsmb-reports/";
   d.webhook_data = [summary, url, d](std::int64_t id) {
     return json{{"study", d.study},

@@ -336,9 +336,10 @@ json fact_row(const Input& in, const safety::AeFact& f) {
 }
 
 /// Listings are sorted by subject, onset, then server id.
-json listing(const Input& in, const std::function<bool(const safety::AeFact&)>& keep) {
+json listing(const Input& in, const std::vector<safety::AeFact>& facts,
+             const std::function<bool(const safety::AeFact&)>& keep) {
   std::vector<const safety::AeFact*> rows;
-  for (const auto& f : in.reports)
+  for (const auto& f : facts)
     if (counts(f) && keep(f)) rows.push_back(&f);
   std::stable_sort(rows.begin(), rows.end(), [&](auto* a, auto* b) {
     return std::tie(in.tables.subject(*a), a->onset, a->id) < std::tie(in.tables.subject(*b), b->onset, b->id);
@@ -591,9 +592,8 @@ json alerts(const Input& in) {
   return {{"by_rule", rows}, {"raised_in_period", listing}, {"open_at_cutoff", open_total}};
 }
 
-}  // namespace
-
-json build(const Input& in) {
+/// Every section but the listings of single reports.
+json summary_sections(const Input& in) {
   json related = json::array();
   for (const auto& iv : in.interventions) {
     const auto lists = related_lists(in, {iv.id});
@@ -607,14 +607,37 @@ json build(const Input& in) {
           {"ae_by_soc_term", by_soc_term(in, [](const safety::AeFact&) { return true; })},
           {"ae_related", related},
           {"aesi", aesi(in)},
-          {"sae_listing", listing(in, [](const safety::AeFact& f) { return f.serious; })},
-          {"susars", listing(in, [](const safety::AeFact& f) { return f.susar; })},
           {"deaths", deaths(in)},
           {"clocks", clocks(in)},
           {"surgical", surgical(in)},
           {"stopping_rules", stopping(in)},
           {"time_to_event", time_to_event(in)},
           {"alerts", alerts(in)}};
+}
+
+bool is_serious(const safety::AeFact& f) { return f.serious; }
+bool is_susar(const safety::AeFact& f) { return f.susar; }
+
+}  // namespace
+
+json build(const Input& in) {
+  json model = summary_sections(in);
+  model["sae_listing"] = listing(in, in.reports, is_serious);
+  model["susars"] = listing(in, in.reports, is_susar);
+  return model;
+}
+
+json build(Input&& in) {
+  json model = summary_sections(in);
+  // The listings' rows are the model's largest part (some 1.5 KB each as JSON): the facts they
+  // list are kept and the others given back before they are built.
+  std::vector<safety::AeFact> listed;
+  for (const auto& f : in.reports)
+    if (counts(f) && (f.serious || f.susar)) listed.push_back(f);
+  std::vector<safety::AeFact>().swap(in.reports);
+  model["sae_listing"] = listing(in, listed, is_serious);
+  model["susars"] = listing(in, listed, is_susar);
+  return model;
 }
 
 std::string canonical_json(const json& model) {
