@@ -228,12 +228,16 @@ CREATE INDEX alerts_to_escalate ON alerts (coalesce(last_sent_at, created_at))
 )sql";
 
 // Version 6: the facts of each version as typed columns, written with the version text, so
-// that reports read columns instead of parsing a million JSON records (issue 16). Existing rows
-// are backfilled from their JSON, with the append-only trigger dropped for the UPDATE and
-// recreated in the same transaction. The covering index holds every fact column, in report
-// order: the versions in force at a cut-off are one scan of it, never of the record texts.
-// Each column's value is the one version_facts() (sqlite_store.cpp) computes from the record;
-// the expressions below must agree with it (tests/unit/store/test_facts.cpp checks).
+// that reports read columns instead of parsing a million JSON records (issue 16). Each
+// column's value is the one version_facts() (version_facts.cpp) computes from the record; the
+// backfill's expressions below must agree with it (tests/unit/store/test_facts.cpp checks).
+//
+// The table is rebuilt rather than altered: its (report, version) primary key index gives way
+// to ae_versions_in_force, an index in (report, version) order that covers every fact column,
+// so that the versions in force at a cut-off are one scan of it, never of the record texts,
+// and an insert still updates two b-trees, not three (every page an insert touches is a WAL
+// frame of its commit). A trigger keeps (report, version) unique, through that index; the
+// append-only triggers are recreated. All of it inside the migration's transaction.
 const std::string& v6() {
   static const std::string sql = [] {
     std::string criteria = "CASE value";
@@ -242,54 +246,73 @@ const std::string& v6() {
                   std::to_string(1u << i);
     criteria += " END";
     return std::string(R"sql(
-ALTER TABLE ae_versions ADD COLUMN grade INTEGER;
-ALTER TABLE ae_versions ADD COLUMN meddra_code TEXT;
-ALTER TABLE ae_versions ADD COLUMN term TEXT;
-ALTER TABLE ae_versions ADD COLUMN soc TEXT;
-ALTER TABLE ae_versions ADD COLUMN protocol_term INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE ae_versions ADD COLUMN onset TEXT;
-ALTER TABLE ae_versions ADD COLUMN resolved TEXT;
-ALTER TABLE ae_versions ADD COLUMN outcome TEXT;
-ALTER TABLE ae_versions ADD COLUMN serious INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE ae_versions ADD COLUMN susar INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE ae_versions ADD COLUMN fatal_or_life_threatening INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE ae_versions ADD COLUMN criteria INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE ae_versions ADD COLUMN related_to TEXT;
-ALTER TABLE ae_versions ADD COLUMN causality TEXT;
-ALTER TABLE ae_versions ADD COLUMN expected TEXT;
-ALTER TABLE ae_versions ADD COLUMN drug_withdrawn INTEGER NOT NULL DEFAULT 0;
-DROP TRIGGER ae_versions_no_update;
-UPDATE ae_versions SET
-  grade = CASE json_type(record, '$.grade') WHEN 'integer' THEN json_extract(record, '$.grade') END,
-  meddra_code = CASE json_type(record, '$.ctcae.meddra_code') WHEN 'text' THEN json_extract(record, '$.ctcae.meddra_code') END,
-  term = CASE json_type(record, '$.ctcae.term') WHEN 'text' THEN json_extract(record, '$.ctcae.term') END,
-  soc = CASE json_type(record, '$.ctcae.soc') WHEN 'text' THEN json_extract(record, '$.ctcae.soc') END,
-  protocol_term = json_type(record, '$.ctcae.protocol_term') IS 'true',
-  onset = CASE json_type(record, '$.onset') WHEN 'text' THEN json_extract(record, '$.onset') END,
-  resolved = CASE json_type(record, '$.resolved') WHEN 'text' THEN json_extract(record, '$.resolved') END,
-  outcome = CASE json_type(record, '$.outcome') WHEN 'text' THEN json_extract(record, '$.outcome') END,
-  serious = json_type(record, '$.safety.serious') IS 'true',
-  susar = json_type(record, '$.safety.susar') IS 'true',
-  fatal_or_life_threatening = json_type(record, '$.safety.fatal_or_life_threatening') IS 'true',
-  criteria = (SELECT coalesce(sum(DISTINCT )sql") + criteria + R"sql(), 0) FROM json_each(record, '$.safety.criteria')
-              WHERE json_type(record, '$.safety.criteria') = 'array'),
-  related_to = (SELECT group_concat(value, ',') FROM json_each(record, '$.safety.related_to')
-                WHERE json_type(record, '$.safety.related_to') = 'array' AND type = 'text'),
-  causality = (SELECT group_concat(key || '=' || value, ',') FROM json_each(record, '$.causality')
-               WHERE json_type(record, '$.causality') = 'object' AND type = 'text'),
-  expected = (SELECT group_concat(json_extract(value, '$.intervention') || '=' ||
-                                  (json_type(value, '$.expected') IS 'true'), ',')
-              FROM json_each(record, '$.safety.products')
-              WHERE json_type(record, '$.safety.products') = 'array' AND type = 'object'
-                AND json_type(value, '$.intervention') = 'text'),
-  drug_withdrawn = EXISTS (SELECT 1 FROM json_each(record, '$.action_taken')
-                           WHERE json_type(record, '$.action_taken') IN ('object', 'array')
-                             AND type = 'text' AND value = 'drug_withdrawn');
-CREATE TRIGGER ae_versions_no_update BEFORE UPDATE ON ae_versions
-  BEGIN SELECT RAISE(ABORT, 'ae_versions is append-only'); END;
-CREATE INDEX ae_versions_in_force ON ae_versions (report, recorded_at, version, kind, grade,
+CREATE TABLE ae_versions_v6 (
+  report      INTEGER NOT NULL REFERENCES ae_reports (id),
+  version     INTEGER NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('initial', 'followup', 'nullification')),
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL,
+  record      TEXT NOT NULL,
+  grade       INTEGER,
+  meddra_code TEXT,
+  term        TEXT,
+  soc         TEXT,
+  protocol_term INTEGER NOT NULL DEFAULT 0,
+  onset       TEXT,
+  resolved    TEXT,
+  outcome     TEXT,
+  serious     INTEGER NOT NULL DEFAULT 0,
+  susar       INTEGER NOT NULL DEFAULT 0,
+  fatal_or_life_threatening INTEGER NOT NULL DEFAULT 0,
+  criteria    INTEGER NOT NULL DEFAULT 0,  -- bit i = safety::kSeriousnessCriteria[i]
+  related_to  TEXT,                        -- "a,b", the record's order
+  causality   TEXT,                        -- "a=possible,b=unlikely"
+  expected    TEXT,                        -- "a=1,b=0", from safety.products
+  drug_withdrawn INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO ae_versions_v6 (rowid, report, version, kind, recorded_at, recorded_by, record, grade,
+  meddra_code, term, soc, protocol_term, onset, resolved, outcome, serious, susar,
+  fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn)
+SELECT rowid, report, version, kind, recorded_at, recorded_by, record,
+  CASE json_type(record, '$.grade') WHEN 'integer' THEN json_extract(record, '$.grade') END,
+  CASE json_type(record, '$.ctcae.meddra_code') WHEN 'text' THEN json_extract(record, '$.ctcae.meddra_code') END,
+  CASE json_type(record, '$.ctcae.term') WHEN 'text' THEN json_extract(record, '$.ctcae.term') END,
+  CASE json_type(record, '$.ctcae.soc') WHEN 'text' THEN json_extract(record, '$.ctcae.soc') END,
+  json_type(record, '$.ctcae.protocol_term') IS 'true',
+  CASE json_type(record, '$.onset') WHEN 'text' THEN json_extract(record, '$.onset') END,
+  CASE json_type(record, '$.resolved') WHEN 'text' THEN json_extract(record, '$.resolved') END,
+  CASE json_type(record, '$.outcome') WHEN 'text' THEN json_extract(record, '$.outcome') END,
+  json_type(record, '$.safety.serious') IS 'true',
+  json_type(record, '$.safety.susar') IS 'true',
+  json_type(record, '$.safety.fatal_or_life_threatening') IS 'true',
+  (SELECT coalesce(sum(DISTINCT )sql") + criteria + R"sql(), 0) FROM json_each(record, '$.safety.criteria')
+   WHERE json_type(record, '$.safety.criteria') = 'array'),
+  (SELECT group_concat(value, ',') FROM json_each(record, '$.safety.related_to')
+   WHERE json_type(record, '$.safety.related_to') = 'array' AND type = 'text'),
+  (SELECT group_concat(key || '=' || value, ',') FROM json_each(record, '$.causality')
+   WHERE json_type(record, '$.causality') = 'object' AND type = 'text'),
+  (SELECT group_concat(json_extract(value, '$.intervention') || '=' ||
+                       (json_type(value, '$.expected') IS 'true'), ',')
+   FROM json_each(record, '$.safety.products')
+   WHERE json_type(record, '$.safety.products') = 'array' AND type = 'object'
+     AND json_type(value, '$.intervention') = 'text'),
+  EXISTS (SELECT 1 FROM json_each(record, '$.action_taken')
+          WHERE json_type(record, '$.action_taken') IN ('object', 'array')
+            AND type = 'text' AND value = 'drug_withdrawn')
+FROM ae_versions ORDER BY rowid;
+DROP TABLE ae_versions;
+ALTER TABLE ae_versions_v6 RENAME TO ae_versions;
+CREATE INDEX ae_versions_in_force ON ae_versions (report, version, recorded_at, kind, grade,
   meddra_code, onset, resolved, outcome, serious, susar, fatal_or_life_threatening, criteria,
   related_to, causality, expected, drug_withdrawn);
+CREATE TRIGGER ae_versions_unique BEFORE INSERT ON ae_versions
+  WHEN EXISTS (SELECT 1 FROM ae_versions WHERE report = NEW.report AND version = NEW.version)
+  BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: ae_versions.report, ae_versions.version'); END;
+-- Versions are history: never rewritten.
+CREATE TRIGGER ae_versions_no_update BEFORE UPDATE ON ae_versions
+  BEGIN SELECT RAISE(ABORT, 'ae_versions is append-only'); END;
+CREATE TRIGGER ae_versions_no_delete BEFORE DELETE ON ae_versions
+  BEGIN SELECT RAISE(ABORT, 'ae_versions is append-only'); END;
 )sql";
   }();
   return sql;
