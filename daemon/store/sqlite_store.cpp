@@ -1095,8 +1095,9 @@ class SqliteStore final : public Store {
 
   /// The reports in force at `cut` as compact facts, from the fact columns of their versions
   /// (schema v6): no record text is read. Two scans in report id order, merged here: the
-  /// study's reports, and per report its newest version recorded by `cut` (a GROUP BY over the
-  /// covering index ae_versions_in_force; max() picks the row the other columns come from).
+  /// study's reports, and the versions recorded by `cut` in (report, version) order from the
+  /// covering index ae_versions_in_force, of which each report's last is the one in force.
+  /// (A GROUP BY with max(version) in SQL took a third longer: it copies every row's columns.)
   static void load_facts(Db& db, const std::string& study, const std::string& cut, Snapshot& snap) {
     auto& tables = snap.fact_tables;
     {
@@ -1111,42 +1112,26 @@ class SqliteStore final : public Store {
         "ORDER BY id");
     reports.bind(1, study);
     auto versions = db.cached(
-        "SELECT report, max(version), kind, grade, meddra_code, onset, resolved, outcome, serious, "
+        "SELECT report, version, kind, grade, meddra_code, onset, resolved, outcome, serious, "
         "susar, fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn "
         "FROM ae_versions INDEXED BY ae_versions_in_force WHERE recorded_at <= ?1 "
-        "GROUP BY report ORDER BY report");
+        "ORDER BY report, version");
     versions.bind(1, cut);
     auto term_row = db.cached("SELECT term, soc, protocol_term FROM ae_versions WHERE report = ? AND version = ?");
     std::unordered_map<std::int64_t, std::uint32_t> subject_index;
     Interner terms, sites, outcomes, related, causality, expected;
     for (auto* i : {&outcomes, &related, &causality, &expected}) i->seed("", 0);
-    bool more = versions.step();
-    while (more && reports.step()) {
-      const std::int64_t id = reports.i64(0);
-      while (more && versions.i64(0) < id) more = versions.step();
-      if (!more || versions.i64(0) != id) continue;  // no version recorded by the cut-off
-      safety::AeFact f;
-      f.id = id;
-      f.report_id = tables.add_report_id(reports.view(1));
-      auto [s, added] = subject_index.try_emplace(reports.i64(2), static_cast<std::uint32_t>(tables.subjects.size()));
-      if (added) tables.subjects.emplace_back(reports.view(3));
-      f.subject = s->second;
-      f.site = static_cast<std::uint16_t>(sites.get(reports.view(4), [&](std::string_view v) {
-        tables.sites.emplace_back(v);
-        return tables.sites.size() - 1;
-      }));
+    // One version's columns into `f`, but for the term: its code is kept until the version in
+    // force is known, so that the term table takes the names that version gives.
+    std::string code;
+    std::int64_t code_version = 0;
+    auto read_version = [&](safety::AeFact& f) {
       f.nullified = versions.view(2) == "nullification";
       f.grade = static_cast<std::uint8_t>(std::clamp<std::int64_t>(versions.i64(3), 0, 255));
-      f.term = static_cast<std::int32_t>(terms.get(versions.view(4), [&](std::string_view code) {
-        // The term's names as the first version in force that has the code gives them.
-        term_row.bind(1, id).bind(2, versions.i64(1));
-        term_row.step();
-        tables.terms.push_back({std::string(code), term_row.text(0), term_row.text(1), term_row.i64(2) != 0});
-        term_row.reset();
-        return tables.terms.size() - 1;
-      }));
-      if (!versions.is_null(5)) f.onset = parse_date(versions.view(5));
-      if (!versions.is_null(6)) f.resolved = parse_date(versions.view(6));
+      code.assign(versions.view(4));
+      code_version = versions.i64(1);
+      f.onset = versions.is_null(5) ? std::nullopt : parse_date(versions.view(5));
+      f.resolved = versions.is_null(6) ? std::nullopt : parse_date(versions.view(6));
       f.outcome = static_cast<std::uint8_t>(outcomes.get(versions.view(7), [&](std::string_view v) {
         tables.outcomes.emplace_back(v);
         if (tables.outcomes.size() > 0xff) throw std::runtime_error("over 255 distinct AE outcomes");
@@ -1177,6 +1162,34 @@ class SqliteStore final : public Store {
         return tables.expected.size() - 1;
       }));
       f.drug_withdrawn = versions.i64(15) != 0;
+    };
+    bool more = versions.step();
+    while (more && reports.step()) {
+      const std::int64_t id = reports.i64(0);
+      while (more && versions.i64(0) < id) more = versions.step();
+      if (!more || versions.i64(0) != id) continue;  // no version recorded by the cut-off
+      safety::AeFact f;
+      f.id = id;
+      f.report_id = tables.add_report_id(reports.view(1));
+      auto [s, added] = subject_index.try_emplace(reports.i64(2), static_cast<std::uint32_t>(tables.subjects.size()));
+      if (added) tables.subjects.emplace_back(reports.view(3));
+      f.subject = s->second;
+      f.site = static_cast<std::uint16_t>(sites.get(reports.view(4), [&](std::string_view v) {
+        tables.sites.emplace_back(v);
+        return tables.sites.size() - 1;
+      }));
+      do {  // its versions by then, oldest first: the last one read is in force
+        read_version(f);
+        more = versions.step();
+      } while (more && versions.i64(0) == id);
+      f.term = static_cast<std::int32_t>(terms.get(code, [&](std::string_view c) {
+        // The term's names as the first version in force that has the code gives them.
+        term_row.bind(1, id).bind(2, code_version);
+        term_row.step();
+        tables.terms.push_back({std::string(c), term_row.text(0), term_row.text(1), term_row.i64(2) != 0});
+        term_row.reset();
+        return tables.terms.size() - 1;
+      }));
       snap.facts.push_back(f);
     }
   }
