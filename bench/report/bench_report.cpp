@@ -1,7 +1,7 @@
 // bench_report generate --db FILE [--subjects N] [--reports M] [--seed S]
 //   Writes a synthetic study into a new database (schema by pvmon::store, rows by bulk SQL:
 //   the HTTP path would take hours for a million reports and measures something else).
-// bench_report build --db FILE [--runs R] [--json OUT]
+// bench_report build --db FILE [--runs R] [--json OUT] [--phases sql,parse,report,snapshot]
 //   Times the DSMB report build (snapshot, model, canonical JSON, SHA-256) and, side by side,
 //   two baselines: a plain SQL aggregate over the same fact columns (subjects per term by worst
 //   grade, schema v6), and one pass reading and parsing every current AE record. Each phase
@@ -217,6 +217,11 @@ double median(std::vector<double> v) {
 int build(const std::map<std::string, std::string>& a) {
   const std::string path = a.at("--db");
   const int runs = a.count("--runs") ? std::stoi(a.at("--runs")) : 3;
+  // --phases sql,parse,report,snapshot (default all): e.g. only the report, under perf.
+  const std::string phases = a.count("--phases") ? a.at("--phases") : "sql,parse,report,snapshot";
+  auto phase = [&](const char* name, const std::function<void()>& fn) {
+    return phases.find(name) != std::string::npos ? in_child(fn) : Phase{};
+  };
   SystemClock clock;
   std::string sha;
   std::vector<double> tb, tr, ts, tq;
@@ -225,7 +230,7 @@ int build(const std::map<std::string, std::string>& a) {
   for (int i = 0; i < runs; ++i) {
     // Baseline: a plain SQL aggregate over the same fact columns the report reads: per term,
     // subjects by their worst grade, from each report's version in force at the cut-off.
-    auto sql = in_child([&] {
+    auto sql = phase("sql", [&] {
       sqlite3* db = nullptr;
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
       sqlite3_stmt* st = nullptr;
@@ -251,7 +256,7 @@ int build(const std::map<std::string, std::string>& a) {
       std::cerr << "SQL aggregate: " << rows << " (term, worst grade) rows, " << subjects << " subject-terms\n";
     });
     // Baseline: read and parse every current record once (what any report must at least do).
-    auto base = in_child([&] {
+    auto base = phase("parse", [&] {
       sqlite3* db = nullptr;
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
       sqlite3_stmt* st = nullptr;
@@ -265,7 +270,7 @@ int build(const std::map<std::string, std::string>& a) {
       sqlite3_close(db);
       if (n == 0) std::cerr << "no reports\n";
     });
-    auto rep = in_child([&] {
+    auto rep = phase("report", [&] {
       auto s = store::Store::open(store::Options{path}, clock);
       auto proto = s.value()->protocol_at("hcc-pvtt-imrt", clock.now());
       config::Config c;
@@ -277,7 +282,7 @@ int build(const std::map<std::string, std::string>& a) {
       else std::cerr << "report sha256 " << d->sha256 << ", " << d->body.size() << " bytes\n";
       s.value()->close();
     });
-    auto snap = in_child([&] {
+    auto snap = phase("snapshot", [&] {
       auto s = store::Store::open(store::Options{path}, clock);
       store::Store::SnapshotOptions o;
       o.facts = true;
