@@ -125,7 +125,7 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   d.cutoff = cutoff;
   d.previous_cutoff = previous;
   d.trigger = trigger;
-  // Moved: the model gives the facts back before it builds its listings (reports::build).
+  // `in` is given up: the model releases its facts before it builds the listings.
   d.body = reports::canonical_json(reports::build(std::move(in)));
   d.sha256 = crypto::sha256_hex(d.body);
   d.protocol_sha256 = st.sha256;

@@ -283,7 +283,7 @@ class Store {
     /// Records hold only id, report_id, subject, site, status, version, grade and
     /// safety.{serious, susar, related_to}: what the scheduler's stopping rules read.
     bool slim = false;
-    /// Fill `facts` and `terms` instead of `reports` (DSMB reports of large studies).
+    /// Fill `facts` and `fact_tables` instead of `reports` (DSMB reports of large studies).
     bool facts = false;
     /// Fill `alerts` (DSMB reports list the period's); the scheduler does without them.
     bool alerts = true;
