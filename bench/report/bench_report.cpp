@@ -1,10 +1,11 @@
 // bench_report generate --db FILE [--subjects N] [--reports M] [--seed S]
 //   Writes a synthetic study into a new database (schema by pvmon::store, rows by bulk SQL:
 //   the HTTP path would take hours for a million reports and measures something else).
-// bench_report build --db FILE [--runs R] [--json OUT]
+// bench_report build --db FILE [--runs R] [--json OUT] [--phases sql,parse,report,snapshot]
 //   Times the DSMB report build (snapshot, model, canonical JSON, SHA-256) and, side by side,
-//   the baseline: one pass reading and parsing every current AE record. Each phase runs in a
-//   child process of its own so that peak RSS (ru_maxrss) is the phase's own.
+//   two baselines: a plain SQL aggregate over the same fact columns (subjects per term by worst
+//   grade, schema v6), and one pass reading and parsing every current AE record. Each phase
+//   runs in a child process of its own so that peak RSS (ru_maxrss) is the phase's own.
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -24,6 +25,8 @@
 #include "pvmon/ctcae.hpp"
 #include "pvmon/service/dsmb.hpp"
 #include "pvmon/store.hpp"
+#include "sqlite.hpp"
+#include "version_facts.hpp"
 
 using namespace pvmon;
 using nlohmann::json;
@@ -71,8 +74,10 @@ int generate(const std::map<std::string, std::string>& a) {
     (void)s.value()->record_protocol("hcc-pvtt-imrt", st->sha256, st->text);
     s.value()->close();
   }
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
+  // The store's connection, so that versions are written by the store's own insert (text and
+  // fact columns together); everything else by plain SQL.
+  store::Db sdb(path, false, false, 5000);
+  sqlite3* db = sdb.raw();
   exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; BEGIN");
   // The terms this regimen produces most (shaped, not exact), by CTCAE v5.0 name.
   const char* names[] = {"Hypertension", "Palmar-plantar erythrodysesthesia syndrome",
@@ -84,11 +89,10 @@ int generate(const std::map<std::string, std::string>& a) {
   for (const char* n : names)
     if (const auto* t = ctcae::find_term(n)) terms.push_back(t);
   const Date start = parse_date("2025-01-01").value();
-  sqlite3_stmt *sub = nullptr, *ev = nullptr, *rep = nullptr, *ver = nullptr;
+  sqlite3_stmt *sub = nullptr, *ev = nullptr, *rep = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO subjects (id, study, subject, site, enrolled, record, body_sha256, created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?)", -1, &sub, nullptr);
   sqlite3_prepare_v2(db, "INSERT INTO subject_events (subject_id, kind, date, record, recorded_at, recorded_by) VALUES (?,?,?,?,?,?)", -1, &ev, nullptr);
   sqlite3_prepare_v2(db, "INSERT INTO ae_reports (id, study, site, report_id, subject_id, subject, received_at, body_sha256, current_version, meddra_code, grade, onset, status) VALUES (?,?,?,?,?,?,?,?,1,?,?,?,'active')", -1, &rep, nullptr);
-  sqlite3_prepare_v2(db, "INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record) VALUES (?,1,'initial',?,?,?)", -1, &ver, nullptr);
   auto text = [](sqlite3_stmt* s, int i, const std::string& v) {
     sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   };
@@ -167,15 +171,10 @@ int generate(const std::map<std::string, std::string>& a) {
     sqlite3_bind_int(rep, 10, grade);
     text(rep, 11, format_date(onset));
     step(rep);
-    sqlite3_bind_int64(ver, 1, r);
-    text(ver, 2, at);
-    text(ver, 3, "bench");
-    text(ver, 4, rec.dump());
-    step(ver);
+    store::insert_version(sdb, r, 1, "initial", at, "bench", rec.dump(), store::version_facts(rec));
   }
-  for (auto* s : {sub, ev, rep, ver}) sqlite3_finalize(s);
+  for (auto* s : {sub, ev, rep}) sqlite3_finalize(s);
   exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)");
-  sqlite3_close(db);
   std::cout << "generated " << subjects << " subjects and " << reports << " AE reports in " << path << "\n";
   return 0;
 }
@@ -218,13 +217,46 @@ double median(std::vector<double> v) {
 int build(const std::map<std::string, std::string>& a) {
   const std::string path = a.at("--db");
   const int runs = a.count("--runs") ? std::stoi(a.at("--runs")) : 3;
+  // --phases sql,parse,report,snapshot (default all): e.g. only the report, under perf.
+  const std::string phases = a.count("--phases") ? a.at("--phases") : "sql,parse,report,snapshot";
+  auto phase = [&](const char* name, const std::function<void()>& fn) {
+    return phases.find(name) != std::string::npos ? in_child(fn) : Phase{};
+  };
   SystemClock clock;
   std::string sha;
-  std::vector<double> tb, tr, ts;
-  std::vector<double> mb, mr, ms;
+  std::vector<double> tb, tr, ts, tq;
+  std::vector<double> mb, mr, ms, mq;
+  const std::string cut = "2026-11-01T00:00:00.000Z";
   for (int i = 0; i < runs; ++i) {
+    // Baseline: a plain SQL aggregate over the same fact columns the report reads: per term,
+    // subjects by their worst grade, from each report's version in force at the cut-off.
+    auto sql = phase("sql", [&] {
+      sqlite3* db = nullptr;
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db,
+              "WITH v AS (SELECT report, max(version) AS version, kind, grade, meddra_code "
+              "FROM ae_versions WHERE recorded_at <= ?1 GROUP BY report) "
+              "SELECT meddra_code, worst, count(*) FROM (SELECT v.meddra_code, r.subject_id, "
+              "max(v.grade) AS worst FROM v JOIN ae_reports r ON r.id = v.report "
+              "WHERE r.study = ?2 AND v.kind <> 'nullification' GROUP BY v.meddra_code, r.subject_id) "
+              "GROUP BY meddra_code, worst", -1, &st, nullptr) != SQLITE_OK) {
+        std::cerr << "sqlite: " << sqlite3_errmsg(db) << "\n";
+        return;
+      }
+      sqlite3_bind_text(st, 1, cut.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 2, "hcc-pvtt-imrt", -1, SQLITE_STATIC);
+      long rows = 0, subjects = 0;
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        ++rows;
+        subjects += sqlite3_column_int64(st, 2);
+      }
+      sqlite3_finalize(st);
+      sqlite3_close(db);
+      std::cerr << "SQL aggregate: " << rows << " (term, worst grade) rows, " << subjects << " subject-terms\n";
+    });
     // Baseline: read and parse every current record once (what any report must at least do).
-    auto base = in_child([&] {
+    auto base = phase("parse", [&] {
       sqlite3* db = nullptr;
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
       sqlite3_stmt* st = nullptr;
@@ -238,7 +270,7 @@ int build(const std::map<std::string, std::string>& a) {
       sqlite3_close(db);
       if (n == 0) std::cerr << "no reports\n";
     });
-    auto rep = in_child([&] {
+    auto rep = phase("report", [&] {
       auto s = store::Store::open(store::Options{path}, clock);
       auto proto = s.value()->protocol_at("hcc-pvtt-imrt", clock.now());
       config::Config c;
@@ -250,7 +282,7 @@ int build(const std::map<std::string, std::string>& a) {
       else std::cerr << "report sha256 " << d->sha256 << ", " << d->body.size() << " bytes\n";
       s.value()->close();
     });
-    auto snap = in_child([&] {
+    auto snap = phase("snapshot", [&] {
       auto s = store::Store::open(store::Options{path}, clock);
       store::Store::SnapshotOptions o;
       o.facts = true;
@@ -258,6 +290,8 @@ int build(const std::map<std::string, std::string>& a) {
       std::cerr << "snapshot: " << sn->facts.size() << " reports\n";
       s.value()->close();
     });
+    tq.push_back(sql.seconds);
+    mq.push_back(static_cast<double>(sql.max_rss_kb) / 1024);
     ts.push_back(snap.seconds);
     ms.push_back(static_cast<double>(snap.max_rss_kb) / 1024);
     tb.push_back(base.seconds);
@@ -265,15 +299,19 @@ int build(const std::map<std::string, std::string>& a) {
     mb.push_back(static_cast<double>(base.max_rss_kb) / 1024);
     mr.push_back(static_cast<double>(rep.max_rss_kb) / 1024);
   }
-  const double b = median(tb), r = median(tr);
-  std::printf("%-34s %12s %14s\n", "phase (median of runs)", "seconds", "peak RSS MiB");
-  std::printf("%-34s %12.2f %14.0f\n", "baseline: read + parse all records", b, median(mb));
-  std::printf("%-34s %12.2f %14.0f\n", "  of which: snapshot (AE facts)", median(ts), median(ms));
-  std::printf("%-34s %12.2f %14.0f\n", "DSMB report build", r, median(mr));
-  std::printf("%-34s %12.2f %14.2f\n", "ratio report / baseline", r / b, median(mr) / median(mb));
+  const double b = median(tb), r = median(tr), q = median(tq);
+  std::printf("%-38s %12s %14s\n", "phase (median of runs)", "seconds", "peak RSS MiB");
+  std::printf("%-38s %12.3f %14.0f\n", "baseline: SQL aggregate (term, worst)", q, median(mq));
+  std::printf("%-38s %12.3f %14.0f\n", "baseline: read + parse all records", b, median(mb));
+  std::printf("%-38s %12.3f %14.0f\n", "  of which: snapshot (AE facts)", median(ts), median(ms));
+  std::printf("%-38s %12.3f %14.0f\n", "DSMB report build", r, median(mr));
+  std::printf("%-38s %12.2f %14.2f\n", "ratio report / SQL aggregate", r / q, median(mr) / median(mq));
+  std::printf("%-38s %12.2f %14.2f\n", "ratio report / read + parse", r / b, median(mr) / median(mb));
   json out{{"runs", runs}, {"baseline_seconds", b}, {"report_seconds", r}, {"ratio", r / b},
+           {"sql_baseline_seconds", q}, {"sql_baseline_peak_rss_mib", median(mq)}, {"ratio_sql", r / q},
            {"baseline_peak_rss_mib", median(mb)}, {"report_peak_rss_mib", median(mr)},
-           {"snapshot_seconds", median(ts)}, {"snapshot_peak_rss_mib", median(ms)}, {"report_seconds_all", tr}, {"baseline_seconds_all", tb}};
+           {"snapshot_seconds", median(ts)}, {"snapshot_peak_rss_mib", median(ms)}, {"report_seconds_all", tr},
+           {"baseline_seconds_all", tb}, {"sql_baseline_seconds_all", tq}, {"snapshot_seconds_all", ts}};
   if (a.count("--json")) std::ofstream(a.at("--json")) << out.dump(2) << "\n";
   return 0;
 }

@@ -34,9 +34,16 @@ json rate_json(const safety::Rate& r) {
 }
 
 bool counts(const safety::AeFact& f) { return !f.nullified; }
-bool fatal(const safety::AeFact& f) { return f.grade == 5 || f.outcome == "fatal"; }
-bool related_to(const safety::AeFact& f, const std::string& iv) {
-  return std::find(f.related_to.begin(), f.related_to.end(), iv) != f.related_to.end();
+bool fatal(const Input& in, const safety::AeFact& f) { return f.grade == 5 || in.tables.outcome(f) == "fatal"; }
+
+/// Per entry of in.tables.related: whether the list names any of `interventions` (so that a
+/// fact's relatedness is one lookup in the loops over a million facts).
+std::vector<char> related_lists(const Input& in, const std::vector<std::string>& interventions) {
+  std::vector<char> out(in.tables.related.size(), 0);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    for (const auto& iv : in.tables.related[i])
+      if (std::find(interventions.begin(), interventions.end(), iv) != interventions.end()) out[i] = 1;
+  return out;
 }
 
 const safety::SubjectEvent* first_of(const SubjectInput& s, std::string_view kind) {
@@ -212,7 +219,8 @@ json exposure(const Input& in) {
 /// Nullified reports never count.
 json ae_overview(const Input& in) {
   const int n = static_cast<int>(in.subjects.size());
-  std::set<std::string> any, g3, sae, disc, fat, susar;
+  enum : std::uint8_t { kAny = 1, kG3 = 2, kSae = 4, kDisc = 8, kFatal = 16, kSusar = 32 };
+  std::vector<std::uint8_t> seen(in.tables.subjects.size(), 0);  // by subject index
   int reports = 0, serious = 0, nullified = 0;
   for (const auto& f : in.reports) {
     if (!counts(f)) {
@@ -220,24 +228,21 @@ json ae_overview(const Input& in) {
       continue;
     }
     ++reports;
-    any.insert(f.subject);
-    if (f.grade >= 3) g3.insert(f.subject);
-    if (f.serious) {
-      sae.insert(f.subject);
-      ++serious;
-    }
-    if (f.drug_withdrawn) disc.insert(f.subject);
-    if (fatal(f)) fat.insert(f.subject);
-    if (f.susar) susar.insert(f.subject);
+    serious += f.serious;
+    seen[f.subject] |= static_cast<std::uint8_t>(kAny | (f.grade >= 3 ? kG3 : 0) | (f.serious ? kSae : 0) |
+                                                 (f.drug_withdrawn ? kDisc : 0) | (fatal(in, f) ? kFatal : 0) |
+                                                 (f.susar ? kSusar : 0));
   }
-  auto sz = [](const std::set<std::string>& s) { return static_cast<int>(s.size()); };
+  auto sz = [&](std::uint8_t bit) {
+    return static_cast<int>(std::count_if(seen.begin(), seen.end(), [&](std::uint8_t s) { return (s & bit) != 0; }));
+  };
   return {{"enrolled", n},
-          {"any_ae", np(sz(any), n)},
-          {"grade_3_or_more", np(sz(g3), n)},
-          {"serious", np(sz(sae), n)},
-          {"led_to_drug_withdrawal", np(sz(disc), n)},
-          {"fatal", np(sz(fat), n)},
-          {"susar", np(sz(susar), n)},
+          {"any_ae", np(sz(kAny), n)},
+          {"grade_3_or_more", np(sz(kG3), n)},
+          {"serious", np(sz(kSae), n)},
+          {"led_to_drug_withdrawal", np(sz(kDisc), n)},
+          {"fatal", np(sz(kFatal), n)},
+          {"susar", np(sz(kSusar), n)},
           {"reports", {{"in_force", reports}, {"serious", serious}, {"nullified", nullified}}}};
 }
 
@@ -246,43 +251,62 @@ json ae_overview(const Input& in) {
 /// percentages of enrolled subjects. SOCs by name; terms by subjects (descending), then name.
 json by_soc_term(const Input& in, const std::function<bool(const safety::AeFact&)>& keep) {
   const int n = static_cast<int>(in.subjects.size());
-  // soc -> term -> subject -> worst grade
-  std::map<std::string, std::map<std::string, std::map<std::string, int>>> worst;
-  std::map<std::string, std::map<std::string, int>> soc_worst;
+  // Rows are SOC and term names: term table entries (one per code) with the same names share
+  // a row. Worst grades are kept per row and subject index, one byte each (0 = none).
+  std::map<std::string, std::map<std::string, std::size_t>> row_of;  // soc -> term -> row
+  std::map<std::string, std::size_t> soc_of;
+  std::vector<std::size_t> term_row, term_soc;
+  for (const auto& t : in.tables.terms) {
+    term_row.push_back(row_of[t.soc].try_emplace(t.term, term_row.size()).first->second);
+    term_soc.push_back(soc_of.try_emplace(t.soc, soc_of.size()).first->second);
+  }
+  const std::size_t subjects = in.tables.subjects.size();
+  std::vector<std::uint8_t> worst(term_row.size() * subjects, 0), soc_worst(soc_of.size() * subjects, 0);
   for (const auto& f : in.reports) {
-    if (!counts(f) || !keep(f) || f.term < 0 || f.grade < 1 || f.grade > 5) continue;
-    const auto& t = in.terms[static_cast<std::size_t>(f.term)];
-    int& w = worst[t.soc][t.term][f.subject];
+    if (!counts(f) || f.term < 0 || f.grade < 1 || f.grade > 5 || !keep(f)) continue;
+    const auto t = static_cast<std::size_t>(f.term);
+    auto& w = worst[term_row[t] * subjects + f.subject];
     w = std::max(w, f.grade);
-    int& sw = soc_worst[t.soc][f.subject];
+    auto& sw = soc_worst[term_soc[t] * subjects + f.subject];
     sw = std::max(sw, f.grade);
   }
-  auto row = [&](const std::map<std::string, int>& subjects) {
+  struct Row {
     std::array<int, 5> g{};
-    int g3 = 0;
-    for (const auto& [s, grade] : subjects) {
-      ++g[static_cast<std::size_t>(grade - 1)];
-      g3 += grade >= 3;
-    }
-    json r = json::object();
-    for (int k = 1; k <= 5; ++k) r["grade_" + std::to_string(k)] = np(g[static_cast<std::size_t>(k - 1)], n);
-    r["any"] = np(static_cast<int>(subjects.size()), n);
-    r["grade_3_or_more"] = np(g3, n);
+    int any = 0, g3 = 0;
+  };
+  auto tally = [&](const std::vector<std::uint8_t>& grades, std::size_t row) {
+    Row r;
+    for (std::size_t s = 0; s < subjects; ++s)
+      if (const int grade = grades[row * subjects + s]; grade > 0) {
+        ++r.g[static_cast<std::size_t>(grade - 1)];
+        ++r.any;
+        r.g3 += grade >= 3;
+      }
     return r;
   };
+  auto row_json = [&](const Row& r) {
+    json j = json::object();
+    for (int k = 1; k <= 5; ++k) j["grade_" + std::to_string(k)] = np(r.g[static_cast<std::size_t>(k - 1)], n);
+    j["any"] = np(r.any, n);
+    j["grade_3_or_more"] = np(r.g3, n);
+    return j;
+  };
   json out = json::array();
-  for (const auto& [soc, terms] : worst) {
-    json soc_row = row(soc_worst[soc]);
+  for (const auto& [soc, terms] : row_of) {
+    const Row soc_counts = tally(soc_worst, soc_of.at(soc));
+    if (soc_counts.any == 0) continue;
+    json soc_row = row_json(soc_counts);
     soc_row["soc"] = soc;
-    std::vector<std::pair<std::string, const std::map<std::string, int>*>> order;
-    for (const auto& [term, subjects] : terms) order.emplace_back(term, &subjects);
+    std::vector<std::pair<const std::string*, Row>> order;
+    for (const auto& [term, row] : terms)
+      if (Row r = tally(worst, row); r.any > 0) order.emplace_back(&term, r);
     std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-      return a.second->size() != b.second->size() ? a.second->size() > b.second->size() : a.first < b.first;
+      return a.second.any != b.second.any ? a.second.any > b.second.any : *a.first < *b.first;
     });
     json term_rows = json::array();
-    for (const auto& [term, subjects] : order) {
-      json t = row(*subjects);
-      t["term"] = term;
+    for (const auto& [term, r] : order) {
+      json t = row_json(r);
+      t["term"] = *term;
       term_rows.push_back(t);
     }
     soc_row["terms"] = term_rows;
@@ -292,32 +316,33 @@ json by_soc_term(const Input& in, const std::function<bool(const safety::AeFact&
 }
 
 json fact_row(const Input& in, const safety::AeFact& f) {
-  const auto* t = f.term >= 0 ? &in.terms[static_cast<std::size_t>(f.term)] : nullptr;
+  const auto* t = in.tables.term(f);
   json criteria = json::array();
   for (std::size_t i = 0; i < safety::kSeriousnessCriteria.size(); ++i)
     if (f.has_criterion(i)) criteria.push_back(std::string(safety::kSeriousnessCriteria[i]));
   return {{"id", f.id},
-          {"report_id", f.report_id},
-          {"subject", f.subject},
-          {"site", f.site},
+          {"report_id", in.tables.report_id(f)},
+          {"subject", in.tables.subject(f)},
+          {"site", in.tables.site(f)},
           {"term", t ? t->term : ""},
           {"soc", t ? t->soc : ""},
           {"grade", f.grade},
           {"onset", f.onset ? json(format_date(*f.onset)) : json(nullptr)},
           {"resolved", f.resolved ? json(format_date(*f.resolved)) : json(nullptr)},
-          {"outcome", f.outcome},
+          {"outcome", in.tables.outcome(f)},
           {"criteria", criteria},
-          {"related_to", f.related_to},
+          {"related_to", in.tables.related_to(f)},
           {"susar", f.susar}};
 }
 
 /// Listings are sorted by subject, onset, then server id.
-json listing(const Input& in, const std::function<bool(const safety::AeFact&)>& keep) {
+json listing(const Input& in, const std::vector<safety::AeFact>& facts,
+             const std::function<bool(const safety::AeFact&)>& keep) {
   std::vector<const safety::AeFact*> rows;
-  for (const auto& f : in.reports)
+  for (const auto& f : facts)
     if (counts(f) && keep(f)) rows.push_back(&f);
-  std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) {
-    return std::tie(a->subject, a->onset, a->id) < std::tie(b->subject, b->onset, b->id);
+  std::stable_sort(rows.begin(), rows.end(), [&](auto* a, auto* b) {
+    return std::tie(in.tables.subject(*a), a->onset, a->id) < std::tie(in.tables.subject(*b), b->onset, b->id);
   });
   json out = json::array();
   for (const auto* f : rows) out.push_back(fact_row(in, *f));
@@ -327,39 +352,39 @@ json listing(const Input& in, const std::function<bool(const safety::AeFact&)>& 
 /// An AESI rule matches a report when the term (CTCAE name, MedDRA code or protocol code) or
 /// its SOC is listed, the grade is at least the rule's minimum, and, when the rule names
 /// interventions, the report is related to one of them.
-bool aesi_matches(const Input& in, const safety::AesiRule& r, const safety::AeFact& f) {
-  if (f.term < 0 || f.grade < r.min_grade) return false;
-  const auto& t = in.terms[static_cast<std::size_t>(f.term)];
-  const bool term = std::any_of(r.terms.begin(), r.terms.end(), [&](const std::string& x) {
-    return x == t.term || x == t.meddra_code;
-  });
-  const bool soc = std::find(r.socs.begin(), r.socs.end(), t.soc) != r.socs.end();
-  if (!term && !soc) return false;
-  if (r.interventions.empty()) return true;
-  return std::any_of(r.interventions.begin(), r.interventions.end(),
-                     [&](const std::string& iv) { return related_to(f, iv); });
-}
-
 json aesi(const Input& in) {
   const int n = static_cast<int>(in.subjects.size());
   json out = json::array();
   for (const auto& r : in.aesi) {
-    std::map<std::string, int> worst;
+    std::vector<char> term_matches;  // by term index
+    for (const auto& t : in.tables.terms) {
+      const bool term = std::any_of(r.terms.begin(), r.terms.end(), [&](const std::string& x) {
+        return x == t.term || x == t.meddra_code;
+      });
+      const bool soc = std::find(r.socs.begin(), r.socs.end(), t.soc) != r.socs.end();
+      term_matches.push_back(term || soc);
+    }
+    const auto related = related_lists(in, r.interventions);
+    std::vector<std::uint8_t> worst(in.tables.subjects.size(), 0);  // by subject index; 0 = none
+    std::vector<char> any(in.tables.subjects.size(), 0);
     int reports = 0;
     for (const auto& f : in.reports) {
-      if (!counts(f) || !aesi_matches(in, r, f)) continue;
+      if (!counts(f) || f.term < 0 || f.grade < r.min_grade || !term_matches[static_cast<std::size_t>(f.term)])
+        continue;
+      if (!r.interventions.empty() && !related[f.related_to]) continue;
       ++reports;
+      any[f.subject] = 1;
       worst[f.subject] = std::max(worst[f.subject], f.grade);
     }
     std::array<int, 5> g{};
-    for (const auto& [s, grade] : worst)
+    for (const auto grade : worst)
       if (grade >= 1 && grade <= 5) ++g[static_cast<std::size_t>(grade - 1)];
     out.push_back({{"id", r.id},
                    {"terms", r.terms},
                    {"socs", r.socs},
                    {"min_grade", r.min_grade},
                    {"interventions", r.interventions},
-                   {"subjects", np(static_cast<int>(worst.size()), n)},
+                   {"subjects", np(static_cast<int>(std::count(any.begin(), any.end(), 1)), n)},
                    {"reports", reports},
                    {"worst_grade", g}});
   }
@@ -567,13 +592,14 @@ json alerts(const Input& in) {
   return {{"by_rule", rows}, {"raised_in_period", listing}, {"open_at_cutoff", open_total}};
 }
 
-}  // namespace
-
-json build(const Input& in) {
+/// Every section but the listings of single reports.
+json summary_sections(const Input& in) {
   json related = json::array();
-  for (const auto& iv : in.interventions)
+  for (const auto& iv : in.interventions) {
+    const auto lists = related_lists(in, {iv.id});
     related.push_back({{"intervention", iv.id},
-                       {"rows", by_soc_term(in, [&](const safety::AeFact& f) { return related_to(f, iv.id); })}});
+                       {"rows", by_soc_term(in, [&](const safety::AeFact& f) { return lists[f.related_to] != 0; })}});
+  }
   return {{"header", header(in)},
           {"enrolment", enrolment(in)},
           {"exposure", exposure(in)},
@@ -581,14 +607,37 @@ json build(const Input& in) {
           {"ae_by_soc_term", by_soc_term(in, [](const safety::AeFact&) { return true; })},
           {"ae_related", related},
           {"aesi", aesi(in)},
-          {"sae_listing", listing(in, [](const safety::AeFact& f) { return f.serious; })},
-          {"susars", listing(in, [](const safety::AeFact& f) { return f.susar; })},
           {"deaths", deaths(in)},
           {"clocks", clocks(in)},
           {"surgical", surgical(in)},
           {"stopping_rules", stopping(in)},
           {"time_to_event", time_to_event(in)},
           {"alerts", alerts(in)}};
+}
+
+bool is_serious(const safety::AeFact& f) { return f.serious; }
+bool is_susar(const safety::AeFact& f) { return f.susar; }
+
+}  // namespace
+
+json build(const Input& in) {
+  json model = summary_sections(in);
+  model["sae_listing"] = listing(in, in.reports, is_serious);
+  model["susars"] = listing(in, in.reports, is_susar);
+  return model;
+}
+
+json build(Input&& in) {
+  json model = summary_sections(in);
+  // The listings' rows are the model's largest part (some 1.5 KB each as JSON): the facts they
+  // list are kept and the others given back before they are built.
+  std::vector<safety::AeFact> listed;
+  for (const auto& f : in.reports)
+    if (counts(f) && (f.serious || f.susar)) listed.push_back(f);
+  std::vector<safety::AeFact>().swap(in.reports);
+  model["sae_listing"] = listing(in, listed, is_serious);
+  model["susars"] = listing(in, listed, is_susar);
+  return model;
 }
 
 std::string canonical_json(const json& model) {

@@ -52,7 +52,7 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
                              b.crossed, b.path});
   }
   in.reports = std::move(snap.facts);
-  in.terms = std::move(snap.terms);
+  in.tables = std::move(snap.fact_tables);
   snap.facts.clear();
   return in;
 }
@@ -60,12 +60,12 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
 /// The figures the dsmb.report webhook carries: enough for a DSMB member to see at a glance
 /// whether to open the report now.
 json summary_of(const reports::Input& in, const safety::SurgicalSafety& surg) {
-  std::set<std::string> any, sae, fatal;
+  std::set<std::uint32_t> any, sae, fatal;  // subject indexes (AeFactTables::subjects)
   for (const auto& f : in.reports) {
     if (f.nullified) continue;
     any.insert(f.subject);
     if (f.serious) sae.insert(f.subject);
-    if (f.grade == 5 || f.outcome == "fatal") fatal.insert(f.subject);
+    if (f.grade == 5 || in.tables.outcome(f) == "fatal") fatal.insert(f.subject);
   }
   int deaths = 0;
   for (const auto& s : in.subjects)
@@ -119,17 +119,18 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   auto snap = store.snapshot(st.id, cutoff, opts);
   if (!snap) return snap.error();
   const auto surg = surgical_of(snap.value(), cutoff.date());
-  const auto in = input_of(rt, st, snap.value(), surg, number, previous);
+  auto in = input_of(rt, st, snap.value(), surg, number, previous);
+  auto summary = summary_of(in, surg);
   store::DsmbReportDraft d;
   d.study = st.id;
   d.number = number;
   d.cutoff = cutoff;
   d.previous_cutoff = previous;
   d.trigger = trigger;
-  d.body = reports::canonical_json(reports::build(in));
+  // `in` is given up: the model releases its facts before it builds the listings.
+  d.body = reports::canonical_json(reports::build(std::move(in)));
   d.sha256 = crypto::sha256_hex(d.body);
   d.protocol_sha256 = st.sha256;
-  auto summary = summary_of(in, surg);
   const std::string url = base_url(*rt.config) + "/v1/studies/" + st.id + "/dsmb-reports/";
   d.webhook_data = [summary, url, d](std::int64_t id) {
     return json{{"study", d.study},

@@ -103,7 +103,7 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
         for (const auto& f : snap.facts) {  // a snapshot taken as compact facts
           if (f.nullified || f.grade < 3) continue;
           for (const auto& iv : b.rule.interventions)
-            if (std::find(f.related_to.begin(), f.related_to.end(), iv) != f.related_to.end()) hit.insert(f.subject);
+            if (snap.fact_tables.is_related(f, iv)) hit.insert(snap.fact_tables.subject(f));
         }
         std::vector<const store::SubjectRow*> order;
         for (const auto& sub : snap.subjects) order.push_back(&sub);

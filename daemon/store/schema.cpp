@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/store.hpp"
 
 namespace pvmon::store {
@@ -226,6 +227,104 @@ CREATE INDEX alerts_to_escalate ON alerts (coalesce(last_sent_at, created_at))
   WHERE status = 'open' AND severity = 'critical';
 )sql";
 
+// Version 6: the facts of each version as typed columns, written with the version text, so
+// that reports read columns instead of parsing a million JSON records (issue 16). Each
+// column's value is the one version_facts() (version_facts.cpp) computes from the record; the
+// backfill's expressions below must agree with it (tests/unit/store/test_facts.cpp checks).
+//
+// The table is rebuilt rather than altered: its (report, version) primary key index gives way
+// to ae_versions_in_force, an index in (report, version) order that covers every fact column,
+// so that the versions in force at a cut-off are one scan of it, never of the record texts,
+// and an insert still updates two b-trees, not three (every page an insert touches is a WAL
+// frame of its commit). A trigger keeps (report, version) unique, through that index; the
+// append-only triggers are recreated. The old table is renamed, copied from and dropped only
+// after the commit (kV6After): dropping it inside the transaction put every one of its pages
+// in SQLite's statement journal, which temp_store=MEMORY keeps in RAM (831 MiB at a million
+// reports). The index is created before the copy, which inserts in nearly its order, rather
+// than after it, which would sort every entry in memory.
+const std::string& v6() {
+  static const std::string sql = [] {
+    std::string criteria = "CASE value";
+    for (std::size_t i = 0; i < safety::kSeriousnessCriteria.size(); ++i)
+      criteria += " WHEN '" + std::string(safety::kSeriousnessCriteria[i]) + "' THEN " +
+                  std::to_string(1u << i);
+    criteria += " END";
+    return std::string(R"sql(
+DROP TRIGGER ae_versions_no_update;
+DROP TRIGGER ae_versions_no_delete;
+ALTER TABLE ae_versions RENAME TO ae_versions_v5;
+CREATE TABLE ae_versions (
+  report      INTEGER NOT NULL REFERENCES ae_reports (id),
+  version     INTEGER NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('initial', 'followup', 'nullification')),
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL,
+  record      TEXT NOT NULL,
+  grade       INTEGER,
+  meddra_code TEXT,
+  term        TEXT,
+  soc         TEXT,
+  protocol_term INTEGER NOT NULL DEFAULT 0,
+  onset       TEXT,
+  resolved    TEXT,
+  outcome     TEXT,
+  serious     INTEGER NOT NULL DEFAULT 0,
+  susar       INTEGER NOT NULL DEFAULT 0,
+  fatal_or_life_threatening INTEGER NOT NULL DEFAULT 0,
+  criteria    INTEGER NOT NULL DEFAULT 0,  -- bit i = safety::kSeriousnessCriteria[i]
+  related_to  TEXT,                        -- "a,b", the record's order
+  causality   TEXT,                        -- "a=possible,b=unlikely"
+  expected    TEXT,                        -- "a=1,b=0", from safety.products
+  drug_withdrawn INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ae_versions_in_force ON ae_versions (report, version, recorded_at, kind, grade,
+  meddra_code, onset, resolved, outcome, serious, susar, fatal_or_life_threatening, criteria,
+  related_to, causality, expected, drug_withdrawn);
+INSERT INTO ae_versions (rowid, report, version, kind, recorded_at, recorded_by, record, grade,
+  meddra_code, term, soc, protocol_term, onset, resolved, outcome, serious, susar,
+  fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn)
+SELECT rowid, report, version, kind, recorded_at, recorded_by, record,
+  CASE json_type(record, '$.grade') WHEN 'integer' THEN json_extract(record, '$.grade') END,
+  CASE json_type(record, '$.ctcae.meddra_code') WHEN 'text' THEN json_extract(record, '$.ctcae.meddra_code') END,
+  CASE json_type(record, '$.ctcae.term') WHEN 'text' THEN json_extract(record, '$.ctcae.term') END,
+  CASE json_type(record, '$.ctcae.soc') WHEN 'text' THEN json_extract(record, '$.ctcae.soc') END,
+  json_type(record, '$.ctcae.protocol_term') IS 'true',
+  CASE json_type(record, '$.onset') WHEN 'text' THEN json_extract(record, '$.onset') END,
+  CASE json_type(record, '$.resolved') WHEN 'text' THEN json_extract(record, '$.resolved') END,
+  CASE json_type(record, '$.outcome') WHEN 'text' THEN json_extract(record, '$.outcome') END,
+  json_type(record, '$.safety.serious') IS 'true',
+  json_type(record, '$.safety.susar') IS 'true',
+  json_type(record, '$.safety.fatal_or_life_threatening') IS 'true',
+  (SELECT coalesce(sum(DISTINCT )sql") + criteria + R"sql(), 0) FROM json_each(record, '$.safety.criteria')
+   WHERE json_type(record, '$.safety.criteria') = 'array'),
+  (SELECT group_concat(value, ',') FROM json_each(record, '$.safety.related_to')
+   WHERE json_type(record, '$.safety.related_to') = 'array' AND type = 'text'),
+  (SELECT group_concat(key || '=' || value, ',') FROM json_each(record, '$.causality')
+   WHERE json_type(record, '$.causality') = 'object' AND type = 'text'),
+  (SELECT group_concat(json_extract(value, '$.intervention') || '=' ||
+                       (json_type(value, '$.expected') IS 'true'), ',')
+   FROM json_each(record, '$.safety.products')
+   WHERE json_type(record, '$.safety.products') = 'array' AND type = 'object'
+     AND json_type(value, '$.intervention') = 'text'),
+  EXISTS (SELECT 1 FROM json_each(record, '$.action_taken')
+          WHERE json_type(record, '$.action_taken') IN ('object', 'array')
+            AND type = 'text' AND value = 'drug_withdrawn')
+FROM ae_versions_v5 ORDER BY rowid;
+CREATE TRIGGER ae_versions_unique BEFORE INSERT ON ae_versions
+  WHEN EXISTS (SELECT 1 FROM ae_versions WHERE report = NEW.report AND version = NEW.version)
+  BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: ae_versions.report, ae_versions.version'); END;
+-- Versions are history: never rewritten.
+CREATE TRIGGER ae_versions_no_update BEFORE UPDATE ON ae_versions
+  BEGIN SELECT RAISE(ABORT, 'ae_versions is append-only'); END;
+CREATE TRIGGER ae_versions_no_delete BEFORE DELETE ON ae_versions
+  BEGIN SELECT RAISE(ABORT, 'ae_versions is append-only'); END;
+)sql";
+  }();
+  return sql;
+}
+// After v6's commit, in a transaction of its own (no statement journal).
+constexpr const char* kV6After = "DROP TABLE IF EXISTS ae_versions_v5";
+
 }  // namespace
 
 const char* escalation_sql() {
@@ -234,7 +333,8 @@ const char* escalation_sql() {
 }
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}};
+  static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
+                                              {6, v6().c_str(), kV6After}};
   return kAll;
 }
 
@@ -261,12 +361,18 @@ void migrate(Db& db, int target) {
       if (m.version <= have || m.version > target) continue;
       db.exec(m.sql);
       db.prepare("INSERT INTO schema_version (version) VALUES (?)").bind(1, m.version).run();
+      // A new database has no rows, so its clean-up costs nothing here, and one commit
+      // writes fewer WAL frames than two.
+      if (have == 0 && m.after) db.exec(m.after);
     }
     db.exec("COMMIT");
   } catch (...) {
     db.exec("ROLLBACK");
     throw;
   }
+  // Each migration's clean-up, idempotent: also done on the next open if a crash came between.
+  for (const auto& m : migrations())
+    if (m.after && m.version <= target) db.exec(m.after);
 }
 
 }  // namespace pvmon::store

@@ -10,6 +10,9 @@ namespace pvmon::store {
 struct Migration {
   int version;
   const char* sql;
+  /// Run after the migrations' transaction has committed, in one of its own, at every open
+  /// (so it must be idempotent): what is too costly inside the transaction.
+  const char* after = nullptr;
 };
 
 const std::vector<Migration>& migrations();

@@ -62,6 +62,8 @@ class Stmt {
   std::int64_t i64(int col) const;
   double f64(int col) const;
   std::string text(int col) const;
+  /// The text without a copy, valid until the next step or reset ("" for NULL).
+  std::string_view view(int col) const;
   std::optional<std::string> opt_text(int col) const;
   std::optional<std::int64_t> opt_i64(int col) const;
 

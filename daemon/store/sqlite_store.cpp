@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <filesystem>
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/store.hpp"
@@ -9,8 +11,41 @@
 #include "reader_pool.hpp"
 #include "sqlite_outbox.hpp"
 #include "writer.hpp"
+#include "version_facts.hpp"
 
 namespace pvmon::store {
+
+namespace {
+
+/// Strings to the indexes of a table they are added to once (load_facts). Rows often repeat
+/// the previous row's value, which is checked first.
+class Interner {
+ public:
+  void seed(std::string_view s, std::uint32_t i) { index_.emplace(std::string(s), i); }
+  /// The index of `s`; `add(s)` appends it to the table and returns its index when new.
+  template <class Add>
+  std::uint32_t get(std::string_view s, Add&& add) {
+    if (has_last_ && s == last_) return last_index_;
+    auto it = index_.find(s);
+    if (it == index_.end()) it = index_.emplace(std::string(s), static_cast<std::uint32_t>(add(s))).first;
+    last_ = it->first;
+    last_index_ = it->second;
+    has_last_ = true;
+    return last_index_;
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> index_;
+  std::string_view last_;  // a key of index_: node keys do not move
+  std::uint32_t last_index_ = 0;
+  bool has_last_ = false;
+};
+
+}  // namespace
 
 using nlohmann::json;
 
@@ -204,6 +239,7 @@ class SqliteStore final : public Store {
     // writer is the one resource every request shares.
     const std::string text = w.record.dump();
     const std::string audit_ref = content_ref(text);
+    const VersionFacts facts = version_facts(w.record);
     const std::string ts = format_timestamp(w.received_at);
     const json* ct = w.record.contains("ctcae") ? &w.record.at("ctcae") : nullptr;
     const std::string meddra_code = ct ? ct->value("meddra_code", "") : "";
@@ -255,7 +291,7 @@ class SqliteStore final : public Store {
             .bind(10, w.record.value("onset", ""))
             .run();
         id = db.last_insert_rowid();
-        insert_version(db, id, 1, "initial", ts, actor, text);
+        insert_version(db, id, 1, "initial", ts, actor.principal, text, facts);
         for (const auto& c : w.clocks) insert_clock(db, id, study, 1, c);
         for (const auto& c : w.closed)
           insert_clock(db, id, study, 1, c.clock,
@@ -302,6 +338,7 @@ class SqliteStore final : public Store {
     w.record["followup"] = {{"id", w.followup_id}, {"sha256", w.body_sha256}};
     const std::string text = w.record.dump();
     const std::string audit_ref = content_ref(text);
+    const VersionFacts facts = version_facts(w.record);
     return guard([&]() -> Result<Stored> {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
         auto cur = db.cached(
@@ -326,7 +363,7 @@ class SqliteStore final : public Store {
         const std::string ts = format_timestamp(now);
         const json& rec = w.record;
         insert_version(db, id, version + 1, w.nullification ? "nullification" : "followup", ts,
-                       actor, text);
+                       actor.principal, text, facts);
         db.cached("UPDATE ae_reports SET current_version = ? WHERE id = ?")
             .bind(1, version + 1)
             .bind(2, id)
@@ -1066,20 +1103,6 @@ class SqliteStore final : public Store {
     return ae_record(q);
   }
 
-  static void insert_version(Db& db, std::int64_t report, int version, const char* kind,
-                             const std::string& ts, const Actor& actor, const std::string& text) {
-    db.cached(
-          "INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record) "
-          "VALUES (?,?,?,?,?,?)")
-        .bind(1, report)
-        .bind(2, version)
-        .bind(3, kind)
-        .bind(4, ts)
-        .bind(5, actor.principal)
-        .bind(6, text)
-        .run();
-  }
-
   /// How a clock that is already over when it is recorded ended (stop_clock's fields).
   struct Stopped {
     Timestamp at;
@@ -1121,61 +1144,104 @@ class SqliteStore final : public Store {
         .run();
   }
 
-  /// The reports in force at `cut` as compact facts: SQLite extracts the few fields summaries
-  /// count, so no record is parsed whole.
+  /// The reports in force at `cut` as compact facts, from the fact columns of their versions
+  /// (schema v6): no record text is read. Two scans in report id order, merged here: the
+  /// study's reports, and the versions recorded by `cut` in (report, version) order from the
+  /// covering index ae_versions_in_force, of which each report's last is the one in force.
+  /// (A GROUP BY with max(version) in SQL took a third longer: it copies every row's columns.)
   static void load_facts(Db& db, const std::string& study, const std::string& cut, Snapshot& snap) {
-    auto st = db.cached(
-        "SELECT r.id, r.report_id, r.subject, r.site, v.kind, r.received_at, "
-        "json_extract(v.record, '$.ctcae.meddra_code'), json_extract(v.record, '$.ctcae.term'), "
-        "json_extract(v.record, '$.ctcae.soc'), json_extract(v.record, '$.ctcae.protocol_term'), "
-        "json_extract(v.record, '$.grade'), json_extract(v.record, '$.onset'), "
-        "json_extract(v.record, '$.resolved'), json_extract(v.record, '$.outcome'), "
-        "json_extract(v.record, '$.safety.serious'), json_extract(v.record, '$.safety.susar'), "
-        "json_extract(v.record, '$.safety.fatal_or_life_threatening'), "
-        "json(json_extract(v.record, '$.safety.criteria')), "
-        "json(json_extract(v.record, '$.safety.related_to')), "
-        "EXISTS (SELECT 1 FROM json_each(v.record, '$.action_taken') WHERE value = 'drug_withdrawn') "
-        "FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
-        "WHERE r.study = ?1 AND v.version = (SELECT max(version) FROM ae_versions "
-        "WHERE report = r.id AND recorded_at <= ?2) ORDER BY r.id");
-    st.bind(1, study).bind(2, cut);
-    std::map<std::string, int> term_index;
-    auto small_array = [](const std::optional<std::string>& text) {
-      std::vector<std::string> out;
-      if (!text) return out;
-      const json j = json::parse(*text, nullptr, false);
-      if (j.is_array())
-        for (const auto& x : j)
-          if (x.is_string()) out.push_back(x.get<std::string>());
-      return out;
+    auto& tables = snap.fact_tables;
+    {
+      // As many as were received by then (each one's first version is recorded on receipt).
+      auto n = db.cached("SELECT count(*) FROM ae_reports WHERE study = ? AND received_at <= ?");
+      n.bind(1, study).bind(2, cut);
+      n.step();
+      snap.facts.reserve(static_cast<std::size_t>(n.i64(0)));
+    }
+    auto reports = db.cached(
+        "SELECT id, report_id, subject_id, subject, site FROM ae_reports WHERE +study = ?1 "
+        "ORDER BY id");
+    reports.bind(1, study);
+    auto versions = db.cached(
+        "SELECT report, version, kind, grade, meddra_code, onset, resolved, outcome, serious, "
+        "susar, fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn "
+        "FROM ae_versions INDEXED BY ae_versions_in_force WHERE recorded_at <= ?1 "
+        "ORDER BY report, version");
+    versions.bind(1, cut);
+    auto term_row = db.cached("SELECT term, soc, protocol_term FROM ae_versions WHERE report = ? AND version = ?");
+    std::unordered_map<std::int64_t, std::uint32_t> subject_index;
+    Interner terms, sites, outcomes, related, causality, expected;
+    for (auto* i : {&outcomes, &related, &causality, &expected}) i->seed("", 0);
+    // One version's columns into `f`, but for the term: its code is kept until the version in
+    // force is known, so that the term table takes the names that version gives.
+    std::string code;
+    std::int64_t code_version = 0;
+    auto read_version = [&](safety::AeFact& f) {
+      f.nullified = versions.view(2) == "nullification";
+      f.grade = static_cast<std::uint8_t>(std::clamp<std::int64_t>(versions.i64(3), 0, 255));
+      code.assign(versions.view(4));
+      code_version = versions.i64(1);
+      f.onset = versions.is_null(5) ? std::nullopt : parse_date(versions.view(5));
+      f.resolved = versions.is_null(6) ? std::nullopt : parse_date(versions.view(6));
+      f.outcome = static_cast<std::uint8_t>(outcomes.get(versions.view(7), [&](std::string_view v) {
+        tables.outcomes.emplace_back(v);
+        if (tables.outcomes.size() > 0xff) throw std::runtime_error("over 255 distinct AE outcomes");
+        return tables.outcomes.size() - 1;
+      }));
+      f.serious = versions.i64(8) != 0;
+      f.susar = versions.i64(9) != 0;
+      f.fatal_or_life_threatening = versions.i64(10) != 0;
+      f.criteria = static_cast<std::uint8_t>(versions.i64(11));
+      f.related_to = static_cast<std::uint16_t>(related.get(versions.view(12), [&](std::string_view v) {
+        auto& list = tables.related.emplace_back();
+        for (std::size_t from = 0; from <= v.size();) {
+          const std::size_t comma = std::min(v.find(',', from), v.size());
+          list.emplace_back(v.substr(from, comma - from));
+          from = comma + 1;
+        }
+        if (tables.related.size() > 0xffff) throw std::runtime_error("over 65,535 related_to lists");
+        return tables.related.size() - 1;
+      }));
+      f.causality = static_cast<std::uint16_t>(causality.get(versions.view(13), [&](std::string_view v) {
+        tables.causality.emplace_back(v);
+        if (tables.causality.size() > 0xffff) throw std::runtime_error("over 65,535 causality assessments");
+        return tables.causality.size() - 1;
+      }));
+      f.expected = static_cast<std::uint16_t>(expected.get(versions.view(14), [&](std::string_view v) {
+        tables.expected.emplace_back(v);
+        if (tables.expected.size() > 0xffff) throw std::runtime_error("over 65,535 expectedness lists");
+        return tables.expected.size() - 1;
+      }));
+      f.drug_withdrawn = versions.i64(15) != 0;
     };
-    while (st.step()) {
+    bool more = versions.step();
+    while (more && reports.step()) {
+      const std::int64_t id = reports.i64(0);
+      while (more && versions.i64(0) < id) more = versions.step();
+      if (!more || versions.i64(0) != id) continue;  // no version recorded by the cut-off
       safety::AeFact f;
-      f.id = st.i64(0);
-      f.report_id = st.text(1);
-      f.subject = st.text(2);
-      f.site = st.text(3);
-      f.nullified = st.text(4) == "nullification";
-      f.received_at = parse_timestamp(st.text(5)).value_or(Timestamp{});
-      const std::string code = st.opt_text(6).value_or("");
-      auto [it, added] = term_index.emplace(code, static_cast<int>(snap.terms.size()));
-      if (added)
-        snap.terms.push_back({code, st.opt_text(7).value_or(""), st.opt_text(8).value_or(""),
-                              st.opt_i64(9).value_or(0) != 0});
-      f.term = it->second;
-      f.grade = static_cast<int>(st.opt_i64(10).value_or(0));
-      if (auto t = st.opt_text(11)) f.onset = parse_date(*t);
-      if (auto t = st.opt_text(12)) f.resolved = parse_date(*t);
-      f.outcome = st.opt_text(13).value_or("");
-      f.serious = st.opt_i64(14).value_or(0) != 0;
-      f.susar = st.opt_i64(15).value_or(0) != 0;
-      f.fatal_or_life_threatening = st.opt_i64(16).value_or(0) != 0;
-      for (const auto& c : small_array(st.opt_text(17)))
-        for (std::size_t i = 0; i < safety::kSeriousnessCriteria.size(); ++i)
-          if (c == safety::kSeriousnessCriteria[i]) f.criteria |= static_cast<std::uint8_t>(1u << i);
-      f.related_to = small_array(st.opt_text(18));
-      f.drug_withdrawn = st.opt_i64(19).value_or(0) != 0;
-      snap.facts.push_back(std::move(f));
+      f.id = id;
+      f.report_id = tables.add_report_id(reports.view(1));
+      auto [s, added] = subject_index.try_emplace(reports.i64(2), static_cast<std::uint32_t>(tables.subjects.size()));
+      if (added) tables.subjects.emplace_back(reports.view(3));
+      f.subject = s->second;
+      f.site = static_cast<std::uint16_t>(sites.get(reports.view(4), [&](std::string_view v) {
+        tables.sites.emplace_back(v);
+        return tables.sites.size() - 1;
+      }));
+      do {  // its versions by then, oldest first: the last one read is in force
+        read_version(f);
+        more = versions.step();
+      } while (more && versions.i64(0) == id);
+      f.term = static_cast<std::int32_t>(terms.get(code, [&](std::string_view c) {
+        // The term's names as the first version in force that has the code gives them.
+        term_row.bind(1, id).bind(2, code_version);
+        term_row.step();
+        tables.terms.push_back({std::string(c), term_row.text(0), term_row.text(1), term_row.i64(2) != 0});
+        term_row.reset();
+        return tables.terms.size() - 1;
+      }));
+      snap.facts.push_back(f);
     }
   }
 

@@ -66,7 +66,7 @@ struct Input {
   std::string protocol_sha256;
   std::vector<SubjectInput> subjects;
   std::vector<safety::AeFact> reports;  // every report's version in force (nullified included)
-  std::vector<safety::AeTerm> terms;    // AeFact::term indexes this
+  safety::AeFactTables tables;          // the strings AeFact's indexes name
   std::vector<ClockInput> clocks;
   std::vector<AlertInput> alerts;
   std::vector<BoundaryInput> boundaries;
@@ -77,6 +77,9 @@ inline constexpr const char* kSchema = "pvmon.dsmb-report/1";
 /// ae_by_soc_term, ae_related, aesi, sae_listing, deaths, susars, clocks, surgical,
 /// stopping_rules, time_to_event, alerts).
 nlohmann::json build(const Input& in);
+/// The same model from an input given up: its facts are released before the listings are
+/// built, so that a million of them and the model are not in memory together.
+nlohmann::json build(Input&& in);
 /// The exact bytes stored and hashed: keys sorted, no spaces.
 std::string canonical_json(const nlohmann::json& model);
 struct CsvFile {

@@ -223,9 +223,10 @@ struct Snapshot {
   std::map<std::string, std::vector<safety::SubjectEvent>> events;  // by subject
   std::vector<nlohmann::json> reports;  // current version of each AE report as of then
   /// Instead of `reports` when asked for (SnapshotOptions::facts): the same reports as compact
-  /// rows, with their term table.
+  /// rows, in server id order, read from the version rows' fact columns (schema v6), with the
+  /// tables their indexes point into.
   std::vector<safety::AeFact> facts;
-  std::vector<safety::AeTerm> terms;
+  safety::AeFactTables fact_tables;
   std::vector<ClockRow> open_clocks;
   std::vector<ClockRow> all_clocks;  // started by then; stopped_at only if stopped by then
   std::vector<AlertRow> alerts;      // raised by then, oldest first
@@ -324,7 +325,7 @@ class SnapshotStore {
     /// Records hold only id, report_id, subject, site, status, version, grade and
     /// safety.{serious, susar, related_to}: what the scheduler's stopping rules read.
     bool slim = false;
-    /// Fill `facts` and `terms` instead of `reports` (DSMB reports of large studies).
+    /// Fill `facts` and `fact_tables` instead of `reports` (DSMB reports of large studies).
     bool facts = false;
     /// Fill `alerts` (DSMB reports list the period's); the scheduler does without them.
     bool alerts = true;

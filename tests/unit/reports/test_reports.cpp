@@ -21,18 +21,18 @@ safety::SubjectEvent ev(const char* kind, const char* date, json fields = json::
   return {0, kind, d(date), fields};
 }
 
-safety::AeFact fact(std::int64_t id, const char* subject, int term, int grade, std::vector<std::string> related,
-                    const char* onset) {
+safety::AeFact fact(safety::AeFactTables& t, std::int64_t id, const char* subject, int term, int grade,
+                    std::vector<std::string> related, const char* onset) {
   safety::AeFact f;
   f.id = id;
-  f.report_id = "R" + std::to_string(id);
-  f.subject = subject;
-  f.site = std::string(subject).substr(0, 3);
+  f.report_id = t.add_report_id("R" + std::to_string(id));
+  f.subject = t.intern(t.subjects, std::string(subject));
+  f.site = static_cast<std::uint16_t>(t.intern(t.sites, std::string(subject).substr(0, 3)));
   f.term = term;
-  f.grade = grade;
-  f.related_to = std::move(related);
+  f.grade = static_cast<std::uint8_t>(grade);
+  f.related_to = static_cast<std::uint16_t>(t.intern(t.related, related));
   f.onset = d(onset);
-  f.outcome = "recovering";
+  f.outcome = static_cast<std::uint8_t>(t.intern(t.outcomes, std::string("recovering")));
   return f;
 }
 
@@ -71,23 +71,23 @@ Input cohort() {
         ev("surgical_complication", "2026-07-03", {{"grade", "IIIb"}, {"term", "bile leak"}})}},
       {"S02-0003", "S02", d("2026-06-15"), {}},
   };
-  in.terms = {{"10020772", "Hypertension", "Vascular disorders", false},
+  in.tables.terms = {{"10020772", "Hypertension", "Vascular disorders", false},
               {"10033553", "Palmar-plantar erythrodysesthesia syndrome", "Skin and subcutaneous tissue disorders", false},
               {"10001551", "Alanine aminotransferase increased", "Investigations", false},
               {"10019663", "Hepatic failure", "Hepatobiliary disorders", false}};
-  auto f5 = fact(5, "S01-0002", 2, 3, {"camrelizumab"}, "2026-04-05");
+  auto f5 = fact(in.tables, 5, "S01-0002", 2, 3, {"camrelizumab"}, "2026-04-05");
   f5.serious = true;
   f5.criteria = 1u << 2;  // hospitalization
   f5.drug_withdrawn = true;
-  auto f6 = fact(6, "S01-0002", 3, 5, {"surgery"}, "2026-04-14");
+  auto f6 = fact(in.tables, 6, "S01-0002", 3, 5, {"surgery"}, "2026-04-14");
   f6.serious = f6.susar = f6.fatal_or_life_threatening = true;
   f6.criteria = 1u << 0;  // death
-  f6.outcome = "fatal";
-  auto f7 = fact(7, "S02-0002", 2, 4, {}, "2026-07-10");
+  f6.outcome = static_cast<std::uint8_t>(safety::AeFactTables::intern(in.tables.outcomes, std::string("fatal")));
+  auto f7 = fact(in.tables, 7, "S02-0002", 2, 4, {}, "2026-07-10");
   f7.nullified = true;
-  in.reports = {fact(1, "S01-0001", 0, 2, {"apatinib"}, "2026-02-01"), fact(2, "S01-0001", 0, 3, {"apatinib"}, "2026-02-20"),
-                fact(3, "S02-0001", 0, 1, {"apatinib"}, "2026-04-08"), fact(4, "S01-0001", 1, 2, {"apatinib"}, "2026-02-10"),
-                f5, f6, f7, fact(8, "S02-0003", 1, 1, {"apatinib"}, "2026-07-01")};
+  in.reports = {fact(in.tables, 1, "S01-0001", 0, 2, {"apatinib"}, "2026-02-01"), fact(in.tables, 2, "S01-0001", 0, 3, {"apatinib"}, "2026-02-20"),
+                fact(in.tables, 3, "S02-0001", 0, 1, {"apatinib"}, "2026-04-08"), fact(in.tables, 4, "S01-0001", 1, 2, {"apatinib"}, "2026-02-10"),
+                f5, f6, f7, fact(in.tables, 8, "S02-0003", 1, 1, {"apatinib"}, "2026-07-01")};
   auto clock = [](safety::ClockKind k, const char* due, std::optional<Timestamp> stopped, bool late) {
     ClockInput c;
     c.report = 6;
