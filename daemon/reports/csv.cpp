@@ -2,6 +2,7 @@
 // line break quoted, quotes doubled). A cell that begins with = + - @ (or a tab or CR) gets a
 // leading apostrophe: spreadsheets would run it as a formula, and site-entered text (a term,
 // a cause of death) reaches these files (OWASP "CSV injection").
+#include <cmath>
 #include <sstream>
 
 #include "pvmon/reports.hpp"
@@ -49,15 +50,20 @@ class Table {
 
 json at(const json& j, const char* k) { return j.contains(k) ? j[k] : json(nullptr); }
 
+// The model holds proportions; the CSV tables print percentages, as statisticians' tables do:
+// shares to one decimal, confidence limits to four.
+json pct1(const json& p) { return p.is_number() ? json(std::round(p.get<double>() * 1000) / 10) : json(nullptr); }
+json pct4(const json& p) { return p.is_number() ? json(std::round(p.get<double>() * 1e6) / 1e4) : json(nullptr); }
+
 void soc_table(const json& rows, Table& t) {
   for (const auto& soc : rows) {
     auto line = [&](const json& r, const json& term) {
       std::vector<json> v{soc["soc"], term};
       for (int g = 1; g <= 5; ++g) v.push_back(r["grade_" + std::to_string(g)]["n"]);
       v.push_back(r["any"]["n"]);
-      v.push_back(r["any"]["pct"]);
+      v.push_back(pct1(r["any"]["proportion"]));
       v.push_back(r["grade_3_or_more"]["n"]);
-      v.push_back(r["grade_3_or_more"]["pct"]);
+      v.push_back(pct1(r["grade_3_or_more"]["proportion"]));
       t.add(v);
     };
     line(soc, "(any term)");
@@ -86,7 +92,8 @@ void km(const json& k, Table& t) {
 
 }  // namespace
 
-std::vector<CsvFile> to_csv(const json& m) {
+std::vector<CsvFile> to_csv(const json& stored) {
+  const json m = upgrade(stored);  // a report stored by an earlier version gives the same tables
   std::vector<CsvFile> out;
   auto put = [&](std::string name, const Table& t) { out.push_back({std::move(name) + ".csv", t.str()}); };
   {
@@ -97,7 +104,7 @@ std::vector<CsvFile> to_csv(const json& m) {
   }
   {
     Table t({"site", "n", "pct"});
-    for (const auto& r : m["enrolment"]["by_site"]) t.add({r["site"], r["n"], r["pct"]});
+    for (const auto& r : m["enrolment"]["by_site"]) t.add({r["site"], r["n"], pct1(r["proportion"])});
     put("enrolment_by_site", t);
   }
   {
@@ -115,10 +122,10 @@ std::vector<CsvFile> to_csv(const json& m) {
     Table t({"drug", "subjects_started", "pct", "exposure_days_total", "exposure_days_median", "holds",
              "dose_changes", "stopped"});
     for (const auto& r : m["exposure"]["drugs"])
-      t.add({r["drug"], r["subjects_started"]["n"], r["subjects_started"]["pct"], r["exposure_days_total"],
+      t.add({r["drug"], r["subjects_started"]["n"], pct1(r["subjects_started"]["proportion"]), r["exposure_days_total"],
              r["exposure_days"]["median"], r["holds"], r["dose_changes"], r["stopped"]});
     const json& rt = m["exposure"]["radiotherapy"];
-    t.add({"radiotherapy (completed)", rt["completed"]["n"], rt["completed"]["pct"], nullptr,
+    t.add({"radiotherapy (completed)", rt["completed"]["n"], pct1(rt["completed"]["proportion"]), nullptr,
            rt["delivered_dose_gy"]["median"], nullptr, nullptr, nullptr});
     put("exposure", t);
   }
@@ -126,7 +133,7 @@ std::vector<CsvFile> to_csv(const json& m) {
     Table t({"measure", "subjects", "pct"});
     const json& o = m["ae_overview"];
     for (const char* k : {"any_ae", "grade_3_or_more", "serious", "led_to_drug_withdrawal", "fatal", "susar"})
-      t.add({k, o[k]["n"], o[k]["pct"]});
+      t.add({k, o[k]["n"], pct1(o[k]["proportion"])});
     put("ae_overview", t);
   }
   {
@@ -144,7 +151,7 @@ std::vector<CsvFile> to_csv(const json& m) {
              "worst_grade_5"});
     for (const auto& r : m["aesi"]) {
       const json& g = r["worst_grade"];
-      t.add({r["id"], r["subjects"]["n"], r["subjects"]["pct"], r["reports"], g[0], g[1], g[2], g[3], g[4]});
+      t.add({r["id"], r["subjects"]["n"], pct1(r["subjects"]["proportion"]), r["reports"], g[0], g[1], g[2], g[3], g[4]});
     }
     put("aesi", t);
   }
@@ -167,14 +174,16 @@ std::vector<CsvFile> to_csv(const json& m) {
   }
   {
     Table t({"kind", "met", "late", "open", "overdue", "on_time_pct"});
-    for (const auto& r : m["clocks"]["by_kind"]) t.add({r["kind"], r["met"], r["late"], r["open"], r["overdue"], r["on_time_pct"]});
+    for (const auto& r : m["clocks"]["by_kind"])
+      t.add({r["kind"], r["met"], r["late"], r["open"], r["overdue"], pct1(r["on_time"])});
     put("clocks", t);
   }
   {
     Table t({"measure", "events", "n", "pct", "ci95_low", "ci95_high"});
     const json& s = m["surgical"];
-    for (const char* k : {"mortality_30d", "mortality_90d", "in_hospital_death", "reoperation", "readmission_30d", "r0"})
-      t.add({k, s[k]["events"], s[k]["n"], s[k]["pct"], s[k]["ci95"][0], s[k]["ci95"][1]});
+    for (const char* k : {"mortality_30d", "mortality_90d", "in_hospital_death", "reoperation", "readmission_30d", "r0_resection"})
+      t.add({k, s[k]["events"], s[k]["n"], s[k]["n"].get<int>() ? pct1(s[k]["rate"]) : json(0.0),
+             pct4(s[k]["ci95"][0]), pct4(s[k]["ci95"][1])});
     put("surgical", t);
   }
   {

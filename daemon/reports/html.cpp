@@ -48,11 +48,17 @@ std::string num(double x, int decimals = 1) {
   return b;
 }
 
-std::string np(const json& v) { return text(v["n"]) + " (" + num(v["pct"].get<double>()) + "%)"; }
+/// The model holds proportions; this page prints percentages.
+std::string pct(const json& proportion) {
+  return proportion.is_number() ? num(100 * proportion.get<double>()) + "%" : "–";
+}
+
+std::string np(const json& v) { return text(v["n"]) + " (" + pct(v["proportion"]) + ")"; }
 
 std::string rate(const json& r) {
-  return text(r["events"]) + "/" + text(r["n"]) + " (" + num(r["pct"].get<double>()) + "%; 95% CI " +
-         num(r["ci95"][0].get<double>()) + "–" + num(r["ci95"][1].get<double>()) + "%)";
+  const std::string share = r["rate"].is_number() ? num(100 * r["rate"].get<double>()) : num(0);
+  return text(r["events"]) + "/" + text(r["n"]) + " (" + share + "%; 95% CI " +
+         num(100 * r["ci95"][0].get<double>()) + "–" + num(100 * r["ci95"][1].get<double>()) + "%)";
 }
 
 std::string quart(const json& q) {
@@ -316,7 +322,8 @@ const std::vector<std::string> kListingHead = {"id", "subject", "term", "grade",
 
 }  // namespace
 
-std::string to_html(const json& m, const HtmlMeta& meta) {
+std::string to_html(const json& stored, const HtmlMeta& meta) {
+  const json m = upgrade(stored);  // a report stored by an earlier version renders the same
   Page pg;
   auto& o = pg.o;
   const json& h = m["header"];
@@ -333,7 +340,7 @@ std::string to_html(const json& m, const HtmlMeta& meta) {
   pg.h2("enrolment", "Enrolment and subject status");
   {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& r : e["by_site"]) rows.push_back({text(r["site"]), text(r["n"]) + " (" + num(r["pct"].get<double>()) + "%)"});
+    for (const auto& r : e["by_site"]) rows.push_back({text(r["site"]), text(r["n"]) + " (" + pct(r["proportion"]) + ")"});
     rows.push_back({"<strong>total</strong>", "<strong>" + text(e["total"]) + "</strong>"});
     pg.table({"site", "subjects"}, rows);
   }
@@ -415,7 +422,7 @@ std::string to_html(const json& m, const HtmlMeta& meta) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : m["clocks"]["by_kind"])
       rows.push_back({text(c["kind"]), text(c["met"]), text(c["late"]), text(c["open"]), text(c["overdue"]),
-                      num(c["on_time_pct"].get<double>()) + "%"});
+                      c["on_time"].is_number() ? pct(c["on_time"]) : "no closed clocks"});
     pg.table({"clock", "on time", "late", "open", "overdue", "on time (closed)"}, rows);
   }
   pg.end();
@@ -428,7 +435,7 @@ std::string to_html(const json& m, const HtmlMeta& meta) {
             {"in-hospital death", rate(s["in_hospital_death"])},
             {"reoperation", rate(s["reoperation"])},
             {"readmission within 30 days", rate(s["readmission_30d"])},
-            {"R0 resection", rate(s["r0"])},
+            {"R0 resection", rate(s["r0_resection"])},
             {"post-operative stay, days", quart(s["postop_stay_days"])},
             {"CCI", quart(s["cci"])}});
   {

@@ -20,18 +20,16 @@ namespace {
 
 /// Doubles are rounded before they enter the model, so their printed form is stable.
 double r4(double x) { return std::isfinite(x) ? std::round(x * 1e4) / 1e4 : 0.0; }
-double pct(int n, int of) { return of > 0 ? std::round(1000.0 * n / of) / 10.0 : 0.0; }
-json np(int n, int of) { return {{"n", n}, {"pct", pct(n, of)}}; }
+/// Proportions keep six decimals: a percentage printed from them to four is exact.
+double r6(double x) { return std::isfinite(x) ? std::round(x * 1e6) / 1e6 : 0.0; }
+double proportion(int n, int of) { return of > 0 ? r6(static_cast<double>(n) / of) : 0.0; }
+json np(int n, int of) { return share_json(n, of); }
 
 json quart(const std::optional<stats::Quartiles>& q, int n) {
   if (!q) return {{"n", n}, {"median", nullptr}, {"q1", nullptr}, {"q3", nullptr}};
   return {{"n", n}, {"median", r4(q->median)}, {"q1", r4(q->q1)}, {"q3", r4(q->q3)}};
 }
 
-json rate_json(const safety::Rate& r) {
-  return {{"events", r.events}, {"n", r.n}, {"pct", pct(r.events, r.n)},
-          {"ci95", {r4(100 * r.ci.lower), r4(100 * r.ci.upper)}}};
-}
 
 bool counts(const safety::AeFact& f) { return !f.nullified; }
 bool fatal(const Input& in, const safety::AeFact& f) { return f.grade == 5 || in.tables.outcome(f) == "fatal"; }
@@ -117,7 +115,7 @@ json enrolment(const Input& in) {
                         {"status", st}, {"enrolment_to_surgery_days", days}});
   }
   json sites = json::array();
-  for (const auto& [site, k] : by_site) sites.push_back({{"site", site}, {"n", k}, {"pct", pct(k, n)}});
+  for (const auto& [site, k] : by_site) sites.push_back({{"site", site}, {"n", k}, {"proportion", proportion(k, n)}});
   json months = json::array();
   int cum = 0;
   for (const auto& [m, k] : by_month) {
@@ -218,32 +216,7 @@ json exposure(const Input& in) {
 /// of a study drug, a fatal AE (grade 5 or outcome fatal); percentages of enrolled subjects.
 /// Nullified reports never count.
 json ae_overview(const Input& in) {
-  const int n = static_cast<int>(in.subjects.size());
-  enum : std::uint8_t { kAny = 1, kG3 = 2, kSae = 4, kDisc = 8, kFatal = 16, kSusar = 32 };
-  std::vector<std::uint8_t> seen(in.tables.subjects.size(), 0);  // by subject index
-  int reports = 0, serious = 0, nullified = 0;
-  for (const auto& f : in.reports) {
-    if (!counts(f)) {
-      ++nullified;
-      continue;
-    }
-    ++reports;
-    serious += f.serious;
-    seen[f.subject] |= static_cast<std::uint8_t>(kAny | (f.grade >= 3 ? kG3 : 0) | (f.serious ? kSae : 0) |
-                                                 (f.drug_withdrawn ? kDisc : 0) | (fatal(in, f) ? kFatal : 0) |
-                                                 (f.susar ? kSusar : 0));
-  }
-  auto sz = [&](std::uint8_t bit) {
-    return static_cast<int>(std::count_if(seen.begin(), seen.end(), [&](std::uint8_t s) { return (s & bit) != 0; }));
-  };
-  return {{"enrolled", n},
-          {"any_ae", np(sz(kAny), n)},
-          {"grade_3_or_more", np(sz(kG3), n)},
-          {"serious", np(sz(kSae), n)},
-          {"led_to_drug_withdrawal", np(sz(kDisc), n)},
-          {"fatal", np(sz(kFatal), n)},
-          {"susar", np(sz(kSusar), n)},
-          {"reports", {{"in_force", reports}, {"serious", serious}, {"nullified", nullified}}}};
+  return ae_counts_json(in.ae_counts, static_cast<int>(in.subjects.size()));
 }
 
 /// AEs by SOC and term: each subject counted once per row, at the worst grade they had for that
@@ -432,52 +405,16 @@ json clocks(const Input& in) {
   json rows = json::array();
   for (const auto& [kind, k] : by_kind) {
     const int done = k[0] + k[1];
+    // With no clock closed yet there is no compliance to show: null, not 0 (issue 17).
     rows.push_back({{"kind", kind}, {"met", k[0]}, {"late", k[1]}, {"open", k[2]}, {"overdue", k[3]},
-                    {"on_time_pct", pct(k[0], done)}});
+                    {"on_time", done > 0 ? json(proportion(k[0], done)) : json(nullptr)}});
   }
   return {{"by_kind", rows}, {"overdue", overdue}};
 }
 
 // ---- Surgery -------------------------------------------------------------------------------
 
-json surgical(const Input& in) {
-  std::vector<safety::SubjectFacts> facts;
-  for (const auto& s : in.subjects) facts.push_back(safety::facts_from_events(s.subject, s.enrolled, s.events));
-  const auto ss = safety::surgical_safety(facts, in.cutoff.date());
-  json cd = json::object();
-  const char* names[] = {"I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"};
-  for (std::size_t i = 0; i < 7; ++i)
-    cd[names[i]] = i < ss.worst_grade_counts.size() ? ss.worst_grade_counts[i] : 0;
-  cd["none"] = ss.without_complication;
-  std::vector<double> cci;
-  json subjects = json::array();
-  for (const auto& x : ss.subjects) {
-    cci.push_back(x.cci);
-    subjects.push_back({{"subject", x.subject},
-                        {"surgery", format_date(x.surgery)},
-                        {"day30", std::string(safety::to_string(x.day30))},
-                        {"day90", std::string(safety::to_string(x.day90))},
-                        {"worst_clavien_dindo", x.worst_complication ? json(safety::to_string(*x.worst_complication)) : json(nullptr)},
-                        {"cci", r4(x.cci)},
-                        {"reoperated", x.reoperated},
-                        {"readmission30", std::string(safety::to_string(x.readmission30))},
-                        {"postop_stay_days", x.postop_stay_days ? json(*x.postop_stay_days) : json(nullptr)}});
-  }
-  return {{"operated", ss.operated},
-          {"mortality_30d", rate_json(ss.mortality30)},
-          {"mortality_30d_pending", ss.pending30},
-          {"mortality_90d", rate_json(ss.mortality90)},
-          {"mortality_90d_pending", ss.pending90},
-          {"in_hospital_death", rate_json(ss.in_hospital_death)},
-          {"reoperation", rate_json(ss.reoperation)},
-          {"readmission_30d", rate_json(ss.readmission30)},
-          {"readmission_30d_pending", ss.pending_readmission30},
-          {"postop_stay_days", quart(ss.postop_stay_days, ss.postop_stay_n)},
-          {"r0", rate_json(ss.r0)},
-          {"clavien_dindo_worst", cd},
-          {"cci", quart(stats::quartiles(cci), static_cast<int>(cci.size()))},
-          {"subjects", subjects}};
-}
+json surgical(const Input& in) { return surgical_json(in.surgical); }
 
 json stopping(const Input& in) {
   json out = json::array();
@@ -644,6 +581,130 @@ std::string canonical_json(const json& model) {
   // Sorted keys (nlohmann's object is a std::map), no spaces, invalid UTF-8 replaced so that
   // dumping never throws.
   return model.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+
+json rate_json(const safety::Rate& r) {
+  return {{"events", r.events},
+          {"n", r.n},
+          {"rate", r.n ? json(proportion(r.events, r.n)) : json(nullptr)},
+          {"ci95", {r6(r.ci.lower), r6(r.ci.upper)}}};
+}
+
+json share_json(int n, int of) { return {{"n", n}, {"proportion", proportion(n, of)}}; }
+
+json subject_surgical_json(const safety::SubjectSurgical& x) {
+  return {{"subject", x.subject},
+          {"surgery", format_date(x.surgery)},
+          {"day30", std::string(safety::to_string(x.day30))},
+          {"day90", std::string(safety::to_string(x.day90))},
+          {"pending30_reason", x.pending30_reason},
+          {"pending90_reason", x.pending90_reason},
+          {"in_hospital_death", x.in_hospital_death ? json(*x.in_hospital_death) : json(nullptr)},
+          {"worst_clavien_dindo", x.worst_complication ? json(safety::to_string(*x.worst_complication)) : json(nullptr)},
+          {"cci", r4(x.cci)},
+          {"reoperated", x.reoperated},
+          {"readmission_30d", std::string(safety::to_string(x.readmission30))},
+          {"postop_stay_days", x.postop_stay_days ? json(*x.postop_stay_days) : json(nullptr)},
+          {"enrolment_to_surgery_days", x.enrolment_to_surgery_days},
+          {"margin", x.margin ? json(*x.margin == safety::Margin::R0   ? "R0"
+                                     : *x.margin == safety::Margin::R1 ? "R1"
+                                                                        : "R2")
+                              : json(nullptr)}};
+}
+
+json surgical_json(const safety::SurgicalSafety& ss) {
+  json cd = json::object();
+  const char* names[] = {"I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"};
+  for (std::size_t i = 0; i < 7; ++i)
+    cd[names[i]] = i < ss.worst_grade_counts.size() ? ss.worst_grade_counts[i] : 0;
+  cd["none"] = ss.without_complication;
+  std::vector<double> cci;
+  json subjects = json::array();
+  for (const auto& x : ss.subjects) {
+    cci.push_back(x.cci);
+    subjects.push_back(subject_surgical_json(x));
+  }
+  return {{"operated", ss.operated},
+          {"mortality_30d", rate_json(ss.mortality30)},
+          {"mortality_30d_pending", ss.pending30},
+          {"mortality_90d", rate_json(ss.mortality90)},
+          {"mortality_90d_pending", ss.pending90},
+          {"in_hospital_death", rate_json(ss.in_hospital_death)},
+          {"reoperation", rate_json(ss.reoperation)},
+          {"readmission_30d", rate_json(ss.readmission30)},
+          {"readmission_30d_pending", ss.pending_readmission30},
+          {"postop_stay_days", quart(ss.postop_stay_days, ss.postop_stay_n)},
+          {"r0_resection", rate_json(ss.r0)},
+          {"enrolment_to_surgery_days", quart(ss.enrolment_to_surgery_days, ss.operated)},
+          {"clavien_dindo_worst", cd},
+          {"cci", quart(stats::quartiles(cci), static_cast<int>(cci.size()))},
+          {"subjects", subjects}};
+}
+
+json ae_counts_json(const safety::AeCounts& c, int enrolled) {
+  json worst = json::object();
+  for (int g = 1; g <= 5; ++g) worst[std::to_string(g)] = c.subjects_by_worst_grade[static_cast<std::size_t>(g - 1)];
+  return {{"enrolled", enrolled},
+          {"any_ae", share_json(c.subjects_with_ae, enrolled)},
+          {"grade_3_or_more", share_json(c.subjects_grade3plus, enrolled)},
+          {"serious", share_json(c.subjects_with_sae, enrolled)},
+          {"susar", share_json(c.subjects_with_susar, enrolled)},
+          {"fatal", share_json(c.subjects_with_fatal_ae, enrolled)},
+          {"led_to_drug_withdrawal", share_json(c.subjects_drug_withdrawn, enrolled)},
+          {"subjects_by_worst_grade", worst},
+          {"reports", {{"in_force", c.reports}, {"serious", c.serious_reports}, {"nullified", c.nullified_reports}}}};
+}
+
+namespace {
+
+/// Version 1 kept percentages: {n, pct} shares, {events, n, pct, ci95} rates, on_time_pct.
+void upgrade_v1(json& j) {
+  if (j.is_array()) {
+    for (auto& x : j) upgrade_v1(x);
+    return;
+  }
+  if (!j.is_object()) return;
+  if (j.contains("pct") && j["pct"].is_number()) {
+    const double p = j["pct"].get<double>() / 100.0;
+    if (j.contains("events")) {
+      j["rate"] = j.value("n", 0) > 0 ? json(r6(p)) : json(nullptr);
+      if (j.contains("ci95") && j["ci95"].is_array() && j["ci95"].size() == 2)
+        j["ci95"] = {r6(j["ci95"][0].get<double>() / 100.0), r6(j["ci95"][1].get<double>() / 100.0)};
+    } else {
+      j["proportion"] = r6(p);
+    }
+    j.erase("pct");
+  }
+  if (j.contains("on_time_pct")) {
+    const int done = j.value("met", 0) + j.value("late", 0);
+    j["on_time"] = done > 0 ? json(r6(j["on_time_pct"].get<double>() / 100.0)) : json(nullptr);
+    j.erase("on_time_pct");
+  }
+  for (auto& [k, v] : j.items()) upgrade_v1(v);
+}
+
+}  // namespace
+
+json upgrade(json model) {
+  if (!model.is_object() || !model.contains("header")) return model;
+  if (model["header"].value("schema", "") == "pvmon.dsmb-report/1") {
+    upgrade_v1(model);
+    if (model.contains("surgical") && model["surgical"].is_object()) {
+      json& s = model["surgical"];
+      if (s.contains("r0")) {
+        s["r0_resection"] = s["r0"];
+        s.erase("r0");
+      }
+      if (s.contains("subjects"))
+        for (auto& x : s["subjects"])
+          if (x.contains("readmission30")) {
+            x["readmission_30d"] = x["readmission30"];
+            x.erase("readmission30");
+          }
+    }
+  }
+  return model;
 }
 
 }  // namespace pvmon::reports

@@ -21,7 +21,7 @@ namespace {
 
 /// Takes the snapshot's reports (a study may have a million: they are moved, not copied).
 reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snapshot& snap,
-                        const safety::SurgicalSafety& surg, int number, std::optional<Timestamp> previous) {
+                        safety::SurgicalSafety surg, int number, std::optional<Timestamp> previous) {
   reports::Input in;
   in.study = st.id;
   in.title = st.title;
@@ -51,6 +51,8 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
                              b.boundary->oc, b.boundary->type1_error, b.boundary->power, b.n, b.events,
                              b.crossed, b.path});
   }
+  in.ae_counts = safety::count_aes(snap.facts, snap.fact_tables);
+  in.surgical = std::move(surg);
   in.reports = std::move(snap.facts);
   in.tables = std::move(snap.fact_tables);
   snap.facts.clear();
@@ -58,25 +60,19 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
 }
 
 /// The figures the dsmb.report webhook carries: enough for a DSMB member to see at a glance
-/// whether to open the report now.
-json summary_of(const reports::Input& in, const safety::SurgicalSafety& surg) {
-  std::set<std::uint32_t> any, sae, fatal;  // subject indexes (AeFactTables::subjects)
-  for (const auto& f : in.reports) {
-    if (f.nullified) continue;
-    any.insert(f.subject);
-    if (f.serious) sae.insert(f.subject);
-    if (f.grade == 5 || in.tables.outcome(f) == "fatal") fatal.insert(f.subject);
-  }
+/// whether to open the report now. The same AE counts and surgical figures as the report's.
+json summary_of(const reports::Input& in) {
   int deaths = 0;
   for (const auto& s : in.subjects)
     deaths += std::any_of(s.events.begin(), s.events.end(), [](const auto& e) { return e.kind == "death"; });
   json crossed = json::array();
   for (const auto& b : in.boundaries)
     if (b.crossed) crossed.push_back(b.id);
+  const auto& surg = in.surgical;
   return {{"enrolled", in.subjects.size()},
-          {"subjects_with_ae", any.size()},
-          {"subjects_with_sae", sae.size()},
-          {"subjects_with_fatal_ae", fatal.size()},
+          {"subjects_with_ae", in.ae_counts.subjects_with_ae},
+          {"subjects_with_sae", in.ae_counts.subjects_with_sae},
+          {"subjects_with_fatal_ae", in.ae_counts.subjects_with_fatal_ae},
           {"deaths", deaths},
           {"operated", surg.operated},
           {"mortality_30d", {{"deaths", surg.mortality30.events},
@@ -118,9 +114,9 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   opts.facts = true;  // compact rows: a study of a million reports fits in memory
   auto snap = store.snapshot(st.id, cutoff, opts);
   if (!snap) return snap.error();
-  const auto surg = surgical_of(snap.value(), cutoff.date());
-  auto in = input_of(rt, st, snap.value(), surg, number, previous);
-  auto summary = summary_of(in, surg);
+  // Each figure once: the surgical figures feed the stopping rules, the report and the summary.
+  auto in = input_of(rt, st, snap.value(), surgical_of(snap.value(), cutoff.date()), number, previous);
+  auto summary = summary_of(in);
   store::DsmbReportDraft d;
   d.study = st.id;
   d.number = number;

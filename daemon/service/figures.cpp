@@ -6,48 +6,13 @@
 #include <set>
 #include <tuple>
 
+#include "pvmon/reports.hpp"
+#include "pvmon/safety/figures.hpp"
 #include "pvmon/service/figures.hpp"
 
 namespace pvmon::service {
 
 using nlohmann::json;
-
-namespace {
-
-json rate_json(const safety::Rate& r) {
-  return {{"events", r.events},
-          {"n", r.n},
-          {"rate", r.n ? json(static_cast<double>(r.events) / r.n) : json(nullptr)},
-          {"ci95", {r.ci.lower, r.ci.upper}}};
-}
-
-json quartiles_json(const std::optional<stats::Quartiles>& q, int n) {
-  if (!q) return {{"n", n}, {"median", nullptr}, {"q1", nullptr}, {"q3", nullptr}};
-  return {{"n", n}, {"median", q->median}, {"q1", q->q1}, {"q3", q->q3}};
-}
-
-}  // namespace
-
-json surgical_json(const safety::SubjectSurgical& s) {
-  return {{"subject", s.subject},
-          {"surgery", format_date(s.surgery)},
-          {"day30", std::string(safety::to_string(s.day30))},
-          {"day90", std::string(safety::to_string(s.day90))},
-          {"pending30_reason", s.pending30_reason},
-          {"pending90_reason", s.pending90_reason},
-          {"in_hospital_death", s.in_hospital_death ? json(*s.in_hospital_death) : json(nullptr)},
-          {"worst_clavien_dindo",
-           s.worst_complication ? json(safety::to_string(*s.worst_complication)) : json(nullptr)},
-          {"cci", std::round(s.cci * 10) / 10},
-          {"reoperated", s.reoperated},
-          {"readmission30", std::string(safety::to_string(s.readmission30))},
-          {"postop_stay_days", s.postop_stay_days ? json(*s.postop_stay_days) : json(nullptr)},
-          {"enrolment_to_surgery_days", s.enrolment_to_surgery_days},
-          {"margin", s.margin ? json(*s.margin == safety::Margin::R0   ? "R0"
-                                     : *s.margin == safety::Margin::R1 ? "R1"
-                                                                        : "R2")
-                              : json(nullptr)}};
-}
 
 safety::SurgicalSafety surgical_of(const store::Snapshot& snap, Date cutoff) {
   std::vector<safety::SubjectFacts> facts;
@@ -124,40 +89,7 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
   std::map<std::string, int> by_site;
   for (const auto& sub : snap.subjects) ++by_site[sub.site];
   const auto surg = surgical_of(snap, cutoff);
-  json cd = json::object();
-  const char* names[] = {"I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"};
-  for (std::size_t i = 0; i < surg.worst_grade_counts.size() && i < 7; ++i)
-    cd[names[i]] = surg.worst_grade_counts[i];
-  json per_subject = json::array();
-  for (const auto& s : surg.subjects) per_subject.push_back(surgical_json(s));
-
-  // AE and SAE counts: subjects counted once; nullified reports do not count.
-  std::set<std::string> any, g3, sae, susar, fatal;
-  int reports = 0, serious_reports = 0, nullified = 0;
-  std::map<std::string, int> worst;
-  for (const auto& r : snap.reports) {
-    if (r.value("status", "") == "nullified") {
-      ++nullified;
-      continue;
-    }
-    ++reports;
-    const std::string subj = r.value("subject", "");
-    const int grade = r.value("grade", 0);
-    any.insert(subj);
-    worst[subj] = std::max(worst[subj], grade);
-    if (grade >= 3) g3.insert(subj);
-    const bool serious = r.contains("safety") && r["safety"].value("serious", false);
-    if (serious) {
-      sae.insert(subj);
-      ++serious_reports;
-    }
-    if (r.contains("safety") && r["safety"].value("susar", false)) susar.insert(subj);
-    if (grade == 5 || r.value("outcome", "") == "fatal") fatal.insert(subj);
-  }
-  json worst_grade = json::object();
-  for (int g = 1; g <= 5; ++g) worst_grade[std::to_string(g)] = 0;
-  for (const auto& [subj, g] : worst)
-    if (g >= 1 && g <= 5) worst_grade[std::to_string(g)] = worst_grade[std::to_string(g)].get<int>() + 1;
+  const int enrolled = static_cast<int>(snap.subjects.size());
 
   json stopping = json::array();
   for (const auto& b : evaluate_boundaries(rt, st, snap, surg)) {
@@ -198,33 +130,8 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
           {"cutoff", format_date(cutoff)},
           {"as_of", format_timestamp(snap.as_of)},
           {"enrolment", {{"subjects", snap.subjects.size()}, {"by_site", by_site}}},
-          {"adverse_events",
-           {{"reports", reports},
-            {"serious_reports", serious_reports},
-            {"nullified_reports", nullified},
-            {"subjects_with_ae", any.size()},
-            {"subjects_with_grade3plus", g3.size()},
-            {"subjects_with_sae", sae.size()},
-            {"subjects_with_susar", susar.size()},
-            {"subjects_with_fatal_ae", fatal.size()},
-            {"subjects_by_worst_grade", worst_grade}}},
-          {"surgical_safety",
-           {{"operated", surg.operated},
-            {"mortality30", rate_json(surg.mortality30)},
-            {"pending30", surg.pending30},
-            {"mortality90", rate_json(surg.mortality90)},
-            {"pending90", surg.pending90},
-            {"in_hospital_death", rate_json(surg.in_hospital_death)},
-            {"reoperation", rate_json(surg.reoperation)},
-            {"readmission30", rate_json(surg.readmission30)},
-            {"pending_readmission30", surg.pending_readmission30},
-            {"postop_stay_days", quartiles_json(surg.postop_stay_days, surg.postop_stay_n)},
-            {"r0_resection", rate_json(surg.r0)},
-            {"enrolment_to_surgery_days",
-             quartiles_json(surg.enrolment_to_surgery_days, surg.operated)},
-            {"clavien_dindo_worst", cd},
-            {"without_complication", surg.without_complication},
-            {"subjects", per_subject}}},
+          {"adverse_events", reports::ae_counts_json(safety::count_aes(snap.facts, snap.fact_tables), enrolled)},
+          {"surgical_safety", reports::surgical_json(surg)},
           {"open_clocks", {{"count", clocks.size()}, {"overdue", overdue}, {"items", clocks}}},
           {"stopping_rules", stopping}};
 }
@@ -240,7 +147,10 @@ Result<json> study_safety(const Runtime& rt, const Clock& clock, store::Snapshot
     day = *cutoff;
     as_of = start_of(day.plus_days(1)).plus_ms(-1);  // the end of the cut-off day
   }
-  auto snap = snapshots.snapshot(st.id, as_of);
+  store::SnapshotStore::SnapshotOptions opts;
+  opts.facts = true;    // the fact columns: no version text is parsed
+  opts.alerts = false;  // the figures list none
+  auto snap = snapshots.snapshot(st.id, as_of, opts);
   if (!snap) return snap.error();
   return safety_figures(rt, st, snap.value(), day);
 }

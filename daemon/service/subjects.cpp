@@ -5,7 +5,7 @@
 
 #include "pvmon/fields.hpp"
 #include "pvmon/intake.hpp"
-#include "pvmon/service/figures.hpp"
+#include "pvmon/reports.hpp"
 #include "pvmon/service/subjects.hpp"
 #include "records.hpp"
 
@@ -102,7 +102,7 @@ Result<json> subject_view(const SubjectDeps& cx, const Caller& who, const config
   out["events"] = timeline;
   out["adverse_events"] = aes->items;
   const auto facts = safety::facts_from_events(subject, row->enrolled, evs);
-  if (facts.surgery) out["surgical"] = surgical_json(safety::assess_subject(facts, cx.clock.now().date()));
+  if (facts.surgery) out["surgical"] = reports::subject_surgical_json(safety::assess_subject(facts, cx.clock.now().date()));
   else out["surgical"] = nullptr;
   return out;
 }

@@ -16,6 +16,8 @@
 #include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
+#include "pvmon/safety/figures.hpp"
+#include "pvmon/safety/surgical.hpp"
 #include "pvmon/safety/rules.hpp"
 #include "pvmon/time.hpp"
 
@@ -70,9 +72,35 @@ struct Input {
   std::vector<ClockInput> clocks;
   std::vector<AlertInput> alerts;
   std::vector<BoundaryInput> boundaries;
+  /// Computed once by the caller, which shows them elsewhere too (GET /safety, the webhook's
+  /// summary): the model renders them, it does not count again.
+  safety::AeCounts ae_counts;
+  safety::SurgicalSafety surgical;
 };
 
-inline constexpr const char* kSchema = "pvmon.dsmb-report/1";
+/// Version 2: proportions in [0, 1] everywhere (`proportion`, `rate`, `ci95`, `on_time`);
+/// percentages exist only in the CSV and HTML renderings. Version 1 stored percentages (`pct`);
+/// upgrade() reads it.
+inline constexpr const char* kSchema = "pvmon.dsmb-report/2";
+
+// ---- The figures every view shows, with one set of keys and units -----------------------
+
+/// A rate with its exact (Clopper–Pearson) 95% CI: {events, n, rate, ci95: [lower, upper]},
+/// proportions; rate null when n is 0.
+nlohmann::json rate_json(const safety::Rate& r);
+/// n and its proportion of `of`: {n, proportion} (0 when `of` is 0).
+nlohmann::json share_json(int n, int of);
+/// Surgical safety (CLINICAL.md): 30- and 90-day mortality, in-hospital death, reoperation,
+/// readmission, post-operative stay, R0 resection, Clavien–Dindo, CCI, and one row per subject.
+nlohmann::json surgical_json(const safety::SurgicalSafety& s);
+/// One operated subject's assessment (also the subject view's `surgical`).
+nlohmann::json subject_surgical_json(const safety::SubjectSurgical& s);
+/// AE and SAE counts of `enrolled` subjects.
+nlohmann::json ae_counts_json(const safety::AeCounts& c, int enrolled);
+
+/// A stored model of any schema version as the current renderers read it (version 1's
+/// percentages become proportions, its renamed keys get their current names).
+nlohmann::json upgrade(nlohmann::json model);
 /// The report model: one JSON object per section (header, enrolment, exposure, ae_overview,
 /// ae_by_soc_term, ae_related, aesi, sae_listing, deaths, susars, clocks, surgical,
 /// stopping_rules, time_to_event, alerts).

@@ -106,16 +106,17 @@ TEST_CASE_FIXTURE(Course, "30-day post-surgical mortality over closed windows, p
   event("S01-000E", dated("last_known_alive", 50));
 
   auto s = get("/safety");
-  auto m30 = s["surgical_safety"]["mortality30"];
+  auto m30 = s["surgical_safety"]["mortality_30d"];
   CHECK(m30["events"] == 2);
   CHECK(m30["n"] == 4);
   // Clopper-Pearson 2/4: R binom.test(2, 4)$conf.int = 0.06758599 0.93241401.
   CHECK(m30["ci95"][0].get<double>() == doctest::Approx(0.067586).epsilon(1e-4));
   CHECK(m30["ci95"][1].get<double>() == doctest::Approx(0.932414).epsilon(1e-4));
-  CHECK(s["surgical_safety"]["pending30"] == json::array({"S01-000C"}));
+  CHECK(s["surgical_safety"]["mortality_30d_pending"] == json::array({"S01-000C"}));
+  CHECK(m30["rate"] == 0.5);
   // 90 days: A, B and D dead within; C and E pending (E last seen alive on day 50).
-  CHECK(s["surgical_safety"]["mortality90"]["events"] == 3);
-  CHECK(s["surgical_safety"]["mortality90"]["n"] == 3);
+  CHECK(s["surgical_safety"]["mortality_90d"]["events"] == 3);
+  CHECK(s["surgical_safety"]["mortality_90d"]["n"] == 3);
   CHECK(s["surgical_safety"]["operated"] == 5);
   CHECK(s["surgical_safety"]["r0_resection"]["events"] == 5);
 
@@ -283,7 +284,7 @@ TEST_CASE_FIXTURE(Course, "SUSAR clocks, follow-ups, submissions, downgrade and 
   CHECK(a.count("susar") == 1);
   CHECK(a.count("sae_update") == 1);
   CHECK(a.count("sae_downgrade") == 1);
-  CHECK(get("/safety")["adverse_events"]["nullified_reports"] == 1);
+  CHECK(get("/safety")["adverse_events"]["reports"]["nullified"] == 1);
 }
 
 TEST_CASE_FIXTURE(Course, "a late site report alerts; bad follow-ups and submissions are refused whole") {

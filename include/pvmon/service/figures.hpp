@@ -14,9 +14,6 @@
 
 namespace pvmon::service {
 
-/// One subject's surgical assessment, as /safety and the subject view show it.
-nlohmann::json surgical_json(const safety::SubjectSurgical& s);
-
 /// A stopping rule's current count against its boundary.
 struct BoundaryState {
   const Boundary* boundary = nullptr;

@@ -43,6 +43,16 @@ safety::AeFact fact(safety::AeFactTables& t, std::int64_t id, const char* subjec
 ///  S02-0001 enrolled 04-01, apatinib 04-05..04-10 hold, 04-20..04-29 stop: on neoadjuvant
 ///  S02-0002 enrolled 05-01, surgery 07-01 R1, Clavien–Dindo IIIb 07-03, not discharged: operated
 ///  S02-0003 enrolled 06-15: on neoadjuvant
+/// What the daemon computes once and gives the model (service/dsmb_report.cpp): the AE counts
+/// and the surgical figures, from pvmon::safety.
+Input with_figures(Input in) {
+  in.ae_counts = safety::count_aes(in.reports, in.tables);
+  std::vector<safety::SubjectFacts> facts;
+  for (const auto& s : in.subjects) facts.push_back(safety::facts_from_events(s.subject, s.enrolled, s.events));
+  in.surgical = safety::surgical_safety(facts, in.cutoff.date());
+  return in;
+}
+
 Input cohort() {
   Input in;
   in.study = "s";
@@ -108,7 +118,7 @@ Input cohort() {
   in.alerts = {{1, "sae", "high", "SAE", "S01-0002", t("2026-05-01T00:00:00Z"), t("2026-05-02T00:00:00Z"), "o"},
                {2, "death", "critical", "Death", "S01-0002", t("2026-07-01T00:00:00Z"), std::nullopt, ""},
                {3, "aesi", "high", "AESI", "S01-0001", t("2026-08-01T00:00:00Z"), t("2026-08-02T00:00:00Z"), "o"}};
-  return in;
+  return with_figures(std::move(in));
 }
 
 }  // namespace
@@ -119,7 +129,7 @@ TEST_CASE("DSMB report: enrolment, status and exposure of the hand-built cohort"
   CHECK(m["header"]["period"]["from"] == "2026-06-30T00:00:00.000Z");
   const json& e = m["enrolment"];
   CHECK(e["total"] == 6);
-  CHECK(e["by_site"] == json::array({{{"site", "S01"}, {"n", 3}, {"pct", 50.0}}, {{"site", "S02"}, {"n", 3}, {"pct", 50.0}}}));
+  CHECK(e["by_site"] == json::array({{{"site", "S01"}, {"n", 3}, {"proportion", 0.5}}, {{"site", "S02"}, {"n", 3}, {"proportion", 0.5}}}));
   CHECK(e["by_month"][0] == json{{"month", "2026-01"}, {"n", 1}, {"cumulative", 1}});
   CHECK(e["by_month"].back() == json{{"month", "2026-06"}, {"n", 1}, {"cumulative", 6}});
   CHECK(e["status"]["in_follow_up"]["n"] == 1);
@@ -127,7 +137,7 @@ TEST_CASE("DSMB report: enrolment, status and exposure of the hand-built cohort"
   CHECK(e["status"]["withdrawn"]["n"] == 1);
   CHECK(e["status"]["operated"]["n"] == 1);
   CHECK(e["status"]["on_neoadjuvant"]["n"] == 2);
-  CHECK(e["status"]["on_neoadjuvant"]["pct"] == 33.3);
+  CHECK(e["status"]["on_neoadjuvant"]["proportion"] == 0.333333);
   // Enrolment to surgery: 59 (01-10 -> 03-10), 59 (02-01 -> 04-01), 61 (05-01 -> 07-01);
   // R type 7 quartiles of {59, 59, 61}: 59, 59, 60.
   CHECK(e["enrolment_to_surgery_days"] == json{{"n", 3}, {"median", 59.0}, {"q1", 59.0}, {"q3", 60.0}});
@@ -144,7 +154,7 @@ TEST_CASE("DSMB report: enrolment, status and exposure of the hand-built cohort"
 TEST_CASE("DSMB report: AEs counted once per subject at the worst grade; nullified never") {
   const json m = build(cohort());
   const json& o = m["ae_overview"];
-  CHECK(o["any_ae"] == json{{"n", 4}, {"pct", 66.7}});  // S01-0001, S02-0001, S01-0002, S02-0003
+  CHECK(o["any_ae"] == json{{"n", 4}, {"proportion", 0.666667}});  // S01-0001, S02-0001, S01-0002, S02-0003
   CHECK(o["grade_3_or_more"]["n"] == 2);                 // S01-0001 (3), S01-0002 (3, 5)
   CHECK(o["serious"]["n"] == 1);
   CHECK(o["led_to_drug_withdrawal"]["n"] == 1);
@@ -167,8 +177,8 @@ TEST_CASE("DSMB report: AEs counted once per subject at the worst grade; nullifi
   CHECK(htn["grade_1"]["n"] == 1);
   CHECK(htn["grade_2"]["n"] == 0);
   CHECK(htn["grade_3"]["n"] == 1);
-  CHECK(htn["any"] == json{{"n", 2}, {"pct", 33.3}});
-  CHECK(htn["grade_3_or_more"] == json{{"n", 1}, {"pct", 16.7}});
+  CHECK(htn["any"] == json{{"n", 2}, {"proportion", 0.333333}});
+  CHECK(htn["grade_3_or_more"] == json{{"n", 1}, {"proportion", 0.166667}});
   CHECK(socs[2]["grade_1"]["n"] == 1);
   CHECK(socs[2]["grade_2"]["n"] == 1);
 
@@ -201,10 +211,10 @@ TEST_CASE("DSMB report: deaths, clocks, surgical safety, alerts of the period") 
 
   const json& c = m["clocks"]["by_kind"];
   REQUIRE(c.size() == 4);
-  CHECK(c[0] == json{{"kind", "regulatory_complete"}, {"met", 0}, {"late", 0}, {"open", 1}, {"overdue", 0}, {"on_time_pct", 0.0}});
+  CHECK(c[0] == json{{"kind", "regulatory_complete"}, {"met", 0}, {"late", 0}, {"open", 1}, {"overdue", 0}, {"on_time", nullptr}});  // no closed clocks: no compliance
   CHECK(c[1]["overdue"] == 1);
   CHECK(c[2]["late"] == 1);
-  CHECK(c[3] == json{{"kind", "site_report"}, {"met", 1}, {"late", 0}, {"open", 0}, {"overdue", 0}, {"on_time_pct", 100.0}});
+  CHECK(c[3] == json{{"kind", "site_report"}, {"met", 1}, {"late", 0}, {"open", 0}, {"overdue", 0}, {"on_time", 1.0}});
 
   const json& s = m["surgical"];
   CHECK(s["operated"] == 3);
@@ -213,10 +223,11 @@ TEST_CASE("DSMB report: deaths, clocks, surgical safety, alerts of the period") 
   // 0.012579, 0.987421).
   CHECK(s["mortality_30d"]["events"] == 1);
   CHECK(s["mortality_30d"]["n"] == 2);
-  CHECK(s["mortality_30d"]["ci95"] == json::array({1.2579, 98.7421}));
+  CHECK(s["mortality_30d"]["ci95"] == json::array({0.012579, 0.987421}));
+  CHECK(s["mortality_30d"]["rate"] == 0.5);
   CHECK(s["mortality_30d_pending"] == json::array({"S02-0002"}));
-  CHECK(s["r0"]["events"] == 2);
-  CHECK(s["r0"]["n"] == 3);
+  CHECK(s["r0_resection"]["events"] == 2);
+  CHECK(s["r0_resection"]["n"] == 3);
   CHECK(s["clavien_dindo_worst"]["IIIb"] == 1);
   CHECK(s["clavien_dindo_worst"]["none"] == 2);
 
@@ -302,4 +313,27 @@ TEST_CASE("DSMB report: CSV quoting and formula guard; HTML escaped, self-contai
   for (std::size_t p = 0; (p = html.find("</svg>", p)) != std::string::npos; ++p) ++close;
   CHECK(open >= 3);  // enrolment, AEs by SOC, Kaplan–Meier (no stopping rule in this cohort)
   CHECK(open == close);
+}
+
+TEST_CASE("a report stored under schema 1 (percentages) reads as schema 2 (proportions)") {
+  const json v1 = json::parse(R"({"header": {"schema": "pvmon.dsmb-report/1"},
+    "enrolment": {"by_site": [{"site": "S01", "n": 3, "pct": 50.0}]},
+    "ae_overview": {"any_ae": {"n": 4, "pct": 66.7}},
+    "clocks": {"by_kind": [{"kind": "site_report", "met": 1, "late": 0, "open": 0, "overdue": 0, "on_time_pct": 100.0},
+                           {"kind": "regulatory_complete", "met": 0, "late": 0, "open": 1, "overdue": 0, "on_time_pct": 0.0}]},
+    "surgical": {"mortality_30d": {"events": 1, "n": 2, "pct": 50.0, "ci95": [1.2579, 98.7421]},
+                 "r0": {"events": 2, "n": 3, "pct": 66.7, "ci95": [9.4299, 99.1596]},
+                 "subjects": [{"subject": "S01-0001", "readmission30": "not_readmitted"}]}})");
+  const json m = upgrade(v1);
+  CHECK(m["enrolment"]["by_site"][0] == json{{"site", "S01"}, {"n", 3}, {"proportion", 0.5}});
+  CHECK(m["ae_overview"]["any_ae"] == json{{"n", 4}, {"proportion", 0.667}});
+  CHECK(m["clocks"]["by_kind"][0]["on_time"] == 1.0);
+  CHECK(m["clocks"]["by_kind"][1]["on_time"].is_null());
+  CHECK(m["surgical"]["mortality_30d"] == json{{"events", 1}, {"n", 2}, {"rate", 0.5}, {"ci95", {0.012579, 0.987421}}});
+  CHECK(m["surgical"]["r0_resection"]["events"] == 2);
+  CHECK_FALSE(m["surgical"].contains("r0"));
+  CHECK(m["surgical"]["subjects"][0]["readmission_30d"] == "not_readmitted");
+  // A current model is left as it is.
+  const json v2 = build(cohort());
+  CHECK(upgrade(v2) == v2);
 }
