@@ -75,12 +75,28 @@ json ae_record(Stmt& st) {
                             st.text(4), st.i64(5), st.text(7), st.text(8), st.text(9));
 }
 
-/// The few fields of a version the scheduler's stopping rules read (Store::SnapshotOptions::slim).
-constexpr const char* kSlimRecord =
-    "json_object('subject', json_extract(v.record, '$.subject'), 'grade', "
-    "json_extract(v.record, '$.grade'), 'safety', json_object('serious', "
-    "json_extract(v.record, '$.safety.serious'), 'susar', json_extract(v.record, "
-    "'$.safety.susar'), 'related_to', json(json_extract(v.record, '$.safety.related_to')))) ";
+/// The few fields of a version the scheduler's stopping rules read (Store::SnapshotOptions::slim),
+/// from the version's fact columns (schema v6): no version text is parsed.
+constexpr const char* kSlimColumns = "r.subject, v.grade, v.serious, v.susar, v.related_to";
+
+/// Columns: id, study, site, report_id, received_at, version, then kSlimColumns, then
+/// recorded_at, recorded_by, kind.
+json slim_record(Stmt& st) {
+  json related = json::array();
+  const std::string list = st.opt_text(10).value_or("");
+  for (std::size_t from = 0; from < list.size();) {
+    const auto comma = std::min(list.find(',', from), list.size());
+    if (comma > from) related.push_back(list.substr(from, comma - from));
+    from = comma + 1;
+  }
+  json r{{"subject", st.text(6)},
+         {"grade", st.opt_i64(7).value_or(0)},
+         {"safety", {{"serious", st.opt_i64(8).value_or(0) != 0},
+                     {"susar", st.opt_i64(9).value_or(0) != 0},
+                     {"related_to", std::move(related)}}}};
+  return with_report_fields(std::move(r), st.i64(0), st.text(1), st.text(2), st.text(3), st.text(4), st.i64(5),
+                            st.text(11), st.text(12), st.text(13));
+}
 
 /// An alert's dedupe key as stored: keys are unique per study (subject ids repeat across studies).
 std::string stored_key(const std::string& study, const std::string& key) { return study + "|" + key; }
@@ -538,7 +554,7 @@ class SqliteStore final : public Store {
         // grade filter uses the current version's column, then checks the version in force.
         auto rs = db->cached(std::string(
             "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, ") +
-            (opts.slim ? std::string(kSlimRecord) + ", "
+            (opts.slim ? std::string(kSlimColumns) + ", "
                        : "json_remove(v.record, '$.narrative', '$.lab', '$.ctcae.grade_text', "
                          "'$.ctcae.lab_criterion', '$.ctcae.definition', '$.safety.reasons', '$.changes'), ") +
             "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
@@ -550,7 +566,7 @@ class SqliteStore final : public Store {
           load_facts(*db, study, cut, snap);
         } else {
           while (rs.step()) {
-            auto rec = ae_record(rs);
+            auto rec = opts.slim ? slim_record(rs) : ae_record(rs);
             if (opts.min_grade > 0 && rec.value("grade", 0) < opts.min_grade) continue;
             snap.reports.push_back(std::move(rec));
           }
@@ -1251,17 +1267,17 @@ class SqliteStore final : public Store {
   static void load_scheduler_view(Db& db, const std::string& study, int min_grade,
                                   const Store::SnapshotOptions::Scheduler& opts, Snapshot& snap) {
     auto first = db.cached(std::string(
-        "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, ") + kSlimRecord +
+        "SELECT r.id, r.study, r.site, r.report_id, r.received_at, v.version, ") + kSlimColumns +
         ", v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v "
         "ON v.report = r.id AND v.version = r.current_version "
         "WHERE r.study = ?1 AND r.subject = ?2 AND r.status = 'active' AND r.grade >= ?3 "
-        "AND EXISTS (SELECT 1 FROM json_each(v.record, '$.safety.related_to') WHERE value = ?4) "
+        "AND instr(',' || ifnull(v.related_to, '') || ',', ',' || ?4 || ',') > 0 "
         "ORDER BY r.id LIMIT 1");
     std::set<std::int64_t> seen;  // a report related to two interventions is listed once
     for (const auto& subject : snap.subjects)
       for (const auto& iv : opts.related_to) {
         first.bind(1, study).bind(2, subject.subject).bind(3, min_grade).bind(4, iv);
-        if (first.step() && seen.insert(first.i64(0)).second) snap.reports.push_back(ae_record(first));
+        if (first.step() && seen.insert(first.i64(0)).second) snap.reports.push_back(slim_record(first));
         first.reset();
       }
     for (auto& c : load_clocks(db, study, true, std::nullopt, opts.clocks_due_by))
