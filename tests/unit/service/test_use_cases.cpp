@@ -157,6 +157,18 @@ store::SubjectRow subject(const std::string& id, const std::string& site) {
 
 const service::Caller kSite{"s01-coordinator", config::Role::site, "S01"};
 
+/// A 15-day initial report clock of `report`, open: started 2026-10-03, due 2026-10-18.
+store::ClockRow open_clock(std::int64_t id, std::int64_t report) {
+  store::ClockRow c;
+  c.id = id;
+  c.report = report;
+  c.clock.id = id;
+  c.clock.kind = safety::ClockKind::regulatory_initial;
+  c.clock.started_at = at("2026-10-03T09:00:00Z");
+  c.clock.due_at = at("2026-10-18T09:00:00Z");
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("accept_ae: a serious report is coded, classified and handed to the store with its closed site clock and its rules") {
@@ -212,14 +224,7 @@ TEST_CASE("add_followup: decided outside the writer, decided again when the repo
   current["version"] = 1;
   current["status"] = "active";
   fs.reports[7] = current;
-  store::ClockRow open;
-  open.id = 41;
-  open.report = 7;
-  open.clock.id = 41;
-  open.clock.kind = safety::ClockKind::regulatory_initial;
-  open.clock.started_at = at("2026-10-03T09:00:00Z");
-  open.clock.due_at = at("2026-10-18T09:00:00Z");
-  fs.open_clocks = {open};
+  fs.open_clocks = {open_clock(41, 7)};
   fs.stale_answers = 1;
 
   const json body{{"followup_id", "FU-1"}, {"changes", {{"grade", 4}}}};
@@ -288,14 +293,7 @@ TEST_CASE("record_submission: stops the open clock of its kind; none open is a c
   CHECK(missing.error().code == Errc::not_found);
   CHECK(fs.submission_writes.empty());
 
-  store::ClockRow open;
-  open.id = 5;
-  open.report = 7;
-  open.clock.id = 5;
-  open.clock.kind = safety::ClockKind::regulatory_initial;
-  open.clock.started_at = at("2026-10-03T09:00:00Z");
-  open.clock.due_at = at("2026-10-18T09:00:00Z");
-  fs.open_clocks = {open};
+  fs.open_clocks = {open_clock(5, 7)};
   fs.stale_answers = 1;
   auto rec = service::record_submission(deps, officer, *s.st, 7, body);
   REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().message));
