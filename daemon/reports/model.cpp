@@ -435,7 +435,8 @@ json stopping(const Input& in) {
                    {"events", b.events},
                    {"crossed", b.crossed},
                    {"type1_error", r4(b.type1_error)},
-                   {"power", r4(b.power)},
+                   {"power", b.power ? json(r4(*b.power)) : json(nullptr)},
+                   {"design_complete", b.design_complete},
                    {"boundary", rows},
                    {"operating_characteristics", oc},
                    {"path", path}});

@@ -38,8 +38,11 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
     return std::tie(a->surgery, a->subject) < std::tie(b->surgery, b->subject);
   });
   for (const auto& b : it->second) {
-    BoundaryState s{&b, 0, 0, false, {}};
-    auto step = [&s](bool event) {
+    BoundaryState s{&b, 0, 0, false, false, {}};
+    // The rule is designed for its first n_max evaluable subjects (Ivanova et al. 2005; Thall &
+    // Simon 1994; as `pvmon boundary` computes it): later ones never count towards it.
+    auto step = [&s, n_max = b.rule.n_max](bool event) {
+      if (s.n >= n_max) return;
       ++s.n;
       if (event) ++s.events;
       s.path.emplace_back(s.n, s.events);
@@ -79,7 +82,8 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
         break;
       }
     }
-    s.crossed = s.n > 0 && stats::boundary_crossed(b.rows, std::min(s.n, b.rule.n_max), s.events);
+    s.design_complete = s.n >= b.rule.n_max;
+    s.crossed = s.n > 0 && stats::boundary_crossed(b.rows, s.n, s.events);
     out.push_back(s);
   }
   return out;
@@ -109,7 +113,8 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
                         {"stop_at", row ? json(row->stop_at) : json(nullptr)},
                         {"crossed", b.crossed},
                         {"type1_error", b.boundary->type1_error},
-                        {"power", b.boundary->power},
+                        {"power", b.boundary->power ? json(*b.boundary->power) : json(nullptr)},
+                        {"design_complete", b.design_complete},
                         {"boundary", table},
                         {"operating_characteristics", oc}});
   }

@@ -15,7 +15,7 @@ std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config
   const bool any_rule = it != rt.boundaries.end() && !it->second.empty();
   const auto surg = any_rule ? surgical_of(snap, now.date()) : safety::SurgicalSafety{};
   for (const auto& s : evaluate_boundaries(rt, st, snap, surg)) {
-    auto a = safety::on_boundary(st.id, s.boundary->rule.id, std::min(s.n, s.boundary->rule.n_max), s.events,
+    auto a = safety::on_boundary(st.id, s.boundary->rule.id, s.n, s.events,
                                  s.boundary->rows);
     drafts.insert(drafts.end(), a.begin(), a.end());
   }

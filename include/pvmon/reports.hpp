@@ -49,9 +49,11 @@ struct BoundaryInput {
   int n_max = 0;
   std::vector<stats::BoundaryRow> rows;
   std::vector<stats::OcRow> oc;
-  double type1_error = 0, power = 0;
+  double type1_error = 0;
+  std::optional<double> power;  // none: not applicable (a Bayesian rule without an alternative)
   int evaluable = 0, events = 0;
   bool crossed = false;
+  bool design_complete = false;  // n_max subjects evaluated: the rule's final verdict
   std::vector<std::pair<int, int>> path;
 };
 struct InterventionInput {

@@ -20,6 +20,7 @@ struct BoundaryState {
   int n = 0;       // evaluable subjects
   int events = 0;  // subjects with the event
   bool crossed = false;
+  bool design_complete = false;  // n reached n_max: the count is final
   std::vector<std::pair<int, int>> path;  // (evaluable so far, events so far), in order
 };
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,9 @@ struct Boundary {
   safety::StoppingRule rule;
   std::vector<stats::BoundaryRow> rows;
   std::vector<stats::OcRow> oc;
-  double type1_error = 0, power = 0;
+  double type1_error = 0;
+  /// P(stop) at the alternative rate; none for a Bayesian rule without one (not applicable).
+  std::optional<double> power;
 };
 
 /// The config in force and what is derived from it (per-study term resolvers with the

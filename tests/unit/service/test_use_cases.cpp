@@ -418,3 +418,45 @@ TEST_CASE("study_safety: the cut-off day ends the snapshot; a cut-off after toda
   REQUIRE(now);
   CHECK(fs.asked[1].first == clock.now());
 }
+
+TEST_CASE("a stopping rule counts its first n_max evaluable subjects only; later events never cross it") {
+  // grade3plus_related, Thall & Simon with a flat prior: 4 subjects designed for. The first
+  // four (by enrolment) have no grade >= 3 related AE; the next six all have one. Counted over
+  // all ten, 6 events would cross the boundary at n = 4; by the design's definition the count
+  // is 0 of 4 and final.
+  auto st = config::parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
+    "interventions": [{"id": "d", "kind": "drug", "investigational_product": true}],
+    "safety_rules": {"stopping_rules": [{"id": "g3", "event": "grade3plus_related", "interventions": ["d"],
+      "method": "bayes", "prior": [1, 1], "p0": 0.3, "cutoff": 0.9, "n_max": 4}]}})", "s1.json");
+  REQUIRE_MESSAGE(st, (st ? "" : st.error().message));
+  config::Config c;
+  c.studies["s1"] = st.value();
+  auto rt = service::make_runtime(c);
+  REQUIRE(rt);
+  store::Snapshot snap;
+  snap.as_of = at("2026-06-01T00:00:00Z");
+  const auto related = safety::AeFactTables::intern(snap.fact_tables.related, std::vector<std::string>{"d"});
+  for (int i = 0; i < 10; ++i) {
+    store::SubjectRow row = subject("S01-" + std::to_string(100 + i), "S01");
+    row.enrolled = parse_date("2026-01-01").value().plus_days(i);
+    snap.subjects.push_back(row);
+    snap.fact_tables.subjects.push_back(row.subject);
+    if (i < 4) continue;
+    safety::AeFact f;
+    f.subject = static_cast<std::uint32_t>(i);
+    f.grade = 3;
+    f.related_to = static_cast<std::uint16_t>(related);
+    snap.facts.push_back(f);
+  }
+  const auto& study = rt.value()->config->studies.at("s1");
+  const auto states = service::evaluate_boundaries(*rt.value(), study, snap, safety::SurgicalSafety{});
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].n == 4);
+  CHECK(states[0].events == 0);
+  CHECK(states[0].design_complete);
+  CHECK_FALSE(states[0].crossed);
+  CHECK(states[0].path.size() == 4);
+  CHECK(service::scheduled_alerts(*rt.value(), study, snap, snap.as_of).empty());
+  // The Bayesian rule has no alternative rate: its power is not applicable, not 0.
+  CHECK_FALSE(states[0].boundary->power);
+}
