@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "pvmon/interop.hpp"
+#include "pvmon/safety/ae_facts.hpp"
 
 namespace pvmon::interop {
 
@@ -31,30 +32,39 @@ std::string cell(const std::string& s) {
   return q + "\"";
 }
 
-std::string yn(const json& j, const char* key) { return j.is_object() && j.value(key, false) ? "Y" : "N"; }
+std::string yn(std::uint8_t criteria, std::string_view name) {
+  for (std::size_t i = 0; i < safety::kSeriousnessCriteria.size(); ++i)
+    if (safety::kSeriousnessCriteria[i] == name) return (criteria >> i) & 1u ? "Y" : "N";
+  return "N";
+}
 
-std::string relation(const json& causality) {
+std::string relation(const std::vector<std::pair<std::string, std::string>>& causality) {
   bool related = false, assessed = false;
-  if (causality.is_object())
-    for (const auto& [iv, v] : causality.items()) {
-      const std::string c = v.is_string() ? v.get<std::string>() : "";
-      related = related || c == "possible" || c == "probable" || c == "definite";
-      assessed = assessed || (c != "unassessable" && !c.empty());
-    }
+  for (const auto& [iv, c] : causality) {
+    related = related || c == "possible" || c == "probable" || c == "definite";
+    assessed = assessed || (c != "unassessable" && !c.empty());
+  }
   return related ? "RELATED" : assessed ? "NOT RELATED" : "UNKNOWN";
 }
 
-std::string action(const json& actions) {
+std::string action(const std::vector<std::pair<std::string, std::string>>& actions) {
   static const std::vector<std::pair<std::string, std::string>> kOrder = {
       {"drug_withdrawn", "DRUG WITHDRAWN"}, {"drug_interrupted", "DRUG INTERRUPTED"},
       {"dose_reduced", "DOSE REDUCED"},     {"dose_increased", "DOSE INCREASED"},
       {"dose_not_changed", "DOSE NOT CHANGED"}, {"not_applicable", "NOT APPLICABLE"},
       {"unknown", "UNKNOWN"}};
-  if (!actions.is_object()) return "";
   for (const auto& [code, ct] : kOrder)
-    for (const auto& [iv, v] : actions.items())
+    for (const auto& [iv, v] : actions)
       if (v == code) return ct;
   return "";
+}
+
+std::vector<std::pair<std::string, std::string>> pairs_of(const json& j) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (j.is_object())
+    for (const auto& [k, v] : j.items())
+      if (v.is_string()) out.emplace_back(k, v.get<std::string>());
+  return out;
 }
 
 std::string outcome(const std::string& o) {
@@ -74,47 +84,64 @@ int study_day(Date date, Date reference) {
   return diff >= 0 ? diff + 1 : diff;
 }
 
+SdtmAe sdtm_row(const json& r) {
+  SdtmAe a;
+  a.report_id = r.value("report_id", "");
+  a.subject = r.value("subject", "");
+  a.nullified = r.value("status", "") == "nullified";
+  a.verbatim = r.value("verbatim", "");
+  a.reported_term = r.value("term", "");
+  const json ct = r.value("ctcae", json::object());
+  a.term = ct.value("term", "");
+  a.meddra_code = ct.value("meddra_code", "");
+  a.soc = ct.value("soc", "");
+  a.grade = r.value("grade", 0);
+  a.serious = r.contains("safety") && r["safety"].value("serious", false);
+  const json ser = r.value("serious", json::object());
+  for (std::size_t i = 0; i < safety::kSeriousnessCriteria.size(); ++i)
+    if (ser.is_object() && ser.value(std::string(safety::kSeriousnessCriteria[i]), false))
+      a.criteria = static_cast<std::uint8_t>(a.criteria | (1u << i));
+  a.causality = pairs_of(r.value("causality", json::object()));
+  a.action_taken = pairs_of(r.value("action_taken", json::object()));
+  a.outcome = r.value("outcome", "");
+  a.onset = r.value("onset", "");
+  a.resolved = r.contains("resolved") && r["resolved"].is_string() ? r["resolved"].get<std::string>() : "";
+  return a;
+}
+
 std::string sdtm_ae_csv(const std::string& study, const std::vector<SdtmSubject>& subjects,
-                        const std::vector<json>& records) {
+                        const std::vector<SdtmAe>& aes) {
   std::map<std::string, Date> ref;
   for (const auto& s : subjects) ref[s.subject] = s.reference_start;
   struct Row {
-    std::string usubjid, stdtc, spid;
-    const json* r;
+    std::string usubjid;
+    const SdtmAe* r;
   };
   std::vector<Row> rows;
-  for (const auto& r : records) {
-    if (r.value("status", "") == "nullified") continue;
-    rows.push_back({study + "-" + r.value("subject", ""), r.value("onset", ""), r.value("report_id", ""), &r});
-  }
+  for (const auto& r : aes)
+    if (!r.nullified) rows.push_back({study + "-" + r.subject, &r});
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return std::tie(a.usubjid, a.stdtc, a.spid) < std::tie(b.usubjid, b.stdtc, b.spid);
+    return std::tie(a.usubjid, a.r->onset, a.r->report_id) < std::tie(b.usubjid, b.r->onset, b.r->report_id);
   });
   std::ostringstream o;
   o << "STUDYID,DOMAIN,USUBJID,AESEQ,AESPID,AETERM,AEDECOD,AEPTCD,AEBODSYS,AETOXGR,AESER,AESDTH,"
        "AESLIFE,AESHOSP,AESDISAB,AESCONG,AESMIE,AEREL,AEACN,AEOUT,AESTDTC,AEENDTC,AESTDY,AEENDY\r\n";
   std::map<std::string, int> seq;
   for (const auto& row : rows) {
-    const json& r = *row.r;
-    const json ct = r.value("ctcae", json::object());
-    const json ser = r.value("serious", json::object());
-    const std::string subject = r.value("subject", "");
-    const std::string verbatim = r.value("verbatim", "");
-    const std::string resolved = r.contains("resolved") && r["resolved"].is_string() ? r["resolved"].get<std::string>() : "";
+    const SdtmAe& r = *row.r;
     auto day = [&](const std::string& d) -> std::string {
       auto date = parse_date(d);
-      auto it = ref.find(subject);
+      auto it = ref.find(r.subject);
       return date && it != ref.end() ? std::to_string(study_day(*date, it->second)) : "";
     };
-    const bool serious = r.contains("safety") ? r["safety"].value("serious", false) : false;
-    o << cell(study) << ",AE," << cell(row.usubjid) << "," << ++seq[row.usubjid] << "," << cell(row.spid) << ","
-      << cell(verbatim.empty() ? r.value("term", "") : verbatim) << "," << cell(ct.value("term", "")) << ","
-      << cell(ct.value("meddra_code", "")) << "," << cell(ct.value("soc", "")) << "," << r.value("grade", 0) << ","
-      << (serious ? "Y" : "N") << "," << yn(ser, "death") << "," << yn(ser, "life_threatening") << ","
-      << yn(ser, "hospitalization") << "," << yn(ser, "disability") << "," << yn(ser, "congenital_anomaly") << ","
-      << yn(ser, "medically_important") << "," << relation(r.value("causality", json::object())) << ","
-      << cell(action(r.value("action_taken", json::object()))) << "," << cell(outcome(r.value("outcome", ""))) << ","
-      << row.stdtc << "," << resolved << "," << day(row.stdtc) << "," << day(resolved) << "\r\n";
+    o << cell(study) << ",AE," << cell(row.usubjid) << "," << ++seq[row.usubjid] << "," << cell(r.report_id) << ","
+      << cell(r.verbatim.empty() ? r.reported_term : r.verbatim) << "," << cell(r.term) << ","
+      << cell(r.meddra_code) << "," << cell(r.soc) << "," << r.grade << "," << (r.serious ? "Y" : "N") << ","
+      << yn(r.criteria, "death") << "," << yn(r.criteria, "life_threatening") << ","
+      << yn(r.criteria, "hospitalization") << "," << yn(r.criteria, "disability") << ","
+      << yn(r.criteria, "congenital_anomaly") << "," << yn(r.criteria, "medically_important") << ","
+      << relation(r.causality) << "," << cell(action(r.action_taken)) << "," << cell(outcome(r.outcome)) << ","
+      << r.onset << "," << r.resolved << "," << day(r.onset) << "," << day(r.resolved) << "\r\n";
   }
   return o.str();
 }

@@ -251,9 +251,15 @@ std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap) {
 }
 
 Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, Timestamp as_of) {
-  auto snap = store.snapshot(study, as_of);
+  // The subjects and their events (RFSTDTC); the AE rows from the fact columns.
+  store::SnapshotStore::SnapshotOptions opts;
+  opts.facts = true;
+  opts.alerts = false;
+  auto snap = store.snapshot(study, as_of, opts);
   if (!snap) return snap.error();
-  return interop::sdtm_ae_csv(study, sdtm_subjects(snap.value()), snap->reports);
+  auto rows = store.sdtm_rows(study, as_of);
+  if (!rows) return rows.error();
+  return interop::sdtm_ae_csv(study, sdtm_subjects(snap.value()), rows.value());
 }
 
 }  // namespace pvmon::service

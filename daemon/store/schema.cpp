@@ -275,14 +275,18 @@ CREATE TABLE ae_versions (
   related_to  TEXT,                        -- "a,b", the record's order
   causality   TEXT,                        -- "a=possible,b=unlikely"
   expected    TEXT,                        -- "a=1,b=0", from safety.products
-  drug_withdrawn INTEGER NOT NULL DEFAULT 0
+  drug_withdrawn INTEGER NOT NULL DEFAULT 0,
+  verbatim    TEXT,                        -- the site's text (SDTM AETERM)
+  reported_term TEXT,                      -- the term the site reported
+  action_taken TEXT                        -- "a=dose_reduced,b=drug_withdrawn"
 );
 CREATE INDEX ae_versions_in_force ON ae_versions (report, version, recorded_at, kind, grade,
   meddra_code, onset, resolved, outcome, serious, susar, fatal_or_life_threatening, criteria,
   related_to, causality, expected, drug_withdrawn);
 INSERT INTO ae_versions (rowid, report, version, kind, recorded_at, recorded_by, record, grade,
   meddra_code, term, soc, protocol_term, onset, resolved, outcome, serious, susar,
-  fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn)
+  fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn,
+  verbatim, reported_term, action_taken)
 SELECT rowid, report, version, kind, recorded_at, recorded_by, record,
   CASE json_type(record, '$.grade') WHEN 'integer' THEN json_extract(record, '$.grade') END,
   CASE json_type(record, '$.ctcae.meddra_code') WHEN 'text' THEN json_extract(record, '$.ctcae.meddra_code') END,
@@ -308,7 +312,11 @@ SELECT rowid, report, version, kind, recorded_at, recorded_by, record,
      AND json_type(value, '$.intervention') = 'text'),
   EXISTS (SELECT 1 FROM json_each(record, '$.action_taken')
           WHERE json_type(record, '$.action_taken') IN ('object', 'array')
-            AND type = 'text' AND value = 'drug_withdrawn')
+            AND type = 'text' AND value = 'drug_withdrawn'),
+  CASE json_type(record, '$.verbatim') WHEN 'text' THEN json_extract(record, '$.verbatim') END,
+  CASE json_type(record, '$.term') WHEN 'text' THEN json_extract(record, '$.term') END,
+  (SELECT group_concat(key || '=' || value, ',') FROM json_each(record, '$.action_taken')
+   WHERE json_type(record, '$.action_taken') = 'object' AND type = 'text')
 FROM ae_versions_v5 ORDER BY rowid;
 CREATE TRIGGER ae_versions_unique BEFORE INSERT ON ae_versions
   WHEN EXISTS (SELECT 1 FROM ae_versions WHERE report = NEW.report AND version = NEW.version)

@@ -398,6 +398,53 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<interop::SdtmAe>> sdtm_rows(const std::string& study, Timestamp as_of) override {
+    return guard([&]() -> Result<std::vector<interop::SdtmAe>> {
+      auto db = readers_.take();
+      auto st = db->cached(
+          "SELECT r.report_id, r.subject, v.kind, v.verbatim, v.reported_term, v.term, v.meddra_code, "
+          "v.soc, v.grade, v.serious, v.criteria, v.causality, v.action_taken, v.outcome, v.onset, "
+          "v.resolved FROM ae_reports r JOIN ae_versions v ON v.report = r.id "
+          "WHERE r.study = ?1 AND v.version = (SELECT max(version) FROM ae_versions "
+          "WHERE report = r.id AND recorded_at <= ?2) ORDER BY r.id");
+      st.bind(1, study).bind(2, format_timestamp(as_of));
+      auto pairs = [](const std::optional<std::string>& list) {
+        std::vector<std::pair<std::string, std::string>> out;
+        const std::string v = list.value_or("");
+        for (std::size_t from = 0; from < v.size();) {
+          const auto comma = std::min(v.find(',', from), v.size());
+          const std::string item = v.substr(from, comma - from);
+          if (const auto eq = item.find('='); eq != std::string::npos)
+            out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+          from = comma + 1;
+        }
+        return out;
+      };
+      std::vector<interop::SdtmAe> out;
+      while (st.step()) {
+        interop::SdtmAe a;
+        a.report_id = st.text(0);
+        a.subject = st.text(1);
+        a.nullified = st.text(2) == "nullification";
+        a.verbatim = st.opt_text(3).value_or("");
+        a.reported_term = st.opt_text(4).value_or("");
+        a.term = st.opt_text(5).value_or("");
+        a.meddra_code = st.opt_text(6).value_or("");
+        a.soc = st.opt_text(7).value_or("");
+        a.grade = static_cast<int>(st.opt_i64(8).value_or(0));
+        a.serious = st.opt_i64(9).value_or(0) != 0;
+        a.criteria = static_cast<std::uint8_t>(st.opt_i64(10).value_or(0));
+        a.causality = pairs(st.opt_text(11));
+        a.action_taken = pairs(st.opt_text(12));
+        a.outcome = st.opt_text(13).value_or("");
+        a.onset = st.opt_text(14).value_or("");
+        a.resolved = st.opt_text(15).value_or("");
+        out.push_back(std::move(a));
+      }
+      return out;
+    });
+  }
+
   Result<std::optional<std::string>> followup_recorded(std::int64_t report,
                                                        const std::string& followup_id) override {
     return guard([&]() -> Result<std::optional<std::string>> {

@@ -67,6 +67,11 @@ VersionFacts version_facts(const json& record) {
   if (const json* a = member(record, "action_taken"); a && (a->is_object() || a->is_array()))
     for (const auto& x : *a)
       if (x.is_string() && x.get_ref<const std::string&>() == "drug_withdrawn") f.drug_withdrawn = true;
+  if (const json* a = member(record, "action_taken"); a && a->is_object())
+    for (auto it = a->begin(); it != a->end(); ++it)
+      if (it->is_string()) append(f.action_taken, it.key() + "=" + it->get_ref<const std::string&>());
+  f.verbatim = text_of(member(record, "verbatim"));
+  f.reported_term = text_of(member(record, "term"));
   return f;
 }
 
@@ -76,8 +81,9 @@ void insert_version(Db& db, std::int64_t report, int version, std::string_view k
   auto st = db.cached(
       "INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record, grade, "
       "meddra_code, term, soc, protocol_term, onset, resolved, outcome, serious, susar, "
-      "fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn, "
+      "verbatim, reported_term, action_taken) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   st.bind(1, report)
       .bind(2, version)
       .bind(3, kind)
@@ -100,6 +106,9 @@ void insert_version(Db& db, std::int64_t report, int version, std::string_view k
       .bind(20, f.causality)
       .bind(21, f.expected)
       .bind(22, f.drug_withdrawn ? 1 : 0)
+      .bind(23, f.verbatim)
+      .bind(24, f.reported_term)
+      .bind(25, f.action_taken)
       .run();
 }
 

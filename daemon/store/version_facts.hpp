@@ -25,6 +25,9 @@ struct VersionFacts {
   int criteria = 0;  // bit i = safety::kSeriousnessCriteria[i]
   std::optional<std::string> related_to, causality, expected;
   bool drug_withdrawn = false;  // some action_taken value is drug_withdrawn
+  // What the SDTM AE export needs beyond the figures: the site's text and term, and the action
+  // taken per intervention ("a=dose_reduced,b=drug_withdrawn").
+  std::optional<std::string> verbatim, reported_term, action_taken;
 
   bool operator==(const VersionFacts&) const = default;
 };

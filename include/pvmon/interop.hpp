@@ -20,13 +20,30 @@ struct SdtmSubject {
   Date reference_start;
 };
 
+/// What SDTM takes of one AE report's version in force: typed values, read from the version's
+/// fact columns (schema v6), not from its text.
+struct SdtmAe {
+  std::string report_id, subject;
+  bool nullified = false;
+  std::string verbatim, reported_term;  // the site's text and term
+  std::string term, meddra_code, soc;   // as coded (CTCAE v5.0 or protocol term)
+  int grade = 0;
+  bool serious = false;
+  std::uint8_t criteria = 0;  // bit i = safety::kSeriousnessCriteria[i]
+  std::vector<std::pair<std::string, std::string>> causality, action_taken;  // per intervention
+  std::string outcome;
+  std::string onset, resolved;  // YYYY-MM-DD, resolved empty when not resolved
+};
+
+/// A stored AE record (JSON, the version text) as SdtmAe: for callers that hold the record.
+SdtmAe sdtm_row(const nlohmann::json& record);
+
 /// The AE domain: one row per AE report version in force (nullified reports are not in force),
 /// ordered by USUBJID, AESTDTC, AESPID; AESEQ numbers each subject's rows from 1. Columns:
 /// STUDYID DOMAIN USUBJID AESEQ AESPID AETERM AEDECOD AEPTCD AEBODSYS AETOXGR AESER AESDTH
 /// AESLIFE AESHOSP AESDISAB AESCONG AESMIE AEREL AEACN AEOUT AESTDTC AEENDTC AESTDY AEENDY.
-/// `records` are stored AE records (current version as of the cut-off).
 std::string sdtm_ae_csv(const std::string& study, const std::vector<SdtmSubject>& subjects,
-                        const std::vector<nlohmann::json>& records);
+                        const std::vector<SdtmAe>& rows);
 
 /// SDTMIG study day: date - reference + 1 on or after the reference day, date - reference
 /// before it (there is no day 0).

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "pvmon/core.hpp"
+#include "pvmon/interop.hpp"
 #include "pvmon/notify.hpp"
 #include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/safety/clocks.hpp"
@@ -348,6 +349,9 @@ class SnapshotStore {
     return snapshot(study, as_of, SnapshotOptions{});
   }
 
+  /// The version in force at `as_of` of each AE report of the study (nullified ones flagged), as
+  /// the SDTM AE export takes it: read from the fact columns, no version text parsed.
+  virtual Result<std::vector<interop::SdtmAe>> sdtm_rows(const std::string& study, Timestamp as_of) = 0;
 };
 
 /// Alerts: raised outside another change, listed, acknowledged, escalated.

@@ -29,7 +29,12 @@ TEST_CASE("SDTM AE rows, written out by hand, in order, nullified reports left o
   json gone = b;
   gone["report_id"] = "S01-0007-AE-002";
   gone["status"] = "nullified";
-  const std::string csv = interop::sdtm_ae_csv("hcc-pvtt-imrt", {{"S01-0007", parse_date("2026-09-05").value()}}, {a, gone, b});
+  auto rows = [](std::initializer_list<json> records) {
+    std::vector<interop::SdtmAe> out;
+    for (const auto& r : records) out.push_back(interop::sdtm_row(r));
+    return out;
+  };
+  const std::string csv = interop::sdtm_ae_csv("hcc-pvtt-imrt", {{"S01-0007", parse_date("2026-09-05").value()}}, rows({a, gone, b}));
   const std::string expected =
       "STUDYID,DOMAIN,USUBJID,AESEQ,AESPID,AETERM,AEDECOD,AEPTCD,AEBODSYS,AETOXGR,AESER,AESDTH,AESLIFE,AESHOSP,"
       "AESDISAB,AESCONG,AESMIE,AEREL,AEACN,AEOUT,AESTDTC,AEENDTC,AESTDY,AEENDY\r\n"
@@ -43,5 +48,5 @@ TEST_CASE("SDTM AE rows, written out by hand, in order, nullified reports left o
       "10001551,Investigations,3,Y,N,N,Y,N,N,N,RELATED,DRUG INTERRUPTED,RECOVERING/RESOLVING,2026-10-02,,28,\r\n";
   CHECK(csv == expected);
   // The same records in another order give the same bytes.
-  CHECK(interop::sdtm_ae_csv("hcc-pvtt-imrt", {{"S01-0007", parse_date("2026-09-05").value()}}, {b, a, gone}) == csv);
+  CHECK(interop::sdtm_ae_csv("hcc-pvtt-imrt", {{"S01-0007", parse_date("2026-09-05").value()}}, rows({b, a, gone})) == csv);
 }

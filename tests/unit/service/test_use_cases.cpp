@@ -352,6 +352,7 @@ class FakeTickStore final : public store::SnapshotStore, public store::AlertStor
     out.as_of = as_of;
     return out;
   }
+  Result<std::vector<interop::SdtmAe>> sdtm_rows(const std::string&, Timestamp) override { return not_faked(); }
   Status raise_alerts(const std::string&, const std::vector<store::AlertRecord>& alerts) override {
     raised.insert(raised.end(), alerts.begin(), alerts.end());
     return Ok{};

@@ -90,7 +90,8 @@ FollowupWrite followup(std::int64_t id, const std::string& fid, const std::strin
 /// Every fact column of ae_versions, in (report, version) order, as JSON (null for NULL).
 const char* kColumns =
     "kind, grade, meddra_code, term, soc, protocol_term, onset, resolved, outcome, serious, susar, "
-    "fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn";
+    "fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn, "
+    "verbatim, reported_term, action_taken";
 
 std::vector<json> fact_rows(const std::string& path) {
   Db db(path, false, true, 1000);
@@ -98,9 +99,9 @@ std::vector<json> fact_rows(const std::string& path) {
   std::vector<json> out;
   while (st.step()) {
     json row = json::array();
-    for (int i = 0; i < 17; ++i) {
+    for (int i = 0; i < 20; ++i) {
       if (st.is_null(i)) row.push_back(nullptr);
-      else if (i == 0 || (i >= 2 && i <= 4) || i == 6 || i == 7 || i == 8 || (i >= 13 && i <= 15)) row.push_back(st.text(i));
+      else if (i == 0 || (i >= 2 && i <= 4) || i == 6 || i == 7 || i == 8 || (i >= 13 && i <= 15) || i >= 17) row.push_back(st.text(i));
       else row.push_back(st.i64(i));
     }
     out.push_back(row);
@@ -130,11 +131,12 @@ TEST_CASE("fact columns: each inserted version carries its record's facts") {
   REQUIRE(rows.size() == 3);
   CHECK(rows[0] == json{"initial", 2, "10020772", "Hypertension", "Vascular disorders", 0, "2026-10-01", nullptr,
                         "recovering", 0, 0, 0, 0, "apatinib", "apatinib=probable,camrelizumab=unlikely",
-                        "camrelizumab=0,apatinib=1", 0});
+                        "camrelizumab=0,apatinib=1", 0, nullptr, "Hypertension", "apatinib=dose_reduced"});
   // hospitalization = bit 2, medically_important = bit 5
   const json followup{"followup", 3, "10020772", "Hypertension", "Vascular disorders", 0, "2026-10-01",
                       "2026-10-20", "recovered", 1, 1, 0, 4 + 32, "camrelizumab,apatinib",
-                      "apatinib=probable,camrelizumab=possible", "camrelizumab=0,apatinib=1", 1};
+                      "apatinib=probable,camrelizumab=possible", "camrelizumab=0,apatinib=1", 1,
+                      nullptr, "Hypertension", "apatinib=drug_withdrawn"};
   CHECK(rows[1] == followup);
   json nullified = followup;
   nullified[0] = "nullification";
@@ -225,10 +227,10 @@ TEST_CASE("fact columns: a v5 database migrates with the columns a fresh insert 
   // The odd record's columns, as both give them.
   CHECK(fresh[4] == json{"initial", 5, "PROTO-RILD", "Hypertension", "Vascular disorders", 1, "2026-10-01",
                          nullptr, "fatal", 0, 0, 1, 3, nullptr, "apatinib=probable,camrelizumab=unlikely",
-                         nullptr, 1});
+                         nullptr, 1, nullptr, "Hypertension", "apatinib=drug_interrupted,camrelizumab=drug_withdrawn"});
   // The sparse one: NULLs and zeros.
   CHECK(fresh[3] == json{"initial", 1, nullptr, nullptr, nullptr, 0, nullptr, nullptr, nullptr, 0, 0, 0, 0,
-                         nullptr, nullptr, nullptr, 0});
+                         nullptr, nullptr, nullptr, 0, nullptr, "Fatigue", nullptr});
 }
 
 namespace {
@@ -347,4 +349,50 @@ TEST_CASE("fact columns: snapshot facts equal what the JSON gave, at every cut-o
   CHECK(tables.related_to(last->facts[4]).empty());
   CHECK(tables.terms.size() == 2);
   CHECK(tables.subjects.size() == 3);
+}
+
+TEST_CASE("sdtm_rows: the SDTM export's rows from the columns equal those from the version texts") {
+  TempDir t;
+  FakeClock clock(*parse_timestamp("2026-10-02T09:00:00Z"));
+  auto s = std::move(Store::open({t.path("a.db")}, clock).value());
+  REQUIRE(s->enrol_subject("st", "S01", subject("S01-0001"), "h", kActor));
+  json a = full_ae("R1", "S01-0001");
+  a["verbatim"] = "BP high, \"very\"";
+  auto r1 = s->insert_ae("st", "S01", a, "b1", kActor);
+  REQUIRE(r1);
+  REQUIRE(s->insert_ae("st", "S01", full_ae("R2", "S01-0001"), "b2", kActor));
+  clock.advance_ms(60'000);
+  const auto id = r1->record["id"].get<std::int64_t>();
+  REQUIRE_FALSE(s->add_followup(followup(id, "F1", "f1", worse(a), 1), kActor)->stale);
+  auto rows = s->sdtm_rows("st", clock.now());
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 2);
+  for (const auto& row : rows.value()) {
+    auto page = s->list_ae(AeQuery{"st", std::nullopt, std::nullopt, std::nullopt, std::nullopt, 50});
+    REQUIRE(page);
+    bool found = false;
+    for (const auto& rec : page->items) {
+      if (rec["report_id"] != row.report_id) continue;
+      found = true;
+      const auto from_text = interop::sdtm_row(rec);
+      CHECK(row.verbatim == from_text.verbatim);
+      CHECK(row.reported_term == from_text.reported_term);
+      CHECK(row.term == from_text.term);
+      CHECK(row.meddra_code == from_text.meddra_code);
+      CHECK(row.grade == from_text.grade);
+      CHECK(row.serious == from_text.serious);
+      CHECK(row.causality == from_text.causality);
+      CHECK(row.action_taken == from_text.action_taken);
+      CHECK(row.outcome == from_text.outcome);
+      CHECK(row.onset == from_text.onset);
+      CHECK(row.resolved == from_text.resolved);
+    }
+    CHECK(found);
+  }
+  // Before the follow-up, R1 is as it was first reported.
+  auto before = s->sdtm_rows("st", clock.now().plus_ms(-30'000));
+  REQUIRE(before);
+  CHECK(before->at(0).grade == 2);
+  CHECK(rows->at(0).grade == 3);
+  s->close();
 }
