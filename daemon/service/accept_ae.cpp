@@ -30,20 +30,22 @@ Result<store::Stored> accept_ae(const AeDeps& cx, const Caller& who, const confi
   if (!draft) return draft.error();
   auto coded = intake::code_ae(draft.value(), *cx.rt.resolvers.at(st.id), baseline);
   if (!coded) return coded.error();
-  json record = intake::to_json(draft.value());
-  record["grade"] = coded->grade;  // the site's grade when reported, else the lab's
-  record["ctcae"] = intake::to_json(coded.value());
-  record["site"] = who.site;
-  if (!fhir_source.is_null()) record["fhir"] = fhir_source;
+  // Classified and checked against the rules from the typed values; the record (the version
+  // text, the authoritative record) is written once, from them.
   const Timestamp received = cx.clock.now();
-  auto derived = intake_safety(st, record, received);
-  record["safety"] = derived.block;
+  auto derived = intake_safety(st, draft.value(), coded.value(), received);
   store::AeWrite w;
   w.study = st.id;
   w.site = who.site;
   // Everything the rules need but the server id is worked out here, outside the writer; the
   // writer runs safety::version_alerts over these facts and what its transaction reads.
-  w.rules = store::VersionRules{new_report_facts(st, record, derived.classification, received), &st.rules};
+  w.rules = store::VersionRules{new_report_facts(st, draft.value(), coded.value(), derived, received), &st.rules};
+  json record = intake::to_json(draft.value());
+  record["grade"] = coded->grade;  // the site's grade when reported, else the lab's
+  record["ctcae"] = intake::to_json(coded.value());
+  record["site"] = who.site;
+  if (!fhir_source.is_null()) record["fhir"] = fhir_source;
+  record["safety"] = std::move(derived.block);
   w.record = std::move(record);
   // The hash of what was posted, mapped: the same FHIR resource again is a replay.
   w.body_sha256 =

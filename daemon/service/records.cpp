@@ -7,6 +7,7 @@
 
 #include "pvmon/fields.hpp"
 #include "pvmon/crypto.hpp"
+#include "pvmon/intake.hpp"
 
 namespace pvmon::service {
 
@@ -134,12 +135,6 @@ json submitted_fields(const json& record) {
 
 
 
-safety::AeVersionFacts new_report_facts(const config::Study& st, const json& record,
-                                        const safety::Classification& cls, Timestamp received_at) {
-  auto f = version_facts(st, record, 0, 1, cls);
-  f.received_at = received_at;  // the store adds received_at; the late-report alert names it
-  return f;
-}
 
 std::vector<safety::Intervention> interventions_of(const config::Study& st) {
   std::vector<safety::Intervention> out;
@@ -161,20 +156,25 @@ safety::Classification classify_record(const config::Study& st, const json& reco
   return safety::classify(f, interventions_of(st));
 }
 
-IntakeSafety intake_safety(const config::Study& st, const json& record, Timestamp received_at) {
+IntakeSafety intake_safety(const config::Study& st, const intake::AeDraft& d, const intake::Coded& c,
+                           Timestamp received_at) {
   IntakeSafety out;
-  out.classification = classify_record(st, record);
+  out.classification = classify_draft(st, d, c);
   const auto& cls = out.classification;
   out.block = classification_json(cls);
-  out.block["criteria"] = criteria_of(record);
-  bool late = false;
+  const auto& sf = d.serious;
+  out.block["criteria"] = criteria_of(json{{"serious", {{"death", sf.death},
+                                                        {"life_threatening", sf.life_threatening},
+                                                        {"hospitalization", sf.hospitalization},
+                                                        {"disability", sf.disability},
+                                                        {"congenital_anomaly", sf.congenital_anomaly},
+                                                        {"medically_important", sf.medically_important}}}});
   if (cls.serious) {
     // ICH E6 4.11.1: the site reports an SAE to the sponsor within the protocol's hours of
     // becoming aware; the clock ends when the daemon receives the report.
-    const auto aware = *parse_timestamp(record.at("site_aware_at").get<std::string>());
     store::ClockRow site;
-    site.clock = safety::site_report_clock(aware, st.site_report_hours);
-    late = safety::site_report_late(aware, received_at, st.site_report_hours);
+    site.clock = safety::site_report_clock(d.site_aware_at, st.site_report_hours);
+    const bool late = safety::site_report_late(d.site_aware_at, received_at, st.site_report_hours);
     site.stopped_at = received_at;
     site.stop_reason = "received";
     site.late = late;
@@ -185,6 +185,54 @@ IntakeSafety intake_safety(const config::Study& st, const json& record, Timestam
   out.block["ever_susar"] = cls.susar;
   out.clocks = safety::regulatory_clocks(cls, received_at);
   return out;
+}
+
+safety::Classification classify_draft(const config::Study& st, const intake::AeDraft& d,
+                                      const intake::Coded& c) {
+  safety::AeFacts f;
+  f.grade = c.grade;
+  if (c.term) {
+    f.meddra_code = std::string(c.term->meddra_code);
+    f.term = std::string(c.term->term);
+  }
+  f.seriousness = safety::Seriousness{d.serious.death, d.serious.life_threatening, d.serious.hospitalization,
+                                      d.serious.disability, d.serious.congenital_anomaly,
+                                      d.serious.medically_important};
+  for (const auto& [iv, v] : d.causality)
+    if (auto k = safety::parse_causality(v)) f.site_causality[iv] = *k;
+  return safety::classify(f, interventions_of(st));
+}
+
+safety::AeVersionFacts new_report_facts(const config::Study& st, const intake::AeDraft& d,
+                                        const intake::Coded& c, const IntakeSafety& derived,
+                                        Timestamp received_at) {
+  safety::AeVersionFacts f;
+  f.study = st.id;
+  f.site_report_id = d.report_id;
+  f.subject = d.subject;
+  f.version = 1;
+  if (c.term) {
+    f.term = std::string(c.term->term);
+    f.meddra_code = std::string(c.term->meddra_code);
+    f.soc = std::string(c.term->soc);
+  }
+  f.grade = c.grade;
+  f.outcome = d.outcome;
+  f.grade_discrepancy = c.grade_basis == "discrepancy";
+  f.reported_grade = c.reported_grade;
+  f.lab_grade = c.lab_grade;
+  f.criteria = safety::Seriousness{d.serious.death, d.serious.life_threatening, d.serious.hospitalization,
+                                   d.serious.disability, d.serious.congenital_anomaly,
+                                   d.serious.medically_important};
+  f.classification = derived.classification;
+  f.related_to = derived.classification.related_to;
+  if (!derived.closed.empty()) {
+    f.site_report_late = derived.closed.front().late;
+    f.site_report_due = derived.closed.front().clock.due_at;
+  }
+  f.received_at = received_at;
+  f.onset = d.onset;
+  return f;
 }
 
 }  // namespace pvmon::service

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pvmon/intake.hpp"
 #include "pvmon/safety.hpp"
 #include "pvmon/service/runtime.hpp"
 #include "pvmon/store.hpp"
@@ -25,15 +26,27 @@ safety::Classification classify_record(const config::Study& st, const nlohmann::
 nlohmann::json classification_json(const safety::Classification& c);
 nlohmann::json criteria_of(const nlohmann::json& record);
 
-/// What intake derives for a new report: the `safety` block of the record, clocks to open, the
-/// site's clock (closed at receipt). Alerts come later, from the rules in the writer.
+/// What intake derives for a new report, from its typed draft and coding: the `safety` block
+/// of the record, clocks to open, the site's clock (closed at receipt). Alerts come later, from
+/// the rules in the writer.
 struct IntakeSafety {
   safety::Classification classification;
   nlohmann::json block;
   std::vector<safety::Clock> clocks;
   std::vector<store::ClockRow> closed;
 };
-IntakeSafety intake_safety(const config::Study& st, const nlohmann::json& record, Timestamp received_at);
+IntakeSafety intake_safety(const config::Study& st, const intake::AeDraft& d, const intake::Coded& c,
+                           Timestamp received_at);
+
+/// ICH E2A classification of a new report from its typed draft and coding.
+safety::Classification classify_draft(const config::Study& st, const intake::AeDraft& d,
+                                      const intake::Coded& c);
+
+/// A new report's version facts for the rules engine, from its typed values; the store fills
+/// in the report's server id.
+safety::AeVersionFacts new_report_facts(const config::Study& st, const intake::AeDraft& d,
+                                        const intake::Coded& c, const IntakeSafety& derived,
+                                        Timestamp received_at);
 
 /// The facts of a version the rules engine reads, from its record (report 0: not yet known).
 safety::AeVersionFacts version_facts(const config::Study& st, const nlohmann::json& record,
@@ -49,9 +62,6 @@ extern const std::vector<std::string> kSubmitted;
 
 std::vector<store::AlertRecord> to_records(const std::vector<safety::AlertDraft>& ds);
 
-/// A new report's version facts, computed before the writer runs; the store fills in the
-/// report's server id.
-safety::AeVersionFacts new_report_facts(const config::Study& st, const nlohmann::json& record,
-                                        const safety::Classification& cls, Timestamp received_at);
+
 
 }  // namespace pvmon::service
