@@ -34,6 +34,40 @@ json alert_json(const store::AlertView& a) {
           {"webhooks", {{"queued", a.webhooks_queued}, {"delivered", a.webhooks_delivered}}}};
 }
 
+json cursor_json(const std::optional<std::int64_t>& next) {
+  return next ? json(std::to_string(*next)) : json(nullptr);
+}
+
+json delivery_json(const store::DeliveryView& d) {
+  json history = json::array();
+  for (const auto& a : d.history)
+    history.push_back({{"at", a.at},
+                       {"http_status", a.http_status},
+                       {"latency_ms", a.latency_ms},
+                       {"error", a.error},
+                       {"outcome", a.outcome}});
+  return {{"id", d.id},
+          {"webhook_id", d.webhook_id},
+          {"endpoint", d.endpoint},
+          {"event_type", d.event_type},
+          {"body_bytes", d.body_bytes},
+          {"alert", d.alert ? json(*d.alert) : json(nullptr)},
+          {"state", d.state},
+          {"attempts", d.attempts},
+          {"created_at", d.created_at},
+          {"next_attempt_at", opt(d.next_attempt_at)},
+          {"delivered_at", opt(d.delivered_at)},
+          {"endpoint_disabled_at", opt(d.endpoint_disabled_at)},
+          {"history", history}};
+}
+
+/// An audit value as stored: JSON text shows as JSON, anything else as a string.
+json audit_value(const std::optional<std::string>& v) {
+  if (!v) return nullptr;
+  auto parsed = json::parse(*v, nullptr, false);
+  return parsed.is_discarded() ? json(*v) : parsed;
+}
+
 Result<Reply> list_alerts(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
@@ -76,18 +110,31 @@ Result<Reply> list_deliveries(Services& s, Call& c) {
   auto limit = int_param(c.req, "limit", 1, 1000, errs);
   auto cursor = int_param(c.req, "cursor", 1, INT64_MAX, errs);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
-  auto out = s.store.list_deliveries(endpoint, state, cursor, static_cast<int>(limit.value_or(100)));
-  if (!out) return out.error();
-  return json_reply(200, out.value());
+  auto page = s.store.list_deliveries(endpoint, state, cursor, static_cast<int>(limit.value_or(100)));
+  if (!page) return page.error();
+  json items = json::array();
+  for (const auto& d : page->items) items.push_back(delivery_json(d));
+  return json_reply(200, {{"items", items}, {"next_cursor", cursor_json(page->next_after_id)}});
 }
 
 Result<Reply> redeliver(Services& s, Call& c) {
   auto id_or = parse_id(c.params[0], "id");
   if (!id_or) return Error::field(Errc::not_found, "id", "no delivery " + c.params[0]);
   const std::int64_t id = id_or.value();
-  auto out = s.store.redeliver(id, {c.principal.name, c.principal.site});
-  if (!out) return out.error();
-  return json_reply(202, out.value());
+  auto r = s.store.redeliver(id, {c.principal.name, c.principal.site});
+  if (!r) return r.error();
+  json out{{"id", r->id},
+           {"webhook_id", r->webhook_id},
+           {"endpoint", r->endpoint},
+           {"previous_state", r->previous_state},
+           {"state", "pending"},
+           {"next_attempt_at", r->next_attempt_at},
+           {"endpoint_disabled", r->endpoint_disabled_at.has_value()}};
+  if (r->endpoint_disabled_at)
+    out["note"] = "endpoint " + r->endpoint + " was disabled at " + *r->endpoint_disabled_at +
+                  " after answering 410 Gone: this message waits until an operator "
+                  "re-enables the endpoint";
+  return json_reply(202, std::move(out));
 }
 
 Result<Reply> list_audit(Services& s, Call& c) {
@@ -96,9 +143,14 @@ Result<Reply> list_audit(Services& s, Call& c) {
   auto limit = int_param(c.req, "limit", 1, 500, errs);
   auto cursor = int_param(c.req, "cursor", 1, INT64_MAX, errs);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
-  auto out = s.store.list_audit(entity, cursor, static_cast<int>(limit.value_or(100)));
-  if (!out) return out.error();
-  return json_reply(200, out.value());
+  auto page = s.store.list_audit(entity, cursor, static_cast<int>(limit.value_or(100)));
+  if (!page) return page.error();
+  json items = json::array();
+  for (const auto& a : page->items)
+    items.push_back({{"seq", a.seq}, {"at", a.at}, {"principal", a.principal}, {"action", a.action},
+                     {"entity", a.entity}, {"new_value", audit_value(a.new_value)},
+                     {"prev_value", audit_value(a.prev_value)}, {"prev_hash", a.prev_hash}, {"hash", a.hash}});
+  return json_reply(200, {{"items", items}, {"next_cursor", cursor_json(page->next_before_seq)}});
 }
 
 /// Prometheus text format: request metrics, then figures read from the database and the writer.

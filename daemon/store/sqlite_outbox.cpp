@@ -223,7 +223,7 @@ std::string SqliteOutbox::new_msg_id() {
   return "msg_" + s;
 }
 
-Result<json> SqliteOutbox::list_deliveries(std::optional<std::string> endpoint,
+Result<DeliveryPage> SqliteOutbox::list_deliveries(std::optional<std::string> endpoint,
                                            std::optional<std::string> state,
                                            std::optional<std::int64_t> after_id, int limit) {
   if (state && !valid_state(*state))
@@ -244,52 +244,45 @@ Result<json> SqliteOutbox::list_deliveries(std::optional<std::string> endpoint,
     if (state) st.bind(2, *state);
     if (after_id) st.bind(3, *after_id);
     st.bind(4, limit + 1);  // one more tells whether a next page exists
-    json items = json::array();
+    DeliveryPage page;
     while (st.step()) {
-      json row = {{"id", st.i64(0)},
-                  {"webhook_id", st.text(1)},
-                  {"endpoint", st.text(2)},
-                  {"event_type", st.text(3)},
-                  {"body_bytes", st.i64(4)},
-                  {"alert", st.is_null(5) ? json(nullptr) : json(st.i64(5))},
-                  {"state", st.text(6)},
-                  {"attempts", st.i64(7)},
-                  {"created_at", st.text(8)},
-                  {"next_attempt_at", st.text(6) == "pending" ? json(st.text(9)) : json(nullptr)},
-                  {"delivered_at", st.is_null(10) ? json(nullptr) : json(st.text(10))},
-                  {"endpoint_disabled_at", st.is_null(11) ? json(nullptr) : json(st.text(11))}};
-      items.push_back(std::move(row));
+      DeliveryView row;
+      row.id = st.i64(0);
+      row.webhook_id = st.text(1);
+      row.endpoint = st.text(2);
+      row.event_type = st.text(3);
+      row.body_bytes = st.i64(4);
+      row.alert = st.opt_i64(5);
+      row.state = st.text(6);
+      row.attempts = st.i64(7);
+      row.created_at = st.text(8);
+      if (row.state == "pending") row.next_attempt_at = st.text(9);
+      row.delivered_at = st.opt_text(10);
+      row.endpoint_disabled_at = st.opt_text(11);
+      page.items.push_back(std::move(row));
     }
-    json next = nullptr;
-    if (static_cast<int>(items.size()) > limit) {
-      items.erase(items.end() - 1);
-      next = std::to_string(items.back().at("id").get<std::int64_t>());  // a cursor, as every list gives it
+    if (static_cast<int>(page.items.size()) > limit) {
+      page.items.pop_back();
+      page.next_after_id = page.items.back().id;
     }
     auto hist = db->cached(
         "SELECT at, http_status, latency_ms, error, outcome FROM delivery_attempts "
         "WHERE outbox = ? ORDER BY id");
-    for (json& row : items) {
+    for (auto& row : page.items) {
       hist.reset();
-      hist.bind(1, row.at("id").get<std::int64_t>());
-      json tries = json::array();
-      while (hist.step()) {
-        tries.push_back({{"at", hist.text(0)},
-                         {"http_status", hist.i64(1)},
-                         {"latency_ms", hist.i64(2)},
-                         {"error", hist.text(3)},
-                         {"outcome", hist.text(4)}});
-      }
-      row["history"] = std::move(tries);
+      hist.bind(1, row.id);
+      while (hist.step())
+        row.history.push_back({hist.text(0), hist.i64(1), hist.i64(2), hist.text(3), hist.text(4)});
     }
-    return json{{"items", std::move(items)}, {"next_cursor", next}};
+    return page;
   } catch (const SqliteError& e) {
     return to_error(e);
   }
 }
 
-Result<json> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& actor) {
+Result<Redelivery> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& actor) {
   // The Writer turns SQLite failures inside the job into Error values itself.
-  return writer_.write<json>([&](Db& db) -> Result<json> {
+  return writer_.write<Redelivery>([&](Db& db) -> Result<Redelivery> {
     std::string msg_id, endpoint, state, next_at;
     {
       auto st =
@@ -322,18 +315,7 @@ Result<json> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& actor)
     const json after = {{"state", "pending"}, {"next_attempt_at", ts}};
     append_audit(db, now, actor, "webhook.redeliver",
                  "webhook/delivery/" + std::to_string(outbox_id), after.dump(), before.dump());
-    json out = {{"id", outbox_id},
-                {"webhook_id", msg_id},
-                {"endpoint", endpoint},
-                {"previous_state", state},
-                {"state", "pending"},
-                {"next_attempt_at", ts},
-                {"endpoint_disabled", disabled_at.has_value()}};
-    if (disabled_at)
-      out["note"] = "endpoint " + endpoint + " was disabled at " + *disabled_at +
-                    " after answering 410 Gone: this message waits until an operator "
-                    "re-enables the endpoint";
-    return out;
+    return Redelivery{outbox_id, msg_id, endpoint, state, ts, disabled_at};
   });
 }
 

@@ -40,15 +40,15 @@ class SqliteOutbox final : public notify::OutboxRepository {
   static std::string new_msg_id();
 
   /// Outbox rows, newest first, each with its attempts; the body's size, never the body.
-  /// `after_id` is the cursor of the previous page (rows with a smaller id); the result is
-  /// {"items": [...], "next_after_id": id|null}. An unknown `state` is Errc::invalid.
-  Result<nlohmann::json> list_deliveries(std::optional<std::string> endpoint,
+  /// `after_id` is the cursor of the previous page (rows with a smaller id). An unknown `state`
+  /// is Errc::invalid.
+  Result<DeliveryPage> list_deliveries(std::optional<std::string> endpoint,
                                          std::optional<std::string> state,
                                          std::optional<std::int64_t> after_id, int limit);
   /// Sets the row back to pending, due now, with the same webhook-id; audited as
   /// webhook.redeliver. The caller wakes the Dispatcher after it returns. Unknown id:
   /// Errc::not_found.
-  Result<nlohmann::json> redeliver(std::int64_t outbox_id, const Actor& actor);
+  Result<Redelivery> redeliver(std::int64_t outbox_id, const Actor& actor);
 
  private:
   Writer& writer_;

@@ -669,34 +669,26 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<json> list_audit(const std::string& entity_prefix, std::optional<std::int64_t> before_seq,
-                          int limit) override {
-    return guard([&]() -> Result<json> {
+  Result<AuditPage> list_audit(const std::string& entity_prefix, std::optional<std::int64_t> before_seq,
+                               int limit) override {
+    return guard([&]() -> Result<AuditPage> {
       auto db = readers_.take();
       auto st = db->cached(
           "SELECT seq, at, principal, action, entity, new_value, prev_value, prev_hash, hash FROM audit "
           "WHERE substr(entity, 1, length(?1)) = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3");
       st.bind(1, entity_prefix).bind(2, before_seq.value_or(INT64_MAX)).bind(3, limit + 1);
-      json items = json::array();
-      while (st.step()) {
-        auto val = [&](int col) -> json {
-          auto t = st.opt_text(col);
-          if (!t) return nullptr;
-          auto parsed = json::parse(*t, nullptr, false);
-          return parsed.is_discarded() ? json(*t) : parsed;
-        };
-        items.push_back({{"seq", st.i64(0)}, {"at", st.text(1)}, {"principal", st.text(2)},
-                         {"action", st.text(3)}, {"entity", st.text(4)}, {"new_value", val(5)},
-                         {"prev_value", val(6)}, {"prev_hash", st.text(7)}, {"hash", st.text(8)}});
+      AuditPage page;
+      while (st.step())
+        page.items.push_back({st.i64(0), st.text(1), st.text(2), st.text(3), st.text(4), st.opt_text(5),
+                              st.opt_text(6), st.text(7), st.text(8)});
+      if (static_cast<int>(page.items.size()) > limit) {
+        page.items.pop_back();
+        page.next_before_seq = page.items.back().seq;
       }
-      json next = nullptr;
-      if (static_cast<int>(items.size()) > limit) {
-        items.erase(items.end() - 1);
-        next = std::to_string(items.back()["seq"].get<std::int64_t>());
-      }
-      return json{{"items", items}, {"next_cursor", next}};
+      return page;
     });
   }
+
 
   Result<std::pair<std::int64_t, std::string>> audit_head() override {
     return guard([&]() -> Result<std::pair<std::int64_t, std::string>> {
@@ -728,12 +720,12 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<json> list_deliveries(std::optional<std::string> endpoint, std::optional<std::string> state,
+  Result<DeliveryPage> list_deliveries(std::optional<std::string> endpoint, std::optional<std::string> state,
                                std::optional<std::int64_t> after_id, int limit) override {
     return outbox_.list_deliveries(std::move(endpoint), std::move(state), after_id, limit);
   }
 
-  Result<json> redeliver(std::int64_t outbox_id, const Actor& actor) override {
+  Result<Redelivery> redeliver(std::int64_t outbox_id, const Actor& actor) override {
     auto r = outbox_.redeliver(outbox_id, actor);
     if (r) queued_.store(true);
     wake_if_queued();

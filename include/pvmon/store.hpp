@@ -208,6 +208,55 @@ struct AlertAck {
   std::string acked_by, comment;
 };
 
+/// One delivery attempt of a webhook message (timestamps as stored: RFC 3339 UTC).
+struct DeliveryAttempt {
+  std::string at;
+  std::int64_t http_status = 0;
+  std::int64_t latency_ms = 0;
+  std::string error, outcome;
+};
+
+/// An outbox row as the operators' list shows it: never its body, only the body's size.
+struct DeliveryView {
+  std::int64_t id = 0;
+  std::string webhook_id, endpoint, event_type;
+  std::int64_t body_bytes = 0;
+  std::optional<std::int64_t> alert;
+  std::string state;  // pending, delivered, dead, gone
+  std::int64_t attempts = 0;
+  std::string created_at;
+  std::optional<std::string> next_attempt_at;  // pending rows only
+  std::optional<std::string> delivered_at, endpoint_disabled_at;
+  std::vector<DeliveryAttempt> history;
+};
+
+/// One page of deliveries, newest first; `next_after_id` continues below the last one.
+struct DeliveryPage {
+  std::vector<DeliveryView> items;
+  std::optional<std::int64_t> next_after_id;
+};
+
+/// What a redelivery did: the row is pending again, due now, with the same webhook-id.
+struct Redelivery {
+  std::int64_t id = 0;
+  std::string webhook_id, endpoint, previous_state, next_attempt_at;
+  std::optional<std::string> endpoint_disabled_at;  // the message waits for the endpoint
+};
+
+/// One audit row as stored.
+struct AuditRow {
+  std::int64_t seq = 0;
+  std::string at, principal, action, entity;
+  std::optional<std::string> new_value, prev_value;  // as stored (JSON text, mostly)
+  std::string prev_hash, hash;
+};
+
+/// One page of audit rows, newest first; `next_before_seq` continues below the last one.
+struct AuditPage {
+  std::vector<AuditRow> items;
+  std::optional<std::int64_t> next_before_seq;
+};
+
 /// An alert as it stood at a snapshot's instant (acknowledgement only if made by then).
 struct AlertRow {
   std::int64_t id = 0;
@@ -424,20 +473,19 @@ class Store : public SubjectStore,
   /// The delivery side of the outbox, for the dispatcher (thread-safe).
   virtual notify::OutboxRepository& outbox() = 0;
   /// Outbox rows newest first with every attempt (never bodies or secrets).
-  virtual Result<nlohmann::json> list_deliveries(std::optional<std::string> endpoint,
-                                                 std::optional<std::string> state,
-                                                 std::optional<std::int64_t> after_id,
-                                                 int limit) = 0;
+  virtual Result<DeliveryPage> list_deliveries(std::optional<std::string> endpoint,
+                                               std::optional<std::string> state,
+                                               std::optional<std::int64_t> after_id, int limit) = 0;
   /// Sends a message again (same webhook-id); audited.
-  virtual Result<nlohmann::json> redeliver(std::int64_t outbox_id, const Actor& actor) = 0;
+  virtual Result<Redelivery> redeliver(std::int64_t outbox_id, const Actor& actor) = 0;
 
   // Audit trail (21 CFR 11.10(e)).
   /// Appends one row on its own (config reloaded, token rejected).
   virtual Status audit(const std::string& action, const std::string& entity,
                        const std::optional<std::string>& new_value, const Actor& actor) = 0;
   /// Rows newest first whose entity starts with `entity_prefix`; cursor = a seq to go below.
-  virtual Result<nlohmann::json> list_audit(const std::string& entity_prefix,
-                                            std::optional<std::int64_t> before_seq, int limit) = 0;
+  virtual Result<AuditPage> list_audit(const std::string& entity_prefix,
+                                       std::optional<std::int64_t> before_seq, int limit) = 0;
   /// Figures for /metrics, read at scrape time: alerts by (rule, severity, status), outbox
   /// rows by state, the oldest undelivered message's creation time, delivery attempts by
   /// outcome, and the database size in bytes (main file + WAL).

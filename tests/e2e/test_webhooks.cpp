@@ -159,6 +159,20 @@ TEST_CASE_FIXTURE(Hooks, "410 Gone disables the endpoint and alerts the operator
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK(gone);
+  // A redelivery to the disabled endpoint is accepted, and the answer says the message waits.
+  auto del = c.Get("/v1/webhooks/deliveries", bearer("demo-admin"));
+  REQUIRE(del);
+  const json rows = json::parse(del->body)["items"];
+  REQUIRE_FALSE(rows.empty());
+  CHECK_FALSE(rows[0]["endpoint_disabled_at"].is_null());
+  const std::string again = "/v1/webhooks/deliveries/" + std::to_string(rows[0]["id"].get<int>()) + "/redeliver";
+  auto re = c.Post(again.c_str(), bearer("demo-admin"), "", "application/json");
+  REQUIRE(re);
+  CHECK(re->status == 202);
+  const json answer = json::parse(re->body);
+  CHECK(answer["endpoint_disabled"] == true);
+  CHECK(answer["state"] == "pending");
+  CHECK(answer["note"].get<std::string>().find("re-enables") != std::string::npos);
 }
 
 TEST_CASE_FIXTURE(Hooks, "killed between commit and delivery, receiver down: the alert still arrives") {

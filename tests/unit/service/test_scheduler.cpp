@@ -103,7 +103,7 @@ TEST_CASE("the tick re-sends an unacknowledged critical alert after escalate_aft
     // Each re-send is a webhook message of its own.
     auto deliveries = store.list_deliveries(std::nullopt, std::nullopt, std::nullopt, 100);
     REQUIRE(deliveries);
-    CHECK(deliveries.value()["items"].size() == 4);  // death, sae, two re-sends
+    CHECK(deliveries->items.size() == 4);  // death, sae, two re-sends
 
     auto list = store.list_alerts("s1", std::nullopt, std::string("critical"), std::nullopt, 10);
     REQUIRE(list);
