@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "metrics.hpp"
-#include "pvmon/service/subjects.hpp"
+#include "pvmon/service/alerts.hpp"
 #include "routes.hpp"
 
 namespace pvmon::http {

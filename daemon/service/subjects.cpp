@@ -1,5 +1,4 @@
-// Use cases of a subject's course: enrolment, baseline labs, events, the subject's view, and
-// the acknowledgement of an alert. The clinical rules are pvmon::safety's (events.hpp,
+// Use cases of a subject's course: enrolment, baseline labs, events, the subject's view. The clinical rules are pvmon::safety's (events.hpp,
 // surgical.hpp); this file turns inputs into its types and its results into stored records.
 #include <algorithm>
 
@@ -107,15 +106,5 @@ Result<json> subject_view(const SubjectDeps& cx, const Caller& who, const config
   return out;
 }
 
-Result<store::AlertAck> acknowledge_alert(store::AlertStore& alerts, const Caller& who, const config::Study& st,
-                               std::int64_t alert, const json& body) {
-  if (!body.is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
-  std::vector<FieldError> errs;
-  FieldReader r(body, "", errs);
-  auto comment = r.string("comment", true, 2000);
-  r.finish();
-  if (!errs.empty()) return Error::invalid(std::move(errs));
-  return alerts.ack_alert(st.id, alert, *comment, who.actor());
-}
 
 }  // namespace pvmon::service

@@ -1,6 +1,6 @@
 // pvmon::service — a subject's use cases: enrolment, baseline labs, events of its course
-// (treatment, surgery, discharge, death, ...), the subject's view, and an officer's
-// acknowledgement of an alert. Errors are Result values naming the field. Any thread.
+// (treatment, surgery, discharge, death, ...) and the subject's view. Errors are Result values
+// naming the field. Any thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -43,10 +43,6 @@ Result<store::Stored> add_subject_event(const SubjectDeps& cx, const Caller& who
 Result<nlohmann::json> subject_view(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                     const std::string& subject);
 
-/// An officer acknowledges an alert with a comment (audited).
-Result<store::AlertAck> acknowledge_alert(store::AlertStore& alerts, const Caller& who,
-                                         const config::Study& st, std::int64_t alert,
-                                         const nlohmann::json& body);
 
 // The same, from the edges' context (the whole store).
 inline SubjectDeps subject_deps(const Context& cx) { return SubjectDeps{cx.clock, cx.store, cx.store}; }
@@ -71,11 +67,6 @@ inline Result<store::Stored> add_subject_event(const Context& cx, const Caller& 
 inline Result<nlohmann::json> subject_view(const Context& cx, const Caller& who,
                                            const config::Study& st, const std::string& subject) {
   return subject_view(subject_deps(cx), who, st, subject);
-}
-inline Result<store::AlertAck> acknowledge_alert(const Context& cx, const Caller& who,
-                                                const config::Study& st, std::int64_t alert,
-                                                const nlohmann::json& body) {
-  return acknowledge_alert(cx.store, who, st, alert, body);
 }
 
 }  // namespace pvmon::service
