@@ -38,6 +38,7 @@ const std::vector<RuleInfo>& rule_catalogue() {
       {rule::kDeath, Severity::critical},
       {rule::kDeath30d, Severity::critical},
       {rule::kSusar, Severity::critical},
+      {rule::kSusarEnded, Severity::high},
       {rule::kLateSiteReport, Severity::high},
       {rule::kClockDueSoon, Severity::high},
       {rule::kClockOverdue, Severity::critical},
@@ -334,6 +335,37 @@ std::vector<AlertDraft> on_ae_version(const AeVersionFacts& f, const StudyRules&
     a.payload["unexpected_for"] = products;
     a.payload["fatal_or_life_threatening"] = c.fatal_or_life_threatening;
     a.payload["reasons"] = c.reasons;
+    out.push_back(std::move(a));
+  }
+
+  if (!c.susar && p && p->classification.susar) {
+    // A follow-up that ends a SUSAR stops its regulatory clocks (safety::plan_followup): the
+    // officer is told why, product by product (ICH E2A III.A: a SUSAR is serious, suspected
+    // related and unexpected; losing any of the three ends it).
+    std::vector<std::string> why;
+    json products = json::array();
+    for (const auto& was : p->classification.products) {
+      if (!was.related || was.expected) continue;
+      const ProductAssessment* now = nullptr;
+      for (const auto& pa : c.products)
+        if (pa.intervention == was.intervention) now = &pa;
+      std::string change;
+      if (!now || !now->related) change = "causality downgraded: no longer suspected related to " + was.intervention;
+      else if (now->expected) change = "now expected for " + was.intervention + " (reference safety information)";
+      else if (!c.serious) change = "no longer serious";
+      else change = "classification changed for " + was.intervention;
+      why.push_back(change);
+      products.push_back({{"intervention", was.intervention},
+                          {"related", now && now->related},
+                          {"expected", now && now->expected},
+                          {"change", change}});
+    }
+    if (!c.serious && why.empty()) why.push_back("no longer serious");
+    auto a = b.make(rule::kSusarEnded, b.version_key("susar_ended"),
+                    "No longer a SUSAR: " + b.the_case() + ": " + join(why, "; "));
+    a.payload["products"] = products;
+    a.payload["serious"] = {{"from", p->classification.serious}, {"to", c.serious}};
+    a.payload["previous_version"] = p->version;
     out.push_back(std::move(a));
   }
 

@@ -38,6 +38,7 @@ inline constexpr std::string_view kNullified = "nullified";            // high
 inline constexpr std::string_view kDeath = "death";                    // critical
 inline constexpr std::string_view kDeath30d = "death_30d_post_surgery";  // critical
 inline constexpr std::string_view kSusar = "susar";                    // critical
+inline constexpr std::string_view kSusarEnded = "susar_ended";         // high
 inline constexpr std::string_view kLateSiteReport = "late_site_report";  // high
 inline constexpr std::string_view kClockDueSoon = "clock_due_soon";    // high
 inline constexpr std::string_view kClockOverdue = "clock_overdue";     // critical
@@ -176,6 +177,8 @@ struct RecentAe {
 ///   sae_downgrade:<report>:v<n>; nullified: a nullification of any case. nullified:<report>;
 /// - death: fatal now, not before. death:<subject> (one per subject, shared with subject events);
 /// - susar: SUSAR now, not before. susar:<report>, or :v<n> after a lost-and-regained SUSAR;
+/// - susar_ended: a SUSAR before, not now (causality downgraded, now expected, or no longer
+///   serious): what changed, per product. susar_ended:<report>:v<n>;
 /// - late_site_report: late_site_report:<report>;
 /// - aesi: per matching rule: aesi:<id>:<report>; again as aesi:<id>:<report>:g<grade> when a
 ///   follow-up raises the grade of a case that matched or newly matches by grade;

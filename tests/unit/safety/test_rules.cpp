@@ -533,3 +533,34 @@ TEST_CASE("stopping boundary: one alert when crossed, keyed by study and rule") 
   CHECK(on_boundary("s", "death30", 10, 2, rows).empty());
   CHECK(keys(on_boundary("s", "death30", 10, 3, rows)) == keys(a));  // same alert, same key
 }
+
+TEST_CASE("susar_ended: a follow-up that ends a SUSAR says what changed, product by product") {
+  // v1: serious, related to camrelizumab and unexpected for it: a SUSAR (ICH E2A III.A).
+  auto v1 = serious_v1();
+  v1.classification = classified(true, true);
+  // v2: the site downgrades causality: no longer related, so no longer a SUSAR.
+  auto v2 = followup(v1);
+  v2.classification = classified(true);
+  v2.classification.products = {{"camrelizumab", false, false}, {"apatinib", false, false}};
+  const auto a = find_rule(on_ae_version(v2, {}, {}), "susar_ended");
+  REQUIRE(a);
+  CHECK(a->severity == Severity::high);
+  CHECK(a->dedupe_key == "susar_ended:42:v2");
+  CHECK(a->title.find("causality downgraded: no longer suspected related to camrelizumab") != std::string::npos);
+  CHECK(a->payload["products"][0]["intervention"] == "camrelizumab");
+  CHECK(a->payload["products"][0]["related"] == false);
+  CHECK(a->payload["previous_version"] == 1);
+
+  // v2': the RSI now lists it at this severity: expected, so no longer a SUSAR.
+  auto v2e = followup(v1);
+  v2e.classification = classified(true);
+  v2e.classification.products = {{"camrelizumab", true, true}, {"apatinib", false, false}};
+  const auto e = find_rule(on_ae_version(v2e, {}, {}), "susar_ended");
+  REQUIRE(e);
+  CHECK(e->title.find("now expected for camrelizumab") != std::string::npos);
+
+  // Still a SUSAR: nothing ends.
+  auto v2s = followup(v1);
+  v2s.classification = classified(true, true);
+  CHECK_FALSE(find_rule(on_ae_version(v2s, {}, {}), "susar_ended"));
+}
