@@ -269,6 +269,10 @@ int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
           continue;
         }
         path = base + "/ae/" + std::to_string(it->second) + "/followups";
+        // A follow-up that makes the report serious says when the site learned it (stamped
+        // now, as an initial report's awareness is): its SAE clock runs from then.
+        if (body["changes"].contains("serious"))
+          body["changes"]["site_aware_at"] = format_timestamp(SystemClock().now().plus_hours(-1));
         break;
       }
     }

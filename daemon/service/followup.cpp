@@ -104,14 +104,23 @@ Result<store::FollowupWrite> decide_followup(const AeDeps& cx, const config::Stu
   const auto cls = classify_record(st, record);
   json block = classification_json(cls);
   block["criteria"] = criteria_of(record);
-  bool late = false;
   if (cls.serious && !prev.serious) {
-    // An upgrade to serious: the site's SAE clock runs from its awareness of seriousness.
+    // An upgrade to serious: the site's SAE clock (ICH E6 4.11.1) runs from the site's own
+    // awareness of seriousness, which the follow-up states; it ends at this receipt, and is
+    // late only if this follow-up is.
+    if (!f.changes.contains("site_aware_at"))
+      return Error::field(Errc::invalid, "changes.site_aware_at",
+                          "is required when the follow-up makes the report serious: when the site "
+                          "learned that it is serious (its SAE reporting clock runs from then)");
     const auto aware = draft->site_aware_at;
-    late = safety::site_report_late(aware, now, st.site_report_hours);
-    block["site_report"] = {
-        {"due_at", format_timestamp(safety::site_report_clock(aware, st.site_report_hours).due_at)},
-        {"late", late}};
+    store::ClockRow site;
+    site.clock = safety::site_report_clock(aware, st.site_report_hours);
+    site.clock.reason = "upgraded to serious";
+    site.stopped_at = now;
+    site.stop_reason = "received";
+    site.late = safety::site_report_late(aware, now, st.site_report_hours);
+    block["site_report"] = {{"due_at", format_timestamp(site.clock.due_at)}, {"late", site.late}};
+    d.closed.push_back(std::move(site));
   } else if (current.contains("safety") && current["safety"].contains("site_report")) {
     block["site_report"] = current["safety"]["site_report"];
   }

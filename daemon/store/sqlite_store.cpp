@@ -386,6 +386,9 @@ class SqliteStore final : public Store {
             .run();
         set_current(db, id, rec, w.nullification);
         for (const auto& c : w.start) insert_clock(db, id, study, version + 1, c);
+        for (const auto& c : w.closed)
+          insert_clock(db, id, study, version + 1, c.clock,
+                       Stopped{c.stopped_at.value_or(now), c.stop_reason, c.late});
         for (const auto& [cid, why] : w.stop) stop_clock(db, cid, now, why, false);
         append_audit(db, now, actor, w.nullification ? "ae.nullify" : "ae.followup",
                      study + "/ae/" + std::to_string(id), audit_ref, std::nullopt);

@@ -155,6 +155,7 @@ struct FollowupWrite {
   bool nullification = false;
   std::vector<safety::Clock> start;
   std::vector<std::pair<std::int64_t, std::string>> stop;  // clock id, reason
+  std::vector<ClockRow> closed;  // already ended: an upgrade's site clock ends at receipt
   VersionRules rules;  // facts of the new version (and of the one before it)
 };
 

@@ -21,6 +21,16 @@ std::string day(int days) {
   return buf;
 }
 
+/// `hours` before now, UTC, to the second.
+std::string now_utc_minus_hours(int hours) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - std::chrono::hours(hours));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 /// The current UTC time, to the second (an instant after anything received so far).
 std::string now_utc() {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::seconds(1));
@@ -345,4 +355,47 @@ TEST_CASE_FIXTURE(Course, "a report sent without a verbatim takes follow-ups") {
   CHECK(f->status == 201);
   CHECK(json::parse(f->body)["version"] == 2);
   CHECK(json::parse(f->body)["outcome"] == "recovered");
+}
+
+TEST_CASE_FIXTURE(Course, "an upgrade to serious clocks the site from the follow-up's own awareness") {
+  enrol("S01-0012", 30);
+  json ae = ae_body("UP-1", "S01-0012");
+  ae.erase("lab");
+  ae["term"] = "Hypertension";
+  ae["grade"] = 2;
+  ae["onset"] = day(-10);
+  ae["site_aware_at"] = day(-10) + "T09:00:00Z";  // ten days ago: a serious report now would be late
+  ae["serious"]["hospitalization"] = false;
+  auto r = post("/ae", ae);
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  const std::string id = std::to_string(json::parse(r->body)["id"].get<int>());
+  json serious = ae["serious"];
+  serious["hospitalization"] = true;
+  // Without the site's awareness of seriousness the follow-up is refused, naming the field.
+  auto missing = post("/ae/" + id + "/followups", json{{"followup_id", "F1"}, {"changes", {{"grade", 3}, {"serious", serious}}}});
+  REQUIRE(missing);
+  CHECK(missing->status == 422);
+  CHECK(fields(missing) == std::set<std::string>{"changes.site_aware_at"});
+  // Aware of seriousness an hour ago: the SAE clock runs from then and this receipt is on time,
+  // though the original report's awareness was ten days ago.
+  const std::string aware = now_utc_minus_hours(1);
+  auto up = post("/ae/" + id + "/followups",
+                 json{{"followup_id", "F1"}, {"changes", {{"grade", 3}, {"serious", serious}, {"site_aware_at", aware}}}});
+  REQUIRE(up);
+  REQUIRE_MESSAGE(up->status == 201, up->body);
+  CHECK(json::parse(up->body)["safety"]["site_report"]["late"] == false);
+  const json all = get("/clocks?state=all");
+  bool found = false;
+  for (const auto& c : all["items"]) {
+    if (c["report"].get<int>() != std::stoi(id) || c["kind"] != "site_report") continue;
+    found = true;
+    CHECK(c["version"] == 2);
+    CHECK(c["stop_reason"] == "received");
+    CHECK(c["late"] == false);
+    CHECK(c["started_at"].get<std::string>().substr(0, 19) == aware.substr(0, 19));
+  }
+  CHECK(found);
+  // No late_site_report alert: the follow-up was on time.
+  CHECK(alerts().count("late_site_report") == 0);
 }
