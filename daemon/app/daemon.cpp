@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <atomic>
 #include <fstream>
@@ -110,6 +111,129 @@ void record_protocols(const service::Runtime& rt, store::Store& store) {
       spdlog::error("study {}: protocol not recorded: {}", id, r.error().message);
 }
 
+/// Periodic work (service::Periodic on the injected clock): the scheduler tick and due DSMB
+/// reports, each on a thread of its own at nice 10, one run at a time. An asio timer on the io
+/// thread only wakes the runner when the next task is due, at least once a second (a reload
+/// may shorten a period). Both are background work with minutes of slack (clocks run in days,
+/// the tick every 30 s): under load they yield the CPU to intake. A DSMB report of 1,000,000
+/// AE reports takes over a second of one core; the io thread (signals, watchdog) never waits.
+class Background {
+ public:
+  Background(boost::asio::io_context& io, service::ConfigHolder& holder, store::Store& store,
+             const Clock& clock)
+      : holder_(holder), store_(store), clock_(clock), periodic_(clock), timer_(io) {
+    boost::asio::post(report_builder_, [] {
+      set_thread_name("pv-dsmb");
+      set_thread_nice(10);
+    });
+    boost::asio::post(scheduler_pool_, [] {
+      set_thread_name("pv-tick");
+      set_thread_nice(10);
+    });
+    const auto tick_ms = [&holder] {
+      return static_cast<std::int64_t>(holder.get()->config->scheduler_tick_seconds) * 1000;
+    };
+    periodic_.add("tick", tick_ms, [this] { tick(); });
+    // A report that fell due while the daemon was down is built now.
+    periodic_.add_now("dsmb", tick_ms, [this] { build_due_reports(); });
+  }
+
+  void start() {
+    periodic_.run_due();
+    arm();
+  }
+
+  /// Cancels the timer; a build or a tick under way finishes before this returns.
+  void stop() {
+    timer_.cancel();
+    report_builder_.join();
+    scheduler_pool_.join();
+  }
+
+ private:
+  void arm() {
+    timer_.expires_after(std::chrono::milliseconds(std::clamp<std::int64_t>(periodic_.ms_until_next(), 1, 1000)));
+    timer_.async_wait([this](const boost::system::error_code& e) {
+      if (e) return;
+      periodic_.run_due();
+      arm();
+    });
+  }
+
+  void tick() {
+    // The tick reads the study's grade >= 3 reports, clocks and events: seconds on a large study.
+    if (ticking_.exchange(true)) return;
+    boost::asio::post(scheduler_pool_, [this] {
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        scheduler_tick(*holder_.get(), store_, clock_);
+      } catch (const std::exception& ex) {
+        spdlog::error("scheduler: {}", ex.what());
+      }
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      if (ms > 2000) spdlog::warn("scheduler: the tick took {} ms", ms);
+      malloc_trim(0);  // its snapshot is gone: give the pages back rather than keep the high-water mark
+      ticking_.store(false);
+    });
+  }
+
+  void build_due_reports() {
+    // Each due time comes from the database, so a restart neither loses nor repeats one; what
+    // falls due while a build runs is picked up by the next pass.
+    if (building_.exchange(true)) return;
+    boost::asio::post(report_builder_, [this] {
+      try {
+        if (!service::run_dsmb_schedule(service::Context{*holder_.get(), store_, clock_}).empty())
+          malloc_trim(0);  // a large study's snapshot is gone: give its pages back
+      } catch (const std::exception& ex) {
+        spdlog::error("scheduler: DSMB reports: {}", ex.what());
+      }
+      building_.store(false);
+    });
+  }
+
+  service::ConfigHolder& holder_;
+  store::Store& store_;
+  const Clock& clock_;
+  service::Periodic periodic_;
+  boost::asio::steady_timer timer_;
+  boost::asio::thread_pool report_builder_{1};
+  boost::asio::thread_pool scheduler_pool_{1};
+  std::atomic<bool> building_{false};
+  std::atomic<bool> ticking_{false};
+};
+
+/// SIGHUP: the config is read again and swapped in whole, or, when it is rejected, the running
+/// one keeps serving. Listening address, storage and HTTP limits need a restart; the rest
+/// applies now. The audit trail records that the rules of access changed (never the tokens).
+void reload(const Options& opts, service::ConfigHolder& holder, store::Store& store) {
+  auto next = load_config(opts);
+  if (!next) {
+    spdlog::error("reload rejected, keeping the running config:\n{}", next.error().message);
+    return;
+  }
+  auto cur = holder.get()->config;
+  next->listen_host = cur->listen_host;
+  next->listen_port = cur->listen_port;
+  next->data_dir = cur->data_dir;
+  next->database = cur->database;
+  next->http = cur->http;
+  auto rt = service::make_runtime(std::move(next.value()));
+  if (!rt) {
+    spdlog::error("reload rejected, keeping the running config:\n{}", rt.error().message);
+    return;
+  }
+  holder.set(rt.value());
+  record_protocols(*rt.value(), store);
+  spdlog::info("config reloaded from {}", opts.config_path);
+  json summary{{"source", opts.config_path},
+               {"principals", rt.value()->config->principals.size()},
+               {"studies", rt.value()->config->studies.size()},
+               {"webhooks", rt.value()->config->webhooks.size()}};
+  if (auto st = store.audit("config.reload", "config", summary.dump(), {"pvmond", ""}); !st)
+    spdlog::error("config reload not audited: {}", st.error().message);
+}
+
 }  // namespace
 
 int check_config(const Options& opts, std::ostream& out, std::ostream& err) {
@@ -177,74 +301,8 @@ int run_daemon(const Options& opts) {
   store.set_outbox_listener([&dispatcher] { dispatcher.wake(); });
   dispatcher.start();
 
-  // Periodic work in one place: each due time comes from the database, so a restart neither
-  // loses nor repeats one.
-  // DSMB reports are built on a thread of their own: a large study takes seconds, which the io
-  // thread (signals, watchdog) must not wait for. One build at a time; what falls due while
-  // one runs is picked up by the next tick.
-  boost::asio::thread_pool report_builder(1);
-  std::atomic<bool> building{false};
-  boost::asio::thread_pool scheduler_pool(1);
-  std::atomic<bool> ticking{false};
-  // Both are background work with minutes of slack (clocks run in days, the tick every 30 s):
-  // under load they yield the CPU to intake. A DSMB report of 1,000,000 AE reports takes
-  // half a minute of one core.
-  boost::asio::post(report_builder, [] {
-    set_thread_name("pv-dsmb");
-    set_thread_nice(10);
-  });
-  boost::asio::post(scheduler_pool, [] {
-    set_thread_name("pv-tick");
-    set_thread_nice(10);
-  });
-  auto build_due_reports = [&] {
-    if (building.exchange(true)) return;
-    boost::asio::post(report_builder, [&] {
-      try {
-        if (!service::run_dsmb_schedule(service::Context{*holder.get(), store, clock}).empty())
-          malloc_trim(0);  // a large study's snapshot is gone: give its pages back
-      } catch (const std::exception& ex) {
-        spdlog::error("scheduler: DSMB reports: {}", ex.what());
-      }
-      building.store(false);
-    });
-  };
-  // Every periodic task on the injected clock (service::Periodic); this timer only wakes the
-  // io thread when the next one is due, at least once a second (a reload may shorten a period).
-  const auto tick_ms = [&holder] {
-    return static_cast<std::int64_t>(holder.get()->config->scheduler_tick_seconds) * 1000;
-  };
-  service::Periodic periodic(clock);
-  periodic.add("tick", tick_ms, [&] {
-    // The tick reads the study's grade >= 3 reports, clocks and events: seconds on a large
-    // study, which the io thread (signals, watchdog) must not wait for. One at a time.
-    if (ticking.exchange(true)) return;
-    boost::asio::post(scheduler_pool, [&] {
-      const auto t0 = std::chrono::steady_clock::now();
-      try {
-        scheduler_tick(*holder.get(), store, clock);
-      } catch (const std::exception& ex) {
-        spdlog::error("scheduler: {}", ex.what());
-      }
-      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-      if (ms > 2000) spdlog::warn("scheduler: the tick took {} ms", ms);
-      malloc_trim(0);  // its snapshot is gone: give the pages back rather than keep the high-water mark
-      ticking.store(false);
-    });
-  });
-  // A report that fell due while the daemon was down is built now.
-  periodic.add_now("dsmb", tick_ms, build_due_reports);
-  boost::asio::steady_timer tick(io);
-  std::function<void()> schedule_tick = [&] {
-    tick.expires_after(std::chrono::milliseconds(std::clamp<std::int64_t>(periodic.ms_until_next(), 1, 1000)));
-    tick.async_wait([&](const boost::system::error_code& e) {
-      if (e) return;
-      periodic.run_due();
-      schedule_tick();
-    });
-  };
-  periodic.run_due();
-  schedule_tick();
+  Background background(io, holder, store, clock);
+  background.start();
 
   auto server = http::Server::create(*cfg, holder, store, clock, logging.access);
   if (!server) {
@@ -289,35 +347,7 @@ int run_daemon(const Options& opts) {
         if (e) return;
         if (sig == SIGHUP) {
           notifier.reloading();
-          auto next = load_config(opts);
-          if (!next) {
-            spdlog::error("reload rejected, keeping the running config:\n{}",
-                          next.error().message);
-          } else {
-            auto cur = holder.get()->config;
-            // Listening address, storage and HTTP limits need a restart; the rest applies now.
-            next->listen_host = cur->listen_host;
-            next->listen_port = cur->listen_port;
-            next->data_dir = cur->data_dir;
-            next->database = cur->database;
-            next->http = cur->http;
-            auto rt = service::make_runtime(std::move(next.value()));
-            if (!rt) {
-              spdlog::error("reload rejected, keeping the running config:\n{}",
-                            rt.error().message);
-            } else {
-              holder.set(rt.value());
-              record_protocols(*rt.value(), store);
-              spdlog::info("config reloaded from {}", opts.config_path);
-              // The audit trail records that the rules of access changed (never the tokens).
-              json summary{{"source", opts.config_path},
-                           {"principals", rt.value()->config->principals.size()},
-                           {"studies", rt.value()->config->studies.size()},
-                           {"webhooks", rt.value()->config->webhooks.size()}};
-              if (auto st = store.audit("config.reload", "config", summary.dump(), {"pvmond", ""}); !st)
-                spdlog::error("config reload not audited: {}", st.error().message);
-            }
-          }
+          reload(opts, holder, store);
           notifier.ready();  // also after a rejected reload: the old config is still serving
           signals.async_wait(on_signal);
           return;
@@ -330,7 +360,8 @@ int run_daemon(const Options& opts) {
   io.run();
 
   server.value()->stop();  // stops accepting; workers finish the requests they hold
-  tick.cancel();
+  // No new periodic run; a report being built is stored and a tick under way ends.
+  background.stop();
   watchdog_timer.cancel();
   io.restart();
   // Sends in flight finish within their endpoint timeouts; what is not delivered stays in the
@@ -339,8 +370,6 @@ int run_daemon(const Options& opts) {
   dispatcher.stop();
   io.stop();
   io_thread.join();
-  report_builder.join();  // a report being built is finished and stored
-  scheduler_pool.join();   // and a tick under way ends before the store closes
   store.close();  // commits what is queued
   logging.drain();  // every request's line before the last line
   spdlog::info("pvmond stopped cleanly");
