@@ -452,6 +452,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
     o << "<p>" << text(b["events"]) << " events in " << text(b["evaluable"]) << " evaluable subjects (of "
       << text(b["n_max"]) << "): "
       << (b["crossed"].get<bool>() ? "<span class=\"crossed\">boundary crossed</span>" : "boundary not crossed")
+      << (b.value("design_complete", false) ? " (design complete: n_max evaluated, final verdict)" : "")
       << ". Type I error " << num(b["type1_error"].get<double>(), 3) << ", power " << (b["power"].is_number() ? num(b["power"].get<double>(), 3) : std::string("not applicable"))
       << ".</p>";
     o << boundary_chart(b);

@@ -337,3 +337,25 @@ TEST_CASE("a report stored under schema 1 (percentages) reads as schema 2 (propo
   const json v2 = build(cohort());
   CHECK(upgrade(v2) == v2);
 }
+
+TEST_CASE("a stopping rule whose design is complete says so; power not applicable prints so") {
+  Input in = cohort();
+  BoundaryInput b;
+  b.id = "g3";
+  b.event = "grade3plus_related";
+  b.method = "bayes";
+  b.n_max = 4;
+  b.rows = {{1, 2}, {2, 2}, {3, 3}, {4, 3}};
+  b.evaluable = 4;
+  b.events = 0;
+  b.design_complete = true;
+  b.path = {{1, 0}, {2, 0}, {3, 0}, {4, 0}};
+  in.boundaries = {b};
+  const json m = build(std::move(in));
+  const json& rule = m["stopping_rules"][0];
+  CHECK(rule["design_complete"] == true);
+  CHECK(rule["power"].is_null());
+  const std::string html = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
+  CHECK(html.find("design complete: n_max evaluated, final verdict") != std::string::npos);
+  CHECK(html.find("power not applicable") != std::string::npos);
+}
