@@ -399,3 +399,22 @@ TEST_CASE_FIXTURE(Course, "an upgrade to serious clocks the site from the follow
   // No late_site_report alert: the follow-up was on time.
   CHECK(alerts().count("late_site_report") == 0);
 }
+
+TEST_CASE_FIXTURE(Course, "nothing begins after death: an AE with a later onset is refused, naming the death") {
+  enrol("S01-0013", 30);
+  const auto death = event("S01-0013", json{{"kind", "death"}, {"date", day(-5)}, {"cause", "tumour progression"}});
+  json ae = ae_body("AFTER-1", "S01-0013");
+  ae["onset"] = day(-3);
+  ae["site_aware_at"] = day(-2) + "T09:00:00Z";
+  auto r = post("/ae", ae);
+  REQUIRE(r);
+  CHECK(r->status == 422);
+  CHECK(fields(r) == std::set<std::string>{"onset"});
+  CHECK(r->body.find("event " + std::to_string(death)) != std::string::npos);
+  // Before the death, the report is taken.
+  ae["onset"] = day(-8);
+  ae["site_aware_at"] = day(-7) + "T09:00:00Z";
+  auto ok = post("/ae", ae);
+  REQUIRE(ok);
+  CHECK(ok->status == 201);
+}

@@ -461,3 +461,23 @@ TEST_CASE("a stopping rule counts its first n_max evaluable subjects only; later
   // The Bayesian rule has no alternative rate: its power is not applicable, not 0.
   CHECK_FALSE(states[0].boundary->power);
 }
+
+TEST_CASE("accept_ae: an onset after the subject's recorded death is refused, naming the death event") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  fs.events.push_back({12, "death", parse_date("2026-10-01").value(),
+                       json{{"kind", "death"}, {"date", "2026-10-01"}, {"cause", "progression"}}});
+  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  auto after = service::accept_ae(service::AeDeps{*s.rt, clock, fs, fs}, kSite, *s.st, sae_body());  // onset 10-02
+  REQUIRE_FALSE(after);
+  CHECK(after.error().code == Errc::invalid);
+  CHECK(after.error().fields.at(0).field == "onset");
+  CHECK(after.error().message.find("event 12") != std::string::npos);
+  CHECK(fs.ae_writes.empty());
+  // On the day of death, or before it, the report is taken.
+  json same_day = sae_body();
+  same_day["onset"] = "2026-10-01";
+  same_day["site_aware_at"] = "2026-10-03T08:10:00Z";
+  CHECK(service::accept_ae(service::AeDeps{*s.rt, clock, fs, fs}, kSite, *s.st, same_day));
+}
