@@ -32,7 +32,6 @@ json quart(const std::optional<stats::Quartiles>& q, int n) {
 
 
 bool counts(const safety::AeFact& f) { return !f.nullified; }
-bool fatal(const Input& in, const safety::AeFact& f) { return f.grade == 5 || in.tables.outcome(f) == "fatal"; }
 
 /// Per entry of in.tables.related: whether the list names any of `interventions` (so that a
 /// fact's relatedness is one lookup in the loops over a million facts).
@@ -49,14 +48,6 @@ const safety::SubjectEvent* first_of(const SubjectInput& s, std::string_view kin
   for (const auto& e : s.events)
     if (e.kind == kind && (!out || e.date < out->date)) out = &e;
   return out;
-}
-
-/// The last date the subject is known to have been alive, at or before the cut-off: the latest
-/// of enrolment and every event but death (a death event gives the death date instead).
-Date last_known(const SubjectInput& s) {
-  Date d = s.enrolled;
-  for (const auto& e : s.events) d = std::max(d, e.date);
-  return d;
 }
 
 // ---- Header and enrolment ----------------------------------------------------------------
@@ -80,7 +71,7 @@ json header(const Input& in) {
 /// event); in_follow_up (operated and discharged from the index admission); operated (operated,
 /// still in the index admission); on_neoadjuvant (not yet operated).
 std::string status_of(const SubjectInput& s) {
-  if (first_of(s, "death")) return "dead";
+  if (s.course.dead()) return "dead";  // from any source (course.hpp)
   if (first_of(s, "withdrawal")) return "withdrawn";
   const auto* surgery = first_of(s, "surgery");
   if (!surgery) return "on_neoadjuvant";
@@ -161,8 +152,7 @@ json exposure(const Input& in) {
       std::stable_sort(ev.begin(), ev.end(), [](auto* a, auto* b) { return a->date < b->date; });
       if (ev.empty() || ev.front()->kind != "drug_start") continue;
       ++started;
-      const auto* death = first_of(s, "death");
-      const Date end_of_data = death ? std::min(death->date, cut) : cut;
+      const Date end_of_data = s.course.death ? std::min(*s.course.death, cut) : cut;
       bool running = false;
       Date since{};
       int days = 0;
@@ -366,21 +356,30 @@ json aesi(const Input& in) {
 
 /// Deaths (from the death events): cause, days from enrolment and from the index surgery,
 /// and whether within 30 days of it (day of surgery = day 0).
+/// Deaths from any source (course.hpp): the reconciled date, every record it rests on, the
+/// death event's cause when there is one, and what is still to be reconciled.
 json deaths(const Input& in) {
   json out = json::array();
   for (const auto& s : in.subjects) {
+    const auto& c = s.course;
+    if (!c.death) continue;
     const auto* d = first_of(s, "death");
-    if (!d) continue;
-    const auto* surgery = first_of(s, "surgery");
-    json from_surgery = surgery ? json(d->date.days - surgery->date.days) : json(nullptr);
+    json from_surgery = c.surgery ? json(c.death->days - c.surgery->days) : json(nullptr);
+    json sources = json::array();
+    for (const auto& r : c.death_records)
+      sources.push_back({{"source", std::string(safety::to_string(r.source))}, {"ref", r.ref}, {"date", format_date(r.date)}});
+    json queries = json::array();
+    for (const auto& q : c.queries) queries.push_back({{"kind", std::string(safety::to_string(q.kind))}, {"text", q.text}});
     out.push_back({{"subject", s.subject},
                    {"site", s.site},
-                   {"date", format_date(d->date)},
-                   {"cause", d->fields.value("cause", "")},
-                   {"related_ae", d->fields.value("related_ae", "")},
-                   {"days_from_enrolment", d->date.days - s.enrolled.days},
+                   {"date", format_date(*c.death)},
+                   {"cause", d ? d->fields.value("cause", "") : ""},
+                   {"related_ae", d ? d->fields.value("related_ae", "") : ""},
+                   {"days_from_enrolment", c.death->days - s.enrolled.days},
                    {"days_from_surgery", from_surgery},
-                   {"within_30_days_of_surgery", surgery && d->date.days - surgery->date.days <= 30}});
+                   {"within_30_days_of_surgery", c.surgery && c.death->days - c.surgery->days <= 30},
+                   {"sources", sources},
+                   {"queries", queries}});
   }
   return out;
 }
@@ -485,14 +484,16 @@ json time_to_event(const Input& in) {
   const Date cut = in.cutoff.date();
   std::vector<stats::SurvivalObservation> os, efs;
   for (const auto& s : in.subjects) {
-    const auto* death = first_of(s, "death");
-    const Date last = std::min(last_known(s), cut);
-    os.push_back(death ? stats::SurvivalObservation{double(death->date.days - s.enrolled.days), true}
+    // Death from any source; otherwise censored at last contact (course.hpp).
+    const auto& death = s.course.death;
+    const Date last = std::min(s.course.last_contact, cut);
+    os.push_back(death ? stats::SurvivalObservation{double(death->days - s.enrolled.days), true}
                        : stats::SurvivalObservation{double(last.days - s.enrolled.days), false});
     std::optional<Date> ev;
     for (const auto& e : s.events)
-      if (e.kind == "progression" || e.kind == "relapse" || e.kind == "death")
+      if (e.kind == "progression" || e.kind == "relapse")
         if (!ev || e.date < *ev) ev = e.date;
+    if (death && (!ev || *death < *ev)) ev = death;
     efs.push_back(ev ? stats::SurvivalObservation{double(ev->days - s.enrolled.days), true}
                      : stats::SurvivalObservation{double(last.days - s.enrolled.days), false});
   }
@@ -592,6 +593,14 @@ json rate_json(const safety::Rate& r) {
           {"ci95", {r6(r.ci.lower), r6(r.ci.upper)}}};
 }
 
+/// Kaplan–Meier mortality by day t: null when t is beyond the last observation.
+json km_mortality_json(const std::optional<safety::SurgicalSafety::KmMortality>& m) {
+  if (!m) return nullptr;
+  return {{"estimate", r6(m->estimate)},
+          {"n_risk", m->n_risk},
+          {"ci95", m->ci ? json{r6(m->ci->lower), r6(m->ci->upper)} : json(nullptr)}};
+}
+
 json share_json(int n, int of) { return {{"n", n}, {"proportion", proportion(n, of)}}; }
 
 json subject_surgical_json(const safety::SubjectSurgical& x) {
@@ -601,6 +610,9 @@ json subject_surgical_json(const safety::SubjectSurgical& x) {
           {"day90", std::string(safety::to_string(x.day90))},
           {"pending30_reason", x.pending30_reason},
           {"pending90_reason", x.pending90_reason},
+          {"window30_last_day", x.window30_last_day ? json(format_date(*x.window30_last_day)) : json(nullptr)},
+          {"window90_last_day", format_date(x.window90_last_day)},
+          {"last_contact", format_date(x.last_contact)},
           {"in_hospital_death", x.in_hospital_death ? json(*x.in_hospital_death) : json(nullptr)},
           {"worst_clavien_dindo", x.worst_complication ? json(safety::to_string(*x.worst_complication)) : json(nullptr)},
           {"cci", r4(x.cci)},
@@ -629,8 +641,16 @@ json surgical_json(const safety::SurgicalSafety& ss) {
   return {{"operated", ss.operated},
           {"mortality_30d", rate_json(ss.mortality30)},
           {"mortality_30d_pending", ss.pending30},
+          {"mortality_30d_unknown", ss.unknown30},
+          {"mortality_30d_bounds", {{"unknown_alive", rate_json(ss.mortality30_all_alive)},
+                                    {"unknown_dead", rate_json(ss.mortality30_all_dead)}}},
+          {"mortality_30d_km", km_mortality_json(ss.km_mortality30)},
           {"mortality_90d", rate_json(ss.mortality90)},
           {"mortality_90d_pending", ss.pending90},
+          {"mortality_90d_unknown", ss.unknown90},
+          {"mortality_90d_bounds", {{"unknown_alive", rate_json(ss.mortality90_all_alive)},
+                                    {"unknown_dead", rate_json(ss.mortality90_all_dead)}}},
+          {"mortality_90d_km", km_mortality_json(ss.km_mortality90)},
           {"in_hospital_death", rate_json(ss.in_hospital_death)},
           {"reoperation", rate_json(ss.reoperation)},
           {"readmission_30d", rate_json(ss.readmission30)},

@@ -21,7 +21,8 @@ namespace {
 
 /// Takes the snapshot's reports (a study may have a million: they are moved, not copied).
 reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snapshot& snap,
-                        safety::SurgicalSafety surg, int number, std::optional<Timestamp> previous) {
+                        std::vector<safety::SubjectCourse> courses, safety::SurgicalSafety surg, int number,
+                        std::optional<Timestamp> previous) {
   reports::Input in;
   in.study = st.id;
   in.title = st.title;
@@ -32,8 +33,9 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
   in.number = number;
   in.previous_cutoff = previous;
   in.protocol_sha256 = st.sha256;
-  for (const auto& sub : snap.subjects) {
-    reports::SubjectInput s{sub.subject, sub.site, sub.enrolled, {}};
+  for (std::size_t i = 0; i < snap.subjects.size(); ++i) {
+    const auto& sub = snap.subjects[i];
+    reports::SubjectInput s{sub.subject, sub.site, sub.enrolled, {}, std::move(courses[i])};
     if (auto it = snap.events.find(sub.subject); it != snap.events.end()) s.events = it->second;
     in.subjects.push_back(std::move(s));
   }
@@ -63,8 +65,7 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
 /// whether to open the report now. The same AE counts and surgical figures as the report's.
 json summary_of(const reports::Input& in) {
   int deaths = 0;
-  for (const auto& s : in.subjects)
-    deaths += std::any_of(s.events.begin(), s.events.end(), [](const auto& e) { return e.kind == "death"; });
+  for (const auto& s : in.subjects) deaths += s.course.dead() ? 1 : 0;  // from any source
   json crossed = json::array();
   for (const auto& b : in.boundaries)
     if (b.crossed) crossed.push_back(b.id);
@@ -115,7 +116,9 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   auto snap = store.snapshot(st.id, cutoff, opts);
   if (!snap) return snap.error();
   // Each figure once: the surgical figures feed the stopping rules, the report and the summary.
-  auto in = input_of(rt, st, snap.value(), surgical_of(snap.value(), cutoff.date()), number, previous);
+  auto courses = courses_of(snap.value(), cutoff.date());
+  auto surg = surgical_of(courses, cutoff.date());
+  auto in = input_of(rt, st, snap.value(), std::move(courses), std::move(surg), number, previous);
   auto summary = summary_of(in);
   store::DsmbReportDraft d;
   d.study = st.id;

@@ -14,13 +14,44 @@ namespace pvmon::service {
 
 using nlohmann::json;
 
-safety::SurgicalSafety surgical_of(const store::Snapshot& snap, Date cutoff) {
-  std::vector<safety::SubjectFacts> facts;
+std::vector<safety::SubjectCourse> courses_of(const store::Snapshot& snap, Date cutoff) {
+  // The AEs each course reads: given by the store (the scheduler's view), from the compact
+  // facts, or from the reports' records.
+  std::map<std::string, std::vector<safety::CourseAe>> from_records;
+  const std::map<std::string, std::vector<safety::CourseAe>>* aes = &snap.course_aes;
+  if (snap.course_aes.empty() && !snap.facts.empty()) {
+    from_records = safety::course_aes(snap.facts, snap.fact_tables, cutoff);
+    aes = &from_records;
+  } else if (snap.course_aes.empty()) {
+    for (const auto& r : snap.reports) {
+      if (r.value("status", "") == "nullified") continue;
+      auto onset = parse_date(r.value("onset", ""));
+      if (!onset) continue;
+      const int grade = r.value("grade", 0);
+      const json sf = r.value("safety", json::object());
+      from_records[r.value("subject", "")].push_back(
+          {r.value("report_id", ""), *onset, parse_date(r.value("resolved", "")), grade,
+           grade == 5 || r.value("outcome", "") == "fatal", sf.value("serious", false)});
+    }
+    aes = &from_records;
+  }
+  static const std::vector<safety::SubjectEvent> kNoEvents;
+  static const std::vector<safety::CourseAe> kNoAes;
+  std::vector<safety::SubjectCourse> out;
+  out.reserve(snap.subjects.size());
   for (const auto& sub : snap.subjects) {
     auto ev = snap.events.find(sub.subject);
-    facts.push_back(safety::facts_from_events(
-        sub.subject, sub.enrolled, ev == snap.events.end() ? std::vector<safety::SubjectEvent>{} : ev->second));
+    auto ae = aes->find(sub.subject);
+    out.push_back(safety::subject_course(sub.subject, sub.enrolled, ev == snap.events.end() ? kNoEvents : ev->second,
+                                         ae == aes->end() ? kNoAes : ae->second, cutoff));
   }
+  return out;
+}
+
+safety::SurgicalSafety surgical_of(const std::vector<safety::SubjectCourse>& courses, Date cutoff) {
+  std::vector<safety::SubjectFacts> facts;
+  facts.reserve(courses.size());
+  for (const auto& c : courses) facts.push_back(c.facts);
   return safety::surgical_safety(facts, cutoff);
 }
 
@@ -30,12 +61,13 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
   std::vector<BoundaryState> out;
   auto it = rt.boundaries.find(st.id);
   if (it == rt.boundaries.end()) return out;
-  // Operated subjects in order of surgery (then id): the order in which their windows close,
-  // for the observed path drawn against the boundary.
+  // Operated subjects in the order they became evaluable (their 30-day window closed; then
+  // surgery, then id), as `pvmon boundary` defines the rule: the first n_max of them count.
   std::vector<const safety::SubjectSurgical*> operated;
-  for (const auto& x : surg.subjects) operated.push_back(&x);
+  for (const auto& x : surg.subjects)
+    if (x.day30_closed_on) operated.push_back(&x);
   std::stable_sort(operated.begin(), operated.end(), [](auto* a, auto* b) {
-    return std::tie(a->surgery, a->subject) < std::tie(b->surgery, b->subject);
+    return std::tie(*a->day30_closed_on, a->surgery, a->subject) < std::tie(*b->day30_closed_on, b->surgery, b->subject);
   });
   for (const auto& b : it->second) {
     BoundaryState s{&b, 0, 0, false, false, {}};
@@ -50,14 +82,11 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
     switch (b.rule.event) {
       case safety::StoppingEvent::death_30d_post_surgery:
         // Evaluable once the 30-day window has closed (CLINICAL.md): pending subjects wait.
-        for (const auto* x : operated)
-          if (x->day30 != safety::WindowStatus::pending) step(x->day30 == safety::WindowStatus::dead_within);
+        for (const auto* x : operated) step(x->day30 == safety::WindowStatus::dead_within);
         break;
       case safety::StoppingEvent::clavien_dindo_3b_plus:
-        for (const auto* x : operated) {
-          if (x->day30 == safety::WindowStatus::pending) continue;
+        for (const auto* x : operated)
           step(x->worst_complication && x->worst_complication->grade >= safety::ClavienDindo::IIIb);
-        }
         break;
       case safety::StoppingEvent::grade3plus_related: {
         // Every enrolled subject is evaluable, in order of enrolment.

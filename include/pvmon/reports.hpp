@@ -15,6 +15,7 @@
 #include "pvmon/boundary.hpp"
 #include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/safety/clocks.hpp"
+#include "pvmon/safety/course.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/figures.hpp"
 #include "pvmon/safety/surgical.hpp"
@@ -27,6 +28,7 @@ struct SubjectInput {
   std::string subject, site;
   Date enrolled;
   std::vector<safety::SubjectEvent> events;
+  safety::SubjectCourse course;  // reconciled as of the cut-off (safety/course.hpp)
 };
 struct ClockInput {
   std::int64_t report = 0;

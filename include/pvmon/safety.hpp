@@ -5,6 +5,7 @@
 #pragma once
 
 #include "pvmon/safety/classification.hpp"
+#include "pvmon/safety/course.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/rules.hpp"

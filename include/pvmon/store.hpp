@@ -22,6 +22,7 @@
 #include "pvmon/notify.hpp"
 #include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/safety/clocks.hpp"
+#include "pvmon/safety/course.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/rules.hpp"
 #include "pvmon/safety/surgical.hpp"
@@ -278,6 +279,9 @@ struct Snapshot {
   /// tables their indexes point into.
   std::vector<safety::AeFact> facts;
   safety::AeFactTables fact_tables;
+  /// The AEs subjects' courses read, by subject, when the store gives them (the scheduler's
+  /// view, SnapshotOptions::Scheduler::course): fatal AEs and the latest evidence of life.
+  std::map<std::string, std::vector<safety::CourseAe>> course_aes;
   std::vector<ClockRow> open_clocks;
   std::vector<ClockRow> all_clocks;  // started by then; stopped_at only if stopped by then
   std::vector<AlertRow> alerts;      // raised by then, oldest first

@@ -33,6 +33,9 @@ struct SubjectFacts {
   std::vector<Date> reoperations;
   std::vector<Complication> complications;
   std::optional<Date> death;
+  /// The first evidence after the index surgery that the subject was outside hospital (an
+  /// outpatient event: course.hpp outpatient_evidence), when no discharge is recorded before it.
+  std::optional<Date> left_hospital;
   /// Every date on which the subject is known to have been alive: last-known-alive events and
   /// any other event (visit, discharge, drug, progression, withdrawal...).
   std::vector<Date> alive_on;
@@ -42,7 +45,10 @@ struct SubjectFacts {
 SubjectFacts facts_from_events(std::string subject, Date enrolled,
                                const std::vector<SubjectEvent>& events);
 
-enum class WindowStatus { dead_within, alive_closed, pending };
+/// pending: the window is still open at the cut-off. unknown: its last day has passed with
+/// neither a death within it nor evidence of life on or after that day (vital status unknown,
+/// CLINICAL.md): counted and listed, never dropped and never a survivor.
+enum class WindowStatus { dead_within, alive_closed, pending, unknown };
 std::string_view to_string(WindowStatus s);
 enum class Readmission { readmitted, not_readmitted, pending, not_applicable };
 std::string_view to_string(Readmission r);
@@ -57,7 +63,15 @@ struct SubjectSurgical {
   Date surgery;
   WindowStatus day30 = WindowStatus::pending;
   WindowStatus day90 = WindowStatus::pending;
-  std::string pending30_reason, pending90_reason;  // empty unless pending
+  std::string pending30_reason, pending90_reason;  // empty unless pending or unknown
+  /// The last day of each window: day 30 (or the end of a longer index admission), day 90.
+  std::optional<Date> window30_last_day;  // nullopt while the index admission goes on
+  Date window90_last_day;
+  Date last_contact;  // the latest evidence of life (alive_on), or the surgery
+  /// The day the 30-day window closed (the death, or the first evidence of life that closed it):
+  /// when the subject became evaluable for the 30-day rules. nullopt while pending or unknown.
+  std::optional<Date> day30_closed_on;
+  std::optional<Date> death;
   std::optional<bool> in_hospital_death;  // nullopt while still in the index admission
   std::optional<ClavienDindoGrade> worst_complication;
   double cci = 0;
@@ -78,8 +92,22 @@ struct Rate {
 struct SurgicalSafety {
   Date cutoff;
   int operated = 0;
+  /// Crude rates over the subjects whose status at the window's end is known.
   Rate mortality30, mortality90;
-  std::vector<std::string> pending30, pending90;  // subject ids, never counted as survivors
+  std::vector<std::string> pending30, pending90;  // window still open: subject ids, never counted as survivors
+  std::vector<std::string> unknown30, unknown90;  // vital status unknown: listed and counted
+  /// The crude rate's bounds over known + unknown subjects: every unknown subject alive, or
+  /// every one dead (CLINICAL.md: a rate over known status alone leans high).
+  Rate mortality30_all_alive, mortality30_all_dead, mortality90_all_alive, mortality90_all_dead;
+  /// Kaplan–Meier estimate of death by day 30 and 90 after surgery (1 - S(t)), every operated
+  /// subject censored at last contact; Greenwood 95% CI (log transform of S). nullopt when t is
+  /// beyond the last observation.
+  struct KmMortality {
+    double estimate = 0;
+    std::optional<stats::Interval> ci;
+    int n_risk = 0;
+  };
+  std::optional<KmMortality> km_mortality30, km_mortality90;
   Rate in_hospital_death;  // over subjects whose index admission has ended
   Rate reoperation;        // over all operated subjects
   Rate readmission30;      // over subjects discharged whose 30-day window has closed

@@ -24,8 +24,14 @@ struct BoundaryState {
   std::vector<std::pair<int, int>> path;  // (evaluable so far, events so far), in order
 };
 
-/// The surgical figures of a snapshot as of `cutoff`.
-safety::SurgicalSafety surgical_of(const store::Snapshot& snap, Date cutoff);
+/// Each subject's reconciled course as of `cutoff` (safety/course.hpp), in the snapshot's
+/// subject order: the one account of deaths and follow-up every view reads.
+std::vector<safety::SubjectCourse> courses_of(const store::Snapshot& snap, Date cutoff);
+/// The surgical figures of the courses as of `cutoff`.
+safety::SurgicalSafety surgical_of(const std::vector<safety::SubjectCourse>& courses, Date cutoff);
+inline safety::SurgicalSafety surgical_of(const store::Snapshot& snap, Date cutoff) {
+  return surgical_of(courses_of(snap, cutoff), cutoff);
+}
 
 /// Each stopping rule's count, from the snapshot and its surgical figures (computed once by
 /// the caller, which needs them too).

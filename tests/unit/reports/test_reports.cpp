@@ -48,7 +48,13 @@ safety::AeFact fact(safety::AeFactTables& t, std::int64_t id, const char* subjec
 Input with_figures(Input in) {
   in.ae_counts = safety::count_aes(in.reports, in.tables);
   std::vector<safety::SubjectFacts> facts;
-  for (const auto& s : in.subjects) facts.push_back(safety::facts_from_events(s.subject, s.enrolled, s.events));
+  const auto aes = safety::course_aes(in.reports, in.tables, in.cutoff.date());
+  for (auto& s : in.subjects) {
+    auto a = aes.find(s.subject);
+    s.course = safety::subject_course(s.subject, s.enrolled, s.events,
+                                      a == aes.end() ? std::vector<safety::CourseAe>{} : a->second, in.cutoff.date());
+    facts.push_back(s.course.facts);
+  }
   in.surgical = safety::surgical_safety(facts, in.cutoff.date());
   return in;
 }
@@ -68,18 +74,18 @@ Input cohort() {
   in.subjects = {
       {"S01-0001", "S01", d("2026-01-10"),
        {ev("surgery", "2026-03-10", {{"procedure", "hepatectomy"}, {"margin", "R0"}}), ev("discharge", "2026-03-20"),
-        ev("last_known_alive", "2026-12-01")}},
+        ev("last_known_alive", "2026-12-01")}, {}},
       {"S01-0002", "S01", d("2026-02-01"),
        {ev("surgery", "2026-04-01", {{"procedure", "hepatectomy"}, {"margin", "R0"}}),
-        ev("death", "2026-04-15", {{"cause", "=HYPERLINK(\"x\") <script>alert(1)</script>"}})}},
-      {"S01-0003", "S01", d("2026-03-01"), {ev("withdrawal", "2026-05-01")}},
+        ev("death", "2026-04-15", {{"cause", "=HYPERLINK(\"x\") <script>alert(1)</script>"}})}, {}},
+      {"S01-0003", "S01", d("2026-03-01"), {ev("withdrawal", "2026-05-01")}, {}},
       {"S02-0001", "S02", d("2026-04-01"),
        {ev("drug_start", "2026-04-05", {{"drug", "apatinib"}}), ev("drug_hold", "2026-04-10", {{"drug", "apatinib"}}),
-        ev("drug_start", "2026-04-20", {{"drug", "apatinib"}}), ev("drug_stop", "2026-04-29", {{"drug", "apatinib"}})}},
+        ev("drug_start", "2026-04-20", {{"drug", "apatinib"}}), ev("drug_stop", "2026-04-29", {{"drug", "apatinib"}})}, {}},
       {"S02-0002", "S02", d("2026-05-01"),
        {ev("surgery", "2026-07-01", {{"procedure", "hepatectomy"}, {"margin", "R1"}}),
-        ev("surgical_complication", "2026-07-03", {{"grade", "IIIb"}, {"term", "bile leak"}})}},
-      {"S02-0003", "S02", d("2026-06-15"), {}},
+        ev("surgical_complication", "2026-07-03", {{"grade", "IIIb"}, {"term", "bile leak"}})}, {}},
+      {"S02-0003", "S02", d("2026-06-15"), {}, {}},
   };
   in.tables.terms = {{"10020772", "Hypertension", "Vascular disorders", false},
               {"10033553", "Palmar-plantar erythrodysesthesia syndrome", "Skin and subcutaneous tissue disorders", false},
@@ -225,7 +231,14 @@ TEST_CASE("DSMB report: deaths, clocks, surgical safety, alerts of the period") 
   CHECK(s["mortality_30d"]["n"] == 2);
   CHECK(s["mortality_30d"]["ci95"] == json::array({0.012579, 0.987421}));
   CHECK(s["mortality_30d"]["rate"] == 0.5);
-  CHECK(s["mortality_30d_pending"] == json::array({"S02-0002"}));
+  // S02-0002: no discharge or later contact recorded, and day 30 (07-31) long past at the
+  // cut-off: vital status unknown, counted in the bounds (1/3 if alive, 2/3 if dead).
+  CHECK(s["mortality_30d_pending"] == json::array());
+  CHECK(s["mortality_30d_unknown"] == json::array({"S02-0002"}));
+  CHECK(s["mortality_30d_bounds"]["unknown_alive"]["events"] == 1);
+  CHECK(s["mortality_30d_bounds"]["unknown_alive"]["n"] == 3);
+  CHECK(s["mortality_30d_bounds"]["unknown_dead"]["events"] == 2);
+  CHECK(s["mortality_30d_bounds"]["unknown_dead"]["n"] == 3);
   CHECK(s["r0_resection"]["events"] == 2);
   CHECK(s["r0_resection"]["n"] == 3);
   CHECK(s["clavien_dindo_worst"]["IIIb"] == 1);
@@ -257,9 +270,9 @@ TEST_CASE("DSMB report: Kaplan–Meier from the subjects' events matches R survi
     const Date at = enrolled.plus_days(w * 10);
     const std::string date = format_date(at);
     in.subjects.push_back({"A" + std::to_string(k++), "S01", enrolled,
-                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())}});
+                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())}, {}});
   }
-  const json km = build(in)["time_to_event"]["overall_survival"];
+  const json km = build(with_figures(in))["time_to_event"]["overall_survival"];
   CHECK(km["n"] == 11);
   CHECK(km["events"] == 7);
   CHECK(km["at"][0]["survival"].get<double>() == doctest::Approx(0.716).epsilon(0.001));
@@ -273,7 +286,7 @@ TEST_CASE("DSMB report: Kaplan–Meier from the subjects' events matches R survi
   CHECK(km["at"][2]["survival"].get<double>() == doctest::Approx(0.184).epsilon(0.002));
   CHECK(km["at"][2]["ci95"][0].get<double>() == doctest::Approx(0.0359).epsilon(0.01));
   // EFS has the same events here (deaths only).
-  CHECK(build(in)["time_to_event"]["event_free_survival"]["events"] == 7);
+  CHECK(build(with_figures(in))["time_to_event"]["event_free_survival"]["events"] == 7);
 }
 
 TEST_CASE("DSMB report: the same input gives the same bytes, whatever the report order") {

@@ -21,7 +21,8 @@ double round1(double x) { return std::round(x * 10) / 10; }
 //  D  surgery 09-01, discharged 09-11, died 09-20 = day 19           -> dead after discharge
 //  E  surgery 09-01, never discharged, died 10-15 = day 44           -> in-hospital: 30 d dead
 //  F  surgery 08-01, discharged 08-09, readmitted 08-20, alive 12-01 -> closed alive, 30 and 90
-//  G  surgery 08-01, discharged 08-15, last known alive 08-20 = day 19 -> pending (no follow-up)
+//  G  surgery 08-01, discharged 08-15, last known alive 08-20 = day 19 -> unknown: day 30 and 90
+//     passed with no follow-up (vital status unknown, CLINICAL.md)
 std::vector<SubjectFacts> cohort() {
   std::vector<SubjectFacts> v(7);
   auto& a = v[0];
@@ -131,7 +132,7 @@ TEST_CASE("per-subject windows in the hand-worked cohort") {
   CHECK(find(s, "D").in_hospital_death == false);
   CHECK(find(s, "F").day30 == WindowStatus::alive_closed);
   CHECK(find(s, "F").day90 == WindowStatus::alive_closed);
-  CHECK(find(s, "G").day30 == WindowStatus::pending);  // no news since day 19: not a survivor
+  CHECK(find(s, "G").day30 == WindowStatus::unknown);  // no news since day 19: not a survivor
   CHECK(find(s, "G").pending30_reason == "no follow-up on or after 2026-08-31");
   CHECK(find(s, "A").worst_complication == cd("IIIb"));
   CHECK(round1(find(s, "A").cci) == doctest::Approx(39.7));
@@ -147,13 +148,38 @@ TEST_CASE("cohort figures") {
   CHECK(s.mortality30.n == 5);
   CHECK(s.mortality30.ci.lower == doctest::Approx(0.1466328).epsilon(1e-4));
   CHECK(s.mortality30.ci.upper == doctest::Approx(0.9472550).epsilon(1e-4));
-  CHECK(s.pending30 == std::vector<std::string>{"C", "G"});
+  CHECK(s.pending30 == std::vector<std::string>{"C"});
+  CHECK(s.unknown30 == std::vector<std::string>{"G"});
+  // Bounds over the 6 whose window has closed or passed: G alive 3/6, G dead 4/6.
+  CHECK(s.mortality30_all_alive.events == 3);
+  CHECK(s.mortality30_all_alive.n == 6);
+  CHECK(s.mortality30_all_dead.events == 4);
+  CHECK(s.mortality30_all_dead.n == 6);
   // 90 days: dead A, B, D, E; alive F. binom.test(4, 5): 0.2836 - 0.9949.
   CHECK(s.mortality90.events == 4);
   CHECK(s.mortality90.n == 5);
   CHECK(s.mortality90.ci.lower == doctest::Approx(0.2835821).epsilon(1e-4));
   CHECK(s.mortality90.ci.upper == doctest::Approx(0.9949492).epsilon(1e-4));
-  CHECK(s.pending90 == std::vector<std::string>{"C", "G"});
+  CHECK(s.pending90 == std::vector<std::string>{"C"});
+  CHECK(s.unknown90 == std::vector<std::string>{"G"});
+  CHECK(s.mortality90_all_dead.events == 5);
+  CHECK(s.mortality90_all_dead.n == 6);
+  // Kaplan–Meier from surgery, censored at last contact (Kaplan & Meier 1958; Greenwood 1926),
+  // worked by hand: C 7+, D 19, G 19+, A 30, B 31, E 44, F 122+.
+  //   t=19: 6 at risk, 1 death: S = 5/6;  t=30: 4 at risk: S = 5/6 * 3/4 = 0.625
+  //   t=31: S = 0.625 * 2/3 = 0.416667;   t=44: S = 0.208333
+  //   mortality by day 30 = 1 - 0.625 = 0.375 (4 at risk on day 30); by day 90 = 0.791667 (1).
+  //   Greenwood: SE(30) = 0.625 * sqrt(1/(6*5) + 1/(4*3)) = 0.213478; log CI of S:
+  //   0.625 * exp(-1.959964 * 0.341565) = 0.319994, upper capped at 1 -> mortality [0, 0.680006].
+  REQUIRE(s.km_mortality30);
+  CHECK(s.km_mortality30->estimate == doctest::Approx(0.375));
+  CHECK(s.km_mortality30->n_risk == 4);
+  REQUIRE(s.km_mortality30->ci);
+  CHECK(s.km_mortality30->ci->lower == doctest::Approx(0.0));
+  CHECK(s.km_mortality30->ci->upper == doctest::Approx(0.680006).epsilon(1e-5));
+  REQUIRE(s.km_mortality90);
+  CHECK(s.km_mortality90->estimate == doctest::Approx(0.791667).epsilon(1e-5));
+  CHECK(s.km_mortality90->n_risk == 1);
   // In hospital: E of the 7 whose index admission ended.
   CHECK(s.in_hospital_death.events == 1);
   CHECK(s.in_hospital_death.n == 7);

@@ -1,0 +1,109 @@
+// pvmon::safety — one subject's course, reconciled: the single account of when the subject
+// died (and on which records that rests), when the index admission ended, and when the subject
+// was last known alive, built from the enrolment, the subject's events and its AE reports as of
+// a clinical cut-off. Every view (/safety, the DSMB report, the scheduler's rules and alerts,
+// SDTM, the subject view) reads a subject's death and follow-up from here and nowhere else.
+// Pure functions (no I/O; the cut-off is passed in), callable from any thread. Nothing fails:
+// contradictions between records are part of the result (`queries`), for the site to resolve.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pvmon/safety/ae_facts.hpp"
+#include "pvmon/safety/events.hpp"
+#include "pvmon/safety/surgical.hpp"
+#include "pvmon/time.hpp"
+
+namespace pvmon::safety {
+
+/// What a subject's course needs of one AE report (its version in force).
+struct CourseAe {
+  std::string report_id;  // the site's report id
+  Date onset;
+  std::optional<Date> resolved;
+  int grade = 0;
+  bool fatal = false;    // outcome "fatal": the subject died (CTCAE v5.0 grade 5, or death_unrelated)
+  bool serious = false;  // ICH E2A: classed serious
+  /// The date the AE records the death on: the date of its outcome (resolution date with outcome
+  /// fatal, as E2B(R3) E.i.5 dates a fatal reaction's end), else its onset.
+  Date death_date() const { return resolved.value_or(onset); }
+};
+
+/// The AEs a course needs, by subject, from a snapshot's facts (nullified reports left out):
+/// every fatal AE, and of the others only what shows the subject alive on or before `cutoff`
+/// (one entry carrying the latest onset and the latest resolution), so that a million facts
+/// make a few entries a subject.
+std::map<std::string, std::vector<CourseAe>> course_aes(const std::vector<AeFact>& facts,
+                                                        const AeFactTables& tables, Date cutoff);
+
+/// Where a death is recorded (CLINICAL.md "Death has many sources").
+enum class DeathSource {
+  death_event,      // a `death` subject event
+  fatal_ae,         // an AE with outcome fatal (CTCAE v5.0 grade 5: "death related to AE")
+  clavien_dindo_v,  // a surgical complication of Clavien–Dindo grade V ("death of a patient")
+};
+std::string_view to_string(DeathSource s);
+
+struct DeathRecord {
+  DeathSource source = DeathSource::death_event;
+  Date date;
+  std::string ref;  // "event 12" or the AE's report id
+  std::int64_t event_id = 0;  // death_event and clavien_dindo_v
+};
+
+/// A contradiction or a missing record: a data query for the site (never two truths).
+enum class QueryKind {
+  death_event_missing,  // a fatal AE or Clavien–Dindo V, and no death event
+  fatal_sae_missing,    // a death (event or Clavien–Dindo V) with no fatal serious AE report
+  death_dates_differ,   // the sources give different dates of death
+};
+std::string_view to_string(QueryKind k);
+
+struct CourseQuery {
+  QueryKind kind = QueryKind::death_event_missing;
+  std::string text;  // what the site is asked to do, naming the records
+  std::vector<std::string> refs;
+};
+
+/// How the index admission ended (CLINICAL.md: surgery to discharge; outpatient evidence shows
+/// the patient left even when no discharge was recorded).
+enum class AdmissionEnd { open, discharge, outpatient_evidence, death };
+std::string_view to_string(AdmissionEnd e);
+
+struct SubjectCourse {
+  std::string subject;
+  Date enrolled;
+  Date cutoff;
+  /// The one date of death: the death event's when there is one (the site's record of the
+  /// death), else the earliest date another source gives.
+  std::optional<Date> death;
+  std::vector<DeathRecord> death_records;  // every source, dated on or before the cut-off
+  std::vector<CourseQuery> queries;
+  /// The latest dated evidence of life on or before the cut-off (and not after the death):
+  /// enrolment, every event but a death or a Clavien–Dindo V complication, AE onsets and the
+  /// resolution dates of AEs that were not fatal. Censoring and window closure use it.
+  Date last_contact;
+  std::optional<Date> surgery;  // the index surgery
+  AdmissionEnd admission_end = AdmissionEnd::open;
+  std::optional<Date> admission_end_date;  // discharge, first outpatient evidence, or death
+  /// The figures' view of the subject (surgical windows), with the reconciled death and every
+  /// evidence of life.
+  SubjectFacts facts;
+
+  bool dead() const { return death.has_value(); }
+};
+
+/// Builds the course from what was recorded, counting only what is dated on or before `cutoff`
+/// (events by date, AEs by onset, a fatal AE's death by its outcome date).
+SubjectCourse subject_course(std::string subject, Date enrolled, const std::vector<SubjectEvent>& events,
+                             const std::vector<CourseAe>& aes, Date cutoff);
+
+/// Event kinds that show the subject outside hospital after the index surgery (CLINICAL.md):
+/// a last-known-alive contact, a readmission, an outpatient assessment or treatment.
+bool outpatient_evidence(std::string_view kind);
+
+}  // namespace pvmon::safety
