@@ -82,7 +82,20 @@ void listing(const json& rows, Table& t) {
 const std::vector<std::string> kListingCols = {"id", "report_id", "subject", "site", "term", "soc", "grade", "onset",
                                                "resolved", "outcome", "criteria", "related_to", "susar"};
 
-void km(const json& k, Table& t) {
+/// The whole step function, one row per distinct observed time. A report stored before it was
+/// kept (no `table`) gives the header alone.
+void km_table(const json& k, Table& t) {
+  if (!k.contains("table")) return;
+  for (const auto& r : k["table"]) {
+    const json ci = r["ci95"];
+    t.add({r["days"], r["months"], r["n_risk"], r["n_event"], r["n_censor"], r["survival"], r["std_err"],
+           ci.is_array() ? ci[0] : json(nullptr), ci.is_array() ? ci[1] : json(nullptr)});
+  }
+}
+const std::vector<std::string> kKmTableCols = {"days",     "months",  "n_risk",   "n_event",  "n_censor",
+                                               "survival", "std_err", "ci95_low", "ci95_high"};
+
+void km_at(const json& k, Table& t) {
   for (const auto& r : k["at"]) {
     const json ci = r["ci95"];
     t.add({r["months"], r["survival"], r["n_risk"], ci.is_array() ? ci[0] : json(nullptr),
@@ -199,15 +212,38 @@ std::vector<CsvFile> to_csv(const json& stored) {
              r["type1_error"], r["power"]});
     put("stopping_rules", t);
   }
-  {
+  const json& tte = m["time_to_event"];
+  struct Endpoint {
+    const char *label, *key, *file;
+  };
+  const Endpoint endpoints[] = {{"OS", "overall_survival", "km_os"}, {"EFS", "event_free_survival", "km_efs"}};
+  for (const auto& [label, key, file] : endpoints) {
+    Table t(kKmTableCols);
+    km_table(tte[key], t);
+    put(file, t);
+  }
+  for (const auto& [label, key, file] : endpoints) {
     Table t({"months", "survival", "n_risk", "ci95_low", "ci95_high"});
-    km(m["time_to_event"]["overall_survival"], t);
-    put("km_os", t);
+    km_at(tte[key], t);
+    put(std::string(file) + "_at", t);
   }
   {
-    Table t({"months", "survival", "n_risk", "ci95_low", "ci95_high"});
-    km(m["time_to_event"]["event_free_survival"], t);
-    put("km_efs", t);
+    Table t({"endpoint", "months", "n_risk"});
+    for (const auto& [label, key, file] : endpoints)
+      if (tte[key].contains("at_risk"))
+        for (const auto& r : tte[key]["at_risk"]) t.add({label, r["months"], r["n_risk"]});
+    put("km_at_risk", t);
+  }
+  {
+    // Reverse Kaplan–Meier median follow-up; empty cells where not reached.
+    Table t({"endpoint", "days", "months", "ci95_low_days", "ci95_high_days", "ci95_low_months", "ci95_high_months"});
+    for (const auto& [label, key, file] : endpoints)
+      if (tte[key].contains("median_follow_up")) {
+        const json& f = tte[key]["median_follow_up"];
+        t.add({label, f["days"], f["months"], f["ci95_days"][0], f["ci95_days"][1], f["ci95_months"][0],
+               f["ci95_months"][1]});
+      }
+    put("km_median_follow_up", t);
   }
   {
     Table t({"id", "rule", "severity", "title", "subject", "raised_at", "acknowledged_at", "acknowledged_by"});

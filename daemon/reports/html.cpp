@@ -2,8 +2,10 @@
 // drawn here (cumulative enrolment, AEs by worst grade per SOC, each stopping boundary with the
 // observed path, Kaplan–Meier curves). No script and no external asset: the page is the same
 // offline, in a browser, and printed. Every text from the data is escaped.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "pvmon/reports.hpp"
@@ -98,10 +100,12 @@ struct Plot {
   double Y(double y) const { return h - bottom - (y - y0) / (y1 - y0 == 0 ? 1 : y1 - y0) * (h - top - bottom); }
 };
 
-std::string svg_open(const Plot& p, const std::string& title) {
+/// `below`: room under the plot (p.h) for a table drawn in the same coordinates.
+std::string svg_open(const Plot& p, const std::string& title, const std::string& desc = "", double below = 0) {
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 " << p.w << " " << p.h
-    << "\" width=\"" << p.w << "\" height=\"" << p.h << "\"><title>" << esc(title) << "</title>";
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 " << p.w << " " << p.h + below
+    << "\" width=\"" << p.w << "\" height=\"" << p.h + below << "\"><title>" << esc(title) << "</title>";
+  if (!desc.empty()) o << "<desc>" << esc(desc) << "</desc>";
   return o.str();
 }
 
@@ -233,42 +237,110 @@ std::string boundary_chart(const json& b) {
   return o.str();
 }
 
+constexpr double kDaysPerMonth = 30.4375;  // as the model: 365.25 / 12
+
+/// Months from enrolment to an endpoint's last observation (last event or censoring).
+double last_month(const json& k) {
+  double end = 0;
+  for (const char* key : {"steps", "censored"})
+    for (const auto& x : k[key]) end = std::max(end, x[0].get<double>() / kDaysPerMonth);
+  return end;
+}
+
+/// The number at risk at `month` (a multiple of 3) from the model's `at_risk` rows, which run to
+/// the last observation: past it nobody has a time >= t, so 0. nullopt for a report stored
+/// before the rows were kept.
+std::optional<int> at_risk(const json& k, int month) {
+  if (!k.contains("at_risk") || !k["at_risk"].is_array()) return std::nullopt;
+  for (const auto& r : k["at_risk"])
+    if (r["months"].get<int>() == month) return r["n_risk"].get<int>();
+  return 0;
+}
+
+/// "9.9 months (95% CI 3.3 to not reached)" from a model's median_follow_up.
+std::string follow_up_text(const json& f) {
+  auto months = [](const json& v) { return v.is_number() ? num(v.get<double>()) : std::string("not reached"); };
+  const json& ci = f["ci95_months"];
+  return months(f["months"]) + (f["months"].is_number() ? " months" : "") + " (95% CI " + months(ci[0]) + " to " +
+         months(ci[1]) + ")";
+}
+
+/// Both curves over the whole follow-up, ticks every 3, 6, 12, ... months (at most 10
+/// intervals), and under the axis the numbers at risk at each tick, in the tick's column.
 std::string km_chart(const json& os, const json& efs) {
+  const double span = std::max(last_month(os), last_month(efs));
+  int step = 3;
+  while (std::ceil(span / step) > 10) step *= 2;
   Plot p;
   p.x0 = 0;
-  p.x1 = 24;
+  p.x1 = std::max(1.0, std::ceil(span / step)) * step;
   p.y0 = 0;
   p.y1 = 1;
+  std::vector<int> months;
+  for (int m = 0; m <= p.x1; m += step) months.push_back(m);
+  struct Row {
+    const char *label, *name, *cls;
+    const json& k;
+  };
+  const Row rows[] = {{"OS", "overall survival", "risk-os", os}, {"EFS", "event-free survival", "risk-efs", efs}};
+  const bool risk = at_risk(os, 0) || at_risk(efs, 0);
+  std::string desc = "Step curves of the Kaplan–Meier estimates by months from enrolment; ticks mark censored subjects.";
+  if (risk) {
+    desc += " Numbers at risk at months";
+    for (std::size_t i = 0; i < months.size(); ++i) desc += (i ? ", " : " ") + std::to_string(months[i]);
+    for (const auto& r : rows) {
+      if (!at_risk(r.k, 0)) continue;
+      desc += std::string("; ") + r.name;
+      for (std::size_t i = 0; i < months.size(); ++i) desc += (i ? ", " : " ") + std::to_string(*at_risk(r.k, months[i]));
+    }
+    desc += ".";
+  }
+  const double line = 17, below = risk ? 12 + 3 * line : 0;
   std::ostringstream o;
-  o << svg_open(p, "Kaplan–Meier estimates of overall and event-free survival");
+  o << svg_open(p, "Kaplan–Meier estimates of overall and event-free survival", desc, below);
   std::vector<std::pair<double, std::string>> yt;
   for (int k = 0; k <= 4; ++k) yt.emplace_back(k * 0.25, num(k * 25, 0) + "%");
   std::vector<std::pair<double, std::string>> xt;
-  for (int m = 0; m <= 24; m += 6) xt.emplace_back(m, std::to_string(m));
+  for (int m : months) xt.emplace_back(m, std::to_string(m));
   o << axes(p, xt, yt, "months from enrolment", "survival");
   auto curve = [&](const json& k, const char* cls) {
     double s = 1;
     o << "<path class=\"" << cls << "\" d=\"M" << p.X(0) << "," << p.Y(1);
     for (const auto& st : k["steps"]) {
-      const double m = std::min(24.0, st[0].get<double>() / 30.4375);
+      const double m = st[0].get<double>() / kDaysPerMonth;
       o << " L" << p.X(m) << "," << p.Y(s) << " L" << p.X(m) << "," << p.Y(st[1].get<double>());
       s = st[1].get<double>();
     }
-    double end = 0;
-    for (const auto& c : k["censored"]) end = std::max(end, c[0].get<double>() / 30.4375);
-    for (const auto& st : k["steps"]) end = std::max(end, st[0].get<double>() / 30.4375);
-    o << " L" << p.X(std::min(24.0, end)) << "," << p.Y(s) << "\"/>";
+    o << " L" << p.X(last_month(k)) << "," << p.Y(s) << "\"/>";
     for (const auto& c : k["censored"]) {
-      const double m = c[0].get<double>() / 30.4375;
-      if (m > 24) continue;
+      const double m = c[0].get<double>() / kDaysPerMonth;
       o << "<line class=\"" << cls << "\" x1=\"" << p.X(m) << "\" y1=\"" << p.Y(c[1].get<double>()) - 4 << "\" x2=\""
         << p.X(m) << "\" y2=\"" << p.Y(c[1].get<double>()) + 4 << "\"/>";
     }
   };
   curve(os, "os");
   curve(efs, "efs");
+  if (risk) {
+    // Same x as the ticks (p.X(month)), one row per endpoint under the axis label.
+    double y = p.h + 12;
+    o << "<g class=\"at-risk\"><text class=\"risk-head\" x=\"4\" y=\"" << y << "\">Number at risk</text>";
+    for (const auto& r : rows) {
+      if (!at_risk(r.k, 0)) continue;
+      y += line;
+      o << "<g class=\"at-risk-row\" data-endpoint=\"" << r.label << "\"><text class=\"" << r.cls
+        << "\" x=\"4\" y=\"" << y << "\">" << r.label << "</text>";
+      for (int m : months)
+        o << "<text x=\"" << p.X(m) << "\" y=\"" << y << "\" text-anchor=\"middle\">" << *at_risk(r.k, m) << "</text>";
+      o << "</g>";
+    }
+    o << "</g>";
+  }
   o << "</svg><p class=\"legend\"><span class=\"key os\"></span> overall survival <span class=\"key efs\"></span> "
        "event-free survival; ticks mark censored subjects</p>";
+  if (os.contains("median_follow_up") && efs.contains("median_follow_up"))
+    o << "<p class=\"follow-up\">Median follow-up (reverse Kaplan–Meier, Schemper &amp; Smith 1996): overall survival "
+      << follow_up_text(os["median_follow_up"]) << "; event-free survival " << follow_up_text(efs["median_follow_up"])
+      << ".</p>";
   return o.str();
 }
 
@@ -284,6 +356,7 @@ svg{max-width:100%;height:auto;display:block;margin:6px 0}svg text{font-size:11p
 .axis line{stroke:#8a939c}.axis line.grid{stroke:#e4e8ec}.line{fill:none;stroke:#2c5d8f;stroke-width:2}
 .bound{fill:none;stroke:#b00020;stroke-width:2;stroke-dasharray:5 3}.os{fill:none;stroke:#2c5d8f;stroke-width:2}
 .efs{fill:none;stroke:#d9822b;stroke-width:2}
+svg text.risk-head{font-weight:600}svg text.risk-os{fill:#2c5d8f;font-weight:600}svg text.risk-efs{fill:#d9822b;font-weight:600}
 .g1{fill:#9ecae1}.g2{fill:#4292c6}.g3{fill:#fdae6b}.g4{fill:#e6550d}.g5{fill:#7f0000}
 .legend{font-size:12px;color:#56606b}.key{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-left:8px}
 .key.g1{background:#9ecae1}.key.g2{background:#4292c6}.key.g3{background:#fdae6b}.key.g4{background:#e6550d}.key.g5{background:#7f0000}

@@ -446,21 +446,39 @@ json stopping(const Input& in) {
 // ---- Time to event -------------------------------------------------------------------------
 
 constexpr double kDaysPerMonth = 30.4375;  // 365.25 / 12
+constexpr int kAtRiskEveryMonths = 3;
 
 /// Kaplan–Meier with Greenwood's variance and R survfit's default log-transformed 95% CI.
 /// Time 0 = enrolment. Overall survival: the event is death; others are censored at the last
 /// date known alive. Event-free survival: the event is the first progression, relapse or
-/// death. Estimates at 6, 12 and 24 months; a time beyond the last observation is null.
+/// death. Estimates at 6, 12 and 24 months (`at`; a time beyond the last observation is null);
+/// `table`, the whole step function, one row per distinct observed time as R's
+/// summary(survfit(...), censored = TRUE); `at_risk`, the numbers at risk at 0, 3, 6, ... months
+/// up to the last observation (R's summary(fit, times = ...)$n.risk: subjects with time >= t);
+/// `median_follow_up`, the median of the reverse Kaplan–Meier estimate (Schemper & Smith 1996)
+/// with its 95% limits as R's quantile(survfit(Surv(time, 1 - status) ~ 1)), null where not
+/// reached.
 json km_section(const std::vector<stats::SurvivalObservation>& obs) {
   auto km = stats::kaplan_meier(obs);
+  json no_follow_up{{"days", nullptr}, {"months", nullptr}, {"ci95_days", {nullptr, nullptr}},
+                    {"ci95_months", {nullptr, nullptr}}};
   json out{{"n", static_cast<int>(obs.size())}, {"events", 0}, {"at", json::array()}, {"steps", json::array()},
-           {"censored", json::array()}};
+           {"censored", json::array()}, {"table", json::array()}, {"at_risk", json::array()},
+           {"median_follow_up", no_follow_up}};
   if (!km) return out;
   int events = 0;
   for (const auto& s : km->steps) {
     events += s.n_event;
     if (s.n_event > 0) out["steps"].push_back({r4(s.time), r4(s.survival)});
     if (s.n_censor > 0) out["censored"].push_back({r4(s.time), r4(s.survival)});
+    out["table"].push_back({{"days", r4(s.time)},
+                            {"months", r4(s.time / kDaysPerMonth)},
+                            {"n_risk", s.n_risk},
+                            {"n_event", s.n_event},
+                            {"n_censor", s.n_censor},
+                            {"survival", r4(s.survival)},
+                            {"std_err", s.std_err ? json(r4(*s.std_err)) : json(nullptr)},
+                            {"ci95", s.ci_log ? json{r4(s.ci_log->lower), r4(s.ci_log->upper)} : json(nullptr)}});
   }
   out["events"] = events;
   for (int m : {6, 12, 24}) {
@@ -476,6 +494,19 @@ json km_section(const std::vector<stats::SurvivalObservation>& obs) {
       row["ci95"] = e->ci_log ? json{r4(e->ci_log->lower), r4(e->ci_log->upper)} : json(nullptr);
     }
     out["at"].push_back(row);
+  }
+  for (int m = 0;; m += kAtRiskEveryMonths) {
+    const auto e = stats::km_at(km.value(), m * kDaysPerMonth);
+    if (!e) break;  // beyond the last observation
+    out["at_risk"].push_back({{"months", m}, {"n_risk", e->n_risk}});
+  }
+  if (auto fu = stats::median_follow_up(obs)) {
+    auto days = [](const std::optional<double>& t) { return t ? json(r4(*t)) : json(nullptr); };
+    auto months = [](const std::optional<double>& t) { return t ? json(r4(*t / kDaysPerMonth)) : json(nullptr); };
+    out["median_follow_up"] = {{"days", days(fu->time)},
+                               {"months", months(fu->time)},
+                               {"ci95_days", {days(fu->lower), days(fu->upper)}},
+                               {"ci95_months", {months(fu->lower), months(fu->upper)}}};
   }
   return out;
 }
@@ -501,7 +532,8 @@ json time_to_event(const Input& in) {
           {"event_free_survival", km_section(efs)},
           {"time_unit", "days from enrolment"},
           {"days_per_month", kDaysPerMonth},
-          {"ci", "Greenwood variance, log transform (R survfit default)"}};
+          {"ci", "Greenwood variance, log transform (R survfit default)"},
+          {"follow_up", "median of the reverse Kaplan–Meier estimate (Schemper & Smith 1996)"}};
 }
 
 // ---- Alerts --------------------------------------------------------------------------------

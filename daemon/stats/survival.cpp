@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <set>
+#include <utility>
 
 namespace pvmon::stats {
 
@@ -24,6 +27,52 @@ Bands bands(double s, std::optional<double> se, double z) {
   const double log_se = *se / s;
   b.log = Interval{s * std::exp(-z * log_se), std::min(1.0, s * std::exp(z * log_se))};
   return b;
+}
+
+/// R survival's findq (survival 3.5, quantile.survfit), the p-quantile of a distribution
+/// function F given at x = (0, t_1, ..., t_k) as y = (0, 1 - c_1, ..., 1 - c_k), c being the
+/// survival curve or one of its bands (missing where the band is undefined). Its steps: nothing
+/// when max F < p; repeated values of F dropped (the first kept); i1 and i2 the points whose F is
+/// the smallest with F + tol >= p and with F - tol >= p (approx(..., "constant", f = 1), missing
+/// when p falls outside their range, missing values skipped); the quantile is the midpoint of
+/// x[i1] and x[i2] (the same point unless F = p over an interval), or of x[i1] and the last time
+/// when the last F equals p.
+std::optional<double> find_quantile(const std::vector<double>& x_all, const std::vector<std::optional<double>>& y_all,
+                                    double p) {
+  const double tol = std::sqrt(std::numeric_limits<double>::epsilon());
+  double y_max = -std::numeric_limits<double>::infinity();
+  for (const auto& y : y_all)
+    if (y) y_max = std::max(y_max, *y);
+  if (y_max < p) return std::nullopt;
+  const double x_max = x_all.back();
+  std::vector<double> x;
+  std::vector<std::optional<double>> y;
+  std::set<double> seen;
+  bool seen_missing = false;
+  for (std::size_t i = 0; i < y_all.size(); ++i) {
+    if (y_all[i] ? !seen.insert(*y_all[i]).second : std::exchange(seen_missing, true)) continue;
+    x.push_back(x_all[i]);
+    y.push_back(y_all[i]);
+  }
+  auto smallest_reaching = [&](double shift) -> std::optional<std::size_t> {
+    std::optional<std::size_t> best;
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      if (!y[i]) continue;
+      const double v = *y[i] + shift;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      if (v >= p && (!best || v < *y[*best] + shift)) best = i;
+    }
+    if (p < lo || p > hi) return std::nullopt;
+    return best;
+  };
+  const auto i1 = smallest_reaching(tol);
+  const auto i2 = smallest_reaching(-tol);
+  std::optional<double> q;
+  if (i1 && i2) q = (x[*i1] + x[*i2]) / 2;
+  if (y.back() && std::abs(p - *y.back()) < tol) q = i1 ? std::optional<double>((x[*i1] + x_max) / 2) : std::nullopt;
+  return q;
 }
 
 }  // namespace
@@ -103,6 +152,41 @@ std::optional<KmEstimate> km_at(const KaplanMeier& km, double t) {
     e.n_risk = next->n_risk;  // t <= last time and not an observed time: next exists
   }
   return e;
+}
+
+Result<KmQuantile> km_quantile(const KaplanMeier& km, double p) {
+  if (!(p > 0.0 && p < 1.0)) return Error::field(Errc::invalid, "probability", "the probability must lie in (0, 1)");
+  KmQuantile q;
+  q.probability = p;
+  if (km.steps.empty()) return q;
+  // R: doquant(p, time, surv, upper, lower) on the survfit object (every distinct time, censored
+  // ones included); the lower band gives the lower limit, the upper band the upper limit.
+  std::vector<double> x{0.0};
+  std::vector<std::optional<double>> f{0.0}, f_lower{0.0}, f_upper{0.0};
+  for (const auto& s : km.steps) {
+    x.push_back(s.time);
+    f.push_back(1.0 - s.survival);
+    f_lower.push_back(s.ci_log ? std::optional<double>(1.0 - s.ci_log->lower) : std::nullopt);
+    f_upper.push_back(s.ci_log ? std::optional<double>(1.0 - s.ci_log->upper) : std::nullopt);
+  }
+  q.time = find_quantile(x, f, p);
+  q.lower = find_quantile(x, f_lower, p);
+  q.upper = find_quantile(x, f_upper, p);
+  return q;
+}
+
+KmQuantile km_median(const KaplanMeier& km) { return km_quantile(km, 0.5).value(); }
+
+Result<KaplanMeier> reverse_kaplan_meier(std::vector<SurvivalObservation> data, double confidence) {
+  // Schemper & Smith 1996: follow-up is "censored" by the event and "ends" at a censoring.
+  for (auto& o : data) o.event = !o.event;
+  return kaplan_meier(std::move(data), confidence);
+}
+
+Result<KmQuantile> median_follow_up(std::vector<SurvivalObservation> data, double confidence) {
+  auto km = reverse_kaplan_meier(std::move(data), confidence);
+  if (!km) return km.error();
+  return km_median(*km);
 }
 
 }  // namespace pvmon::stats

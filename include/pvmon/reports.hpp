@@ -84,7 +84,9 @@ struct Input {
 
 /// Version 2: proportions in [0, 1] everywhere (`proportion`, `rate`, `ci95`, `on_time`);
 /// percentages exist only in the CSV and HTML renderings. Version 1 stored percentages (`pct`);
-/// upgrade() reads it.
+/// upgrade() reads it. Keys added within version 2 (time_to_event's `table`, `at_risk`,
+/// `median_follow_up`, `follow_up`) are missing from reports stored before them; the renderers
+/// leave them out.
 inline constexpr const char* kSchema = "pvmon.dsmb-report/2";
 
 // ---- The figures every view shows, with one set of keys and units -----------------------

@@ -57,4 +57,28 @@ struct KmEstimate {
 };
 std::optional<KmEstimate> km_at(const KaplanMeier& km, double t);
 
+/// A quantile of the survival distribution with its confidence limits, as R survival's
+/// quantile.survfit (and print(survfit)'s median): the time is the first at which S(t) <= 1 - p;
+/// where S equals 1 - p exactly (within sqrt(machine epsilon)) over an interval, the midpoint of
+/// that interval. The limits are the same quantile of the log-transformed band's lower and upper
+/// curves (Brookmeyer & Crowley, Biometrics 1982). nullopt where a curve never reaches 1 - p.
+struct KmQuantile {
+  double probability = 0.5;
+  std::optional<double> time;
+  std::optional<double> lower;
+  std::optional<double> upper;
+};
+/// p in (0, 1), else an error.
+Result<KmQuantile> km_quantile(const KaplanMeier& km, double p);
+/// km_quantile(km, 0.5).
+KmQuantile km_median(const KaplanMeier& km);
+
+/// The reverse Kaplan–Meier estimate of the follow-up distribution (Schemper & Smith, Control
+/// Clin Trials 1996;17:343): the same product-limit estimate with the indicator reversed, so a
+/// censoring is the "event" and an event censors follow-up. R: survfit(Surv(time, 1 - status) ~ 1).
+Result<KaplanMeier> reverse_kaplan_meier(std::vector<SurvivalObservation> data, double confidence = 0.95);
+/// Median follow-up: the median of the reverse Kaplan–Meier estimate, with its confidence limits
+/// (time nullopt when not reached).
+Result<KmQuantile> median_follow_up(std::vector<SurvivalObservation> data, double confidence = 0.95);
+
 }  // namespace pvmon::stats

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "pvmon/reports.hpp"
+#include "pvmon/survival.hpp"
 
 using namespace pvmon;
 using namespace pvmon::reports;
@@ -287,6 +288,167 @@ TEST_CASE("DSMB report: Kaplan–Meier from the subjects' events matches R survi
   CHECK(km["at"][2]["ci95"][0].get<double>() == doctest::Approx(0.0359).epsilon(0.01));
   // EFS has the same events here (deaths only).
   CHECK(build(with_figures(in))["time_to_event"]["event_free_survival"]["events"] == 7);
+}
+
+namespace {
+
+/// Five subjects enrolled on 2026-01-01, days to death (D) or last known alive (+):
+/// 30 D, 100 D, 100+, 200 D, 300+. No progression, so EFS is OS.
+std::vector<std::pair<int, bool>> five() { return {{30, true}, {100, true}, {100, false}, {200, true}, {300, false}}; }
+
+Input five_subjects() {
+  Input in;
+  in.study = "five";
+  in.cutoff = t("2027-06-01T00:00:00Z");
+  int k = 0;
+  for (const auto& [days, died] : five()) {
+    const Date enrolled = d("2026-01-01");
+    const std::string date = format_date(enrolled.plus_days(days));
+    in.subjects.push_back({"F" + std::to_string(k++), "S01", enrolled,
+                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())}});
+  }
+  return in;
+}
+
+/// The numbers (`>N</text>`) in one at-risk row of the HTML, with their x positions.
+std::vector<std::pair<std::string, std::string>> risk_row(const std::string& html, const std::string& endpoint) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto start = html.find("data-endpoint=\"" + endpoint + "\">");
+  if (start == std::string::npos) return out;
+  const auto end = html.find("</g>", start);
+  std::size_t p = html.find("</text>", start);  // skip the row label
+  while ((p = html.find("<text x=\"", p)) != std::string::npos && p < end) {
+    const auto x0 = p + 9, x1 = html.find('"', x0);
+    const auto v0 = html.find('>', x1) + 1, v1 = html.find("</text>", v0);
+    out.emplace_back(html.substr(x0, x1 - x0), html.substr(v0, v1 - v0));
+    p = v1;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("DSMB report: the full Kaplan–Meier table, numbers at risk and median follow-up") {
+  // Worked by hand (Greenwood: SE = S sqrt(sum d/(n(n-d))); log CI S exp(-/+ 1.959964 SE/S),
+  // upper capped at 1; months = days / 30.4375):
+  //  days  months  n  d  c  S                 sum d/(n(n-d))        SE        95% CI
+  //    30  0.9856  5  1  0  4/5       = 0.8   1/20           = 0.05  0.178885  0.516126-1
+  //   100  3.2854  4  1  1  0.8 * 3/4 = 0.6   + 1/12 -> 0.133333     0.219089  0.293316-1
+  //   200  6.5708  2  1  0  0.6 * 1/2 = 0.3   + 1/2  -> 0.633333     0.238747  0.063054-1
+  //   300  9.8563  1  0  1  0.3                                      0.238747  0.063054-1
+  // (At 100 the censored subject is at risk with the death there: 5 - 1 = 4.)
+  // At risk (time >= t) at 0, 3, 6, 9 months (0, 91.3, 182.6, 273.9 days): 5, 4, 2, 1; 12 months
+  // (365.25 days) is past the last observation.
+  // Reverse KM (death censors follow-up): 30+ (S 1), 100: 1 of 4 (S 0.75, the death at 100 a
+  // censoring), 200+, 300: 1 of 1 (S 0): the median is 300 days; lower limit 100 (lower band
+  // 0.75 exp(-1.959964 sqrt(1/12)) = 0.4259 <= 0.5), upper not reached (band undefined at S 0).
+  // R:  d <- data.frame(time = c(30, 100, 100, 200, 300), status = c(1, 1, 0, 1, 0))
+  //     summary(survfit(Surv(time, status) ~ 1, data = d), censored = TRUE)
+  //       S 0.8 0.6 0.3 0.3, std.err 0.179 0.219 0.239 0.239, lower 0.5161 0.2933 0.0631 0.0631
+  //     summary(survfit(Surv(time, status) ~ 1, data = d), times = c(0, 3, 6, 9) * 30.4375)$n.risk
+  //       5 4 2 1
+  //     print(survfit(Surv(time, 1 - status) ~ 1, data = d))   # median 300, 0.95LCL 100, UCL NA
+  const json m = build(five_subjects());
+  const json& os = m["time_to_event"]["overall_survival"];
+  const json& table = os["table"];
+  REQUIRE(table.size() == 4);
+  CHECK(table[0] == json{{"days", 30.0}, {"months", 0.9856}, {"n_risk", 5}, {"n_event", 1}, {"n_censor", 0},
+                         {"survival", 0.8}, {"std_err", 0.1789}, {"ci95", {0.5161, 1.0}}});
+  CHECK(table[1] == json{{"days", 100.0}, {"months", 3.2854}, {"n_risk", 4}, {"n_event", 1}, {"n_censor", 1},
+                         {"survival", 0.6}, {"std_err", 0.2191}, {"ci95", {0.2933, 1.0}}});
+  CHECK(table[2] == json{{"days", 200.0}, {"months", 6.5708}, {"n_risk", 2}, {"n_event", 1}, {"n_censor", 0},
+                         {"survival", 0.3}, {"std_err", 0.2387}, {"ci95", {0.0631, 1.0}}});
+  CHECK(table[3] == json{{"days", 300.0}, {"months", 9.8563}, {"n_risk", 1}, {"n_event", 0}, {"n_censor", 1},
+                         {"survival", 0.3}, {"std_err", 0.2387}, {"ci95", {0.0631, 1.0}}});
+  // And row by row what stats::kaplan_meier gives for the same times.
+  std::vector<stats::SurvivalObservation> obs;
+  for (const auto& [days, died] : five()) obs.push_back({double(days), died});
+  const auto km = stats::kaplan_meier(obs);
+  REQUIRE(km);
+  REQUIRE(km->steps.size() == table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto& s = km->steps[i];
+    CAPTURE(i);
+    CHECK(table[i]["days"].get<double>() == s.time);
+    CHECK(table[i]["n_risk"] == s.n_risk);
+    CHECK(table[i]["n_event"] == s.n_event);
+    CHECK(table[i]["n_censor"] == s.n_censor);
+    CHECK(table[i]["survival"].get<double>() == doctest::Approx(s.survival).epsilon(1e-4));
+    CHECK(table[i]["std_err"].get<double>() == doctest::Approx(*s.std_err).epsilon(1e-3));
+    CHECK(table[i]["ci95"][0].get<double>() == doctest::Approx(s.ci_log->lower).epsilon(1e-3));
+  }
+  CHECK(os["at_risk"] == json::array({{{"months", 0}, {"n_risk", 5}},
+                                      {{"months", 3}, {"n_risk", 4}},
+                                      {{"months", 6}, {"n_risk", 2}},
+                                      {{"months", 9}, {"n_risk", 1}}}));
+  CHECK(os["median_follow_up"] == json{{"days", 300.0},
+                                       {"months", 9.8563},
+                                       {"ci95_days", {100.0, nullptr}},
+                                       {"ci95_months", {3.2854, nullptr}}});
+  CHECK(m["time_to_event"]["event_free_survival"]["table"] == table);
+
+  // HTML: under the axis, one row per endpoint with a number at each tick (0 3 6 9 12 months;
+  // nobody is at risk at 12), each in its tick's column; the median follow-up under the chart.
+  const std::string html = to_html(m, {"1", "2027-06-01T08:00:00.000Z", "feed"});
+  CHECK(html.find("Number at risk</text>") != std::string::npos);
+  const auto os_row = risk_row(html, "OS");
+  const auto efs_row = risk_row(html, "EFS");
+  std::vector<std::string> numbers;
+  for (const auto& [x, v] : os_row) numbers.push_back(v);
+  CHECK(numbers == std::vector<std::string>{"5", "4", "2", "1", "0"});
+  CHECK(efs_row == os_row);
+  const auto axis0 = html.find("<g class=\"axis\">", html.find("Kaplan–Meier estimates"));
+  const std::string axis = html.substr(axis0, html.find("</g>", axis0) - axis0);
+  const char* ticks[] = {"0", "3", "6", "9", "12"};
+  for (std::size_t i = 0; i < 5; ++i) {
+    CAPTURE(i);
+    REQUIRE(i < os_row.size());
+    // The tick label "<text x=\"X\" y=... text-anchor=\"middle\">M</text>" has the column's x.
+    CHECK(axis.find("<text x=\"" + os_row[i].first + "\"") != std::string::npos);
+    CHECK(axis.find("text-anchor=\"middle\">" + std::string(ticks[i]) + "</text>") != std::string::npos);
+  }
+  CHECK(html.find("<desc>Step curves") != std::string::npos);
+  CHECK(html.find("overall survival 5, 4, 2, 1, 0") != std::string::npos);
+  CHECK(html.find("Median follow-up (reverse Kaplan–Meier, Schemper &amp; Smith 1996): overall survival 9.9 months "
+                  "(95% CI 3.3 to not reached)") != std::string::npos);
+
+  // CSV: the full step function, one row per step (and the header); the at-month estimates apart.
+  const auto files = to_csv(m);
+  auto file = [&](const std::string& name) {
+    for (const auto& f : files)
+      if (f.name == name) return f.text;
+    FAIL("no file " << name);
+    return std::string();
+  };
+  const std::string km_os = file("km_os.csv");
+  CHECK(std::count(km_os.begin(), km_os.end(), '\n') == 5);
+  CHECK(km_os.rfind("days,months,n_risk,n_event,n_censor,survival,std_err,ci95_low,ci95_high\r\n", 0) == 0);
+  CHECK(km_os.find("\r\n100.0,3.2854,4,1,1,0.6,0.2191,0.2933,1.0\r\n") != std::string::npos);
+  CHECK(km_os.find("\r\n300.0,9.8563,1,0,1,0.3,0.2387,0.0631,1.0\r\n") != std::string::npos);
+  CHECK(file("km_efs.csv") == km_os);
+  const std::string at = file("km_os_at.csv");
+  CHECK(at == "months,survival,n_risk,ci95_low,ci95_high\r\n6,0.6,2,0.2933,1.0\r\n12,,,,\r\n24,,,,\r\n");
+  CHECK(file("km_at_risk.csv") == "endpoint,months,n_risk\r\nOS,0,5\r\nOS,3,4\r\nOS,6,2\r\nOS,9,1\r\n"
+                                   "EFS,0,5\r\nEFS,3,4\r\nEFS,6,2\r\nEFS,9,1\r\n");
+  CHECK(file("km_median_follow_up.csv").find("\r\nOS,300.0,9.8563,100.0,,3.2854,\r\n") != std::string::npos);
+}
+
+TEST_CASE("a schema 2 report stored before the KM table renders without it") {
+  json m = build(five_subjects());
+  for (const char* k : {"overall_survival", "event_free_survival"})
+    for (const char* key : {"table", "at_risk", "median_follow_up"}) m["time_to_event"][k].erase(key);
+  m["time_to_event"].erase("follow_up");
+  CHECK(upgrade(m) == m);
+  const std::string html = to_html(m, {"1", "2027-06-01T08:00:00.000Z", "feed"});
+  CHECK(html.find("Number at risk") == std::string::npos);
+  CHECK(html.find("Median follow-up") == std::string::npos);
+  CHECK(html.find("Kaplan–Meier estimates") != std::string::npos);
+  const auto files = to_csv(m);
+  for (const auto& f : files) {
+    if (f.name == "km_os.csv") CHECK(f.text == "days,months,n_risk,n_event,n_censor,survival,std_err,ci95_low,ci95_high\r\n");
+    if (f.name == "km_os_at.csv") CHECK(f.text.find("\r\n6,0.6,2,") != std::string::npos);
+    if (f.name == "km_at_risk.csv") CHECK(f.text == "endpoint,months,n_risk\r\n");
+  }
 }
 
 TEST_CASE("DSMB report: the same input gives the same bytes, whatever the report order") {
