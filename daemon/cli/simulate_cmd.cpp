@@ -231,7 +231,8 @@ int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   const auto steps = sim::plan(o);
   const auto sum = sim::summarise(steps);
   out << "simulating " << sum.subjects << " subjects from " << format_date(steps.front().day) << " to "
-      << format_date(o.today) << " (seed " << a.seed << "): " << sum.events << " events, " << sum.reports
+      << format_date(o.today) << " (seed " << a.seed << "): " << sum.events << " events (" << sum.contacts
+      << " follow-up contacts), " << sum.reports
       << " AE reports (" << sum.serious << " serious, " << sum.late << " late), " << sum.followups
       << " follow-ups, " << sum.surgeries << " surgeries, " << sum.deaths << " deaths ("
       << sum.deaths_30d_post_surgery << " within 30 days of surgery)\n";

@@ -58,11 +58,14 @@ int draw_grade(Rng& r, const TermShape& t) {
 }
 
 /// Causality per intervention: the suspect probable or possible, the rest unlikely or
-/// unrelated; surgery is unrelated to what happens before it.
+/// unrelated; surgery is unrelated to what happens before it. No suspect (the disease itself):
+/// unrelated to every intervention.
 json causality_for(Rng& r, const std::string& suspect, bool post_op) {
   json c = json::object();
   for (const auto& iv : kInterventions) {
-    if (iv == suspect)
+    if (suspect.empty())
+      c[iv] = "unrelated";
+    else if (iv == suspect)
       c[iv] = r.chance(0.6) ? "probable" : "possible";
     else if (iv == "surgery" && !post_op)
       c[iv] = "unrelated";
@@ -99,7 +102,21 @@ struct SubjectPlan {
     fields["date"] = format_date(day);
     add(day, kind == "death" ? 90 : 10, StepKind::event, std::move(fields));
   }
+  /// Follow-up visits, each a last_known_alive contact: the protocol follows a subject for two
+  /// years, every three months, from surgery (from enrolment if never operated). Days 35 and 95
+  /// after surgery are visits of their own (the 30- and 90-day mortality windows close on
+  /// them), so an operated subject's 3-month visit is day 95 and the cadence resumes at day
+  /// 182. None on or after `death`; none after today (add() drops those).
+  void follow_up(Date from, bool operated, Date death) {
+    constexpr int kEvery = 91, kYears2 = 730;
+    std::vector<int> days;
+    if (operated) days = {35, 95};
+    for (int d = operated ? 2 * kEvery : kEvery; d <= kYears2; d += kEvery) days.push_back(d);
+    for (int d : days)
+      if (from.plus_days(d) < death) event(from.plus_days(d), "last_known_alive");
+  }
   /// An AE report posted `post_after` days after onset, with follow-ups as the event evolves.
+  /// A fatal one is posted `post_after` days after onset too: on the day of the death.
   std::string ae(Rng& r, const TermShape& t, Date onset, int grade, int post_after, bool fatal = false) {
     char id[64];
     std::snprintf(id, sizeof id, "%s-AE-%03d", subject.c_str(), ++ae_seq);
@@ -128,7 +145,7 @@ struct SubjectPlan {
     bool any = false;
     for (const auto& [k, v] : serious.items()) any = any || v.get<bool>();
     const int delay = r.chance(any ? 0.15 : 0.06) ? r.between(30, 96) : r.between(1, 18);
-    const Date posted = onset.plus_days(fatal ? 0 : post_after);
+    const Date posted = onset.plus_days(post_after);
     add(posted, 50, StepKind::ae, body, id, delay);
     if (!steps.empty() && steps.back().report_id == id) steps.back().late = any && delay > 24;
     if (fatal) return id;
@@ -159,6 +176,9 @@ struct SubjectPlan {
 // The fatal post-operative event (CTCAE v5.0 Hepatic failure, grades 3-5): not drawn with the
 // others, but for the few subjects who die within 30 days of surgery.
 const TermShape kHepaticFailure{"Hepatic failure", 0, {0, 0, 0, 0, 1}, "surgery", true};
+// Death from the tumour (CTCAE v5.0 Disease progression, grade 5 only): unrelated to every
+// intervention.
+const TermShape kDiseaseProgression{"Disease progression", 0, {0, 0, 0, 0, 1}, "", true};
 
 }  // namespace
 
@@ -224,7 +244,7 @@ std::vector<Step> plan(const Options& o) {
       // Progression before surgery: no hepatectomy; follow-up goes on.
       p.event(surgery.plus_days(-10), "progression", {{"criteria", "mRECIST"}});
       p.event(surgery.plus_days(-9), "drug_stop", {{"drug", "apatinib"}, {"reason", "progression"}});
-      p.event(surgery.plus_days(60), "last_known_alive");
+      p.follow_up(enrolled, false, Date{INT32_MAX});
     } else {
       p.event(surgery.plus_days(-7), "drug_hold", {{"drug", "apatinib"}, {"reason", "pre-operative hold"}});
       const int m = r.between(1, 100);
@@ -253,17 +273,24 @@ std::vector<Step> plan(const Options& o) {
           p.event(discharge.plus_days(r.between(2, 20)), "readmission", {{"reason", "fever and abdominal pain"}});
       }
       if (dies_30d) {
-        const std::string ae = p.ae(r, kHepaticFailure, death.plus_days(-r.between(0, 3)), 5, 0, true);
+        // Liver failure from a few days before the death, reported (grade 5, fatal) on the day
+        // of the death, which names the report.
+        const Date onset = death.plus_days(-r.between(0, 3));
+        const std::string ae = p.ae(r, kHepaticFailure, onset, 5, death.days - onset.days, true);
         p.event(death, "death", {{"cause", "post-hepatectomy liver failure"}, {"related_ae", ae}});
       } else {
         p.event(surgery.plus_days(r.between(30, 40)), "drug_start", {{"drug", "apatinib"}, {"dose", 250}, {"dose_unit", "mg"}});
-        p.event(surgery.plus_days(35), "last_known_alive");
-        p.event(surgery.plus_days(95), "last_known_alive");
+        Date tumour_death{INT32_MAX};
         if (r.chance(0.05)) {
           const Date prog = surgery.plus_days(r.between(100, 200));
           p.event(prog, "progression", {{"criteria", "mRECIST"}});
-          p.event(prog.plus_days(r.between(20, 90)), "death", {{"cause", "tumour progression"}});
+          tumour_death = prog.plus_days(r.between(20, 90));
+          // The site's record of a death from the tumour: a grade 5 AE report (CTCAE v5.0
+          // Disease progression, serious by death, fatal) dated on the death, which names it.
+          const std::string ae = p.ae(r, kDiseaseProgression, tumour_death, 5, 0, true);
+          p.event(tumour_death, "death", {{"cause", "tumour progression"}, {"related_ae", ae}});
         }
+        p.follow_up(surgery, true, tumour_death);
       }
     }
     // Nothing is posted about a subject after the day of death.
@@ -290,6 +317,7 @@ Summary summarise(const std::vector<Step>& steps) {
       case StepKind::event: {
         ++s.events;
         const std::string kind = st.body.value("kind", "");
+        s.contacts += kind == "last_known_alive";
         if (kind == "surgery") {
           ++s.surgeries;
           surgery[st.subject] = st.day;

@@ -45,6 +45,7 @@ std::vector<Step> plan(const Options& o);
 struct Summary {
   int subjects = 0, events = 0, reports = 0, serious = 0, susars = 0, followups = 0, late = 0,
       surgeries = 0, deaths = 0, deaths_30d_post_surgery = 0;
+  int contacts = 0;  // follow-up visits (last_known_alive events), counted among the events
 };
 Summary summarise(const std::vector<Step>& steps);
 
@@ -54,7 +55,7 @@ struct TermShape {
   const char* term;
   double incidence;          // probability a subject has it at least once
   double grade_p[5];         // P(grade 1..5), summing to 1
-  const char* suspect;       // camrelizumab, apatinib, imrt, surgery
+  const char* suspect;       // camrelizumab, apatinib, imrt, surgery; "" for none (the disease)
   bool post_operative;       // after surgery rather than during neoadjuvant treatment
 };
 const std::vector<TermShape>& term_shapes();

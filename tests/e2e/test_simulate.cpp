@@ -89,6 +89,11 @@ TEST_CASE("pvmon simulate plays a trial through the API; the same seed gives the
   REQUIRE(safety);
   REQUIRE(safety->status == 200);
   CHECK(a.sql_count("SELECT count(*) FROM subject_events WHERE kind = 'surgery'") > 0);
+  // Follow-up visits landed, as many as the plan printed (issue 17: survivors are seen every 3
+  // months, so that overall survival censors them rather than falling to 0).
+  const int contacts = number_after(out, R"(\((\d+) follow-up contacts\))");
+  CHECK(contacts > 12 * 2);
+  CHECK(a.sql_count("SELECT count(*) FROM subject_events WHERE kind = 'last_known_alive'") == contacts);
   const int alerts = a.sql_count("SELECT count(*) FROM alerts");
   CHECK(alerts > 0);
   CHECK(out.find("alerts: " + std::to_string(alerts)) != std::string::npos);

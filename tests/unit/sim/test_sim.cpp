@@ -2,6 +2,7 @@
 // own validation accepts (the same pure functions pvmond runs).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -54,11 +55,24 @@ const ctcae::Resolver& resolver() {
   return r;
 }
 
+/// A trial long enough that its first subjects reach the end of their two-year follow-up.
+sim::Options long_options(std::uint64_t seed) {
+  auto o = options(seed);
+  o.follow_up_days = 900;
+  return o;
+}
+
 std::string dump(const std::vector<sim::Step>& steps) {
   std::string out;
   for (const auto& s : steps)
-    out += format_date(s.day) + " " + s.site + " " + s.body.dump() + " " + std::to_string(s.aware_delay_hours) + "\n";
+    out += format_date(s.day) + " " + std::to_string(s.order) + " " + std::to_string(static_cast<int>(s.kind)) + " " +
+           s.site + " " + s.subject + " " + s.report_id + " " + s.body.dump() + " " +
+           std::to_string(s.aware_delay_hours) + (s.late ? " late" : "") + "\n";
   return out;
+}
+
+std::string kind_of(const sim::Step& s) {
+  return s.kind == sim::StepKind::event ? s.body.value("kind", "") : "";
 }
 
 }  // namespace
@@ -68,13 +82,13 @@ TEST_CASE("the same seed gives the same trial; another seed another") {
   CHECK(dump(a) == dump(b));
   CHECK(dump(a) != dump(c));
   CHECK(a.size() > 400);
+  CHECK(dump(sim::plan(long_options(7))) == dump(sim::plan(long_options(7))));
 }
 
 TEST_CASE("every request is one pvmond accepts, in an order it accepts") {
   const json drugs = json::array({"camrelizumab", "apatinib"});
-  for (std::uint64_t seed : {1, 7, 42}) {
-    CAPTURE(seed);
-    const auto o = options(seed);
+  for (const auto& o : {options(1), options(7), options(42), long_options(3)}) {
+    CAPTURE(o.seed);
     const auto steps = sim::plan(o);
     std::map<std::string, Date> enrolled, died;
     std::map<std::string, std::vector<safety::SubjectEvent>> events;
@@ -164,6 +178,101 @@ TEST_CASE("the trial has the shape it claims") {
   CHECK(total.serious > 20);
   CHECK(total.late > 0);
   CHECK(total.followups > total.reports / 3);
+}
+
+TEST_CASE("nothing is planned after today") {
+  for (int back : {0, 40, 100, 200, 400}) {
+    CAPTURE(back);
+    for (std::uint64_t seed : {1, 7, 42}) {
+      auto o = options(seed);
+      o.today = o.today.plus_days(-back);  // the same trial, cut off earlier or later
+      o.follow_up_days = 150 + 400 - back;
+      for (const auto& s : sim::plan(o)) {
+        CAPTURE(s.body.dump());
+        CHECK(s.day <= o.today);
+        if (s.kind == sim::StepKind::event) CHECK(s.body["date"] == format_date(s.day));
+        if (s.kind == sim::StepKind::ae) CHECK(parse_date(s.body["onset"].get<std::string>()).value() <= o.today);
+      }
+    }
+  }
+}
+
+TEST_CASE("every subject alive at the end was seen within 3 months of the end of its follow-up") {
+  // The protocol follows a subject for 2 years from surgery (from enrolment if never operated),
+  // a visit every 3 months: a subject alive at the end was last seen within 92 days of today or
+  // of the end of those 2 years, whichever is earlier, and never after them.
+  int subjects = 0, alive = 0, finished = 0, contacts = 0;
+  for (const auto& o : {options(1), options(7), options(42), long_options(3), long_options(7), options(9, 200)}) {
+    CAPTURE(o.seed);
+    CAPTURE(o.follow_up_days);
+    const auto steps = sim::plan(o);
+    std::map<std::string, Date> anchor, last_contact;
+    std::set<std::string> dead;
+    for (const auto& s : steps) {
+      const std::string kind = kind_of(s);
+      if (s.kind == sim::StepKind::enrol) anchor[s.subject] = s.day;
+      if (kind == "surgery") anchor[s.subject] = s.day;
+      if (kind == "death") dead.insert(s.subject);
+      if (kind == "last_known_alive") {
+        ++contacts;
+        last_contact[s.subject] = s.day;
+        CHECK(s.day <= anchor.at(s.subject).plus_days(730));
+      }
+    }
+    CHECK(sim::summarise(steps).contacts == static_cast<int>(std::count_if(steps.begin(), steps.end(), [](const auto& s) {
+            return kind_of(s) == "last_known_alive";
+          })));
+    for (const auto& [subject, from] : anchor) {
+      CAPTURE(subject);
+      ++subjects;
+      if (dead.count(subject)) continue;
+      ++alive;
+      const Date end = std::min(o.today, from.plus_days(730));
+      finished += end < o.today;
+      const Date last = last_contact.count(subject) ? last_contact.at(subject) : from;
+      CHECK(last <= end);
+      CHECK(end.days - last.days <= 92);
+    }
+  }
+  CHECK(alive > subjects * 3 / 4);
+  CHECK(finished > 0);  // the long trials reach the end of follow-up for some
+  CHECK(contacts > alive * 3);
+}
+
+TEST_CASE("every death names the grade 5 fatal AE report the site sent for it") {
+  int deaths = 0, tumour = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    CAPTURE(seed);
+    const auto steps = sim::plan(long_options(seed));
+    std::map<std::string, const sim::Step*> reports;  // report_id -> initial report, as posted so far
+    for (const auto& s : steps) {
+      if (s.kind == sim::StepKind::ae) reports[s.report_id] = &s;
+      if (kind_of(s) != "death") continue;
+      CAPTURE(s.body.dump());
+      ++deaths;
+      tumour += s.body["cause"] == "tumour progression";
+      REQUIRE(s.body.contains("related_ae"));
+      const auto it = reports.find(s.body["related_ae"].get<std::string>());
+      REQUIRE(it != reports.end());  // posted before the death
+      const json& ae = it->second->body;
+      CAPTURE(ae.dump());
+      CHECK(ae["subject"] == s.subject);
+      CHECK(ae["grade"] == 5);
+      CHECK(ae["outcome"] == "fatal");
+      CHECK(ae["serious"]["death"] == true);
+      CHECK(parse_date(ae["onset"].get<std::string>()).value() <= s.day);
+      CHECK(it->second->day <= s.day);
+      if (s.body["cause"] == "tumour progression") {
+        CHECK(ae["term"] == "Disease progression");
+        CHECK(ae["onset"] == s.body["date"]);
+        for (const auto& [iv, c] : ae["causality"].items()) CHECK(c == "unrelated");
+      } else {
+        CHECK(ae["term"] == "Hepatic failure");
+      }
+    }
+  }
+  CHECK(deaths > 20);
+  CHECK(tumour > 0);
 }
 
 TEST_CASE("the term shapes are CTCAE v5.0 (or protocol) terms with grades that exist") {
