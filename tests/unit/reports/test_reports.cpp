@@ -305,9 +305,9 @@ Input five_subjects() {
     const Date enrolled = d("2026-01-01");
     const std::string date = format_date(enrolled.plus_days(days));
     in.subjects.push_back({"F" + std::to_string(k++), "S01", enrolled,
-                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())}});
+                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())}, {}});
   }
-  return in;
+  return with_figures(std::move(in));
 }
 
 /// The numbers (`>N</text>`) in one at-risk row of the HTML, with their x positions.
