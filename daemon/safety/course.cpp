@@ -50,7 +50,7 @@ std::map<std::string, std::vector<CourseAe>> course_aes(const std::vector<AeFact
   std::vector<std::optional<Date>> onset(tables.subjects.size()), resolved(tables.subjects.size());
   for (const auto& f : facts) {
     if (f.nullified || !f.onset || *f.onset > cutoff) continue;
-    const bool is_fatal = f.grade == 5 || tables.outcome(f) == "fatal";
+    const bool is_fatal = f.grade == 5;  // CTCAE v5.0 grade 5: death related to the AE
     if (is_fatal) {
       fatal[f.subject].push_back({std::string(tables.report_id(f)), *f.onset,
                                   f.resolved ? std::optional<Date>(*f.resolved) : std::nullopt, f.grade, true,

@@ -31,7 +31,7 @@ std::vector<safety::SubjectCourse> courses_of(const store::Snapshot& snap, Date 
       const json sf = r.value("safety", json::object());
       from_records[r.value("subject", "")].push_back(
           {r.value("report_id", ""), *onset, parse_date(r.value("resolved", "")), grade,
-           grade == 5 || r.value("outcome", "") == "fatal", sf.value("serious", false)});
+           grade == 5, sf.value("serious", false)});
     }
     aes = &from_records;
   }

@@ -568,6 +568,35 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<safety::CourseAe>> subject_aes(const std::string& study,
+                                                   const std::string& subject) override {
+    return guard([&]() -> Result<std::vector<safety::CourseAe>> {
+      auto db = readers_.take();
+      return load_course_aes(*db, study, subject, false);
+    });
+  }
+
+  /// A subject's AEs as its course reads them: the current version of each active report
+  /// (ae_reports_by_subject), from the fact columns. `fatal_only`: grade 5 only.
+  static std::vector<safety::CourseAe> load_course_aes(Db& db, const std::string& study,
+                                                       const std::string& subject, bool fatal_only) {
+    auto st = db.cached(
+        "SELECT r.report_id, v.onset, v.resolved, v.grade, v.outcome, v.serious FROM ae_reports r "
+        "JOIN ae_versions v ON v.report = r.id AND v.version = r.current_version "
+        "WHERE r.study = ?1 AND r.subject = ?2 AND r.status = 'active' AND (?3 = 0 OR r.grade = 5) "
+        "ORDER BY r.id");
+    st.bind(1, study).bind(2, subject).bind(3, static_cast<std::int64_t>(fatal_only ? 1 : 0));
+    std::vector<safety::CourseAe> out;
+    while (st.step()) {
+      auto onset = st.is_null(1) ? std::nullopt : parse_date(st.view(1));
+      if (!onset) continue;
+      const int grade = static_cast<int>(st.opt_i64(3).value_or(0));
+      out.push_back({st.text(0), *onset, st.is_null(2) ? std::nullopt : parse_date(st.view(2)), grade,
+                     grade == 5, st.opt_i64(5).value_or(0) != 0});
+    }
+    return out;
+  }
+
   using Store::snapshot;
   Result<Snapshot> snapshot(const std::string& study, Timestamp as_of,
                             const SnapshotOptions& opts) override {

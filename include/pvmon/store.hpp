@@ -339,6 +339,10 @@ class SubjectStore {
   virtual Result<Stored> add_event(EventWrite w, const Actor& actor) = 0;
   virtual Result<std::vector<safety::SubjectEvent>> subject_events(const std::string& study,
                                                                    const std::string& subject) = 0;
+  /// The subject's AE reports (current version, nullified ones left out) as its course reads
+  /// them (safety/course.hpp), from the fact columns: the intake checks against its death.
+  virtual Result<std::vector<safety::CourseAe>> subject_aes(const std::string& study,
+                                                           const std::string& subject) = 0;
 };
 
 /// AE reports: intake, versions, follow-ups, submissions, clocks.

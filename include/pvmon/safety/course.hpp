@@ -26,7 +26,7 @@ struct CourseAe {
   Date onset;
   std::optional<Date> resolved;
   int grade = 0;
-  bool fatal = false;    // outcome "fatal": the subject died (CTCAE v5.0 grade 5, or death_unrelated)
+  bool fatal = false;    // CTCAE v5.0 grade 5 ("death related to AE"; outcome fatal, coding.cpp)
   bool serious = false;  // ICH E2A: classed serious
   /// The date the AE records the death on: the date of its outcome (resolution date with outcome
   /// fatal, as E2B(R3) E.i.5 dates a fatal reaction's end), else its onset.

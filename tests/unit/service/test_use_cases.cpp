@@ -62,6 +62,10 @@ class FakeStore final : public store::SubjectStore, public store::AeStore {
   Result<std::vector<safety::SubjectEvent>> subject_events(const std::string&, const std::string&) override {
     return events;
   }
+  std::vector<safety::CourseAe> course_aes;
+  Result<std::vector<safety::CourseAe>> subject_aes(const std::string&, const std::string&) override {
+    return course_aes;
+  }
   Result<store::Stored> insert_ae(const std::string&, const std::string&, const json&,
                                   const std::string&, const store::Actor&) override {
     return not_faked();
