@@ -71,6 +71,8 @@ void parse_safety_rules(FieldReader& r, const std::string& key, safety::StudyRul
   FieldReader sr(*obj, r.path(key), errs);
   if (auto v = sr.integer("clock_warning_hours", false, 1, 24 * 15))
     out.clock_warning_hours = int(*v);
+  if (auto v = sr.integer("vital_status_grace_days", false, 0, 365))
+    out.vital_status_grace_days = int(*v);
 
   std::set<std::string> aesi_ids;
   sr.each("aesi", false, [&](FieldReader& item) {

@@ -46,6 +46,8 @@ const std::vector<RuleInfo>& rule_catalogue() {
       {rule::kCluster, Severity::high},
       {rule::kLabDiscrepancy, Severity::info},
       {rule::kStoppingBoundary, Severity::critical},
+      {rule::kDeathReconciliation, Severity::high},
+      {rule::kVitalStatusOverdue, Severity::high},
   };
   return kRules;
 }
@@ -543,6 +545,62 @@ std::vector<AlertDraft> on_clocks(const std::vector<OpenClock>& open, Timestamp 
                  {"reason", c.reason},
                  {"hours_to_due", double(c.due_at.ms - now.ms) / 3'600'000.0}};
     out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<AlertDraft> on_courses(const std::string& study, const std::vector<SubjectCourse>& courses,
+                                   const SurgicalSafety& surgical, Date today, int grace_days) {
+  std::vector<AlertDraft> out;
+  for (const auto& c : courses) {
+    // CLINICAL.md: the sources' disagreement is a data query, never two truths.
+    for (const auto& q : c.queries) {
+      AlertDraft a;
+      a.rule = std::string(rule::kDeathReconciliation);
+      a.severity = severity_of(rule::kDeathReconciliation);
+      a.dedupe_key = a.rule + ":" + c.subject + ":" + std::string(to_string(q.kind)) + ":" +
+                     (c.death ? format_date(*c.death) : std::string("-"));
+      a.title = "Death records to reconcile: subject " + c.subject + ": " + q.text;
+      a.subject = c.subject;
+      json sources = json::array();
+      for (const auto& r : c.death_records)
+        sources.push_back({{"source", std::string(to_string(r.source))}, {"ref", r.ref}, {"date", format_date(r.date)}});
+      a.payload = {{"study", study},
+                   {"subject", c.subject},
+                   {"query", std::string(to_string(q.kind))},
+                   {"text", q.text},
+                   {"death_date", c.death ? json(format_date(*c.death)) : json(nullptr)},
+                   {"sources", sources}};
+      out.push_back(std::move(a));
+    }
+  }
+  // CLINICAL.md: a window past its last day with neither a death nor evidence of life is
+  // vital status unknown, and is chased with the site.
+  for (const auto& s : surgical.subjects) {
+    auto chase = [&](WindowStatus w, std::optional<Date> last_day, const char* window, const std::string& why) {
+      if (w != WindowStatus::unknown) return;
+      const Date from = last_day.value_or(s.surgery.plus_days(30));
+      if (today.days - from.days <= grace_days) return;
+      AlertDraft a;
+      a.rule = std::string(rule::kVitalStatusOverdue);
+      a.severity = severity_of(rule::kVitalStatusOverdue);
+      a.dedupe_key = a.rule + ":" + s.subject + ":" + window;
+      a.title = "Vital status unknown: subject " + s.subject + ", " + window + "-day window after surgery on " +
+                format_date(s.surgery) + " ended " + format_date(from) + "; last contact " +
+                format_date(s.last_contact) + ": ask the site whether the subject is alive";
+      a.subject = s.subject;
+      a.payload = {{"study", study},
+                   {"subject", s.subject},
+                   {"window_days", std::stoi(window)},
+                   {"surgery", format_date(s.surgery)},
+                   {"window_last_day", format_date(from)},
+                   {"last_contact", format_date(s.last_contact)},
+                   {"reason", why},
+                   {"grace_days", grace_days}};
+      out.push_back(std::move(a));
+    };
+    chase(s.day30, s.window30_last_day, "30", s.pending30_reason);
+    chase(s.day90, s.window90_last_day, "90", s.pending90_reason);
   }
   return out;
 }

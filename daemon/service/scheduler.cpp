@@ -11,9 +11,10 @@ namespace pvmon::service {
 std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config::Study& st,
                                                  const store::Snapshot& snap, Timestamp now) {
   std::vector<safety::AlertDraft> drafts;
-  const auto it = rt.boundaries.find(st.id);
-  const bool any_rule = it != rt.boundaries.end() && !it->second.empty();
-  const auto surg = any_rule ? surgical_of(snap, now.date()) : safety::SurgicalSafety{};
+  // The same courses and figures as /safety and the DSMB report (figures.hpp), as of today.
+  const auto courses = courses_of(snap, now.date());
+  const auto surg = surgical_of(courses, now.date());
+  drafts = safety::on_courses(st.id, courses, surg, now.date(), st.rules.vital_status_grace_days);
   for (const auto& s : evaluate_boundaries(rt, st, snap, surg)) {
     auto a = safety::on_boundary(st.id, s.boundary->rule.id, s.n, s.events,
                                  s.boundary->rows);

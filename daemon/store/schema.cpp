@@ -340,9 +340,23 @@ const char* escalation_sql() {
          "WHERE status = 'open' AND severity = 'critical' AND coalesce(last_sent_at, created_at) <= ?";
 }
 
+// Version 7: what a subject's course reads of its AEs, by index (safety/course.hpp): the
+// current version's resolution date beside its onset, and partial indexes for a subject's
+// latest onset, latest resolution of a non-fatal AE, and grade 5 AEs. The scheduler builds
+// every subject's course each tick in time that does not grow with the number of reports.
+constexpr const char* kV7 = R"sql(
+ALTER TABLE ae_reports ADD COLUMN resolved TEXT;
+UPDATE ae_reports SET resolved = (SELECT v.resolved FROM ae_versions v
+  WHERE v.report = ae_reports.id AND v.version = ae_reports.current_version);
+CREATE INDEX ae_reports_last_onset ON ae_reports (study, subject, onset) WHERE status = 'active';
+CREATE INDEX ae_reports_last_resolved ON ae_reports (study, subject, resolved)
+  WHERE status = 'active' AND grade < 5;
+CREATE INDEX ae_reports_fatal ON ae_reports (study, subject, id) WHERE status = 'active' AND grade = 5;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
-                                              {6, v6().c_str(), kV6After}};
+                                              {6, v6().c_str(), kV6After}, {7, kV7}};
   return kAll;
 }
 

@@ -293,8 +293,8 @@ class SqliteStore final : public Store {
         // one index update each instead of two.
         db.cached(
               "INSERT INTO ae_reports (study, site, report_id, subject_id, subject, received_at, "
-              "body_sha256, current_version, meddra_code, grade, onset, status) "
-              "VALUES (?,?,?,?,?,?,?,1,?,?,?,'active')")
+              "body_sha256, current_version, meddra_code, grade, onset, status, resolved) "
+              "VALUES (?,?,?,?,?,?,?,1,?,?,?,'active',?)")
             .bind(1, study)
             .bind(2, w.site)
             .bind(3, report_id)
@@ -305,6 +305,9 @@ class SqliteStore final : public Store {
             .bind(8, meddra_code)
             .bind(9, w.record.value("grade", 0))
             .bind(10, w.record.value("onset", ""))
+            .bind(11, w.record.contains("resolved") && w.record["resolved"].is_string()
+                          ? std::optional<std::string>(w.record["resolved"].get<std::string>())
+                          : std::nullopt)
             .run();
         id = db.last_insert_rowid();
         insert_version(db, id, 1, "initial", ts, actor.principal, text, facts);
@@ -572,20 +575,19 @@ class SqliteStore final : public Store {
                                                    const std::string& subject) override {
     return guard([&]() -> Result<std::vector<safety::CourseAe>> {
       auto db = readers_.take();
-      return load_course_aes(*db, study, subject, false);
+      return load_course_aes(*db, study, subject);
     });
   }
 
   /// A subject's AEs as its course reads them: the current version of each active report
-  /// (ae_reports_by_subject), from the fact columns. `fatal_only`: grade 5 only.
+  /// (ae_reports_by_subject), from the fact columns.
   static std::vector<safety::CourseAe> load_course_aes(Db& db, const std::string& study,
-                                                       const std::string& subject, bool fatal_only) {
+                                                       const std::string& subject) {
     auto st = db.cached(
         "SELECT r.report_id, v.onset, v.resolved, v.grade, v.outcome, v.serious FROM ae_reports r "
         "JOIN ae_versions v ON v.report = r.id AND v.version = r.current_version "
-        "WHERE r.study = ?1 AND r.subject = ?2 AND r.status = 'active' AND (?3 = 0 OR r.grade = 5) "
-        "ORDER BY r.id");
-    st.bind(1, study).bind(2, subject).bind(3, static_cast<std::int64_t>(fatal_only ? 1 : 0));
+        "WHERE r.study = ?1 AND r.subject = ?2 AND r.status = 'active' ORDER BY r.id");
+    st.bind(1, study).bind(2, subject);
     std::vector<safety::CourseAe> out;
     while (st.step()) {
       auto onset = st.is_null(1) ? std::nullopt : parse_date(st.view(1));
@@ -1174,13 +1176,14 @@ class SqliteStore final : public Store {
   /// The columns that mirror the version in force (schema v3).
   static void set_current(Db& db, std::int64_t id, const json& record, bool nullified) {
     const json ct = record.value("ctcae", json::object());
-    db.cached("UPDATE ae_reports SET meddra_code = ?, grade = ?, onset = ?, status = ? WHERE id = ?")
-        .bind(1, ct.value("meddra_code", ""))
+    auto st = db.cached("UPDATE ae_reports SET meddra_code = ?, grade = ?, onset = ?, status = ?, resolved = ? WHERE id = ?");
+    st.bind(1, ct.value("meddra_code", ""))
         .bind(2, record.value("grade", 0))
         .bind(3, record.value("onset", ""))
-        .bind(4, nullified ? "nullified" : "active")
-        .bind(5, id)
-        .run();
+        .bind(4, nullified ? "nullified" : "active");
+    if (record.contains("resolved") && record["resolved"].is_string()) st.bind(5, record["resolved"].get<std::string>());
+    else st.bind_null(5);
+    st.bind(6, id).run();
   }
 
   json read_ae(Db& db, std::int64_t id) {
@@ -1353,6 +1356,36 @@ class SqliteStore final : public Store {
       }
     for (auto& c : load_clocks(db, study, true, std::nullopt, opts.clocks_due_by))
       snap.open_clocks.push_back(std::move(c));
+    // Each subject's course (safety/course.hpp): its grade 5 AEs, and one entry with its latest
+    // AE onset and latest resolution of a non-fatal AE (evidence of life), each by index (v7).
+    auto fatal = db.cached(
+        "SELECT r.report_id, v.onset, v.resolved, v.serious FROM ae_reports r JOIN ae_versions v "
+        "ON v.report = r.id AND v.version = r.current_version "
+        "WHERE r.study = ?1 AND r.subject = ?2 AND r.status = 'active' AND r.grade = 5 ORDER BY r.id");
+    auto last_onset = db.cached(
+        "SELECT max(onset) FROM ae_reports WHERE study = ?1 AND subject = ?2 AND status = 'active'");
+    auto last_resolved = db.cached(
+        "SELECT max(resolved) FROM ae_reports WHERE study = ?1 AND subject = ?2 AND status = 'active' "
+        "AND grade < 5");
+    for (const auto& subject : snap.subjects) {
+      std::vector<safety::CourseAe> aes;
+      fatal.bind(1, study).bind(2, subject.subject);
+      while (fatal.step())
+        if (auto onset = fatal.is_null(1) ? std::nullopt : parse_date(fatal.view(1)))
+          aes.push_back({fatal.text(0), *onset, fatal.is_null(2) ? std::nullopt : parse_date(fatal.view(2)), 5, true,
+                         fatal.opt_i64(3).value_or(0) != 0});
+      fatal.reset();
+      last_onset.bind(1, study).bind(2, subject.subject);
+      std::optional<Date> onset;
+      if (last_onset.step() && !last_onset.is_null(0)) onset = parse_date(last_onset.view(0));
+      last_onset.reset();
+      last_resolved.bind(1, study).bind(2, subject.subject);
+      std::optional<Date> resolved;
+      if (last_resolved.step() && !last_resolved.is_null(0)) resolved = parse_date(last_resolved.view(0));
+      last_resolved.reset();
+      if (onset) aes.push_back({"", *onset, resolved, 0, false, false});
+      if (!aes.empty()) snap.course_aes[subject.subject] = std::move(aes);
+    }
   }
 
   static std::vector<ClockRow> load_clocks(Db& db, const std::string& study, bool open_only,

@@ -20,6 +20,7 @@
 #include "pvmon/safety/classification.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
+#include "pvmon/safety/course.hpp"
 #include "pvmon/safety/surgical.hpp"
 #include "pvmon/time.hpp"
 
@@ -46,6 +47,8 @@ inline constexpr std::string_view kAesi = "aesi";                      // high
 inline constexpr std::string_view kCluster = "cluster";                // high
 inline constexpr std::string_view kLabDiscrepancy = "lab_discrepancy";  // info
 inline constexpr std::string_view kStoppingBoundary = "stopping_boundary";  // critical
+inline constexpr std::string_view kDeathReconciliation = "death_reconciliation";  // high
+inline constexpr std::string_view kVitalStatusOverdue = "vital_status_overdue";   // high
 }  // namespace rule
 
 /// Every rule id with its severity, in the order above (for docs, config checks, subscriptions).
@@ -111,8 +114,13 @@ struct StoppingRule {
 
 inline constexpr int kDefaultClockWarningHours = 48;
 
+inline constexpr int kDefaultVitalStatusGraceDays = 7;  // issue 17 §2: the site's week to answer
+
 struct StudyRules {
   int clock_warning_hours = kDefaultClockWarningHours;
+  /// Days after a mortality window's last day before a subject of unknown vital status is
+  /// chased with a vital_status_overdue alert.
+  int vital_status_grace_days = kDefaultVitalStatusGraceDays;
   std::vector<AesiRule> aesi;
   std::vector<ClusterRule> clusters;
   std::vector<StoppingRule> stopping;
@@ -244,6 +252,15 @@ struct OpenClock {
 /// due_at - clock_warning_hours <= now <= due_at (clock_due_soon:<id>).
 std::vector<AlertDraft> on_clocks(const std::vector<OpenClock>& open, Timestamp now,
                                   const StudyRules& rules);
+
+/// The data queries of the subjects' courses (course.hpp), as of `today`:
+/// - death_reconciliation (death_reconciliation:<subject>:<query kind>:<death date>): each query
+///   of a course, asking the site for the missing or contradicting record;
+/// - vital_status_overdue (vital_status_overdue:<subject>:<30|90>): a 30- or 90-day window whose
+///   status is unknown more than `grace_days` after its last day (CLINICAL.md: chased with the
+///   site, never dropped).
+std::vector<AlertDraft> on_courses(const std::string& study, const std::vector<SubjectCourse>& courses,
+                                   const SurgicalSafety& surgical, Date today, int grace_days);
 
 /// One stopping_boundary alert (stopping_boundary:<study>:<rule id>) when `events` among `n`
 /// evaluable subjects reach the stopping count (stats::boundary_crossed); nothing otherwise.
