@@ -277,7 +277,9 @@ int build(const std::map<std::string, std::string>& a) {
       c.studies["hcc-pvtt-imrt"] = config::parse_study(proto.value()->text, "p").value();
       auto rt = service::make_runtime(c).value();
       auto d = service::build_dsmb_report(*rt, c.studies.at("hcc-pvtt-imrt"), *s.value(),
-                                       parse_timestamp("2026-11-01T00:00:00Z").value(), "manual");
+                                       service::DataCutoff{parse_date("2026-10-31").value(),
+                                                           parse_timestamp("2026-11-01T00:00:00Z").value()},
+                                       "manual");
       if (!d) std::cerr << d.error().message << "\n";
       else std::cerr << "report sha256 " << d->sha256 << ", " << d->body.size() << " bytes\n";
       s.value()->close();

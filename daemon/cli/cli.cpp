@@ -25,7 +25,7 @@ constexpr const char* kUsage =
     "                         online copy with SQLite's backup API (safe while pvmond runs)\n"
     "  restore --from FILE --db FILE [--force]\n"
     "                         check a backup (schema, audit chain) and put it in place\n"
-    "  report --db FILE --study ID --cutoff DATE [--format json|csv|html] [--table NAME]\n"
+    "  report --db FILE --study ID --cutoff DATE [--as-of DATETIME] [--format json|csv|html] [--table NAME]\n"
     "                         build a DSMB report offline from a database copy\n"
     "  export sdtm --db FILE --study ID [--cutoff DATE]\n"
     "                         the CDISC SDTM AE domain as CSV\n"

@@ -1,6 +1,7 @@
 // pvmon report: builds a DSMB report offline from a copy of the database, with the study
-// protocol stored in it (or --config), exactly as the daemon would: the same cut-off gives the
-// same bytes as the report the daemon stored, which is how a stored report is checked.
+// protocol stored in it (or --config), exactly as the daemon would: the same (cut-off, as-of)
+// pair gives the same bytes as the report the daemon stored, which is how a stored report is
+// checked.
 #include "report_cmd.hpp"
 
 #include <fstream>
@@ -17,21 +18,24 @@ namespace pvmon::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: pvmon report --db FILE --study ID --cutoff DATE|DATETIME [--format json|csv|html]\n"
-    "                    [--table NAME] [--config FILE]\n"
-    "  Builds the DSMB report for the cut-off (a date means the end of that day, UTC) from a\n"
-    "  copy of the database and writes it to standard output; csv without --table is a zip.\n"
+    "usage: pvmon report --db FILE --study ID --cutoff DATE [--as-of DATETIME]\n"
+    "                    [--format json|csv|html] [--table NAME] [--config FILE]\n"
+    "  Builds the DSMB report for the clinical cut-off DATE (YYYY-MM-DD; of a date-time, its UTC\n"
+    "  date), from the data as recorded at --as-of (a date-time with offset; default: the as-of\n"
+    "  of the newest stored report for that cut-off, so --cutoff alone checks it, else now), from\n"
+    "  a copy of the database, and writes it to standard output; csv without --table is a zip.\n"
     "  The study protocol comes from the database unless --config names a pvmond.json.\n";
 
 }  // namespace
 
 int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string db, study, cutoff_text, format = "json", table, config_path;
+  std::string db, study, cutoff_text, as_of_text, format = "json", table, config_path;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::string* target = a == "--db"       ? &db
                           : a == "--study"  ? &study
                           : a == "--cutoff" ? &cutoff_text
+                          : a == "--as-of"  ? &as_of_text
                           : a == "--format" ? &format
                           : a == "--table"  ? &table
                           : a == "--config" ? &config_path
@@ -55,12 +59,17 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon report: --format must be json, csv or html\n";
     return 2;
   }
-  const auto parsed_cutoff = parse_cutoff(cutoff_text);
-  if (!parsed_cutoff) {
-    err << "pvmon report: --cutoff must be a date YYYY-MM-DD or a date-time with offset\n";
+  const auto cutoff = service::parse_cutoff_date(cutoff_text);
+  if (!cutoff) {
+    err << "pvmon report: --cutoff must be a date YYYY-MM-DD (or a date-time with offset, whose UTC "
+           "date is used)\n";
     return 2;
   }
-  const Timestamp cutoff = *parsed_cutoff;
+  std::optional<Timestamp> as_of;
+  if (!as_of_text.empty() && !(as_of = parse_timestamp(as_of_text))) {
+    err << "pvmon report: --as-of must be a date-time with offset, e.g. 2026-04-07T09:00:00Z\n";
+    return 2;
+  }
   if (!std::ifstream(db)) {
     err << "pvmon report: cannot read " << db << "\n";
     return 1;
@@ -73,6 +82,26 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     return 1;
   }
   auto& s = *st.value();
+  if (!as_of) {
+    // The newest stored report for this cut-off is the one to check, by default.
+    auto rows = s.list_dsmb_reports(study);
+    if (!rows) {
+      err << "pvmon report: " << rows.error().message << "\n";
+      return 1;
+    }
+    for (const auto& r : rows.value())
+      if (r.cutoff == service::end_of_day(*cutoff)) {
+        as_of = r.as_of;
+        err << "as-of " << format_timestamp(r.as_of) << ", that of the stored report #" << r.number << "\n";
+        break;
+      }
+  }
+  auto at = service::data_cutoff(cutoff, as_of, clock.now());
+  if (!at) {
+    err << "pvmon report: --" << (at.error().fields.at(0).field == "as_of" ? "as-of" : "cutoff") << " "
+        << at.error().fields.at(0).message << "\n";
+    return 2;
+  }
   config::Config cfg;
   if (!config_path.empty()) {
     auto loaded = config::load(config_path);
@@ -82,7 +111,8 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
     cfg = std::move(loaded.value());
   } else {
-    auto proto = s.protocol_at(study, cutoff);
+    // The protocol in force when the report was built: at its as-of.
+    auto proto = s.protocol_at(study, at->as_of);
     if (!proto || !proto.value()) {
       err << "pvmon report: no protocol for study '" << study << "' in " << db
           << " (give --config)\n";
@@ -105,15 +135,15 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon report: " << rt.error().message << "\n";
     return 1;
   }
-  auto draft = service::build_dsmb_report(*rt.value(), *rt.value()->config->study(study), s, cutoff, "manual");
+  auto draft = service::build_dsmb_report(*rt.value(), *rt.value()->config->study(study), s, at.value(), "manual");
   if (!draft) {
     err << "pvmon report: " << draft.error().message << "\n";
     return 1;
   }
   s.close();
   const auto& d = draft.value();
-  err << "report #" << d.number << " of " << study << ", cut-off " << format_timestamp(d.cutoff)
-      << ", sha256 " << d.sha256 << "\n";
+  err << "report #" << d.number << " of " << study << ", cut-off " << format_date(d.cutoff.date())
+      << ", as-of " << format_timestamp(d.as_of) << ", sha256 " << d.sha256 << "\n";
   if (format == "json") {
     out << d.body;
     return 0;

@@ -51,6 +51,10 @@ Result<std::int64_t> parse_id(const std::string& s, const std::string& field);
 /// Optional integer query parameter within [lo, hi]; an error is added to `errs`.
 std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t lo,
                                       std::int64_t hi, std::vector<FieldError>& errs);
+/// What a bad `cutoff` (a clinical date) or `as_of` (an instant) is told (/safety, DSMB reports).
+inline constexpr const char* kCutoffFormat =
+    "must be a date YYYY-MM-DD (or a date-time with offset, whose UTC date is used)";
+inline constexpr const char* kAsOfFormat = "must be a date-time with offset, e.g. 2026-04-07T09:00:00Z";
 /// Optional query parameter from a fixed set; an error is added to `errs`.
 std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
                                       const std::vector<std::string>& allowed,

@@ -20,8 +20,9 @@ json row_json(const store::DsmbReportRow& r) {
   return {{"id", r.id},
           {"study", r.study},
           {"number", r.number},
-          {"data_cutoff", format_timestamp(r.cutoff)},
-          {"period_from", r.previous_cutoff ? json(format_timestamp(*r.previous_cutoff)) : json(nullptr)},
+          {"data_cutoff", format_date(r.cutoff.date())},
+          {"as_of", format_timestamp(r.as_of)},
+          {"period_from", r.previous_cutoff ? json(format_date(r.previous_cutoff->date())) : json(nullptr)},
           {"trigger", r.trigger},
           {"sha256", r.sha256},
           {"protocol_sha256", r.protocol_sha256},
@@ -128,25 +129,28 @@ Result<Reply> get_one(Services& s, Call& c) {
 Result<Reply> post_report(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  const Timestamp now = s.clock.now();
-  Timestamp cutoff = now;
+  // The clinical cut-off (a date) and the as-of (the database state: default now).
+  std::optional<Date> cutoff;
+  std::optional<Timestamp> as_of;
   if (!c.req.body.empty()) {
     auto body = json_body(c.req);
     if (!body) return body.error();
     if (!body->is_object()) return Error::invalid({{"body", "must be a JSON object"}}, "invalid request");
     std::vector<FieldError> errs;
     for (const auto& [k, v] : body->items())
-      if (k != "cutoff") errs.push_back({k, "unknown field"});
-    if (body->contains("cutoff") && !(*body)["cutoff"].is_null()) {
-      const json& v = (*body)["cutoff"];
-      const std::string text = v.is_string() ? v.get<std::string>() : "";
-      if (auto t = parse_cutoff(text)) cutoff = *t;  // a date means the end of that day
-      else errs.push_back({"cutoff", "must be a date-time with offset or a date YYYY-MM-DD"});
-      if (errs.empty() && cutoff > now) errs.push_back({"cutoff", "is in the future"});
-    }
+      if (k != "cutoff" && k != "as_of") errs.push_back({k, "unknown field"});
+    auto text = [&](const char* k) -> std::optional<std::string> {
+      if (!body->contains(k) || (*body)[k].is_null()) return std::nullopt;
+      return (*body)[k].is_string() ? (*body)[k].get<std::string>() : std::string();
+    };
+    if (auto t = text("cutoff"); t && !(cutoff = service::parse_cutoff_date(*t)))
+      errs.push_back({"cutoff", kCutoffFormat});
+    if (auto t = text("as_of"); t && !(as_of = parse_timestamp(*t))) errs.push_back({"as_of", kAsOfFormat});
     if (!errs.empty()) return Error::invalid(std::move(errs), "invalid DSMB report request");
   }
-  auto made = service::make_dsmb_report(*c.runtime, *study.value(), s.store, cutoff, "manual", actor_of(c));
+  auto at = service::data_cutoff(cutoff, as_of, s.clock.now());
+  if (!at) return Error::invalid(at.error().fields, "invalid DSMB report request");
+  auto made = service::make_dsmb_report(*c.runtime, *study.value(), s.store, at.value(), "manual", actor_of(c));
   if (!made) return made.error();
   Reply r = json_reply(made->created ? 201 : 200, row_json(made->row));
   r.headers.emplace_back("Location", "/v1/studies/" + c.params[0] + "/dsmb-reports/" + std::to_string(made->row.id));

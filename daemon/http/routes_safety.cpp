@@ -9,6 +9,7 @@
 
 #include "routes.hpp"
 #include "pvmon/service/ae.hpp"
+#include "pvmon/service/cutoff.hpp"
 #include "pvmon/service/figures.hpp"
 #include "pvmon/service/subjects.hpp"
 
@@ -141,11 +142,14 @@ Result<Reply> get_safety(Services&, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
   std::optional<Date> cutoff;
-  if (c.req.has_param("cutoff")) {
-    cutoff = parse_date(c.req.get_param_value("cutoff"));
-    if (!cutoff) return Error::invalid({{"cutoff", "must be a date YYYY-MM-DD"}}, "invalid query parameters");
-  }
-  auto figures = service::study_safety(c.context(), *study.value(), cutoff);
+  std::optional<Timestamp> as_of;
+  std::vector<FieldError> errs;
+  if (c.req.has_param("cutoff") && !(cutoff = service::parse_cutoff_date(c.req.get_param_value("cutoff"))))
+    errs.push_back({"cutoff", kCutoffFormat});
+  if (c.req.has_param("as_of") && !(as_of = parse_timestamp(c.req.get_param_value("as_of"))))
+    errs.push_back({"as_of", kAsOfFormat});
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto figures = service::study_safety(c.context(), *study.value(), cutoff, as_of);
   if (!figures) return figures.error();
   return json_reply(200, std::move(figures.value()));
 }

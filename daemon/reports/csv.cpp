@@ -110,9 +110,9 @@ std::vector<CsvFile> to_csv(const json& stored) {
   std::vector<CsvFile> out;
   auto put = [&](std::string name, const Table& t) { out.push_back({std::move(name) + ".csv", t.str()}); };
   {
-    Table t({"study", "number", "data_cutoff", "period_from", "protocol_sha256"});
+    Table t({"study", "number", "data_cutoff", "as_of", "period_from", "protocol_sha256"});
     const json& h = m["header"];
-    t.add({h["study"], h["number"], h["data_cutoff"], h["period"]["from"], h["protocol_sha256"]});
+    t.add({h["study"], h["number"], h["data_cutoff"], h["as_of"], h["period"]["from"], h["protocol_sha256"]});
     put("header", t);
   }
   {

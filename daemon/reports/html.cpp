@@ -404,7 +404,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << title
     << "</title><style>" << kCss << "</style></head><body>\n";
   o << "<header><h1>" << title << "</h1><p>" << text(h["title"]) << "</p><p class=\"meta\">Data cut-off "
-    << text(h["data_cutoff"]) << " · period " << (h["period"]["from"].is_null() ? "from the start" : "from " + text(h["period"]["from"]))
+    << text(h["data_cutoff"]) << " · as of " << text(h["as_of"]) << " · period " << (h["period"]["from"].is_null() ? "from the start" : "from " + text(h["period"]["from"]))
     << " · generated " << esc(meta.generated_at) << " · report id " << esc(meta.report_id)
     << "<br>SHA-256 <code>" << esc(meta.sha256) << "</code> · protocol <code>" << text(h["protocol_sha256"])
     << "</code></p></header>\n";

@@ -59,9 +59,10 @@ json header(const Input& in) {
           {"study", in.study},
           {"title", in.title},
           {"number", in.number},
-          {"data_cutoff", format_timestamp(in.cutoff)},
-          {"period", {{"from", in.previous_cutoff ? json(format_timestamp(*in.previous_cutoff)) : json(nullptr)},
-                      {"to", format_timestamp(in.cutoff)}}},
+          {"data_cutoff", format_date(in.cutoff.date())},
+          {"as_of", format_timestamp(in.as_of)},
+          {"period", {{"from", in.previous_cutoff ? json(format_date(in.previous_cutoff->date())) : json(nullptr)},
+                      {"to", format_date(in.cutoff.date())}}},
           {"protocol_sha256", in.protocol_sha256},
           {"sites", in.sites},
           {"interventions", iv}};
@@ -384,8 +385,9 @@ json deaths(const Input& in) {
   return out;
 }
 
-/// Reporting clocks as of the cut-off, by kind: met (stopped in time), late (stopped after the
-/// due time), open (running, not yet due) and overdue (running, past due).
+/// Reporting clocks started by the cut-off, by kind, in their state at the as-of time: met
+/// (stopped in time), late (stopped after the due time), open (running, not yet due) and
+/// overdue (running, past due).
 json clocks(const Input& in) {
   std::map<std::string, std::array<int, 4>> by_kind;
   json overdue = json::array();
@@ -393,7 +395,7 @@ json clocks(const Input& in) {
     auto& k = by_kind[std::string(safety::to_string(c.kind))];
     if (c.stopped_at) {
       ++k[c.late ? 1 : 0];
-    } else if (in.cutoff > c.due_at) {
+    } else if (in.as_of > c.due_at) {
       ++k[3];
       overdue.push_back({{"report", c.report}, {"report_id", c.report_ref}, {"subject", c.subject},
                          {"kind", std::string(safety::to_string(c.kind))}, {"due_at", format_timestamp(c.due_at)}});
@@ -539,7 +541,7 @@ json time_to_event(const Input& in) {
 // ---- Alerts --------------------------------------------------------------------------------
 
 /// Alerts raised in the period (previous cut-off, cut-off], with their acknowledgement as of
-/// the cut-off; and every alert still open at the cut-off, whenever raised.
+/// the as-of time; and every alert raised by the cut-off still open then, whenever raised.
 json alerts(const Input& in) {
   std::map<std::pair<std::string, std::string>, std::array<int, 2>> by_rule;
   json listing = json::array();
@@ -737,11 +739,26 @@ void upgrade_v1(json& j) {
   for (auto& [k, v] : j.items()) upgrade_v1(v);
 }
 
+/// Before version 3 the header had one instant for the cut-off: the state the report was built
+/// from (its as-of), whose date is the cut-off; the period ran between instants.
+void upgrade_v2_header(json& h) {
+  if (!h.is_object() || !h.contains("data_cutoff") || !h["data_cutoff"].is_string()) return;
+  const std::string at = h["data_cutoff"].get<std::string>();
+  auto day = [](const json& t) { return t.is_string() ? json(t.get<std::string>().substr(0, 10)) : t; };
+  h["as_of"] = at;
+  h["data_cutoff"] = at.substr(0, 10);
+  if (h.contains("period") && h["period"].is_object())
+    for (const char* k : {"from", "to"})
+      if (h["period"].contains(k)) h["period"][k] = day(h["period"][k]);
+}
+
 }  // namespace
 
 json upgrade(json model) {
   if (!model.is_object() || !model.contains("header")) return model;
-  if (model["header"].value("schema", "") == "pvmon.dsmb-report/1") {
+  const std::string schema = model["header"].value("schema", "");
+  if (schema == "pvmon.dsmb-report/1" || schema == "pvmon.dsmb-report/2") upgrade_v2_header(model["header"]);
+  if (schema == "pvmon.dsmb-report/1") {
     upgrade_v1(model);
     if (model.contains("surgical") && model["surgical"].is_object()) {
       json& s = model["surgical"];

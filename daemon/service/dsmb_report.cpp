@@ -1,12 +1,14 @@
-// DSMB reports: from the store's snapshot at a cut-off to pvmon::reports' input, building and
-// storing a report, and the schedule that decides when one is due. The report model and its
-// renderings are pvmon::reports'; this file only gathers the data and keeps the books.
+// DSMB reports: from the store's snapshot at the as-of time, clipped to the clinical cut-off,
+// to pvmon::reports' input, building and storing a report, and the schedule that decides when
+// one is due. The report model and its renderings are pvmon::reports'; this file only gathers
+// the data and keeps the books.
 #include <spdlog/spdlog.h>
 #include <zip.h>
 
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <tuple>
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/reports.hpp"
@@ -20,8 +22,9 @@ using nlohmann::json;
 namespace {
 
 /// Takes the snapshot's reports (a study may have a million: they are moved, not copied).
+/// `snap` is clipped to the cut-off already (clip_to_cutoff).
 reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snapshot& snap,
-                        std::vector<safety::SubjectCourse> courses, safety::SurgicalSafety surg, int number,
+                        Date cutoff, std::vector<safety::SubjectCourse> courses, safety::SurgicalSafety surg, int number,
                         std::optional<Timestamp> previous) {
   reports::Input in;
   in.study = st.id;
@@ -29,7 +32,8 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
   in.sites = st.sites;
   for (const auto& iv : st.interventions) in.interventions.push_back({iv.id, iv.kind});
   in.aesi = st.rules.aesi;
-  in.cutoff = snap.as_of;
+  in.cutoff = end_of_day(cutoff);
+  in.as_of = snap.as_of;
   in.number = number;
   in.previous_cutoff = previous;
   in.protocol_sha256 = st.sha256;
@@ -92,38 +96,42 @@ std::string base_url(const config::Config& c) {
 }  // namespace
 
 Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config::Study& st,
-                                                 store::Store& store, Timestamp cutoff,
+                                                 store::Store& store, const DataCutoff& at,
                                                  const std::string& trigger) {
   auto stored = store.list_dsmb_reports(st.id);
   if (!stored) return stored.error();
-  // Newest first: the number and period come from what precedes this cut-off.
+  const Timestamp cutoff = end_of_day(at.cutoff);
+  // Newest first: the number and period come from what precedes this (cut-off, as-of) pair;
+  // the period from the latest earlier cut-off.
   int number = 1;
   std::optional<Timestamp> previous;
   for (const auto& r : stored.value()) {
-    if (r.cutoff == cutoff) {
+    if (r.cutoff == cutoff && r.as_of == at.as_of) {
       number = r.number;
       previous = r.previous_cutoff;
       break;
     }
-    if (r.cutoff < cutoff) {
+    if (std::tie(r.cutoff, r.as_of) < std::tie(cutoff, at.as_of)) {
       number = r.number + 1;
-      previous = r.cutoff;
+      previous = r.cutoff < cutoff ? std::optional(r.cutoff) : r.previous_cutoff;
       break;
     }
   }
   store::Store::SnapshotOptions opts;
   opts.facts = true;  // compact rows: a study of a million reports fits in memory
-  auto snap = store.snapshot(st.id, cutoff, opts);
+  auto snap = store.snapshot(st.id, at.as_of, opts);
   if (!snap) return snap.error();
+  clip_to_cutoff(snap.value(), at.cutoff);
   // Each figure once: the surgical figures feed the stopping rules, the report and the summary.
-  auto courses = courses_of(snap.value(), cutoff.date());
-  auto surg = surgical_of(courses, cutoff.date());
-  auto in = input_of(rt, st, snap.value(), std::move(courses), std::move(surg), number, previous);
+  auto courses = courses_of(snap.value(), at.cutoff);
+  auto surg = surgical_of(courses, at.cutoff);
+  auto in = input_of(rt, st, snap.value(), at.cutoff, std::move(courses), std::move(surg), number, previous);
   auto summary = summary_of(in);
   store::DsmbReportDraft d;
   d.study = st.id;
   d.number = number;
   d.cutoff = cutoff;
+  d.as_of = at.as_of;
   d.previous_cutoff = previous;
   d.trigger = trigger;
   // `in` is given up: the model releases its facts before it builds the listings.
@@ -134,8 +142,9 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   d.webhook_data = [summary, url, d](std::int64_t id) {
     return json{{"study", d.study},
                 {"number", d.number},
-                {"data_cutoff", format_timestamp(d.cutoff)},
-                {"period_from", d.previous_cutoff ? json(format_timestamp(*d.previous_cutoff)) : json(nullptr)},
+                {"data_cutoff", format_date(d.cutoff.date())},
+                {"as_of", format_timestamp(d.as_of)},
+                {"period_from", d.previous_cutoff ? json(format_date(d.previous_cutoff->date())) : json(nullptr)},
                 {"trigger", d.trigger},
                 {"sha256", d.sha256},
                 {"url", url + std::to_string(id)},
@@ -146,21 +155,21 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
 }
 
 Result<MadeReport> make_dsmb_report(const Runtime& rt, const config::Study& st, store::Store& store,
-                                    Timestamp cutoff, const std::string& trigger,
+                                    const DataCutoff& at, const std::string& trigger,
                                     const store::Actor& actor) {
   // Twice at most: a second builder that overtook us between the read and the write is rare,
   // and the rebuild then follows its report.
   for (int attempt = 0;; ++attempt) {
-    auto existing = store.dsmb_report_at(st.id, cutoff);
+    auto existing = store.dsmb_report_at(st.id, end_of_day(at.cutoff), at.as_of);
     if (!existing) return existing.error();
     if (existing.value()) return MadeReport{std::move(*existing.value()), false};
-    auto draft = build_dsmb_report(rt, st, store, cutoff, trigger);
+    auto draft = build_dsmb_report(rt, st, store, at, trigger);
     if (!draft) return draft.error();
     auto row = store.insert_dsmb_report(draft.value(), actor);
     if (!row && row.error().code == Errc::conflict && attempt == 0) continue;
     if (!row) return row.error();
-    spdlog::info("DSMB report {} #{} built ({}, cut-off {}, sha256 {})", st.id, row->number, trigger,
-                 format_timestamp(cutoff), row->sha256);
+    spdlog::info("DSMB report {} #{} built ({}, cut-off {}, as-of {}, sha256 {})", st.id, row->number,
+                 trigger, format_date(at.cutoff), format_timestamp(at.as_of), row->sha256);
     if (auto head = store.audit_head())
       spdlog::info("audit head seq={} sha256={}", head->first, head->second);
     return MadeReport{std::move(row.value()), true};
@@ -194,7 +203,9 @@ std::vector<store::DsmbReportRow> run_dsmb_schedule(const Context& cx) {
     const Timestamp first_seen = first.value() ? first.value()->first_seen : now;
     auto due = dsmb_due(st, latest.value(), first_seen, now);
     if (!due) continue;
-    auto made = make_dsmb_report(rt, st, store, *due, "scheduled", store::Actor{"pvmond", ""});
+    // The due date is the cut-off, the build time (at or after the due time) the as-of.
+    auto made = make_dsmb_report(rt, st, store, DataCutoff{due->date(), now}, "scheduled",
+                                 store::Actor{"pvmond", ""});
     if (!made) {
       spdlog::error("scheduler: DSMB report for {} due {} not built: {}", id, format_timestamp(*due),
                     made.error().message);

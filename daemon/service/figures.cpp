@@ -8,6 +8,7 @@
 
 #include "pvmon/reports.hpp"
 #include "pvmon/safety/figures.hpp"
+#include "pvmon/service/cutoff.hpp"
 #include "pvmon/service/figures.hpp"
 
 namespace pvmon::service {
@@ -172,21 +173,17 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
 
 
 Result<json> study_safety(const Runtime& rt, const Clock& clock, store::SnapshotStore& snapshots,
-                          const config::Study& st, std::optional<Date> cutoff) {
-  const Timestamp now = clock.now();
-  Date day = now.date();
-  Timestamp as_of = now;
-  if (cutoff) {
-    if (*cutoff > day) return Error::invalid({{"cutoff", "is in the future"}}, "invalid query parameters");
-    day = *cutoff;
-    as_of = start_of(day.plus_days(1)).plus_ms(-1);  // the end of the cut-off day
-  }
+                          const config::Study& st, std::optional<Date> cutoff,
+                          std::optional<Timestamp> as_of) {
+  auto at = data_cutoff(cutoff, as_of, clock.now());
+  if (!at) return Error::invalid(at.error().fields, "invalid query parameters");
   store::SnapshotStore::SnapshotOptions opts;
   opts.facts = true;    // the fact columns: no version text is parsed
   opts.alerts = false;  // the figures list none
-  auto snap = snapshots.snapshot(st.id, as_of, opts);
+  auto snap = snapshots.snapshot(st.id, at->as_of, opts);
   if (!snap) return snap.error();
-  return safety_figures(rt, st, snap.value(), day);
+  clip_to_cutoff(snap.value(), at->cutoff);
+  return safety_figures(rt, st, snap.value(), at->cutoff);
 }
 
 }  // namespace pvmon::service

@@ -333,6 +333,44 @@ CREATE TRIGGER ae_versions_no_delete BEFORE DELETE ON ae_versions
 // After v6's commit, in a transaction of its own (no statement journal).
 constexpr const char* kV6After = "DROP TABLE IF EXISTS ae_versions_v5";
 
+// Version 7: a DSMB report's two dates (issue 17 §3). `cutoff` is the clinical cut-off (the end
+// of its day: events dated on or before it count) and the new `as_of` the instant of the
+// database state the report was built from; a report built again at the same pair gives the
+// same bytes. A later as-of for the same cut-off is a new report, so (study, cutoff) is no
+// longer unique, (study, cutoff, as_of) is: the table is rebuilt (SQLite cannot drop a UNIQUE
+// constraint). The reports stored before were built from what was recorded by their cut-off:
+// their as-of is their cut-off. A few rows per study: copied and dropped in the transaction.
+constexpr const char* kV7 = R"sql(
+DROP TRIGGER dsmb_reports_no_update;
+DROP TRIGGER dsmb_reports_no_delete;
+ALTER TABLE dsmb_reports RENAME TO dsmb_reports_v6;
+CREATE TABLE dsmb_reports (
+  id              INTEGER PRIMARY KEY,
+  study           TEXT NOT NULL,
+  number          INTEGER NOT NULL,
+  cutoff          TEXT NOT NULL,
+  as_of           TEXT NOT NULL,
+  previous_cutoff TEXT,
+  trigger         TEXT NOT NULL CHECK (trigger IN ('scheduled', 'manual')),
+  body            TEXT NOT NULL,
+  sha256          TEXT NOT NULL,
+  protocol_sha256 TEXT NOT NULL,
+  generated_at    TEXT NOT NULL,
+  generated_by    TEXT NOT NULL,
+  UNIQUE (study, cutoff, as_of),
+  UNIQUE (study, number)
+);
+INSERT INTO dsmb_reports (id, study, number, cutoff, as_of, previous_cutoff, trigger, body, sha256,
+  protocol_sha256, generated_at, generated_by)
+SELECT id, study, number, cutoff, cutoff, previous_cutoff, trigger, body, sha256, protocol_sha256,
+  generated_at, generated_by FROM dsmb_reports_v6 ORDER BY id;
+DROP TABLE dsmb_reports_v6;
+CREATE TRIGGER dsmb_reports_no_update BEFORE UPDATE ON dsmb_reports
+BEGIN SELECT RAISE(ABORT, 'dsmb_reports is append-only'); END;
+CREATE TRIGGER dsmb_reports_no_delete BEFORE DELETE ON dsmb_reports
+BEGIN SELECT RAISE(ABORT, 'dsmb_reports is append-only'); END;
+)sql";
+
 }  // namespace
 
 const char* escalation_sql() {
@@ -340,11 +378,11 @@ const char* escalation_sql() {
          "WHERE status = 'open' AND severity = 'critical' AND coalesce(last_sent_at, created_at) <= ?";
 }
 
-// Version 7: what a subject's course reads of its AEs, by index (safety/course.hpp): the
+// Version 8: what a subject's course reads of its AEs, by index (safety/course.hpp): the
 // current version's resolution date beside its onset, and partial indexes for a subject's
 // latest onset, latest resolution of a non-fatal AE, and grade 5 AEs. The scheduler builds
 // every subject's course each tick in time that does not grow with the number of reports.
-constexpr const char* kV7 = R"sql(
+constexpr const char* kV8 = R"sql(
 ALTER TABLE ae_reports ADD COLUMN resolved TEXT;
 UPDATE ae_reports SET resolved = (SELECT v.resolved FROM ae_versions v
   WHERE v.report = ae_reports.id AND v.version = ae_reports.current_version);
@@ -356,7 +394,7 @@ CREATE INDEX ae_reports_fatal ON ae_reports (study, subject, id) WHERE status = 
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
-                                              {6, v6().c_str(), kV6After}, {7, kV7}};
+                                              {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}};
   return kAll;
 }
 

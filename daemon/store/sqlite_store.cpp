@@ -952,7 +952,7 @@ class SqliteStore final : public Store {
 
   static constexpr const char* kDsmbCols =
       "id, study, number, cutoff, previous_cutoff, trigger, sha256, protocol_sha256, generated_at, "
-      "generated_by";
+      "generated_by, as_of";
 
   static DsmbReportRow dsmb_row(Stmt& st, bool with_body) {
     DsmbReportRow r;
@@ -966,7 +966,8 @@ class SqliteStore final : public Store {
     r.protocol_sha256 = st.text(7);
     r.generated_at = parse_timestamp(st.text(8)).value_or(Timestamp{});
     r.generated_by = st.text(9);
-    if (with_body) r.body = st.text(10);
+    r.as_of = parse_timestamp(st.text(10)).value_or(Timestamp{});
+    if (with_body) r.body = st.text(11);
     return r;
   }
 
@@ -984,20 +985,30 @@ class SqliteStore final : public Store {
         // Checked again inside the write: the draft was built from a read that another
         // builder (the scheduler, an officer) may have overtaken.
         const auto last = latest_report(db, d.study);
+        // Reports follow one another in (cut-off, as-of) order: a later cut-off, or the same
+        // cut-off built again from a later database state. The period of a report starts at
+        // the latest earlier cut-off.
+        if (last && !(std::tie(d.cutoff, d.as_of) > std::tie(last->cutoff, last->as_of))) {
+          const bool same_cutoff = d.cutoff == last->cutoff;
+          return Error::field(Errc::conflict, same_cutoff ? "as_of" : "cutoff",
+                              "must be after the latest report's (#" + std::to_string(last->number) +
+                                  ", id " + std::to_string(last->id) + ": cut-off " +
+                                  format_date(last->cutoff.date()) + ", as-of " +
+                                  format_timestamp(last->as_of) + ")" +
+                                  (same_cutoff ? ": a report for this cut-off is built again only "
+                                                 "from a later as-of" : ""));
+        }
         const int want = last ? last->number + 1 : 1;
-        const auto prev = last ? std::optional(last->cutoff) : std::nullopt;
+        std::optional<Timestamp> prev;  // the latest earlier cut-off
+        if (last) prev = last->cutoff == d.cutoff ? last->previous_cutoff : std::optional(last->cutoff);
         if (d.number != want || d.previous_cutoff != prev)
           return Error::field(Errc::conflict, "cutoff",
                               "another report was stored meanwhile (now number " +
                                   std::to_string(want - 1) + "); build again");
-        if (last && !(d.cutoff > last->cutoff))
-          return Error::field(Errc::conflict, "cutoff",
-                              "must be after the latest report's cut-off " +
-                                  format_timestamp(last->cutoff));
         const Timestamp now = clock_.now();
         db.cached(
               "INSERT INTO dsmb_reports (study, number, cutoff, previous_cutoff, trigger, body, "
-              "sha256, protocol_sha256, generated_at, generated_by) VALUES (?,?,?,?,?,?,?,?,?,?)")
+              "sha256, protocol_sha256, generated_at, generated_by, as_of) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
             .bind(1, d.study)
             .bind(2, d.number)
             .bind(3, format_timestamp(d.cutoff))
@@ -1009,12 +1020,14 @@ class SqliteStore final : public Store {
             .bind(8, d.protocol_sha256)
             .bind(9, format_timestamp(now))
             .bind(10, actor.principal)
+            .bind(11, format_timestamp(d.as_of))
             .run();
         DsmbReportRow row;
         row.id = db.last_insert_rowid();
         row.study = d.study;
         row.number = d.number;
         row.cutoff = d.cutoff;
+        row.as_of = d.as_of;
         row.previous_cutoff = d.previous_cutoff;
         row.trigger = d.trigger;
         row.sha256 = d.sha256;
@@ -1025,6 +1038,7 @@ class SqliteStore final : public Store {
         append_audit(db, now, actor, "dsmb_report.built", d.study + "/dsmb-report/" + std::to_string(row.id),
                      json{{"number", d.number},
                           {"cutoff", format_timestamp(d.cutoff)},
+                          {"as_of", format_timestamp(d.as_of)},
                           {"trigger", d.trigger},
                           {"sha256", d.sha256}}
                          .dump(),
@@ -1067,12 +1081,13 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::optional<DsmbReportRow>> dsmb_report_at(const std::string& study, Timestamp cutoff) override {
+  Result<std::optional<DsmbReportRow>> dsmb_report_at(const std::string& study, Timestamp cutoff,
+                                                      Timestamp as_of) override {
     return guard([&]() -> Result<std::optional<DsmbReportRow>> {
       auto db = readers_.take();
       auto st = db->cached(std::string("SELECT ") + kDsmbCols +
-                           ", body FROM dsmb_reports WHERE study = ? AND cutoff = ?");
-      st.bind(1, study).bind(2, format_timestamp(cutoff));
+                           ", body FROM dsmb_reports WHERE study = ? AND cutoff = ? AND as_of = ?");
+      st.bind(1, study).bind(2, format_timestamp(cutoff)).bind(3, format_timestamp(as_of));
       if (!st.step()) return std::optional<DsmbReportRow>{};
       return std::optional(dsmb_row(st, true));
     });

@@ -66,7 +66,10 @@ struct Input {
   std::vector<std::string> sites;
   std::vector<InterventionInput> interventions;
   std::vector<safety::AesiRule> aesi;
+  /// The clinical cut-off as the end of its day (23:59:59.999Z): the data are what happened by
+  /// then (the caller clips them), as recorded at `as_of` (the state of clocks and alerts too).
   Timestamp cutoff;
+  Timestamp as_of;
   int number = 1;
   std::optional<Timestamp> previous_cutoff;
   std::string protocol_sha256;
@@ -82,12 +85,14 @@ struct Input {
   safety::SurgicalSafety surgical;
 };
 
-/// Version 2: proportions in [0, 1] everywhere (`proportion`, `rate`, `ci95`, `on_time`);
-/// percentages exist only in the CSV and HTML renderings. Version 1 stored percentages (`pct`);
-/// upgrade() reads it. Keys added within version 2 (time_to_event's `table`, `at_risk`,
-/// `median_follow_up`, `follow_up`) are missing from reports stored before them; the renderers
-/// leave them out.
-inline constexpr const char* kSchema = "pvmon.dsmb-report/2";
+/// Version 3: the header's `data_cutoff` is the clinical cut-off date (YYYY-MM-DD), `as_of` the
+/// instant of the database state the report was built from, and `period` runs between dates.
+/// Version 2 (proportions in [0, 1] everywhere: `proportion`, `rate`, `ci95`, `on_time`;
+/// percentages exist only in the CSV and HTML renderings) had one instant, `data_cutoff`, for
+/// both. Version 1 stored percentages (`pct`). upgrade() reads both. Keys added within version 2
+/// (time_to_event's `table`, `at_risk`, `median_follow_up`, `follow_up`) are missing from reports
+/// stored before them; the renderers leave them out.
+inline constexpr const char* kSchema = "pvmon.dsmb-report/3";
 
 // ---- The figures every view shows, with one set of keys and units -----------------------
 
@@ -105,7 +110,8 @@ nlohmann::json subject_surgical_json(const safety::SubjectSurgical& s);
 nlohmann::json ae_counts_json(const safety::AeCounts& c, int enrolled);
 
 /// A stored model of any schema version as the current renderers read it (version 1's
-/// percentages become proportions, its renamed keys get their current names).
+/// percentages become proportions, its renamed keys get their current names; before version 3
+/// the one instant `data_cutoff` is both the as-of and, by its date, the cut-off).
 nlohmann::json upgrade(nlohmann::json model);
 /// The report model: one JSON object per section (header, enrolment, exposure, ae_overview,
 /// ae_by_soc_term, ae_related, aesi, sae_listing, deaths, susars, clocks, surgical,

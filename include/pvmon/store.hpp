@@ -287,12 +287,16 @@ struct Snapshot {
   std::vector<AlertRow> alerts;      // raised by then, oldest first
 };
 
-/// A stored DSMB report. `body` is the canonical JSON (empty in listings).
+/// A stored DSMB report. `body` is the canonical JSON (empty in listings). `cutoff` is the end
+/// of the clinical cut-off day (23:59:59.999Z; a report stored before schema v7 has the instant
+/// it was built from), `as_of` the instant of the database state it was built from (before
+/// schema v7: its cut-off). Reports are ordered by (cutoff, as_of) as by number.
 struct DsmbReportRow {
   std::int64_t id = 0;
   std::string study;
   int number = 0;
   Timestamp cutoff;
+  Timestamp as_of;
   std::optional<Timestamp> previous_cutoff;
   std::string trigger;  // scheduled, manual
   std::string sha256, protocol_sha256, generated_by;
@@ -300,12 +304,15 @@ struct DsmbReportRow {
   std::string body;
 };
 
-/// A report to store. `number` and `previous_cutoff` must follow the latest stored report
-/// (the store refuses otherwise with Errc::conflict, so two builders racing cannot both win).
+/// A report to store. `number` and `previous_cutoff` must follow the latest stored report, and
+/// (cutoff, as_of) come after its pair: a later cut-off, or the same with a later as-of (the
+/// store refuses otherwise with Errc::conflict, so two builders racing cannot both win).
+/// `previous_cutoff` is the cut-off of the latest report with an earlier cut-off than this one.
 struct DsmbReportDraft {
   std::string study;
   int number = 1;
-  Timestamp cutoff;
+  Timestamp cutoff;  // the end of the cut-off day
+  Timestamp as_of;
   std::optional<Timestamp> previous_cutoff;
   std::string trigger;
   std::string body, sha256, protocol_sha256;
@@ -446,9 +453,9 @@ class ReportStore {
   /// With body; id 0 = the latest.
   virtual Result<std::optional<DsmbReportRow>> get_dsmb_report(const std::string& study,
                                                                std::int64_t id) = 0;
-  /// The stored report with this cut-off, if any (with body).
+  /// The stored report with this cut-off and as-of, if any (with body).
   virtual Result<std::optional<DsmbReportRow>> dsmb_report_at(const std::string& study,
-                                                              Timestamp cutoff) = 0;
+                                                              Timestamp cutoff, Timestamp as_of) = 0;
 
   /// The newest row's seq and hash (all zeros when empty): logged so a rewrite of the whole
   /// table shows from outside the database.

@@ -1,9 +1,13 @@
 // End-to-end: DSMB reports built on request, listed, pulled in each format, pushed to the DSMB's
 // webhook (signed), audited, and rebuilt offline with `pvmon report` from a backup copy of the
-// database to the same bytes. The schedule itself is tested with an injected clock in
-// tests/unit/http.
+// database to the same bytes; a report's two dates (clinical cut-off and as-of) with a death
+// entered after its cut-off. The schedule itself is tested with an injected clock in
+// tests/unit/service.
 #include <doctest/doctest.h>
 #include <openssl/sha.h>
+
+#include <ctime>
+#include <set>
 
 
 #include "daemon.hpp"
@@ -19,6 +23,34 @@ std::string sha256_hex(const std::string& s) {
   char hex[2 * SHA256_DIGEST_LENGTH + 1];
   for (int i = 0; i < SHA256_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", d[i]);
   return hex;
+}
+
+/// Today's UTC date shifted by `days`, as YYYY-MM-DD (the daemon reads the real clock).
+std::string day(int days) {
+  const auto now = std::chrono::system_clock::now() + std::chrono::hours(24) * days;
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+/// A stored timestamp ("YYYY-MM-DDThh:mm:ss.mmmZ") moved by `ms` milliseconds.
+std::string shift_ms(const std::string& ts, long long ms) {
+  std::tm tm{};
+  int millis = 0;
+  REQUIRE(std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                      &tm.tm_min, &tm.tm_sec, &millis) == 7);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  long long total = static_cast<long long>(timegm(&tm)) * 1000 + millis + ms;
+  const std::time_t secs = static_cast<std::time_t>(total / 1000);
+  std::tm out{};
+  gmtime_r(&secs, &out);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &out);
+  return std::string(buf) + "." + std::to_string(1000 + total % 1000).substr(1) + "Z";
 }
 
 struct Dsmb {
@@ -74,7 +106,7 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   REQUIRE(unknown);
   CHECK(unknown->status == 422);
   CHECK(unknown->body.find("\"colour\"") != std::string::npos);
-  CHECK(unknown->body.find("must be a date-time with offset or a date") != std::string::npos);
+  CHECK(unknown->body.find("must be a date YYYY-MM-DD") != std::string::npos);
   auto malformed = post("/dsmb-reports", R"({"cutoff": )", "demo-officer");
   REQUIRE(malformed);
   CHECK(malformed->status == 400);
@@ -90,6 +122,7 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   const json row = json::parse(made->body);
   const auto id = row["id"].get<int>();
   CHECK(row["number"] == 1);
+  CHECK(row["data_cutoff"] == day(0));  // today, as of now
   CHECK(row["trigger"] == "manual");
   CHECK(row["generated_by"] == "safety-officer");
   CHECK(made->get_header_value("Location") == std::string(kStudy) + "/dsmb-reports/" + std::to_string(id));
@@ -104,6 +137,8 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   const json model = json::parse(body->body);
   CHECK(model["header"]["study"] == "hcc-pvtt-imrt");
   CHECK(model["header"]["number"] == 1);
+  CHECK(model["header"]["data_cutoff"] == row["data_cutoff"]);
+  CHECK(model["header"]["as_of"] == row["as_of"]);
 
   auto latest = get("/dsmb-reports/latest", "demo-dsmb");
   REQUIRE(latest);
@@ -143,9 +178,10 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   REQUIRE(site);
   CHECK(site->status == 403);
 
-  // The same cut-off again returns the stored report; an earlier one is refused.
+  // The same (cut-off, as-of) again returns the stored report; an earlier cut-off is refused.
   const std::string cutoff = row["data_cutoff"];
-  auto again = post("/dsmb-reports", json{{"cutoff", cutoff}}.dump(), "demo-officer");
+  const std::string as_of = row["as_of"];
+  auto again = post("/dsmb-reports", json{{"cutoff", cutoff}, {"as_of", as_of}}.dump(), "demo-officer");
   REQUIRE(again);
   CHECK(again->status == 200);
   CHECK(json::parse(again->body)["id"] == id);
@@ -161,6 +197,8 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   const json ev = json::parse(got[0].body);
   CHECK(ev["type"] == "dsmb.report");
   CHECK(ev["data"]["sha256"] == sha);
+  CHECK(ev["data"]["data_cutoff"] == cutoff);
+  CHECK(ev["data"]["as_of"] == as_of);
   CHECK(ev["data"]["url"] == "https://pvmon.example.org" + std::string(kStudy) + "/dsmb-reports/" + std::to_string(id));
   CHECK(ev["data"]["summary"]["enrolled"] == 1);
   CHECK(ev["data"]["summary"]["subjects_with_sae"] == 1);
@@ -177,7 +215,8 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   REQUIRE(metrics);
   CHECK(metrics->body.find("pvmon_dsmb_last_report_timestamp_seconds{study=\"hcc-pvtt-imrt\"} ") != std::string::npos);
 
-  // Offline, from a backup taken while the daemon runs: the same bytes.
+  // Offline, from a backup taken while the daemon runs: the same bytes (the as-of, by default,
+  // the stored report's for that cut-off).
   const fs::path copy = tmp.path / "copy.db";
   auto [brc, bout] = run_command(std::string(PVMON_PATH) + " backup --db " + (d->data_dir() / "pvmon.db").string() +
                          " --to " + copy.string() + " 2>&1");
@@ -186,6 +225,14 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
                        " --study hcc-pvtt-imrt --cutoff " + cutoff + " --format json 2>/dev/null");
   CHECK(rc == 0);
   CHECK(out == body->body);
+  auto [erc, eout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt --cutoff " +
+                                 cutoff + " --as-of " + as_of + " --format json 2>/dev/null");
+  CHECK(erc == 0);
+  CHECK(eout == body->body);
+  auto [frc, fout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt --cutoff " +
+                                 cutoff + " --as-of 2999-01-01T00:00:00Z 2>&1");
+  CHECK(frc == 2);
+  CHECK(fout.find("--as-of is in the future") != std::string::npos);
   auto [hrc, hout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() +
                          " --study hcc-pvtt-imrt --cutoff " + cutoff + " --format html 2>/dev/null");
   CHECK(hrc == 0);
@@ -220,4 +267,143 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   auto [arc, aout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt 2>&1");
   CHECK(arc == 2);
   CHECK(aout.find("--cutoff is required") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Dsmb, "DSMB reports: a clinical cut-off and an as-of; a death entered after the cut-off counts from its entry on") {
+  rx.start();
+  d->start();
+  const std::string cutoff = day(-2);
+  auto event = [&](const std::string& subject, const json& ev) {
+    auto r = post("/subjects/" + subject + "/events", ev.dump(), "demo-site-s01");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 201, r->body);
+    return json::parse(r->body);
+  };
+  // S01-0001: enrolled 30 days ago, operated 10 days ago. S01-0002: died yesterday, after the
+  // cut-off (never in a report for it).
+  for (const char* subject : {"S01-0001", "S01-0002"}) {
+    auto r = post("/subjects", subject_body(subject, day(-30)).dump(), "demo-site-s01");
+    REQUIRE(r);
+    REQUIRE(r->status == 201);
+  }
+  const json surgery = event("S01-0001", {{"kind", "surgery"}, {"date", day(-10)}, {"procedure", "right hemihepatectomy"}, {"margin", "R0"}});
+  event("S01-0002", {{"kind", "death"}, {"date", day(-1)}, {"cause", "sepsis"}});
+  // Distinct recording instants (milliseconds) for the surgery and the death.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // S01-0001 died three days ago, before the cut-off; the site enters it only now.
+  const json death = event("S01-0001", {{"kind", "death"}, {"date", day(-3)}, {"cause", "liver failure"}});
+  const std::string before = shift_ms(death["recorded_at"], -1);  // just before it was entered
+  REQUIRE(surgery["recorded_at"].get<std::string>() <= before);
+
+  auto build = [&](const json& body, int status) {
+    auto r = post("/dsmb-reports", body.dump(), "demo-officer");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == status, r->body);
+    return json::parse(r->body);
+  };
+  auto model_of = [&](const json& row) {
+    auto r = get("/dsmb-reports/" + std::to_string(row["id"].get<int>()), "demo-dsmb");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    CHECK(sha256_hex(r->body) == row["sha256"]);
+    return std::pair{json::parse(r->body), r->body};
+  };
+  auto dead = [](const json& model) {
+    std::set<std::string> out;
+    for (const auto& x : model["deaths"]) out.insert(x["subject"].get<std::string>());
+    return out;
+  };
+
+  // As of just before the death was entered: not in the report for the cut-off.
+  const json first = build({{"cutoff", cutoff}, {"as_of", before}}, 201);
+  CHECK(first["number"] == 1);
+  CHECK(first["data_cutoff"] == cutoff);
+  CHECK(first["as_of"] == before);
+  CHECK(first["period_from"].is_null());
+  const auto [m1, body1] = model_of(first);
+  CHECK(m1["header"]["data_cutoff"] == cutoff);
+  CHECK(m1["header"]["as_of"] == before);
+  CHECK(m1["header"]["period"] == json{{"from", nullptr}, {"to", cutoff}});
+  CHECK(m1["enrolment"]["total"] == 2);
+  CHECK(dead(m1).empty());
+  CHECK(m1["surgical"]["mortality_30d"]["events"] == 0);
+  CHECK(m1["surgical"]["mortality_30d_pending"] == json::array({"S01-0001"}));
+
+  // The same pair again: the stored report, the same bytes.
+  const json same = build({{"cutoff", cutoff}, {"as_of", before}}, 200);
+  CHECK(same["id"] == first["id"]);
+  CHECK(same["sha256"] == first["sha256"]);
+
+  // Built now for the same cut-off: a new report, over the same period, with the death (and not
+  // the death after the cut-off).
+  const json now = build({{"cutoff", cutoff}}, 201);
+  CHECK(now["number"] == 2);
+  CHECK(now["data_cutoff"] == cutoff);
+  CHECK(now["as_of"].get<std::string>() > death["recorded_at"].get<std::string>());
+  CHECK(now["period_from"].is_null());
+  const auto [m2, body2] = model_of(now);
+  CHECK(dead(m2) == std::set<std::string>{"S01-0001"});
+  CHECK(m2["deaths"][0]["date"] == day(-3));
+  CHECK(m2["surgical"]["mortality_30d"]["events"] == 1);
+  CHECK(m2["surgical"]["mortality_30d"]["n"] == 1);
+  CHECK(body2 != body1);
+  // Each pair still gives its own report.
+  CHECK(build({{"cutoff", cutoff}, {"as_of", now["as_of"]}}, 200)["id"] == now["id"]);
+  CHECK(build({{"cutoff", cutoff}, {"as_of", before}}, 200)["id"] == first["id"]);
+
+  // Refused, naming the field: the same cut-off from an earlier state than the latest report's
+  // (409, naming it); an as-of in the future, before the cut-off day, or not a date-time (422).
+  auto refused = [&](const json& body, int status, const std::string& field) {
+    auto r = post("/dsmb-reports", body.dump(), "demo-officer");
+    REQUIRE(r);
+    CHECK_MESSAGE(r->status == status, r->body);
+    const json e = json::parse(r->body);
+    CHECK_MESSAGE(e["errors"][0]["field"] == field, r->body);
+    return e["errors"][0]["message"].get<std::string>();
+  };
+  CHECK(refused({{"cutoff", cutoff}, {"as_of", shift_ms(before, -1000)}}, 409, "as_of").find("#2") != std::string::npos);
+  CHECK(refused({{"as_of", "2999-01-01T00:00:00Z"}}, 422, "as_of") == "is in the future");
+  CHECK(refused({{"cutoff", cutoff}, {"as_of", shift_ms(cutoff + "T00:00:00.000Z", -1)}}, 422, "as_of")
+            .find("before the cut-off day") != std::string::npos);
+  CHECK(refused({{"cutoff", cutoff}, {"as_of", cutoff}}, 422, "as_of").find("date-time") != std::string::npos);
+
+  // Listed newest first, each with its pair.
+  auto list = get("/dsmb-reports", "demo-dsmb");
+  REQUIRE(list);
+  const json items = json::parse(list->body)["items"];
+  REQUIRE(items.size() == 2);
+  CHECK(items[0]["as_of"] == now["as_of"]);
+  CHECK(items[1]["as_of"] == before);
+
+  // /safety reads the same pair the same way.
+  auto safety = [&](const std::string& query) {
+    auto r = get("/safety?" + query, "demo-dsmb");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 200, r->body);
+    return json::parse(r->body);
+  };
+  const json pinned = safety("cutoff=" + cutoff + "&as_of=" + before);
+  CHECK(pinned["cutoff"] == cutoff);
+  CHECK(pinned["as_of"] == before);
+  CHECK(pinned["surgical_safety"]["mortality_30d"]["events"] == 0);
+  CHECK(safety("cutoff=" + cutoff + "&as_of=" + before) == pinned);
+  CHECK(safety("cutoff=" + cutoff)["surgical_safety"]["mortality_30d"]["events"] == 1);
+  auto bad = get("/safety?cutoff=" + cutoff + "&as_of=" + shift_ms(cutoff + "T00:00:00.000Z", -1), "demo-dsmb");
+  REQUIRE(bad);
+  CHECK(bad->status == 422);
+  CHECK(json::parse(bad->body)["errors"][0]["field"] == "as_of");
+
+  // Offline from a backup: each pair gives its stored bytes.
+  const fs::path copy = tmp.path / "copy.db";
+  auto [brc, bout] = run_command(std::string(PVMON_PATH) + " backup --db " + (d->data_dir() / "pvmon.db").string() +
+                                 " --to " + copy.string() + " 2>&1");
+  REQUIRE_MESSAGE(brc == 0, bout);
+  const std::string report = std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt --cutoff " + cutoff;
+  auto [rc1, out1] = run_command(report + " --as-of " + before + " 2>/dev/null");
+  CHECK(rc1 == 0);
+  CHECK(sha256_hex(out1) == first["sha256"]);
+  CHECK(out1 == body1);
+  auto [rc2, out2] = run_command(report + " 2>/dev/null");  // the newest for the cut-off
+  CHECK(rc2 == 0);
+  CHECK(sha256_hex(out2) == now["sha256"]);
 }

@@ -163,8 +163,8 @@ TEST_CASE("disk full: writes fail with 503 and a log line, nothing acknowledged 
   TempDir tmp;
   const fs::path small = tmp.path / "small";
   fs::create_directories(small);
-  // A real filesystem that fills: a 1 MiB tmpfs. Mounting needs CAP_SYS_ADMIN (root in CI).
-  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m") != 0) {
+  // A real filesystem that fills: a 2 MiB tmpfs. Mounting needs CAP_SYS_ADMIN (root in CI).
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m") != 0) {
     MESSAGE("skipped: cannot mount a small tmpfs here (needs root): " << std::strerror(errno));
     return;
   }

@@ -156,9 +156,13 @@ TEST_CASE_FIXTURE(Course, "30-day post-surgical mortality over closed windows, p
   }
   CHECK(stopped);
 
-  // The same cut-off gives the same numbers; a cut-off before anything was recorded sees none.
-  CHECK(get("/safety?cutoff=" + day(0)) == get("/safety?cutoff=" + day(0)));
-  CHECK(get("/safety?cutoff=" + day(-1))["enrolment"]["subjects"] == 0);
+  // The same (cut-off, as-of) pair gives the same numbers; an as-of before anything was
+  // recorded sees none, and so does a cut-off before anyone was enrolled.
+  const std::string as_of = now_utc_minus_hours(0);
+  CHECK(get("/safety?cutoff=" + day(0) + "&as_of=" + as_of) == get("/safety?cutoff=" + day(0) + "&as_of=" + as_of));
+  CHECK(get("/safety?cutoff=" + day(-1))["enrolment"]["subjects"] == 5);  // enrolled 120 days ago, entered today
+  CHECK(get("/safety?cutoff=" + day(-1) + "&as_of=" + day(-1) + "T00:00:00Z")["enrolment"]["subjects"] == 0);
+  CHECK(get("/safety?cutoff=" + day(-121))["enrolment"]["subjects"] == 0);
 
   // The subject's timeline and derived windows.
   auto subj = get("/subjects/S01-000C");

@@ -43,14 +43,17 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
 nlohmann::json safety_figures(const Runtime& rt, const config::Study& st,
                               const store::Snapshot& snap, Date cutoff);
 
-/// GET /safety: the figures at the end of `cutoff` (today when absent: as of now). A cut-off
-/// after today is refused (it would give other figures tomorrow).
+/// GET /safety: what happened by the end of `cutoff` as recorded at `as_of` (service/cutoff.hpp:
+/// as-of default now, cut-off default the as-of's date). The same pair gives the same figures.
+/// A cut-off after today, an as-of in the future or before the cut-off day are refused (422
+/// naming the field).
 Result<nlohmann::json> study_safety(const Runtime& rt, const Clock& clock,
                                     store::SnapshotStore& snapshots, const config::Study& st,
-                                    std::optional<Date> cutoff);
+                                    std::optional<Date> cutoff, std::optional<Timestamp> as_of = std::nullopt);
 inline Result<nlohmann::json> study_safety(const Context& cx, const config::Study& st,
-                                           std::optional<Date> cutoff) {
-  return study_safety(cx.rt, cx.clock, cx.store, st, cutoff);
+                                           std::optional<Date> cutoff,
+                                           std::optional<Timestamp> as_of = std::nullopt) {
+  return study_safety(cx.rt, cx.clock, cx.store, st, cutoff, as_of);
 }
 
 }  // namespace pvmon::service

@@ -69,7 +69,8 @@ Input cohort() {
   in.aesi = {{"hypertension-apatinib", {"Hypertension"}, {}, 3, {"apatinib"}},
              {"liver", {}, {"Hepatobiliary disorders"}, 1, {}}};
   in.cutoff = t("2026-12-31T23:59:59.999Z");
-  in.previous_cutoff = t("2026-06-30T00:00:00Z");
+  in.as_of = t("2027-01-02T09:00:00Z");  // clocks and alerts in their state then
+  in.previous_cutoff = t("2026-06-30T23:59:59.999Z");
   in.number = 2;
   in.protocol_sha256 = "abc";
   in.subjects = {
@@ -133,7 +134,11 @@ Input cohort() {
 TEST_CASE("DSMB report: enrolment, status and exposure of the hand-built cohort") {
   const json m = build(cohort());
   CHECK(m["header"]["number"] == 2);
-  CHECK(m["header"]["period"]["from"] == "2026-06-30T00:00:00.000Z");
+  CHECK(m["header"]["schema"] == "pvmon.dsmb-report/3");
+  // Two dates: the clinical cut-off, and the database state the report was built from.
+  CHECK(m["header"]["data_cutoff"] == "2026-12-31");
+  CHECK(m["header"]["as_of"] == "2027-01-02T09:00:00.000Z");
+  CHECK(m["header"]["period"] == json{{"from", "2026-06-30"}, {"to", "2026-12-31"}});
   const json& e = m["enrolment"];
   CHECK(e["total"] == 6);
   CHECK(e["by_site"] == json::array({{{"site", "S01"}, {"n", 3}, {"proportion", 0.5}}, {{"site", "S02"}, {"n", 3}, {"proportion", 0.5}}}));
@@ -490,7 +495,7 @@ TEST_CASE("DSMB report: CSV quoting and formula guard; HTML escaped, self-contai
   CHECK(open == close);
 }
 
-TEST_CASE("a report stored under schema 1 (percentages) reads as schema 2 (proportions)") {
+TEST_CASE("a report stored under schema 1 (percentages) reads as the current schema (proportions)") {
   const json v1 = json::parse(R"({"header": {"schema": "pvmon.dsmb-report/1"},
     "enrolment": {"by_site": [{"site": "S01", "n": 3, "pct": 50.0}]},
     "ae_overview": {"any_ae": {"n": 4, "pct": 66.7}},
@@ -509,8 +514,37 @@ TEST_CASE("a report stored under schema 1 (percentages) reads as schema 2 (propo
   CHECK_FALSE(m["surgical"].contains("r0"));
   CHECK(m["surgical"]["subjects"][0]["readmission_30d"] == "not_readmitted");
   // A current model is left as it is.
-  const json v2 = build(cohort());
-  CHECK(upgrade(v2) == v2);
+  const json v3 = build(cohort());
+  CHECK(upgrade(v3) == v3);
+}
+
+TEST_CASE("a report stored before schema 3 (one instant for its cut-off) reads with two dates") {
+  // Schema 1 and 2 reports were built from what was recorded by their cut-off instant: that is
+  // their as-of, and its date their cut-off.
+  for (const char* schema : {"pvmon.dsmb-report/1", "pvmon.dsmb-report/2"}) {
+    CAPTURE(schema);
+    const json old = {{"header", {{"schema", schema}, {"number", 2}, {"data_cutoff", "2026-11-20T08:00:00.000Z"},
+                                  {"period", {{"from", "2026-10-21T08:00:00.000Z"}, {"to", "2026-11-20T08:00:00.000Z"}}}}}};
+    const json h = upgrade(old)["header"];
+    CHECK(h["data_cutoff"] == "2026-11-20");
+    CHECK(h["as_of"] == "2026-11-20T08:00:00.000Z");
+    CHECK(h["period"] == json{{"from", "2026-10-21"}, {"to", "2026-11-20"}});
+    const json first = {{"header", {{"schema", schema}, {"data_cutoff", "2026-11-20T08:00:00.000Z"},
+                                    {"period", {{"from", nullptr}, {"to", "2026-11-20T08:00:00.000Z"}}}}}};
+    CHECK(upgrade(first)["header"]["period"]["from"].is_null());
+  }
+  // The renderings show both.
+  json stored = build(cohort());
+  stored["header"] = {{"schema", "pvmon.dsmb-report/2"}, {"study", "s"}, {"title", "t"}, {"number", 2},
+                      {"data_cutoff", "2026-12-31T23:59:59.999Z"}, {"protocol_sha256", "abc"},
+                      {"period", {{"from", "2026-06-30T00:00:00.000Z"}, {"to", "2026-12-31T23:59:59.999Z"}}},
+                      {"sites", {"S01", "S02"}}, {"interventions", json::array()}};
+  const std::string html = to_html(stored, {"1", "2027-01-01T00:00:00.000Z", "sha"});
+  CHECK(html.find("Data cut-off 2026-12-31 · as of 2026-12-31T23:59:59.999Z · period from 2026-06-30") != std::string::npos);
+  for (const auto& f : to_csv(stored))
+    if (f.name == "header.csv")
+      CHECK(f.text == "study,number,data_cutoff,as_of,period_from,protocol_sha256\r\n"
+                      "s,2,2026-12-31,2026-12-31T23:59:59.999Z,2026-06-30,abc\r\n");
 }
 
 TEST_CASE("a stopping rule whose design is complete says so; power not applicable prints so") {

@@ -66,12 +66,13 @@ TEST_CASE("DSMB schedule: restarts before, at and after a due time neither skip 
   f.clock.set(at("2026-03-01T07:59:59.999Z"));
   CHECK(f.start_and_tick().empty());
 
-  // At the due time exactly: one report, cut-off = the due time, not "now".
+  // At the due time exactly: one report, cut-off = the due date (its end), as-of = the build.
   f.clock.set(at("2026-03-01T08:00:00Z"));
   auto built = f.start_and_tick();
   REQUIRE(built.size() == 1);
   CHECK(built[0].number == 1);
-  CHECK(format_timestamp(built[0].cutoff) == "2026-03-01T08:00:00.000Z");
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-01T23:59:59.999Z");
+  CHECK(format_timestamp(built[0].as_of) == "2026-03-01T08:00:00.000Z");
   CHECK_FALSE(built[0].previous_cutoff);
   CHECK(built[0].trigger == "scheduled");
   CHECK(built[0].generated_by == "pvmond");
@@ -87,16 +88,18 @@ TEST_CASE("DSMB schedule: restarts before, at and after a due time neither skip 
   built = f.start_and_tick();
   REQUIRE(built.size() == 1);
   CHECK(built[0].number == 2);
-  CHECK(format_timestamp(built[0].cutoff) == "2026-03-04T08:00:00.000Z");
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-04T23:59:59.999Z");
+  CHECK(format_timestamp(built[0].as_of) == "2026-03-04T09:30:00.000Z");
   REQUIRE(built[0].previous_cutoff);
-  CHECK(format_timestamp(*built[0].previous_cutoff) == "2026-03-01T08:00:00.000Z");
+  CHECK(format_timestamp(*built[0].previous_cutoff) == "2026-03-01T23:59:59.999Z");
   CHECK(f.start_and_tick().empty());
 
   // Just after the next due time.
   f.clock.set(at("2026-03-05T08:00:00.001Z"));
   built = f.start_and_tick();
   REQUIRE(built.size() == 1);
-  CHECK(format_timestamp(built[0].cutoff) == "2026-03-05T08:00:00.000Z");
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-05T23:59:59.999Z");
+  CHECK(format_timestamp(built[0].as_of) == "2026-03-05T08:00:00.001Z");
 
   const auto rows = f.stored();
   REQUIRE(rows.size() == 3);
@@ -114,49 +117,88 @@ TEST_CASE("DSMB schedule: a study first seen after a due time waits for the next
   f.clock.set(at("2026-03-02T08:00:00Z"));
   auto built = f.start_and_tick();
   REQUIRE(built.size() == 1);
-  CHECK(format_timestamp(built[0].cutoff) == "2026-03-02T08:00:00.000Z");
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-02T23:59:59.999Z");
 }
 
-TEST_CASE("DSMB reports: same cut-off, same bytes; a manual report moves the schedule on") {
+TEST_CASE("DSMB reports: same (cut-off, as-of), same bytes; a later as-of is a new report; a manual report moves the schedule on") {
   Fixture f;
   f.clock.set(at("2026-03-01T12:00:00Z"));
   auto s = store::Store::open(store::Options{(f.dir / "pvmon.db").string()}, f.clock);
   REQUIRE(s);
   const auto& st = f.rt->config->studies.at("s1");
   REQUIRE(s.value()->record_protocol("s1", st.sha256, st.text));
-  auto a = service::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
-  auto b = service::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
+  auto pair = [](const char* cutoff, const char* as_of) {
+    return service::DataCutoff{parse_date(cutoff).value(), at(as_of)};
+  };
+  const auto p1 = pair("2026-02-28", "2026-03-01T10:00:00Z");
+  auto a = service::build_dsmb_report(*f.rt, st, *s.value(), p1, "manual");
+  auto b = service::build_dsmb_report(*f.rt, st, *s.value(), p1, "manual");
   REQUIRE(a);
   REQUIRE(b);
   CHECK(a->body == b->body);
   CHECK(a->sha256 == b->sha256);
-  auto made = service::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual", {"officer", ""});
+  const auto header = nlohmann::json::parse(a->body)["header"];
+  CHECK(header["schema"] == "pvmon.dsmb-report/3");
+  CHECK(header["data_cutoff"] == "2026-02-28");
+  CHECK(header["as_of"] == "2026-03-01T10:00:00.000Z");
+  CHECK(header["period"] == nlohmann::json{{"from", nullptr}, {"to", "2026-02-28"}});
+  auto made = service::make_dsmb_report(*f.rt, st, *s.value(), p1, "manual", {"officer", ""});
   REQUIRE(made);
   CHECK(made->created);
   CHECK(made->row.sha256 == a->sha256);
-  // Asking again for the same cut-off returns the stored one.
-  auto again = service::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual", {"officer", ""});
+  CHECK(format_timestamp(made->row.cutoff) == "2026-02-28T23:59:59.999Z");
+  CHECK(made->row.as_of == p1.as_of);
+  // Asking again for the same pair returns the stored one.
+  auto again = service::make_dsmb_report(*f.rt, st, *s.value(), p1, "manual", {"officer", ""});
   REQUIRE(again);
   CHECK_FALSE(again->created);
   CHECK(again->row.id == made->row.id);
-  // An earlier cut-off than the latest report is refused.
-  auto earlier = service::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T09:00:00Z"), "manual", {"officer", ""});
+  // An earlier cut-off than the latest report's is refused; so is the same cut-off from an
+  // earlier database state. Each names the field and the latest report.
+  auto earlier = service::make_dsmb_report(*f.rt, st, *s.value(), pair("2026-02-27", "2026-03-01T11:00:00Z"),
+                                           "manual", {"officer", ""});
   REQUIRE_FALSE(earlier);
   CHECK(earlier.error().code == Errc::conflict);
-  // Rebuilding the stored one after another report exists still gives its bytes.
-  auto next = service::make_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T11:00:00Z"), "manual", {"officer", ""});
+  CHECK(earlier.error().fields.at(0).field == "cutoff");
+  CHECK(earlier.error().message.find("#1") != std::string::npos);
+  auto older = service::make_dsmb_report(*f.rt, st, *s.value(), pair("2026-02-28", "2026-03-01T09:00:00Z"),
+                                         "manual", {"officer", ""});
+  REQUIRE_FALSE(older);
+  CHECK(older.error().code == Errc::conflict);
+  CHECK(older.error().fields.at(0).field == "as_of");
+  // The same cut-off from a later as-of: a new number, over the same period.
+  const auto p2 = pair("2026-02-28", "2026-03-01T11:00:00Z");
+  auto reissued = service::make_dsmb_report(*f.rt, st, *s.value(), p2, "manual", {"officer", ""});
+  REQUIRE(reissued);
+  CHECK(reissued->created);
+  CHECK(reissued->row.number == 2);
+  CHECK_FALSE(reissued->row.previous_cutoff);
+  CHECK(reissued->row.sha256 != made->row.sha256);  // another as-of in its header
+  // A later cut-off: its period starts at the previous cut-off.
+  auto next = service::make_dsmb_report(*f.rt, st, *s.value(), pair("2026-03-01", "2026-03-01T11:30:00Z"),
+                                        "manual", {"officer", ""});
   REQUIRE(next);
-  CHECK(next->row.number == 2);
-  auto rebuilt = service::build_dsmb_report(*f.rt, st, *s.value(), at("2026-03-01T10:00:00Z"), "manual");
+  CHECK(next->row.number == 3);
+  REQUIRE(next->row.previous_cutoff);
+  CHECK(format_timestamp(*next->row.previous_cutoff) == "2026-02-28T23:59:59.999Z");
+  // Rebuilding a stored one after others exist still gives its bytes and number.
+  auto rebuilt = service::build_dsmb_report(*f.rt, st, *s.value(), p1, "manual");
   REQUIRE(rebuilt);
   CHECK(rebuilt->sha256 == made->row.sha256);
   CHECK(rebuilt->number == 1);
-  // The schedule's next due time (08:00 on 03-02) is after the latest report: built then.
+  auto rebuilt2 = service::build_dsmb_report(*f.rt, st, *s.value(), p2, "manual");
+  REQUIRE(rebuilt2);
+  CHECK(rebuilt2->sha256 == reissued->row.sha256);
+  CHECK(rebuilt2->number == 2);
+  // The schedule's next due time (08:00 on 03-02) is after the latest cut-off: built then, for
+  // that date, as of the build.
   f.clock.set(at("2026-03-02T08:00:00Z"));
   auto built = service::run_dsmb_schedule({*f.rt, *s.value(), f.clock});
   REQUIRE(built.size() == 1);
-  CHECK(built[0].number == 3);
-  CHECK(format_timestamp(*built[0].previous_cutoff) == "2026-03-01T11:00:00.000Z");
+  CHECK(built[0].number == 4);
+  CHECK(format_timestamp(built[0].cutoff) == "2026-03-02T23:59:59.999Z");
+  CHECK(format_timestamp(built[0].as_of) == "2026-03-02T08:00:00.000Z");
+  CHECK(format_timestamp(*built[0].previous_cutoff) == "2026-03-01T23:59:59.999Z");
   s.value()->close();
 }
 

@@ -406,22 +406,51 @@ TEST_CASE("scheduler_tick: an overdue clock alerts, escalation runs at the injec
   CHECK(fs.escalations[0].second == s.rt->config->escalate_after_seconds * 1000LL);
 }
 
-TEST_CASE("study_safety: the cut-off day ends the snapshot; a cut-off after today is refused") {
+TEST_CASE("study_safety: a snapshot at the as-of, clipped to the cut-off; bad pairs name the field") {
   Study s;
   FakeTickStore fs;
   FakeClock clock(at("2026-10-20T10:00:00Z"));
-  auto future = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-21"));
-  REQUIRE_FALSE(future);
-  CHECK(future.error().fields.at(0).field == "cutoff");
+  // What the store holds at any as-of (the fake does not filter by recording time): one subject
+  // enrolled before the cut-off, one after; a clock started on the day after the cut-off.
+  fs.snap.subjects = {store::SubjectRow{1, "s", "S01-0001", "S01", parse_date("2026-09-01").value(), {}},
+                      store::SubjectRow{2, "s", "S01-0002", "S01", parse_date("2026-10-05").value(), {}}};
+  store::ClockRow c;
+  c.id = 1;
+  c.subject = "S01-0001";
+  c.clock.kind = safety::ClockKind::regulatory_initial;
+  c.clock.started_at = at("2026-10-02T00:00:00Z");
+  c.clock.due_at = at("2026-10-09T00:00:00Z");
+  fs.snap.open_clocks = {c};
+  auto field = [](const Result<json>& r) { return r ? std::string("(none)") : r.error().fields.at(0).field; };
+  CHECK(field(service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-21"))) == "cutoff");
+  CHECK(field(service::study_safety(*s.rt, clock, fs, *s.st, std::nullopt, at("2026-10-20T10:00:00.001Z"))) == "as_of");
+  CHECK(field(service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"),
+                                    at("2026-09-30T23:59:59.999Z"))) == "as_of");
   CHECK(fs.asked.empty());
+  // A cut-off alone: as of now, only what happened by its end.
   auto figures = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"));
   REQUIRE(figures);
   REQUIRE(fs.asked.size() == 1);
-  CHECK(fs.asked[0].first == at("2026-10-01T23:59:59.999Z"));
+  CHECK(fs.asked[0].first == clock.now());
   CHECK(figures.value()["cutoff"] == "2026-10-01");
+  CHECK(figures.value()["as_of"] == "2026-10-20T10:00:00.000Z");
+  CHECK(figures.value()["enrolment"]["subjects"] == 1);
+  CHECK(figures.value()["open_clocks"]["count"] == 0);
+  // Both: the snapshot is taken at the as-of; the same pair gives the same figures.
+  auto pinned = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"), at("2026-10-01T00:00:00Z"));
+  REQUIRE(pinned);
+  CHECK(fs.asked[1].first == at("2026-10-01T00:00:00Z"));
+  clock.advance_ms(86'400'000);
+  auto again = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"), at("2026-10-01T00:00:00Z"));
+  REQUIRE(again);
+  CHECK(again.value() == pinned.value());
+  // Neither: as of now, up to today.
   auto now = service::study_safety(*s.rt, clock, fs, *s.st, std::nullopt);
   REQUIRE(now);
-  CHECK(fs.asked[1].first == clock.now());
+  CHECK(fs.asked.back().first == clock.now());
+  CHECK(now.value()["cutoff"] == "2026-10-21");
+  CHECK(now.value()["enrolment"]["subjects"] == 2);
+  CHECK(now.value()["open_clocks"]["count"] == 1);
 }
 
 TEST_CASE("a stopping rule counts its first n_max evaluable subjects only; later events never cross it") {

@@ -75,6 +75,81 @@ TEST_CASE("each older schema migrates forward, keeping its data") {
   }
 }
 
+TEST_CASE("schema v8: each report's resolution date beside its onset, for the subjects' courses") {
+  TempDb t;
+  Db db(t.path(), true, false, 1000);
+  migrate(db, 7);
+  db.exec("INSERT INTO subjects (id, study, site, subject, enrolled, record, body_sha256, created_at, created_by) "
+          "VALUES (1, 's', 'S01', 'S01-0001', '2026-01-01', '{}', 'h', '2026-01-01T00:00:00.000Z', 'x')");
+  db.exec("INSERT INTO ae_reports (id, study, site, report_id, subject_id, subject, received_at, body_sha256, "
+          "current_version, meddra_code, grade, onset, status) VALUES "
+          "(1, 's', 'S01', 'R1', 1, 'S01-0001', '2026-02-01T00:00:00.000Z', 'h', 2, '1', 2, '2026-01-20', 'active')");
+  db.exec("INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record, resolved) VALUES "
+          "(1, 1, 'initial', '2026-02-01T00:00:00.000Z', 'x', '{}', NULL), "
+          "(1, 2, 'followup', '2026-03-01T00:00:00.000Z', 'x', '{}', '2026-02-25')");
+  migrate(db);
+  CHECK(read_schema_version(db) == current_schema_version());
+  auto st = db.prepare("SELECT resolved FROM ae_reports WHERE id = 1");
+  REQUIRE(st.step());
+  CHECK(st.text(0) == "2026-02-25");  // the version in force, not the first
+}
+
+TEST_CASE("schema v7: stored DSMB reports get their cut-off as their as-of; a later as-of may follow") {
+  TempDb t;
+  {
+    Db db(t.path(), true, false, 1000);
+    migrate(db, 6);
+    db.exec("INSERT INTO dsmb_reports (study, number, cutoff, previous_cutoff, trigger, body, sha256, "
+            "protocol_sha256, generated_at, generated_by) VALUES "
+            "('s', 1, '2026-11-20T08:00:00.000Z', NULL, 'scheduled', '{}', 'h1', 'p', '2026-11-20T08:00:01.000Z', 'pvmond')");
+    migrate(db, 7);
+    CHECK(read_schema_version(db) == 7);
+    // Still append-only.
+    CHECK_THROWS_AS(db.exec("UPDATE dsmb_reports SET as_of = 'x'"), SqliteError);
+    CHECK_THROWS_AS(db.exec("DELETE FROM dsmb_reports"), SqliteError);
+  }
+  auto s = Store::open({t.path()}, kClock);
+  REQUIRE(s);
+  auto rows = s.value()->list_dsmb_reports("s");
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 1);
+  const auto old = rows->front();
+  CHECK(format_timestamp(old.cutoff) == "2026-11-20T08:00:00.000Z");
+  CHECK(old.as_of == old.cutoff);
+  auto found = s.value()->dsmb_report_at("s", old.cutoff, old.as_of);
+  REQUIRE(found);
+  REQUIRE(found.value());
+  CHECK(found.value()->body == "{}");
+  // A report for the cut-off day of the old one, built later: a new number, the old cut-off
+  // its period's start; then the same cut-off again from a later as-of, over the same period.
+  DsmbReportDraft d;
+  d.study = "s";
+  d.number = 2;
+  d.cutoff = *parse_timestamp("2026-11-20T23:59:59.999Z");
+  d.as_of = *parse_timestamp("2026-11-21T09:00:00Z");
+  d.previous_cutoff = old.cutoff;
+  d.trigger = "manual";
+  d.body = "{\"n\":2}";
+  d.sha256 = "h2";
+  d.protocol_sha256 = "p";
+  auto two = s.value()->insert_dsmb_report(d, {"officer", ""});
+  REQUIRE_MESSAGE(two, (two ? "" : two.error().message));
+  d.number = 3;
+  d.as_of = *parse_timestamp("2026-11-22T09:00:00Z");
+  d.sha256 = "h3";
+  auto three = s.value()->insert_dsmb_report(d, {"officer", ""});
+  REQUIRE_MESSAGE(three, (three ? "" : three.error().message));
+  CHECK(three->previous_cutoff == old.cutoff);
+  // Not the same pair twice, nor an earlier as-of for the same cut-off.
+  d.number = 4;
+  auto same = s.value()->insert_dsmb_report(d, {"officer", ""});
+  REQUIRE_FALSE(same);
+  CHECK(same.error().code == Errc::conflict);
+  CHECK(same.error().fields.at(0).field == "as_of");
+  CHECK(same.error().message.find("#3") != std::string::npos);
+  s.value()->close();
+}
+
 TEST_CASE("subjects and AE reports: idempotent replays, conflicts, versions") {
   TempDb t;
   auto s = std::move(Store::open({t.path()}, kClock).value());
