@@ -28,8 +28,9 @@ Result<std::int64_t> path_id(const std::string& s) {
 
 json clock_json(const store::ClockRow& c, Timestamp now) {
   json j{{"id", c.id},
-         {"report", c.report},
-         {"report_id", c.report_ref},
+         // A subject's clock (a death awaiting its SAE report) has no report yet.
+         {"report", c.report ? json(c.report) : json(nullptr)},
+         {"report_id", c.report ? json(c.report_ref) : json(nullptr)},
          {"subject", c.subject},
          {"site", c.site},
          {"version", c.version},

@@ -33,6 +33,10 @@ std::string_view to_string(AdmissionEnd e) {
   return "open";
 }
 
+bool records_death(const SubjectEvent& e) {
+  return e.kind == "death" || (e.kind == "surgical_complication" && e.fields.value("grade", "") == "V");
+}
+
 bool outpatient_evidence(std::string_view kind) {
   // CLINICAL.md: "Outpatient evidence (a visit, a last-known-alive date, a readmission) shows
   // the patient left." In this protocol, imaging assessments (progression, relapse), adjuvant
@@ -85,10 +89,9 @@ SubjectCourse subject_course(std::string subject, Date enrolled, const std::vect
   // Every source of a death (CLINICAL.md "Death has many sources"; CTCAE v5.0: grade 5 is
   // "death related to AE"; Dindo et al., Ann Surg 2004: grade V is "death of a patient").
   for (const auto& e : dated) {
-    if (e.kind == "death")
-      c.death_records.push_back({DeathSource::death_event, e.date, "event " + std::to_string(e.id), e.id});
-    if (e.kind == "surgical_complication" && e.fields.value("grade", "") == "V")
-      c.death_records.push_back({DeathSource::clavien_dindo_v, e.date, "event " + std::to_string(e.id), e.id});
+    if (records_death(e))
+      c.death_records.push_back({e.kind == "death" ? DeathSource::death_event : DeathSource::clavien_dindo_v, e.date,
+                                 "event " + std::to_string(e.id), e.id});
   }
   bool fatal_sae = false;
   for (const auto& a : aes) {

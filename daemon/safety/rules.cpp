@@ -522,10 +522,11 @@ std::vector<AlertDraft> on_clocks(const std::vector<OpenClock>& open, Timestamp 
     const bool due_soon = !is_overdue && now >= c.due_at.plus_hours(-rules.clock_warning_hours);
     if (!is_overdue && !due_soon) continue;
     const std::string_view rule = is_overdue ? rule::kClockOverdue : rule::kClockDueSoon;
-    const std::string what = std::string(to_string(c.kind)) + " clock of report " +
-                             (oc.site_report_id.empty() ? std::to_string(oc.report)
-                                                        : oc.site_report_id) +
-                             ", subject " + oc.subject;
+    // A subject's clock (report 0): a death awaiting its SAE report.
+    const std::string what = std::string(to_string(c.kind)) + " clock of " +
+                             (oc.report == 0 ? "the death of subject " + oc.subject + " (no SAE report yet)"
+                              : "report " + (oc.site_report_id.empty() ? std::to_string(oc.report) : oc.site_report_id) +
+                                    ", subject " + oc.subject);
     AlertDraft a;
     a.rule = std::string(rule);
     a.severity = severity_of(rule);

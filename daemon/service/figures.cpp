@@ -154,8 +154,8 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
     const bool late = safety::overdue(c.clock, snap.as_of);
     overdue += late ? 1 : 0;
     clocks.push_back({{"id", c.id},
-                      {"report", c.report},
-                      {"report_id", c.report_ref},
+                      {"report", c.report ? json(c.report) : json(nullptr)},
+                      {"report_id", c.report ? json(c.report_ref) : json(nullptr)},
                       {"subject", c.subject},
                       {"kind", std::string(safety::to_string(c.clock.kind))},
                       {"due_at", format_timestamp(c.clock.due_at)},

@@ -71,6 +71,7 @@ Result<store::Stored> add_subject_event(const SubjectDeps& cx, const Caller& who
     auto all = std::move(existing.value());
     all.push_back(w.event);
     w.facts = safety::facts_from_events(subject, row->enrolled, all);
+    w.sae_report_hours = st.site_report_hours;
     auto stored = cx.subjects.add_event(std::move(w), who.actor());
     if (!stored || !stored->stale) return stored;
   }

@@ -392,9 +392,44 @@ CREATE INDEX ae_reports_last_resolved ON ae_reports (study, subject, resolved)
 CREATE INDEX ae_reports_fatal ON ae_reports (study, subject, id) WHERE status = 'active' AND grade = 5;
 )sql";
 
+// Version 9: a clock that belongs to a subject, not a report: a death recorded with no SAE
+// report of it opens the site's SAE clock from the death event (issue 17 §1; ICH E6 4.11.1),
+// and the fatal SAE report stops it. `report` becomes nullable (the table is rebuilt: SQLite
+// cannot drop NOT NULL), and a clock names its subject and, for a death, the event.
+constexpr const char* kV9 = R"sql(
+DROP INDEX clocks_open;
+DROP INDEX clocks_by_report;
+ALTER TABLE clocks RENAME TO clocks_v8;
+CREATE TABLE clocks (
+  id          INTEGER PRIMARY KEY,
+  report      INTEGER REFERENCES ae_reports (id),
+  study       TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  started_at  TEXT NOT NULL,
+  due_at      TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  version     INTEGER NOT NULL,
+  stopped_at  TEXT,
+  stop_reason TEXT,
+  late        INTEGER NOT NULL DEFAULT 0,
+  subject_id  INTEGER REFERENCES subjects (id),
+  event       INTEGER REFERENCES subject_events (id),
+  CHECK (report IS NOT NULL OR subject_id IS NOT NULL)
+);
+INSERT INTO clocks (id, report, study, kind, started_at, due_at, reason, version, stopped_at,
+  stop_reason, late, subject_id)
+SELECT c.id, c.report, c.study, c.kind, c.started_at, c.due_at, c.reason, c.version, c.stopped_at,
+  c.stop_reason, c.late, (SELECT r.subject_id FROM ae_reports r WHERE r.id = c.report)
+FROM clocks_v8 c;
+DROP TABLE clocks_v8;
+CREATE INDEX clocks_open ON clocks (study, stopped_at, due_at);
+CREATE INDEX clocks_by_report ON clocks (report);
+CREATE INDEX clocks_of_subject ON clocks (subject_id) WHERE report IS NULL;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
-                                              {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}};
+                                              {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}};
   return kAll;
 }
 

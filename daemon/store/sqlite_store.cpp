@@ -315,6 +315,8 @@ class SqliteStore final : public Store {
         for (const auto& c : w.closed)
           insert_clock(db, id, study, 1, c.clock,
                        Stopped{c.stopped_at.value_or(w.received_at), c.stop_reason, c.late});
+        if (w.record.value("grade", 0) == 5 && w.record.value("safety", json::object()).value("serious", false))
+          stop_death_clocks(db, study, subject, report_id, w.received_at);
         append_audit(db, w.received_at, actor, "ae.create", study + "/ae/" + std::to_string(id),
                      audit_ref, std::nullopt);
         auto alerts = w.alerts;
@@ -393,6 +395,8 @@ class SqliteStore final : public Store {
           insert_clock(db, id, study, version + 1, c.clock,
                        Stopped{c.stopped_at.value_or(now), c.stop_reason, c.late});
         for (const auto& [cid, why] : w.stop) stop_clock(db, cid, now, why, false);
+        if (!w.nullification && rec.value("grade", 0) == 5 && rec.value("safety", json::object()).value("serious", false))
+          stop_death_clocks(db, study, rec.value("subject", ""), rec.value("report_id", ""), now);
         append_audit(db, now, actor, w.nullification ? "ae.nullify" : "ae.followup",
                      study + "/ae/" + std::to_string(id), audit_ref, std::nullopt);
         if (w.rules.rules) {
@@ -548,6 +552,22 @@ class SqliteStore final : public Store {
         const std::int64_t id = db.last_insert_rowid();
         append_audit(db, now, actor, "subject.event", study + "/subject/" + subject + "/event/" +
                      std::to_string(id), text, std::nullopt);
+        // A death recorded with no SAE report of it: the site's SAE clock runs from now, when the
+        // sponsor learnt the site knew (issue 17 §1; ICH E6 4.11.1), until the grade 5 report.
+        if (w.sae_report_hours > 0 && safety::records_death(w.event) && !fatal_sae_reported(db, study, subject)) {
+          const safety::Clock c = safety::site_report_clock(now, w.sae_report_hours);
+          db.cached("INSERT INTO clocks (report, study, kind, started_at, due_at, reason, version, late, "
+                    "subject_id, event) VALUES (NULL, ?, ?, ?, ?, ?, 0, 0, ?, ?)")
+              .bind(1, study)
+              .bind(2, std::string(safety::to_string(c.kind)))
+              .bind(3, format_timestamp(c.started_at))
+              .bind(4, format_timestamp(c.due_at))
+              .bind(5, "death recorded (event " + std::to_string(id) + ", " + format_date(w.event.date) +
+                           ") with no SAE report of grade 5: the site's SAE report is due")
+              .bind(6, row->id)
+              .bind(7, id)
+              .run();
+        }
         // The alerts name the event they come from: pvmon::safety's rules over the course with it.
         w.event.id = id;
         record_alerts(db, study, to_alert_records(safety::on_subject_event(study, w.event, w.facts)),
@@ -1155,6 +1175,30 @@ class SqliteStore final : public Store {
     return dup.opt_text(0).value_or("");
   }
 
+  /// Whether the subject has a serious grade 5 AE report in force (ae_reports_fatal, v8).
+  static bool fatal_sae_reported(Db& db, const std::string& study, const std::string& subject) {
+    auto st = db.cached(
+        "SELECT 1 FROM ae_reports r JOIN ae_versions v ON v.report = r.id AND v.version = r.current_version "
+        "WHERE r.study = ?1 AND r.subject = ?2 AND r.status = 'active' AND r.grade = 5 AND v.serious = 1 LIMIT 1");
+    st.bind(1, study).bind(2, subject);
+    return st.step();
+  }
+
+  /// A serious grade 5 report of the subject is in force: the death's SAE clocks stop, late if
+  /// it came after their due time.
+  static void stop_death_clocks(Db& db, const std::string& study, const std::string& subject,
+                                const std::string& report_id, Timestamp at) {
+    auto st = db.cached(
+        "SELECT c.id, c.due_at FROM clocks c JOIN subjects s ON s.id = c.subject_id WHERE c.report IS NULL "
+        "AND c.stopped_at IS NULL AND s.study = ?1 AND s.subject = ?2");
+    st.bind(1, study).bind(2, subject);
+    std::vector<std::pair<std::int64_t, Timestamp>> open;
+    while (st.step()) open.emplace_back(st.i64(0), parse_timestamp(st.text(1)).value_or(Timestamp{}));
+    st.reset();
+    for (const auto& [cid, due] : open)
+      stop_clock(db, cid, at, "SAE report " + report_id + " of the death received", at > due);
+  }
+
   /// The report's open clocks, ids ascending: what a follow-up or submission was decided from.
   static std::vector<std::int64_t> open_clock_ids(Db& db, std::int64_t report) {
     auto st = db.cached("SELECT id FROM clocks WHERE report = ? AND stopped_at IS NULL ORDER BY id");
@@ -1220,7 +1264,8 @@ class SqliteStore final : public Store {
                                    const std::optional<Stopped>& stopped = std::nullopt) {
     auto st = db.cached(
         "INSERT INTO clocks (report, study, kind, started_at, due_at, reason, version, "
-        "stopped_at, stop_reason, late) VALUES (?,?,?,?,?,?,?,?,?,?)");
+        "stopped_at, stop_reason, late, subject_id) VALUES (?,?,?,?,?,?,?,?,?,?,"
+        "(SELECT subject_id FROM ae_reports WHERE id = ?1))");
     st.bind(1, report)
         .bind(2, study)
         .bind(3, std::string(safety::to_string(c.kind)))
@@ -1407,9 +1452,10 @@ class SqliteStore final : public Store {
                                            std::optional<std::int64_t> report,
                                            std::optional<Timestamp> due_by = std::nullopt) {
     std::string sql =
-        "SELECT c.id, c.report, r.report_id, r.subject, r.site, c.version, c.kind, c.started_at, "
-        "c.due_at, c.reason, c.stopped_at, c.stop_reason, c.late FROM clocks c JOIN ae_reports r "
-        "ON r.id = c.report WHERE c.study = ?1 ";
+        "SELECT c.id, ifnull(c.report, 0), ifnull(r.report_id, ''), coalesce(r.subject, s.subject), "
+        "coalesce(r.site, s.site), c.version, c.kind, c.started_at, c.due_at, c.reason, c.stopped_at, "
+        "c.stop_reason, c.late FROM clocks c LEFT JOIN ae_reports r ON r.id = c.report "
+        "LEFT JOIN subjects s ON s.id = c.subject_id WHERE c.study = ?1 ";
     if (open_only) sql += "AND c.stopped_at IS NULL ";
     if (report) sql += "AND c.report = ?2 ";
     if (due_by) sql += "AND c.due_at <= ?3 ";  // timestamps are fixed-width UTC text

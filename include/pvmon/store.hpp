@@ -180,6 +180,9 @@ struct EventWrite {
   std::int64_t expected_last_event = 0;
   safety::SubjectEvent event;
   safety::SubjectFacts facts;
+  /// The study's site-to-sponsor SAE hours: a death recorded with no serious grade 5 report of
+  /// the subject opens that clock (0: none).
+  int sae_report_hours = 0;
 };
 
 /// A stored alert as the officers' list shows it, with its webhooks' delivery counts.

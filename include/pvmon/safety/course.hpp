@@ -102,6 +102,9 @@ struct SubjectCourse {
 SubjectCourse subject_course(std::string subject, Date enrolled, const std::vector<SubjectEvent>& events,
                              const std::vector<CourseAe>& aes, Date cutoff);
 
+/// Whether the event records a death: a `death` event, or a Clavien–Dindo grade V complication.
+bool records_death(const SubjectEvent& e);
+
 /// Event kinds that show the subject outside hospital after the index surgery (CLINICAL.md):
 /// a last-known-alive contact, a readmission, an outpatient assessment or treatment.
 bool outpatient_evidence(std::string_view kind);
