@@ -117,6 +117,11 @@ Result<Coded> code_ae(const AeDraft& d, const ctcae::Resolver& resolver, const j
                       "is true (results in death, ICH E2A II.B) but the grade is " +
                           std::to_string(c.grade) +
                           ": an event that results in death is grade 5 with outcome 'fatal'"});
+  // And its outcome is the death (grade 5 names it above).
+  if (d.serious.death && c.grade != 5 && d.outcome != "fatal")
+    errors.push_back({"outcome", "is '" + d.outcome +
+                                     "' but serious.death is true (results in death, ICH E2A II.B): "
+                                     "the outcome of an event that results in death is 'fatal'"});
   if (d.death_unrelated && d.outcome != "fatal")
     errors.push_back({"death_unrelated", "applies only when the outcome is fatal"});
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "pvmon/fields.hpp"
+#include "pvmon/safety/course.hpp"
 #include "pvmon/safety/events.hpp"
 
 namespace pvmon::safety {
@@ -71,7 +72,8 @@ constexpr FieldSpec kProgression[] = {
 };
 constexpr FieldSpec kDeath[] = {
     {.name = "cause", .type = FT::string, .required = true},
-    {.name = "related_ae", .type = FT::string, .required = false, .note = "AE report id"},
+    {.name = "related_ae", .type = FT::string, .required = false,
+     .note = "the report id of one of the subject's AE reports in force"},
 };
 
 constexpr EventKindSpec kKinds[] = {
@@ -215,17 +217,30 @@ class Walk {
 
   std::optional<Failure> step(const SubjectEvent& e) {
     if (death_ != nullptr) {
-      if (e.kind == "death")
+      if (e.kind == "death" && death_->kind == "death")
         return Failure{"kind",
                        "a death is already recorded: " + describe(*death_) +
                            "; send a correction with \"corrects\"",
                        death_};
       if (e.date > death_->date)
-        return Failure{"date", format_date(e.date) + " is after " + describe(*death_), death_};
+        return Failure{"date",
+                       format_date(e.date) + " is after " + describe(*death_) +
+                           (death_->kind == "death" ? "" : ", Clavien–Dindo V: the subject's death"),
+                       death_};
     }
     const std::string& k = e.kind;
     if (k == "death") {
       death_ = &e;
+    } else if (k == "surgical_complication") {
+      // Dindo et al., Ann Surg 2004: a complication is a deviation from the normal course
+      // after surgery, so it follows the index surgery (same day included). Grade V is the
+      // death of the patient (CLINICAL.md "Death has many sources"): nothing comes after it.
+      if (surgery_ == nullptr) {
+        if (auto* s = later("surgery")) return before(e, *s);
+        return Failure{"kind", "a surgical complication needs the index surgery before it; no surgery is recorded",
+                       nullptr};
+      }
+      if (e.fields.value("grade", "") == "V" && death_ == nullptr) death_ = &e;
     } else if (k == "surgery") {
       if (surgery_ != nullptr)
         return Failure{"kind",
@@ -425,6 +440,7 @@ Result<SubjectEvent> validate_event(const json& posted, const EventContext& ctx)
   if (!errs.empty()) return Error::invalid(std::move(errs));
 
   check_chronology(ev, std::move(history), ctx, errs);
+  for (auto& e : event_course_errors(ev, ctx.aes)) errs.push_back(std::move(e));
   if (!errs.empty()) return Error::invalid(std::move(errs));
   return ev;
 }

@@ -28,19 +28,19 @@ Result<store::Stored> accept_ae(const AeDeps& cx, const Caller& who, const confi
   intake::StudyRules rules{st.intervention_ids()};
   auto draft = intake::parse_ae(body, rules, cx.clock.now(), facts);
   if (!draft) return draft.error();
-  if (facts.known) {
-    // Nothing begins after death (CLINICAL.md; issue 17): an AE whose onset follows the
-    // subject's recorded death contradicts the record, and names the event it contradicts.
-    auto events = cx.subjects.subject_events(st.id, draft->subject);
-    if (!events) return events.error();
-    for (const auto& e : events.value())
-      if (e.kind == "death" && draft->onset > e.date)
-        return Error::field(Errc::invalid, "onset",
-                            "is after the subject's death on " + format_date(e.date) + " (event " +
-                                std::to_string(e.id) + "): nothing can begin after death");
-  }
   auto coded = intake::code_ae(draft.value(), *cx.rt.resolvers.at(st.id), baseline);
   if (!coded) return coded.error();
+  if (facts.known) {
+    // Nothing begins after death, and a fatal AE dates the one death (CLINICAL.md; issue 17):
+    // checked against the subject's events and reports, naming the record contradicted. The
+    // report's own stored version is left out, so a replay still reaches the store's answer.
+    auto events = cx.subjects.subject_events(st.id, draft->subject);
+    if (!events) return events.error();
+    auto aes = cx.subjects.subject_aes(st.id, draft->subject);
+    if (!aes) return aes.error();
+    auto errs = safety::ae_course_errors(course_ae(draft.value(), coded->grade), events.value(), aes.value());
+    if (!errs.empty()) return course_conflict(std::move(errs));
+  }
   // Classified and checked against the rules from the typed values; the record (the version
   // text, the authoritative record) is written once, from them.
   const Timestamp received = cx.clock.now();

@@ -115,6 +115,16 @@ safety::PriorVersion prior_of(const config::Study& st, const json& prev, int ver
 }
 
 
+safety::CourseAe course_ae(const intake::AeDraft& d, int grade) {
+  // As SubjectStore::subject_aes reads a stored report: grade 5 is the fatal one (CTCAE v5.0).
+  return {d.report_id, d.onset, d.resolved, grade, grade == 5, d.serious.any()};
+}
+
+Error course_conflict(std::vector<FieldError> errs) {
+  std::string first = errs.empty() ? "validation failed" : errs.front().field + " " + errs.front().message;
+  return Error::invalid(std::move(errs), std::move(first));
+}
+
 /// The submitted fields of a stored record, as the site would post them again.
 json submitted_fields(const json& record) {
   json out = json::object();

@@ -55,6 +55,12 @@ safety::AeVersionFacts version_facts(const config::Study& st, const nlohmann::js
 /// What the rules compare a new version with.
 safety::PriorVersion prior_of(const config::Study& st, const nlohmann::json& prev, int version);
 
+/// What the subject's course reads of a report about to be stored (its `grade` as coded).
+safety::CourseAe course_ae(const intake::AeDraft& d, int grade);
+/// The 422 of a report that contradicts the subject's course (safety::ae_course_errors): every
+/// field error, the message naming the first conflict.
+Error course_conflict(std::vector<FieldError> errs);
+
 /// The submitted fields of a stored record, as the site would post them again.
 nlohmann::json submitted_fields(const nlohmann::json& record);
 /// The fields a site submits; a follow-up patches these and is validated again whole.

@@ -64,7 +64,10 @@ Result<store::Stored> add_subject_event(const SubjectDeps& cx, const Caller& who
     w.subject = subject;
     w.expected_events = existing->size();
     for (const auto& e : existing.value()) w.expected_last_event = std::max(w.expected_last_event, e.id);
-    auto ev = safety::validate_event(body, {row->enrolled, today, drugs, existing.value()});
+    // Its AE reports too: a grade 5 AE is a death (nothing after it) and a death names its AE.
+    auto aes = cx.subjects.subject_aes(st.id, subject);
+    if (!aes) return aes.error();
+    auto ev = safety::validate_event(body, {row->enrolled, today, drugs, existing.value(), std::move(aes.value())});
     if (!ev) return ev.error();
     w.event = ev.value();
     // The subject's course with this event, for the rules the writer runs once its id is known.

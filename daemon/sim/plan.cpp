@@ -137,6 +137,10 @@ struct SubjectPlan {
               {"causality", causality_for(r, t.suspect, t.post_operative)},
               {"outcome", fatal ? "fatal" : (r.chance(0.5) ? "recovering" : "not_recovered")},
               {"narrative", "synthetic report (pvmon simulate)"}};
+    const Date posted = onset.plus_days(post_after);
+    // A fatal AE ends on the day of the death (E2B(R3) E.i.5), which it dates: the death event
+    // of that day must agree (issue 17 §1: one death, one day).
+    if (fatal) body["resolved"] = format_date(posted);
     const std::string suspect = t.suspect;
     if (suspect == "camrelizumab" || suspect == "apatinib")
       body["action_taken"] = {{suspect, grade >= 3 ? "drug_interrupted" : "dose_not_changed"}};
@@ -145,7 +149,6 @@ struct SubjectPlan {
     bool any = false;
     for (const auto& [k, v] : serious.items()) any = any || v.get<bool>();
     const int delay = r.chance(any ? 0.15 : 0.06) ? r.between(30, 96) : r.between(1, 18);
-    const Date posted = onset.plus_days(post_after);
     add(posted, 50, StepKind::ae, body, id, delay);
     if (!steps.empty() && steps.back().report_id == id) steps.back().late = any && delay > 24;
     if (fatal) return id;

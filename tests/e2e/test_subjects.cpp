@@ -422,3 +422,144 @@ TEST_CASE_FIXTURE(Course, "nothing begins after death: an AE with a later onset 
   REQUIRE(ok);
   CHECK(ok->status == 201);
 }
+
+namespace {
+
+/// A report of `subject` begun `onset` days ago, known to the site the day after.
+json report(const std::string& id, const std::string& subject, int onset) {
+  json ae = ae_body(id, subject);
+  ae["onset"] = day(-onset);
+  ae["site_aware_at"] = day(-onset + 1) + "T09:00:00Z";
+  return ae;
+}
+/// Hepatic failure, grade 5 (CTCAE v5.0: death related to AE), results in death (ICH E2A
+/// II.B), outcome fatal `died` days ago.
+json fatal_report(const std::string& id, const std::string& subject, int onset, int died) {
+  json ae = report(id, subject, onset);
+  ae.erase("lab");
+  ae["term"] = "Hepatic failure";
+  ae["grade"] = 5;
+  ae["resolved"] = day(-died);
+  ae["serious"]["death"] = true;
+  ae["outcome"] = "fatal";
+  return ae;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Course, "nothing after death from any source; the fatal fields agree: each 422 names its field and record") {
+  enrol("S01-0021", 60);
+  event("S01-0021", surgery(40));
+  // A complication before the index surgery (Dindo 2004: it follows the operation).
+  auto cd_early = post("/subjects/S01-0021/events",
+                       json{{"kind", "surgical_complication"}, {"date", day(-41)}, {"grade", "II"}, {"term", "ascites"}});
+  REQUIRE(cd_early);
+  CHECK(cd_early->status == 422);
+  CHECK(fields(cd_early) == std::set<std::string>{"date"});
+  CHECK(cd_early->body.find("before the surgery of " + day(-40)) != std::string::npos);
+
+  auto g1 = post("/ae", report("G-1", "S01-0021", 20));
+  REQUIRE(g1);
+  REQUIRE_MESSAGE(g1->status == 201, g1->body);
+  const std::string g1_id = std::to_string(json::parse(g1->body)["id"].get<int>());
+  auto n1 = post("/ae", report("N-1", "S01-0021", 18));
+  REQUIRE(n1);
+  REQUIRE(n1->status == 201);
+  const std::string n1_id = std::to_string(json::parse(n1->body)["id"].get<int>());
+  auto nullified = post("/ae/" + n1_id + "/followups",
+                        json{{"followup_id", "N"}, {"nullify", true}, {"reason", "entered for the wrong subject"}});
+  REQUIRE(nullified);
+  REQUIRE(nullified->status == 201);
+
+  // Results in death (ICH E2A II.B) needs grade 5 and outcome fatal, in a report or a follow-up.
+  json g2 = report("D-1", "S01-0021", 15);
+  g2["serious"]["death"] = true;  // grade 3, recovering
+  auto death_flag = post("/ae", g2);
+  REQUIRE(death_flag);
+  CHECK(death_flag->status == 422);
+  CHECK(fields(death_flag) == std::set<std::string>{"serious.death", "outcome"});
+  auto death_flag_fu = post("/ae/" + g1_id + "/followups",
+                            json{{"followup_id", "FU-D"}, {"changes", {{"serious", {{"death", true}}}}}});
+  REQUIRE(death_flag_fu);
+  CHECK(death_flag_fu->status == 422);
+  CHECK(fields(death_flag_fu) == std::set<std::string>{"serious.death", "outcome"});
+
+  // The subject dies of a grade 5 AE, ten days ago. Nothing of the subject after that day.
+  const json f1 = fatal_report("F-1", "S01-0021", 12, 10);
+  auto fatal = post("/ae", f1);
+  REQUIRE(fatal);
+  REQUIRE_MESSAGE(fatal->status == 201, fatal->body);
+  auto alive = post("/subjects/S01-0021/events", dated("last_known_alive", 5));
+  REQUIRE(alive);
+  CHECK(alive->status == 422);
+  CHECK(fields(alive) == std::set<std::string>{"date"});
+  CHECK(alive->body.find("grade 5 AE report F-1") != std::string::npos);
+  auto later_ae = post("/ae", report("L-1", "S01-0021", 8));
+  REQUIRE(later_ae);
+  CHECK(later_ae->status == 422);
+  CHECK(fields(later_ae) == std::set<std::string>{"onset"});
+  CHECK(later_ae->body.find("after the subject's death on " + day(-10) + " (grade 5 AE report F-1)") != std::string::npos);
+
+  // A second fatal AE: another day is refused naming the first; the same day is one death.
+  auto other_day = post("/ae", fatal_report("F-2", "S01-0021", 12, 11));
+  REQUIRE(other_day);
+  CHECK(other_day->status == 422);
+  CHECK(fields(other_day) == std::set<std::string>{"resolved"});
+  CHECK(other_day->body.find("F-1") != std::string::npos);
+  auto same_day = post("/ae", fatal_report("F-2", "S01-0021", 12, 10));
+  REQUIRE(same_day);
+  CHECK(same_day->status == 201);
+  // The fatal report again is a replay, answered from what was stored.
+  auto replay = post("/ae", f1);
+  REQUIRE(replay);
+  CHECK(replay->status == 200);
+  // A follow-up making G-1 fatal on another day than the death.
+  auto upgrade = post("/ae/" + g1_id + "/followups",
+                      json{{"followup_id", "FU-5"},
+                           {"changes", {{"term", "Hepatic failure"}, {"lab", nullptr}, {"grade", 5}, {"outcome", "fatal"},
+                                        {"resolved", day(-15)}, {"serious", {{"death", true}}}}}});
+  REQUIRE(upgrade);
+  CHECK(upgrade->status == 422);
+  CHECK(fields(upgrade) == std::set<std::string>{"resolved"});
+  CHECK(upgrade->body.find("F-1") != std::string::npos);
+
+  // The death event: on the day of the fatal AE, naming a report of the subject in force.
+  for (const char* ref : {"N-1", "S01-0099-AE-001"}) {
+    auto bad_ref = post("/subjects/S01-0021/events",
+                        json{{"kind", "death"}, {"date", day(-10)}, {"cause", "liver failure"}, {"related_ae", ref}});
+    REQUIRE(bad_ref);
+    CHECK(bad_ref->status == 422);
+    CHECK(fields(bad_ref) == std::set<std::string>{"related_ae"});
+  }
+  auto next_day = post("/subjects/S01-0021/events",
+                       json{{"kind", "death"}, {"date", day(-9)}, {"cause", "liver failure"}, {"related_ae", "F-1"}});
+  REQUIRE(next_day);
+  CHECK(next_day->status == 422);
+  CHECK(fields(next_day) == std::set<std::string>{"date"});
+  event("S01-0021", json{{"kind", "death"}, {"date", day(-10)}, {"cause", "liver failure"}, {"related_ae", "F-1"}});
+  CHECK(get("/subjects/S01-0021")["events"].size() == 2);
+}
+
+TEST_CASE_FIXTURE(Course, "a Clavien-Dindo V complication is a death; a complication needs its surgery") {
+  enrol("S01-0023", 60);
+  const json cd_v{{"kind", "surgical_complication"}, {"date", day(-30)}, {"grade", "V"}, {"term", "liver failure"}};
+  auto no_surgery = post("/subjects/S01-0023/events", cd_v);
+  REQUIRE(no_surgery);
+  CHECK(no_surgery->status == 422);
+  CHECK(fields(no_surgery) == std::set<std::string>{"kind"});
+  CHECK(no_surgery->body.find("no surgery is recorded") != std::string::npos);
+  event("S01-0023", surgery(40));
+  const auto cd = event("S01-0023", cd_v);
+  auto alive = post("/subjects/S01-0023/events", dated("last_known_alive", 25));
+  REQUIRE(alive);
+  CHECK(alive->status == 422);
+  CHECK(fields(alive) == std::set<std::string>{"date"});
+  CHECK(alive->body.find("(event " + std::to_string(cd) + "), Clavien–Dindo V") != std::string::npos);
+  auto later_ae = post("/ae", report("C-1", "S01-0023", 28));
+  REQUIRE(later_ae);
+  CHECK(later_ae->status == 422);
+  CHECK(fields(later_ae) == std::set<std::string>{"onset"});
+  CHECK(later_ae->body.find("event " + std::to_string(cd) + ", Clavien–Dindo V") != std::string::npos);
+  // The death event of that day is what the course asks for.
+  event("S01-0023", json{{"kind", "death"}, {"date", day(-30)}, {"cause", "post-hepatectomy liver failure"}});
+}

@@ -110,4 +110,18 @@ struct AeFactTables {
   }
 };
 
+/// What a subject's course needs of one AE report (its version in force): course.hpp builds
+/// the course from these, and event validation (events.hpp) checks a new event against them.
+struct CourseAe {
+  std::string report_id;  // the site's report id
+  Date onset;
+  std::optional<Date> resolved;
+  int grade = 0;
+  bool fatal = false;    // CTCAE v5.0 grade 5 ("death related to AE"; outcome fatal, coding.cpp)
+  bool serious = false;  // ICH E2A: classed serious
+  /// The date the AE records the death on: the date of its outcome (resolution date with outcome
+  /// fatal, as E2B(R3) E.i.5 dates a fatal reaction's end), else its onset.
+  Date death_date() const { return resolved.value_or(onset); }
+};
+
 }  // namespace pvmon::safety

@@ -20,19 +20,6 @@
 
 namespace pvmon::safety {
 
-/// What a subject's course needs of one AE report (its version in force).
-struct CourseAe {
-  std::string report_id;  // the site's report id
-  Date onset;
-  std::optional<Date> resolved;
-  int grade = 0;
-  bool fatal = false;    // CTCAE v5.0 grade 5 ("death related to AE"; outcome fatal, coding.cpp)
-  bool serious = false;  // ICH E2A: classed serious
-  /// The date the AE records the death on: the date of its outcome (resolution date with outcome
-  /// fatal, as E2B(R3) E.i.5 dates a fatal reaction's end), else its onset.
-  Date death_date() const { return resolved.value_or(onset); }
-};
-
 /// The AEs a course needs, by subject, from a snapshot's facts (nullified reports left out):
 /// every fatal AE, and of the others only what shows the subject alive on or before `cutoff`
 /// (one entry carrying the latest onset and the latest resolution), so that a million facts
@@ -54,6 +41,35 @@ struct DeathRecord {
   std::string ref;  // "event 12" or the AE's report id
   std::int64_t event_id = 0;  // death_event and clavien_dindo_v
 };
+
+/// Every record of a death among the subject's events and AEs, whatever its date: the `death`
+/// events and Clavien–Dindo V complications in their order, then the grade 5 AEs, each on its
+/// death_date(). The one place that says what counts as a death.
+std::vector<DeathRecord> death_records(const std::vector<SubjectEvent>& events,
+                                       const std::vector<CourseAe>& aes);
+/// The earliest record (the first listed on a tie): nothing of the subject begins after it.
+std::optional<DeathRecord> first_death(const std::vector<DeathRecord>& records);
+/// The record the course dates the death by (SubjectCourse::death): the death event, else the
+/// earliest.
+std::optional<DeathRecord> course_death(const std::vector<DeathRecord>& records);
+/// How errors name a record: "event 12", "event 12, Clavien–Dindo V", "grade 5 AE report X".
+std::string describe(const DeathRecord& r);
+
+/// Intake of an AE report (new, or its new version from a follow-up) against the subject's
+/// recorded events and AE reports in force (issue 17 §1); `aes` may hold the report's own
+/// stored version (same report_id), which is left out. The errors, each naming the conflicting
+/// record and its date:
+/// - `onset` after the subject's first death, from any source;
+/// - a grade 5 AE (its death date: `resolved`, else `onset`) on another day than the
+///   subject's recorded death, or before an event or another AE's onset (life after death).
+std::vector<FieldError> ae_course_errors(const CourseAe& ae, const std::vector<SubjectEvent>& events,
+                                         const std::vector<CourseAe>& aes);
+
+/// A new subject event against the subject's AE reports (validate_event checks it against the
+/// events): `date` not after a grade 5 AE's death; a death (event or Clavien–Dindo V) not
+/// before an AE's onset nor on another day than a grade 5 AE's death; a death's `related_ae`
+/// one of the subject's reports in force.
+std::vector<FieldError> event_course_errors(const SubjectEvent& ev, const std::vector<CourseAe>& aes);
 
 /// A contradiction or a missing record: a data query for the site (never two truths).
 enum class QueryKind {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pvmon/core.hpp"
+#include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/time.hpp"
 
 namespace pvmon::safety {
@@ -60,6 +61,9 @@ struct EventContext {
   Date today;  // UTC date "now", from the injected clock
   std::vector<std::string> study_drugs;  // e.g. {"camrelizumab", "apatinib"}
   std::vector<SubjectEvent> existing;    // the subject's events (any order)
+  /// The subject's AE reports in force (nullified ones left out): their grade 5 deaths, their
+  /// onsets and report ids (SubjectStore::subject_aes).
+  std::vector<CourseAe> aes = {};
 };
 
 /// Validates a posted event: known kind, required fields present, types and allowed values,
@@ -71,7 +75,12 @@ struct EventContext {
 ///   readmission only after a discharge;
 /// - per drug: dose change, hold and stop only after a start, nothing after a stop;
 ///   radiotherapy end only after a start;
-/// - nothing dated after a death, one death only;
+/// - a surgical complication only on or after the index surgery;
+/// - nothing dated after a death from any source (a death event, a Clavien–Dindo V
+///   complication, a grade 5 AE's death date), one death event only; a death (event or
+///   Clavien–Dindo V) not before an AE's onset nor on another day than a grade 5 AE's death
+///   (course.hpp, event_course_errors);
+/// - a death's `related_ae` names one of the subject's AE reports in force;
 /// An event may carry `"corrects": <event id>` to replace an earlier event of the same kind
 /// (a follow-up correction); the chronology is then checked without the corrected event.
 /// That is also how a death is corrected after it is recorded.

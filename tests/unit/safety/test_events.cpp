@@ -215,3 +215,74 @@ TEST_CASE("Clavien-Dindo grades parse and order") {
   for (const char* s : {"I", "Id", "II", "IIIa", "IIIbd", "IVa", "IVb", "V"})
     CHECK(to_string(*parse_clavien_dindo(s)) == s);
 }
+
+TEST_CASE("chronology: a surgical complication follows the index surgery (Dindo 2004)") {
+  const json bile_leak{{"kind", "surgical_complication"}, {"date", "2026-10-22"}, {"grade", "IIIa"}, {"term", "bile leak"}};
+  // No surgery recorded: refused on `kind`, saying so.
+  auto none = errors(bile_leak, ctx());
+  REQUIRE(none.size() == 1);
+  CHECK(none[0] == FieldError{"kind", "a surgical complication needs the index surgery before it; no surgery is recorded"});
+  // Before the surgery: refused on `date`, naming the surgery and its date.
+  json early = bile_leak;
+  early["date"] = "2026-10-19";
+  CHECK(errors(early, ctx({surgery12()})) ==
+        std::vector<FieldError>{{"date", "2026-10-19 is before the surgery of 2026-10-20 (event 12)"}});
+  // On the day of the surgery or after: taken.
+  json same_day = bile_leak;
+  same_day["date"] = "2026-10-20";
+  CHECK(validate_event(same_day, ctx({surgery12()})).ok());
+  // A surgery entered late, after a complication dated before it, leaves that complication
+  // without its surgery: the complication is named.
+  auto late = ctx({recorded(13, {{"kind", "surgery"}, {"date", "2026-10-20"}, {"procedure", "x"}, {"margin", "R0"}})});
+  late.existing.push_back(recorded(14, bile_leak));
+  CHECK(validate_event({{"kind", "discharge"}, {"date", "2026-10-28"}}, late).ok());
+  CHECK(has(errors({{"kind", "surgery"}, {"date", "2026-10-23"}, {"procedure", "x"}, {"margin", "R0"}},
+                   ctx({recorded(14, bile_leak)})),
+            "date", "conflicts with the surgical_complication of 2026-10-22 (event 14)"));
+}
+
+TEST_CASE("chronology: a Clavien-Dindo V complication is the subject's death (Dindo 2004; CLINICAL.md)") {
+  auto c = ctx({surgery12(), recorded(30, {{"kind", "surgical_complication"}, {"date", "2026-10-25"},
+                                           {"grade", "V"}, {"term", "liver failure"}})});
+  CHECK(has(errors({{"kind", "last_known_alive"}, {"date", "2026-10-30"}}, c), "date",
+            "2026-10-30 is after the surgical_complication of 2026-10-25 (event 30), Clavien–Dindo V: the "
+            "subject's death"));
+  // The death event of that day is what the course asks the site for; another day is refused.
+  CHECK(validate_event({{"kind", "death"}, {"date", "2026-10-25"}, {"cause", "liver failure"}}, c).ok());
+  CHECK(has(errors({{"kind", "death"}, {"date", "2026-10-27"}, {"cause", "liver failure"}}, c), "date",
+            "is after the surgical_complication of 2026-10-25 (event 30)"));
+  // Events of the day itself are fine; a grade IVa complication is no death.
+  CHECK(validate_event({{"kind", "discharge"}, {"date", "2026-10-25"}}, c).ok());
+  auto iva = ctx({surgery12(), recorded(30, {{"kind", "surgical_complication"}, {"date", "2026-10-25"},
+                                             {"grade", "IVa"}, {"term", "liver failure"}})});
+  CHECK(validate_event({{"kind", "last_known_alive"}, {"date", "2026-10-30"}}, iva).ok());
+  // A Clavien–Dindo V dated before a recorded sign of life: the recorded event is named.
+  auto alive = ctx({surgery12(), recorded(21, {{"kind", "last_known_alive"}, {"date", "2026-11-20"}})});
+  CHECK(has(errors({{"kind", "surgical_complication"}, {"date", "2026-10-25"}, {"grade", "V"}, {"term", "x"}}, alive),
+            "date", "conflicts with the last_known_alive of 2026-11-20 (event 21)"));
+}
+
+TEST_CASE("chronology: a grade 5 AE is a death too, and a death names its own AE report") {
+  auto c = ctx({surgery12()});
+  // CTCAE v5.0 grade 5: AE report S01-0001-AE-002 died on 11-05 (outcome date).
+  c.aes = {CourseAe{"S01-0001-AE-001", date("2026-10-02"), std::nullopt, 3, false, true},
+           CourseAe{"S01-0001-AE-002", date("2026-11-01"), date("2026-11-05"), 5, true, true}};
+  CHECK(errors({{"kind", "last_known_alive"}, {"date", "2026-11-10"}}, c) ==
+        std::vector<FieldError>{{"date", "2026-11-10 is after the subject's death on 2026-11-05 (grade 5 AE report "
+                                         "S01-0001-AE-002): nothing can happen after death"}});
+  CHECK(validate_event({{"kind", "last_known_alive"}, {"date", "2026-11-05"}}, c).ok());
+  CHECK(validate_event({{"kind", "death"}, {"date", "2026-11-05"}, {"cause", "sepsis"},
+                        {"related_ae", "S01-0001-AE-002"}}, c).ok());
+  CHECK(has(errors({{"kind", "death"}, {"date", "2026-11-04"}, {"cause", "sepsis"}}, c), "date",
+            "before the subject's death on 2026-11-05 (grade 5 AE report S01-0001-AE-002)"));
+  // related_ae: a report of this subject in force, or a 422 on the field.
+  auto e = errors({{"kind", "death"}, {"date", "2026-11-05"}, {"cause", "sepsis"}, {"related_ae", "S01-0002-AE-001"}}, c);
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].field == "related_ae");
+  CHECK(has(e, "related_ae", "nullified report does not count"));
+  // Its correction is checked the same way.
+  auto dead = c;
+  dead.existing.push_back(recorded(20, {{"kind", "death"}, {"date", "2026-11-05"}, {"cause", "sepsis"}}));
+  CHECK(has(errors({{"kind", "death"}, {"date", "2026-11-06"}, {"cause", "sepsis"}, {"corrects", 20}}, dead),
+            "date", "grade 5 AE report S01-0001-AE-002"));
+}

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "pvmon/service/ae.hpp"
@@ -513,4 +514,178 @@ TEST_CASE("accept_ae: an onset after the subject's recorded death is refused, na
   same_day["onset"] = "2026-10-01";
   same_day["site_aware_at"] = "2026-10-03T08:10:00Z";
   CHECK(service::accept_ae(service::AeDeps{*s.rt, clock, fs, fs}, kSite, *s.st, same_day));
+}
+
+namespace {
+
+/// The DESIGN.md report made fatal: Hepatic failure, grade 5 (CTCAE v5.0: death related to
+/// AE), results in death (ICH E2A II.B), outcome fatal on `died`.
+json fatal_body(const std::string& report_id, const std::string& onset, const std::string& died) {
+  json b = sae_body();
+  b.erase("lab");
+  b["report_id"] = report_id;
+  b["term"] = "Hepatic failure";
+  b["grade"] = 5;
+  b["onset"] = onset;
+  b["resolved"] = died;
+  b["serious"]["death"] = true;
+  b["outcome"] = "fatal";
+  b["action_taken"] = {{"apatinib", "drug_withdrawn"}};
+  return b;
+}
+
+safety::SubjectEvent event_of(std::int64_t id, json body) {
+  return {id, body["kind"].get<std::string>(), parse_date(body["date"].get<std::string>()).value(), body};
+}
+
+std::string field_of(const Error& e) { return e.fields.empty() ? "" : e.fields.at(0).field; }
+
+}  // namespace
+
+TEST_CASE("accept_ae: nothing begins after death, whichever record gives it, and nothing is written") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  const service::AeDeps deps{*s.rt, clock, fs, fs};
+  SUBCASE("a grade 5 AE's death (its outcome date)") {
+    fs.course_aes = {{"S01-0007-AE-001", parse_date("2026-09-28").value(), parse_date("2026-10-01"), 5, true, true}};
+    auto r = service::accept_ae(deps, kSite, *s.st, sae_body());  // onset 10-02
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::invalid);
+    CHECK(field_of(r.error()) == "onset");
+    CHECK(r.error().message.find("2026-10-01 (grade 5 AE report S01-0007-AE-001)") != std::string::npos);
+  }
+  SUBCASE("a Clavien-Dindo V complication") {
+    fs.events = {event_of(3, {{"kind", "surgery"}, {"date", "2026-09-20"}, {"procedure", "x"}, {"margin", "R0"}}),
+                 event_of(4, {{"kind", "surgical_complication"}, {"date", "2026-09-30"}, {"grade", "V"}, {"term", "x"}})};
+    auto r = service::accept_ae(deps, kSite, *s.st, sae_body());
+    REQUIRE_FALSE(r);
+    CHECK(field_of(r.error()) == "onset");
+    CHECK(r.error().message.find("(event 4, Clavien–Dindo V)") != std::string::npos);
+  }
+  CHECK(fs.ae_writes.empty());
+}
+
+TEST_CASE("accept_ae: a grade 5 AE dates the one death; its replay still reaches the store") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  fs.events = {event_of(12, {{"kind", "death"}, {"date", "2026-10-03"}, {"cause", "liver failure"}})};
+  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  const service::AeDeps deps{*s.rt, clock, fs, fs};
+  // Died on 10-02 by the report, on 10-03 by the death event: refused, naming the event.
+  auto other_day = service::accept_ae(deps, kSite, *s.st, fatal_body("S01-0007-AE-005", "2026-10-01", "2026-10-02"));
+  REQUIRE_FALSE(other_day);
+  CHECK(field_of(other_day.error()) == "resolved");
+  CHECK(other_day.error().message.find("recorded on 2026-10-03 (event 12)") != std::string::npos);
+  CHECK(fs.ae_writes.empty());
+  // On the death's day: taken. Stored, it is one of the subject's AEs; the same report again is
+  // answered by the store (a replay), not refused by its own death.
+  const json body = fatal_body("S01-0007-AE-005", "2026-10-01", "2026-10-03");
+  REQUIRE(service::accept_ae(deps, kSite, *s.st, body));
+  fs.course_aes = {{"S01-0007-AE-005", parse_date("2026-10-01").value(), parse_date("2026-10-03"), 5, true, true}};
+  REQUIRE(service::accept_ae(deps, kSite, *s.st, body));
+  CHECK(fs.ae_writes.size() == 2);
+  // A second fatal AE of the same death: the same day is fine, another day names the first.
+  CHECK(service::accept_ae(deps, kSite, *s.st, fatal_body("S01-0007-AE-006", "2026-10-02", "2026-10-03")));
+  fs.events.clear();
+  auto second = service::accept_ae(deps, kSite, *s.st, fatal_body("S01-0007-AE-006", "2026-10-01", "2026-10-02"));
+  REQUIRE_FALSE(second);
+  CHECK(field_of(second.error()) == "resolved");
+  CHECK(second.error().message.find("(grade 5 AE report S01-0007-AE-005)") != std::string::npos);
+  // Dead before the subject was last seen alive: the later record is named.
+  fs.course_aes.clear();
+  fs.events = {event_of(15, {{"kind", "last_known_alive"}, {"date", "2026-10-03"}})};
+  auto alive = service::accept_ae(deps, kSite, *s.st, fatal_body("S01-0007-AE-007", "2026-10-01", "2026-10-02"));
+  REQUIRE_FALSE(alive);
+  CHECK(field_of(alive.error()) == "resolved");
+  CHECK(alive.error().message.find("the last_known_alive of 2026-10-03 (event 15)") != std::string::npos);
+  CHECK(fs.ae_writes.size() == 3);
+}
+
+TEST_CASE("accept_ae: results in death (ICH E2A II.B) needs grade 5 and outcome fatal") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  json b = sae_body();
+  b.erase("lab");
+  b["grade"] = 2;
+  b["serious"]["death"] = true;  // outcome "recovering"
+  auto r = service::accept_ae(service::AeDeps{*s.rt, clock, fs, fs}, kSite, *s.st, b);
+  REQUIRE_FALSE(r);
+  std::set<std::string> fields;
+  for (const auto& f : r.error().fields) fields.insert(f.field);
+  CHECK(fields == std::set<std::string>{"serious.death", "outcome"});
+  CHECK(fs.ae_writes.empty());
+}
+
+TEST_CASE("add_followup: a new onset, grade 5 or death date is checked against the subject's course") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  FakeClock clock(at("2026-10-04T00:00:00Z"));
+  const service::AeDeps deps{*s.rt, clock, fs, fs};
+  REQUIRE(service::accept_ae(deps, kSite, *s.st, sae_body()));  // grade 3, onset 10-02
+  json current = fs.ae_writes[0].record;
+  current["id"] = 7;
+  current["version"] = 1;
+  current["status"] = "active";
+  fs.reports[7] = current;
+  fs.course_aes = {{"S01-0007-AE-003", parse_date("2026-10-02").value(), std::nullopt, 3, false, true}};
+  fs.events = {event_of(12, {{"kind", "death"}, {"date", "2026-10-03"}, {"cause", "liver failure"}})};
+  // Hepatic failure, grade 5 (CTCAE v5.0 has no grade 5 ALT increased), its lab values dropped.
+  const json fatal_changes{{"term", "Hepatic failure"}, {"lab", nullptr}, {"grade", 5}, {"outcome", "fatal"},
+                           {"serious", {{"death", true}}}, {"action_taken", {{"apatinib", "drug_withdrawn"}}}};
+
+  // Upgraded to grade 5, dead on its onset (10-02), but the death event says 10-03.
+  auto upgrade = service::add_followup(deps, kSite, *s.st, 7, json{{"followup_id", "FU-1"}, {"changes", fatal_changes}});
+  REQUIRE_FALSE(upgrade);
+  CHECK(upgrade.error().code == Errc::invalid);
+  CHECK(field_of(upgrade.error()) == "onset");
+  CHECK(upgrade.error().message.find("recorded on 2026-10-03 (event 12)") != std::string::npos);
+  // With its fatal outcome on the day of the death: taken.
+  json on_the_day = fatal_changes;
+  on_the_day["resolved"] = "2026-10-03";
+  REQUIRE(service::add_followup(deps, kSite, *s.st, 7, json{{"followup_id", "FU-2"}, {"changes", on_the_day}}));
+  // An onset moved after the death.
+  auto moved = service::add_followup(deps, kSite, *s.st, 7, json{{"followup_id", "FU-3"}, {"changes", {{"onset", "2026-10-04"}, {"site_aware_at", "2026-10-04T00:00:00Z"}}}});
+  REQUIRE_FALSE(moved);
+  CHECK(field_of(moved.error()) == "onset");
+  // Results in death on a grade 3 the subject is recovering from.
+  auto death_flag = service::add_followup(deps, kSite, *s.st, 7,
+                                          json{{"followup_id", "FU-4"}, {"changes", {{"serious", {{"death", true}}}}}});
+  REQUIRE_FALSE(death_flag);
+  std::set<std::string> fields;
+  for (const auto& f : death_flag.error().fields) fields.insert(f.field);
+  CHECK(fields == std::set<std::string>{"serious.death", "outcome"});
+  CHECK(fs.followup_writes.size() == 1);  // FU-2 only
+}
+
+TEST_CASE("add_subject_event: a grade 5 AE is a death, and a death names one of the subject's reports") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01-0007"] = subject("S01-0007", "S01");
+  FakeClock clock(at("2026-10-30T00:00:00Z"));
+  const service::SubjectDeps deps{clock, fs, fs};
+  fs.course_aes = {{"S01-0007-AE-002", parse_date("2026-10-15").value(), parse_date("2026-10-20"), 5, true, true}};
+  auto after = service::add_subject_event(deps, kSite, *s.st, "S01-0007",
+                                          json{{"kind", "last_known_alive"}, {"date", "2026-10-22"}});
+  REQUIRE_FALSE(after);
+  CHECK(field_of(after.error()) == "date");
+  CHECK(after.error().fields.at(0).message.find("grade 5 AE report S01-0007-AE-002") != std::string::npos);
+  auto unknown = service::add_subject_event(
+      deps, kSite, *s.st, "S01-0007",
+      json{{"kind", "death"}, {"date", "2026-10-20"}, {"cause", "liver failure"}, {"related_ae", "S01-0007-AE-009"}});
+  REQUIRE_FALSE(unknown);
+  CHECK(field_of(unknown.error()) == "related_ae");
+  CHECK(fs.event_writes.empty());
+  // Decided again when an event arrived in between, with the reports read again.
+  fs.stale_answers = 1;
+  auto death = service::add_subject_event(
+      deps, kSite, *s.st, "S01-0007",
+      json{{"kind", "death"}, {"date", "2026-10-20"}, {"cause", "liver failure"}, {"related_ae", "S01-0007-AE-002"}});
+  REQUIRE_MESSAGE(death, (death ? "" : death.error().message));
+  CHECK(fs.event_writes.size() == 2);
 }

@@ -11,6 +11,7 @@
 #include "pvmon/config.hpp"
 #include "pvmon/ctcae.hpp"
 #include "pvmon/intake.hpp"
+#include "pvmon/safety/course.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/sim.hpp"
 
@@ -92,6 +93,7 @@ TEST_CASE("every request is one pvmond accepts, in an order it accepts") {
     const auto steps = sim::plan(o);
     std::map<std::string, Date> enrolled, died;
     std::map<std::string, std::vector<safety::SubjectEvent>> events;
+    std::map<std::string, std::vector<safety::CourseAe>> aes;  // as subject_aes reads them
     std::map<std::string, std::string> site_of;
     std::set<std::string> reports;
     for (const auto& s : steps) {
@@ -114,7 +116,8 @@ TEST_CASE("every request is one pvmond accepts, in an order it accepts") {
           break;
         }
         case sim::StepKind::event: {
-          safety::EventContext ctx{enrolled[s.subject], o.today, {"camrelizumab", "apatinib"}, events[s.subject]};
+          safety::EventContext ctx{enrolled[s.subject], o.today, {"camrelizumab", "apatinib"}, events[s.subject],
+                                   aes[s.subject]};
           auto e = safety::validate_event(s.body, ctx);
           if (!e) FAIL_CHECK(std::string(e.error().fields.at(0).field + ": " + e.error().fields.at(0).message));
           else {
@@ -133,13 +136,31 @@ TEST_CASE("every request is one pvmond accepts, in an order it accepts") {
             break;
           }
           auto c = intake::code_ae(d.value(), resolver(), json::object());
-          if (!c) FAIL_CHECK(std::string(c.error().fields.at(0).field + ": " + c.error().fields.at(0).message));
+          if (!c) {
+            FAIL_CHECK(std::string(c.error().fields.at(0).field + ": " + c.error().fields.at(0).message));
+          } else {
+            // Against the subject's course as the daemon checks it (issue 17 §1).
+            const safety::CourseAe a{s.report_id, d->onset, d->resolved, c->grade, c->grade == 5, d->serious.any()};
+            const auto errs = safety::ae_course_errors(a, events[s.subject], aes[s.subject]);
+            if (!errs.empty()) FAIL_CHECK(std::string(errs[0].field + ": " + errs[0].message));
+            aes[s.subject].push_back(a);
+          }
           CHECK(reports.insert(s.report_id).second);
           break;
         }
-        case sim::StepKind::followup:
+        case sim::StepKind::followup: {
           CHECK(reports.count(s.report_id));  // follows a report already posted
+          const json& ch = s.body["changes"];
+          for (auto& a : aes[s.subject]) {
+            if (a.report_id != s.report_id) continue;
+            if (ch.contains("resolved")) a.resolved = parse_date(ch["resolved"].get<std::string>());
+            if (ch.contains("grade")) a.grade = ch["grade"].get<int>();
+            a.fatal = a.grade == 5;
+            const auto errs = safety::ae_course_errors(a, events[s.subject], aes[s.subject]);
+            if (!errs.empty()) FAIL_CHECK(std::string(errs[0].field + ": " + errs[0].message));
+          }
           break;
+        }
       }
       if (s.kind == sim::StepKind::event && s.body["kind"] == "death") died[s.subject] = s.day;
     }
@@ -261,6 +282,7 @@ TEST_CASE("every death names the grade 5 fatal AE report the site sent for it") 
       CHECK(ae["outcome"] == "fatal");
       CHECK(ae["serious"]["death"] == true);
       CHECK(parse_date(ae["onset"].get<std::string>()).value() <= s.day);
+      CHECK(ae["resolved"] == s.body["date"]);  // the fatal outcome dates the death: one day
       CHECK(it->second->day <= s.day);
       if (s.body["cause"] == "tumour progression") {
         CHECK(ae["term"] == "Disease progression");
