@@ -179,10 +179,25 @@ std::vector<CsvFile> to_csv(const json& stored) {
     put("susars", t);
   }
   {
-    Table t({"subject", "site", "date", "cause", "days_from_enrolment", "days_from_surgery", "within_30_days_of_surgery"});
-    for (const auto& r : m["deaths"])
+    // sources: "death_event event 12 2026-04-15; fatal_ae R6 2026-04-14"; queries: "kind: text; ...".
+    // Empty in a report stored before they were kept.
+    Table t({"subject", "site", "date", "cause", "days_from_enrolment", "days_from_surgery", "within_30_days_of_surgery",
+             "sources", "queries"});
+    auto str = [](const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
+    for (const auto& r : m["deaths"]) {
+      json sources = nullptr, queries = nullptr;
+      if (r.contains("sources")) {
+        sources = json::array();
+        for (const auto& x : r["sources"])
+          sources.push_back(str(at(x, "source")) + " " + str(at(x, "ref")) + " " + str(at(x, "date")));
+      }
+      if (r.contains("queries")) {
+        queries = json::array();
+        for (const auto& q : r["queries"]) queries.push_back(str(at(q, "kind")) + ": " + str(at(q, "text")));
+      }
       t.add({r["subject"], r["site"], r["date"], r["cause"], r["days_from_enrolment"], r["days_from_surgery"],
-             r["within_30_days_of_surgery"]});
+             r["within_30_days_of_surgery"], sources, queries});
+    }
     put("deaths", t);
   }
   {
@@ -192,12 +207,51 @@ std::vector<CsvFile> to_csv(const json& stored) {
     put("clocks", t);
   }
   {
-    Table t({"measure", "events", "n", "pct", "ci95_low", "ci95_high"});
+    // Mortality rows also give the subjects whose window is still open (pending) and those of
+    // unknown vital status, and, after the original six rows, the bounds (every unknown
+    // subject alive / dead) and the Kaplan–Meier mortality (n_risk; no events/n). A report
+    // stored before these were kept leaves the new cells empty and has no new rows.
+    Table t({"measure", "events", "n", "pct", "ci95_low", "ci95_high", "pending", "pending_subjects", "unknown",
+             "unknown_subjects", "n_risk"});
     const json& s = m["surgical"];
-    for (const char* k : {"mortality_30d", "mortality_90d", "in_hospital_death", "reoperation", "readmission_30d", "r0_resection"})
+    auto ids = [](const json& v) { return v.is_array() ? json(v.size()) : json(nullptr); };
+    for (const char* k : {"mortality_30d", "mortality_90d", "in_hospital_death", "reoperation", "readmission_30d", "r0_resection"}) {
+      const std::string key = k;
+      const json pending = at(s, (key + "_pending").c_str()), unknown = at(s, (key + "_unknown").c_str());
       t.add({k, s[k]["events"], s[k]["n"], s[k]["n"].get<int>() ? pct1(s[k]["rate"]) : json(0.0),
-             pct4(s[k]["ci95"][0]), pct4(s[k]["ci95"][1])});
+             pct4(s[k]["ci95"][0]), pct4(s[k]["ci95"][1]), ids(pending), pending, ids(unknown), unknown, nullptr});
+    }
+    for (const char* k : {"mortality_30d", "mortality_90d"}) {
+      const std::string key = k;
+      const json bounds = at(s, (key + "_bounds").c_str());
+      for (const char* b : {"unknown_alive", "unknown_dead"}) {
+        if (!bounds.is_object() || !bounds.contains(b)) continue;
+        const json& r = bounds[b];
+        t.add({key + "_if_" + b, r["events"], r["n"], r["n"].get<int>() ? pct1(r["rate"]) : json(0.0),
+               pct4(r["ci95"][0]), pct4(r["ci95"][1]), nullptr, nullptr, nullptr, nullptr, nullptr});
+      }
+      if (!s.contains(key + "_km")) continue;
+      const json& km = s[key + "_km"];  // null: not estimable, empty cells
+      const json ci = km.is_object() ? at(km, "ci95") : json(nullptr);
+      t.add({key + "_km", nullptr, nullptr, km.is_object() ? pct1(km["estimate"]) : json(nullptr),
+             ci.is_array() ? pct4(ci[0]) : json(nullptr), ci.is_array() ? pct4(ci[1]) : json(nullptr), nullptr,
+             nullptr, nullptr, nullptr, km.is_object() ? at(km, "n_risk") : json(nullptr)});
+    }
     put("surgical", t);
+  }
+  {
+    // Operated subjects, one row each: each window's status (dead_within, alive_closed, pending,
+    // unknown) with the reason, its last day, and the last contact.
+    Table t({"subject", "surgery", "day30", "day30_reason", "window30_last_day", "day90", "day90_reason",
+             "window90_last_day", "last_contact", "worst_clavien_dindo", "cci", "reoperated", "readmission_30d",
+             "postop_stay_days", "margin"});
+    if (m["surgical"].contains("subjects"))
+      for (const auto& x : m["surgical"]["subjects"])
+        t.add({at(x, "subject"), at(x, "surgery"), at(x, "day30"), at(x, "pending30_reason"), at(x, "window30_last_day"),
+               at(x, "day90"), at(x, "pending90_reason"), at(x, "window90_last_day"), at(x, "last_contact"),
+               at(x, "worst_clavien_dindo"), at(x, "cci"), at(x, "reoperated"), at(x, "readmission_30d"),
+               at(x, "postop_stay_days"), at(x, "margin")});
+    put("surgical_subjects", t);
   }
   {
     Table t({"worst_grade", "subjects"});

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <sstream>
 
@@ -57,10 +58,20 @@ std::string pct(const json& proportion) {
 
 std::string np(const json& v) { return text(v["n"]) + " (" + pct(v["proportion"]) + ")"; }
 
+/// A key of an object, or null where a report stored by an earlier version lacks it.
+const json& at(const json& j, const char* k) {
+  static const json none;
+  return j.is_object() && j.contains(k) ? j[k] : none;
+}
+
 std::string rate(const json& r) {
+  if (!r.is_object() || !r.contains("events")) return "–";
   const std::string share = r["rate"].is_number() ? num(100 * r["rate"].get<double>()) : num(0);
-  return text(r["events"]) + "/" + text(r["n"]) + " (" + share + "%; 95% CI " +
-         num(100 * r["ci95"][0].get<double>()) + "–" + num(100 * r["ci95"][1].get<double>()) + "%)";
+  const json& ci = at(r, "ci95");
+  const bool limits = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number();
+  return text(r["events"]) + "/" + text(r["n"]) + " (" + share + "%" +
+         (limits ? "; 95% CI " + num(100 * ci[0].get<double>()) + "–" + num(100 * ci[1].get<double>()) + "%" : "") +
+         ")";
 }
 
 std::string quart(const json& q) {
@@ -361,7 +372,11 @@ svg text.risk-head{font-weight:600}svg text.risk-os{fill:#2c5d8f;font-weight:600
 .legend{font-size:12px;color:#56606b}.key{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-left:8px}
 .key.g1{background:#9ecae1}.key.g2{background:#4292c6}.key.g3{background:#fdae6b}.key.g4{background:#e6550d}.key.g5{background:#7f0000}
 .key.bound{border-top:2px dashed #b00020;height:0}.key.line,.key.os{border-top:2px solid #2c5d8f;height:0}.key.efs{border-top:2px solid #d9822b;height:0}
-@media print{body{max-width:none;padding:0;font-size:11px}section{break-inside:avoid-page}h2{break-after:avoid}
+.flag{color:#b00020;font-weight:600}small{color:#56606b}
+.warn{background:#fff4e5;border-left:4px solid #d9822b;padding:6px 10px;margin:8px 0}
+.query{background:#fff4e5;border-left:3px solid #d9822b;padding:2px 6px;margin:2px 0}.query strong{color:#8a4b0f}
+table.mortality td:first-child{width:40%}table.deaths td:nth-child(-n+2),table.subjects td:nth-child(-n+2),table.subjects td:nth-child(5){white-space:nowrap}
+@media print{.warn,.query{-webkit-print-color-adjust:exact;print-color-adjust:exact}body{max-width:none;padding:0;font-size:11px}section{break-inside:avoid-page}h2{break-after:avoid}
 table{font-size:10px}a{color:inherit;text-decoration:none}}
 )css";
 
@@ -392,6 +407,124 @@ std::vector<std::vector<std::string>> listing_rows(const json& rows) {
 }
 const std::vector<std::string> kListingHead = {"id", "subject", "term", "grade", "onset", "outcome", "criteria",
                                                "related to"};
+
+// ---- Mortality and deaths: what is known, what is not, and what is to reconcile -------------
+
+/// Subject ids, all of them: "S02-0002, S02-0005".
+std::string ids(const json& v) {
+  std::string s;
+  if (v.is_array())
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + text(x);
+  return s;
+}
+
+std::size_t count(const json& v) { return v.is_array() ? v.size() : 0; }
+
+/// Subjects of unknown vital status: counted and named, flagged when there are any.
+std::string unknown_cell(const json& v) {
+  if (count(v) == 0) return "0";
+  return "<span class=\"flag\">" + std::to_string(count(v)) + " — vital status unknown: " + ids(v) + "</span>";
+}
+
+std::string pending_cell(const json& v) {
+  if (count(v) == 0) return "0";
+  return std::to_string(count(v)) + ": " + ids(v);
+}
+
+/// Kaplan–Meier mortality by `day`: "50.0% (95% CI 9.8–94.4%), 1 at risk"; null when the day is
+/// beyond the last observation.
+std::string km_mortality(const json& k, int day) {
+  if (!k.is_object() || !at(k, "estimate").is_number())
+    return "<span class=\"none\">not estimable</span> (no follow-up reaches day " + std::to_string(day) + ")";
+  const json& ci = at(k, "ci95");
+  const bool limits = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number();
+  return pct(k["estimate"]) + " (95% CI " +
+         (limits ? num(100 * ci[0].get<double>()) + "–" + num(100 * ci[1].get<double>()) + "%" : std::string("not estimable")) +
+         "), " + text(at(k, "n_risk")) + " at risk";
+}
+
+/// 30- and 90-day mortality side by side. Rows a report stored before vital status could be
+/// unknown does not have are left out.
+void mortality_table(Page& pg, const json& s) {
+  auto has = [&](const std::string& suffix) {
+    return s.contains("mortality_30d" + suffix) || s.contains("mortality_90d" + suffix);
+  };
+  auto key = [](int days, const char* suffix) { return "mortality_" + std::to_string(days) + "d" + suffix; };
+  std::vector<std::vector<std::string>> rows;
+  auto row = [&](const std::string& label, const std::function<std::string(int)>& cell) {
+    rows.push_back({label, cell(30), cell(90)});
+  };
+  row("crude, over subjects of known vital status: events/n (%; exact 95% CI)",
+      [&](int d) { return rate(at(s, key(d, "").c_str())); });
+  if (has("_unknown"))
+    row("vital status unknown (window past its last day, neither a death nor a later contact)",
+        [&](int d) { return unknown_cell(at(s, key(d, "_unknown").c_str())); });
+  if (has("_pending"))
+    row("pending (window still open at the cut-off)", [&](int d) { return pending_cell(at(s, key(d, "_pending").c_str())); });
+  if (has("_bounds")) {
+    row("if all of unknown status are alive", [&](int d) { return rate(at(at(s, key(d, "_bounds").c_str()), "unknown_alive")); });
+    row("if all of unknown status are dead", [&](int d) { return rate(at(at(s, key(d, "_bounds").c_str()), "unknown_dead")); });
+  }
+  if (has("_km"))
+    row("Kaplan–Meier mortality by day 30 / 90 (censored at last contact; Greenwood 95% CI), at risk",
+        [&](int d) { return km_mortality(at(s, key(d, "_km").c_str()), d); });
+  pg.table({"mortality after surgery (day of surgery = day 0)", "30-day", "90-day"}, rows, "mortality");
+}
+
+/// "death event 12; grade 5 AE R-7 (dated 2026-04-14)": every record the death rests on; a
+/// record's date is shown where it differs from the reconciled date.
+std::string sources_cell(const json& sources, const json& date) {
+  std::string s;
+  for (const auto& r : sources) {
+    const std::string src = at(r, "source").is_string() ? r["source"].get<std::string>() : "";
+    std::string ref = at(r, "ref").is_string() ? r["ref"].get<std::string>() : "";
+    std::string label = src == "death_event"       ? "death event"
+                        : src == "fatal_ae"        ? "grade 5 AE"
+                        : src == "clavien_dindo_v" ? "Clavien–Dindo V complication"
+                                                   : src;
+    if (src != "fatal_ae" && ref.rfind("event ", 0) == 0) ref = ref.substr(6);  // "death event 12"
+    std::string one = esc(label) + (ref.empty() ? "" : " " + esc(ref));
+    if (at(r, "date").is_string() && at(r, "date") != date) one += " (dated " + text(r["date"]) + ")";
+    s += (s.empty() ? "" : "; ") + one;
+  }
+  return s.empty() ? "–" : s;
+}
+
+std::string queries_cell(const json& queries) {
+  std::string s;
+  for (const auto& q : queries) {
+    const std::string kind = at(q, "kind").is_string() ? q["kind"].get<std::string>() : "";
+    const std::string what = kind == "death_event_missing"   ? "no death event"
+                             : kind == "fatal_sae_missing"  ? "no grade 5 SAE report"
+                             : kind == "death_dates_differ" ? "dates of death differ"
+                                                            : kind;
+    s += "<div class=\"query\"><strong>⚠ query: " + esc(what) + "</strong>" +
+         (at(q, "text").is_string() ? " — " + text(q["text"]) : "") + "</div>";
+  }
+  return s.empty() ? "none" : s;
+}
+
+/// Day 30 / day 90 of one operated subject: "unknown" (flagged) apart from "pending", with why.
+std::string window_cell(const json& x, const char* status, const char* reason) {
+  const json& st = at(x, status);
+  const std::string why = at(x, reason).is_string() && !x[reason].get<std::string>().empty()
+                              ? "<br><small>" + text(x[reason]) + "</small>"
+                              : "";
+  if (!st.is_string()) return "–";
+  const std::string v = st.get<std::string>();
+  if (v == "dead_within") return "<strong>died</strong>";
+  if (v == "alive_closed") return "alive";
+  if (v == "pending") return "pending" + why;
+  if (v == "unknown") return "<span class=\"flag\">unknown</span>" + why;
+  return text(st);
+}
+
+std::string words(const json& v) {
+  if (!v.is_string()) return text(v);
+  std::string s = v.get<std::string>();
+  std::replace(s.begin(), s.end(), '_', ' ');
+  return esc(s);
+}
 
 }  // namespace
 
@@ -482,11 +615,29 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   pg.end();
   pg.h2("deaths", "Deaths");
   {
+    // Reports stored before the sources were kept have no `sources` or `queries`: no column.
+    bool sourced = false;
+    std::size_t to_reconcile = 0;
+    for (const auto& d : m["deaths"]) {
+      sourced = sourced || d.contains("sources");
+      to_reconcile += count(at(d, "queries")) > 0;
+    }
+    if (to_reconcile > 0)
+      o << "<p class=\"warn\">" << to_reconcile << (to_reconcile == 1 ? " death has" : " deaths have")
+        << " records to reconcile with the site (flagged below).</p>";
     std::vector<std::vector<std::string>> rows;
-    for (const auto& d : m["deaths"])
-      rows.push_back({text(d["subject"]), text(d["date"]), text(d["cause"]), text(d["days_from_surgery"]),
-                      d["within_30_days_of_surgery"].get<bool>() ? "<strong>yes</strong>" : "no"});
-    pg.table({"subject", "date", "cause", "days from surgery", "within 30 days of surgery"}, rows);
+    for (const auto& d : m["deaths"]) {
+      std::vector<std::string> r{text(d["subject"]), text(d["date"]), text(d["cause"]), text(d["days_from_surgery"]),
+                                 at(d, "within_30_days_of_surgery") == true ? "<strong>yes</strong>" : "no"};
+      if (sourced) {
+        r.push_back(sources_cell(at(d, "sources"), at(d, "date")));
+        r.push_back(queries_cell(at(d, "queries")));
+      }
+      rows.push_back(r);
+    }
+    std::vector<std::string> head{"subject", "date", "cause", "days from surgery", "within 30 days of surgery"};
+    if (sourced) head.insert(head.end(), {"recorded by", "to reconcile"});
+    pg.table(head, rows, "deaths");
   }
   pg.end();
   pg.h2("susar", "SUSARs and reporting clocks");
@@ -502,10 +653,19 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
 
   const json& s = m["surgical"];
   pg.h2("surgical", "Surgical safety");
+  {
+    const std::size_t unknown = std::max(count(at(s, "mortality_30d_unknown")), count(at(s, "mortality_90d_unknown")));
+    if (unknown > 0)
+      o << "<p class=\"warn\">Vital status unknown for " << unknown << " operated subject" << (unknown == 1 ? "" : "s")
+        << " past the end of a mortality window: listed below and counted in the bounds, never taken as alive.</p>";
+  }
+  mortality_table(pg, s);
+  o << "<p class=\"meta\">Crude rates count subjects whose status at the window's last day (day 30, or the end of a "
+       "longer index admission; day 90) is known. Subjects of unknown vital status are not dropped: the bounds count "
+       "them all alive or all dead. Pending windows are still open and count in neither. The Kaplan–Meier estimate "
+       "uses every operated subject, censored at last contact.</p>";
   pg.table({"measure", "events/n (%; exact 95% CI)"},
-           {{"30-day mortality", rate(s["mortality_30d"]) + (s["mortality_30d_pending"].empty() ? "" : "; pending: " + text(s["mortality_30d_pending"]))},
-            {"90-day mortality", rate(s["mortality_90d"]) + (s["mortality_90d_pending"].empty() ? "" : "; pending: " + text(s["mortality_90d_pending"]))},
-            {"in-hospital death", rate(s["in_hospital_death"])},
+           {{"in-hospital death", rate(s["in_hospital_death"])},
             {"reoperation", rate(s["reoperation"])},
             {"readmission within 30 days", rate(s["readmission_30d"])},
             {"R0 resection", rate(s["r0_resection"])},
@@ -516,6 +676,19 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
     for (const char* g : {"none", "I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"})
       rows.push_back({g, text(s["clavien_dindo_worst"][g])});
     pg.table({"worst Clavien–Dindo grade", "subjects"}, rows);
+  }
+  if (at(s, "subjects").is_array()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& x : s["subjects"])
+      rows.push_back({text(at(x, "subject")), text(at(x, "surgery")), window_cell(x, "day30", "pending30_reason"),
+                      window_cell(x, "day90", "pending90_reason"), text(at(x, "last_contact")),
+                      text(at(x, "worst_clavien_dindo")),
+                      at(x, "cci").is_number() ? num(x["cci"].get<double>()) : "–", text(at(x, "reoperated")),
+                      words(at(x, "readmission_30d")), text(at(x, "postop_stay_days")), text(at(x, "margin"))});
+    o << "<h3>Operated subjects</h3>";
+    pg.table({"subject", "surgery", "day 30", "day 90", "last contact", "worst Clavien–Dindo", "CCI", "reoperated",
+              "readmitted within 30 days", "post-operative stay, days", "margin"},
+             rows, "subjects");
   }
   pg.end();
 

@@ -479,7 +479,7 @@ TEST_CASE("DSMB report: CSV quoting and formula guard; HTML escaped, self-contai
   CHECK(deaths.find("\"'=HYPERLINK(\"\"x\"\") <script>alert(1)</script>\"") != std::string::npos);
   CHECK(deaths.find("\r\n") != std::string::npos);
   CHECK(file("ae_by_soc_term.csv").find("Vascular disorders,Hypertension,1,0,1,0,0,2,33.3,1,16.7\r\n") != std::string::npos);
-  CHECK(file("surgical.csv").find("mortality_30d,1,2,50.0,1.2579,98.7421\r\n") != std::string::npos);
+  CHECK(file("surgical.csv").find("mortality_30d,1,2,50.0,1.2579,98.7421,") != std::string::npos);
 
   const std::string html = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
   CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
@@ -567,4 +567,146 @@ TEST_CASE("a stopping rule whose design is complete says so; power not applicabl
   const std::string html = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
   CHECK(html.find("design complete: n_max evaluated, final verdict") != std::string::npos);
   CHECK(html.find("power not applicable") != std::string::npos);
+}
+
+namespace {
+
+/// Occurrences of "null" that are not the word "nullified" (a JSON null printed as text).
+std::size_t printed_nulls(const std::string& s) {
+  std::size_t n = 0;
+  for (std::size_t p = 0; (p = s.find("null", p)) != std::string::npos; p += 4)
+    if (s.compare(p, 9, "nullified") != 0) ++n;
+  return n;
+}
+
+std::string csv_file(const std::vector<CsvFile>& files, const std::string& name) {
+  for (const auto& f : files)
+    if (f.name == name) return f.text;
+  FAIL("no file " << name);
+  return std::string();
+}
+
+/// The cohort with the death event numbered 12 (S01-0002), so its source reads "death event 12".
+json cohort_model() {
+  Input in = cohort();
+  for (auto& e : in.subjects[1].events)
+    if (e.kind == "death") e.id = 12;
+  return build(with_figures(std::move(in)));
+}
+
+}  // namespace
+
+TEST_CASE("DSMB report HTML and CSV: vital status unknown, bounds, Kaplan–Meier mortality, death sources and queries") {
+  const json m = cohort_model();
+  const json& s = m["surgical"];
+  // S02-0002 is unknown at both windows (last contact day 2, the complication on 07-03).
+  REQUIRE(s["mortality_30d_unknown"] == json::array({"S02-0002"}));
+  REQUIRE(s["mortality_90d_unknown"] == json::array({"S02-0002"}));
+  // KM (every operated subject, censored at last contact): S02-0002 censored on day 2 (3 at
+  // risk), S01-0002 dead on day 14 (2 at risk): S = 1/2, mortality 50%; S01-0001 censored on day
+  // 266, the one at risk on days 30 and 90. Greenwood: var log S = 1/(2*1); log CI of S
+  // 0.5 exp(-/+ 1.959964 sqrt(0.5)) = 0.125049 to 1.999 (capped at 1): mortality 0 to 0.874951.
+  CHECK(s["mortality_30d_km"]["estimate"] == 0.5);
+  CHECK(s["mortality_30d_km"]["n_risk"] == 1);
+  CHECK(s["mortality_30d_km"]["ci95"][0] == 0.0);
+  CHECK(s["mortality_30d_km"]["ci95"][1].get<double>() == doctest::Approx(0.874951).epsilon(1e-5));
+  // The death rests on the death event (04-15) and the grade 5 AE R6 (onset 04-14): the dates
+  // differ, a query.
+  const json& death = m["deaths"][0];
+  REQUIRE(death["sources"].size() == 2);
+  REQUIRE(death["queries"].size() == 1);
+  CHECK(death["queries"][0]["kind"] == "death_dates_differ");
+
+  const std::string html = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
+  // Mortality: crude over known status, unknown subjects named, none pending, bounds, KM.
+  CHECK(html.find("1/2 (50.0%; 95% CI 1.3–98.7%)") != std::string::npos);
+  CHECK(html.find("Vital status unknown for 1 operated subject") != std::string::npos);
+  CHECK(html.find("<span class=\"flag\">1 — vital status unknown: S02-0002</span>") != std::string::npos);
+  CHECK(html.find("<td>pending (window still open at the cut-off)</td><td>0</td><td>0</td>") != std::string::npos);
+  // Clopper–Pearson 1/3: 1 - 0.975^(1/3) = 0.008404 to 0.905701; 2/3: 0.094299 to 0.991596.
+  CHECK(html.find("<td>if all of unknown status are alive</td><td>1/3 (33.3%; 95% CI 0.8–90.6%)</td>") != std::string::npos);
+  CHECK(html.find("<td>if all of unknown status are dead</td><td>2/3 (66.7%; 95% CI 9.4–99.2%)</td>") != std::string::npos);
+  CHECK(html.find("Kaplan–Meier mortality by day 30 / 90") != std::string::npos);
+  CHECK(html.find("<td>50.0% (95% CI 0.0–87.5%), 1 at risk</td><td>50.0% (95% CI 0.0–87.5%), 1 at risk</td>") !=
+        std::string::npos);
+  // Deaths: every source, the AE's own date where it differs, and the query, flagged.
+  CHECK(html.find("1 death has records to reconcile with the site") != std::string::npos);
+  CHECK(html.find("<th>recorded by</th><th>to reconcile</th>") != std::string::npos);
+  CHECK(html.find("death event 12; grade 5 AE R6 (dated 2026-04-14)") != std::string::npos);
+  CHECK(html.find("<div class=\"query\"><strong>⚠ query: dates of death differ</strong> — the records date the death "
+                  "differently (death_event event 12 on 2026-04-15, fatal_ae R6 on 2026-04-14): correct the wrong one") !=
+        std::string::npos);
+  // Per subject: unknown apart from pending, with why, and the last contact.
+  const auto row = html.find("<tr><td>S02-0002</td><td>2026-07-01</td>");
+  REQUIRE(row != std::string::npos);
+  const std::string tr = html.substr(row, html.find("</tr>", row) - row);
+  CHECK(tr.find("<td><span class=\"flag\">unknown</span><br><small>no discharge or later contact recorded after "
+                "2026-07-01</small></td>") != std::string::npos);
+  CHECK(tr.find("<td><span class=\"flag\">unknown</span><br><small>no follow-up on or after 2026-09-29</small></td>"
+                "<td>2026-07-03</td>") != std::string::npos);
+  CHECK(html.find("<tr><td>S01-0002</td><td>2026-04-01</td><td><strong>died</strong></td>") != std::string::npos);
+  CHECK(printed_nulls(html) == 0);
+
+  const auto files = to_csv(m);
+  const std::string surgical = csv_file(files, "surgical.csv");
+  CHECK(surgical.rfind("measure,events,n,pct,ci95_low,ci95_high,pending,pending_subjects,unknown,unknown_subjects,n_risk\r\n", 0) == 0);
+  CHECK(surgical.find("\r\nmortality_30d,1,2,50.0,1.2579,98.7421,0,,1,S02-0002,\r\n") != std::string::npos);
+  CHECK(surgical.find("\r\nmortality_30d_if_unknown_alive,1,3,33.3,0.8404,90.5701,,,,,\r\n") != std::string::npos);
+  CHECK(surgical.find("\r\nmortality_30d_if_unknown_dead,2,3,66.7,9.4299,99.1596,,,,,\r\n") != std::string::npos);
+  CHECK(surgical.find("\r\nmortality_90d_km,,,50.0,0.0,87.4951,,,,,1\r\n") != std::string::npos);
+  CHECK(surgical.find("\r\nreoperation,") != std::string::npos);  // the original rows are kept
+  const std::string subjects = csv_file(files, "surgical_subjects.csv");
+  CHECK(subjects.find("\r\nS02-0002,2026-07-01,unknown,no discharge or later contact recorded after 2026-07-01,") !=
+        std::string::npos);
+  CHECK(subjects.find(",unknown,no follow-up on or after 2026-09-29,2026-09-29,2026-07-03,IIIb,") != std::string::npos);
+  const std::string deaths = csv_file(files, "deaths.csv");
+  CHECK(deaths.rfind("subject,site,date,cause,days_from_enrolment,days_from_surgery,within_30_days_of_surgery,sources,"
+                     "queries\r\n", 0) == 0);
+  CHECK(deaths.find(",73,14,true,death_event event 12 2026-04-15; fatal_ae R6 2026-04-14,\"death_dates_differ: the "
+                    "records date the death differently (death_event event 12 on 2026-04-15, fatal_ae R6 on "
+                    "2026-04-14): correct the wrong one\"\r\n") != std::string::npos);
+}
+
+TEST_CASE("a report stored before vital status could be unknown renders without the new keys") {
+  json m = cohort_model();
+  json& s = m["surgical"];
+  for (const char* k : {"mortality_30d_unknown", "mortality_90d_unknown", "mortality_30d_bounds", "mortality_90d_bounds",
+                        "mortality_30d_km", "mortality_90d_km"})
+    s.erase(k);
+  for (auto& x : s["subjects"])
+    for (const char* k : {"window30_last_day", "window90_last_day", "last_contact"}) x.erase(k);
+  for (auto& d : m["deaths"]) {
+    d.erase("sources");
+    d.erase("queries");
+  }
+  CHECK(upgrade(m) == m);
+  const std::string html = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
+  CHECK(html.find("1/2 (50.0%; 95% CI 1.3–98.7%)") != std::string::npos);
+  CHECK(html.find("vital status unknown") == std::string::npos);
+  CHECK(html.find("if all of unknown status") == std::string::npos);
+  CHECK(html.find("Kaplan–Meier mortality") == std::string::npos);
+  CHECK(html.find("recorded by") == std::string::npos);
+  CHECK(html.find("to reconcile") == std::string::npos);
+  CHECK(html.find("<tr><td>S01-0001</td><td>2026-03-10</td><td>alive</td><td>alive</td><td>–</td>") != std::string::npos);
+  CHECK(printed_nulls(html) == 0);
+  CHECK(html.find("</html>") != std::string::npos);
+
+  const auto files = to_csv(m);
+  const std::string surgical = csv_file(files, "surgical.csv");
+  CHECK(surgical.find("\r\nmortality_30d,1,2,50.0,1.2579,98.7421,0,,,,\r\n") != std::string::npos);
+  CHECK(surgical.find("_if_unknown") == std::string::npos);
+  CHECK(surgical.find("_km") == std::string::npos);
+  CHECK(csv_file(files, "deaths.csv").find(",73,14,true,,\r\n") != std::string::npos);
+
+  // Older still: no pending list either, and no per-subject rows.
+  s.erase("mortality_30d_pending");
+  s.erase("mortality_90d_pending");
+  s.erase("subjects");
+  const std::string bare = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
+  CHECK(bare.find("pending (window still open") == std::string::npos);
+  CHECK(bare.find("Operated subjects") == std::string::npos);
+  CHECK(printed_nulls(bare) == 0);
+  CHECK(csv_file(to_csv(m), "surgical_subjects.csv") ==
+        "subject,surgery,day30,day30_reason,window30_last_day,day90,day90_reason,window90_last_day,last_contact,"
+        "worst_clavien_dindo,cci,reoperated,readmission_30d,postop_stay_days,margin\r\n");
 }
