@@ -627,6 +627,23 @@ json rate_json(const safety::Rate& r) {
           {"ci95", {r6(r.ci.lower), r6(r.ci.upper)}}};
 }
 
+json course_json(const safety::SubjectCourse& c) {
+  json sources = json::array();
+  for (const auto& r : c.death_records)
+    sources.push_back({{"source", std::string(safety::to_string(r.source))}, {"ref", r.ref}, {"date", format_date(r.date)}});
+  json queries = json::array();
+  for (const auto& q : c.queries) queries.push_back({{"kind", std::string(safety::to_string(q.kind))}, {"text", q.text}});
+  return {{"as_of_date", format_date(c.cutoff)},
+          {"vital_status", c.dead() ? "dead" : "alive at last contact"},
+          {"death_date", c.death ? json(format_date(*c.death)) : json(nullptr)},
+          {"death_sources", sources},
+          {"queries", queries},
+          {"last_contact", format_date(c.last_contact)},
+          {"index_surgery", c.surgery ? json(format_date(*c.surgery)) : json(nullptr)},
+          {"index_admission_end", {{"how", std::string(safety::to_string(c.admission_end))},
+                                   {"date", c.admission_end_date ? json(format_date(*c.admission_end_date)) : json(nullptr)}}}};
+}
+
 /// Kaplan–Meier mortality by day t: null when t is beyond the last observation.
 json km_mortality_json(const std::optional<safety::SurgicalSafety::KmMortality>& m) {
   if (!m) return nullptr;

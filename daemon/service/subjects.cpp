@@ -104,8 +104,14 @@ Result<json> subject_view(const SubjectDeps& cx, const Caller& who, const config
   }
   out["events"] = timeline;
   out["adverse_events"] = aes->items;
-  const auto facts = safety::facts_from_events(subject, row->enrolled, evs);
-  if (facts.surgery) out["surgical"] = reports::subject_surgical_json(safety::assess_subject(facts, cx.clock.now().date()));
+  // The subject's course as of today, reconciled (safety/course.hpp): the same death, last
+  // contact and windows as /safety, the DSMB report and the scheduler.
+  auto aes_of = cx.subjects.subject_aes(st.id, subject);
+  if (!aes_of) return aes_of.error();
+  const Date today = cx.clock.now().date();
+  const auto course = safety::subject_course(subject, row->enrolled, evs, aes_of.value(), today);
+  out["course"] = reports::course_json(course);
+  if (course.surgery) out["surgical"] = reports::subject_surgical_json(safety::assess_subject(course.facts, today));
   else out["surgical"] = nullptr;
   return out;
 }

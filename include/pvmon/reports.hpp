@@ -99,6 +99,9 @@ inline constexpr const char* kSchema = "pvmon.dsmb-report/3";
 /// A rate with its exact (Clopper–Pearson) 95% CI: {events, n, rate, ci95: [lower, upper]},
 /// proportions; rate null when n is 0.
 nlohmann::json rate_json(const safety::Rate& r);
+/// A subject's reconciled course (safety/course.hpp): death with its sources and queries,
+/// last contact, the index admission's end.
+nlohmann::json course_json(const safety::SubjectCourse& c);
 /// n and its proportion of `of`: {n, proportion} (0 when `of` is 0).
 nlohmann::json share_json(int n, int of);
 /// Surgical safety (CLINICAL.md): 30- and 90-day mortality, in-hospital death, reoperation,
