@@ -177,11 +177,15 @@ SubjectSurgical assess_subject(const SubjectFacts& f, Date cutoff) {
         break;
       }
     if (!s.day30_closed_on) s.day30_closed_on = *last_alive;
+  } else if (!admission_over && last_alive && *last_alive >= day30) {
+    // Alive in hospital past day 30 (a ward event): the window lasts as long as the admission.
+    s.day30 = WindowStatus::pending;
+    s.pending30_reason = "still in the index admission (alive on " + format_date(*last_alive) + ")";
   } else if (!admission_over) {
-    // No discharge and no later evidence of the subject: still in hospital as far as the record
-    // goes. Past day 30 that is itself a question for the site.
+    // No discharge and no evidence of the subject on or after day 30: past day 30 that is
+    // itself a question for the site (vital status unknown), not a patient presumed in hospital.
     s.day30 = cutoff > day30 ? WindowStatus::unknown : WindowStatus::pending;
-    s.pending30_reason = cutoff > day30 ? "no discharge or later contact recorded after " + format_date(surgery)
+    s.pending30_reason = cutoff > day30 ? "no discharge or contact recorded on or after " + format_date(day30)
                                         : "still in the index admission";
   } else if (cutoff <= day30) {
     s.day30 = WindowStatus::pending;

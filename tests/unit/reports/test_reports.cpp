@@ -640,8 +640,8 @@ TEST_CASE("DSMB report HTML and CSV: vital status unknown, bounds, Kaplan–Meie
   const auto row = html.find("<tr><td>S02-0002</td><td>2026-07-01</td>");
   REQUIRE(row != std::string::npos);
   const std::string tr = html.substr(row, html.find("</tr>", row) - row);
-  CHECK(tr.find("<td><span class=\"flag\">unknown</span><br><small>no discharge or later contact recorded after "
-                "2026-07-01</small></td>") != std::string::npos);
+  CHECK(tr.find("<td><span class=\"flag\">unknown</span><br><small>no discharge or contact recorded on or after "
+                "2026-07-31</small></td>") != std::string::npos);
   CHECK(tr.find("<td><span class=\"flag\">unknown</span><br><small>no follow-up on or after 2026-09-29</small></td>"
                 "<td>2026-07-03</td>") != std::string::npos);
   CHECK(html.find("<tr><td>S01-0002</td><td>2026-04-01</td><td><strong>died</strong></td>") != std::string::npos);
@@ -656,7 +656,7 @@ TEST_CASE("DSMB report HTML and CSV: vital status unknown, bounds, Kaplan–Meie
   CHECK(surgical.find("\r\nmortality_90d_km,,,50.0,0.0,87.4951,,,,,1\r\n") != std::string::npos);
   CHECK(surgical.find("\r\nreoperation,") != std::string::npos);  // the original rows are kept
   const std::string subjects = csv_file(files, "surgical_subjects.csv");
-  CHECK(subjects.find("\r\nS02-0002,2026-07-01,unknown,no discharge or later contact recorded after 2026-07-01,") !=
+  CHECK(subjects.find("\r\nS02-0002,2026-07-01,unknown,no discharge or contact recorded on or after 2026-07-31,") !=
         std::string::npos);
   CHECK(subjects.find(",unknown,no follow-up on or after 2026-09-29,2026-09-29,2026-07-03,IIIb,") != std::string::npos);
   const std::string deaths = csv_file(files, "deaths.csv");
