@@ -27,7 +27,7 @@ constexpr const char* kUsage =
     "                         check a backup (schema, audit chain) and put it in place\n"
     "  report --db FILE --study ID --cutoff DATE [--as-of DATETIME] [--format json|csv|html] [--table NAME]\n"
     "                         build a DSMB report offline from a database copy\n"
-    "  export sdtm --db FILE --study ID [--cutoff DATE]\n"
+    "  export sdtm --db FILE --study ID [--domain ae|dm] [--cutoff DATE] [--as-of DATETIME]\n"
     "                         the CDISC SDTM AE domain as CSV\n"
     "  simulate --url URL --token-file FILE [--subjects N] [--seed S] [--speed Nx] [--dsmb]\n"
     "  simulate --scale --url URL --token-file FILE [--reports N] [--connections C]\n"

@@ -178,15 +178,21 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
 
 int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   constexpr const char* kExportUsage =
-      "usage: pvmon export sdtm --db FILE --study ID [--cutoff DATE|DATETIME]\n"
-      "  Writes the CDISC SDTM AE domain (CSV) as of the cut-off (default: now) to standard output.\n";
+      "usage: pvmon export sdtm --db FILE --study ID [--domain ae|dm] [--cutoff DATE] [--as-of DATETIME]\n"
+      "  Writes a CDISC SDTM domain (CSV; default AE) to standard output: what happened by the\n"
+      "  clinical cut-off (default: the as-of's date) as recorded at the as-of time (default: now).\n";
   if (args.empty() || args[0] != "sdtm") {
     err << kExportUsage;
     return 2;
   }
-  std::string db, study, cutoff_text;
+  std::string db, study, cutoff_text, as_of_text, domain = "ae";
   for (std::size_t i = 1; i < args.size(); ++i) {
-    std::string* target = args[i] == "--db" ? &db : args[i] == "--study" ? &study : args[i] == "--cutoff" ? &cutoff_text : nullptr;
+    std::string* target = args[i] == "--db"       ? &db
+                          : args[i] == "--study"  ? &study
+                          : args[i] == "--cutoff" ? &cutoff_text
+                          : args[i] == "--as-of"  ? &as_of_text
+                          : args[i] == "--domain" ? &domain
+                                                  : nullptr;
     if (!target || i + 1 >= args.size()) {
       err << "pvmon export: bad argument '" << args[i] << "'\n" << kExportUsage;
       return 2;
@@ -197,15 +203,27 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon export: --db and --study are required\n" << kExportUsage;
     return 2;
   }
+  if (domain != "ae" && domain != "dm") {
+    err << "pvmon export: --domain must be ae or dm\n";
+    return 2;
+  }
   SystemClock clock;
-  Timestamp as_of = clock.now();
-  if (!cutoff_text.empty()) {
-    const auto t = parse_cutoff(cutoff_text);
-    if (!t) {
-      err << "pvmon export: --cutoff must be a date YYYY-MM-DD or a date-time with offset\n";
-      return 2;
-    }
-    as_of = *t;
+  std::optional<Date> cutoff;
+  std::optional<Timestamp> as_of;
+  if (!cutoff_text.empty() && !(cutoff = service::parse_cutoff_date(cutoff_text))) {
+    err << "pvmon export: --cutoff must be a date YYYY-MM-DD\n";
+    return 2;
+  }
+  if (!as_of_text.empty() && !(as_of = parse_timestamp(as_of_text))) {
+    err << "pvmon export: --as-of must be a date-time with offset, e.g. 2026-04-07T09:00:00Z\n";
+    return 2;
+  }
+  auto at = service::data_cutoff(cutoff, as_of, clock.now());
+  if (!at) {
+    err << "pvmon export: " << at.error().message;
+    for (const auto& f : at.error().fields) err << ": --" << (f.field == "as_of" ? "as-of" : f.field) << " " << f.message;
+    err << "\n";
+    return 2;
   }
   if (!std::ifstream(db)) {
     err << "pvmon export: cannot read " << db << "\n";
@@ -216,7 +234,8 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon export: " << st.error().message << "\n";
     return 1;
   }
-  auto csv = service::sdtm_ae_export(*st.value(), study, as_of);
+  auto csv = domain == "dm" ? service::sdtm_dm_export(*st.value(), study, at.value())
+                            : service::sdtm_ae_export(*st.value(), study, at.value());
   st.value()->close();
   if (!csv) {
     err << "pvmon export: " << csv.error().message << "\n";

@@ -157,25 +157,33 @@ Result<Reply> post_report(Services& s, Call& c) {
   return r;
 }
 
-Result<Reply> sdtm_ae(Services& s, Call& c) {
+/// The SDTM domains take the same (cut-off, as-of) pair as DSMB reports and /safety.
+Result<Reply> sdtm_domain(Services& s, Call& c, const char* domain) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  Timestamp as_of = s.clock.now();
-  if (c.req.has_param("cutoff")) {
-    const auto t = parse_cutoff(c.req.get_param_value("cutoff"));
-    if (!t) return Error::invalid({{"cutoff", "must be a date-time with offset or a date YYYY-MM-DD"}}, "invalid query parameters");
-    // As for /safety and DSMB reports: a cut-off after today would give other bytes tomorrow.
-    if (t->date() > as_of.date()) return Error::invalid({{"cutoff", "is in the future"}}, "invalid query parameters");
-    as_of = *t;
-  }
-  auto csv = service::sdtm_ae_export(s.store, c.params[0], as_of);
+  std::optional<Date> cutoff;
+  std::optional<Timestamp> as_of;
+  std::vector<FieldError> errs;
+  if (c.req.has_param("cutoff") && !(cutoff = service::parse_cutoff_date(c.req.get_param_value("cutoff"))))
+    errs.push_back({"cutoff", kCutoffFormat});
+  if (c.req.has_param("as_of") && !(as_of = parse_timestamp(c.req.get_param_value("as_of"))))
+    errs.push_back({"as_of", kAsOfFormat});
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto at = service::data_cutoff(cutoff, as_of, s.clock.now());
+  if (!at) return at.error();
+  auto csv = std::string(domain) == "dm" ? service::sdtm_dm_export(s.store, c.params[0], at.value())
+                                         : service::sdtm_ae_export(s.store, c.params[0], at.value());
   if (!csv) return csv.error();
   Reply r;
   r.content_type = "text/csv; charset=utf-8";
-  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + c.params[0] + "-ae.csv\"");
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"" + c.params[0] + "-" + domain + ".csv\"");
   r.raw_body = std::move(csv.value());
   return r;
 }
+
+Result<Reply> sdtm_ae(Services& s, Call& c) { return sdtm_domain(s, c, "ae"); }
+Result<Reply> sdtm_dm(Services& s, Call& c) { return sdtm_domain(s, c, "dm"); }
 
 }  // namespace
 
@@ -191,6 +199,7 @@ std::vector<RouteDef> dsmb_routes(Services& s) {
       {"GET", "/v1/studies/{study}/dsmb-reports/latest", readers, bind(get_latest)},
       {"GET", "/v1/studies/{study}/dsmb-reports/{id}", readers, bind(get_one)},
       {"GET", "/v1/studies/{study}/export/sdtm/ae.csv", readers, bind(sdtm_ae)},
+      {"GET", "/v1/studies/{study}/export/sdtm/dm.csv", readers, bind(sdtm_dm)},
   };
 }
 

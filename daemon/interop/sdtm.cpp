@@ -146,4 +146,20 @@ std::string sdtm_ae_csv(const std::string& study, const std::vector<SdtmSubject>
   return o.str();
 }
 
+std::string sdtm_dm_csv(const std::string& study, const std::vector<SdtmDm>& subjects) {
+  std::vector<const SdtmDm*> rows;
+  for (const auto& s : subjects) rows.push_back(&s);
+  std::sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return a->subject < b->subject; });
+  std::ostringstream o;
+  o << "STUDYID,DOMAIN,USUBJID,SUBJID,RFSTDTC,RFICDTC,RFPENDTC,DTHDTC,DTHFL,SITEID,AGE,AGEU,SEX\r\n";
+  for (const auto* s : rows) {
+    // SDTMIG v3.3 DM: DTHFL is "Y" or null (never "N"); AGEU "YEARS" with AGE; SEX M, F, U.
+    o << cell(study) << ",DM," << cell(study + "-" + s->subject) << "," << cell(s->subject) << ","
+      << format_date(s->reference_start) << "," << format_date(s->enrolled) << "," << format_date(s->participation_end)
+      << "," << (s->death ? format_date(*s->death) : "") << "," << (s->death ? "Y" : "") << "," << cell(s->site) << ","
+      << (s->age ? std::to_string(*s->age) : "") << "," << (s->age ? "YEARS" : "") << "," << cell(s->sex) << "\r\n";
+  }
+  return o.str();
+}
+
 }  // namespace pvmon::interop

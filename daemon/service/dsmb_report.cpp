@@ -264,16 +264,48 @@ std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap) {
   return out;
 }
 
-Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, Timestamp as_of) {
+Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, const DataCutoff& at) {
   // The subjects and their events (RFSTDTC); the AE rows from the fact columns.
   store::SnapshotStore::SnapshotOptions opts;
   opts.facts = true;
   opts.alerts = false;
-  auto snap = store.snapshot(study, as_of, opts);
+  auto snap = store.snapshot(study, at.as_of, opts);
   if (!snap) return snap.error();
-  auto rows = store.sdtm_rows(study, as_of);
+  clip_to_cutoff(snap.value(), at.cutoff);
+  auto rows = store.sdtm_rows(study, at.as_of);
   if (!rows) return rows.error();
+  std::erase_if(rows.value(), [&](const interop::SdtmAe& r) {
+    const auto onset = parse_date(r.onset);
+    return onset && *onset > at.cutoff;  // as clip_to_cutoff does for the facts
+  });
   return interop::sdtm_ae_csv(study, sdtm_subjects(snap.value()), rows.value());
+}
+
+Result<std::string> sdtm_dm_export(store::Store& store, const std::string& study, const DataCutoff& at) {
+  store::SnapshotStore::SnapshotOptions opts;
+  opts.facts = true;
+  opts.alerts = false;
+  auto snap = store.snapshot(study, at.as_of, opts);
+  if (!snap) return snap.error();
+  clip_to_cutoff(snap.value(), at.cutoff);
+  const auto courses = courses_of(snap.value(), at.cutoff);
+  const auto refs = sdtm_subjects(snap.value());
+  std::vector<interop::SdtmDm> dm;
+  for (std::size_t i = 0; i < snap->subjects.size(); ++i) {
+    const auto& sub = snap->subjects[i];
+    const auto& c = courses[i];
+    interop::SdtmDm d;
+    d.subject = sub.subject;
+    d.site = sub.site;
+    d.sex = sub.record.value("sex", "");
+    if (sub.record.contains("age") && sub.record["age"].is_number_integer()) d.age = sub.record["age"].get<int>();
+    d.enrolled = sub.enrolled;
+    d.reference_start = refs[i].reference_start;
+    d.death = c.death;
+    d.participation_end = c.death.value_or(c.last_contact);
+    dm.push_back(std::move(d));
+  }
+  return interop::sdtm_dm_csv(study, dm);
 }
 
 }  // namespace pvmon::service

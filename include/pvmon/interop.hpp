@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,21 @@ SdtmAe sdtm_row(const nlohmann::json& record);
 /// AESLIFE AESHOSP AESDISAB AESCONG AESMIE AEREL AEACN AEOUT AESTDTC AEENDTC AESTDY AEENDY.
 std::string sdtm_ae_csv(const std::string& study, const std::vector<SdtmSubject>& subjects,
                         const std::vector<SdtmAe>& rows);
+
+/// What the DM domain takes of a subject: its reconciled course (safety/course.hpp) as typed
+/// values, so that DTHFL and DTHDTC say what every other view says.
+struct SdtmDm {
+  std::string subject, site, sex;
+  std::optional<int> age;
+  Date enrolled;            // RFICDTC: informed consent is taken at enrolment in this protocol
+  Date reference_start;     // RFSTDTC
+  Date participation_end;   // RFPENDTC: the death, else the last contact
+  std::optional<Date> death;  // DTHDTC; DTHFL "Y" when set
+};
+
+/// The DM domain (SDTMIG v3.3 §5.2, DM): one row per subject, ordered by USUBJID. Columns:
+/// STUDYID DOMAIN USUBJID SUBJID RFSTDTC RFICDTC RFPENDTC DTHDTC DTHFL SITEID AGE AGEU SEX.
+std::string sdtm_dm_csv(const std::string& study, const std::vector<SdtmDm>& subjects);
 
 /// SDTMIG study day: date - reference + 1 on or after the reference day, date - reference
 /// before it (there is no day 0).

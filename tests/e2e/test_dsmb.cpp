@@ -252,6 +252,20 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
                                  " --study hcc-pvtt-imrt --cutoff " + cutoff + " 2>/dev/null");
   CHECK(xrc == 0);
   CHECK(xout == sdtm->body);
+  // The DM domain: one row per subject, death and end of participation from its course.
+  auto dm = get("/export/sdtm/dm.csv?cutoff=" + cutoff, "demo-dsmb");
+  REQUIRE(dm);
+  CHECK(dm->status == 200);
+  CHECK(dm->body.rfind("STUDYID,DOMAIN,USUBJID,SUBJID,RFSTDTC,RFICDTC,RFPENDTC,DTHDTC,DTHFL,SITEID,AGE,AGEU,SEX\r\n", 0) == 0);
+  CHECK(dm->body.find("hcc-pvtt-imrt,DM,hcc-pvtt-imrt-S01-0007,S01-0007,") != std::string::npos);
+  auto [mrc, mout] = run_command(std::string(PVMON_PATH) + " export sdtm --domain dm --db " + copy.string() +
+                                 " --study hcc-pvtt-imrt --cutoff " + cutoff + " 2>/dev/null");
+  CHECK(mrc == 0);
+  CHECK(mout == dm->body);
+  auto [lrc, lout] = run_command(std::string(PVMON_PATH) + " export sdtm --domain lb --db " + copy.string() +
+                                 " --study hcc-pvtt-imrt 2>&1");
+  CHECK(lrc == 2);
+  CHECK(lout.find("--domain must be ae or dm") != std::string::npos);
   // Two templates match /latest (latest and {id}): 405 names GET once.
   {
     auto c = d->client();

@@ -57,7 +57,11 @@ Result<std::string> csv_zip(const std::vector<std::pair<std::string, std::string
 /// The subjects of a snapshot for the SDTM AE export, each with its RFSTDTC.
 std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap);
 
-/// The SDTM AE domain (CSV) of the study as recorded at `as_of`.
-Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, Timestamp as_of);
+/// The SDTM AE domain (CSV) of the study: versions as recorded at `at.as_of`, AEs with onset on
+/// or before `at.cutoff` (the clinical cut-off, as for DSMB reports and /safety).
+Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, const DataCutoff& at);
+/// The SDTM DM domain (CSV): each subject enrolled by the cut-off, with death (DTHFL, DTHDTC)
+/// and end of participation from its reconciled course, as every other view has them.
+Result<std::string> sdtm_dm_export(store::Store& store, const std::string& study, const DataCutoff& at);
 
 }  // namespace pvmon::service
