@@ -24,6 +24,7 @@
 #include "pvmon/config.hpp"
 #include "pvmon/ctcae.hpp"
 #include "pvmon/service/dsmb.hpp"
+#include "pvmon/service/scheduler.hpp"
 #include "pvmon/store.hpp"
 #include "sqlite.hpp"
 #include "version_facts.hpp"
@@ -318,6 +319,46 @@ int build(const std::map<std::string, std::string>& a) {
   return 0;
 }
 
+/// The scheduler's tick over the study (issue 17): its snapshot and every alert it would raise,
+/// with each subject's course; beside the same tick without the course reads (the tick as it
+/// was: stopping rules and clocks). Median of --runs in one process (warm cache).
+int tick(const std::map<std::string, std::string>& a) {
+  const std::string path = a.at("--db");
+  const int runs = a.count("--runs") ? std::stoi(a.at("--runs")) : 5;
+  SystemClock clock;
+  auto s = store::Store::open(store::Options{path}, clock);
+  if (!s) {
+    std::cerr << s.error().message << "\n";
+    return 1;
+  }
+  auto proto = s.value()->protocol_at("hcc-pvtt-imrt", clock.now());
+  config::Config c;
+  c.studies["hcc-pvtt-imrt"] = config::parse_study(proto.value()->text, "p").value();
+  auto rt = service::make_runtime(c).value();
+  const auto& st = c.studies.at("hcc-pvtt-imrt");
+  const Timestamp now = clock.now();
+  std::vector<double> with, without;
+  std::size_t alerts = 0;
+  for (int i = 0; i < runs; ++i)
+    for (bool courses : {false, true}) {
+      auto opts = service::scheduler_snapshot_options(*rt, st, now);
+      opts.scheduler->courses = courses;
+      const auto t0 = std::chrono::steady_clock::now();
+      auto snap = s.value()->snapshot(st.id, now, opts);
+      auto drafts = service::scheduled_alerts(*rt, st, snap.value(), now);
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      (courses ? with : without).push_back(secs);
+      if (courses) alerts = drafts.size();
+    }
+  s.value()->close();
+  std::printf("%-44s %10s\n", "tick (median of runs)", "ms");
+  std::printf("%-44s %10.1f\n", "baseline: stopping rules and clocks only", 1000 * median(without));
+  std::printf("%-44s %10.1f\n", "with every subject's course", 1000 * median(with));
+  std::printf("%-44s %10.2f\n", "ratio", median(with) / median(without));
+  std::printf("alerts the tick would raise: %zu\n", alerts);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -333,6 +374,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "generate") return generate(a);
   if (cmd == "build") return build(a);
+  if (cmd == "tick") return tick(a);
   std::cerr << "unknown command " << cmd << "\n";
   return 2;
 }

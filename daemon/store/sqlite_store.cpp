@@ -1428,6 +1428,7 @@ class SqliteStore final : public Store {
         "SELECT max(resolved) FROM ae_reports WHERE study = ?1 AND subject = ?2 AND status = 'active' "
         "AND grade < 5");
     for (const auto& subject : snap.subjects) {
+      if (!opts.courses) break;
       std::vector<safety::CourseAe> aes;
       fatal.bind(1, study).bind(2, subject.subject);
       while (fatal.step())

@@ -405,9 +405,12 @@ class SnapshotStore {
     ///   rule asks: which subjects have one;
     /// - `open_clocks`: only those due by `clocks_due_by` (the others raise nothing yet);
     ///   `all_clocks` stays empty.
+    /// - `course_aes`: each subject's grade 5 AEs and latest AE dates (by index, schema v8),
+    ///   for its course; off only to measure what the courses cost (bench_report tick).
     struct Scheduler {
       std::vector<std::string> related_to;
       Timestamp clocks_due_by;
+      bool courses = true;
     };
     std::optional<Scheduler> scheduler = std::nullopt;
   };
