@@ -1,3 +1,4 @@
+#include "pvmon/service/cutoff.hpp"
 #include "routes.hpp"
 
 #include <charconv>
@@ -94,6 +95,17 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, const char* n
     return std::nullopt;
   }
   return n;
+}
+
+Result<CutoffQuery> cutoff_query(const httplib::Request& req) {
+  CutoffQuery q;
+  std::vector<FieldError> errs;
+  if (req.has_param("cutoff") && !(q.cutoff = service::parse_cutoff_date(req.get_param_value("cutoff"))))
+    errs.push_back({"cutoff", kCutoffFormat});
+  if (req.has_param("as_of") && !(q.as_of = parse_timestamp(req.get_param_value("as_of"))))
+    errs.push_back({"as_of", kAsOfFormat});
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  return q;
 }
 
 std::optional<std::string> enum_param(const httplib::Request& req, const char* name,

@@ -55,6 +55,13 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, const char* n
 inline constexpr const char* kCutoffFormat =
     "must be a date YYYY-MM-DD (or a date-time with offset, whose UTC date is used)";
 inline constexpr const char* kAsOfFormat = "must be a date-time with offset, e.g. 2026-04-07T09:00:00Z";
+/// The `cutoff` and `as_of` query parameters as given (either may be absent), or a 422 naming
+/// each that does not parse: /safety and the SDTM exports.
+struct CutoffQuery {
+  std::optional<Date> cutoff;
+  std::optional<Timestamp> as_of;
+};
+Result<CutoffQuery> cutoff_query(const httplib::Request& req);
 /// Optional query parameter from a fixed set; an error is added to `errs`.
 std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
                                       const std::vector<std::string>& allowed,

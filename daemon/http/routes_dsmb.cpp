@@ -161,15 +161,9 @@ Result<Reply> post_report(Services& s, Call& c) {
 Result<Reply> sdtm_domain(Services& s, Call& c, const char* domain) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  std::optional<Date> cutoff;
-  std::optional<Timestamp> as_of;
-  std::vector<FieldError> errs;
-  if (c.req.has_param("cutoff") && !(cutoff = service::parse_cutoff_date(c.req.get_param_value("cutoff"))))
-    errs.push_back({"cutoff", kCutoffFormat});
-  if (c.req.has_param("as_of") && !(as_of = parse_timestamp(c.req.get_param_value("as_of"))))
-    errs.push_back({"as_of", kAsOfFormat});
-  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
-  auto at = service::data_cutoff(cutoff, as_of, s.clock.now());
+  auto q = cutoff_query(c.req);
+  if (!q) return q.error();
+  auto at = service::data_cutoff(q->cutoff, q->as_of, s.clock.now());
   if (!at) return at.error();
   auto csv = std::string(domain) == "dm" ? service::sdtm_dm_export(s.store, c.params[0], at.value())
                                          : service::sdtm_ae_export(s.store, c.params[0], at.value());

@@ -142,15 +142,9 @@ Result<Reply> get_clocks(Services& s, Call& c) {
 Result<Reply> get_safety(Services&, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  std::optional<Date> cutoff;
-  std::optional<Timestamp> as_of;
-  std::vector<FieldError> errs;
-  if (c.req.has_param("cutoff") && !(cutoff = service::parse_cutoff_date(c.req.get_param_value("cutoff"))))
-    errs.push_back({"cutoff", kCutoffFormat});
-  if (c.req.has_param("as_of") && !(as_of = parse_timestamp(c.req.get_param_value("as_of"))))
-    errs.push_back({"as_of", kAsOfFormat});
-  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
-  auto figures = service::study_safety(c.context(), *study.value(), cutoff, as_of);
+  auto q = cutoff_query(c.req);
+  if (!q) return q.error();
+  auto figures = service::study_safety(c.context(), *study.value(), q->cutoff, q->as_of);
   if (!figures) return figures.error();
   return json_reply(200, std::move(figures.value()));
 }

@@ -264,14 +264,24 @@ std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap) {
   return out;
 }
 
-Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, const DataCutoff& at) {
-  // The subjects and their events (RFSTDTC); the AE rows from the fact columns.
+namespace {
+
+/// The subjects, their events and AE facts of `study` for the SDTM domains, clipped to the pair.
+Result<store::Snapshot> sdtm_snapshot(store::Store& store, const std::string& study, const DataCutoff& at) {
   store::SnapshotStore::SnapshotOptions opts;
   opts.facts = true;
   opts.alerts = false;
   auto snap = store.snapshot(study, at.as_of, opts);
+  if (snap) clip_to_cutoff(snap.value(), at.cutoff);
+  return snap;
+}
+
+}  // namespace
+
+Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, const DataCutoff& at) {
+  // The subjects and their events (RFSTDTC); the AE rows from the fact columns.
+  auto snap = sdtm_snapshot(store, study, at);
   if (!snap) return snap.error();
-  clip_to_cutoff(snap.value(), at.cutoff);
   auto rows = store.sdtm_rows(study, at.as_of);
   if (!rows) return rows.error();
   std::erase_if(rows.value(), [&](const interop::SdtmAe& r) {
@@ -282,12 +292,8 @@ Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study
 }
 
 Result<std::string> sdtm_dm_export(store::Store& store, const std::string& study, const DataCutoff& at) {
-  store::SnapshotStore::SnapshotOptions opts;
-  opts.facts = true;
-  opts.alerts = false;
-  auto snap = store.snapshot(study, at.as_of, opts);
+  auto snap = sdtm_snapshot(store, study, at);
   if (!snap) return snap.error();
-  clip_to_cutoff(snap.value(), at.cutoff);
   const auto courses = courses_of(snap.value(), at.cutoff);
   const auto refs = sdtm_subjects(snap.value());
   std::vector<interop::SdtmDm> dm;
