@@ -260,10 +260,15 @@ std::vector<CsvFile> to_csv(const json& stored) {
     put("clavien_dindo", t);
   }
   {
-    Table t({"id", "event", "method", "n_max", "evaluable", "events", "crossed", "type1_error", "power"});
-    for (const auto& r : m["stopping_rules"])
+    Table t({"id", "event", "method", "n_max", "evaluable", "events", "crossed", "crossed_at_n", "crossed_at_events",
+             "type1_error", "power"});
+    for (const auto& r : m["stopping_rules"]) {
+      // The look that crossed the boundary (empty when not crossed, or in a report stored before it was kept).
+      const json x = at(r, "crossed_at");
       t.add({r["id"], r["event"], r["method"], r["n_max"], r["evaluable"], r["events"], r["crossed"],
-             r["type1_error"], r["power"]});
+             x.is_object() ? x["n"] : json(nullptr), x.is_object() ? x["events"] : json(nullptr), r["type1_error"],
+             r["power"]});
+    }
     put("stopping_rules", t);
   }
   const json& tte = m["time_to_event"];

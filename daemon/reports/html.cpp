@@ -698,6 +698,10 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
     o << "<p>" << text(b["events"]) << " events in " << text(b["evaluable"]) << " evaluable subjects (of "
       << text(b["n_max"]) << "): "
       << (b["crossed"].get<bool>() ? "<span class=\"crossed\">boundary crossed</span>" : "boundary not crossed")
+      // The look that reached it (reports stored before `crossed_at` was kept have none).
+      << (at(b, "crossed_at").is_object() ? " at " + text(b["crossed_at"]["events"]) + " events in " +
+                                                text(b["crossed_at"]["n"]) + " evaluable subjects"
+                                          : std::string())
       << (b.value("design_complete", false) ? " (design complete: n_max evaluated, final verdict)" : "")
       << ". Type I error " << num(b["type1_error"].get<double>(), 3) << ", power " << (b["power"].is_number() ? num(b["power"].get<double>(), 3) : std::string("not applicable"))
       << ".</p>";

@@ -435,6 +435,8 @@ json stopping(const Input& in) {
                    {"evaluable", b.evaluable},
                    {"events", b.events},
                    {"crossed", b.crossed},
+                   {"crossed_at", b.crossed_at ? json{{"n", b.crossed_at->first}, {"events", b.crossed_at->second}}
+                                               : json(nullptr)},
                    {"type1_error", r4(b.type1_error)},
                    {"power", b.power ? json(r4(*b.power)) : json(nullptr)},
                    {"design_complete", b.design_complete},

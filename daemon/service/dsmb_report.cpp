@@ -55,7 +55,7 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
     in.boundaries.push_back({rule.id, std::string(safety::to_string(rule.event)),
                              std::string(safety::to_string(rule.method)), rule.n_max, b.boundary->rows,
                              b.boundary->oc, b.boundary->type1_error, b.boundary->power, b.n, b.events,
-                             b.crossed, b.design_complete, b.path});
+                             b.crossed, b.design_complete, b.path, b.crossed_at});
   }
   in.ae_counts = safety::count_aes(snap.facts, snap.fact_tables);
   in.surgical = std::move(surg);

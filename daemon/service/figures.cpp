@@ -71,7 +71,7 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
     return std::tie(*a->day30_closed_on, a->surgery, a->subject) < std::tie(*b->day30_closed_on, b->surgery, b->subject);
   });
   for (const auto& b : it->second) {
-    BoundaryState s{&b, 0, 0, false, false, {}};
+    BoundaryState s{&b, 0, 0, false, false, {}, std::nullopt};
     // The rule is designed for its first n_max evaluable subjects (Ivanova et al. 2005; Thall &
     // Simon 1994; as `pvmon boundary` computes it): later ones never count towards it.
     auto step = [&s, n_max = b.rule.n_max](bool event) {
@@ -113,7 +113,16 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
       }
     }
     s.design_complete = s.n >= b.rule.n_max;
-    s.crossed = s.n > 0 && stats::boundary_crossed(b.rows, s.n, s.events);
+    // Continuous monitoring (Ivanova et al. 2005; Thall & Simon 1994) stops the first time the
+    // count reaches the boundary, at whichever look: every point of the path is a look. The
+    // subjects' order is clinical (when each became evaluable), not the order data arrived in,
+    // so a crossing may lie behind the current look (a death entered late, a bulk load).
+    for (const auto& [n, events] : s.path)
+      if (stats::boundary_crossed(b.rows, n, events)) {
+        s.crossed_at = std::make_pair(n, events);
+        break;
+      }
+    s.crossed = s.crossed_at.has_value();
     out.push_back(s);
   }
   return out;
@@ -142,6 +151,8 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
                         {"events", b.events},
                         {"stop_at", row ? json(row->stop_at) : json(nullptr)},
                         {"crossed", b.crossed},
+                        {"crossed_at", b.crossed_at ? json{{"n", b.crossed_at->first}, {"events", b.crossed_at->second}}
+                                                    : json(nullptr)},
                         {"type1_error", b.boundary->type1_error},
                         {"power", b.boundary->power ? json(*b.boundary->power) : json(nullptr)},
                         {"design_complete", b.design_complete},

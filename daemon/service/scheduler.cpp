@@ -16,8 +16,9 @@ std::vector<store::AlertRecord> scheduled_alerts(const Runtime& rt, const config
   const auto surg = surgical_of(courses, now.date());
   drafts = safety::on_courses(st.id, courses, surg, now.date(), st.rules.vital_status_grace_days);
   for (const auto& s : evaluate_boundaries(rt, st, snap, surg)) {
-    auto a = safety::on_boundary(st.id, s.boundary->rule.id, s.n, s.events,
-                                 s.boundary->rows);
+    // Alerted at the look that crossed the boundary, which may lie before the current count.
+    const auto [n, events] = s.crossed_at.value_or(std::make_pair(s.n, s.events));
+    auto a = safety::on_boundary(st.id, s.boundary->rule.id, n, events, s.boundary->rows);
     drafts.insert(drafts.end(), a.begin(), a.end());
   }
   std::vector<safety::OpenClock> open;

@@ -57,6 +57,7 @@ struct BoundaryInput {
   bool crossed = false;
   bool design_complete = false;  // n_max subjects evaluated: the rule's final verdict
   std::vector<std::pair<int, int>> path;
+  std::optional<std::pair<int, int>> crossed_at;  // the first look that reached the boundary
 };
 struct InterventionInput {
   std::string id, kind;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -19,9 +20,13 @@ struct BoundaryState {
   const Boundary* boundary = nullptr;
   int n = 0;       // evaluable subjects
   int events = 0;  // subjects with the event
+  /// The boundary was reached at some point of the path (a sequential rule stops the first time
+  /// its count reaches the boundary: a later look with a higher stopping count does not undo it).
   bool crossed = false;
   bool design_complete = false;  // n reached n_max: the count is final
   std::vector<std::pair<int, int>> path;  // (evaluable so far, events so far), in order
+  /// The first point of the path that reached the boundary: (evaluable, events).
+  std::optional<std::pair<int, int>> crossed_at;
 };
 
 /// Each subject's reconciled course as of `cutoff` (safety/course.hpp), in the snapshot's

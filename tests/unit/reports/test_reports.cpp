@@ -569,6 +569,35 @@ TEST_CASE("a stopping rule whose design is complete says so; power not applicabl
   CHECK(html.find("power not applicable") != std::string::npos);
 }
 
+TEST_CASE("a stopping rule crossed at an earlier look: the model, HTML and CSV name that look") {
+  Input in = cohort();
+  BoundaryInput b;
+  b.id = "g3";
+  b.event = "grade3plus_related";
+  b.method = "bayes";
+  b.n_max = 4;
+  b.rows = {{1, 0, 1}, {2, 1, 2}, {3, 1, 2}, {4, 2, 3}};
+  b.evaluable = 4;
+  b.events = 1;
+  b.crossed = true;
+  b.design_complete = true;
+  b.path = {{1, 1}, {2, 1}, {3, 1}, {4, 1}};
+  b.crossed_at = std::make_pair(1, 1);
+  in.boundaries = {b};
+  const json m = build(std::move(in));
+  CHECK(m["stopping_rules"][0]["crossed_at"] == json{{"n", 1}, {"events", 1}});
+  const std::string html = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
+  CHECK(html.find("boundary crossed</span> at 1 events in 1 evaluable subjects") != std::string::npos);
+  bool found = false;
+  for (const auto& f : to_csv(m))
+    if (f.name == "stopping_rules.csv") {
+      found = true;
+      CHECK(f.text.find("crossed,crossed_at_n,crossed_at_events,") != std::string::npos);
+      CHECK(f.text.find("g3,grade3plus_related,bayes,4,4,1,true,1,1,") != std::string::npos);
+    }
+  CHECK(found);
+}
+
 namespace {
 
 /// Occurrences of "null" that are not the word "nullified" (a JSON null printed as text).

@@ -496,6 +496,55 @@ TEST_CASE("a stopping rule counts its first n_max evaluable subjects only; later
   CHECK_FALSE(states[0].boundary->power);
 }
 
+TEST_CASE("a stopping rule crossed at an earlier look stays crossed when later subjects lower the proportion") {
+  // Thall & Simon with a flat prior, n_max 4: stop at 1 event of 1, 2 of 2 or 3, 3 of 4 (as
+  // `pvmon boundary --bayes --prior 1,1 --p0 0.3 --cutoff 0.9 --n-max 4` prints). The first
+  // subject by enrolment has a grade >= 3 related AE, the next three none: the boundary was
+  // reached at the first look, and the trial stops there (the operating characteristics count
+  // a crossing at any look), even though 1 of 4 is below the last look's count.
+  auto st = config::parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
+    "interventions": [{"id": "d", "kind": "drug", "investigational_product": true}],
+    "safety_rules": {"stopping_rules": [{"id": "g3", "event": "grade3plus_related", "interventions": ["d"],
+      "method": "bayes", "prior": [1, 1], "p0": 0.3, "cutoff": 0.9, "n_max": 4}]}})", "s1.json");
+  REQUIRE_MESSAGE(st, (st ? "" : st.error().message));
+  config::Config c;
+  c.studies["s1"] = st.value();
+  auto rt = service::make_runtime(c);
+  REQUIRE(rt);
+  store::Snapshot snap;
+  snap.as_of = at("2026-06-01T00:00:00Z");
+  const auto related = safety::AeFactTables::intern(snap.fact_tables.related, std::vector<std::string>{"d"});
+  for (int i = 0; i < 4; ++i) {
+    store::SubjectRow row = subject("S01-" + std::to_string(100 + i), "S01");
+    row.enrolled = parse_date("2026-01-01").value().plus_days(i);
+    snap.subjects.push_back(row);
+    snap.fact_tables.subjects.push_back(row.subject);
+  }
+  safety::AeFact f;
+  f.subject = 0;
+  f.grade = 3;
+  f.related_to = static_cast<std::uint16_t>(related);
+  snap.facts.push_back(f);
+  const auto& study = rt.value()->config->studies.at("s1");
+  const auto states = service::evaluate_boundaries(*rt.value(), study, snap, safety::SurgicalSafety{});
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].n == 4);
+  CHECK(states[0].events == 1);
+  CHECK(states[0].design_complete);
+  CHECK(states[0].crossed);
+  REQUIRE(states[0].crossed_at);
+  CHECK(*states[0].crossed_at == std::make_pair(1, 1));
+  // The scheduler alerts at the look that crossed it.
+  const auto alerts = service::scheduled_alerts(*rt.value(), study, snap, snap.as_of);
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].rule == "stopping_boundary");
+  CHECK(alerts[0].title.find("1 events in 1 evaluable subjects (stop at 1)") != std::string::npos);
+  // /safety says where.
+  const auto figures = service::safety_figures(*rt.value(), study, snap, parse_date("2026-06-01").value());
+  CHECK(figures["stopping_rules"][0]["crossed"] == true);
+  CHECK(figures["stopping_rules"][0]["crossed_at"] == json{{"n", 1}, {"events", 1}});
+}
+
 TEST_CASE("accept_ae: an onset after the subject's recorded death is refused, naming the death event") {
   Study s;
   FakeStore fs;
