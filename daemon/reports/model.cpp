@@ -68,17 +68,17 @@ json header(const Input& in) {
           {"interventions", iv}};
 }
 
-/// Status at the cut-off, first that applies: dead (a death event); withdrawn (a withdrawal
-/// event); in_follow_up (operated and discharged from the index admission); operated (operated,
-/// still in the index admission); on_neoadjuvant (not yet operated).
+/// Status at the cut-off, first that applies: dead (from any source); withdrawn (a withdrawal
+/// event); in_follow_up (operated, and the index admission has ended: discharged, or outpatient
+/// evidence shows the subject left); operated (operated, still in the index admission);
+/// on_neoadjuvant (not yet operated).
 std::string status_of(const SubjectInput& s) {
   if (s.course.dead()) return "dead";  // from any source (course.hpp)
   if (first_of(s, "withdrawal")) return "withdrawn";
-  const auto* surgery = first_of(s, "surgery");
-  if (!surgery) return "on_neoadjuvant";
-  for (const auto& e : s.events)
-    if (e.kind == "discharge" && e.date >= surgery->date) return "in_follow_up";
-  return "operated";
+  if (!first_of(s, "surgery")) return "on_neoadjuvant";
+  // The end of the index admission as the course reconciles it, as /safety's windows and
+  // in-hospital death read it: a subject seen as an outpatient left even with no discharge.
+  return s.course.admission_end == safety::AdmissionEnd::open ? "operated" : "in_follow_up";
 }
 
 json enrolment(const Input& in) {
