@@ -471,7 +471,9 @@ std::vector<AlertDraft> on_ae_version(const AeVersionFacts& f, const StudyRules&
 std::vector<AlertDraft> on_subject_event(const std::string& study, const SubjectEvent& event,
                                          const SubjectFacts& facts) {
   std::vector<AlertDraft> out;
-  if (event.kind != "death") return out;
+  // A death event, or a Clavien–Dindo V complication (Dindo 2004: death of the patient): both
+  // record a death (course.hpp), and share the keys, so the second record raises nothing new.
+  if (!records_death(event)) return out;
   auto make = [&](std::string_view rule, std::string key, std::string title) {
     AlertDraft a;
     a.rule = std::string(rule);
@@ -483,7 +485,7 @@ std::vector<AlertDraft> on_subject_event(const std::string& study, const Subject
                  {"subject", facts.subject},
                  {"death_date", format_date(event.date)},
                  {"event_id", event.id},
-                 {"source", "subject_event"}};
+                 {"source", event.kind == "death" ? "subject_event" : "clavien_dindo_v"}};
     if (event.fields.contains("cause") && event.fields["cause"].is_string())
       a.payload["cause"] = event.fields["cause"];
     if (event.fields.contains("related_ae") && event.fields["related_ae"].is_string())

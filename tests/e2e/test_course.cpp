@@ -298,12 +298,19 @@ TEST_CASE_FIXTURE(Trial, "one subject, one truth: /safety, the DSMB report, the 
         json::array({source("clavien_dindo_v", "event " + std::to_string(e_event), 66)}));
 
   // 30-day mortality's stopping rule: evaluable A, B, C, D, E, G; events B, C, D, E (the
-  // shipped boundary stops at 2 of 2..7).
+  // shipped boundary stops at 2 of 2..7). In the order they became evaluable the first two are
+  // deaths: the boundary is crossed at that look (2 of 2), and the alert says so.
+  // E's Clavien–Dindo V recorded the death as a death event does: death and death within 30 days.
+  std::set<std::string> death_alerted, death30_alerted;
+  for (const auto& a : alerts("death")) death_alerted.insert(a["subject"].get<std::string>());
+  for (const auto& a : alerts("death_30d_post_surgery")) death30_alerted.insert(a["subject"].get<std::string>());
+  CHECK(death_alerted.count(E) == 1);
+  CHECK(death30_alerted.count(E) == 1);
   const auto boundary = alerts("stopping_boundary");
   REQUIRE(boundary.size() == 1);
   CHECK(boundary[0]["details"]["stopping_rule"] == "death-30d-post-surgery");
-  CHECK(boundary[0]["details"]["n"] == 6);
-  CHECK(boundary[0]["details"]["events"] == 4);
+  CHECK(boundary[0]["details"]["n"] == 2);
+  CHECK(boundary[0]["details"]["events"] == 2);
 
   // ---- (1) /safety and (2) the DSMB report, for one (cut-off, as-of) pair ----------------
   auto made = post("/dsmb-reports", json::object(), "demo-officer");
@@ -365,9 +372,12 @@ TEST_CASE_FIXTURE(Trial, "one subject, one truth: /safety, the DSMB report, the 
     REQUIRE_MESSAGE(dsmb_rules.count(id) == 1, id);
     for (const char* k : {"evaluable", "events", "crossed", "design_complete"})
       CHECK_MESSAGE(r[k] == dsmb_rules[id][k], (id + "." + k));
+    CHECK_MESSAGE(r["crossed_at"] == dsmb_rules[id]["crossed_at"], (id + ".crossed_at"));
     if (id == "death-30d-post-surgery") {
-      CHECK(r["evaluable"] == boundary[0]["details"]["n"]);
-      CHECK(r["events"] == boundary[0]["details"]["events"]);
+      CHECK(r["evaluable"] == 6);
+      CHECK(r["events"] == 4);
+      CHECK(r["crossed_at"]["n"] == boundary[0]["details"]["n"]);
+      CHECK(r["crossed_at"]["events"] == boundary[0]["details"]["events"]);
       CHECK(r["crossed"] == true);
     }
   }

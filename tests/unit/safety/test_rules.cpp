@@ -484,6 +484,18 @@ TEST_CASE("subject death event: death, and death within 30 days of surgery (day 
   discharge.kind = "discharge";
   discharge.date = d("2026-10-10");
   CHECK(on_subject_event("s", discharge, facts("2026-10-31", true)).empty());
+  // Clavien–Dindo V (Dindo 2004: death of the patient) records a death too, with the same keys:
+  // on day 12, in hospital, it is a death within 30 days; a grade IVa is not a death.
+  SubjectEvent cd_v;
+  cd_v.id = 9;
+  cd_v.kind = "surgical_complication";
+  cd_v.date = d("2026-10-13");
+  cd_v.fields = {{"kind", "surgical_complication"}, {"date", "2026-10-13"}, {"grade", "V"}, {"term", "liver failure"}};
+  auto c = on_subject_event("s", cd_v, facts("2026-10-13", false));
+  CHECK(keys(c) == std::vector<std::string>{"death:S01-003", "death_30d_post_surgery:S01-003"});
+  CHECK(c[0].payload["source"] == "clavien_dindo_v");
+  cd_v.fields["grade"] = "IVa";
+  CHECK(on_subject_event("s", cd_v, facts("2026-10-13", false)).empty());
 }
 
 TEST_CASE("clocks: due soon from warning hours before due, overdue strictly after") {
