@@ -355,10 +355,9 @@ json aesi(const Input& in) {
   return out;
 }
 
-/// Deaths (from the death events): cause, days from enrolment and from the index surgery,
-/// and whether within 30 days of it (day of surgery = day 0).
 /// Deaths from any source (course.hpp): the reconciled date, every record it rests on, the
-/// death event's cause when there is one, and what is still to be reconciled.
+/// death event's cause when there is one, what is still to be reconciled, days from enrolment
+/// and from the index surgery, and whether within 30 days of it (day of surgery = day 0).
 json deaths(const Input& in) {
   json out = json::array();
   for (const auto& s : in.subjects) {
