@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -25,6 +26,29 @@
 #include <vector>
 
 namespace pvmon::test {
+
+/// Today's UTC date shifted by `days`, as YYYY-MM-DD (the daemon reads the real clock).
+inline std::string day(int days) {
+  const auto now = std::chrono::system_clock::now() + std::chrono::hours(24) * days;
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+/// `hours` before now, UTC, to the second.
+inline std::string hours_ago(int hours) {
+  const std::time_t t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - std::chrono::hours(hours));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -25,17 +25,6 @@ std::string sha256_hex(const std::string& s) {
   return hex;
 }
 
-/// Today's UTC date shifted by `days`, as YYYY-MM-DD (the daemon reads the real clock).
-std::string day(int days) {
-  const auto now = std::chrono::system_clock::now() + std::chrono::hours(24) * days;
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 /// A stored timestamp ("YYYY-MM-DDThh:mm:ss.mmmZ") moved by `ms` milliseconds.
 std::string shift_ms(const std::string& ts, long long ms) {
   std::tm tm{};

@@ -10,27 +10,6 @@ using namespace pvmon::test;
 
 namespace {
 
-/// Today's UTC date shifted by `days`, as YYYY-MM-DD (the daemon reads the real clock).
-std::string day(int days) {
-  const auto now = std::chrono::system_clock::now() + std::chrono::hours(24) * days;
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-/// `hours` before now, UTC, to the second.
-std::string now_utc_minus_hours(int hours) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - std::chrono::hours(hours));
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 /// The current UTC time, to the second (an instant after anything received so far).
 std::string now_utc() {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::seconds(1));
@@ -158,7 +137,7 @@ TEST_CASE_FIXTURE(Course, "30-day post-surgical mortality over closed windows, p
 
   // The same (cut-off, as-of) pair gives the same numbers; an as-of before anything was
   // recorded sees none, and so does a cut-off before anyone was enrolled.
-  const std::string as_of = now_utc_minus_hours(0);
+  const std::string as_of = hours_ago(0);
   CHECK(get("/safety?cutoff=" + day(0) + "&as_of=" + as_of) == get("/safety?cutoff=" + day(0) + "&as_of=" + as_of));
   CHECK(get("/safety?cutoff=" + day(-1))["enrolment"]["subjects"] == 5);  // enrolled 120 days ago, entered today
   CHECK(get("/safety?cutoff=" + day(-1) + "&as_of=" + day(-1) + "T00:00:00Z")["enrolment"]["subjects"] == 0);
@@ -383,7 +362,7 @@ TEST_CASE_FIXTURE(Course, "an upgrade to serious clocks the site from the follow
   CHECK(fields(missing) == std::set<std::string>{"changes.site_aware_at"});
   // Aware of seriousness an hour ago: the SAE clock runs from then and this receipt is on time,
   // though the original report's awareness was ten days ago.
-  const std::string aware = now_utc_minus_hours(1);
+  const std::string aware = hours_ago(1);
   auto up = post("/ae/" + id + "/followups",
                  json{{"followup_id", "F1"}, {"changes", {{"grade", 3}, {"serious", serious}, {"site_aware_at", aware}}}});
   REQUIRE(up);
