@@ -34,12 +34,7 @@ Result<store::Stored> accept_ae(const AeDeps& cx, const Caller& who, const confi
     // Nothing begins after death, and a fatal AE dates the one death (CLINICAL.md; issue 17):
     // checked against the subject's events and reports, naming the record contradicted. The
     // report's own stored version is left out, so a replay still reaches the store's answer.
-    auto events = cx.subjects.subject_events(st.id, draft->subject);
-    if (!events) return events.error();
-    auto aes = cx.subjects.subject_aes(st.id, draft->subject);
-    if (!aes) return aes.error();
-    auto errs = safety::ae_course_errors(course_ae(draft.value(), coded->grade), events.value(), aes.value());
-    if (!errs.empty()) return course_conflict(std::move(errs));
+    if (auto ok = check_against_course(cx.subjects, st.id, draft.value(), coded->grade); !ok) return ok.error();
   }
   // Classified and checked against the rules from the typed values; the record (the version
   // text, the authoritative record) is written once, from them.

@@ -105,12 +105,7 @@ Result<store::FollowupWrite> decide_followup(const AeDeps& cx, const config::Stu
     // A new onset, resolution or grade is checked against the subject's course as a new report
     // is (nothing begins after death; a fatal AE dates the one death: issue 17), without the
     // report's own current version.
-    auto events = cx.subjects.subject_events(st.id, draft->subject);
-    if (!events) return events.error();
-    auto aes = cx.subjects.subject_aes(st.id, draft->subject);
-    if (!aes) return aes.error();
-    auto errs = safety::ae_course_errors(course_ae(draft.value(), coded->grade), events.value(), aes.value());
-    if (!errs.empty()) return course_conflict(std::move(errs));
+    if (auto ok = check_against_course(cx.subjects, st.id, draft.value(), coded->grade); !ok) return ok.error();
   }
   record["ctcae"] = intake::to_json(coded.value());
   record["site"] = server["site"];

@@ -115,13 +115,17 @@ safety::PriorVersion prior_of(const config::Study& st, const json& prev, int ver
 }
 
 
-safety::CourseAe course_ae(const intake::AeDraft& d, int grade) {
+Status check_against_course(store::SubjectStore& subjects, const std::string& study,
+                            const intake::AeDraft& d, int grade) {
+  auto events = subjects.subject_events(study, d.subject);
+  if (!events) return events.error();
+  auto aes = subjects.subject_aes(study, d.subject);
+  if (!aes) return aes.error();
   // As SubjectStore::subject_aes reads a stored report: grade 5 is the fatal one (CTCAE v5.0).
-  return {d.report_id, d.onset, d.resolved, grade, grade == 5, d.serious.any()};
-}
-
-Error course_conflict(std::vector<FieldError> errs) {
-  std::string first = errs.empty() ? "validation failed" : errs.front().field + " " + errs.front().message;
+  const safety::CourseAe ae{d.report_id, d.onset, d.resolved, grade, grade == 5, d.serious.any()};
+  auto errs = safety::ae_course_errors(ae, events.value(), aes.value());
+  if (errs.empty()) return Ok{};
+  std::string first = errs.front().field + " " + errs.front().message;
   return Error::invalid(std::move(errs), std::move(first));
 }
 

@@ -55,11 +55,11 @@ safety::AeVersionFacts version_facts(const config::Study& st, const nlohmann::js
 /// What the rules compare a new version with.
 safety::PriorVersion prior_of(const config::Study& st, const nlohmann::json& prev, int version);
 
-/// What the subject's course reads of a report about to be stored (its `grade` as coded).
-safety::CourseAe course_ae(const intake::AeDraft& d, int grade);
-/// The 422 of a report that contradicts the subject's course (safety::ae_course_errors): every
-/// field error, the message naming the first conflict.
-Error course_conflict(std::vector<FieldError> errs);
+/// Checks a report about to be stored (its `grade` as coded) against the subject's course as the
+/// store holds it (safety::ae_course_errors): nothing begins after death, a fatal AE dates the
+/// one death. A conflict is a 422 with every field error, its message naming the first.
+Status check_against_course(store::SubjectStore& subjects, const std::string& study,
+                            const intake::AeDraft& d, int grade);
 
 /// The submitted fields of a stored record, as the site would post them again.
 nlohmann::json submitted_fields(const nlohmann::json& record);
