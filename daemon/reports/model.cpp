@@ -369,7 +369,9 @@ json deaths(const Input& in) {
     for (const auto& r : c.death_records)
       sources.push_back({{"source", std::string(safety::to_string(r.source))}, {"ref", r.ref}, {"date", format_date(r.date)}});
     json queries = json::array();
-    for (const auto& q : c.queries) queries.push_back({{"kind", std::string(safety::to_string(q.kind))}, {"text", q.text}});
+    for (const auto& q : c.queries)
+      if (safety::death_query(q.kind))
+        queries.push_back({{"kind", std::string(safety::to_string(q.kind))}, {"text", q.text}});
     out.push_back({{"subject", s.subject},
                    {"site", s.site},
                    {"date", format_date(*c.death)},

@@ -19,9 +19,12 @@ std::string_view to_string(QueryKind k) {
     case QueryKind::death_event_missing: return "death_event_missing";
     case QueryKind::fatal_sae_missing: return "fatal_sae_missing";
     case QueryKind::death_dates_differ: return "death_dates_differ";
+    case QueryKind::margins_differ: return "margins_differ";
   }
   return "death_event_missing";
 }
+
+bool death_query(QueryKind k) { return k != QueryKind::margins_differ; }
 
 std::string_view to_string(AdmissionEnd e) {
   switch (e) {
@@ -220,6 +223,19 @@ SubjectCourse subject_course(std::string subject, Date enrolled, const std::vect
   for (const auto& e : events)
     if (e.date <= cutoff) dated.push_back(e);
   c.facts = facts_from_events(std::move(subject), enrolled, dated);
+  c.efficacy = efficacy_from_events(dated, c.facts.surgery);
+  // The surgery's margin and the pathology's: the pathology's counts (facts_from_events); a
+  // difference is a query, so that the surgery's record is corrected rather than two margins kept.
+  if (c.efficacy.pathology)
+    for (const auto& e : dated)
+      if (e.kind == "surgery" && e.fields.value("margin", "") != c.efficacy.pathology->margin) {
+        const std::string ref_s = "event " + std::to_string(e.id), ref_p = "event " + std::to_string(c.efficacy.pathology->event);
+        c.queries.push_back({QueryKind::margins_differ,
+                             "the surgery (" + ref_s + ") records margin " + e.fields.value("margin", "") +
+                                 " and the pathology report (" + ref_p + ") " + c.efficacy.pathology->margin +
+                                 ": the pathology's counts; correct the surgery's record",
+                             {ref_s, ref_p}});
+      }
 
   // Every source of a death dated on or before the cut-off (death_records).
   bool fatal_sae = false;

@@ -28,6 +28,12 @@ constexpr std::string_view kClavienDindo[] = {"I",   "Id",  "II",   "IId", "IIIa
 // (Lencioni & Llovet, Semin Liver Dis 2010).
 constexpr std::string_view kCriteria[] = {"mRECIST", "RECIST 1.1", "iRECIST", "clinical"};
 
+// CLINICAL.md "The protocol's endpoints": mRECIST for the primary tumour (Lencioni & Llovet
+// 2010), Cheng's classification for the PVTT (response.hpp).
+constexpr std::string_view kResponses[] = {"CR", "PR", "SD", "PD", "NE"};
+constexpr std::string_view kChengBefore[] = {"I0", "I", "II", "III", "IV"};
+constexpr std::string_view kChengNow[] = {"none", "I0", "I", "II", "III", "IV"};
+
 constexpr FieldSpec kRadiotherapyStart[] = {
     {.name = "dose_gy", .type = FT::number, .required = false, .min = 1, .max = 100,
      .note = "planned total dose"},
@@ -70,6 +76,23 @@ constexpr FieldSpec kComplication[] = {
 constexpr FieldSpec kProgression[] = {
     {.name = "criteria", .type = FT::enumeration, .required = true, .allowed = kCriteria},
 };
+constexpr FieldSpec kPathology[] = {
+    {.name = "viable_tumour_percent", .type = FT::number, .required = true, .min = 0, .max = 100,
+     .note = "viable tumour in the resected specimen, percent of the tumour bed; at most 10 is a "
+             "major pathological response"},
+    {.name = "margin", .type = FT::enumeration, .required = true, .allowed = kMargins,
+     .note = "the pathologist's residual-tumour classification; it replaces the surgery's margin"},
+};
+constexpr FieldSpec kResponseAssessment[] = {
+    {.name = "primary", .type = FT::enumeration, .required = true, .allowed = kResponses,
+     .note = "mRECIST response of the primary tumour"},
+    {.name = "pvtt_before", .type = FT::enumeration, .required = false, .allowed = kChengBefore,
+     .note = "Cheng type of the portal vein tumour thrombus before treatment; with pvtt_now"},
+    {.name = "pvtt_now", .type = FT::enumeration, .required = false, .allowed = kChengNow,
+     .note = "Cheng type on this assessment (none: no thrombus seen); with pvtt_before"},
+    {.name = "portal_flow_restored", .type = FT::boolean, .required = false,
+     .note = "a conspicuous restoration of portal flow (a partial response of the PVTT)"},
+};
 constexpr FieldSpec kDeath[] = {
     {.name = "cause", .type = FT::string, .required = true},
     {.name = "related_ae", .type = FT::string, .required = false,
@@ -93,6 +116,8 @@ constexpr EventKindSpec kKinds[] = {
     {"death", kDeath},
     {"withdrawal", kReasonOptional},
     {"last_known_alive", {}},
+    {"response_assessment", kResponseAssessment},
+    {"pathology", kPathology},
 };
 
 constexpr std::size_t kMaxText = 2000;
@@ -149,6 +174,9 @@ void check_field(const FieldSpec& f, json& v, const EventContext& ctx,
       else
         range(v.get<double>());
       return;
+    case FT::boolean:
+      if (!v.is_boolean()) errs.push_back({name, "must be true or false"});
+      return;
     case FT::integer:
       if (const auto n = whole_number(v)) {
         v = *n;
@@ -165,6 +193,9 @@ void check_field(const FieldSpec& f, json& v, const EventContext& ctx,
 // Order within one calendar day, so that a same-day surgery and discharge, or a death and the
 // events of its day, are taken in the order they must have happened.
 int day_rank(std::string_view kind) {
+  // The imaging that decides on a hepatectomy precedes it on the same day; a treatment's
+  // response is not assessed on the day it starts.
+  if (kind == "response_assessment") return -1;
   if (kind == "surgery" || kind == "drug_start" || kind == "radiotherapy_start") return 0;
   if (kind == "reoperation" || kind == "surgical_complication" || kind == "dose_change") return 1;
   if (kind == "discharge" || kind == "drug_hold") return 2;
@@ -229,8 +260,32 @@ class Walk {
                        death_};
     }
     const std::string& k = e.kind;
+    if ((k == "drug_start" || k == "radiotherapy_start") && treated_ == nullptr) treated_ = &e;
     if (k == "death") {
       death_ = &e;
+    } else if (k == "response_assessment") {
+      return assessment_step(e);
+    } else if (k == "pathology") {
+      // The pathology of the resected specimen: of the index surgery, dated by its specimen.
+      if (pathology_ != nullptr)
+        return Failure{"kind",
+                       "a pathology report is already recorded: " + describe(*pathology_) +
+                           "; send a correction with \"corrects\"",
+                       pathology_};
+      if (surgery_ == nullptr) {
+        if (auto* s = later("surgery"))
+          return Failure{"date",
+                         format_date(e.date) + " is not the day of " + describe(*s) +
+                             ": a pathology report is dated by its specimen, the index surgery's",
+                         s};
+        return Failure{"kind", "a pathology report needs the index surgery; no surgery is recorded", nullptr};
+      }
+      if (e.date != surgery_->date)
+        return Failure{"date",
+                       format_date(e.date) + " is not the day of " + describe(*surgery_) +
+                           ": a pathology report is dated by its specimen, the index surgery's",
+                       surgery_};
+      pathology_ = &e;
     } else if (k == "surgical_complication") {
       // Dindo et al., Ann Surg 2004: a complication is a deviation from the normal course
       // after surgery, so it follows the index surgery (same day included). Grade V is the
@@ -299,6 +354,41 @@ class Walk {
     return std::nullopt;
   }
 
+  // CLINICAL.md "The protocol's endpoints": the response to the neoadjuvant treatment, assessed
+  // after it starts and before the hepatectomy removes the tumour.
+  std::optional<Failure> assessment_step(const SubjectEvent& e) {
+    if (treated_ == nullptr) {
+      const SubjectEvent* start = nullptr;
+      for (std::size_t j = i_ + 1; j < seq_.size() && start == nullptr; ++j)
+        if (seq_[j]->kind == "drug_start" || seq_[j]->kind == "radiotherapy_start") start = seq_[j];
+      if (start != nullptr && start->date == e.date)
+        return Failure{"date",
+                       format_date(e.date) + " is the day study treatment starts (" + describe(*start) +
+                           "): a response is assessed after the start of treatment",
+                       start};
+      if (start != nullptr) return before(e, *start);
+      return Failure{"kind",
+                     "a response assessment needs the start of study treatment before it (a drug_start or "
+                     "radiotherapy_start); none is recorded",
+                     nullptr};
+    }
+    if (surgery_ != nullptr)
+      return Failure{"date",
+                     format_date(e.date) + " is after " + describe(*surgery_) +
+                         ": the tumour is resected then; record a later finding as a relapse",
+                     surgery_};
+    if (e.fields.contains("pvtt_before")) {
+      if (baseline_ != nullptr && baseline_->fields["pvtt_before"] != e.fields["pvtt_before"])
+        return Failure{"pvtt_before",
+                       "is " + e.fields["pvtt_before"].get<std::string>() + " but " + describe(*baseline_) +
+                           " gives " + baseline_->fields["pvtt_before"].get<std::string>() +
+                           ": the thrombus had one type before treatment; correct the wrong one",
+                       baseline_};
+      if (baseline_ == nullptr) baseline_ = &e;
+    }
+    return std::nullopt;
+  }
+
   std::optional<Failure> drug_step(const SubjectEvent& e) {
     const std::string drug = e.fields.value("drug", "");
     auto& [state, last] = drugs_[drug];
@@ -332,6 +422,9 @@ class Walk {
   const SubjectEvent* admitted_ = nullptr;  // surgery or readmission not yet discharged
   const SubjectEvent* discharged_ = nullptr;
   const SubjectEvent* rt_ = nullptr;
+  const SubjectEvent* treated_ = nullptr;   // the first drug or radiotherapy start
+  const SubjectEvent* baseline_ = nullptr;  // the first assessment giving pvtt_before
+  const SubjectEvent* pathology_ = nullptr;
   std::map<std::string, std::pair<Drug, const SubjectEvent*>> drugs_;
 };
 
@@ -416,7 +509,22 @@ Result<SubjectEvent> validate_event(const json& posted, const EventContext& ctx)
     if (key == "kind" || key == "date" || key == "corrects") continue;
     const bool known = std::any_of(spec->fields.begin(), spec->fields.end(),
                                    [&](const FieldSpec& f) { return f.name == key; });
-    if (!known) errs.push_back({key, "is not a field of " + std::string(spec->kind)});
+    if (!known && spec->kind == "response_assessment" && key == "overall")
+      errs.push_back({key, "is derived from primary and the PVTT by the protocol's rule, never entered"});
+    else if (!known)
+      errs.push_back({key, "is not a field of " + std::string(spec->kind)});
+  }
+  if (spec->kind == "response_assessment") {
+    // The PVTT's response needs its Cheng type before and now, or the portal-flow finding.
+    const bool before = body.contains("pvtt_before"), now = body.contains("pvtt_now");
+    if (before != now)
+      errs.push_back({before ? "pvtt_now" : "pvtt_before",
+                      "is required with " + std::string(before ? "pvtt_before" : "pvtt_now") +
+                          ": the PVTT's Cheng type before treatment and now"});
+    else if (!before && !body.contains("portal_flow_restored"))
+      errs.push_back({"pvtt_now",
+                      "is required (with pvtt_before) unless portal_flow_restored is given: the PVTT's "
+                      "response needs its Cheng types or the portal-flow finding"});
   }
   if (!errs.empty()) return Error::invalid(std::move(errs));
 

@@ -558,6 +558,7 @@ std::vector<AlertDraft> on_courses(const std::string& study, const std::vector<S
   for (const auto& c : courses) {
     // CLINICAL.md: the sources' disagreement is a data query, never two truths.
     for (const auto& q : c.queries) {
+      if (!death_query(q.kind)) continue;
       AlertDraft a;
       a.rule = std::string(rule::kDeathReconciliation);
       a.severity = severity_of(rule::kDeathReconciliation);

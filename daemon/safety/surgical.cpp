@@ -82,6 +82,7 @@ SubjectFacts facts_from_events(std::string subject, Date enrolled,
   f.subject = std::move(subject);
   f.enrolled = enrolled;
   std::optional<Date> cd_v;  // a Clavien–Dindo V complication: the patient died (Dindo 2004)
+  std::string pathology_margin;
   for (const auto& e : events) {
     const std::string& k = e.kind;
     if (k == "death") {
@@ -110,8 +111,15 @@ SubjectFacts facts_from_events(std::string subject, Date enrolled,
       f.readmissions.push_back(e.date);
     } else if (k == "reoperation") {
       f.reoperations.push_back(e.date);
+    } else if (k == "pathology") {
+      pathology_margin = e.fields.value("margin", "");
     }
   }
+  // The residual-tumour classification is the pathologist's (UICC TNM, R classification): the
+  // pathology report's margin replaces the one recorded with the surgery.
+  if (pathology_margin == "R0") f.margin = Margin::R0;
+  if (pathology_margin == "R1") f.margin = Margin::R1;
+  if (pathology_margin == "R2") f.margin = Margin::R2;
   if (!f.death) f.death = cd_v;
   if (f.surgery)
     for (const auto& e : events)

@@ -6,6 +6,8 @@
 
 #include "pvmon/safety/classification.hpp"
 #include "pvmon/safety/course.hpp"
+#include "pvmon/safety/endpoints.hpp"
+#include "pvmon/safety/response.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/rules.hpp"

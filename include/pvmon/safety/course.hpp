@@ -15,6 +15,7 @@
 
 #include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/safety/events.hpp"
+#include "pvmon/safety/response.hpp"
 #include "pvmon/safety/surgical.hpp"
 #include "pvmon/time.hpp"
 
@@ -76,8 +77,12 @@ enum class QueryKind {
   death_event_missing,  // a fatal AE or Clavien–Dindo V, and no death event
   fatal_sae_missing,    // a death (event or Clavien–Dindo V) with no fatal serious AE report
   death_dates_differ,   // the sources give different dates of death
+  margins_differ,       // the surgery and the pathology report give different resection margins
 };
 std::string_view to_string(QueryKind k);
+/// Whether the query is about the subject's death (the death reconciliation alert, the DSMB's
+/// deaths listing); margins_differ is not.
+bool death_query(QueryKind k);
 
 struct CourseQuery {
   QueryKind kind = QueryKind::death_event_missing;
@@ -107,8 +112,11 @@ struct SubjectCourse {
   AdmissionEnd admission_end = AdmissionEnd::open;
   std::optional<Date> admission_end_date;  // discharge, first outpatient evidence, or death
   /// The figures' view of the subject (surgical windows), with the reconciled death and every
-  /// evidence of life.
+  /// evidence of life; its margin is the pathology report's when there is one (the pathologist's
+  /// residual-tumour classification is final), else the surgery's.
   SubjectFacts facts;
+  /// Time zero, tumour response, pathology, progressions (response.hpp), as of the cut-off.
+  SubjectEfficacy efficacy;
 
   bool dead() const { return death.has_value(); }
 };

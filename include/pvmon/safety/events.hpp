@@ -26,6 +26,7 @@ enum class FieldType {
   study_drug,  // one of the study's drugs (passed to the validator)
   number,      // finite, within [min, max]
   integer,     // whole number, within [min, max]
+  boolean,     // true or false
 };
 
 struct FieldSpec {
@@ -80,6 +81,11 @@ struct EventContext {
 ///   complication, a grade 5 AE's death date), one death event only; a death (event or
 ///   Clavien–Dindo V) not before an AE's onset nor on another day than a grade 5 AE's death
 ///   (course.hpp, event_course_errors);
+/// - a response assessment after the start of study treatment (a drug or radiotherapy start on
+///   an earlier day) and not after the index surgery (the tumour is resected then: a later
+///   finding is a relapse); its Cheng type before treatment the same in every assessment;
+///   the PVTT given as both Cheng types, or the portal-flow finding, or both;
+/// - one pathology report, of the index surgery's specimen (dated on the surgery's day);
 /// - a death's `related_ae` names one of the subject's AE reports in force;
 /// An event may carry `"corrects": <event id>` to replace an earlier event of the same kind
 /// (a follow-up correction); the chronology is then checked without the corrected event.

@@ -47,7 +47,7 @@ TEST_CASE("the event table lists every kind once, with its fields") {
   const char* kinds[] = {"radiotherapy_start", "radiotherapy_end", "drug_start", "dose_change",
                          "drug_hold", "drug_stop", "surgery", "discharge", "readmission",
                          "reoperation", "surgical_complication", "progression", "relapse",
-                         "death", "withdrawal", "last_known_alive"};
+                         "death", "withdrawal", "last_known_alive", "response_assessment", "pathology"};
   CHECK(event_kinds().size() == std::size(kinds));
   for (const char* k : kinds) CHECK_MESSAGE(find_event_kind(k) != nullptr, k);
   const auto* s = find_event_kind("surgery");
