@@ -450,29 +450,31 @@ json stopping(const Input& in) {
 
 // ---- Time to event -------------------------------------------------------------------------
 
-constexpr double kDaysPerMonth = 30.4375;  // 365.25 / 12
+using safety::kDaysPerMonth;
 constexpr int kAtRiskEveryMonths = 3;
 
-/// Kaplan–Meier with Greenwood's variance and R survfit's default log-transformed 95% CI.
-/// Time 0 = enrolment. Overall survival: the event is death; others are censored at the last
-/// date known alive. Event-free survival: the event is the first progression, relapse or
-/// death. Estimates at 6, 12 and 24 months (`at`; a time beyond the last observation is null);
-/// `table`, the whole step function, one row per distinct observed time as R's
-/// summary(survfit(...), censored = TRUE); `at_risk`, the numbers at risk at 0, 3, 6, ... months
-/// up to the last observation (R's summary(fit, times = ...)$n.risk: subjects with time >= t);
-/// `median_follow_up`, the median of the reverse Kaplan–Meier estimate (Schemper & Smith 1996)
-/// with its 95% limits as R's quantile(survfit(Surv(time, 1 - status) ~ 1)), null where not
-/// reached.
-json km_section(const std::vector<stats::SurvivalObservation>& obs) {
-  auto km = stats::kaplan_meier(obs);
+json ci_json(const std::optional<stats::Interval>& ci) {
+  return ci ? json{r4(ci->lower), r4(ci->upper)} : json(nullptr);
+}
+
+/// One endpoint's Kaplan–Meier estimate (safety/endpoints.hpp computes it; this renders it):
+/// Greenwood's variance and R survfit's default log-transformed 95% CI. Estimates at 6, 12 and
+/// 24 months (`at`; a time beyond the last observation is null); `table`, the whole step
+/// function, one row per distinct observed time as R's summary(survfit(...), censored = TRUE);
+/// `at_risk`, the numbers at risk at 0, 3, 6, ... months up to the last observation (R's
+/// summary(fit, times = ...)$n.risk: subjects with time >= t); `median_follow_up`, the median of
+/// the reverse Kaplan–Meier estimate (Schemper & Smith 1996) with its 95% limits as R's
+/// quantile(survfit(Surv(time, 1 - status) ~ 1)), null where not reached.
+json km_section(const safety::SurvivalEndpoint& ep) {
   json no_follow_up{{"days", nullptr}, {"months", nullptr}, {"ci95_days", {nullptr, nullptr}},
                     {"ci95_months", {nullptr, nullptr}}};
-  json out{{"n", static_cast<int>(obs.size())}, {"events", 0}, {"at", json::array()}, {"steps", json::array()},
+  json out{{"n", static_cast<int>(ep.times.size())}, {"events", 0}, {"at", json::array()}, {"steps", json::array()},
            {"censored", json::array()}, {"table", json::array()}, {"at_risk", json::array()},
            {"median_follow_up", no_follow_up}};
-  if (!km) return out;
+  if (!ep.km) return out;
+  const auto& km = *ep.km;
   int events = 0;
-  for (const auto& s : km->steps) {
+  for (const auto& s : km.steps) {
     events += s.n_event;
     if (s.n_event > 0) out["steps"].push_back({r4(s.time), r4(s.survival)});
     if (s.n_censor > 0) out["censored"].push_back({r4(s.time), r4(s.survival)});
@@ -483,11 +485,11 @@ json km_section(const std::vector<stats::SurvivalObservation>& obs) {
                             {"n_censor", s.n_censor},
                             {"survival", r4(s.survival)},
                             {"std_err", s.std_err ? json(r4(*s.std_err)) : json(nullptr)},
-                            {"ci95", s.ci_log ? json{r4(s.ci_log->lower), r4(s.ci_log->upper)} : json(nullptr)}});
+                            {"ci95", ci_json(s.ci_log)}});
   }
   out["events"] = events;
   for (int m : {6, 12, 24}) {
-    auto e = stats::km_at(km.value(), m * kDaysPerMonth);
+    auto e = ep.at_months(m);
     json row{{"months", m}};
     if (!e) {
       row["survival"] = nullptr;
@@ -496,16 +498,16 @@ json km_section(const std::vector<stats::SurvivalObservation>& obs) {
     } else {
       row["survival"] = r4(e->survival);
       row["n_risk"] = e->n_risk;
-      row["ci95"] = e->ci_log ? json{r4(e->ci_log->lower), r4(e->ci_log->upper)} : json(nullptr);
+      row["ci95"] = ci_json(e->ci_log);
     }
     out["at"].push_back(row);
   }
   for (int m = 0;; m += kAtRiskEveryMonths) {
-    const auto e = stats::km_at(km.value(), m * kDaysPerMonth);
+    const auto e = ep.at_months(m);
     if (!e) break;  // beyond the last observation
     out["at_risk"].push_back({{"months", m}, {"n_risk", e->n_risk}});
   }
-  if (auto fu = stats::median_follow_up(obs)) {
+  if (const auto& fu = ep.follow_up) {
     auto days = [](const std::optional<double>& t) { return t ? json(r4(*t)) : json(nullptr); };
     auto months = [](const std::optional<double>& t) { return t ? json(r4(*t / kDaysPerMonth)) : json(nullptr); };
     out["median_follow_up"] = {{"days", days(fu->time)},
@@ -516,26 +518,18 @@ json km_section(const std::vector<stats::SurvivalObservation>& obs) {
   return out;
 }
 
+/// OS, EFS and DFS as the protocol defines them (safety/endpoints.hpp, CLINICAL.md): OS and EFS
+/// from the start of study treatment, DFS from the index hepatectomy; subjects without a time
+/// zero listed in `excluded`.
 json time_to_event(const Input& in) {
-  const Date cut = in.cutoff.date();
-  std::vector<stats::SurvivalObservation> os, efs;
-  for (const auto& s : in.subjects) {
-    // Death from any source; otherwise censored at last contact (course.hpp).
-    const auto& death = s.course.death;
-    const Date last = std::min(s.course.last_contact, cut);
-    os.push_back(death ? stats::SurvivalObservation{double(death->days - s.enrolled.days), true}
-                       : stats::SurvivalObservation{double(last.days - s.enrolled.days), false});
-    std::optional<Date> ev;
-    for (const auto& e : s.events)
-      if (e.kind == "progression" || e.kind == "relapse")
-        if (!ev || e.date < *ev) ev = e.date;
-    if (death && (!ev || *death < *ev)) ev = death;
-    efs.push_back(ev ? stats::SurvivalObservation{double(ev->days - s.enrolled.days), true}
-                     : stats::SurvivalObservation{double(last.days - s.enrolled.days), false});
-  }
-  return {{"overall_survival", km_section(os)},
-          {"event_free_survival", km_section(efs)},
-          {"time_unit", "days from enrolment"},
+  const auto& e = in.endpoints;
+  return {{"overall_survival", km_section(e.os)},
+          {"event_free_survival", km_section(e.efs)},
+          {"disease_free_survival", km_section(e.dfs)},
+          {"excluded", {{"overall_survival", e.os.excluded},
+                        {"event_free_survival", e.efs.excluded},
+                        {"disease_free_survival", e.dfs.excluded}}},
+          {"time_unit", "days from the start of study treatment; disease-free survival from the index hepatectomy"},
           {"days_per_month", kDaysPerMonth},
           {"ci", "Greenwood variance, log transform (R survfit default)"},
           {"follow_up", "median of the reverse Kaplan–Meier estimate (Schemper & Smith 1996)"}};
@@ -568,6 +562,12 @@ json alerts(const Input& in) {
   return {{"by_rule", rows}, {"raised_in_period", listing}, {"open_at_cutoff", open_total}};
 }
 
+std::vector<RuleState> rule_states(const std::vector<BoundaryInput>& boundaries) {
+  std::vector<RuleState> out;
+  for (const auto& b : boundaries) out.push_back({b.id, b.event, b.evaluable, b.events, b.crossed});
+  return out;
+}
+
 /// Every section but the listings of single reports.
 json summary_sections(const Input& in) {
   json related = json::array();
@@ -588,6 +588,7 @@ json summary_sections(const Input& in) {
           {"surgical", surgical(in)},
           {"stopping_rules", stopping(in)},
           {"time_to_event", time_to_event(in)},
+          {"benefit_risk", benefit_risk_json(in.endpoints, in.surgical, in.ae_counts, rule_states(in.boundaries))},
           {"alerts", alerts(in)}};
 }
 
@@ -628,6 +629,167 @@ json rate_json(const safety::Rate& r) {
           {"n", r.n},
           {"rate", r.n ? json(proportion(r.events, r.n)) : json(nullptr)},
           {"ci95", {r6(r.ci.lower), r6(r.ci.upper)}}};
+}
+
+namespace {
+
+json time_json(const std::optional<safety::EndpointTime>& t) {
+  if (!t) return nullptr;
+  return {{"days", t->days}, {"event", t->event}, {"ref", t->event_ref}};
+}
+
+json km_row(const char* endpoint, const char* label, const char* definition, const safety::SurvivalEndpoint& ep) {
+  const auto e = ep.at_months(safety::kPrimaryEndpointMonths);
+  return {{"endpoint", endpoint},
+          {"label", label},
+          {"kind", "km"},
+          {"events", ep.events()},
+          {"n", static_cast<int>(ep.times.size())},
+          {"rate", e ? json(r4(e->survival)) : json(nullptr)},
+          {"ci95", e ? ci_json(e->ci_log) : json(nullptr)},
+          {"n_risk", e ? json(e->n_risk) : json(nullptr)},
+          {"missing", static_cast<int>(ep.excluded.size())},
+          {"definition", definition}};
+}
+
+json proportion_row(const char* endpoint, const char* label, const char* definition, const safety::Rate& r,
+                    std::optional<int> missing) {
+  json row = rate_json(r);
+  row["endpoint"] = endpoint;
+  row["label"] = label;
+  row["kind"] = "proportion";
+  row["n_risk"] = nullptr;
+  row["missing"] = missing ? json(*missing) : json(nullptr);
+  row["definition"] = definition;
+  return row;
+}
+
+safety::Rate subjects_rate(int events, int n) {
+  safety::Rate r{events, n, {}};
+  if (n > 0) r.ci = stats::clopper_pearson(events, n);
+  return r;
+}
+
+json survival_json(const safety::SurvivalEndpoint& ep) {
+  auto months = [](const std::optional<double>& t) { return t ? json(r4(*t / kDaysPerMonth)) : json(nullptr); };
+  json median_ci = {nullptr, nullptr};
+  json median = nullptr, follow_up = nullptr;
+  if (ep.median) {
+    median = months(ep.median->time);
+    median_ci = {months(ep.median->lower), months(ep.median->upper)};
+  }
+  if (ep.follow_up) follow_up = months(ep.follow_up->time);
+  return {{"n", static_cast<int>(ep.times.size())},
+          {"events", ep.events()},
+          {"median_months", median},
+          {"median_ci95_months", median_ci},
+          {"median_follow_up_months", follow_up}};
+}
+
+}  // namespace
+
+json benefit_risk_json(const safety::Endpoints& e, const safety::SurgicalSafety& surg, const safety::AeCounts& aes,
+                       const std::vector<RuleState>& rules) {
+  using safety::Response;
+  const auto& p = e.efs_12_months;
+  const json primary{
+      {"endpoint", "efs_1_year"},
+      {"label", "1-year event-free survival rate"},
+      {"months", safety::kPrimaryEndpointMonths},
+      {"days", safety::kPrimaryEndpointMonths * kDaysPerMonth},
+      {"n", static_cast<int>(e.efs.times.size())},
+      {"events", e.efs.events()},
+      {"rate", p ? json(r4(p->survival)) : json(nullptr)},
+      {"ci95", p ? ci_json(p->ci_log) : json(nullptr)},
+      {"n_risk", p ? json(p->n_risk) : json(nullptr)},
+      {"ci", "Greenwood variance, log transform (R survfit default)"},
+      {"definition",
+       "Kaplan–Meier estimate at 12 months from the start of study treatment; events: progression or relapse by "
+       "mRECIST, death from any cause; otherwise censored at the last contact"}};
+  json benefit = json::array();
+  benefit.push_back(km_row("efs_1_year", "1-year event-free survival rate",
+                           "from the start of study treatment to progression or relapse (mRECIST) or death", e.efs));
+  benefit.push_back(km_row("os_1_year", "1-year overall survival rate",
+                           "from the start of study treatment to death from any cause", e.os));
+  benefit.push_back(km_row("dfs_1_year", "1-year disease-free survival rate",
+                           "operated subjects, from the hepatectomy to progression or relapse (mRECIST) or death", e.dfs));
+  benefit.push_back(proportion_row("orr", "Objective response rate",
+                                   "subjects whose best overall response (primary tumour by mRECIST and PVTT by "
+                                   "Cheng's classification, the protocol's rule) is CR or PR, of subjects assessed",
+                                   e.orr, static_cast<int>(e.not_assessed.size())));
+  benefit.push_back(proportion_row("mpr", "Major pathological response",
+                                   "at most 10% viable tumour in the resected specimen, of operated subjects with a "
+                                   "pathology report",
+                                   e.mpr, static_cast<int>(e.pathology_missing.size())));
+  benefit.push_back(proportion_row("r0", "R0 resection", "microscopically clear margin, of operated subjects",
+                                   surg.r0, surg.operated - surg.r0.n));
+  const int enrolled = e.enrolled;
+  json risk = json::array();
+  risk.push_back(proportion_row("grade_3_or_more", "Subjects with a grade ≥ 3 AE",
+                                "CTCAE v5.0 grade 3 or more, any attribution, of enrolled subjects",
+                                subjects_rate(aes.subjects_grade3plus, enrolled), std::nullopt));
+  risk.push_back(proportion_row("serious", "Subjects with an SAE", "ICH E2A seriousness, of enrolled subjects",
+                                subjects_rate(aes.subjects_with_sae, enrolled), std::nullopt));
+  risk.push_back(proportion_row("mortality_30d", "30-day post-operative mortality",
+                                "death within 30 days of the hepatectomy or during its admission, of operated "
+                                "subjects whose window has closed",
+                                surg.mortality30, static_cast<int>(surg.pending30.size() + surg.unknown30.size())));
+  risk.push_back(proportion_row("mortality_90d", "90-day post-operative mortality",
+                                "death within 90 days of the hepatectomy, of operated subjects whose window has closed",
+                                surg.mortality90, static_cast<int>(surg.pending90.size() + surg.unknown90.size())));
+  json bor = json::object();
+  int assessed = 0;
+  for (auto r : {Response::CR, Response::PR, Response::SD, Response::PD, Response::NE}) {
+    bor[std::string(safety::to_string(r))] = e.best_response[static_cast<int>(r)];
+    assessed += e.best_response[static_cast<int>(r)];
+  }
+  bor["assessed"] = assessed;
+  bor["not_assessed"] = static_cast<int>(e.not_assessed.size());
+  bor["not_assessed_subjects"] = e.not_assessed;
+  json stopping = json::array();
+  for (const auto& r : rules)
+    stopping.push_back({{"id", r.id}, {"event", r.event}, {"evaluable", r.evaluable}, {"events", r.events}, {"crossed", r.crossed}});
+  json subjects = json::array();
+  for (const auto& x : e.subjects) {
+    json other = json::array();
+    for (const auto& t : x.other_progressions) other.push_back(format_date(t.date) + " " + t.ref);
+    subjects.push_back(
+        {{"subject", x.subject},
+         {"treatment_start", x.treatment_start ? json(format_date(*x.treatment_start)) : json(nullptr)},
+         {"operated", x.operated},
+         {"os", time_json(x.os)},
+         {"efs", time_json(x.efs)},
+         {"dfs", time_json(x.dfs)},
+         {"best_response", x.best_response ? json(std::string(safety::to_string(*x.best_response))) : json(nullptr)},
+         {"assessments", x.assessments},
+         {"viable_tumour_percent", x.pathology ? json(r4(x.pathology->viable_percent)) : json(nullptr)},
+         {"mpr", x.pathology ? json(x.pathology->mpr()) : json(nullptr)},
+         {"margin", x.margin ? json(std::string(*x.margin == safety::Margin::R0   ? "R0"
+                                                : *x.margin == safety::Margin::R1 ? "R1"
+                                                                                  : "R2"))
+                             : json(nullptr)},
+         {"other_progressions", other}});
+  }
+  return {{"open_session", true},
+          {"note",
+           "Open-session data: the single arm's pooled figures, as every DSMB member and the sponsor may see them. "
+           "Efficacy counts from the start of study treatment; each rate with its exact or Greenwood 95% CI."},
+          {"cutoff", format_date(e.cutoff)},
+          {"time_zero",
+           "the start of study treatment (the first study-drug dose or radiotherapy fraction); disease-free survival "
+           "from the index hepatectomy"},
+          {"enrolled", e.enrolled},
+          {"treated", e.treated},
+          {"operated", e.operated},
+          {"not_treated", e.not_treated},
+          {"primary_endpoint", primary},
+          {"benefit", benefit},
+          {"risk", risk},
+          {"survival", {{"efs", survival_json(e.efs)}, {"os", survival_json(e.os)}, {"dfs", survival_json(e.dfs)}}},
+          {"best_overall_response", bor},
+          {"pathology_missing", e.pathology_missing},
+          {"stopping_rules", stopping},
+          {"subjects", subjects}};
 }
 
 json course_json(const safety::SubjectCourse& c) {

@@ -43,7 +43,11 @@ EndpointTime time_from(const std::string& subject, Date zero, Date last_contact,
 
 void estimate(SurvivalEndpoint& e) {
   if (e.times.empty()) return;
-  if (auto km = stats::kaplan_meier(e.observations())) e.km = std::move(km.value());
+  if (auto km = stats::kaplan_meier(e.observations())) {
+    e.median = stats::km_median(km.value());
+    e.km = std::move(km.value());
+  }
+  if (auto fu = stats::median_follow_up(e.observations())) e.follow_up = fu.value();
 }
 
 }  // namespace

@@ -24,8 +24,8 @@ namespace {
 /// Takes the snapshot's reports (a study may have a million: they are moved, not copied).
 /// `snap` is clipped to the cut-off already (clip_to_cutoff).
 reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snapshot& snap,
-                        Date cutoff, std::vector<safety::SubjectCourse> courses, safety::SurgicalSafety surg, int number,
-                        std::optional<Timestamp> previous) {
+                        Date cutoff, std::vector<safety::SubjectCourse> courses, safety::SurgicalSafety surg,
+                        safety::Endpoints endpoints, int number, std::optional<Timestamp> previous) {
   reports::Input in;
   in.study = st.id;
   in.title = st.title;
@@ -59,6 +59,7 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
   }
   in.ae_counts = safety::count_aes(snap.facts, snap.fact_tables);
   in.surgical = std::move(surg);
+  in.endpoints = std::move(endpoints);
   in.reports = std::move(snap.facts);
   in.tables = std::move(snap.fact_tables);
   snap.facts.clear();
@@ -125,7 +126,9 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   // Each figure once: the surgical figures feed the stopping rules, the report and the summary.
   auto courses = courses_of(snap.value(), at.cutoff);
   auto surg = surgical_of(courses, at.cutoff);
-  auto in = input_of(rt, st, snap.value(), at.cutoff, std::move(courses), std::move(surg), number, previous);
+  auto endpoints = safety::endpoints(courses, at.cutoff);
+  auto in = input_of(rt, st, snap.value(), at.cutoff, std::move(courses), std::move(surg), std::move(endpoints), number,
+                     previous);
   auto summary = summary_of(in);
   store::DsmbReportDraft d;
   d.study = st.id;
@@ -252,13 +255,12 @@ Result<std::string> csv_zip(const std::vector<std::pair<std::string, std::string
 }
 
 std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap) {
-  // RFSTDTC: the first dose of a study drug or start of radiotherapy; enrolment until then.
+  // RFSTDTC: the start of study treatment (safety::treatment_start, the endpoints' time zero);
+  // enrolment until then.
   std::vector<interop::SdtmSubject> out;
   for (const auto& sub : snap.subjects) {
     std::optional<Date> first;
-    if (auto it = snap.events.find(sub.subject); it != snap.events.end())
-      for (const auto& e : it->second)
-        if ((e.kind == "drug_start" || e.kind == "radiotherapy_start") && (!first || e.date < *first)) first = e.date;
+    if (auto it = snap.events.find(sub.subject); it != snap.events.end()) first = safety::treatment_start(it->second);
     out.push_back({sub.subject, first.value_or(sub.enrolled)});
   }
   return out;

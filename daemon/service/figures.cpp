@@ -131,11 +131,17 @@ std::vector<BoundaryState> evaluate_boundaries(const Runtime& rt, const config::
 json safety_figures(const Runtime& rt, const config::Study& st, const store::Snapshot& snap, Date cutoff) {
   std::map<std::string, int> by_site;
   for (const auto& sub : snap.subjects) ++by_site[sub.site];
-  const auto surg = surgical_of(snap, cutoff);
+  const auto courses = courses_of(snap, cutoff);
+  const auto surg = surgical_of(courses, cutoff);
+  const auto endpoints = safety::endpoints(courses, cutoff);
+  const auto aes = safety::count_aes(snap.facts, snap.fact_tables);
   const int enrolled = static_cast<int>(snap.subjects.size());
 
   json stopping = json::array();
+  std::vector<reports::RuleState> states;
   for (const auto& b : evaluate_boundaries(rt, st, snap, surg)) {
+    states.push_back({b.boundary->rule.id, std::string(safety::to_string(b.boundary->rule.event)), b.n, b.events,
+                      b.crossed});
     const auto& rule = b.boundary->rule;
     const auto* row = stats::row_for(b.boundary->rows, std::min(b.n, rule.n_max));
     json table = json::array();
@@ -176,8 +182,9 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
           {"cutoff", format_date(cutoff)},
           {"as_of", format_timestamp(snap.as_of)},
           {"enrolment", {{"subjects", snap.subjects.size()}, {"by_site", by_site}}},
-          {"adverse_events", reports::ae_counts_json(safety::count_aes(snap.facts, snap.fact_tables), enrolled)},
+          {"adverse_events", reports::ae_counts_json(aes, enrolled)},
           {"surgical_safety", reports::surgical_json(surg)},
+          {"benefit_risk", reports::benefit_risk_json(endpoints, surg, aes, states)},
           {"open_clocks", {{"count", clocks.size()}, {"overdue", overdue}, {"items", clocks}}},
           {"stopping_rules", stopping}};
 }

@@ -16,6 +16,7 @@
 #include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/course.hpp"
+#include "pvmon/safety/endpoints.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/figures.hpp"
 #include "pvmon/safety/surgical.hpp"
@@ -84,6 +85,7 @@ struct Input {
   /// summary): the model renders them, it does not count again.
   safety::AeCounts ae_counts;
   safety::SurgicalSafety surgical;
+  safety::Endpoints endpoints;  // the protocol's efficacy endpoints (safety/endpoints.hpp)
 };
 
 /// Version 3: the header's `data_cutoff` is the clinical cut-off date (YYYY-MM-DD), `as_of` the
@@ -93,7 +95,9 @@ struct Input {
 /// both. Version 1 stored percentages (`pct`). upgrade() reads both. Keys added within version 2
 /// (time_to_event's `table`, `at_risk`, `median_follow_up`, `follow_up`) are missing from reports
 /// stored before them; the renderers leave them out.
-inline constexpr const char* kSchema = "pvmon.dsmb-report/3";
+/// Version 4: time to event counts from the start of study treatment (3: from enrolment), adds
+/// disease-free survival, and the `benefit_risk` section; reports stored before it lack both.
+inline constexpr const char* kSchema = "pvmon.dsmb-report/4";
 
 // ---- The figures every view shows, with one set of keys and units -----------------------
 
@@ -110,6 +114,19 @@ nlohmann::json share_json(int n, int of);
 nlohmann::json surgical_json(const safety::SurgicalSafety& s);
 /// One operated subject's assessment (also the subject view's `surgical`).
 nlohmann::json subject_surgical_json(const safety::SubjectSurgical& s);
+/// A stopping rule's state as the benefit–risk view shows it.
+struct RuleState {
+  std::string id, event;
+  int evaluable = 0, events = 0;
+  bool crossed = false;
+};
+/// The benefit–risk view (GET /safety and the DSMB report's open session): the protocol's
+/// efficacy endpoints (the primary endpoint, the 1-year EFS rate, first) beside the main safety
+/// figures (grade >= 3 AE rate, SAEs, 30/90-day mortality, stopping rules). Renders figures
+/// computed elsewhere, once; proportions in [0, 1].
+nlohmann::json benefit_risk_json(const safety::Endpoints& e, const safety::SurgicalSafety& surgical,
+                                 const safety::AeCounts& aes, const std::vector<RuleState>& rules);
+
 /// AE and SAE counts of `enrolled` subjects.
 nlohmann::json ae_counts_json(const safety::AeCounts& c, int enrolled);
 

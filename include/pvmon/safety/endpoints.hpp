@@ -40,6 +40,9 @@ struct SurvivalEndpoint {
   std::vector<EndpointTime> times;  // one per included subject, in course order
   std::optional<stats::KaplanMeier> km;  // nullopt when no subject is included
   std::vector<std::string> excluded;  // no time zero (not treated; for DFS: not operated)
+  /// The median with its 95% limits (R's quantile.survfit), and the median follow-up (reverse
+  /// Kaplan–Meier, Schemper & Smith 1996); nullopt when no subject is included.
+  std::optional<stats::KmQuantile> median, follow_up;
   std::vector<stats::SurvivalObservation> observations() const;
   int events() const;
   /// S(t) at `months` (R's summary(fit, times = t)); nullopt beyond the last observation.

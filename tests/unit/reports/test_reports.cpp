@@ -49,14 +49,17 @@ safety::AeFact fact(safety::AeFactTables& t, std::int64_t id, const char* subjec
 Input with_figures(Input in) {
   in.ae_counts = safety::count_aes(in.reports, in.tables);
   std::vector<safety::SubjectFacts> facts;
+  std::vector<safety::SubjectCourse> courses;
   const auto aes = safety::course_aes(in.reports, in.tables, in.cutoff.date());
   for (auto& s : in.subjects) {
     auto a = aes.find(s.subject);
     s.course = safety::subject_course(s.subject, s.enrolled, s.events,
                                       a == aes.end() ? std::vector<safety::CourseAe>{} : a->second, in.cutoff.date());
     facts.push_back(s.course.facts);
+    courses.push_back(s.course);
   }
   in.surgical = safety::surgical_safety(facts, in.cutoff.date());
+  in.endpoints = safety::endpoints(courses, in.cutoff.date());
   return in;
 }
 
@@ -134,7 +137,7 @@ Input cohort() {
 TEST_CASE("DSMB report: enrolment, status and exposure of the hand-built cohort") {
   const json m = build(cohort());
   CHECK(m["header"]["number"] == 2);
-  CHECK(m["header"]["schema"] == "pvmon.dsmb-report/3");
+  CHECK(m["header"]["schema"] == "pvmon.dsmb-report/4");
   // Two dates: the clinical cut-off, and the database state the report was built from.
   CHECK(m["header"]["data_cutoff"] == "2026-12-31");
   CHECK(m["header"]["as_of"] == "2027-01-02T09:00:00.000Z");
@@ -275,8 +278,11 @@ TEST_CASE("DSMB report: Kaplan–Meier from the subjects' events matches R survi
     const Date enrolled = d("2026-01-01");
     const Date at = enrolled.plus_days(w * 10);
     const std::string date = format_date(at);
+    // Time zero is the start of treatment (here the day of enrolment).
     in.subjects.push_back({"A" + std::to_string(k++), "S01", enrolled,
-                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())}, {}});
+                           {ev("drug_start", "2026-01-01", {{"drug", "camrelizumab"}}),
+                            died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())},
+                           {}});
   }
   const json km = build(with_figures(in))["time_to_event"]["overall_survival"];
   CHECK(km["n"] == 11);
@@ -297,7 +303,7 @@ TEST_CASE("DSMB report: Kaplan–Meier from the subjects' events matches R survi
 
 namespace {
 
-/// Five subjects enrolled on 2026-01-01, days to death (D) or last known alive (+):
+/// Five subjects enrolled and treated on 2026-01-01, days to death (D) or last known alive (+):
 /// 30 D, 100 D, 100+, 200 D, 300+. No progression, so EFS is OS.
 std::vector<std::pair<int, bool>> five() { return {{30, true}, {100, true}, {100, false}, {200, true}, {300, false}}; }
 
@@ -310,7 +316,9 @@ Input five_subjects() {
     const Date enrolled = d("2026-01-01");
     const std::string date = format_date(enrolled.plus_days(days));
     in.subjects.push_back({"F" + std::to_string(k++), "S01", enrolled,
-                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())}, {}});
+                           {ev("radiotherapy_start", "2026-01-01"),
+                            died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())},
+                           {}});
   }
   return with_figures(std::move(in));
 }

@@ -138,7 +138,7 @@ TEST_CASE("DSMB reports: same (cut-off, as-of), same bytes; a later as-of is a n
   CHECK(a->body == b->body);
   CHECK(a->sha256 == b->sha256);
   const auto header = nlohmann::json::parse(a->body)["header"];
-  CHECK(header["schema"] == "pvmon.dsmb-report/3");
+  CHECK(header["schema"] == "pvmon.dsmb-report/4");
   CHECK(header["data_cutoff"] == "2026-02-28");
   CHECK(header["as_of"] == "2026-03-01T10:00:00.000Z");
   CHECK(header["period"] == nlohmann::json{{"from", nullptr}, {"to", "2026-02-28"}});
