@@ -286,3 +286,74 @@ TEST_CASE("chronology: a grade 5 AE is a death too, and a death names its own AE
   CHECK(has(errors({{"kind", "death"}, {"date", "2026-11-06"}, {"cause", "sepsis"}, {"corrects", 20}}, dead),
             "date", "grade 5 AE report S01-0001-AE-002"));
 }
+
+namespace {
+
+SubjectEvent drug_start(std::int64_t id, const char* day) {
+  return recorded(id, {{"kind", "drug_start"}, {"date", day}, {"drug", "camrelizumab"}});
+}
+json assessment(const char* day, json extra = {{"pvtt_before", "II"}, {"pvtt_now", "I"}}) {
+  json b{{"kind", "response_assessment"}, {"date", day}, {"primary", "SD"}};
+  b.update(extra);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("response assessments: after treatment starts, before the hepatectomy, one baseline PVTT type") {
+  auto c = ctx({drug_start(1, "2026-09-05"), surgery12()});
+  CHECK(validate_event(assessment("2026-10-01"), c).ok());
+  CHECK(validate_event(assessment("2026-10-20"), c).ok());  // the pre-operative imaging, the day of surgery
+  CHECK(validate_event(assessment("2026-10-01", {{"portal_flow_restored", true}}), c).ok());
+  CHECK(has(errors(assessment("2026-10-21"), c), "date",
+            "2026-10-21 is after the surgery of 2026-10-20 (event 12): the tumour is resected then"));
+  CHECK(has(errors(assessment("2026-09-05"), c), "date",
+            "is the day study treatment starts (the drug_start of camrelizumab of 2026-09-05 (event 1))"));
+  CHECK(has(errors(assessment("2026-09-03"), c), "date", "is before the drug_start of camrelizumab of 2026-09-05"));
+  CHECK(has(errors(assessment("2026-09-10"), ctx()), "kind", "needs the start of study treatment"));
+  // The PVTT needs both types, or the flow finding; the overall response is never entered.
+  CHECK(errors(assessment("2026-10-01", {{"pvtt_before", "II"}}), c) ==
+        std::vector<FieldError>{{"pvtt_now", "is required with pvtt_before: the PVTT's Cheng type before treatment and now"}});
+  CHECK(has(errors(json{{"kind", "response_assessment"}, {"date", "2026-10-01"}, {"primary", "SD"}}, c), "pvtt_now",
+            "unless portal_flow_restored is given"));
+  CHECK(has(errors(assessment("2026-10-01", {{"pvtt_before", "II"}, {"pvtt_now", "I"}, {"overall", "PR"}}), c), "overall",
+            "derived from primary and the PVTT by the protocol's rule"));
+  CHECK(has(errors(assessment("2026-10-01", {{"portal_flow_restored", "yes"}}), c), "portal_flow_restored",
+            "must be true or false"));
+  CHECK(has(errors(assessment("2026-10-01", {{"pvtt_before", "none"}, {"pvtt_now", "I"}}), c), "pvtt_before",
+            "must be one of I0, I, II, III, IV"));
+  CHECK(has(errors(assessment("2026-10-01", {{"primary", "iCR"}}), c), "primary", "must be one of CR, PR, SD, PD, NE"));
+  // The type before treatment is one: a second assessment cannot change it.
+  auto once = c;
+  once.existing.push_back(recorded(15, assessment("2026-10-01", {{"pvtt_before", "III"}, {"pvtt_now", "II"}})));
+  CHECK(validate_event(assessment("2026-10-15", {{"pvtt_before", "III"}, {"pvtt_now", "I"}}), once).ok());
+  CHECK(has(errors(assessment("2026-10-15", {{"pvtt_before", "II"}, {"pvtt_now", "I"}}), once), "pvtt_before",
+            "is II but the response_assessment of 2026-10-01 (event 15) gives III"));
+  // A surgery posted before a recorded assessment: the assessment is named.
+  auto before_surgery = ctx({drug_start(1, "2026-09-05"), recorded(15, assessment("2026-10-25"))});
+  CHECK(has(errors({{"kind", "surgery"}, {"date", "2026-10-20"}, {"procedure", "hepatectomy"}, {"margin", "R0"}},
+                   before_surgery),
+            "date", "conflicts with the response_assessment of 2026-10-25 (event 15)"));
+}
+
+TEST_CASE("pathology: one report, of the index surgery's specimen") {
+  const json ok{{"kind", "pathology"}, {"date", "2026-10-20"}, {"viable_tumour_percent", 8.5}, {"margin", "R0"}};
+  CHECK(validate_event(ok, ctx({surgery12()})).ok());
+  json later = ok;
+  later["date"] = "2026-10-27";
+  CHECK(has(errors(later, ctx({surgery12()})), "date",
+            "2026-10-27 is not the day of the surgery of 2026-10-20 (event 12): a pathology report is dated by its "
+            "specimen"));
+  CHECK(has(errors(ok, ctx()), "kind", "needs the index surgery; no surgery is recorded"));
+  CHECK(has(errors(ok, ctx({recorded(12, {{"kind", "surgery"}, {"date", "2026-10-22"}, {"procedure", "x"}, {"margin", "R1"}})})),
+            "date", "is not the day of the surgery of 2026-10-22 (event 12)"));
+  auto twice = ctx({surgery12(), recorded(13, ok)});
+  CHECK(has(errors(ok, twice), "kind", "a pathology report is already recorded"));
+  json fix = ok;
+  fix["corrects"] = 13;
+  fix["viable_tumour_percent"] = 12;
+  CHECK(validate_event(fix, twice).ok());
+  json bad = ok;
+  bad["viable_tumour_percent"] = 101;
+  CHECK(has(errors(bad, ctx({surgery12()})), "viable_tumour_percent", "must be between 0 and 100"));
+}
