@@ -792,6 +792,33 @@ json benefit_risk_json(const safety::Endpoints& e, const safety::SurgicalSafety&
           {"subjects", subjects}};
 }
 
+json efficacy_json(const safety::SubjectEfficacy& x) {
+  auto tumour = [](const safety::TumourEvent& t) { return json{{"date", format_date(t.date)}, {"ref", t.ref}}; };
+  json assessments = json::array();
+  for (const auto& a : x.assessments)
+    assessments.push_back({{"event", a.event},
+                           {"date", format_date(a.date)},
+                           {"primary", std::string(safety::to_string(a.primary))},
+                           {"pvtt", std::string(safety::to_string(a.pvtt))},
+                           {"overall", std::string(safety::to_string(a.overall))}});
+  json other = json::array();
+  for (const auto& t : x.other_progressions) other.push_back(tumour(t));
+  const auto best = safety::best_overall_response(x.assessments);
+  return {{"treatment_start", x.treatment_start ? json(format_date(*x.treatment_start)) : json(nullptr)},
+          {"assessments", assessments},
+          {"best_overall_response", best ? json(std::string(safety::to_string(*best))) : json(nullptr)},
+          {"pathology", x.pathology ? json{{"event", x.pathology->event},
+                                           {"date", format_date(x.pathology->date)},
+                                           {"viable_tumour_percent", x.pathology->viable_percent},
+                                           {"mpr", x.pathology->mpr()},
+                                           {"margin", x.pathology->margin}}
+                                    : json(nullptr)},
+          {"first_progression", x.first_progression ? tumour(*x.first_progression) : json(nullptr)},
+          {"first_progression_after_surgery",
+           x.first_progression_after_surgery ? tumour(*x.first_progression_after_surgery) : json(nullptr)},
+          {"other_progressions", other}};
+}
+
 json course_json(const safety::SubjectCourse& c) {
   json sources = json::array();
   for (const auto& r : c.death_records)

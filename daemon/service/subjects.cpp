@@ -111,6 +111,7 @@ Result<json> subject_view(const SubjectDeps& cx, const Caller& who, const config
   const Date today = cx.clock.now().date();
   const auto course = safety::subject_course(subject, row->enrolled, evs, aes_of.value(), today);
   out["course"] = reports::course_json(course);
+  out["efficacy"] = reports::efficacy_json(course.efficacy);
   if (course.surgery) out["surgical"] = reports::subject_surgical_json(safety::assess_subject(course.facts, today));
   else out["surgical"] = nullptr;
   return out;

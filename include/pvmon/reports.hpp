@@ -107,6 +107,10 @@ nlohmann::json rate_json(const safety::Rate& r);
 /// A subject's reconciled course (safety/course.hpp): death with its sources and queries,
 /// last contact, the index admission's end.
 nlohmann::json course_json(const safety::SubjectCourse& c);
+/// A subject's efficacy facts (safety/response.hpp): the start of treatment, each assessment
+/// with the PVTT's and the overall response derived by the protocol's rule, the best overall
+/// response, the pathology (with MPR), the first progression counted and those that are not.
+nlohmann::json efficacy_json(const safety::SubjectEfficacy& x);
 /// n and its proportion of `of`: {n, proportion} (0 when `of` is 0).
 nlohmann::json share_json(int n, int of);
 /// Surgical safety (CLINICAL.md): 30- and 90-day mortality, in-hospital death, reoperation,

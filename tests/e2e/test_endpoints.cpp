@@ -239,4 +239,15 @@ TEST_CASE("the protocol's endpoints: one set of values in /safety, the DSMB repo
   bool margin_query = false;
   for (const auto& q : p4["course"]["queries"]) margin_query = margin_query || q["kind"] == "margins_differ";
   CHECK(margin_query);
+  // Its efficacy block: the responses derived by the protocol's rule, never entered.
+  const json& x = p4["efficacy"];
+  CHECK(x["treatment_start"] == day(-195));
+  REQUIRE(x["assessments"].size() == 1);
+  CHECK(x["assessments"][0]["pvtt"] == "PR");  // II -> none: downstaging
+  CHECK(x["assessments"][0]["overall"] == "CR");  // primary CR and no thrombus left
+  CHECK(x["pathology"]["mpr"] == true);
+  CHECK(x["first_progression_after_surgery"]["date"] == day(-60));
+  const json p2 = t.get("/subjects/" + P2, "demo-officer")["efficacy"];
+  CHECK(p2["assessments"][0]["overall"] == "PD");  // PVTT II -> III: upstaging
+  CHECK(p2["first_progression"]["date"] == day(-270));
 }
