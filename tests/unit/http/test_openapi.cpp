@@ -1,14 +1,20 @@
 // The OpenAPI document in the repo against the route table: every route documented with its
-// roles, nothing documented that does not exist.
+// roles, nothing documented that does not exist; and its subject-event schemas against the
+// table of event kinds the validator uses (safety/events.hpp).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "api.hpp"
+#include "pvmon/safety/events.hpp"
 
 using namespace pvmon;
 using nlohmann::json;
@@ -54,7 +60,8 @@ TEST_CASE("the OpenAPI document and the route table agree, route by route and ro
         for (auto& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
         std::set<std::string> roles = op.at("x-pvmon-roles").get<std::set<std::string>>();
         documented.insert(m + " " + path + " " + json(roles).dump());
-        CAPTURE(m + " " + path);
+        const std::string where = m + " " + path;  // a named string: clang 14 cannot capture a binding
+        CAPTURE(where);
         // Unauthenticated exactly where the route table needs no role; 401 documented elsewhere.
         CHECK((op.contains("security") && op["security"].empty()) == roles.empty());
         if (!roles.empty()) CHECK(op["responses"].contains("401"));
@@ -71,4 +78,133 @@ TEST_CASE("the OpenAPI document and the route table agree, route by route and ro
   }
   store.value()->close();
   fs::remove_all(dir);
+}
+
+namespace {
+
+std::set<std::string> names(const json& array) {
+  std::set<std::string> out;
+  for (const auto& v : array) out.insert(v.get<std::string>());
+  return out;
+}
+
+/// "missing [...] extra [...]": what the document lacks and what it has beyond the table.
+std::string difference(const std::set<std::string>& document, const std::set<std::string>& table) {
+  std::vector<std::string> missing, extra;
+  std::set_difference(table.begin(), table.end(), document.begin(), document.end(), std::back_inserter(missing));
+  std::set_difference(document.begin(), document.end(), table.begin(), table.end(), std::back_inserter(extra));
+  return "missing " + json(missing).dump() + ", extra " + json(extra).dump();
+}
+
+}  // namespace
+
+// The document's event schemas are written by hand; the validator reads the table. This walks
+// the table so that a kind or field added to one and not the other fails here.
+TEST_CASE("the OpenAPI document's subject events are the table of event kinds, kind by kind and field by field") {
+  using safety::FieldType;
+  const json doc = document();
+  const json& schemas = doc.at("components").at("schemas");
+  const json& union_ = schemas.at("SubjectEvent");
+
+  std::set<std::string> kinds, refs;
+  for (const auto& k : safety::event_kinds()) {
+    kinds.insert(std::string(k.kind));
+    refs.insert("#/components/schemas/Event_" + std::string(k.kind));
+  }
+  REQUIRE(kinds.size() == safety::event_kinds().size());
+
+  // The oneOf, the discriminator and the kind enums of the stored and timeline views: every
+  // kind of the table, nothing else.
+  std::set<std::string> one_of;
+  for (const auto& alt : union_.at("oneOf")) one_of.insert(alt.at("$ref").get<std::string>());
+  CHECK_MESSAGE(one_of == refs, "SubjectEvent.oneOf: " << difference(one_of, refs));
+  CHECK(union_.at("oneOf").size() == refs.size());
+  CHECK(union_.at("discriminator").at("propertyName") == "kind");
+  std::set<std::string> mapped;
+  for (const auto& item : union_.at("discriminator").at("mapping").items()) {
+    const std::string& kind = item.key();  // a named reference: clang 14 cannot capture a binding
+    CAPTURE(kind);
+    CHECK(item.value() == "#/components/schemas/Event_" + kind);
+    mapped.insert(kind);
+  }
+  CHECK_MESSAGE(mapped == kinds, "SubjectEvent.discriminator.mapping: " << difference(mapped, kinds));
+  for (const std::string view : {"SubjectEventRecord", "SubjectTimelineEvent"}) {
+    CAPTURE(view);
+    const json& e = schemas.at(view).at("properties").at("kind").at("enum");
+    CHECK_MESSAGE(names(e) == kinds, view << ".kind.enum: " << difference(names(e), kinds));
+    CHECK(e.size() == kinds.size());
+  }
+  // No Event_ schema outside the table.
+  for (const auto& item : schemas.items()) {
+    const std::string& name = item.key();
+    if (name.rfind("Event_", 0) == 0)
+      CHECK_MESSAGE(refs.count("#/components/schemas/" + name), name << " is not a kind of the table");
+  }
+
+  for (const auto& k : safety::event_kinds()) {
+    const std::string kind(k.kind);
+    CAPTURE(kind);
+    if (!schemas.contains("Event_" + kind)) {
+      FAIL_CHECK("no schema Event_" << kind);
+      continue;
+    }
+    const json& s = schemas["Event_" + kind];
+    CHECK(s.at("type") == "object");
+    CHECK(s.at("additionalProperties") == false);  // the validator refuses unknown fields
+    const json& props = s.at("properties");
+
+    std::set<std::string> want_props{"kind", "date", "corrects"}, want_required{"kind", "date"};
+    for (const auto& f : k.fields) {
+      want_props.insert(std::string(f.name));
+      if (f.required) want_required.insert(std::string(f.name));
+    }
+    std::set<std::string> have_props;
+    for (const auto& item : props.items()) have_props.insert(item.key());
+    CHECK_MESSAGE(have_props == want_props, "properties: " << difference(have_props, want_props));
+    const std::set<std::string> have_required = names(s.at("required"));
+    CHECK_MESSAGE(have_required == want_required, "required: " << difference(have_required, want_required));
+    CHECK(s.at("required").size() == want_required.size());
+
+    // The common members.
+    CHECK(props.at("kind").at("const") == kind);
+    CHECK(props.at("date").at("type") == "string");
+    CHECK(props.at("date").at("format") == "date");
+    CHECK(props.at("corrects").at("type") == "integer");
+    CHECK(props.at("corrects").at("minimum") == 1);
+
+    for (const auto& f : k.fields) {
+      const std::string field(f.name);
+      CAPTURE(field);
+      if (!props.contains(field)) continue;  // reported above
+      const json& p = props[field];
+      switch (f.type) {
+        case FieldType::date:
+          CHECK(p.at("type") == "string");
+          CHECK(p.at("format") == "date");
+          break;
+        case FieldType::string:
+        case FieldType::study_drug:
+          CHECK(p.at("type") == "string");
+          CHECK(p.value("minLength", 0) == 1);
+          break;
+        case FieldType::enumeration: {
+          CHECK(p.at("type") == "string");
+          std::vector<std::string> allowed(f.allowed.begin(), f.allowed.end());
+          CHECK(p.at("enum") == json(allowed));  // the same values, in the table's order
+          break;
+        }
+        case FieldType::number:
+        case FieldType::integer:
+          CHECK(p.at("type") == (f.type == FieldType::number ? "number" : "integer"));
+          CHECK(p.contains("minimum"));
+          CHECK(p.contains("maximum"));
+          if (p.contains("minimum")) CHECK(p["minimum"].get<double>() == f.min);
+          if (p.contains("maximum")) CHECK(p["maximum"].get<double>() == f.max);
+          break;
+        case FieldType::boolean:
+          CHECK(p.at("type") == "boolean");
+          break;
+      }
+    }
+  }
 }
