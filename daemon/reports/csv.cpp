@@ -96,10 +96,24 @@ const std::vector<std::string> kKmTableCols = {"days",     "months",  "n_risk", 
                                                "survival", "std_err", "ci95_low", "ci95_high"};
 
 void km_at(const json& k, Table& t) {
+  if (!k.is_object() || !k.contains("at")) return;  // an endpoint a stored report does not have
   for (const auto& r : k["at"]) {
     const json ci = r["ci95"];
     t.add({r["months"], r["survival"], r["n_risk"], ci.is_array() ? ci[0] : json(nullptr),
            ci.is_array() ? ci[1] : json(nullptr)});
+  }
+}
+
+/// A benefit–risk row: the estimate in percent to one decimal, its limits to four (as the
+/// surgical table); a null rate (not estimable) leaves them empty.
+void benefit_risk_rows(const char* group, const json& rows, Table& t) {
+  if (!rows.is_array()) return;
+  for (const auto& r : rows) {
+    const json ci = at(r, "ci95");
+    const bool limits = ci.is_array() && ci.size() == 2;
+    t.add({group, at(r, "endpoint"), at(r, "label"), at(r, "kind"), at(r, "events"), at(r, "n"), pct1(at(r, "rate")),
+           limits ? pct4(ci[0]) : json(nullptr), limits ? pct4(ci[1]) : json(nullptr), at(r, "n_risk"),
+           at(r, "missing")});
   }
 }
 
@@ -260,6 +274,49 @@ std::vector<CsvFile> to_csv(const json& stored) {
     put("clavien_dindo", t);
   }
   {
+    // The open-session benefit–risk summary: every benefit row (1-year EFS, OS, DFS; ORR, MPR,
+    // R0), then every risk row. A report stored before it was kept gives the headers alone.
+    const json br = at(m, "benefit_risk");
+    {
+      Table t({"group", "endpoint", "label", "kind", "events", "n", "estimate", "ci95_low", "ci95_high", "n_risk",
+               "missing"});
+      benefit_risk_rows("benefit", at(br, "benefit"), t);
+      benefit_risk_rows("risk", at(br, "risk"), t);
+      put("benefit_risk", t);
+    }
+    {
+      Table t({"response", "subjects"});
+      const json bor = at(br, "best_overall_response");
+      if (bor.is_object()) {
+        for (const char* k : {"CR", "PR", "SD", "PD", "NE"}) t.add({k, at(bor, k)});
+        t.add({"not_assessed", at(bor, "not_assessed")});
+      }
+      put("best_response", t);
+    }
+    {
+      // One row per enrolled subject; an endpoint without a time (not treated, not operated)
+      // leaves its cells empty.
+      Table t({"subject", "treatment_start", "operated", "efs_days", "efs_event", "os_days", "os_event", "dfs_days",
+               "dfs_event", "best_response", "assessments", "viable_tumour_percent", "mpr", "margin",
+               "other_progressions"});
+      const json subjects = at(br, "subjects");
+      if (subjects.is_array())
+        for (const auto& x : subjects) {
+          std::vector<json> v{at(x, "subject"), at(x, "treatment_start"), at(x, "operated")};
+          for (const char* k : {"efs", "os", "dfs"}) {
+            const json time = at(x, k);
+            v.push_back(at(time, "days"));
+            v.push_back(at(time, "event"));
+          }
+          for (const char* k : {"best_response", "assessments", "viable_tumour_percent", "mpr", "margin",
+                                "other_progressions"})
+            v.push_back(at(x, k));
+          t.add(v);
+        }
+      put("efficacy_subjects", t);
+    }
+  }
+  {
     Table t({"id", "event", "method", "n_max", "evaluable", "events", "crossed", "crossed_at_n", "crossed_at_events",
              "type1_error", "power"});
     for (const auto& r : m["stopping_rules"]) {
@@ -275,21 +332,25 @@ std::vector<CsvFile> to_csv(const json& stored) {
   struct Endpoint {
     const char *label, *key, *file;
   };
-  const Endpoint endpoints[] = {{"OS", "overall_survival", "km_os"}, {"EFS", "event_free_survival", "km_efs"}};
+  // Disease-free survival runs from the index hepatectomy (time_to_event's time_unit); a report
+  // stored before it was kept gives km_dfs.csv and km_dfs_at.csv with the header alone.
+  const Endpoint endpoints[] = {{"OS", "overall_survival", "km_os"},
+                                {"EFS", "event_free_survival", "km_efs"},
+                                {"DFS", "disease_free_survival", "km_dfs"}};
   for (const auto& [label, key, file] : endpoints) {
     Table t(kKmTableCols);
-    km_table(tte[key], t);
+    km_table(at(tte, key), t);
     put(file, t);
   }
   for (const auto& [label, key, file] : endpoints) {
     Table t({"months", "survival", "n_risk", "ci95_low", "ci95_high"});
-    km_at(tte[key], t);
+    km_at(at(tte, key), t);
     put(std::string(file) + "_at", t);
   }
   {
     Table t({"endpoint", "months", "n_risk"});
     for (const auto& [label, key, file] : endpoints)
-      if (tte[key].contains("at_risk"))
+      if (at(tte, key).contains("at_risk"))
         for (const auto& r : tte[key]["at_risk"]) t.add({label, r["months"], r["n_risk"]});
     put("km_at_risk", t);
   }
@@ -297,7 +358,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
     // Reverse Kaplan–Meier median follow-up; empty cells where not reached.
     Table t({"endpoint", "days", "months", "ci95_low_days", "ci95_high_days", "ci95_low_months", "ci95_high_months"});
     for (const auto& [label, key, file] : endpoints)
-      if (tte[key].contains("median_follow_up")) {
+      if (at(tte, key).contains("median_follow_up")) {
         const json& f = tte[key]["median_follow_up"];
         t.add({label, f["days"], f["months"], f["ci95_days"][0], f["ci95_days"][1], f["ci95_months"][0],
                f["ci95_months"][1]});

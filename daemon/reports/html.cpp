@@ -1,13 +1,16 @@
 // The report as one printable HTML page: inline CSS with print rules, tables, and SVG charts
-// drawn here (cumulative enrolment, AEs by worst grade per SOC, each stopping boundary with the
-// observed path, Kaplan–Meier curves). No script and no external asset: the page is the same
-// offline, in a browser, and printed. Every text from the data is escaped.
+// drawn here (cumulative enrolment, AEs by worst grade per SOC, the benefit and risk rates with
+// their confidence intervals, each stopping boundary with the observed path, Kaplan–Meier
+// curves). No script and no external asset: the page is the same offline, in a browser, and
+// printed. Every text from the data is escaped.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <optional>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "pvmon/reports.hpp"
 
@@ -276,10 +279,29 @@ std::string follow_up_text(const json& f) {
          months(ci[1]) + ")";
 }
 
-/// Both curves over the whole follow-up, ticks every 3, 6, 12, ... months (at most 10
+/// One Kaplan–Meier endpoint of a chart: its label in the at-risk table, its name in the
+/// legend, and its class (the curve's style; "risk-" + it, its at-risk row's).
+struct Curve {
+  const char *label, *name, *cls;
+  const json& k;
+};
+
+/// "the start of study treatment" from the model's time_unit ("days from the start of study
+/// treatment; disease-free survival from the index hepatectomy"); "enrolment" for a report
+/// stored before time zero was the start of treatment.
+std::string time_origin(const json& unit) {
+  if (!unit.is_string()) return "enrolment";
+  const std::string s = unit.get<std::string>(), from = "days from ";
+  if (s.rfind(from, 0) != 0) return "enrolment";
+  return s.substr(from.size(), s.find(';') == std::string::npos ? std::string::npos : s.find(';') - from.size());
+}
+
+/// The curves over the whole follow-up, ticks every 3, 6, 12, ... months (at most 10
 /// intervals), and under the axis the numbers at risk at each tick, in the tick's column.
-std::string km_chart(const json& os, const json& efs) {
-  const double span = std::max(last_month(os), last_month(efs));
+/// `origin`: time zero, "months from <origin>".
+std::string km_chart(const std::vector<Curve>& curves, const std::string& title, const std::string& origin) {
+  double span = 0;
+  for (const auto& c : curves) span = std::max(span, last_month(c.k));
   int step = 3;
   while (std::ceil(span / step) > 10) step *= 2;
   Plot p;
@@ -289,31 +311,27 @@ std::string km_chart(const json& os, const json& efs) {
   p.y1 = 1;
   std::vector<int> months;
   for (int m = 0; m <= p.x1; m += step) months.push_back(m);
-  struct Row {
-    const char *label, *name, *cls;
-    const json& k;
-  };
-  const Row rows[] = {{"OS", "overall survival", "risk-os", os}, {"EFS", "event-free survival", "risk-efs", efs}};
-  const bool risk = at_risk(os, 0) || at_risk(efs, 0);
-  std::string desc = "Step curves of the Kaplan–Meier estimates by months from enrolment; ticks mark censored subjects.";
+  bool risk = false;
+  for (const auto& c : curves) risk = risk || at_risk(c.k, 0);
+  std::string desc = "Step curves of the Kaplan–Meier estimates by months from " + origin + "; ticks mark censored subjects.";
   if (risk) {
     desc += " Numbers at risk at months";
     for (std::size_t i = 0; i < months.size(); ++i) desc += (i ? ", " : " ") + std::to_string(months[i]);
-    for (const auto& r : rows) {
+    for (const auto& r : curves) {
       if (!at_risk(r.k, 0)) continue;
       desc += std::string("; ") + r.name;
       for (std::size_t i = 0; i < months.size(); ++i) desc += (i ? ", " : " ") + std::to_string(*at_risk(r.k, months[i]));
     }
     desc += ".";
   }
-  const double line = 17, below = risk ? 12 + 3 * line : 0;
+  const double line = 17, below = risk ? 12 + static_cast<double>(1 + curves.size()) * line : 0;
   std::ostringstream o;
-  o << svg_open(p, "Kaplan–Meier estimates of overall and event-free survival", desc, below);
+  o << svg_open(p, title, desc, below);
   std::vector<std::pair<double, std::string>> yt;
   for (int k = 0; k <= 4; ++k) yt.emplace_back(k * 0.25, num(k * 25, 0) + "%");
   std::vector<std::pair<double, std::string>> xt;
   for (int m : months) xt.emplace_back(m, std::to_string(m));
-  o << axes(p, xt, yt, "months from enrolment", "survival");
+  o << axes(p, xt, yt, "months from " + origin, "survival");
   auto curve = [&](const json& k, const char* cls) {
     double s = 1;
     o << "<path class=\"" << cls << "\" d=\"M" << p.X(0) << "," << p.Y(1);
@@ -329,16 +347,15 @@ std::string km_chart(const json& os, const json& efs) {
         << p.X(m) << "\" y2=\"" << p.Y(c[1].get<double>()) + 4 << "\"/>";
     }
   };
-  curve(os, "os");
-  curve(efs, "efs");
+  for (const auto& c : curves) curve(c.k, c.cls);
   if (risk) {
     // Same x as the ticks (p.X(month)), one row per endpoint under the axis label.
     double y = p.h + 12;
     o << "<g class=\"at-risk\"><text class=\"risk-head\" x=\"4\" y=\"" << y << "\">Number at risk</text>";
-    for (const auto& r : rows) {
+    for (const auto& r : curves) {
       if (!at_risk(r.k, 0)) continue;
       y += line;
-      o << "<g class=\"at-risk-row\" data-endpoint=\"" << r.label << "\"><text class=\"" << r.cls
+      o << "<g class=\"at-risk-row\" data-endpoint=\"" << r.label << "\"><text class=\"risk-" << r.cls
         << "\" x=\"4\" y=\"" << y << "\">" << r.label << "</text>";
       for (int m : months)
         o << "<text x=\"" << p.X(m) << "\" y=\"" << y << "\" text-anchor=\"middle\">" << *at_risk(r.k, m) << "</text>";
@@ -346,12 +363,18 @@ std::string km_chart(const json& os, const json& efs) {
     }
     o << "</g>";
   }
-  o << "</svg><p class=\"legend\"><span class=\"key os\"></span> overall survival <span class=\"key efs\"></span> "
-       "event-free survival; ticks mark censored subjects</p>";
-  if (os.contains("median_follow_up") && efs.contains("median_follow_up"))
-    o << "<p class=\"follow-up\">Median follow-up (reverse Kaplan–Meier, Schemper &amp; Smith 1996): overall survival "
-      << follow_up_text(os["median_follow_up"]) << "; event-free survival " << follow_up_text(efs["median_follow_up"])
-      << ".</p>";
+  o << "</svg><p class=\"legend\">";
+  for (std::size_t i = 0; i < curves.size(); ++i)
+    o << (i ? " " : "") << "<span class=\"key " << curves[i].cls << "\"></span> " << curves[i].name;
+  o << "; ticks mark censored subjects</p>";
+  bool follow_up = true;
+  for (const auto& c : curves) follow_up = follow_up && c.k.contains("median_follow_up");
+  if (follow_up) {
+    o << "<p class=\"follow-up\">Median follow-up (reverse Kaplan–Meier, Schemper &amp; Smith 1996): ";
+    for (std::size_t i = 0; i < curves.size(); ++i)
+      o << (i ? "; " : "") << curves[i].name << " " << follow_up_text(curves[i].k["median_follow_up"]);
+    o << ".</p>";
+  }
   return o.str();
 }
 
@@ -373,10 +396,18 @@ svg text.risk-head{font-weight:600}svg text.risk-os{fill:#2c5d8f;font-weight:600
 .key.g1{background:#9ecae1}.key.g2{background:#4292c6}.key.g3{background:#fdae6b}.key.g4{background:#e6550d}.key.g5{background:#7f0000}
 .key.bound{border-top:2px dashed #b00020;height:0}.key.line,.key.os{border-top:2px solid #2c5d8f;height:0}.key.efs{border-top:2px solid #d9822b;height:0}
 .flag{color:#b00020;font-weight:600}small{color:#56606b}
+.dfs{fill:none;stroke:#3a7d44;stroke-width:2}svg text.risk-dfs{fill:#3a7d44;font-weight:600}.key.dfs{border-top:2px solid #3a7d44;height:0}
+.open-session{background:#eaf2fb;border-left:4px solid #2c5d8f;padding:6px 10px;margin:8px 0}
+.primary{border:2px solid #2c5d8f;padding:8px 12px;margin:10px 0;font-size:15px}
+svg text.group{font-weight:700;fill:#1c2430}svg text.not-estimable{font-style:italic;fill:#7a838c}
+.benefit .whisker{fill:none;stroke:#2c5d8f;stroke-width:2}.benefit .dot{fill:#2c5d8f}
+.risk .whisker{fill:none;stroke:#b00020;stroke-width:2}.risk .dot{fill:#fff;stroke:#b00020;stroke-width:2}
+.key.benefit{background:#2c5d8f;border-radius:50%}.key.risk{background:#fff;border:2px solid #b00020;width:8px;height:8px;transform:rotate(45deg)}
+table.efficacy td:nth-child(-n+5),table.benefit-risk td:nth-child(n+4){white-space:nowrap}
 .warn{background:#fff4e5;border-left:4px solid #d9822b;padding:6px 10px;margin:8px 0}
 .query{background:#fff4e5;border-left:3px solid #d9822b;padding:2px 6px;margin:2px 0}.query strong{color:#8a4b0f}
 table.mortality td:first-child{width:40%}table.deaths td:nth-child(-n+2),table.subjects td:nth-child(-n+2),table.subjects td:nth-child(5){white-space:nowrap}
-@media print{.warn,.query{-webkit-print-color-adjust:exact;print-color-adjust:exact}body{max-width:none;padding:0;font-size:11px}section{break-inside:avoid-page}h2{break-after:avoid}
+@media print{.warn,.query,.open-session{-webkit-print-color-adjust:exact;print-color-adjust:exact}body{max-width:none;padding:0;font-size:11px}section{break-inside:avoid-page}h2{break-after:avoid}
 table{font-size:10px}a{color:inherit;text-decoration:none}}
 )css";
 
@@ -524,6 +555,289 @@ std::string words(const json& v) {
   std::string s = v.get<std::string>();
   std::replace(s.begin(), s.end(), '_', ' ');
   return esc(s);
+}
+
+// ---- Benefit–risk (open session) ------------------------------------------------------------
+
+/// Short names of the benefit–risk rows, for the chart and the primary endpoint's sentence; a
+/// row not named here is shown by its label.
+std::string short_name(const json& row) {
+  static const std::pair<const char*, const char*> names[] = {
+      {"efs_1_year", "1-year EFS"},       {"os_1_year", "1-year OS"},     {"dfs_1_year", "1-year DFS"},
+      {"orr", "ORR"},                     {"mpr", "MPR"},                 {"r0", "R0 resection"},
+      {"grade_3_or_more", "grade ≥ 3 AE"}, {"serious", "serious AE"},     {"mortality_30d", "30-day mortality"},
+      {"mortality_90d", "90-day mortality"}};
+  const json& e = at(row, "endpoint");
+  for (const auto& [k, name] : names)
+    if (e == k) return name;
+  return at(row, "label").is_string() ? row["label"].get<std::string>() : e.is_string() ? e.get<std::string>() : "";
+}
+
+bool has_ci(const json& ci) { return ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number(); }
+
+/// "61.0–88.0%"
+std::string ci_text(const json& ci) {
+  return has_ci(ci) ? num(100 * ci[0].get<double>()) + "–" + num(100 * ci[1].get<double>()) + "%" : "–";
+}
+
+std::string plural(const json& n, const char* one, const char* many) {
+  return text(n) + " " + (n == 1 ? one : many);
+}
+
+/// Each benefit and risk rate as a dot with its 95% CI as a whisker on one 0–100% axis, in two
+/// labelled groups. Benefits: filled circles; risks: open diamonds (told apart in grayscale
+/// print too). A row without an estimate is named and marked "not estimable", not drawn.
+std::string benefit_risk_chart(const json& br) {
+  struct Group {
+    const char *title, *cls;
+    const json& rows;
+  };
+  const Group groups[] = {{"Benefit (higher is better)", "benefit", at(br, "benefit")},
+                          {"Risk (lower is better)", "risk", at(br, "risk")}};
+  const double row = 22;
+  std::size_t lines = 0;
+  for (const auto& g : groups) lines += 1 + count(g.rows);
+  Plot p;
+  p.w = 900;
+  p.left = 180;
+  p.right = 160;
+  p.top = 8;
+  p.h = p.top + p.bottom + row * static_cast<double>(lines);
+  std::ostringstream o;
+  o << svg_open(p, "Benefit and risk estimates with 95% confidence intervals",
+                "Dot and whisker plot: each rate with its 95% confidence interval, percent of subjects; benefits "
+                "first, then risks.");
+  std::vector<std::pair<double, std::string>> xt;
+  o << "<g class=\"axis\">";
+  for (int k = 0; k <= 10; ++k) {
+    xt.emplace_back(k / 10.0, num(k * 10, 0) + "%");
+    o << "<line class=\"grid\" x1=\"" << p.X(k / 10.0) << "\" y1=\"" << p.top << "\" x2=\"" << p.X(k / 10.0)
+      << "\" y2=\"" << p.h - p.bottom << "\"/>";
+  }
+  o << "</g>" << axes(p, xt, {}, "estimate, % of subjects (whiskers: 95% CI)", "");
+  double y = p.top;
+  for (const auto& g : groups) {
+    o << "<text class=\"group " << g.cls << "\" x=\"4\" y=\"" << y + row * 0.7 << "\">" << esc(g.title) << "</text>";
+    y += row;
+    if (!g.rows.is_array()) continue;
+    for (const auto& r : g.rows) {
+      const double cy = y + row / 2;
+      o << "<text x=\"" << p.left - 8 << "\" y=\"" << cy + 4 << "\" text-anchor=\"end\">" << esc(short_name(r))
+        << "</text>";
+      const json& rate = at(r, "rate");
+      if (!rate.is_number()) {
+        o << "<text class=\"not-estimable\" x=\"" << p.X(0) + 6 << "\" y=\"" << cy + 4 << "\">not estimable</text>";
+        y += row;
+        continue;
+      }
+      const double x = p.X(std::clamp(rate.get<double>(), 0.0, 1.0));
+      const json& ci = at(r, "ci95");
+      o << "<g class=\"estimate " << g.cls << "\"><title>" << text(at(r, "label")) << ": " << pct(rate)
+        << (has_ci(ci) ? " (95% CI " + ci_text(ci) + ")" : "") << "</title>";
+      if (has_ci(ci)) {
+        const double x0 = p.X(std::clamp(ci[0].get<double>(), 0.0, 1.0)),
+                     x1 = p.X(std::clamp(ci[1].get<double>(), 0.0, 1.0));
+        o << "<path class=\"whisker\" d=\"M" << x0 << "," << cy << " L" << x1 << "," << cy << " M" << x0 << ","
+          << cy - 5 << " L" << x0 << "," << cy + 5 << " M" << x1 << "," << cy - 5 << " L" << x1 << "," << cy + 5
+          << "\"/>";
+      }
+      if (g.cls == std::string("benefit"))
+        o << "<circle class=\"dot\" cx=\"" << x << "\" cy=\"" << cy << "\" r=\"4.5\"/>";
+      else
+        o << "<path class=\"dot\" d=\"M" << x << "," << cy - 5.5 << " L" << x + 5.5 << "," << cy << " L" << x << ","
+          << cy + 5.5 << " L" << x - 5.5 << "," << cy << " Z\"/>";
+      o << "<text x=\"" << p.w - p.right + 8 << "\" y=\"" << cy + 4 << "\">" << pct(rate)
+        << (has_ci(ci) ? " (" + ci_text(ci) + ")" : "") << "</text></g>";
+      y += row;
+    }
+  }
+  o << "</svg><p class=\"legend\"><span class=\"key benefit\"></span> benefit <span class=\"key risk\"></span> risk; "
+       "whiskers: 95% confidence interval</p>";
+  return o.str();
+}
+
+/// "1-year EFS 78.0% (95% CI 61.0–88.0%), 20 at risk at 12 months, 8 events in 39 treated subjects".
+std::string primary_sentence(const json& pe) {
+  std::string s = esc(short_name(pe)) + " ";
+  if (at(pe, "rate").is_number()) {
+    s += pct(pe["rate"]);
+    if (has_ci(at(pe, "ci95"))) s += " (95% CI " + ci_text(pe["ci95"]) + ")";
+    if (at(pe, "n_risk").is_number()) s += ", " + text(pe["n_risk"]) + " at risk at " + text(at(pe, "months")) + " months";
+  } else {
+    s += "<strong>not yet estimable</strong> (no follow-up reaches " + text(at(pe, "months")) + " months)";
+  }
+  return s + ", " + plural(at(pe, "events"), "event", "events") + " in " + text(at(pe, "n")) + " treated subjects";
+}
+
+/// A median in months with its 95% limits; a limit not reached says so.
+std::string median_text(const json& s) {
+  if (at(s, "n") == 0) return "–";
+  auto months = [](const json& v) { return v.is_number() ? num(v.get<double>()) : std::string("not reached"); };
+  const json& ci = at(s, "median_ci95_months");
+  return months(at(s, "median_months")) +
+         (ci.is_array() && ci.size() == 2 ? " (95% CI " + months(ci[0]) + " to " + months(ci[1]) + ")" : "");
+}
+
+/// A subject's time on one endpoint: "120 event" with what ended it, "200 censored"; `none` where
+/// the subject has no time zero.
+std::string endpoint_time(const json& t, const std::string& none) {
+  if (!t.is_object()) return none;
+  const bool event = at(t, "event") == true;
+  return text(at(t, "days")) + (event ? " <strong>event</strong>" : " censored") +
+         (at(t, "ref").is_string() && !t["ref"].get<std::string>().empty() ? "<br><small>" + text(t["ref"]) + "</small>"
+                                                                           : "");
+}
+
+/// Subjects left out of each Kaplan–Meier endpoint (they have no time zero), with why.
+void excluded_table(Page& pg, const json& ex) {
+  if (!ex.is_object()) return;
+  const std::tuple<const char*, const char*, const char*> rows[] = {
+      {"overall_survival", "OS", "never treated (no start of study treatment)"},
+      {"event_free_survival", "EFS", "never treated (no start of study treatment)"},
+      {"disease_free_survival", "DFS", "not operated (no index hepatectomy)"}};
+  pg.o << "<p class=\"meta\">Subjects without a time zero are left out of an endpoint, never counted as censored "
+          "at day 0.</p>";
+  std::vector<std::vector<std::string>> out;
+  for (const auto& [key, label, why] : rows) {
+    if (!ex.contains(key)) continue;
+    out.push_back({label, count(ex[key]) == 0 ? "none" : std::to_string(count(ex[key])) + ": " + ids(ex[key]),
+                   count(ex[key]) == 0 ? "–" : why});
+  }
+  pg.table({"endpoint", "subjects left out", "why"}, out);
+}
+
+void benefit_risk_section(Page& pg, const json& br) {
+  auto& o = pg.o;
+  pg.h2("benefit-risk", "Benefit–risk (open session)");
+  if (!br.is_object()) {
+    o << "<p class=\"none\">Benefit–risk: not in this report (stored before it was kept).</p>";
+    pg.end();
+    return;
+  }
+  o << "<p class=\"open-session\"><strong>Open session</strong> — "
+    << (at(br, "note").is_string() ? text(br["note"]) : std::string("open-session data")) << "</p>";
+  o << "<p class=\"meta\">Cut-off " << text(at(br, "cutoff")) << " · enrolled " << text(at(br, "enrolled"))
+    << ", treated " << text(at(br, "treated")) << ", operated " << text(at(br, "operated"));
+  if (count(at(br, "not_treated")) > 0) o << " · never treated: " << ids(br["not_treated"]);
+  o << (at(br, "time_zero").is_string() ? "<br>Time zero: " + text(br["time_zero"]) : std::string()) << "</p>";
+
+  const json& pe = at(br, "primary_endpoint");
+  if (pe.is_object()) {
+    o << "<div class=\"primary\"><strong>Primary endpoint</strong> (" << text(at(pe, "label")) << "): "
+      << primary_sentence(pe) << ".";
+    if (at(pe, "definition").is_string() || at(pe, "ci").is_string())
+      o << "<br><small>" << (at(pe, "definition").is_string() ? text(pe["definition"]) : std::string())
+        << (at(pe, "ci").is_string() ? " 95% CI: " + text(pe["ci"]) + "." : std::string()) << "</small>";
+    o << "</div>";
+  }
+
+  o << benefit_risk_chart(br);
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [group, key] : {std::pair{"benefit", "benefit"}, std::pair{"risk", "risk"}}) {
+      const json& list = at(br, key);
+      if (!list.is_array()) continue;
+      for (const auto& r : list) {
+        const bool km = at(r, "kind") == "km";
+        std::string counts = km ? plural(at(r, "events"), "event", "events") + " in " + text(at(r, "n"))
+                                : text(at(r, "events")) + "/" + text(at(r, "n"));
+        if (km && at(r, "n_risk").is_number()) counts += "; " + text(r["n_risk"]) + " at risk";
+        rows.push_back({group,
+                        text(at(r, "label")) + (at(r, "definition").is_string()
+                                                    ? "<br><small>" + text(r["definition"]) + "</small>"
+                                                    : std::string()),
+                        counts,
+                        at(r, "rate").is_number() ? pct(r["rate"]) : "<span class=\"none\">not estimable</span>",
+                        ci_text(at(r, "ci95")), text(at(r, "missing"))});
+      }
+    }
+    pg.table({"", "endpoint", "events/n; at risk", "estimate", "95% CI", "missing"}, rows,
+             "benefit-risk");
+  }
+  if (count(at(br, "pathology_missing")) > 0)
+    o << "<p class=\"meta\">Operated without a pathology report (not in the MPR rate): " << ids(br["pathology_missing"])
+      << ".</p>";
+
+  const json& bor = at(br, "best_overall_response");
+  if (bor.is_object()) {
+    o << "<h3>Best overall response</h3>";
+    const json& assessed = at(bor, "assessed");
+    auto share = [&](const json& n) {
+      return n.is_number() && assessed.is_number() && assessed.get<double>() > 0
+                 ? num(100 * n.get<double>() / assessed.get<double>()) + "%"
+                 : std::string("–");
+    };
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [k, name] : {std::pair{"CR", "CR — complete response"}, std::pair{"PR", "PR — partial response"},
+                                  std::pair{"SD", "SD — stable disease"}, std::pair{"PD", "PD — progressive disease"},
+                                  std::pair{"NE", "NE — not evaluable"}})
+      rows.push_back({name, text(at(bor, k)), share(at(bor, k))});
+    rows.push_back({"<strong>assessed</strong>", "<strong>" + text(assessed) + "</strong>", ""});
+    rows.push_back({"not assessed (treated, no assessment)" +
+                        (count(at(bor, "not_assessed_subjects")) > 0
+                             ? "<br><small>" + ids(bor["not_assessed_subjects"]) + "</small>"
+                             : std::string()),
+                    text(at(bor, "not_assessed")), ""});
+    pg.table({"best overall response", "subjects", "% of assessed"}, rows, "bor");
+  }
+
+  const json& sv = at(br, "survival");
+  if (sv.is_object()) {
+    o << "<h3>Survival medians</h3>";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [k, label] : {std::pair{"efs", "EFS"}, std::pair{"os", "OS"}, std::pair{"dfs", "DFS"}}) {
+      const json& s = at(sv, k);
+      if (!s.is_object()) continue;
+      const json& fu = at(s, "median_follow_up_months");
+      rows.push_back({label, text(at(s, "n")), text(at(s, "events")), median_text(s),
+                      fu.is_number() ? num(fu.get<double>()) : at(s, "n") == 0 ? "–" : "not reached"});
+    }
+    pg.table({"endpoint", "subjects", "events", "median, months (95% CI)", "median follow-up, months"}, rows);
+  }
+
+  const json& rules = at(br, "stopping_rules");
+  if (rules.is_array()) {
+    o << "<h3>Stopping-rule states</h3>";
+    if (rules.empty()) o << "<p class=\"none\">No stopping rule configured.</p>";
+    else {
+      o << "<ul class=\"rules\">";
+      for (const auto& r : rules)
+        o << "<li><strong>" << text(at(r, "id")) << "</strong> (" << text(at(r, "event")) << "): "
+          << plural(at(r, "events"), "event", "events") << " in " << text(at(r, "evaluable"))
+          << " evaluable subjects — "
+          << (at(r, "crossed") == true ? "<span class=\"crossed\">boundary crossed</span>" : "boundary not crossed")
+          << "</li>";
+      o << "</ul>";
+    }
+  }
+
+  const json& subjects = at(br, "subjects");
+  if (subjects.is_array()) {
+    o << "<h3>Subjects</h3>";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& x : subjects) {
+      const bool treated = at(x, "treatment_start").is_string();
+      const std::string untreated = treated ? "–" : "<span class=\"none\">not treated</span>";
+      std::string progressions;
+      if (at(x, "other_progressions").is_array())
+        for (const auto& e : x["other_progressions"]) progressions += (progressions.empty() ? "" : "; ") + text(e);
+      const json& viable = at(x, "viable_tumour_percent");
+      rows.push_back(
+          {text(at(x, "subject")), text(at(x, "treatment_start")), endpoint_time(at(x, "efs"), untreated),
+           endpoint_time(at(x, "os"), untreated),
+           endpoint_time(at(x, "dfs"), at(x, "operated") == true ? "–" : "<span class=\"none\">not operated</span>"),
+           at(x, "best_response").is_string()
+               ? text(x["best_response"]) + "<br><small>" + plural(at(x, "assessments"), "assessment", "assessments") +
+                     "</small>"
+               : "<span class=\"none\">not assessed</span>",
+           viable.is_number() ? num(viable.get<double>()) : "–", text(at(x, "mpr")), text(at(x, "margin")),
+           progressions.empty() ? "–" : progressions});
+    }
+    pg.table({"subject", "treatment start", "EFS, days", "OS, days", "DFS, days", "best response", "% viable tumour",
+              "MPR", "margin", "other progressions"},
+             rows, "efficacy");
+  }
+  pg.end();
 }
 
 }  // namespace
@@ -692,6 +1006,8 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   }
   pg.end();
 
+  benefit_risk_section(pg, at(m, "benefit_risk"));
+
   pg.h2("stopping", "Stopping rules");
   for (const auto& b : m["stopping_rules"]) {
     o << "<h3>" << text(b["id"]) << " <small>(" << text(b["event"]) << ", " << text(b["method"]) << ")</small></h3>";
@@ -717,13 +1033,27 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
 
   const json& t = m["time_to_event"];
   pg.h2("tte", "Time to event (Kaplan–Meier)");
-  o << km_chart(t["overall_survival"], t["event_free_survival"]);
+  if (at(t, "time_unit").is_string()) o << "<p class=\"meta\">Time: " << text(t["time_unit"]) << ".</p>";
+  o << km_chart({{"OS", "overall survival", "os", t["overall_survival"]},
+                 {"EFS", "event-free survival", "efs", t["event_free_survival"]}},
+                "Kaplan–Meier estimates of overall and event-free survival", time_origin(at(t, "time_unit")));
+  // Disease-free survival starts at the index hepatectomy: a chart of its own (reports stored
+  // before it was kept have none).
+  const json& dfs = at(t, "disease_free_survival");
+  if (dfs.is_object()) {
+    o << "<h3>Disease-free survival <small>(operated subjects, from the index hepatectomy)</small></h3>";
+    o << km_chart({{"DFS", "disease-free survival", "dfs", dfs}}, "Kaplan–Meier estimate of disease-free survival",
+                  "the index hepatectomy");
+  }
+  excluded_table(pg, at(t, "excluded"));
   {
     std::vector<std::vector<std::string>> rows;
-    for (const char* k : {"overall_survival", "event_free_survival"})
-      for (const auto& r : t[k]["at"]) {
+    const std::pair<const char*, const char*> endpoints[] = {
+        {"overall_survival", "OS"}, {"event_free_survival", "EFS"}, {"disease_free_survival", "DFS"}};
+    for (const auto& [k, label] : endpoints)
+      for (const auto& r : at(at(t, k), "at")) {
         const bool est = !r["survival"].is_null();
-        rows.push_back({k == std::string("overall_survival") ? "OS" : "EFS", text(r["months"]),
+        rows.push_back({label, text(r["months"]),
                         est ? num(100 * r["survival"].get<double>()) + "%" : "not estimable", text(r["n_risk"]),
                         r["ci95"].is_array() ? num(100 * r["ci95"][0].get<double>()) + "–" +
                                                    num(100 * r["ci95"][1].get<double>()) + "%"
