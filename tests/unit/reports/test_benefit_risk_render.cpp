@@ -24,9 +24,9 @@ safety::SubjectEvent ev(const char* kind, const char* date, json fields = json::
   return {0, kind, d(date), fields};
 }
 
-/// Five subjects enrolled on 2026-01-01, days to death (D) or last known alive (+): 30 D,
-/// 100 D, 100+, 200 D, 300+ (OS at risk at 0, 3, 6, 9 months: 5, 4, 2, 1).
-json old_model() {
+/// Five subjects enrolled and treated on 2026-01-01, days to death (D) or last known alive (+):
+/// 30 D, 100 D, 100+, 200 D, 300+ (OS at risk at 0, 3, 6, 9 months: 5, 4, 2, 1).
+json built_model() {
   Input in;
   in.study = "five";
   in.title = "Five";
@@ -38,19 +38,35 @@ json old_model() {
     const Date enrolled = d("2026-01-01");
     const std::string date = format_date(enrolled.plus_days(days));
     in.subjects.push_back({"F" + std::to_string(k++), "S01", enrolled,
-                           {died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())},
+                           {ev("radiotherapy_start", "2026-01-01"),
+                            died ? ev("death", date.c_str(), {{"cause", "x"}}) : ev("last_known_alive", date.c_str())},
                            {}});
   }
-  // As the daemon does before building (service/dsmb_report.cpp): the courses, the AE counts
-  // and the surgical figures.
+  // As the daemon does before building (service/dsmb_report.cpp): the courses, the AE counts,
+  // the surgical figures and the endpoints.
   in.ae_counts = safety::count_aes(in.reports, in.tables);
   std::vector<safety::SubjectFacts> facts;
+  std::vector<safety::SubjectCourse> courses;
   for (auto& s : in.subjects) {
     s.course = safety::subject_course(s.subject, s.enrolled, s.events, {}, in.cutoff.date());
     facts.push_back(s.course.facts);
+    courses.push_back(s.course);
   }
   in.surgical = safety::surgical_safety(facts, in.cutoff.date());
+  in.endpoints = safety::endpoints(courses, in.cutoff.date());
   return build(std::move(in));
+}
+
+/// The same model as a report stored under schema 3 had it: time from enrolment, no DFS, no
+/// benefit–risk section.
+json old_model() {
+  json m = built_model();
+  m.erase("benefit_risk");
+  m["time_to_event"].erase("disease_free_survival");
+  m["time_to_event"].erase("excluded");
+  m["time_to_event"]["time_unit"] = "days from enrolment";
+  m["header"]["schema"] = "pvmon.dsmb-report/3";
+  return m;
 }
 
 json row(const char* endpoint, const char* label, const char* kind, int events, int n, json rate, json ci95,
@@ -67,7 +83,7 @@ json time(int days, bool event, const char* ref) { return {{"days", days}, {"eve
 /// The model with DFS (here the OS estimate again, so its rows are known) and the benefit–risk
 /// section: 1-year DFS not yet estimable, every other row with its CI; a subject id with "<".
 json new_model() {
-  json m = old_model();
+  json m = built_model();
   json& tte = m["time_to_event"];
   tte["disease_free_survival"] = tte["overall_survival"];
   tte["time_unit"] = "days from the start of study treatment; disease-free survival from the index hepatectomy";
