@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <utility>
 
 #include "pvmon/sim.hpp"
 
@@ -183,6 +184,115 @@ const TermShape kHepaticFailure{"Hepatic failure", 0, {0, 0, 0, 0, 1}, "surgery"
 // intervention.
 const TermShape kDiseaseProgression{"Disease progression", 0, {0, 0, 0, 0, 1}, "", true};
 
+// ---- Efficacy ------------------------------------------------------------------------------
+// Response to the neoadjuvant course (mRECIST for the primary tumour, Cheng's type for the PVTT),
+// the pathology of the resected specimen and relapses after the hepatectomy, shaped like the
+// published series of the regimen's parts, loosely: neoadjuvant radiotherapy for HCC with PVTT
+// (Wei et al., J Clin Oncol 2019;37:2141: about 20% partial responses, PVTT downstaging in a
+// good share, and recurrence after hepatectomy common and early); neoadjuvant camrelizumab +
+// apatinib (Xia et al., J Immunother Cancer 2022;10:e004656, and similar series: ORR by mRECIST
+// of the order of 20-45%, major pathological response 20-35%, a few complete). Aimed at:
+// primary CR ~3%, PR ~25%, SD the rest, PD the ~8% who progress before surgery; PVTT downstaged
+// in ~40% (so ~40% respond overall by the protocol's rule), upstaged only in early progressors;
+// MPR (<= 10% viable) in ~27% of specimens, ~5% pCR; relapse after the hepatectomy in ~1/3
+// within 2 years, so that 1-year EFS (with the early progressions and deaths) is ~65%. A
+// demonstration, not data.
+
+/// Cheng's types in order of extent; an index into it stands for a type.
+const std::vector<std::string> kCheng = {"none", "I0", "I", "II", "III", "IV"};
+constexpr int kChengI = 2, kChengIV = 5;
+
+/// What the subject's plan decided before its efficacy is drawn.
+struct Course {
+  Date tx, surgery;
+  bool progresses_early = false;  // progression (event) on `progression`, no surgery
+  Date progression;
+  std::string margin;             // operated: the surgery's margin
+  bool may_relapse = false;       // operated, alive past 30 days, no post-operative progression
+};
+
+json assessment(const std::string& primary, int before, int now, bool flow) {
+  return {{"primary", primary},
+          {"pvtt_before", kCheng[static_cast<std::size_t>(before)]},
+          {"pvtt_now", kCheng[static_cast<std::size_t>(now)]},
+          {"portal_flow_restored", flow}};
+}
+
+/// The subject's efficacy events, all drawn from `e` (never from the plan's own generator, so
+/// that everything planned before them stays as it was).
+void plan_efficacy(Rng& e, SubjectPlan& p, const Course& c) {
+  // Cheng's type before treatment: mostly II-III, some I, IV rare (I0 is microscopic: not an
+  // imaging finding).
+  const double b = e.uniform();
+  const int before = b < 0.15 ? kChengI : b < 0.60 ? kChengI + 1 : b < 0.97 ? kChengI + 2 : kChengIV;
+  const double u = e.uniform();  // how well this tumour responds, shared by the findings below
+  const double v = e.uniform();
+  const bool interim = e.chance(0.75);  // an assessment around week 4 besides the last one
+  const int interim_day = e.between(25, 30);
+
+  if (c.progresses_early) {
+    // Progression before surgery: the assessment that finds it (PD of the primary tumour, or a
+    // thrombus that extends), on the day of the progression event.
+    const bool primary_pd = e.chance(0.75) || before == kChengIV;
+    const int now = (!primary_pd || e.chance(0.5)) ? std::min(before + 1, kChengIV) : before;
+    const Date early = c.tx.plus_days(interim_day - 5);
+    if (interim && early <= c.progression.plus_days(-7))
+      p.event(early, "response_assessment", assessment("SD", before, before, false));
+    p.event(c.progression, "response_assessment",
+            assessment(primary_pd ? "PD" : "SD", before, now, false));
+    return;
+  }
+
+  // The pre-operative assessment, a few days before the hepatectomy, gives the best response.
+  const std::string primary = u >= 0.965 ? "CR" : u >= 0.72 ? "PR" : "SD";
+  const bool downstaged = 0.75 * u + 0.25 * v >= 0.56;
+  int now = before;
+  if (downstaged) {
+    now = before - (e.chance(0.3) ? 2 : 1);
+    if (now <= 1 || primary == "CR") now = 0;  // gone on imaging (I0 is not seen)
+  }
+  const bool flow = downstaged ? e.chance(0.55) : e.chance(0.03);
+  const Date preop = c.surgery.plus_days(-e.between(1, 6));
+  const Date week4 = c.tx.plus_days(interim_day);
+  if (interim && week4 <= preop.plus_days(-7)) {
+    // Around week 4 the response is on its way: no better than the last one, never PD.
+    const std::string first = primary == "CR" ? "PR" : primary == "PR" && e.chance(0.5) ? "PR" : "SD";
+    const bool early_down = downstaged && e.chance(0.5);
+    p.event(week4, "response_assessment",
+            assessment(first, before, early_down ? now : before, flow && e.chance(0.5)));
+  }
+  p.event(preop, "response_assessment", assessment(primary, before, now, flow));
+
+  // Pathology of the resected specimen, dated by it (the surgery's day) and reported about a
+  // week later: a specimen of the last days is pending. Its margin is the surgery's.
+  // P(major response: <= 10% viable), P(complete: none viable) by the response before surgery;
+  // a complete response only when the tumour was all resected (R0).
+  const auto [p_mpr, p_any_pcr] = primary == "CR" ? std::pair{0.85, 0.50}
+                                  : primary == "PR" ? std::pair{0.55, 0.12}
+                                  : downstaged      ? std::pair{0.30, 0.04}
+                                                    : std::pair{0.10, 0.01};
+  const double p_pcr = c.margin == "R0" ? p_any_pcr : 0.0;
+  const double w = e.uniform();
+  const int viable = w < p_pcr           ? 0
+                     : w < p_mpr         ? e.between(1, 10)
+                     : primary == "SD"   ? e.between(15, 95)
+                                         : e.between(11, 60);
+  if (c.surgery.plus_days(e.between(5, 10)) <= p.today)
+    p.event(c.surgery, "pathology", {{"viable_tumour_percent", viable}, {"margin", c.margin}});
+
+  // Relapse after the hepatectomy (mRECIST), found on the surveillance imaging of a follow-up
+  // visit (days 95, 182, 273, ... after surgery), early ones the more frequent; never on the
+  // last planned visit (day 728) nor after it: the follow-up that would see it is over.
+  const bool relapses = e.chance(0.32);
+  const int t = 60 + std::min(e.between(0, 577), e.between(0, 577));
+  if (!c.may_relapse || !relapses) return;
+  for (int d = 95; d < 728; d = d == 95 ? 182 : d + 91)
+    if (d >= t) {
+      p.event(c.surgery.plus_days(d), "relapse", {{"criteria", "mRECIST"}});
+      return;
+    }
+}
+
 }  // namespace
 
 const std::vector<TermShape>& term_shapes() {
@@ -237,6 +347,7 @@ std::vector<Step> plan(const Options& o) {
     p.event(tx.plus_days(8), "radiotherapy_end", {{"dose_gy", 18}, {"fractions", 6}});
     const bool progresses_early = r.chance(0.08);
     const Date surgery = tx.plus_days(r.between(35, 49));
+    Course course{tx, surgery, progresses_early, surgery.plus_days(-10), "", false};
 
     for (const auto& t : term_shapes()) {
       if (t.post_operative || !r.chance(t.incidence)) continue;
@@ -245,14 +356,14 @@ std::vector<Step> plan(const Options& o) {
     }
     if (progresses_early) {
       // Progression before surgery: no hepatectomy; follow-up goes on.
-      p.event(surgery.plus_days(-10), "progression", {{"criteria", "mRECIST"}});
+      p.event(course.progression, "progression", {{"criteria", "mRECIST"}});
       p.event(surgery.plus_days(-9), "drug_stop", {{"drug", "apatinib"}, {"reason", "progression"}});
       p.follow_up(enrolled, false, Date{INT32_MAX});
     } else {
       p.event(surgery.plus_days(-7), "drug_hold", {{"drug", "apatinib"}, {"reason", "pre-operative hold"}});
       const int m = r.between(1, 100);
-      p.event(surgery, "surgery",
-              {{"procedure", "hepatectomy with portal vein thrombectomy"}, {"margin", m <= 88 ? "R0" : m <= 98 ? "R1" : "R2"}});
+      course.margin = m <= 88 ? "R0" : m <= 98 ? "R1" : "R2";
+      p.event(surgery, "surgery", {{"procedure", "hepatectomy with portal vein thrombectomy"}, {"margin", course.margin}});
       // Deaths within 30 days of surgery: a few, of post-hepatectomy liver failure.
       const bool dies_30d = r.chance(0.06);
       const Date death = surgery.plus_days(r.between(6, 28));
@@ -293,9 +404,14 @@ std::vector<Step> plan(const Options& o) {
           const std::string ae = p.ae(r, kDiseaseProgression, tumour_death, 5, 0, true);
           p.event(tumour_death, "death", {{"cause", "tumour progression"}, {"related_ae", ae}});
         }
+        course.may_relapse = tumour_death == Date{INT32_MAX};
         p.follow_up(surgery, true, tumour_death);
       }
     }
+    // Response, pathology and relapse: from a generator of their own, so that adding them left
+    // every draw above (enrolment, AEs, surgery, deaths, follow-up) as it was.
+    Rng e(mix(o.seed ^ mix(static_cast<std::uint64_t>(i) + 1) ^ 0xeff1ca5eULL));
+    plan_efficacy(e, p, course);
     // Nothing is posted about a subject after the day of death.
     Date died{INT32_MAX};
     for (const auto& s : p.steps)

@@ -89,6 +89,24 @@ TEST_CASE("pvmon simulate plays a trial through the API; the same seed gives the
   REQUIRE(safety);
   REQUIRE(safety->status == 200);
   CHECK(a.sql_count("SELECT count(*) FROM subject_events WHERE kind = 'surgery'") > 0);
+  // The efficacy events landed: every subject's response assessed (all are operated or have
+  // progressed by now), a pathology report for each surgery, dated on it.
+  CHECK(a.sql_count("SELECT count(DISTINCT subject_id) FROM subject_events WHERE kind = 'response_assessment'") == 12);
+  CHECK(a.sql_count("SELECT count(*) FROM subject_events WHERE kind = 'pathology'") ==
+        a.sql_count("SELECT count(*) FROM subject_events WHERE kind = 'surgery'"));
+  CHECK(a.sql_count("SELECT count(*) FROM subject_events p JOIN subject_events s ON s.subject_id = p.subject_id "
+                    "AND s.kind = 'surgery' WHERE p.kind = 'pathology' AND p.date = s.date") ==
+        a.sql_count("SELECT count(*) FROM subject_events WHERE kind = 'pathology'"));
+  {
+    auto r = c.Get((std::string(kStudy) + "/subjects/S01-0101").c_str(), bearer("demo-officer"));
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    const json subject = json::parse(r->body);
+    std::set<std::string> kinds;
+    for (const auto& e : subject["events"]) kinds.insert(e["kind"].get<std::string>());
+    CHECK(kinds.count("response_assessment"));
+    CHECK(kinds.count("pathology"));
+  }
   // Follow-up visits landed, as many as the plan printed (issue 17: survivors are seen every 3
   // months, so that overall survival censors them rather than falling to 0).
   const int contacts = number_after(out, R"(\((\d+) follow-up contacts\))");

@@ -12,7 +12,9 @@
 #include "pvmon/ctcae.hpp"
 #include "pvmon/intake.hpp"
 #include "pvmon/safety/course.hpp"
+#include "pvmon/safety/endpoints.hpp"
 #include "pvmon/safety/events.hpp"
+#include "pvmon/safety/response.hpp"
 #include "pvmon/sim.hpp"
 
 using namespace pvmon;
@@ -74,6 +76,17 @@ std::string dump(const std::vector<sim::Step>& steps) {
 
 std::string kind_of(const sim::Step& s) {
   return s.kind == sim::StepKind::event ? s.body.value("kind", "") : "";
+}
+
+/// Each subject's events as pvmond stores them (ids in posting order).
+std::map<std::string, std::vector<safety::SubjectEvent>> subject_events(const std::vector<sim::Step>& steps) {
+  std::map<std::string, std::vector<safety::SubjectEvent>> out;
+  for (const auto& s : steps) {
+    if (s.kind != sim::StepKind::event) continue;
+    auto& v = out[s.subject];
+    v.push_back({static_cast<std::int64_t>(v.size()) + 1, kind_of(s), s.day, s.body});
+  }
+  return out;
 }
 
 }  // namespace
@@ -332,4 +345,172 @@ TEST_CASE("scale mode: each report from (seed, index) alone, valid, within the s
     REQUIRE_MESSAGE(d, body.dump());
     CHECK(intake::code_ae(d.value(), resolver(), json::object()));
   }
+}
+
+TEST_CASE("efficacy: assessments between the start of treatment and the surgery, pathology on its day, relapses after it") {
+  int assessed = 0, pathologies = 0, relapses = 0, early = 0;
+  for (const auto& o : {options(1), options(7), options(42), long_options(3), long_options(11), options(9, 200)}) {
+    CAPTURE(o.seed);
+    CAPTURE(o.follow_up_days);
+    const auto steps = sim::plan(o);
+    for (const auto& [subject, events] : subject_events(steps)) {
+      CAPTURE(subject);
+      const auto tx = safety::treatment_start(events);
+      std::optional<Date> surgery, death, progression;
+      std::string margin;
+      std::set<Date> visits;
+      std::vector<const safety::SubjectEvent*> assessments, pathology, relapse;
+      for (const auto& e : events) {
+        if (e.kind == "surgery") {
+          surgery = e.date;
+          margin = e.fields["margin"];
+        }
+        if (e.kind == "death") death = e.date;
+        if (e.kind == "progression") progression = e.date;
+        if (e.kind == "last_known_alive") visits.insert(e.date);
+        if (e.kind == "response_assessment") assessments.push_back(&e);
+        if (e.kind == "pathology") pathology.push_back(&e);
+        if (e.kind == "relapse") relapse.push_back(&e);
+      }
+      // Response: one or two assessments, after the start of treatment and on or before the
+      // surgery (or the progression that ruled it out), one Cheng type before treatment.
+      CHECK(assessments.size() <= 2);
+      if (surgery || progression) CHECK_FALSE(assessments.empty());
+      assessed += !assessments.empty();
+      std::optional<Date> first_pd;
+      for (const auto* a : assessments) {
+        CAPTURE(a->fields.dump());
+        REQUIRE(tx);
+        CHECK(a->date > *tx);
+        if (surgery) CHECK(a->date <= *surgery);
+        if (progression && !surgery) CHECK(a->date <= *progression);
+        CHECK_FALSE(a->fields.contains("overall"));  // derived by the daemon
+        CHECK(a->fields["pvtt_before"] == assessments.front()->fields["pvtt_before"]);
+        if (safety::assessment_of(*a).overall == safety::Response::PD && !first_pd) first_pd = a->date;
+      }
+      if (progression && !surgery) {
+        // Early progression: an assessment found it, on or before the progression event.
+        ++early;
+        REQUIRE(first_pd);
+        CHECK(*first_pd <= *progression);
+      } else {
+        CHECK_FALSE(first_pd);  // no PD for those who go on to surgery
+      }
+      // Pathology: one report per operated subject (reported about a week after the surgery),
+      // dated on the surgery, with its margin.
+      CHECK(pathology.size() <= (surgery ? 1u : 0u));
+      if (surgery && surgery->plus_days(10) <= o.today) CHECK(pathology.size() == 1);
+      for (const auto* p : pathology) {
+        CAPTURE(p->fields.dump());
+        ++pathologies;
+        CHECK(p->date == *surgery);
+        CHECK(p->fields["margin"] == margin);
+        const double viable = p->fields["viable_tumour_percent"];
+        CHECK(viable >= 0);
+        CHECK(viable <= 100);
+        if (viable == 0) CHECK(margin == "R0");
+      }
+      // Relapse: after the hepatectomy, found at a follow-up visit before the last planned one
+      // (day 728), never for a subject who has the post-operative progression or dies.
+      CHECK(relapse.size() <= 1);
+      for (const auto* r : relapse) {
+        ++relapses;
+        REQUIRE(surgery);
+        CHECK(r->date > *surgery);
+        CHECK(r->date < surgery->plus_days(728));
+        CHECK(r->fields["criteria"] == "mRECIST");
+        CHECK(visits.count(r->date));
+        CHECK_FALSE(progression);
+        CHECK_FALSE(death);
+      }
+    }
+  }
+  CHECK(assessed > 300);
+  CHECK(pathologies > 250);
+  CHECK(relapses > 30);
+  CHECK(early > 5);
+}
+
+TEST_CASE("the efficacy has the shape it claims") {
+  // Over 20 long trials of 40 subjects (everyone followed for more than a year): the shares
+  // plan.cpp aims at, within what 800 subjects allow.
+  int treated = 0, assessed = 0, responders = 0, specimens = 0, mpr = 0, pcr = 0, operated = 0, downstaged = 0,
+      before_2_3 = 0, before_4 = 0, efs_1y = 0, relapsed = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    for (const auto& [subject, events] : subject_events(sim::plan(long_options(seed)))) {
+      const auto tx = safety::treatment_start(events);
+      REQUIRE(tx);
+      ++treated;
+      std::vector<safety::Assessment> as;
+      const safety::SubjectEvent* last = nullptr;
+      std::optional<Date> efs;  // the first EFS event
+      auto event = [&](Date d) { efs = efs ? std::min(*efs, d) : d; };
+      for (const auto& e : events) {
+        if (e.kind == "response_assessment") {
+          as.push_back(safety::assessment_of(e));
+          if (as.back().overall == safety::Response::PD) event(e.date);
+          last = &e;
+        }
+        if (e.kind == "pathology") {
+          ++specimens;
+          mpr += e.fields["viable_tumour_percent"].get<double>() <= safety::kMprMaxViablePercent;
+          pcr += e.fields["viable_tumour_percent"].get<double>() == 0;
+        }
+        if (e.kind == "surgery") ++operated;
+        if (e.kind == "relapse") ++relapsed;
+        if (e.kind == "progression" || e.kind == "relapse" || e.kind == "death") event(e.date);
+      }
+      if (const auto best = safety::best_overall_response(as)) {
+        ++assessed;
+        responders += *best == safety::Response::CR || *best == safety::Response::PR;
+      }
+      REQUIRE(last != nullptr);
+      const auto before = safety::parse_cheng(last->fields["pvtt_before"].get<std::string>());
+      const auto now = safety::parse_cheng(last->fields["pvtt_now"].get<std::string>());
+      downstaged += *now < *before;
+      before_2_3 += *before == safety::ChengType::II || *before == safety::ChengType::III;
+      before_4 += *before == safety::ChengType::IV;
+      efs_1y += !efs || efs->days - tx->days > 365;
+    }
+  }
+  CHECK(treated == 800);
+  CHECK(assessed == treated);
+  const auto share = [](int n, int of) { return static_cast<double>(n) / of; };
+  CHECK(share(responders, assessed) == doctest::Approx(0.40).epsilon(0.2));  // CR or PR overall
+  CHECK(specimens == operated);
+  CHECK(share(mpr, specimens) == doctest::Approx(0.27).epsilon(0.2));
+  CHECK(pcr > 0);
+  CHECK(share(pcr, specimens) < 0.1);
+  CHECK(share(downstaged, treated) == doctest::Approx(0.38).epsilon(0.2));
+  CHECK(share(before_2_3, treated) > 0.75);
+  CHECK(share(before_4, treated) < 0.06);
+  CHECK(share(relapsed, operated) == doctest::Approx(0.28).epsilon(0.25));
+  CHECK(share(efs_1y, treated) == doctest::Approx(0.66).epsilon(0.1));  // 1-year EFS, within 0.59-0.73
+}
+
+TEST_CASE("the demo trial fills every efficacy endpoint") {
+  const auto o = options(7);
+  const auto steps = sim::plan(o);
+  std::map<std::string, Date> enrolled;
+  for (const auto& s : steps)
+    if (s.kind == sim::StepKind::enrol) enrolled[s.subject] = s.day;
+  std::vector<safety::SubjectCourse> courses;
+  for (const auto& [subject, events] : subject_events(steps))
+    courses.push_back(safety::subject_course(subject, enrolled.at(subject), events, {}, o.today));
+  const auto e = safety::endpoints(courses, o.today);
+  CHECK(e.treated == 40);
+  CHECK(e.not_treated.empty());
+  CHECK(e.not_assessed.empty());
+  CHECK(e.pathology_missing.empty());
+  CHECK(e.orr.n == e.treated);
+  CHECK(e.orr.events > 0);
+  CHECK(e.best_response[static_cast<int>(safety::Response::CR)] > 0);
+  CHECK(e.best_response[static_cast<int>(safety::Response::SD)] > 0);
+  CHECK(e.mpr.n == e.operated);
+  CHECK(e.mpr.events > 0);
+  CHECK(e.efs.events() > e.os.events());  // progressions and relapses besides the deaths
+  CHECK(e.dfs.events() > 0);
+  REQUIRE(e.efs_12_months);
+  CHECK(e.efs_12_months->survival > 0.5);
+  CHECK(e.efs_12_months->survival < 0.85);
 }
