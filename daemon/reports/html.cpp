@@ -727,7 +727,7 @@ void benefit_risk_section(Page& pg, const json& br) {
       << primary_sentence(pe) << ".";
     if (at(pe, "definition").is_string() || at(pe, "ci").is_string())
       o << "<br><small>" << (at(pe, "definition").is_string() ? text(pe["definition"]) : std::string())
-        << (at(pe, "ci").is_string() ? " 95% CI: " + text(pe["ci"]) + "." : std::string()) << "</small>";
+        << (at(pe, "ci").is_string() ? ". 95% CI: " + text(pe["ci"]) + "." : std::string()) << "</small>";
     o << "</div>";
   }
 
