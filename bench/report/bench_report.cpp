@@ -135,8 +135,13 @@ int generate(const std::map<std::string, std::string>& a) {
     event("drug_start", e.plus_days(3), {{"drug", "apatinib"}});
     if (rng() % 10 < 8) {
       const Date surgery = e.plus_days(60 + static_cast<int>(rng() % 30));
-      event("surgery", surgery, {{"procedure", "hepatectomy"}, {"margin", rng() % 10 < 8 ? "R0" : "R1"}});
+      const char* margin = rng() % 10 < 8 ? "R0" : "R1";
+      event("response_assessment", surgery.plus_days(-5),
+            {{"primary", rng() % 4 == 0 ? "PR" : "SD"}, {"pvtt_before", "II"}, {"pvtt_now", rng() % 3 == 0 ? "I" : "II"}});
+      event("surgery", surgery, {{"procedure", "hepatectomy"}, {"margin", margin}});
+      event("pathology", surgery, {{"viable_tumour_percent", static_cast<int>(rng() % 101)}, {"margin", margin}});
       event("discharge", surgery.plus_days(7 + static_cast<int>(rng() % 10)), json::object());
+      if (rng() % 4 == 0) event("relapse", surgery.plus_days(90 + static_cast<int>(rng() % 200)), {{"criteria", "mRECIST"}});
       if (rng() % 50 == 0) event("death", surgery.plus_days(5 + static_cast<int>(rng() % 60)), {{"cause", "liver failure"}});
     }
   }
