@@ -138,7 +138,12 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   d.previous_cutoff = previous;
   d.trigger = trigger;
   // `in` is given up: the model releases its facts before it builds the listings.
-  d.body = reports::canonical_json(reports::build(std::move(in)));
+  const json model = reports::build(std::move(in));
+  d.body = reports::canonical_json(model);
+  // The primary endpoint too, as the report's benefit–risk section gives it.
+  const json& pe = model["benefit_risk"]["primary_endpoint"];
+  summary["efs_1_year"] = {{"rate", pe["rate"]}, {"ci95", pe["ci95"]}, {"n_risk", pe["n_risk"]},
+                           {"events", pe["events"]}, {"n", pe["n"]}};
   d.sha256 = crypto::sha256_hex(d.body);
   d.protocol_sha256 = st.sha256;
   const std::string url = base_url(*rt.config) + "/v1/studies/" + st.id + "/dsmb-reports/";

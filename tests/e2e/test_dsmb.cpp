@@ -191,6 +191,9 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   CHECK(ev["data"]["url"] == "https://pvmon.example.org" + std::string(kStudy) + "/dsmb-reports/" + std::to_string(id));
   CHECK(ev["data"]["summary"]["enrolled"] == 1);
   CHECK(ev["data"]["summary"]["subjects_with_sae"] == 1);
+  // The primary endpoint as the report gives it: its one subject is not treated, so no one counts.
+  CHECK(ev["data"]["summary"]["efs_1_year"] ==
+        json{{"rate", nullptr}, {"ci95", nullptr}, {"n_risk", nullptr}, {"events", 0}, {"n", 0}});
 
   // Audited, and the audit head logged with it.
   auto audit = d->client().Get("/v1/audit?entity=hcc-pvtt-imrt/dsmb-report/", bearer("demo-officer"));
