@@ -366,6 +366,64 @@ std::vector<CsvFile> to_csv(const json& stored) {
     put("km_median_follow_up", t);
   }
   {
+    // Liver tests. A study without lab data ({"available": false}) and a report stored before
+    // the section was kept give the headers alone.
+    const json labs = at(m, "labs");
+    const json edish = at(labs, "edish");
+    {
+      Table t({"subject", "peak_alt_x_uln", "alt_at", "peak_bilirubin_x_uln", "bilirubin_at", "quadrant"});
+      if (at(edish, "points").is_array())
+        for (const auto& p : edish["points"])
+          t.add({at(p, "subject"), at(p, "peak_alt_x_uln"), at(p, "alt_at"), at(p, "peak_bilirubin_x_uln"),
+                 at(p, "bilirubin_at"), at(p, "quadrant")});
+      put("edish", t);
+    }
+    {
+      // One row per term and baseline grade (all five, so that each term's grid is whole): the
+      // subjects by worst post-baseline grade, the row's total; then the term's subjects and
+      // those without a baseline value (left out of the grid), the same on its five rows.
+      Table t({"term", "baseline_grade", "worst_grade_0", "worst_grade_1", "worst_grade_2", "worst_grade_3",
+               "worst_grade_4", "total", "subjects", "no_baseline"});
+      if (at(labs, "shift_tables").is_array())
+        for (const auto& st : labs["shift_tables"]) {
+          const json counts = at(st, "counts");
+          for (std::size_t b = 0; b < 5; ++b) {
+            const json row = counts.is_array() && b < counts.size() ? counts[b] : json(nullptr);
+            std::vector<json> v{at(st, "term"), b};
+            int total = 0;
+            for (std::size_t w = 0; w < 5; ++w) {
+              const json c = row.is_array() && w < row.size() ? row[w] : json(nullptr);
+              total += c.is_number_integer() ? c.get<int>() : 0;
+              v.push_back(c);
+            }
+            v.push_back(total);
+            v.push_back(at(st, "subjects"));
+            v.push_back(at(st, "no_baseline"));
+            t.add(v);
+          }
+        }
+      put("shift_tables", t);
+    }
+    {
+      Table t({"subject", "collected_at", "analyte", "test", "term", "value", "unit", "x_uln", "grade"});
+      if (at(labs, "time_course").is_array())
+        for (const auto& s : labs["time_course"])
+          if (at(s, "results").is_array())
+            for (const auto& r : s["results"])
+              t.add({at(s, "subject"), at(r, "collected_at"), at(r, "analyte"), at(r, "test"), at(r, "term"),
+                     at(r, "value"), at(r, "unit"), at(r, "x_uln"), at(r, "grade")});
+      put("lab_time_course", t);
+    }
+    {
+      // assessment: "" while not yet assessed, confirmed_dili, other_cause.
+      Table t({"subject", "raised_at", "assessment", "text"});
+      if (at(labs, "potential_hys_law_cases").is_array())
+        for (const auto& c : labs["potential_hys_law_cases"])
+          t.add({at(c, "subject"), at(c, "raised_at"), at(c, "assessment"), at(c, "text")});
+      put("hys_law_cases", t);
+    }
+  }
+  {
     Table t({"id", "rule", "severity", "title", "subject", "raised_at", "acknowledged_at", "acknowledged_by"});
     for (const auto& r : m["alerts"]["raised_in_period"])
       t.add({r["id"], r["rule"], r["severity"], r["title"], r["subject"], r["raised_at"], r["acknowledged_at"],

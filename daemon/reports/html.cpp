@@ -1,7 +1,7 @@
 // The report as one printable HTML page: inline CSS with print rules, tables, and SVG charts
 // drawn here (cumulative enrolment, AEs by worst grade per SOC, the benefit and risk rates with
-// their confidence intervals, each stopping boundary with the observed path, Kaplan–Meier
-// curves). No script and no external asset: the page is the same offline, in a browser, and
+// their confidence intervals, each stopping boundary with the observed path, the eDISH scatter
+// and the Hy's law quadrant's liver tests over time, Kaplan–Meier curves). No script and no external asset: the page is the same offline, in a browser, and
 // printed. Every text from the data is escaped.
 #include <algorithm>
 #include <cmath>
@@ -407,7 +407,17 @@ table.efficacy td:nth-child(-n+5),table.benefit-risk td:nth-child(n+4){white-spa
 .warn{background:#fff4e5;border-left:4px solid #d9822b;padding:6px 10px;margin:8px 0}
 .query{background:#fff4e5;border-left:3px solid #d9822b;padding:2px 6px;margin:2px 0}.query strong{color:#8a4b0f}
 table.mortality td:first-child{width:40%}table.deaths td:nth-child(-n+2),table.subjects td:nth-child(-n+2),table.subjects td:nth-child(5){white-space:nowrap}
-@media print{.warn,.query,.open-session{-webkit-print-color-adjust:exact;print-color-adjust:exact}body{max-width:none;padding:0;font-size:11px}section{break-inside:avoid-page}h2{break-after:avoid}
+.hys-zone{fill:#fdecee}.ref{stroke:#b00020;stroke-width:1.5;stroke-dasharray:6 4;fill:none}svg text.ref-label{fill:#b00020}
+svg text.quadrant{font-weight:600;fill:#56606b}.edish-dot{fill:#fff;stroke:#2c5d8f;stroke-width:1.5}.edish-dot.hys-law{fill:#b00020;stroke:#5c0010;stroke-width:2}
+.key.edish-dot{border:1.5px solid #2c5d8f;border-radius:50%;width:8px;height:8px;background:#fff}.key.edish-dot.hys-law{background:#b00020;border:2px solid #5c0010;width:10px;height:10px}
+.key.ref{border-top:2px dashed #b00020;height:0}
+.course path{fill:none;stroke-width:2}.course .mk{stroke:none}.course.alt path{stroke:#2c5d8f}.course.alt .mk{fill:#2c5d8f}
+.course.ast path{stroke:#d9822b}.course.ast .mk{fill:#d9822b}.course.bilirubin path{stroke:#3a7d44}.course.bilirubin .mk{fill:#3a7d44}
+.key.course-alt{border-top:2px solid #2c5d8f;height:0}.key.course-ast{border-top:2px solid #d9822b;height:0}.key.course-bilirubin{border-top:2px solid #3a7d44;height:0}
+.shifts{display:flex;flex-wrap:wrap;gap:8px 28px}figure.shift{margin:4px 0}figure.shift figcaption{font-size:12.5px}
+table.shift{width:auto}table.shift td{min-width:2.2em}table.shift td.zero{color:#b0b7be}table.shift td.worse{background:#fff4e5;font-weight:600}
+table.shift tr.total td,table.shift td.total{background:#f6f8fa}table.hys-cases td:nth-child(-n+3),table.hys-law td{white-space:nowrap}.key.worse{background:#fff4e5;border:1px solid #d9822b}
+@media print{.warn,.query,.open-session,table.shift td{-webkit-print-color-adjust:exact;print-color-adjust:exact}body{max-width:none;padding:0;font-size:11px}section{break-inside:avoid-page}h2{break-after:avoid}
 table{font-size:10px}a{color:inherit;text-decoration:none}}
 )css";
 
@@ -840,6 +850,336 @@ void benefit_risk_section(Page& pg, const json& br) {
   pg.end();
 }
 
+// ---- Liver tests: eDISH, the Hy's law quadrant's time courses, shift tables ------------------
+
+/// "3.50×" (a multiple of the ULN).
+std::string xuln(const json& v) { return v.is_number() ? num(v.get<double>(), 2) + "×" : "–"; }
+
+/// The date of a model timestamp ("2026-03-01T08:00:00.000Z" -> "2026-03-01").
+std::string day_of(const json& ts) { return ts.is_string() ? esc(ts.get<std::string>().substr(0, 10)) : "–"; }
+
+/// A multiple of the ULN on a log10 axis; values at or below the axis' floor sit on it.
+double log_x(double v, double floor) { return std::log10(std::max(v, floor)); }
+
+/// The ticks of a log axis from `lo` to `hi` (× ULN): 0.1, 0.2, 0.5, 1, 2, 5, 10, ...
+std::vector<std::pair<double, std::string>> log_ticks(double lo, double hi) {
+  std::vector<std::pair<double, std::string>> t;
+  for (double decade = 0.01; decade <= 1e4; decade *= 10)
+    for (double m : {1.0, 2.0, 5.0}) {
+      const double v = decade * m;
+      if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) t.emplace_back(std::log10(v), num(v, v < 1 ? 1 : 0));
+    }
+  return t;
+}
+
+/// The smallest of 1, 2, 5 x 10^k at or above `v`, and at least `least`.
+double nice_above(double v, double least) {
+  for (double decade = 1; decade <= 1e4; decade *= 10)
+    for (double m : {1.0, 2.0, 5.0})
+      if (decade * m >= least && decade * m >= v) return decade * m;
+  return std::max(v, least);
+}
+
+struct Quadrant {
+  const char *key, *label, *criterion;
+};
+/// The eDISH quadrants, in the model's order; labels as on the plot.
+constexpr Quadrant kQuadrants[] = {
+    {"normal", "Normal range", "ALT < 3× ULN, bilirubin < 2× ULN"},
+    {"hyperbilirubinaemia", "Hyperbilirubinaemia", "ALT < 3× ULN, bilirubin ≥ 2× ULN"},
+    {"temple_corollary", "Temple's corollary", "ALT ≥ 3× ULN, bilirubin < 2× ULN"},
+    {"hys_law", "Hy's law range", "ALT ≥ 3× ULN, bilirubin ≥ 2× ULN"}};
+
+std::string quadrant_label(const json& q) {
+  for (const auto& x : kQuadrants)
+    if (q == x.key) return x.label;
+  return q.is_string() ? q.get<std::string>() : "";
+}
+
+/// eDISH: peak ALT (x) against peak total bilirubin (y), both × ULN on log10 axes (0.1–100 and
+/// 0.1–50, widened to the data), dashed reference lines at the model's 3× and 2× ULN, the four
+/// quadrants labelled and the Hy's law range shaded; one dot per subject with a tooltip, the Hy's
+/// law quadrant's dots filled red and larger (told apart in grayscale print too).
+std::string edish_chart(const json& edish) {
+  const json& points = at(edish, "points");
+  const json& ref = at(edish, "reference");
+  const double ref_x = at(ref, "alt_x_uln").is_number() ? ref["alt_x_uln"].get<double>() : 3.0;
+  const double ref_y = at(ref, "bilirubin_x_uln").is_number() ? ref["bilirubin_x_uln"].get<double>() : 2.0;
+  double max_x = 100, max_y = 50;
+  if (points.is_array())
+    for (const auto& pt : points) {
+      if (at(pt, "peak_alt_x_uln").is_number()) max_x = std::max(max_x, pt["peak_alt_x_uln"].get<double>());
+      if (at(pt, "peak_bilirubin_x_uln").is_number())
+        max_y = std::max(max_y, pt["peak_bilirubin_x_uln"].get<double>());
+    }
+  constexpr double floor = 0.1;
+  Plot p;
+  p.w = 640;
+  p.h = 500;
+  p.left = 64;
+  p.right = 20;
+  p.top = 16;
+  p.bottom = 44;
+  p.x0 = std::log10(floor);
+  p.x1 = std::log10(nice_above(max_x, 100));
+  p.y0 = std::log10(floor);
+  p.y1 = std::log10(nice_above(max_y, 50));
+  std::ostringstream o;
+  o << svg_open(p, "eDISH: peak ALT against peak total bilirubin, × ULN",
+                "Scatter plot on log scales, one dot per subject: peak ALT after baseline (multiple of the upper "
+                "limit of normal) on the x axis, peak total bilirubin on the y axis; dashed reference lines at " +
+                    num(ref_x, 0) + "× ULN (ALT) and " + num(ref_y, 0) +
+                    "× ULN (bilirubin); the upper right quadrant is the Hy's law range.");
+  const double rx = p.X(std::log10(ref_x)), ry = p.Y(std::log10(ref_y));
+  o << "<rect class=\"hys-zone\" x=\"" << rx << "\" y=\"" << p.top << "\" width=\"" << p.w - p.right - rx
+    << "\" height=\"" << ry - p.top << "\"/>";
+  const auto xt = log_ticks(floor, std::pow(10, p.x1)), yt = log_ticks(floor, std::pow(10, p.y1));
+  o << "<g class=\"axis\">";
+  for (const auto& [x, l] : xt)
+    o << "<line class=\"grid\" x1=\"" << p.X(x) << "\" y1=\"" << p.top << "\" x2=\"" << p.X(x) << "\" y2=\""
+      << p.h - p.bottom << "\"/>";
+  o << "</g>" << axes(p, xt, yt, "peak ALT, × ULN (log scale)", "peak total bilirubin, × ULN (log scale)");
+  o << "<g class=\"ref-lines\"><line class=\"ref\" x1=\"" << rx << "\" y1=\"" << p.top << "\" x2=\"" << rx
+    << "\" y2=\"" << p.h - p.bottom << "\"/><line class=\"ref\" x1=\"" << p.left << "\" y1=\"" << ry << "\" x2=\""
+    << p.w - p.right << "\" y2=\"" << ry << "\"/><text class=\"ref-label\" x=\"" << rx + 4 << "\" y=\""
+    << p.h - p.bottom - 6 << "\">" << num(ref_x, 0) << "× ULN</text><text class=\"ref-label\" x=\"" << p.left + 4
+    << "\" y=\"" << ry - 4 << "\">" << num(ref_y, 0) << "× ULN</text></g>";
+  // Quadrant labels in the plot's corners.
+  const double l = p.left + 8, r = p.w - p.right - 8, t = p.top + 16, b = p.h - p.bottom - 22;
+  const std::tuple<double, double, const char*, const char*> labels[] = {
+      {r, t, "end", "Hy's law range"},
+      {l, t, "start", "Hyperbilirubinaemia"},
+      {r, b, "end", "Temple's corollary"},
+      {l, b, "start", "Normal range"}};
+  for (const auto& [x, y, anchor, label] : labels)
+    o << "<text class=\"quadrant\" x=\"" << x << "\" y=\"" << y << "\" text-anchor=\"" << anchor << "\">"
+      << esc(label) << "</text>";
+  // The Hy's law quadrant's dots last, on top.
+  if (points.is_array())
+    for (const bool hys : {false, true})
+      for (const auto& pt : points) {
+        if ((at(pt, "quadrant") == "hys_law") != hys) continue;
+        const json &ax = at(pt, "peak_alt_x_uln"), &by = at(pt, "peak_bilirubin_x_uln");
+        if (!ax.is_number() || !by.is_number()) continue;
+        o << "<circle class=\"edish-dot" << (hys ? " hys-law" : "") << "\" cx=\""
+          << p.X(log_x(ax.get<double>(), floor)) << "\" cy=\"" << p.Y(log_x(by.get<double>(), floor)) << "\" r=\""
+          << (hys ? 6.5 : 4.5) << "\"><title>" << text(at(pt, "subject")) << ": peak ALT " << xuln(ax) << " ULN ("
+          << day_of(at(pt, "alt_at")) << "), peak bilirubin " << xuln(by) << " ULN (" << day_of(at(pt, "bilirubin_at"))
+          << ") — " << esc(quadrant_label(at(pt, "quadrant"))) << "</title></circle>";
+      }
+  o << "</svg><p class=\"legend\"><span class=\"key edish-dot\"></span> subject "
+       "<span class=\"key edish-dot hys-law\"></span> subject in the Hy's law range "
+       "<span class=\"key ref\"></span> reference lines</p>";
+  return o.str();
+}
+
+/// The lab result's analyte from the model ("alt", "ast", "bilirubin"), or from its CTCAE term.
+std::string analyte_of(const json& r) {
+  if (at(r, "analyte").is_string()) return r["analyte"].get<std::string>();
+  const json& term = at(r, "term");
+  if (term == "Alanine aminotransferase increased") return "alt";
+  if (term == "Aspartate aminotransferase increased") return "ast";
+  if (term == "Blood bilirubin increased") return "bilirubin";
+  return "other";
+}
+
+/// One subject's ALT, AST and total bilirubin (× ULN, log scale) over time, the dashed lines at
+/// 3× (transaminases) and 2× ULN (bilirubin); a marker per result (circle ALT, square AST,
+/// diamond bilirubin) with a tooltip. Results without a ULN are not drawn.
+std::string lab_course_chart(const json& subject) {
+  struct Series {
+    const char *key, *label;
+    std::vector<std::tuple<double, double, const json*>> pts;  // days, log10 × ULN, the result
+  };
+  Series series[] = {{"alt", "ALT", {}}, {"ast", "AST", {}}, {"bilirubin", "total bilirubin", {}}};
+  const json& results = at(subject, "results");
+  std::optional<Timestamp> first;
+  if (results.is_array())
+    for (const auto& r : results)
+      if (auto ts = parse_timestamp(at(r, "collected_at").is_string() ? r["collected_at"].get<std::string>() : ""))
+        if (!first || *ts < *first) first = ts;
+  if (!first) return "<p class=\"none\">No result to plot.</p>";
+  constexpr double floor = 0.1;
+  double span = 1, top = 10;
+  for (const auto& r : results) {
+    const auto ts = parse_timestamp(at(r, "collected_at").is_string() ? r["collected_at"].get<std::string>() : "");
+    const json& x = at(r, "x_uln");
+    if (!ts || !x.is_number()) continue;
+    for (auto& s : series)
+      if (analyte_of(r) == s.key) {
+        const double days = static_cast<double>(ts->ms - first->ms) / 86'400'000.0;
+        span = std::max(span, days);
+        top = std::max(top, x.get<double>());
+        s.pts.emplace_back(days, log_x(x.get<double>(), floor), &r);
+      }
+  }
+  Plot p;
+  p.w = 640;
+  p.h = 270;
+  p.right = 64;
+  p.x0 = 0;
+  p.x1 = span;
+  p.y0 = std::log10(floor);
+  p.y1 = std::log10(nice_above(top, 10));
+  std::ostringstream o;
+  const json& id = at(subject, "subject");
+  o << svg_open(p, "ALT, AST and total bilirubin of " + (id.is_string() ? id.get<std::string>() : std::string()) +
+                       ", × ULN",
+                "Line chart on a log scale: ALT, AST and total bilirubin as multiples of the upper limit of normal "
+                "by date of collection; dashed lines at 3× and 2× ULN.");
+  std::vector<std::pair<double, std::string>> xt;
+  for (const auto& [d, lab] : int_ticks(0, span, 5))
+    xt.emplace_back(d, format_date(first->date().plus_days(static_cast<int>(d))));
+  o << axes(p, xt, log_ticks(floor, std::pow(10, p.y1)), "date of collection", "× ULN (log scale)");
+  for (const double ref : {3.0, 2.0})
+    o << "<line class=\"ref\" x1=\"" << p.left << "\" y1=\"" << p.Y(std::log10(ref)) << "\" x2=\"" << p.w - p.right
+      << "\" y2=\"" << p.Y(std::log10(ref)) << "\"/><text class=\"ref-label\" x=\"" << p.w - p.right + 4 << "\" y=\""
+      << p.Y(std::log10(ref)) + 4 << "\">" << num(ref, 0) << "× ULN</text>";
+  for (const auto& s : series) {
+    if (s.pts.empty()) continue;
+    o << "<g class=\"course " << s.key << "\"><path d=\"";
+    bool start = true;
+    for (const auto& [d, y, r] : s.pts) {
+      o << (start ? "M" : " L") << p.X(d) << "," << p.Y(y);
+      start = false;
+    }
+    o << "\"/>";
+    for (const auto& [d, y, r] : s.pts) {
+      const double cx = p.X(d), cy = p.Y(y);
+      std::ostringstream tip;
+      tip << "<title>" << esc(s.label) << " " << day_of(at(*r, "collected_at")) << ": " << text(at(*r, "value")) << " "
+          << text(at(*r, "unit")) << " (" << xuln(at(*r, "x_uln")) << " ULN), grade " << text(at(*r, "grade"))
+          << "</title>";
+      if (s.key == std::string("alt"))
+        o << "<circle class=\"mk\" cx=\"" << cx << "\" cy=\"" << cy << "\" r=\"3.5\">" << tip.str() << "</circle>";
+      else if (s.key == std::string("ast"))
+        o << "<rect class=\"mk\" x=\"" << cx - 3.5 << "\" y=\"" << cy - 3.5 << "\" width=\"7\" height=\"7\">" << tip.str()
+          << "</rect>";
+      else
+        o << "<path class=\"mk\" d=\"M" << cx << "," << cy - 4.5 << " L" << cx + 4.5 << "," << cy << " L" << cx << "," << cy + 4.5
+          << " L" << cx - 4.5 << "," << cy << " Z\">" << tip.str() << "</path>";
+    }
+    o << "</g>";
+  }
+  o << "</svg><p class=\"legend\"><span class=\"key course-alt\"></span> ALT <span class=\"key course-ast\"></span> "
+       "AST <span class=\"key course-bilirubin\"></span> total bilirubin <span class=\"key ref\"></span> 3× and 2× "
+       "ULN</p>";
+  return o.str();
+}
+
+/// One term's shift table: baseline grade (rows) against worst post-baseline grade (columns),
+/// with the totals; cells where the grade worsened are marked.
+std::string shift_table(const json& st) {
+  const json& counts = at(st, "counts");
+  auto cell = [&](std::size_t b, std::size_t w) {
+    const json row = counts.is_array() && b < counts.size() ? counts[b] : json(nullptr);
+    const json& c = row.is_array() && w < row.size() ? row[w] : json(nullptr);
+    return c.is_number_integer() ? c.get<int>() : 0;
+  };
+  std::ostringstream o;
+  o << "<figure class=\"shift\"><figcaption><strong>" << text(at(st, "term")) << "</strong><br><small>"
+    << text(at(st, "subjects")) << " subjects; without a baseline value (left out): " << text(at(st, "no_baseline"))
+    << "</small></figcaption><table class=\"shift\"><thead><tr><th rowspan=\"2\">baseline grade</th><th "
+       "colspan=\"5\">worst post-baseline grade</th><th rowspan=\"2\">total</th></tr><tr>";
+  for (int w = 0; w < 5; ++w) o << "<th class=\"num\">" << w << "</th>";
+  o << "</tr></thead><tbody>";
+  std::array<int, 5> column{};
+  int all = 0;
+  for (std::size_t b = 0; b < 5; ++b) {
+    o << "<tr><th>" << b << "</th>";
+    int total = 0;
+    for (std::size_t w = 0; w < 5; ++w) {
+      const int n = cell(b, w);
+      total += n;
+      column[w] += n;
+      o << "<td class=\"num" << (n == 0 ? " zero" : w > b ? " worse" : "") << "\">" << n << "</td>";
+    }
+    all += total;
+    o << "<td class=\"num total\">" << total << "</td></tr>";
+  }
+  o << "<tr class=\"total\"><th>total</th>";
+  for (const int n : column) o << "<td class=\"num\">" << n << "</td>";
+  o << "<td class=\"num\">" << all << "</td></tr></tbody></table></figure>";
+  return o.str();
+}
+
+std::string assessment_cell(const json& a) {
+  if (!a.is_string() || a.get<std::string>().empty()) return "<span class=\"flag\">not yet assessed</span>";
+  if (a == "confirmed_dili") return "<strong>confirmed DILI</strong>";
+  if (a == "other_cause") return "other cause";
+  return words(a);
+}
+
+void labs_section(Page& pg, const json& labs) {
+  auto& o = pg.o;
+  pg.h2("labs", "Liver tests: eDISH and shift tables");
+  if (!labs.is_object()) {
+    o << "<p class=\"none\">Liver tests: not in this report (stored before they were kept).</p>";
+    pg.end();
+    return;
+  }
+  if (at(labs, "available") == false) {
+    o << "<p class=\"none\">This study has no laboratory data yet: no liver test to show as of this cut-off.</p>";
+    pg.end();
+    return;
+  }
+  const json& edish = at(labs, "edish");
+  o << "<p class=\"meta\">eDISH (evaluation of drug-induced serious hepatotoxicity): per subject, the peak ALT and the "
+       "peak total bilirubin after baseline as multiples of the upper limit of normal (ULN); the two peaks may come "
+       "from different days. "
+    << (at(labs, "source").is_string() ? "Sources: " + text(labs["source"]) + "." : std::string()) << "</p>";
+  const std::size_t points = count(at(edish, "points"));
+  if (points == 0) o << "<p class=\"none\">No subject has both an ALT and a total bilirubin with a ULN yet.</p>";
+  else o << edish_chart(edish);
+  {
+    const json& counts = at(edish, "quadrant_counts");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& q : kQuadrants)
+      rows.push_back({q.key == std::string("hys_law") ? "<strong>" + esc(q.label) + "</strong>" : esc(q.label),
+                      esc(q.criterion), text(at(counts, q.key))});
+    pg.table({"eDISH quadrant", "peak values", "subjects"}, rows, "quadrants");
+  }
+  const json& quadrant = at(edish, "hys_law_quadrant");
+  o << "<h3>Subjects in the Hy's law range</h3>";
+  if (count(quadrant) == 0) {
+    o << "<p class=\"none\">No subject in the Hy's law range.</p>";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& x : quadrant)
+      rows.push_back({text(at(x, "subject")), xuln(at(x, "peak_alt_x_uln")), day_of(at(x, "alt_at")),
+                      xuln(at(x, "peak_bilirubin_x_uln")), day_of(at(x, "bilirubin_at"))});
+    pg.table({"subject", "peak ALT, × ULN", "on", "peak total bilirubin, × ULN", "on"}, rows, "hys-law");
+  }
+  const json& course = at(labs, "time_course");
+  if (count(course) > 0) {
+    o << "<h3>ALT, AST and total bilirubin over time <small>(subjects in the Hy's law range)</small></h3>";
+    for (const auto& s : course) {
+      o << "<h4>" << text(at(s, "subject")) << "</h4>";
+      o << lab_course_chart(s);
+    }
+  }
+  o << "<h3>Potential Hy's law cases <small>(alerts raised by the cut-off)</small></h3>";
+  {
+    std::vector<std::vector<std::string>> rows;
+    const json& cases = at(labs, "potential_hys_law_cases");
+    if (cases.is_array())
+      for (const auto& c : cases)
+        rows.push_back({text(at(c, "subject")), text(at(c, "raised_at")), assessment_cell(at(c, "assessment")),
+                        text(at(c, "text"))});
+    pg.table({"subject", "raised", "assessment", "what was found"}, rows, "hys-cases");
+  }
+  o << "<h3>Shift tables <small>(subjects by baseline grade and worst post-baseline CTCAE grade)</small></h3>";
+  const json& shifts = at(labs, "shift_tables");
+  if (count(shifts) == 0) {
+    o << "<p class=\"none\">No shift table.</p>";
+  } else {
+    o << "<div class=\"shifts\">";
+    for (const auto& st : shifts) o << shift_table(st);
+    o << "</div><p class=\"legend\"><span class=\"key worse\"></span> worse after baseline</p>";
+  }
+  pg.end();
+}
+
 }  // namespace
 
 std::string to_html(const json& stored, const HtmlMeta& meta) {
@@ -1030,6 +1370,8 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   }
   if (m["stopping_rules"].empty()) o << "<p class=\"none\">No stopping rule configured.</p>";
   pg.end();
+
+  labs_section(pg, at(m, "labs"));
 
   const json& t = m["time_to_event"];
   pg.h2("tte", "Time to event (Kaplan–Meier)");

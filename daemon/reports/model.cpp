@@ -2,7 +2,8 @@
 // stated where each section is built. Sources: NIH/NIDCR and NHLBI DSMB report templates (open
 // session: enrolment, status, exposure, AE overview, AEs by SOC and term at the worst grade,
 // SAE and death listings); ICH E2A for seriousness and SUSARs; CLINICAL.md for the surgical
-// windows; Kaplan & Meier (1958) with Greenwood's variance for time to event.
+// windows; Kaplan & Meier (1958) with Greenwood's variance for time to event; FDA DILI guidance
+// (2009) and Watkins et al. (2011) for the liver tests.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -562,6 +563,108 @@ json alerts(const Input& in) {
   return {{"by_rule", rows}, {"raised_in_period", listing}, {"open_at_cutoff", open_total}};
 }
 
+// ---- Liver tests ---------------------------------------------------------------------------
+
+/// The names the model gives eDISH quadrants and analytes (safety/labs.hpp's enums; spelled here
+/// so that the model does not depend on the lab stream's implementation).
+const char* quadrant_name(safety::EdishQuadrant q) {
+  switch (q) {
+    case safety::EdishQuadrant::normal: return "normal";
+    case safety::EdishQuadrant::hyperbilirubinaemia: return "hyperbilirubinaemia";
+    case safety::EdishQuadrant::temple_corollary: return "temple_corollary";
+    case safety::EdishQuadrant::hys_law: return "hys_law";
+  }
+  return "normal";
+}
+
+const char* analyte_name(safety::Analyte a) {
+  switch (a) {
+    case safety::Analyte::alt: return "alt";
+    case safety::Analyte::ast: return "ast";
+    case safety::Analyte::alp: return "alp";
+    case safety::Analyte::bilirubin: return "bilirubin";
+    case safety::Analyte::other: return "other";
+  }
+  return "other";
+}
+
+/// Liver tests as the lab stream computed them (safety/labs.hpp; rendered, not counted again):
+/// eDISH (Watkins et al., Drug Saf 2011;34:243), per subject the peak ALT and peak total
+/// bilirubin after baseline as multiples of the ULN, which may come from different days, with
+/// the reference lines at 3 x ULN (ALT) and 2 x ULN (bilirubin) and the subjects of the Hy's law
+/// quadrant listed with the dates of their peaks; each CTCAE term's shift table, baseline grade
+/// (rows) against worst post-baseline grade (columns), subjects without a baseline value left out
+/// and counted; the ALT, AST and bilirubin results of the Hy's law quadrant's subjects in time
+/// order; and the potential Hy's law alerts (FDA DILI guidance, 2009) raised by the cut-off with
+/// their assessment. {"available": false} for a study without lab data.
+json labs(const Input& in) {
+  if (!in.labs) return {{"available", false}};
+  const LabsInput& l = *in.labs;
+  json points = json::array(), quadrant = json::array();
+  for (const auto& p : l.edish.points) {
+    points.push_back({{"subject", p.subject},
+                      {"peak_alt_x_uln", r4(p.peak_alt_x_uln)},
+                      {"peak_bilirubin_x_uln", r4(p.peak_bilirubin_x_uln)},
+                      {"alt_at", format_timestamp(p.alt_at)},
+                      {"bilirubin_at", format_timestamp(p.bilirubin_at)},
+                      {"quadrant", quadrant_name(p.quadrant)}});
+    if (p.quadrant == safety::EdishQuadrant::hys_law)
+      quadrant.push_back({{"subject", p.subject},
+                          {"peak_alt_x_uln", r4(p.peak_alt_x_uln)},
+                          {"alt_at", format_timestamp(p.alt_at)},
+                          {"peak_bilirubin_x_uln", r4(p.peak_bilirubin_x_uln)},
+                          {"bilirubin_at", format_timestamp(p.bilirubin_at)}});
+  }
+  json counts = json::object();
+  for (auto q : {safety::EdishQuadrant::normal, safety::EdishQuadrant::hyperbilirubinaemia,
+                 safety::EdishQuadrant::temple_corollary, safety::EdishQuadrant::hys_law})
+    counts[quadrant_name(q)] = l.edish.quadrant_counts[static_cast<std::size_t>(q)];
+  json shifts = json::array();
+  for (const auto& t : l.shifts) {
+    json grid = json::array();
+    for (const auto& row : t.counts) grid.push_back(row);
+    shifts.push_back({{"term", t.term}, {"subjects", t.subjects}, {"no_baseline", t.no_baseline}, {"counts", grid}});
+  }
+  json course = json::array();
+  for (const auto& [subject, results] : l.hys_law_series) {
+    std::vector<const safety::LabResult*> order;
+    for (const auto& r : results) order.push_back(&r);
+    std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->collected_at < b->collected_at; });
+    json rows = json::array();
+    for (const auto* r : order)
+      rows.push_back({{"collected_at", format_timestamp(r->collected_at)},
+                      {"analyte", analyte_name(r->analyte)},
+                      {"test", r->test},
+                      {"term", r->term ? json(std::string(r->term->term)) : json(nullptr)},
+                      {"value", r4(r->value)},
+                      {"unit", r->unit},
+                      {"x_uln", r->x_uln ? json(r4(*r->x_uln)) : json(nullptr)},
+                      {"grade", r->grade}});
+    course.push_back({{"subject", subject}, {"results", rows}});
+  }
+  // By time raised, then subject: the order the DSMB reads them in.
+  std::vector<const HysLawAlertInput*> order;
+  for (const auto& c : l.cases) order.push_back(&c);
+  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) {
+    return std::tie(a->raised_at, a->subject) < std::tie(b->raised_at, b->subject);
+  });
+  json cases = json::array();
+  for (const auto* c : order)
+    cases.push_back({{"subject", c->subject},
+                     {"raised_at", format_timestamp(c->raised_at)},
+                     {"text", c->text},
+                     {"assessment", c->assessment}});
+  return {{"available", true},
+          {"edish", {{"points", points},
+                     {"quadrant_counts", counts},
+                     {"reference", {{"alt_x_uln", 3}, {"bilirubin_x_uln", 2}}},
+                     {"hys_law_quadrant", quadrant}}},
+          {"shift_tables", shifts},
+          {"time_course", course},
+          {"potential_hys_law_cases", cases},
+          {"source", "FDA DILI guidance 2009 (Hy's law); eDISH: Watkins et al., Drug Saf 2011"}};
+}
+
 std::vector<RuleState> rule_states(const std::vector<BoundaryInput>& boundaries) {
   std::vector<RuleState> out;
   for (const auto& b : boundaries) out.push_back({b.id, b.event, b.evaluable, b.events, b.crossed});
@@ -589,6 +692,7 @@ json summary_sections(const Input& in) {
           {"stopping_rules", stopping(in)},
           {"time_to_event", time_to_event(in)},
           {"benefit_risk", benefit_risk_json(in.endpoints, in.surgical, in.ae_counts, rule_states(in.boundaries))},
+          {"labs", labs(in)},
           {"alerts", alerts(in)}};
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "pvmon/safety/endpoints.hpp"
 #include "pvmon/safety/events.hpp"
 #include "pvmon/safety/figures.hpp"
+#include "pvmon/safety/labs.hpp"
 #include "pvmon/safety/surgical.hpp"
 #include "pvmon/safety/rules.hpp"
 #include "pvmon/time.hpp"
@@ -63,6 +65,23 @@ struct BoundaryInput {
 struct InterventionInput {
   std::string id, kind;
 };
+/// A potential Hy's law alert raised by the cut-off, with the medical monitor's assessment as of
+/// the as-of time.
+struct HysLawAlertInput {
+  std::string subject;
+  Timestamp raised_at;
+  std::string text;
+  std::string assessment;  // "" (not yet assessed), "confirmed_dili", "other_cause"
+};
+/// The lab stream's figures as of the cut-off (safety/labs.hpp), computed once by the caller.
+struct LabsInput {
+  safety::Edish edish;
+  std::vector<safety::ShiftTable> shifts;
+  /// ALT, AST and total bilirubin results of the subjects in the Hy's law quadrant, by subject,
+  /// in time order.
+  std::map<std::string, std::vector<safety::LabResult>> hys_law_series;
+  std::vector<HysLawAlertInput> cases;
+};
 struct Input {
   std::string study, title;
   std::vector<std::string> sites;
@@ -86,6 +105,9 @@ struct Input {
   safety::AeCounts ae_counts;
   safety::SurgicalSafety surgical;
   safety::Endpoints endpoints;  // the protocol's efficacy endpoints (safety/endpoints.hpp)
+  /// Liver tests: eDISH, shift tables, the Hy's law quadrant's time courses and the potential
+  /// Hy's law cases. nullopt: a study without lab data yet (the section says so).
+  std::optional<LabsInput> labs;
 };
 
 /// Version 3: the header's `data_cutoff` is the clinical cut-off date (YYYY-MM-DD), `as_of` the
@@ -97,6 +119,10 @@ struct Input {
 /// stored before them; the renderers leave them out.
 /// Version 4: time to event counts from the start of study treatment (3: from enrolment), adds
 /// disease-free survival, and the `benefit_risk` section; reports stored before it lack both.
+/// Within version 4, the `labs` section (liver tests: eDISH, shift tables, the Hy's law
+/// quadrant's time courses, potential Hy's law cases; {"available": false} for a study without
+/// lab data); reports stored before it lack it, and the renderers say so (HTML) or give the
+/// headers alone (CSV).
 inline constexpr const char* kSchema = "pvmon.dsmb-report/4";
 
 // ---- The figures every view shows, with one set of keys and units -----------------------
@@ -140,7 +166,7 @@ nlohmann::json ae_counts_json(const safety::AeCounts& c, int enrolled);
 nlohmann::json upgrade(nlohmann::json model);
 /// The report model: one JSON object per section (header, enrolment, exposure, ae_overview,
 /// ae_by_soc_term, ae_related, aesi, sae_listing, deaths, susars, clocks, surgical,
-/// stopping_rules, time_to_event, alerts).
+/// stopping_rules, time_to_event, benefit_risk, labs, alerts).
 nlohmann::json build(const Input& in);
 /// The same model from an input given up: its facts are released before the listings are
 /// built, so that a million of them and the model are not in memory together.
