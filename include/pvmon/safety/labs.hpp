@@ -33,6 +33,7 @@ Analyte analyte_of(const ctcae::Term& term);
 struct BaselineValue {
   double value = 0;
   std::optional<double> uln, lln;
+  std::string unit;  // as stored; a panel's result of the term must be in the same unit
   bool abnormal() const { return (uln && value > *uln) || (lln && value < *lln); }
 };
 
@@ -69,10 +70,14 @@ struct LabContext {
 };
 
 /// Validates and grades a posted panel: {"panel_id", "collected_at", "results": [{"test",
-/// "value", "unit", "uln", "lln"}]}. Errors (Errc::invalid) name each field ("results[2].unit"):
-/// unknown or ungradable test (with suggestions), unit, non-finite or negative value, ULN/LLN
-/// missing where the grade needs them or not positive, the same test twice in a panel,
-/// collected before enrolment, after the death or in the future, unknown fields.
+/// "value", "unit", "uln", "lln"}]}. `test` is resolved by ctx.resolver (code, term, synonym),
+/// else as a lab test name grade_lab knows ("platelets", "total bilirubin", "Hb"). Errors
+/// (Errc::invalid) name each field ("results[2].unit"): unknown or ungradable test (with
+/// suggestions), unit (also one other than the subject's baseline unit for the term),
+/// non-finite or negative value, ULN/LLN missing where the grade needs them or not positive,
+/// the same test twice in a panel, collected before enrolment, after the death or in the future
+/// (5 minutes of clock skew tolerated, as for site_aware_at), unknown fields. ctx.resolver null:
+/// the embedded dictionary.
 Result<LabPanel> validate_panel(const nlohmann::json& body, const LabContext& ctx);
 
 /// Potential Hy's law (FDA guidance "Drug-Induced Liver Injury: Premarketing Clinical
@@ -96,8 +101,9 @@ struct HysLawCase {
 };
 
 /// The first potential Hy's law case among the subject's results (any order) that involves at
-/// least one result of `new_panel` (so a case is raised when its last piece arrives); nullopt
-/// when none.
+/// least one result of `new_panel` (the site's panel id, LabResult::panel_ref), so a case is
+/// raised when its last piece arrives; nullopt when none. "First": the pair completed earliest
+/// (the later of its two collection times, then the earlier one, ALT before AST).
 std::optional<HysLawCase> potential_hys_law(const std::vector<LabResult>& subject_results,
                                             const std::string& new_panel, const HysLawParams& p);
 
@@ -149,8 +155,9 @@ Edish edish(const std::map<std::string, std::vector<LabResult>>& by_subject, Tim
 struct ShiftTable {
   std::string term;
   std::array<std::array<int, 5>, 5> counts{};  // grades 0..4 (a lab value is never grade 5)
-  int subjects = 0;
-  int no_baseline = 0;  // subjects with results but no baseline value: left out of the table
+  int subjects = 0;     // subjects in `counts` (the sum of its cells)
+  int no_baseline = 0;  // subjects with results but no baseline value (or one that cannot be
+                        // graded, e.g. stored without its ULN): left out of the table
 };
 std::vector<ShiftTable> shift_tables(const std::map<std::string, std::vector<LabResult>>& by_subject,
                                      Timestamp cutoff);
