@@ -73,6 +73,29 @@ void parse_safety_rules(FieldReader& r, const std::string& key, safety::StudyRul
     out.clock_warning_hours = int(*v);
   if (auto v = sr.integer("vital_status_grace_days", false, 0, 365))
     out.vital_status_grace_days = int(*v);
+  // The liver rules (safety/labs.hpp): FDA's multiples by default (2009 DILI guidance).
+  if (const json* h = sr.get("hys_law", false)) {
+    if (!h->is_object()) {
+      sr.error("hys_law", "must be an object");
+    } else {
+      FieldReader hr(*h, sr.path("hys_law"), errs);
+      if (auto v = hr.number("transaminase_x", false, 1, 100)) out.hys_law.transaminase_x = *v;
+      if (auto v = hr.number("bilirubin_x", false, 1, 100)) out.hys_law.bilirubin_x = *v;
+      if (auto v = hr.number("alp_x", false, 1, 100)) out.hys_law.alp_x = *v;
+      if (auto v = hr.integer("window_days", false, 0, 30)) out.hys_law.window_days = int(*v);
+      hr.finish();
+    }
+  }
+  if (const json* l = sr.get("lab_without_ae", false)) {
+    if (!l->is_object()) {
+      sr.error("lab_without_ae", "must be an object");
+    } else {
+      FieldReader lr(*l, sr.path("lab_without_ae"), errs);
+      if (auto v = lr.integer("min_grade", false, 1, 4)) out.lab_without_ae.min_grade = int(*v);
+      if (auto v = lr.integer("window_days", false, 0, 60)) out.lab_without_ae.window_days = int(*v);
+      lr.finish();
+    }
+  }
 
   std::set<std::string> aesi_ids;
   sr.each("aesi", false, [&](FieldReader& item) {

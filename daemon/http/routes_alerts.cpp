@@ -7,6 +7,7 @@
 #include "metrics.hpp"
 #include "pvmon/service/alerts.hpp"
 #include "routes.hpp"
+#include "pvmon/service/labs.hpp"
 
 namespace pvmon::http {
 
@@ -204,6 +205,18 @@ Result<Reply> get_metrics(Services& s, Call& c) {
   return Reply{200, {}, {}, "text/plain; version=0.0.4", o.str()};
 }
 
+Result<Reply> assess_alert(Services&, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto id = parse_id(c.params[1], "id");
+  if (!id) return Error::field(Errc::not_found, "id", "no alert " + c.params[1]);
+  auto body = json_body(c.req);
+  if (!body) return body.error();
+  auto done = service::assess_alert(c.context(), c.caller(), *study.value(), id.value(), body.value());
+  if (!done) return done.error();
+  return json_reply(201, done.value());
+}
+
 }  // namespace
 
 std::vector<RouteDef> alert_routes(Services& s) {
@@ -215,6 +228,7 @@ std::vector<RouteDef> alert_routes(Services& s) {
   return {
       {"GET", "/v1/studies/{study}/alerts", officer, bind(list_alerts)},
       {"POST", "/v1/studies/{study}/alerts/{id}/ack", officer, bind(ack_alert)},
+      {"POST", "/v1/studies/{study}/alerts/{id}/assessment", officer, bind(assess_alert)},
       {"GET", "/v1/webhooks/deliveries", admin, bind(list_deliveries)},
       {"POST", "/v1/webhooks/deliveries/{id}/redeliver", admin, bind(redeliver)},
       {"GET", "/metrics", admin, bind(get_metrics)},

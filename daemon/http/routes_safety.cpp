@@ -11,6 +11,7 @@
 #include "pvmon/service/ae.hpp"
 #include "pvmon/service/cutoff.hpp"
 #include "pvmon/service/figures.hpp"
+#include "pvmon/service/labs.hpp"
 #include "pvmon/service/subjects.hpp"
 
 namespace pvmon::http {
@@ -67,6 +68,26 @@ Result<Reply> get_subject(Services&, Call& c) {
   auto view = service::subject_view(c.context(), c.caller(), *study.value(), c.params[1]);
   if (!view) return view.error();
   return json_reply(200, std::move(view.value()));
+}
+
+// --- lab results (issue 25) -------------------------------------------------------------
+
+Result<Reply> post_labs(Services&, Call& c) {
+  auto study = find_site_study(c);
+  if (!study) return study.error();
+  auto body = json_body(c.req);
+  if (!body) return body.error();
+  auto stored = service::add_lab_panel(c.context(), c.caller(), *study.value(), c.params[1], body.value());
+  if (!stored) return stored.error();
+  return json_reply(stored->created ? 201 : 200, stored->record);
+}
+
+Result<Reply> get_labs(Services&, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto labs = service::subject_labs(c.context(), c.caller(), *study.value(), c.params[1]);
+  if (!labs) return labs.error();
+  return json_reply(200, std::move(labs.value()));
 }
 
 // --- follow-ups, submissions, clocks ---------------------------------------------------
@@ -162,6 +183,8 @@ std::vector<RouteDef> safety_routes(Services& s) {
   return {
       {"POST", "/v1/studies/{study}/subjects/{subject}/events", site, bind(post_event)},
       {"GET", "/v1/studies/{study}/subjects/{subject}", site_officer, bind(get_subject)},
+      {"POST", "/v1/studies/{study}/subjects/{subject}/labs", site, bind(post_labs)},
+      {"GET", "/v1/studies/{study}/subjects/{subject}/labs", site_officer, bind(get_labs)},
       {"POST", "/v1/studies/{study}/ae/{id}/followups", site, bind(post_followup)},
       {"GET", "/v1/studies/{study}/ae/{id}/versions", site_officer, bind(get_versions)},
       {"POST", "/v1/studies/{study}/ae/{id}/submissions", officer, bind(post_submission)},

@@ -1,3 +1,4 @@
+#include <cstdio>
 #include "pvmon/safety/rules.hpp"
 
 #include <algorithm>
@@ -48,6 +49,10 @@ const std::vector<RuleInfo>& rule_catalogue() {
       {rule::kStoppingBoundary, Severity::critical},
       {rule::kDeathReconciliation, Severity::high},
       {rule::kVitalStatusOverdue, Severity::high},
+      // FDA DILI guidance (2009): a potential Hy's law case is assessed at once; a lab finding
+      // without an AE report is a reporting question for the site.
+      {rule::kPotentialHysLaw, Severity::critical},
+      {rule::kLabWithoutAe, Severity::high},
   };
   return kRules;
 }
@@ -649,6 +654,62 @@ std::vector<AlertDraft> version_alerts(const AeVersionFacts& f, const StudyRules
       }
     }
   return on_ae_version(f, rules, recent, reads.raised);
+}
+
+AlertDraft hys_law_alert(const std::string& study, const std::string& subject, const HysLawCase& c) {
+  AlertDraft a;
+  a.rule = std::string(rule::kPotentialHysLaw);
+  a.severity = severity_of(rule::kPotentialHysLaw);
+  a.dedupe_key = a.rule + ":" + subject + ":" + c.transaminase.panel_ref + ":" + c.bilirubin.panel_ref;
+  a.title = "Potential Hy's law case: subject " + subject + ": " + c.text +
+            ": assess at once (confirmed DILI or another cause)";
+  a.subject = subject;
+  auto result = [](const LabResult& r) {
+    return json{{"panel_id", r.panel_ref},       {"collected_at", format_timestamp(r.collected_at)},
+                {"test", r.test},                {"term", r.term ? std::string(r.term->term) : std::string()},
+                {"value", r.value},              {"unit", r.unit},
+                {"uln", r.uln ? json(*r.uln) : json(nullptr)},
+                {"x_uln", r.x_uln ? json(*r.x_uln) : json(nullptr)},
+                {"x_baseline", r.x_baseline ? json(*r.x_baseline) : json(nullptr)},
+                {"grade", r.grade}};
+  };
+  a.payload = {{"study", study},
+               {"subject", subject},
+               {"transaminase", result(c.transaminase)},
+               {"bilirubin", result(c.bilirubin)},
+               {"alp", c.alp ? result(*c.alp) : json(nullptr)},
+               {"text", c.text},
+               {"source", "FDA guidance Drug-Induced Liver Injury: Premarketing Clinical Evaluation (2009)"},
+               {"assessment", {"confirmed_dili", "other_cause"}}};
+  return a;
+}
+
+AlertDraft lab_without_ae_alert(const std::string& study, const std::string& subject, const UnreportedFinding& f,
+                                const LabAeParams& p) {
+  AlertDraft a;
+  a.rule = std::string(rule::kLabWithoutAe);
+  a.severity = severity_of(rule::kLabWithoutAe);
+  const std::string term = f.result.term ? std::string(f.result.term->term) : f.result.test;
+  a.dedupe_key = a.rule + ":" + subject + ":" + term + ":" + f.result.panel_ref;
+  char value[64];
+  std::snprintf(value, sizeof value, "%g", f.result.value);
+  a.title = "Lab finding without an AE report: subject " + subject + ", " + f.result.test + " " + value + " " +
+            f.result.unit + " on " + format_date(f.result.collected_at.date()) + " (CTCAE v5.0 " + term + " grade " +
+            std::to_string(f.result.grade) + ") and no AE report of " + term + " within " +
+            std::to_string(p.window_days) + " days: report it, or say why it is not an AE";
+  a.subject = subject;
+  a.payload = {{"study", study},
+               {"subject", subject},
+               {"panel_id", f.result.panel_ref},
+               {"collected_at", format_timestamp(f.result.collected_at)},
+               {"test", f.result.test},
+               {"term", term},
+               {"value", f.result.value},
+               {"unit", f.result.unit},
+               {"grade", f.result.grade},
+               {"due", format_date(f.due)},
+               {"window_days", p.window_days}};
+  return a;
 }
 
 }  // namespace pvmon::safety

@@ -66,6 +66,35 @@ reports::Input input_of(const Runtime& rt, const config::Study& st, store::Snaps
   return in;
 }
 
+/// The lab stream's figures at the cut-off (safety/labs.hpp), once: eDISH, shift tables, the
+/// time courses of the subjects in the Hy's law quadrant, and the potential Hy's law alerts raised
+/// by the cut-off with their assessment as of the as-of. nullopt when the study has no results.
+Result<std::optional<reports::LabsInput>> labs_input(store::Store& store, const config::Study& st,
+                                                    const reports::Input& in, const DataCutoff& at) {
+  auto by_subject = store.study_labs(st.id, in.cutoff, at.as_of);
+  if (!by_subject) return by_subject.error();
+  if (by_subject->empty()) return std::optional<reports::LabsInput>{};
+  reports::LabsInput out;
+  out.edish = safety::edish(by_subject.value(), in.cutoff);
+  out.shifts = safety::shift_tables(by_subject.value(), in.cutoff);
+  for (const auto& p : out.edish.points) {
+    if (p.quadrant != safety::EdishQuadrant::hys_law) continue;
+    auto& series = out.hys_law_series[p.subject];
+    for (const auto& r : by_subject->at(p.subject))
+      if (r.analyte == safety::Analyte::alt || r.analyte == safety::Analyte::ast ||
+          r.analyte == safety::Analyte::bilirubin)
+        series.push_back(r);
+  }
+  auto assessed = store.alert_assessments(st.id, at.as_of);
+  if (!assessed) return assessed.error();
+  for (const auto& a : in.alerts) {
+    if (a.rule != safety::rule::kPotentialHysLaw || a.raised_at > in.cutoff) continue;
+    auto x = assessed->find(a.id);
+    out.cases.push_back({a.subject, a.raised_at, a.title, x == assessed->end() ? std::string() : x->second});
+  }
+  return std::optional<reports::LabsInput>(std::move(out));
+}
+
 /// The figures the dsmb.report webhook carries: enough for a DSMB member to see at a glance
 /// whether to open the report now. The same AE counts and surgical figures as the report's.
 json summary_of(const reports::Input& in) {
@@ -129,6 +158,9 @@ Result<store::DsmbReportDraft> build_dsmb_report(const Runtime& rt, const config
   auto endpoints = safety::endpoints(courses, at.cutoff);
   auto in = input_of(rt, st, snap.value(), at.cutoff, std::move(courses), std::move(surg), std::move(endpoints), number,
                      previous);
+  auto labs = labs_input(store, st, in, at);
+  if (!labs) return labs.error();
+  in.labs = std::move(labs.value());
   auto summary = summary_of(in);
   store::DsmbReportDraft d;
   d.study = st.id;

@@ -48,6 +48,43 @@ store::Store::SnapshotOptions scheduler_snapshot_options(const Runtime& rt, cons
 }
 
 
+namespace {
+
+/// CLINICAL.md / issue 25: a lab result of grade >= its threshold with no AE report of its CTCAE
+/// term within the window raises lab_without_ae once the window has passed; an AE report that
+/// answers it later closes the alert. Pure rules in safety/labs.hpp; this reads and records.
+void lab_alerts(const TickDeps& cx, const std::string& id, const config::Study& st, Timestamp now, TickResult& out) {
+  const auto& p = st.rules.lab_without_ae;
+  int lowest = p.min_grade;
+  for (const auto& [term, g] : p.min_grade_by_term) lowest = std::min(lowest, g);
+  auto found = cx.labs->lab_findings(id, lowest);
+  if (!found) {
+    out.problems.push_back("study " + id + ": lab findings not read: " + found.error().message);
+    return;
+  }
+  std::vector<safety::AlertDraft> raise;
+  std::vector<std::string> answered;
+  static const std::vector<safety::AeOfTerm> kNone;
+  for (const auto& [subject, results] : found->results) {
+    auto a = found->aes.find(subject);
+    const auto& aes = a == found->aes.end() ? kNone : a->second;
+    // Every finding at or above its threshold whatever its window, then each against the AEs.
+    for (const auto& f : safety::lab_without_ae(results, {}, p, Date{INT32_MAX})) {
+      const auto draft = safety::lab_without_ae_alert(id, subject, f, p);
+      const bool is_answered =
+          std::any_of(aes.begin(), aes.end(), [&](const safety::AeOfTerm& ae) { return safety::answers(f, ae, p); });
+      if (is_answered) answered.push_back(draft.dedupe_key);
+      else if (now.date() > f.due) raise.push_back(draft);
+    }
+  }
+  if (auto st2 = cx.alerts.raise_alerts(id, to_records(raise)); !st2)
+    out.problems.push_back("study " + id + ": lab alerts not recorded: " + st2.error().message);
+  if (auto n = cx.labs->close_alerts(id, answered, "answered by an AE report of the same term"); !n)
+    out.problems.push_back("study " + id + ": lab alerts not closed: " + n.error().message);
+}
+
+}  // namespace
+
 TickResult scheduler_tick(const TickDeps& cx) {
   TickResult out;
   const auto& c = *cx.rt.config;
@@ -62,6 +99,7 @@ TickResult scheduler_tick(const TickDeps& cx) {
     auto alerts = scheduled_alerts(cx.rt, study, snap.value(), now);
     if (auto st = cx.alerts.raise_alerts(id, alerts); !st)
       out.problems.push_back("study " + id + ": alerts not recorded: " + st.error().message);
+    if (cx.labs) lab_alerts(cx, id, study, now, out);
   }
   auto n = cx.alerts.escalate(cx.clock.now(), static_cast<std::int64_t>(c.escalate_after_seconds) * 1000);
   if (!n) out.problems.push_back("escalation failed: " + n.error().message);

@@ -427,9 +427,69 @@ CREATE INDEX clocks_by_report ON clocks (report);
 CREATE INDEX clocks_of_subject ON clocks (subject_id) WHERE report IS NULL;
 )sql";
 
+// Version 10: laboratory results as a stream (issue 25). A panel is the site's, idempotent on
+// (study, panel_id) with the body's hash; its results are graded at intake (CTCAE v5.0 against
+// the subject's baseline) and kept with the grade and the multiples of ULN and baseline, by
+// subject and collection time for the liver rules. Both append-only. A clock may belong to a
+// panel: a potential Hy's law case is a potential SUSAR until the officer assesses it; the
+// assessment is kept beside the alert, append-only.
+constexpr const char* kV10 = R"sql(
+CREATE TABLE lab_panels (
+  id           INTEGER PRIMARY KEY,
+  study        TEXT NOT NULL,
+  subject_id   INTEGER NOT NULL REFERENCES subjects (id),
+  panel_id     TEXT NOT NULL,
+  collected_at TEXT NOT NULL,
+  record       TEXT NOT NULL,
+  body_sha256  TEXT NOT NULL,
+  recorded_at  TEXT NOT NULL,
+  recorded_by  TEXT NOT NULL,
+  UNIQUE (study, panel_id)
+);
+CREATE TABLE lab_results (
+  id           INTEGER PRIMARY KEY,
+  panel        INTEGER NOT NULL REFERENCES lab_panels (id),
+  subject_id   INTEGER NOT NULL REFERENCES subjects (id),
+  collected_at TEXT NOT NULL,
+  test         TEXT NOT NULL,
+  meddra_code  TEXT NOT NULL,
+  value        REAL NOT NULL,
+  unit         TEXT NOT NULL,
+  uln          REAL,
+  lln          REAL,
+  baseline     REAL,
+  baseline_uln REAL,
+  baseline_lln REAL,
+  grade        INTEGER NOT NULL,
+  criterion    TEXT NOT NULL,
+  basis        TEXT NOT NULL
+);
+CREATE INDEX lab_results_by_subject ON lab_results (subject_id, collected_at, id);
+CREATE TRIGGER lab_panels_no_update BEFORE UPDATE ON lab_panels
+  BEGIN SELECT RAISE(ABORT, 'lab_panels is append-only'); END;
+CREATE TRIGGER lab_panels_no_delete BEFORE DELETE ON lab_panels
+  BEGIN SELECT RAISE(ABORT, 'lab_panels is append-only'); END;
+CREATE TRIGGER lab_results_no_update BEFORE UPDATE ON lab_results
+  BEGIN SELECT RAISE(ABORT, 'lab_results is append-only'); END;
+CREATE TRIGGER lab_results_no_delete BEFORE DELETE ON lab_results
+  BEGIN SELECT RAISE(ABORT, 'lab_results is append-only'); END;
+ALTER TABLE clocks ADD COLUMN lab_panel INTEGER REFERENCES lab_panels (id);
+CREATE TABLE alert_assessments (
+  id          INTEGER PRIMARY KEY,
+  alert       INTEGER NOT NULL REFERENCES alerts (id),
+  outcome     TEXT NOT NULL,
+  comment     TEXT NOT NULL,
+  assessed_at TEXT NOT NULL,
+  assessed_by TEXT NOT NULL
+);
+CREATE INDEX alert_assessments_by_alert ON alert_assessments (alert, id);
+CREATE TRIGGER alert_assessments_no_update BEFORE UPDATE ON alert_assessments
+  BEGIN SELECT RAISE(ABORT, 'alert_assessments is append-only'); END;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
-                                              {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}};
+                                              {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}};
   return kAll;
 }
 

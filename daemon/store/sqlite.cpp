@@ -95,6 +95,10 @@ std::optional<std::int64_t> Stmt::opt_i64(int col) const {
   if (is_null(col)) return std::nullopt;
   return i64(col);
 }
+std::optional<double> Stmt::opt_f64(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return f64(col);
+}
 
 Db::Db(const std::string& path, bool create, bool readonly, int busy_timeout_ms) {
   int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;

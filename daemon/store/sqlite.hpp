@@ -66,6 +66,7 @@ class Stmt {
   std::string_view view(int col) const;
   std::optional<std::string> opt_text(int col) const;
   std::optional<std::int64_t> opt_i64(int col) const;
+  std::optional<double> opt_f64(int col) const;
 
  private:
   sqlite3* db_;

@@ -591,6 +591,273 @@ class SqliteStore final : public Store {
     });
   }
 
+  // ---- Laboratory results (issue 25) -------------------------------------------------------
+
+  Result<Stored> add_lab_panel(LabWrite w, const Actor& actor) override {
+    return guard([&]() -> Result<Stored> {
+      return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
+        const std::string& study = w.study;
+        const std::string& subject = w.subject;
+        auto row = load_subject(db, study, subject);
+        if (!row || (!actor.site.empty() && row->site != actor.site))
+          return Error::field(Errc::not_found, "subject", "no subject '" + subject + "'");
+        {
+          // Idempotent on the site's panel id: the same body again is the stored panel.
+          auto st = db.cached(
+              "SELECT p.record, p.body_sha256, s.subject, p.id FROM lab_panels p JOIN subjects s ON s.id = p.subject_id "
+              "WHERE p.study = ? AND p.panel_id = ?");
+          st.bind(1, study).bind(2, w.panel.panel_id);
+          if (st.step()) {
+            if (st.text(1) != w.body_sha256 || st.text(2) != subject)
+              return Error::field(Errc::conflict, "panel_id",
+                                  "panel " + w.panel.panel_id + " is already recorded with other results");
+            json stored = json::parse(st.text(0));
+            stored["id"] = st.i64(3);
+            return Stored{stored, false};
+          }
+        }
+        const Timestamp now = clock_.now();
+        json record = w.record;
+        record["subject"] = subject;
+        record["recorded_at"] = format_timestamp(now);
+        record["recorded_by"] = actor.principal;
+        json results = json::array();
+        for (const auto& r : w.panel.results) results.push_back(lab_result_json(r));
+        record["results"] = results;
+        // The stored text has no id (the row's id, added when read back): append-only, written once.
+        const std::string text = record.dump();
+        db.cached(
+              "INSERT INTO lab_panels (study, subject_id, panel_id, collected_at, record, body_sha256, recorded_at, "
+              "recorded_by) VALUES (?,?,?,?,?,?,?,?)")
+            .bind(1, study)
+            .bind(2, row->id)
+            .bind(3, w.panel.panel_id)
+            .bind(4, format_timestamp(w.panel.collected_at))
+            .bind(5, text)
+            .bind(6, w.body_sha256)
+            .bind(7, format_timestamp(now))
+            .bind(8, actor.principal)
+            .run();
+        const std::int64_t pid = db.last_insert_rowid();
+        for (const auto& r : w.panel.results) {
+          db.cached(
+                "INSERT INTO lab_results (panel, subject_id, collected_at, test, meddra_code, value, unit, uln, lln, "
+                "baseline, baseline_uln, baseline_lln, grade, criterion, basis) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+              .bind(1, pid)
+              .bind(2, row->id)
+              .bind(3, format_timestamp(w.panel.collected_at))
+              .bind(4, r.test)
+              .bind(5, std::string(r.term->meddra_code))
+              .bind(6, r.value)
+              .bind(7, r.unit)
+              .bind(8, r.uln)
+              .bind(9, r.lln)
+              .bind(10, r.baseline ? std::optional(r.baseline->value) : std::nullopt)
+              .bind(11, r.baseline ? r.baseline->uln : std::nullopt)
+              .bind(12, r.baseline ? r.baseline->lln : std::nullopt)
+              .bind(13, r.grade)
+              .bind(14, r.criterion)
+              .bind(15, r.basis)
+              .run();
+        }
+        append_audit(db, now, actor, "lab.panel", study + "/subject/" + subject + "/lab/" + w.panel.panel_id, text,
+                     std::nullopt);
+        // The liver rules over the subject's results with this panel, in this transaction.
+        const auto all = load_labs(db, row->id, std::nullopt);
+        if (auto c = safety::potential_hys_law(all, w.panel.panel_id, w.hys_law)) {
+          const auto draft = safety::hys_law_alert(study, subject, *c);
+          record_alerts(db, study, to_alert_records({draft}), std::nullopt, now);
+          if (db.changes() > 0) {
+            // A potential Hy's law case may be a serious unexpected suspected reaction: the
+            // 15-day clock runs (21 CFR 312.32(c)(1)) until the officer's assessment.
+            const Timestamp due = safety::calendar_day_deadline(now, w.hys_law_clock_days);
+            db.cached("INSERT INTO clocks (report, study, kind, started_at, due_at, reason, version, late, subject_id, "
+                      "lab_panel) VALUES (NULL, ?, ?, ?, ?, ?, 0, 0, ?, ?)")
+                .bind(1, study)
+                .bind(2, std::string(safety::to_string(safety::ClockKind::regulatory_initial)))
+                .bind(3, format_timestamp(now))
+                .bind(4, format_timestamp(due))
+                .bind(5, "potential Hy's law case (" + c->text + "): assess it; if confirmed it is reported as a "
+                         "serious unexpected suspected reaction within " + std::to_string(w.hys_law_clock_days) +
+                         " calendar days")
+                .bind(6, row->id)
+                .bind(7, pid)
+                .run();
+          }
+        }
+        record["id"] = pid;
+        return Stored{record, true};
+      });
+    });
+  }
+
+  Result<std::vector<safety::LabResult>> subject_labs(const std::string& study, const std::string& subject) override {
+    return guard([&]() -> Result<std::vector<safety::LabResult>> {
+      auto db = readers_.take();
+      auto row = load_subject(*db, study, subject);
+      if (!row) return std::vector<safety::LabResult>{};
+      return load_labs(*db, row->id, std::nullopt);
+    });
+  }
+
+  Result<std::map<std::string, std::vector<safety::LabResult>>> study_labs(const std::string& study, Timestamp cutoff,
+                                                                           Timestamp as_of) override {
+    return guard([&]() -> Result<std::map<std::string, std::vector<safety::LabResult>>> {
+      auto db = readers_.take();
+      std::map<std::string, std::vector<safety::LabResult>> out;
+      auto st = db->cached("SELECT id, subject FROM subjects WHERE study = ? ORDER BY subject");
+      st.bind(1, study);
+      std::vector<std::pair<std::int64_t, std::string>> subjects;
+      while (st.step()) subjects.emplace_back(st.i64(0), st.text(1));
+      st.reset();
+      for (const auto& [id, subject] : subjects) {
+        auto labs = load_labs(*db, id, as_of);
+        std::erase_if(labs, [&](const safety::LabResult& r) { return r.collected_at > cutoff; });
+        if (!labs.empty()) out[subject] = std::move(labs);
+      }
+      return out;
+    });
+  }
+
+  Result<LabFindings> lab_findings(const std::string& study, int min_grade) override {
+    return guard([&]() -> Result<LabFindings> {
+      auto db = readers_.take();
+      LabFindings out;
+      std::map<std::string, std::set<std::string>> codes;  // subject -> CTCAE codes with a finding
+      {
+        auto st = db->cached("SELECT s.id, s.subject FROM lab_results r JOIN subjects s ON s.id = r.subject_id "
+                             "WHERE s.study = ? AND r.grade >= ? GROUP BY s.id");
+        st.bind(1, study).bind(2, min_grade);
+        std::vector<std::pair<std::int64_t, std::string>> subjects;
+        while (st.step()) subjects.emplace_back(st.i64(0), st.text(1));
+        st.reset();
+        for (const auto& [id, subject] : subjects) {
+          auto labs = load_labs(*db, id, std::nullopt);
+          std::erase_if(labs, [&](const safety::LabResult& r) { return r.grade < min_grade; });
+          for (const auto& r : labs) codes[subject].insert(std::string(r.term->meddra_code));
+          out.results[subject] = std::move(labs);
+        }
+      }
+      auto ae = db->cached(
+          "SELECT report_id, meddra_code, onset FROM ae_reports WHERE study = ? AND subject = ? AND status = 'active'");
+      for (const auto& [subject, wanted] : codes) {
+        ae.bind(1, study).bind(2, subject);
+        while (ae.step()) {
+          const std::string code = ae.text(1);
+          if (!wanted.count(code)) continue;
+          const auto* term = ctcae::find_code(code);
+          const auto onset = parse_date(ae.text(2));
+          if (term == nullptr || !onset) continue;
+          out.aes[subject].push_back({ae.text(0), std::string(term->term), *onset});
+        }
+        ae.reset();
+      }
+      return out;
+    });
+  }
+
+  Result<std::map<std::int64_t, std::string>> alert_assessments(const std::string& study, Timestamp as_of) override {
+    return guard([&]() -> Result<std::map<std::int64_t, std::string>> {
+      auto db = readers_.take();
+      auto st = db->cached(
+          "SELECT x.alert, x.outcome FROM alert_assessments x JOIN alerts a ON a.id = x.alert "
+          "WHERE a.study = ? AND x.assessed_at <= ? ORDER BY x.id");
+      st.bind(1, study).bind(2, format_timestamp(as_of));
+      std::map<std::int64_t, std::string> out;
+      while (st.step()) out.emplace(st.i64(0), st.text(1));
+      return out;
+    });
+  }
+
+  Result<int> close_alerts(const std::string& study, const std::vector<std::string>& dedupe_keys,
+                           const std::string& comment) override {
+    if (dedupe_keys.empty()) return 0;
+    return guard([&]() -> Result<int> {
+      return writer_.write<int>([&](Db& db) -> Result<int> {
+        const Timestamp now = clock_.now();
+        const Actor system{"pvmond", ""};
+        int closed = 0;
+        for (const auto& key : dedupe_keys) {
+          auto st = db.cached("SELECT id FROM alerts WHERE study = ? AND dedupe_key = ? AND status = 'open'");
+          st.bind(1, study).bind(2, stored_key(study, key));
+          if (!st.step()) continue;
+          const std::int64_t id = st.i64(0);
+          st.reset();
+          db.cached("UPDATE alerts SET status = 'acked', acked_at = ?, acked_by = ?, ack_comment = ? WHERE id = ?")
+              .bind(1, format_timestamp(now))
+              .bind(2, system.principal)
+              .bind(3, comment)
+              .bind(4, id)
+              .run();
+          const json audited{{"id", id}, {"status", "acked"}, {"acked_at", format_timestamp(now)},
+                             {"acked_by", system.principal}, {"ack_comment", comment}};
+          append_audit(db, now, system, "alert.ack", study + "/alert/" + std::to_string(id), audited.dump(),
+                       json{{"status", "open"}}.dump());
+          ++closed;
+        }
+        return closed;
+      });
+    });
+  }
+
+  Result<json> assess_alert(AlertAssessment a, const Actor& actor) override {
+    return guard([&]() -> Result<json> {
+      return writer_.write<json>([&](Db& db) -> Result<json> {
+        auto st = db.cached("SELECT rule FROM alerts WHERE id = ? AND study = ?");
+        st.bind(1, a.alert).bind(2, a.study);
+        if (!st.step()) return Error::field(Errc::not_found, "id", "no alert " + std::to_string(a.alert));
+        const std::string rule = st.text(0);
+        st.reset();
+        if (rule != safety::rule::kPotentialHysLaw)
+          return Error::field(Errc::conflict, "id", "a " + rule + " alert takes no assessment");
+        {
+          auto done = db.cached("SELECT outcome, assessed_by FROM alert_assessments WHERE alert = ? LIMIT 1");
+          done.bind(1, a.alert);
+          if (done.step())
+            return Error::field(Errc::conflict, "id",
+                                "alert " + std::to_string(a.alert) + " is already assessed (" + done.text(0) + ", by " +
+                                    done.text(1) + ")");
+        }
+        const Timestamp now = clock_.now();
+        db.cached("INSERT INTO alert_assessments (alert, outcome, comment, assessed_at, assessed_by) VALUES (?,?,?,?,?)")
+            .bind(1, a.alert)
+            .bind(2, a.outcome)
+            .bind(3, a.comment)
+            .bind(4, format_timestamp(now))
+            .bind(5, actor.principal)
+            .run();
+        // The clock the alert opened (its panel's potential-case clock) stops with the assessment.
+        auto payload = db.cached("SELECT payload FROM alerts WHERE id = ?");
+        payload.bind(1, a.alert);
+        payload.step();
+        const json p = json::parse(payload.text(0));
+        payload.reset();
+        std::vector<std::pair<std::int64_t, Timestamp>> open;
+        std::set<std::string> panels;  // the case's panels (often one)
+        for (const char* k : {"transaminase", "bilirubin"})
+          if (p.contains(k) && p[k].is_object()) panels.insert(p[k].value("panel_id", ""));
+        for (const auto& panel : panels) {
+          auto c = db.cached(
+              "SELECT c.id, c.due_at FROM clocks c JOIN lab_panels l ON l.id = c.lab_panel "
+              "WHERE l.study = ? AND l.panel_id = ? AND c.stopped_at IS NULL");
+          c.bind(1, a.study).bind(2, panel);
+          while (c.step()) open.emplace_back(c.i64(0), parse_timestamp(c.text(1)).value_or(Timestamp{}));
+        }
+        for (const auto& [cid, due] : open)
+          stop_clock(db, cid, now, "potential Hy's law case assessed: " + a.outcome, now > due);
+        const json out{{"alert", a.alert},
+                       {"outcome", a.outcome},
+                       {"comment", a.comment},
+                       {"assessed_at", format_timestamp(now)},
+                       {"assessed_by", actor.principal},
+                       {"clocks_stopped", open.size()}};
+        append_audit(db, now, actor, "alert.assess", a.study + "/alert/" + std::to_string(a.alert), out.dump(),
+                     std::nullopt);
+        return out;
+      });
+    });
+  }
+
   Result<std::vector<safety::CourseAe>> subject_aes(const std::string& study,
                                                    const std::string& subject) override {
     return guard([&]() -> Result<std::vector<safety::CourseAe>> {
@@ -1190,7 +1457,7 @@ class SqliteStore final : public Store {
                                 const std::string& report_id, Timestamp at) {
     auto st = db.cached(
         "SELECT c.id, c.due_at FROM clocks c JOIN subjects s ON s.id = c.subject_id WHERE c.report IS NULL "
-        "AND c.stopped_at IS NULL AND s.study = ?1 AND s.subject = ?2");
+        "AND c.event IS NOT NULL AND c.stopped_at IS NULL AND s.study = ?1 AND s.subject = ?2");
     st.bind(1, study).bind(2, subject);
     std::vector<std::pair<std::int64_t, Timestamp>> open;
     while (st.step()) open.emplace_back(st.i64(0), parse_timestamp(st.text(1)).value_or(Timestamp{}));
@@ -1501,6 +1768,61 @@ class SqliteStore final : public Store {
     row.enrolled = parse_date(st.text(2)).value_or(Date{});
     row.record = json::parse(st.text(3));
     return row;
+  }
+
+  /// A graded result as the panel's stored record and the subject view give it.
+  static json lab_result_json(const safety::LabResult& r) {
+    auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+    return {{"test", r.test},
+            {"term", r.term ? std::string(r.term->term) : std::string()},
+            {"meddra_code", r.term ? std::string(r.term->meddra_code) : std::string()},
+            {"value", r.value},
+            {"unit", r.unit},
+            {"uln", opt(r.uln)},
+            {"lln", opt(r.lln)},
+            {"baseline", r.baseline ? json(r.baseline->value) : json(nullptr)},
+            {"grade", r.grade},
+            {"criterion", r.criterion},
+            {"basis", r.basis},
+            {"x_uln", opt(r.x_uln)},
+            {"x_baseline", opt(r.x_baseline)}};
+  }
+
+  /// The subject's results in collection order, as recorded by `as_of` (all when nullopt).
+  static std::vector<safety::LabResult> load_labs(Db& db, std::int64_t subject_id, std::optional<Timestamp> as_of) {
+    std::string sql =
+        "SELECT r.panel, p.panel_id, r.collected_at, r.test, r.meddra_code, r.value, r.unit, r.uln, r.lln, "
+        "r.baseline, r.baseline_uln, r.baseline_lln, r.grade, r.criterion, r.basis FROM lab_results r "
+        "JOIN lab_panels p ON p.id = r.panel WHERE r.subject_id = ?1 ";
+    if (as_of) sql += "AND p.recorded_at <= ?2 ";
+    sql += "ORDER BY r.collected_at, r.id";
+    auto st = db.cached(sql);
+    st.bind(1, subject_id);
+    if (as_of) st.bind(2, format_timestamp(*as_of));
+    std::vector<safety::LabResult> out;
+    while (st.step()) {
+      safety::LabResult r;
+      r.panel = st.i64(0);
+      r.panel_ref = st.text(1);
+      r.collected_at = parse_timestamp(st.text(2)).value_or(Timestamp{});
+      r.test = st.text(3);
+      r.term = ctcae::find_code(st.text(4));
+      if (r.term == nullptr) continue;  // a code the embedded dictionary no longer has
+      r.analyte = safety::analyte_of(*r.term);
+      r.value = st.f64(5);
+      r.unit = st.text(6);
+      r.uln = st.opt_f64(7);
+      r.lln = st.opt_f64(8);
+      // A baseline is in its result's unit (validate_panel refuses another).
+      if (auto b = st.opt_f64(9)) r.baseline = safety::BaselineValue{*b, st.opt_f64(10), st.opt_f64(11), r.unit};
+      r.grade = static_cast<int>(st.i64(12));
+      r.criterion = st.text(13);
+      r.basis = st.text(14);
+      if (r.uln && *r.uln > 0) r.x_uln = r.value / *r.uln;
+      if (r.baseline && r.baseline->value > 0) r.x_baseline = r.value / r.baseline->value;
+      out.push_back(std::move(r));
+    }
+    return out;
   }
 
   /// The subject's events with corrections applied: a correcting event replaces the one it

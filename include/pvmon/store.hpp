@@ -24,6 +24,7 @@
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/course.hpp"
 #include "pvmon/safety/events.hpp"
+#include "pvmon/safety/labs.hpp"
 #include "pvmon/safety/rules.hpp"
 #include "pvmon/safety/surgical.hpp"
 #include "pvmon/time.hpp"
@@ -469,7 +470,62 @@ class ReportStore {
 
 };
 
+/// A lab panel as the writer stores it (issue 25): validated and graded by pvmon::safety
+/// (labs.hpp); the liver rules run in the same transaction over the subject's stored results.
+struct LabWrite {
+  std::string study, subject;
+  safety::LabPanel panel;
+  nlohmann::json record;  // the normalised body as posted
+  std::string body_sha256;
+  safety::HysLawParams hys_law;
+  /// A potential Hy's law case opens this clock (21 CFR 312.32(c)(1)(i): 15 calendar days for
+  /// a serious and unexpected suspected reaction) until the officer assesses the alert.
+  int hys_law_clock_days = 15;
+};
+
+/// An officer's assessment of an alert that asks for one (a potential Hy's law case).
+struct AlertAssessment {
+  std::string study;
+  std::int64_t alert = 0;
+  std::string outcome;  // "confirmed_dili", "other_cause"
+  std::string comment;
+};
+
+class LabStore {
+ public:
+  virtual ~LabStore() = default;
+  /// Stores the panel and its results, idempotent on (study, panel_id): the same body again
+  /// is Stored{record, created = false}, another body a conflict naming panel_id.
+  virtual Result<Stored> add_lab_panel(LabWrite w, const Actor& actor) = 0;
+  /// The subject's results in collection order (panel ids as stored).
+  virtual Result<std::vector<safety::LabResult>> subject_labs(const std::string& study,
+                                                              const std::string& subject) = 0;
+  /// Every subject's results collected by `cutoff` as recorded at `as_of`, by subject.
+  virtual Result<std::map<std::string, std::vector<safety::LabResult>>> study_labs(const std::string& study,
+                                                                                   Timestamp cutoff,
+                                                                                   Timestamp as_of) = 0;
+  /// What the lab-without-AE rule reads (safety/labs.hpp lab_without_ae): every result of grade
+  /// >= `min_grade`, and the AE reports in force of the same subjects and CTCAE terms, by subject.
+  struct LabFindings {
+    std::map<std::string, std::vector<safety::LabResult>> results;
+    std::map<std::string, std::vector<safety::AeOfTerm>> aes;
+  };
+  virtual Result<LabFindings> lab_findings(const std::string& study, int min_grade) = 0;
+  /// Each assessed alert's outcome as recorded by `as_of`, by alert id.
+  virtual Result<std::map<std::int64_t, std::string>> alert_assessments(const std::string& study,
+                                                                       Timestamp as_of) = 0;
+  /// Acknowledges open alerts by dedupe key, as the system, with `comment` (a finding answered):
+  /// returns how many were closed.
+  virtual Result<int> close_alerts(const std::string& study, const std::vector<std::string>& dedupe_keys,
+                                   const std::string& comment) = 0;
+  /// Records the assessment beside the alert (append-only, audited) and stops the clocks the
+  /// alert opened. Errors: no such alert (not_found), an alert that takes no assessment or is
+  /// already assessed (conflict).
+  virtual Result<nlohmann::json> assess_alert(AlertAssessment a, const Actor& actor) = 0;
+};
+
 class Store : public SubjectStore,
+              public LabStore,
               public AeStore,
               public SnapshotStore,
               public AlertStore,

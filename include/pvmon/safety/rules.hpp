@@ -20,6 +20,7 @@
 #include "pvmon/safety/classification.hpp"
 #include "pvmon/safety/clocks.hpp"
 #include "pvmon/safety/events.hpp"
+#include "pvmon/safety/labs.hpp"
 #include "pvmon/safety/course.hpp"
 #include "pvmon/safety/surgical.hpp"
 #include "pvmon/time.hpp"
@@ -49,6 +50,8 @@ inline constexpr std::string_view kLabDiscrepancy = "lab_discrepancy";  // info
 inline constexpr std::string_view kStoppingBoundary = "stopping_boundary";  // critical
 inline constexpr std::string_view kDeathReconciliation = "death_reconciliation";  // high
 inline constexpr std::string_view kVitalStatusOverdue = "vital_status_overdue";   // high
+inline constexpr std::string_view kPotentialHysLaw = "potential_hys_law";        // critical
+inline constexpr std::string_view kLabWithoutAe = "lab_without_ae";              // high
 }  // namespace rule
 
 /// Every rule id with its severity, in the order above (for docs, config checks, subscriptions).
@@ -124,6 +127,10 @@ struct StudyRules {
   std::vector<AesiRule> aesi;
   std::vector<ClusterRule> clusters;
   std::vector<StoppingRule> stopping;
+  /// The liver rules of the lab stream (labs.hpp): the multiples and window of the potential
+  /// Hy's law rule ("hys_law" in the study file), the lab finding without an AE ("lab_without_ae").
+  HysLawParams hys_law;
+  LabAeParams lab_without_ae;
 };
 
 // ---- AE versions ------------------------------------------------------------------------------
@@ -266,5 +273,15 @@ std::vector<AlertDraft> on_courses(const std::string& study, const std::vector<S
 /// evaluable subjects reach the stopping count (stats::boundary_crossed); nothing otherwise.
 std::vector<AlertDraft> on_boundary(const std::string& study, const std::string& rule_id, int n,
                                     int events, const std::vector<stats::BoundaryRow>& rows);
+
+/// A potential Hy's law case found in a subject's lab stream (labs.hpp potential_hys_law): a
+/// critical alert naming the values and dates, keyed by the pair of results so that it is
+/// raised once. The officer's assessment (confirmed DILI / other cause) answers it.
+AlertDraft hys_law_alert(const std::string& study, const std::string& subject, const HysLawCase& c);
+
+/// A lab finding without an AE report (labs.hpp lab_without_ae): asks the site to report the AE
+/// of the result's CTCAE term or to say why not; keyed by subject, term and panel.
+AlertDraft lab_without_ae_alert(const std::string& study, const std::string& subject, const UnreportedFinding& f,
+                                const LabAeParams& p);
 
 }  // namespace pvmon::safety

@@ -37,6 +37,9 @@ struct TickDeps {
   const Clock& clock;
   store::SnapshotStore& snapshots;
   store::AlertStore& alerts;
+  /// The lab stream (issue 25): findings without an AE report are raised and, once an AE report
+  /// answers them, closed. Null: no lab rules (a tick over a store without labs).
+  store::LabStore* labs = nullptr;
 };
 
 /// One scheduler pass at cx.clock.now(): every study's clock and boundary alerts (each once:
@@ -44,7 +47,7 @@ struct TickDeps {
 /// `escalate_after_seconds`.
 TickResult scheduler_tick(const TickDeps& cx);
 inline TickResult scheduler_tick(const Context& cx) {
-  return scheduler_tick(TickDeps{cx.rt, cx.clock, cx.store, cx.store});
+  return scheduler_tick(TickDeps{cx.rt, cx.clock, cx.store, cx.store, &cx.store});
 }
 
 /// Tasks that fall due on the injected clock. A task's period is read at each run (config
