@@ -159,6 +159,37 @@ TEST_CASE_FIXTURE(Labs, "lab panels: graded against baseline, a potential Hy's l
   auto audit = d->client().Get("/v1/audit?entity=hcc-pvtt-imrt/alert/", bearer("demo-officer"));
   REQUIRE(audit);
   CHECK(audit->body.find("alert.assess") != std::string::npos);
+
+  // The DSMB report's liver section: eDISH (peak ALT 3.25 x ULN, peak bilirubin 45/21 = 2.1429 x
+  // ULN: the Hy's law quadrant), the ALT shift from baseline grade 0 to worst grade 2, the case
+  // with its assessment; the same point in the CSV.
+  auto made = post("/dsmb-reports", json::object(), "demo-officer");
+  REQUIRE(made);
+  REQUIRE_MESSAGE(made->status == 201, made->body);
+  const std::string rid = std::to_string(json::parse(made->body)["id"].get<int>());
+  const json model = get("/dsmb-reports/" + rid + "?format=json", "demo-dsmb");
+  const json& labs_section = model["labs"];
+  REQUIRE(labs_section["edish"]["points"].size() == 1);
+  const json& pt = labs_section["edish"]["points"][0];
+  CHECK(pt["subject"] == "S01-0101");
+  CHECK(pt["peak_alt_x_uln"].get<double>() == doctest::Approx(3.25));
+  CHECK(pt["peak_bilirubin_x_uln"].get<double>() == doctest::Approx(2.1429).epsilon(1e-4));
+  CHECK(pt["quadrant"] == "hys_law");
+  CHECK(labs_section["edish"]["quadrant_counts"]["hys_law"] == 1);
+  bool alt_shift = false;
+  for (const auto& t : labs_section["shift_tables"])
+    if (t["term"] == "Alanine aminotransferase increased") alt_shift = t["counts"][0][2] == 1 && t["subjects"] == 1;
+  CHECK(alt_shift);
+  REQUIRE(labs_section["potential_hys_law_cases"].size() == 1);
+  CHECK(labs_section["potential_hys_law_cases"][0]["assessment"] == "other_cause");
+  auto csv = d->client().Get((std::string(kStudy) + "/dsmb-reports/" + rid + "?format=csv&table=edish").c_str(),
+                             bearer("demo-dsmb"));
+  REQUIRE(csv);
+  CHECK(csv->status == 200);
+  CHECK(csv->body.find("S01-0101,3.25,") != std::string::npos);
+  auto html = d->client().Get((std::string(kStudy) + "/dsmb-reports/" + rid + "?format=html").c_str(), bearer("demo-dsmb"));
+  REQUIRE(html);
+  CHECK(html->body.find("eDISH") != std::string::npos);
 }
 
 TEST_CASE("a grade 3 lab result without an AE report: alerted once its window has passed, closed by the AE report") {
