@@ -87,7 +87,17 @@ Result<Reply> get_labs(Services&, Call& c) {
   if (!study) return study.error();
   auto labs = service::subject_labs(c.context(), c.caller(), *study.value(), c.params[1]);
   if (!labs) return labs.error();
-  return json_reply(200, std::move(labs.value()));
+  if (!wants_fhir(c.req)) return json_reply(200, std::move(labs.value()));
+  // Accept: application/fhir+json: a searchset Bundle of laboratory Observations.
+  const auto ctx = fhir_context(*study.value());
+  std::vector<json> resources;
+  const json& rows = labs.value()["results"];
+  for (std::size_t i = 0; i < rows.size(); ++i) resources.push_back(interop::fhir::observation(rows[i], c.params[1], ctx, i));
+  const std::string root = !c.config->public_url.empty()
+                               ? c.config->public_url
+                               : std::string(c.config->tls ? "https://" : "http://") + c.req.get_header_value("Host");
+  const std::string base = root + "/v1/studies/" + c.params[0] + "/subjects/" + c.params[1] + "/labs";
+  return Reply{200, interop::fhir::searchset(resources, base + "#", base, ""), {}, interop::fhir::kMediaType, {}};
 }
 
 // --- follow-ups, submissions, clocks ---------------------------------------------------

@@ -637,6 +637,51 @@ json searchset(const std::vector<json>& resources, const std::string& base, cons
   return b;
 }
 
+json observation(const json& r, const std::string& subject, const StudyContext& st, std::size_t index) {
+  // FHIR ids: [A-Za-z0-9-.]{1,64}; the site's panel id with anything else as '-', then the index.
+  std::string id = r.value("panel_id", "panel");
+  for (auto& ch : id)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '.') ch = '-';
+  id = id.substr(0, 56) + "-" + std::to_string(index + 1);
+  const std::string unit = r.value("unit", "");
+  json o{{"resourceType", "Observation"},
+         {"id", id},
+         {"status", "final"},
+         {"category", json::array({{{"coding", json::array({{{"system",
+                                                              "http://terminology.hl7.org/CodeSystem/observation-category"},
+                                                             {"code", "laboratory"},
+                                                             {"display", "Laboratory"}}})}}})},
+         {"code", {{"text", r.value("test", "")},
+                   {"coding", json::array({{{"system", kMeddraSystem},
+                                            {"code", r.value("meddra_code", "")},
+                                            {"display", r.value("term", "")}}})}}},
+         {"subject", {{"reference", "Patient/" + subject},
+                      {"identifier", {{"system", "urn:pvmon:subject:" + st.study}, {"value", subject}}}}},
+         {"effectiveDateTime", r.value("collected_at", "")},
+         {"identifier", json::array({{{"system", "urn:pvmon:lab-panel:" + st.study}, {"value", r.value("panel_id", "")}}})},
+         {"valueQuantity", {{"value", r.value("value", 0.0)}, {"unit", unit}}}};
+  json range = json::object();
+  if (r.contains("lln") && r["lln"].is_number()) range["low"] = {{"value", r["lln"]}, {"unit", unit}};
+  if (r.contains("uln") && r["uln"].is_number()) range["high"] = {{"value", r["uln"]}, {"unit", unit}};
+  if (!range.empty()) o["referenceRange"] = json::array({range});
+  // v3 ObservationInterpretation: above the range H, below L, else N.
+  const double v = r.value("value", 0.0);
+  std::string interp = "N";
+  if (r.contains("uln") && r["uln"].is_number() && v > r["uln"].get<double>()) interp = "H";
+  if (r.contains("lln") && r["lln"].is_number() && v < r["lln"].get<double>()) interp = "L";
+  o["interpretation"] = json::array({{{"coding", json::array({{{"system",
+                                                                "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"},
+                                                               {"code", interp}}})}}});
+  const int grade = r.value("grade", 0);
+  o["component"] = json::array({{{"code", {{"text", "CTCAE v5.0 grade"}}},
+                                 {"valueCodeableConcept",
+                                  {{"coding", json::array({{{"system", kGradeSystem},
+                                                            {"code", std::to_string(grade)},
+                                                            {"display", "Grade " + std::to_string(grade)}}})},
+                                   {"text", r.value("criterion", "")}}}}});
+  return o;
+}
+
 json operation_outcome(const Error& e) {
   // FHIR R4 issue-type codes (http://hl7.org/fhir/R4/valueset-issue-type.html).
   auto code_for = [&](const std::string& msg) -> std::string {

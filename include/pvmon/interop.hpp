@@ -124,6 +124,13 @@ nlohmann::json to_fhir(const nlohmann::json& record, const StudyContext& st);
 nlohmann::json searchset(const std::vector<nlohmann::json>& resources, const std::string& base,
                          const std::string& self, const std::string& next);
 
+/// A graded lab result (a row of GET .../subjects/{subject}/labs) as a FHIR R4 laboratory
+/// Observation: code by MedDRA (the CTCAE term), valueQuantity, referenceRange from the ULN/LLN,
+/// interpretation H/L/N, and the CTCAE v5.0 grade as a component (the US CTCAE IG's grade code
+/// system). Pure.
+nlohmann::json observation(const nlohmann::json& result, const std::string& subject, const StudyContext& st,
+                           std::size_t index);
+
 /// An OperationOutcome for an error: one issue per field (FHIRPath in `expression`), or one for
 /// the message.
 nlohmann::json operation_outcome(const Error& e);
