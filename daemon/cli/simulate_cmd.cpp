@@ -28,8 +28,9 @@ constexpr const char* kHelp =
     "       pvmon simulate --scale --url URL --token-file FILE [--subjects 1000] [--reports 1000000]\n"
     "                      [--connections 8] [--seed S]\n"
     "Plays a synthetic trial (enrolment, IMRT, camrelizumab and apatinib, hepatectomy, follow-up,\n"
-    "AE reports and follow-ups) against a running pvmond through its HTTP API. The same seed gives\n"
-    "the same trial. --speed 86400x plays a trial day per second (default: as fast as possible).\n"
+    "AE reports and follow-ups, laboratory panels on the visit schedule) against a running pvmond\n"
+    "through its HTTP API. The same seed gives the same trial. --speed 86400x plays a trial day\n"
+    "per second (default: as fast as possible).\n"
     "FILE has one 'NAME TOKEN' per line: a site id (S01) for each site that posts, and optionally\n"
     "'officer TOKEN' to list the alerts at the end and, with --dsmb, build a DSMB report.\n"
     "--scale posts a large study (default 1,000 subjects, 1,000,000 AE reports) over several\n"
@@ -235,7 +236,8 @@ int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
       << " follow-up contacts), " << sum.reports
       << " AE reports (" << sum.serious << " serious, " << sum.late << " late), " << sum.followups
       << " follow-ups, " << sum.surgeries << " surgeries, " << sum.deaths << " deaths ("
-      << sum.deaths_30d_post_surgery << " within 30 days of surgery)\n";
+      << sum.deaths_30d_post_surgery << " within 30 days of surgery), " << sum.panels << " lab panels ("
+      << sum.lab_results << " results)\n";
 
   Poster p(a.url);
   const std::string base = "/v1/studies/" + a.study;
@@ -274,6 +276,15 @@ int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
         // now, as an initial report's awareness is): its SAE clock runs from then.
         if (body["changes"].contains("serious"))
           body["changes"]["site_aware_at"] = format_timestamp(SystemClock().now().plus_hours(-1));
+        break;
+      }
+      case sim::StepKind::lab: {
+        path = base + "/subjects/" + s.subject + "/labs";
+        // A panel of today may be planned for later in the day than now: the daemon refuses a
+        // collection in the future, so it is collected now (never before the day began).
+        const Timestamp now = SystemClock().now().plus_ms(-1000);
+        if (auto at = parse_timestamp(body.value("collected_at", "")); at && *at > now)
+          body["collected_at"] = format_timestamp(std::max(now, start_of(s.day)));
         break;
       }
     }

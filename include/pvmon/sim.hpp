@@ -3,6 +3,13 @@
 // options give the same plan on every platform (std::mt19937_64 is fully specified; no
 // std:: distributions, whose algorithms are not). `pvmon simulate` plays a plan against a
 // running pvmond.
+//
+// Laboratory panels (ALT, AST, ALP, total bilirubin, platelets, neutrophils, haemoglobin,
+// creatinine) follow the protocol's visit schedule: screening at enrolment (also the enrolment's
+// `baseline`), every 3 weeks on neoadjuvant treatment, days 1, 3, 7 and 30 after the
+// hepatectomy, and at each follow-up visit. They come from a generator of their own, so that
+// every other step of a seed is what it was before panels were planned (the enrolment body only
+// gains its `baseline`).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,17 +31,17 @@ struct Options {
   int follow_up_days = 150;        // ... and the trial this much longer, ending today
 };
 
-enum class StepKind { enrol, event, ae, followup };
+enum class StepKind { enrol, event, ae, followup, lab };
 
 /// One request a site sends, on a trial day.
 struct Step {
   Date day;
-  int order = 0;  // within a day: enrolment, events, AE reports, follow-ups, deaths last
+  int order = 0;  // within a day: enrolment, events, lab panels, AE reports, follow-ups, deaths last
   std::string site;
   std::string subject;
   StepKind kind{};
   nlohmann::json body;         // AE reports lack site_aware_at: the player stamps it
-  std::string report_id;       // an AE report's, or the one a follow-up follows
+  std::string report_id;       // an AE report's, the one a follow-up follows, or a lab panel's id
   int aware_delay_hours = 0;   // AE: the site knew this long before it posted
   bool late = false;           // AE: posted after the site-to-sponsor window (24 h)
 };
@@ -46,6 +53,7 @@ struct Summary {
   int subjects = 0, events = 0, reports = 0, serious = 0, susars = 0, followups = 0, late = 0,
       surgeries = 0, deaths = 0, deaths_30d_post_surgery = 0;
   int contacts = 0;  // follow-up visits (last_known_alive events), counted among the events
+  int panels = 0, lab_results = 0;  // lab panels posted, and the results they carry
 };
 Summary summarise(const std::vector<Step>& steps);
 

@@ -78,6 +78,54 @@ std::string kind_of(const sim::Step& s) {
   return s.kind == sim::StepKind::event ? s.body.value("kind", "") : "";
 }
 
+/// One graded result of a posted panel, as the lab rules read it.
+struct Graded {
+  std::string subject, panel;
+  Date day;
+  std::string test, term;  // as posted; the CTCAE term it grades
+  double value = 0;
+  std::optional<double> uln, lln, baseline;
+  int grade = 0;
+};
+
+/// The enrolment's baseline value of a posted test (the keys plan.cpp gives them).
+std::optional<double> baseline_of(const json& enrol_body, const std::string& test) {
+  static const std::map<std::string, std::string> kKeys = {
+      {"ALT", "alt"},   {"AST", "ast"}, {"ALP", "alp"}, {"total bilirubin", "bilirubin"}, {"platelets", "platelets"},
+      {"neutrophils", "neutrophils"}, {"haemoglobin", "haemoglobin"}, {"creatinine", "creatinine"}};
+  const auto k = kKeys.find(test);
+  if (k == kKeys.end() || !enrol_body.contains("baseline") || !enrol_body["baseline"].contains(k->second)) return std::nullopt;
+  return enrol_body["baseline"][k->second]["value"].get<double>();
+}
+
+/// Every result of every panel, graded by CTCAE v5.0 against the subject's baseline where CTCAE
+/// says so (liver tests with an abnormal baseline), as pvmond grades them.
+std::vector<Graded> graded_results(const std::vector<sim::Step>& steps) {
+  std::map<std::string, json> enrol;
+  std::vector<Graded> out;
+  for (const auto& s : steps) {
+    if (s.kind == sim::StepKind::enrol) enrol[s.subject] = s.body;
+    if (s.kind != sim::StepKind::lab) continue;
+    for (const auto& r : s.body["results"]) {
+      Graded g{s.subject, s.body["panel_id"], s.day, r["test"], "", r["value"].get<double>(), {}, {}, {}, 0};
+      ctcae::LabInput in;
+      in.test = g.test;
+      in.value = g.value;
+      in.unit = r["unit"];
+      if (r.contains("uln")) g.uln = in.uln = r["uln"].get<double>();
+      if (r.contains("lln")) g.lln = in.lln = r["lln"].get<double>();
+      g.baseline = in.baseline = baseline_of(enrol.at(s.subject), g.test);
+      in.baseline_abnormal = in.baseline && ((in.uln && *in.baseline > *in.uln) || (in.lln && *in.baseline < *in.lln));
+      auto lg = ctcae::grade_lab(in);
+      REQUIRE_MESSAGE(lg, (s.body.dump() + ": " + (lg ? "" : lg.error().fields.at(0).message)));
+      g.term = std::string(lg->term->term);
+      g.grade = lg->grade;
+      out.push_back(std::move(g));
+    }
+  }
+  return out;
+}
+
 /// Each subject's events as pvmond stores them (ids in posting order).
 std::map<std::string, std::vector<safety::SubjectEvent>> subject_events(const std::vector<sim::Step>& steps) {
   std::map<std::string, std::vector<safety::SubjectEvent>> out;
@@ -108,7 +156,7 @@ TEST_CASE("every request is one pvmond accepts, in an order it accepts") {
     std::map<std::string, std::vector<safety::SubjectEvent>> events;
     std::map<std::string, std::vector<safety::CourseAe>> aes;  // as subject_aes reads them
     std::map<std::string, std::string> site_of;
-    std::set<std::string> reports;
+    std::set<std::string> reports, panels;
     for (const auto& s : steps) {
       CAPTURE(s.body.dump());
       REQUIRE(s.day <= o.today);
@@ -126,6 +174,29 @@ TEST_CASE("every request is one pvmond accepts, in an order it accepts") {
           enrolled[s.subject] = s.day;
           site_of[s.subject] = s.site;
           CHECK(s.subject.rfind(s.site + "-", 0) == 0);
+          CHECK(d->baseline.size() == 8);  // the screening panel's tests
+          break;
+        }
+        case sim::StepKind::lab: {
+          // POST .../subjects/{subject}/labs: a panel id unique in the study, collected on the
+          // step's day (not before enrolment, not in the future), each test once, every test
+          // and unit one CTCAE v5.0 grades (graded_results() requires it).
+          const json& b = s.body;
+          CHECK(b.size() == 3);
+          CHECK(panels.insert(b["panel_id"].get<std::string>()).second);
+          CHECK(b["panel_id"] == s.report_id);
+          CHECK(b["panel_id"].get<std::string>().rfind(s.subject + "-LAB-", 0) == 0);
+          const auto at = parse_timestamp(b["collected_at"].get<std::string>());
+          REQUIRE(at);
+          CHECK(at->date() == s.day);
+          CHECK(*at <= start_of(o.today.plus_days(1)));
+          CHECK(b["results"].size() == 8);
+          std::set<std::string> tests;
+          for (const auto& r : b["results"]) {
+            CHECK(tests.insert(r["test"].get<std::string>()).second);
+            CHECK(r["value"].get<double>() > 0);
+            CHECK(r.size() == 4);  // test, value, unit, and uln or lln
+          }
           break;
         }
         case sim::StepKind::event: {
@@ -177,6 +248,7 @@ TEST_CASE("every request is one pvmond accepts, in an order it accepts") {
       }
       if (s.kind == sim::StepKind::event && s.body["kind"] == "death") died[s.subject] = s.day;
     }
+    CHECK(graded_results(steps).size() == 8 * panels.size());
   }
 }
 
@@ -513,4 +585,282 @@ TEST_CASE("the demo trial fills every efficacy endpoint") {
   REQUIRE(e.efs_12_months);
   CHECK(e.efs_12_months->survival > 0.5);
   CHECK(e.efs_12_months->survival < 0.85);
+}
+
+
+// ---- Laboratory panels -----------------------------------------------------------------------
+
+namespace {
+
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+/// The plan as it was before lab panels: without them, and without the enrolment's baseline.
+std::vector<sim::Step> without_labs(std::vector<sim::Step> steps) {
+  std::erase_if(steps, [](const sim::Step& s) { return s.kind == sim::StepKind::lab; });
+  for (auto& s : steps)
+    if (s.kind == sim::StepKind::enrol) s.body.erase("baseline");
+  return steps;
+}
+
+/// A panel's results by test.
+std::map<std::string, double> values_of(const sim::Step& panel) {
+  std::map<std::string, double> v;
+  for (const auto& r : panel.body["results"]) v[r["test"].get<std::string>()] = r["value"].get<double>();
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("lab panels left every other step of a seed as it was") {
+  // FNV-1a of dump() of the plans before lab panels were added (commit 0eaefd3): the panels
+  // come from a generator of their own, so that the rest of a trial, and the demo's documented
+  // figures, did not move. The enrolment only gained its baseline.
+  struct Ref {
+    std::uint64_t seed;
+    int subjects, follow_up_days;
+    const char* today;
+    std::size_t steps;
+    std::uint64_t hash;
+  };
+  const Ref refs[] = {
+      {1, 40, 150, "2026-11-30", 825, 14642014056778612746ULL},  {2, 40, 150, "2026-11-30", 850, 7139214242108266930ULL},
+      {3, 40, 150, "2026-11-30", 791, 4153559951898589050ULL},   {4, 40, 150, "2026-11-30", 822, 13308256261184055362ULL},
+      {5, 40, 150, "2026-11-30", 792, 13933039208368093846ULL},  {6, 40, 150, "2026-11-30", 798, 12366715367219178816ULL},
+      {7, 40, 150, "2026-11-30", 842, 1901409393764056387ULL},   {8, 40, 150, "2026-11-30", 848, 6281190444039291069ULL},
+      {9, 40, 150, "2026-11-30", 854, 15611308582876020472ULL},  {10, 40, 150, "2026-11-30", 830, 11092372623070178897ULL},
+      {11, 40, 150, "2026-11-30", 807, 5526682539696543589ULL},  {12, 40, 150, "2026-11-30", 800, 11684707517708755252ULL},
+      {13, 40, 150, "2026-11-30", 820, 6373096230398667222ULL},  {14, 40, 150, "2026-11-30", 824, 12981352220699447992ULL},
+      {15, 40, 150, "2026-11-30", 830, 4361750647292102014ULL},  {16, 40, 150, "2026-11-30", 817, 18413238982155845287ULL},
+      {17, 40, 150, "2026-11-30", 836, 8026045406914410988ULL},  {18, 40, 150, "2026-11-30", 815, 7035954224361252447ULL},
+      {19, 40, 150, "2026-11-30", 819, 1142504000005290553ULL},  {20, 40, 150, "2026-11-30", 827, 2733639646521385766ULL},
+      {1, 40, 900, "2026-11-30", 1026, 18243850171955345686ULL}, {2, 40, 900, "2026-11-30", 1043, 11629496178198505579ULL},
+      {3, 40, 900, "2026-11-30", 996, 7255151563466689753ULL},   {4, 40, 900, "2026-11-30", 1011, 15185907886338294466ULL},
+      {5, 40, 900, "2026-11-30", 973, 11541858381663710896ULL},  {9, 200, 150, "2026-11-30", 4140, 2871874852404318503ULL},
+      {7, 40, 510, "2026-10-21", 970, 10536494224253245159ULL},  {7, 40, 350, "2026-05-14", 914, 682413279722042881ULL},
+  };
+  for (const auto& ref : refs) {
+    auto o = options(ref.seed, ref.subjects);
+    o.follow_up_days = ref.follow_up_days;
+    o.today = parse_date(ref.today).value();
+    CAPTURE(ref.seed);
+    CAPTURE(ref.follow_up_days);
+    CAPTURE(ref.today);
+    const auto steps = sim::plan(o);
+    const auto before = without_labs(steps);
+    CHECK(before.size() == ref.steps);
+    CHECK(fnv1a(dump(before)) == ref.hash);
+    CHECK(steps.size() > before.size());
+  }
+}
+
+TEST_CASE("lab panels: on the visit schedule, after enrolment, before death, never after today") {
+  int panels = 0;
+  for (int back : {0, 100, 400}) {
+    for (const auto& base : {options(1), options(7), options(42), long_options(3), options(9, 200)}) {
+      auto o = base;
+      o.today = o.today.plus_days(-back);
+      o.follow_up_days -= std::min(back, o.follow_up_days - 10);
+      CAPTURE(o.seed);
+      CAPTURE(format_date(o.today));
+      const auto steps = sim::plan(o);
+      std::map<std::string, Date> enrolled, surgery, death, tx;
+      std::map<std::string, std::set<Date>> visits;
+      std::map<std::string, std::vector<const sim::Step*>> by_subject;
+      std::set<std::string> ids;
+      for (const auto& s : steps) {
+        const std::string kind = kind_of(s);
+        if (s.kind == sim::StepKind::enrol) enrolled[s.subject] = s.day;
+        if (kind == "surgery") surgery[s.subject] = s.day;
+        if (kind == "death") death[s.subject] = s.day;
+        if (kind == "drug_start" && !tx.count(s.subject)) tx[s.subject] = s.day;
+        if (kind == "last_known_alive") visits[s.subject].insert(s.day);
+        if (s.kind == sim::StepKind::lab) by_subject[s.subject].push_back(&s);
+      }
+      for (const auto& [subject, list] : by_subject) {
+        CAPTURE(subject);
+        std::set<Date> days;
+        for (const auto* s : list) {
+          ++panels;
+          CHECK(ids.insert(s->report_id).second);       // unique in the study
+          CHECK(days.insert(s->day).second);            // one a day
+          CHECK(s->day >= enrolled.at(subject));        // not before enrolment
+          CHECK(s->day <= o.today);                     // not in the future
+          if (death.count(subject)) CHECK(s->day < death.at(subject));  // nor on or after the death
+          const auto at = parse_timestamp(s->body["collected_at"].get<std::string>()).value();
+          CHECK(at.date() == s->day);
+        }
+        // Screening at enrolment; every follow-up visit has its panel.
+        CHECK(days.count(enrolled.at(subject)));
+        for (Date v : visits[subject]) CHECK(days.count(v));
+        // Every 3 weeks on treatment; days 1, 3, 7 and 30 after surgery (by today, alive).
+        CHECK(days.count(tx.at(subject).plus_days(21)) == (tx.at(subject).plus_days(21) <= o.today));
+        if (surgery.count(subject))
+          for (int d : {1, 3, 7, 30}) {
+            const Date day = surgery.at(subject).plus_days(d);
+            const bool due = day <= o.today && (!death.count(subject) || day < death.at(subject));
+            CHECK(days.count(day) == static_cast<std::size_t>(due));
+          }
+        for (Date d : days) {
+          const bool scheduled = d == enrolled.at(subject) || visits[subject].count(d) ||
+                                 d == tx.at(subject).plus_days(21) || d == tx.at(subject).plus_days(42) ||
+                                 (surgery.count(subject) && (d.days - surgery.at(subject).days == 1 ||
+                                                             d.days - surgery.at(subject).days == 3 ||
+                                                             d.days - surgery.at(subject).days == 7 ||
+                                                             d.days - surgery.at(subject).days == 30 ||
+                                                             d.days - surgery.at(subject).days > 30));
+          CHECK(scheduled);
+        }
+      }
+    }
+  }
+  CHECK(panels > 2000);
+}
+
+TEST_CASE("the demo trial has one potential Hy's law case, during treatment, and a few unreported grade 3 values") {
+  // FDA guidance (2009): ALT >= 3 x ULN (and >= 3 x baseline when the baseline ALT is above
+  // ULN) with total bilirubin >= 2 x ULN and ALP < 2 x ULN in the same panel. Counted here
+  // independently of plan.cpp, strictly (as above) and loosely (ALT or AST >= 3 x ULN whatever
+  // the baseline, ALP ignored): both find the one case.
+  const auto o = options(7);
+  const auto steps = sim::plan(o);
+  std::map<std::string, json> enrol;
+  std::map<std::string, Date> tx, stop;
+  for (const auto& s : steps) {
+    if (s.kind == sim::StepKind::enrol) enrol[s.subject] = s.body;
+    if (kind_of(s) == "drug_start" && !tx.count(s.subject)) tx[s.subject] = s.day;
+    if ((kind_of(s) == "surgery" || kind_of(s) == "progression") && !stop.count(s.subject)) stop[s.subject] = s.day;
+  }
+  std::vector<const sim::Step*> strict, loose;
+  int panels = 0, results = 0;
+  for (const auto& s : steps) {
+    if (s.kind != sim::StepKind::lab) continue;
+    ++panels;
+    results += static_cast<int>(s.body["results"].size());
+    const auto v = values_of(s);
+    const double alt_base = enrol.at(s.subject)["baseline"]["alt"]["value"];
+    const bool alt = v.at("ALT") >= 3 * 40 && (alt_base <= 40 || v.at("ALT") >= 3 * alt_base);
+    const bool bili = v.at("total bilirubin") >= 2 * 21;
+    if (alt && bili && v.at("ALP") < 2 * 120) strict.push_back(&s);
+    if ((v.at("ALT") >= 3 * 40 || v.at("AST") >= 3 * 40) && bili) loose.push_back(&s);
+  }
+  REQUIRE(strict.size() == 1);
+  REQUIRE(loose.size() == 1);
+  const sim::Step& hy = *strict.front();
+  CHECK(loose.front() == &hy);
+  CHECK(hy.day > tx.at(hy.subject));  // on camrelizumab and apatinib, before surgery
+  CHECK(hy.day < stop.at(hy.subject));
+  // The demo's case (README): S02-0101's week-3 panel, ALT 244 U/L (6.1 x ULN; baseline 30), AST
+  // 253, total bilirubin 57 umol/L (2.7 x ULN), ALP 131 U/L (1.1 x ULN); recovering by week 6,
+  // operated in week 7.
+  CHECK(hy.subject == "S02-0101");
+  CHECK(hy.report_id == "S02-0101-LAB-002");
+  const auto v = values_of(hy);
+  CHECK(v.at("ALT") == 244);
+  CHECK(v.at("total bilirubin") == 57);
+  CHECK(v.at("ALP") == 131);
+
+  // Grade >= 3 results, and those no AE report of their term answers (onset within 7 days):
+  // the lab_without_ae findings. A few, not many.
+  std::map<std::string, std::vector<std::pair<std::string, Date>>> aes;  // subject -> (term, onset)
+  for (const auto& s : steps)
+    if (s.kind == sim::StepKind::ae)
+      aes[s.subject].push_back({std::string(resolver().resolve_field(s.body["term"].get<std::string>()).value().term->term),
+                                parse_date(s.body["onset"].get<std::string>()).value()});
+  int grade3 = 0, unreported = 0;
+  std::set<std::string> unreported_subjects;
+  std::string listing;
+  for (const auto& g : graded_results(steps)) {
+    if (g.grade < 3) continue;
+    ++grade3;
+    bool answered = false;
+    for (const auto& [term, onset] : aes[g.subject]) answered = answered || (term == g.term && std::abs(onset.days - g.day.days) <= 7);
+    if (!answered) {
+      ++unreported;
+      unreported_subjects.insert(g.subject);
+      listing += g.panel + " " + g.test + " " + std::to_string(g.value) + " grade " + std::to_string(g.grade) + "\n";
+    }
+  }
+  INFO("grade >= 3: " << grade3 << ", without an AE report: " << unreported << "\n" << listing);
+  CHECK(panels == 378);
+  CHECK(results == 8 * panels);
+  CHECK(sim::summarise(steps).panels == panels);
+  CHECK(sim::summarise(steps).lab_results == results);
+  CHECK(unreported >= 2);
+  CHECK(unreported_subjects.size() <= 8);
+  CHECK(grade3 > unreported);  // most grade 3 values are the reported AEs'
+}
+
+TEST_CASE("lab values have the shape they claim") {
+  // Over 10 seeds: ~40% start with ALT or AST above ULN, bilirubin mostly normal; on
+  // treatment about half have a transaminase rise, 5-8% of grade 3; after the hepatectomy
+  // every operated subject's transaminases reach 3 x ULN by day 1 and settle by day 30;
+  // platelets and neutrophils dip on treatment.
+  int subjects = 0, abnormal = 0, bili_abnormal = 0, treated = 0, rise = 0, rise3 = 0, operated = 0, op_peak = 0,
+      op_settled = 0, plt_dips = 0, hys = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    const auto steps = sim::plan(options(seed));
+    std::map<std::string, Date> tx, surgery;
+    for (const auto& s : steps) {
+      if (kind_of(s) == "drug_start" && !tx.count(s.subject)) tx[s.subject] = s.day;
+      if (kind_of(s) == "surgery") surgery[s.subject] = s.day;
+    }
+    std::map<std::string, int> worst_on_treatment;
+    std::map<std::string, double> day1_alt, day30_alt, base_alt;
+    std::map<std::string, bool> dip;
+    for (const auto& s : steps) {
+      if (s.kind == sim::StepKind::enrol) {
+        ++subjects;
+        const json& b = s.body["baseline"];
+        abnormal += b["alt"]["value"].get<double>() > 40 || b["ast"]["value"].get<double>() > 40;
+        bili_abnormal += b["bilirubin"]["value"].get<double>() > 21;
+        base_alt[s.subject] = b["alt"]["value"];
+      }
+    }
+    for (const auto& g : graded_results(steps)) {
+      const bool on_tx = g.day > tx.at(g.subject) && (!surgery.count(g.subject) || g.day < surgery.at(g.subject));
+      if (on_tx && (g.test == "ALT" || g.test == "AST"))
+        worst_on_treatment[g.subject] = std::max(worst_on_treatment[g.subject], g.grade);
+      if (on_tx && g.test == "platelets" && g.grade >= 1) dip[g.subject] = true;
+      if (surgery.count(g.subject) && g.test == "ALT") {
+        if (g.day == surgery.at(g.subject).plus_days(1)) day1_alt[g.subject] = g.value;
+        if (g.day == surgery.at(g.subject).plus_days(30)) day30_alt[g.subject] = g.value;
+      }
+    }
+    for (const auto& [subject, w] : worst_on_treatment) {
+      ++treated;
+      rise += w >= 1;
+      rise3 += w >= 3;
+    }
+    for (const auto& [subject, alt] : day1_alt) {
+      ++operated;
+      op_peak += alt >= 3 * 40;
+      if (day30_alt.count(subject)) op_settled += day30_alt[subject] <= std::max(40.0, base_alt[subject]) * 1.25;
+    }
+    plt_dips += static_cast<int>(dip.size());
+    for (const auto& s : steps) {
+      if (s.kind != sim::StepKind::lab) continue;
+      const auto v = values_of(s);
+      hys += (v.at("ALT") >= 120 || v.at("AST") >= 120) && v.at("total bilirubin") >= 42;
+    }
+  }
+  const auto share = [](int n, int of) { return static_cast<double>(n) / of; };
+  CHECK(subjects == 400);
+  CHECK(share(abnormal, subjects) == doctest::Approx(0.42).epsilon(0.2));
+  CHECK(share(bili_abnormal, subjects) < 0.25);  // ~15%
+  // The plan's own transaminase AE reports (ALT 30%, AST 35% of subjects) show in the panels:
+  // with the unreported rises, ~45% (CARES-310: AST and ALT increased in about half).
+  CHECK(share(rise, treated) == doctest::Approx(0.45).epsilon(0.2));
+  CHECK(share(rise3, treated) > 0.04);
+  CHECK(share(rise3, treated) < 0.12);
+  CHECK(op_peak == operated);
+  CHECK(op_settled > operated * 3 / 4);
+  CHECK(share(plt_dips, treated) > 0.1);
+  CHECK(hys == 10);  // one potential Hy's law panel a trial
 }
