@@ -135,6 +135,25 @@ TEST_CASE_FIXTURE(Labs, "lab panels: graded against baseline, a potential Hy's l
   CHECK(labs["results"][0]["panel_id"] == "S01-0101-L1");
   CHECK(labs["results"][2]["analyte"] == "alt");
 
+  // The same results as FHIR R4 laboratory Observations.
+  httplib::Headers fh = bearer("demo-officer");
+  fh.emplace("Accept", "application/fhir+json");
+  auto fr = d->client().Get((std::string(kStudy) + "/subjects/S01-0101/labs").c_str(), fh);
+  REQUIRE(fr);
+  REQUIRE(fr->status == 200);
+  CHECK(fr->get_header_value("Content-Type").rfind("application/fhir+json", 0) == 0);
+  const json bundle = json::parse(fr->body);
+  CHECK(bundle["resourceType"] == "Bundle");
+  REQUIRE(bundle["entry"].size() == 6);
+  const json& alt2 = bundle["entry"][2]["resource"];
+  CHECK(alt2["resourceType"] == "Observation");
+  CHECK(alt2["code"]["coding"][0]["display"] == "Alanine aminotransferase increased");
+  CHECK(alt2["valueQuantity"]["value"] == 130.0);
+  CHECK(alt2["referenceRange"][0]["high"]["value"] == 40.0);
+  CHECK(alt2["interpretation"][0]["coding"][0]["code"] == "H");
+  CHECK(alt2["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "2");
+  CHECK(alt2["subject"]["reference"] == "Patient/S01-0101");
+
   // The assessment: validated, once, stopping the clock.
   const std::string path = "/alerts/" + std::to_string(a["id"].get<int>()) + "/assessment";
   auto no = post(path, {{"outcome", "maybe"}}, "demo-officer");
