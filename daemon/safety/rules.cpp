@@ -661,8 +661,7 @@ AlertDraft hys_law_alert(const std::string& study, const std::string& subject, c
   a.rule = std::string(rule::kPotentialHysLaw);
   a.severity = severity_of(rule::kPotentialHysLaw);
   a.dedupe_key = a.rule + ":" + subject + ":" + c.transaminase.panel_ref + ":" + c.bilirubin.panel_ref;
-  a.title = "Potential Hy's law case: subject " + subject + ": " + c.text +
-            ": assess at once (confirmed DILI or another cause)";
+  a.title = "Subject " + subject + ": " + c.text + ": assess at once (confirmed DILI or another cause)";
   a.subject = subject;
   auto result = [](const LabResult& r) {
     return json{{"panel_id", r.panel_ref},       {"collected_at", format_timestamp(r.collected_at)},
