@@ -845,6 +845,14 @@ class SqliteStore final : public Store {
         }
         for (const auto& [cid, due] : open)
           stop_clock(db, cid, now, "potential Hy's law case assessed: " + a.outcome, now > due);
+        // An assessed case is acknowledged too (its escalations stop), with the assessment.
+        db.cached("UPDATE alerts SET status = 'acked', acked_at = ?, acked_by = ?, ack_comment = ? "
+                  "WHERE id = ? AND status = 'open'")
+            .bind(1, format_timestamp(now))
+            .bind(2, actor.principal)
+            .bind(3, "assessed: " + a.outcome + ": " + a.comment)
+            .bind(4, a.alert)
+            .run();
         const json out{{"alert", a.alert},
                        {"outcome", a.outcome},
                        {"comment", a.comment},

@@ -171,6 +171,10 @@ TEST_CASE_FIXTURE(Labs, "lab panels: graded against baseline, a potential Hy's l
   const json all = get("/clocks?state=all");
   REQUIRE(all["items"].size() == 1);
   CHECK(all["items"][0]["stop_reason"] == "potential Hy's law case assessed: other_cause");
+  // Acknowledged with it: no more escalations.
+  const json after = get("/alerts?limit=100");
+  CHECK(after["items"][0]["status"] == "acked");
+  CHECK(after["items"][0]["ack_comment"] == "assessed: other_cause: biliary obstruction on ultrasound");
   auto twice = post(path, {{"outcome", "confirmed_dili"}, {"comment", "y"}}, "demo-officer");
   REQUIRE(twice);
   CHECK(twice->status == 409);
