@@ -1,4 +1,5 @@
 #include "safety_rules.hpp"
+#include "pvmon/ctcae.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -93,6 +94,22 @@ void parse_safety_rules(FieldReader& r, const std::string& key, safety::StudyRul
       FieldReader lr(*l, sr.path("lab_without_ae"), errs);
       if (auto v = lr.integer("min_grade", false, 1, 4)) out.lab_without_ae.min_grade = int(*v);
       if (auto v = lr.integer("window_days", false, 0, 60)) out.lab_without_ae.window_days = int(*v);
+      // Per analyte: {"Platelet count decreased": 4, ...}, by CTCAE v5.0 term name.
+      if (const json* by = lr.get("min_grade_by_term", false)) {
+        if (!by->is_object()) {
+          lr.error("min_grade_by_term", "must be an object of CTCAE term names to grades");
+        } else {
+          for (const auto& [term, g] : by->items()) {
+            const std::string path = "min_grade_by_term." + term;
+            if (ctcae::find_term(term) == nullptr)
+              lr.error(path, "is not a CTCAE v5.0 term name");
+            else if (!g.is_number_integer() || g.get<int>() < 1 || g.get<int>() > 4)
+              lr.error(path, "must be a grade from 1 to 4");
+            else
+              out.lab_without_ae.min_grade_by_term[term] = g.get<int>();
+          }
+        }
+      }
       lr.finish();
     }
   }

@@ -592,4 +592,28 @@ std::vector<ShiftTable> shift_tables(const std::map<std::string, std::vector<Lab
   return out;
 }
 
+nlohmann::json result_json(const LabResult& r) {
+  using nlohmann::json;
+  auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  json j{{"test", r.test},
+         {"term", r.term ? std::string(r.term->term) : std::string()},
+         {"meddra_code", r.term ? std::string(r.term->meddra_code) : std::string()},
+         {"analyte", std::string(to_string(r.analyte))},
+         {"value", r.value},
+         {"unit", r.unit},
+         {"uln", opt(r.uln)},
+         {"lln", opt(r.lln)},
+         {"baseline", r.baseline ? json(r.baseline->value) : json(nullptr)},
+         {"grade", r.grade},
+         {"criterion", r.criterion},
+         {"basis", r.basis},
+         {"x_uln", opt(r.x_uln)},
+         {"x_baseline", opt(r.x_baseline)}};
+  if (!r.panel_ref.empty()) {
+    j["panel_id"] = r.panel_ref;
+    j["collected_at"] = format_timestamp(r.collected_at);
+  }
+  return j;
+}
+
 }  // namespace pvmon::safety

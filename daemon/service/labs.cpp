@@ -46,24 +46,7 @@ Result<json> subject_labs(const Context& cx, const Caller& who, const config::St
   auto labs = cx.store.subject_labs(st.id, subject);
   if (!labs) return labs.error();
   json items = json::array();
-  for (const auto& r : labs.value()) {
-    auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
-    items.push_back({{"panel_id", r.panel_ref},
-                     {"collected_at", format_timestamp(r.collected_at)},
-                     {"test", r.test},
-                     {"term", std::string(r.term->term)},
-                     {"analyte", std::string(safety::to_string(r.analyte))},
-                     {"value", r.value},
-                     {"unit", r.unit},
-                     {"uln", opt(r.uln)},
-                     {"lln", opt(r.lln)},
-                     {"baseline", r.baseline ? json(r.baseline->value) : json(nullptr)},
-                     {"grade", r.grade},
-                     {"criterion", r.criterion},
-                     {"basis", r.basis},
-                     {"x_uln", opt(r.x_uln)},
-                     {"x_baseline", opt(r.x_baseline)}});
-  }
+  for (const auto& r : labs.value()) items.push_back(safety::result_json(r));
   return json{{"subject", subject}, {"results", items}};
 }
 

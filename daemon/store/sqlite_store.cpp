@@ -622,7 +622,7 @@ class SqliteStore final : public Store {
         record["recorded_at"] = format_timestamp(now);
         record["recorded_by"] = actor.principal;
         json results = json::array();
-        for (const auto& r : w.panel.results) results.push_back(lab_result_json(r));
+        for (const auto& r : w.panel.results) results.push_back(safety::result_json(r));
         record["results"] = results;
         // The stored text has no id (the row's id, added when read back): append-only, written once.
         const std::string text = record.dump();
@@ -1776,24 +1776,6 @@ class SqliteStore final : public Store {
     row.enrolled = parse_date(st.text(2)).value_or(Date{});
     row.record = json::parse(st.text(3));
     return row;
-  }
-
-  /// A graded result as the panel's stored record and the subject view give it.
-  static json lab_result_json(const safety::LabResult& r) {
-    auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
-    return {{"test", r.test},
-            {"term", r.term ? std::string(r.term->term) : std::string()},
-            {"meddra_code", r.term ? std::string(r.term->meddra_code) : std::string()},
-            {"value", r.value},
-            {"unit", r.unit},
-            {"uln", opt(r.uln)},
-            {"lln", opt(r.lln)},
-            {"baseline", r.baseline ? json(r.baseline->value) : json(nullptr)},
-            {"grade", r.grade},
-            {"criterion", r.criterion},
-            {"basis", r.basis},
-            {"x_uln", opt(r.x_uln)},
-            {"x_baseline", opt(r.x_baseline)}};
   }
 
   /// The subject's results in collection order, as recorded by `as_of` (all when nullopt).

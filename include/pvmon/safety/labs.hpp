@@ -55,6 +55,11 @@ struct LabResult {
   std::optional<double> x_baseline;  // value / baseline
 };
 
+/// A graded result as every view gives it (the panel's stored record, the subject's results):
+/// test, term, meddra_code, analyte, value, unit, uln, lln, baseline, grade, criterion, basis,
+/// x_uln, x_baseline, and `panel_id` and `collected_at` once they are known.
+nlohmann::json result_json(const LabResult& r);
+
 struct LabPanel {
   std::string panel_id;  // the site's, unique per study: the idempotency key
   Timestamp collected_at;

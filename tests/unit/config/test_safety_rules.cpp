@@ -213,3 +213,32 @@ TEST_CASE("the shipped study's safety rules load, and their boundaries build") {
   REQUIRE(bayes);
   CHECK(bayes->rows.size() == 30);
 }
+
+TEST_CASE("safety_rules: the liver rules' settings, FDA's multiples by default, every error with its path") {
+  const auto defaults = parse_rules(R"({})");
+  CHECK(defaults.rules.hys_law.transaminase_x == 3.0);  // FDA DILI guidance 2009
+  CHECK(defaults.rules.hys_law.bilirubin_x == 2.0);
+  CHECK(defaults.rules.hys_law.alp_x == 2.0);
+  CHECK(defaults.rules.hys_law.window_days == 0);
+  CHECK(defaults.rules.lab_without_ae.min_grade == 3);
+  CHECK(defaults.rules.lab_without_ae.window_days == 7);
+  const auto set = parse_rules(R"({"safety_rules": {
+      "hys_law": {"transaminase_x": 5, "bilirubin_x": 2, "alp_x": 3, "window_days": 2},
+      "lab_without_ae": {"min_grade": 2, "window_days": 10, "min_grade_by_term": {"Platelet count decreased": 4}}}})");
+  CHECK_MESSAGE(set.errs.empty(), set.dump());
+  CHECK(set.rules.hys_law.transaminase_x == 5.0);
+  CHECK(set.rules.hys_law.alp_x == 3.0);
+  CHECK(set.rules.hys_law.window_days == 2);
+  CHECK(set.rules.lab_without_ae.min_grade == 2);
+  CHECK(set.rules.lab_without_ae.window_days == 10);
+  CHECK(set.rules.lab_without_ae.min_grade_by_term.at("Platelet count decreased") == 4);
+  const auto bad = parse_rules(R"({"safety_rules": {
+      "hys_law": {"transaminase_x": 0.5, "window_days": 99, "alt": 3},
+      "lab_without_ae": {"min_grade": 5, "min_grade_by_term": {"Platelets low": 3, "Anemia": 7}}}})");
+  CHECK_MESSAGE(bad.has("safety_rules.hys_law.transaminase_x", ""), bad.dump());
+  CHECK(bad.has("safety_rules.hys_law.window_days", ""));
+  CHECK(bad.has("safety_rules.hys_law.alt", "unknown field"));
+  CHECK(bad.has("safety_rules.lab_without_ae.min_grade", ""));
+  CHECK(bad.has("safety_rules.lab_without_ae.min_grade_by_term.Platelets low", "not a CTCAE v5.0 term name"));
+  CHECK(bad.has("safety_rules.lab_without_ae.min_grade_by_term.Anemia", "grade from 1 to 4"));
+}
