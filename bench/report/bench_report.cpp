@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -25,6 +26,7 @@
 #include "pvmon/ctcae.hpp"
 #include "pvmon/service/dsmb.hpp"
 #include "pvmon/service/scheduler.hpp"
+#include "pvmon/safety/labs.hpp"
 #include "pvmon/store.hpp"
 #include "sqlite.hpp"
 #include "version_facts.hpp"
@@ -364,6 +366,106 @@ int tick(const std::map<std::string, std::string>& a) {
   return 0;
 }
 
+/// The lab stream at scale (issue 25): --panels panels of 8 results for each of the first
+/// --subjects subjects, each through the writer as the daemon stores it (validated and graded,
+/// Hy's law over the subject's stream in the transaction), beside the same number of subject
+/// events (last_known_alive) through the same writer; then what the DSMB report and the tick
+/// read of the stream (eDISH, shift tables; the findings without an AE).
+int labs(const std::map<std::string, std::string>& a) {
+  const std::string path = a.at("--db");
+  const int subjects = a.count("--subjects") ? std::stoi(a.at("--subjects")) : 200;
+  const int panels = a.count("--panels") ? std::stoi(a.at("--panels")) : 20;
+  SystemClock clock;
+  auto s = store::Store::open(store::Options{path}, clock);
+  if (!s) {
+    std::cerr << s.error().message << "\n";
+    return 1;
+  }
+  auto& st = *s.value();
+  ctcae::Resolver resolver;
+  std::mt19937_64 rng(11);
+  const Timestamp now = clock.now();
+  const store::Actor actor{"bench", ""};
+  std::vector<std::string> ids;
+  for (int i = 0; i < subjects; ++i) ids.push_back("S0" + std::to_string(1 + i % 2) + "-" + std::to_string(10000 + i));
+  const std::string run = std::to_string(now.ms);
+  double t_labs = 0, t_events = 0;
+  int stored = 0, events = 0;
+  for (int k = 0; k < panels; ++k)
+    for (const auto& id : ids) {
+      auto row = st.find_subject("hcc-pvtt-imrt", id);
+      if (!row || !row.value()) continue;
+      const auto& sub = *row.value();
+      const Timestamp at = Timestamp{sub.enrolled.days * 86400000LL + 8 * 3600000LL}.plus_hours(24 * (1 + 7 * k));
+      if (at > now) continue;
+      auto v = [&](double lo, double hi) { return std::round((lo + (hi - lo) * double(rng() % 1000) / 1000.0) * 10) / 10; };
+      const json body{{"panel_id", id + "-B" + run + "-" + std::to_string(k)},
+                      {"collected_at", format_timestamp(at)},
+                      {"results", json::array({{{"test", "ALT"}, {"value", v(15, 200)}, {"unit", "U/L"}, {"uln", 40}},
+                                               {{"test", "AST"}, {"value", v(15, 200)}, {"unit", "U/L"}, {"uln", 40}},
+                                               {{"test", "ALP"}, {"value", v(50, 200)}, {"unit", "U/L"}, {"uln", 120}},
+                                               {{"test", "total bilirubin"}, {"value", v(5, 50)}, {"unit", "umol/L"}, {"uln", 21}},
+                                               {{"test", "platelets"}, {"value", v(40, 300)}, {"unit", "10^9/L"}, {"lln", 100}},
+                                               {{"test", "neutrophils"}, {"value", v(0.8, 6)}, {"unit", "10^9/L"}, {"lln", 2}},
+                                               {{"test", "haemoglobin"}, {"value", v(80, 160)}, {"unit", "g/L"}, {"lln", 130}},
+                                               {{"test", "creatinine"}, {"value", v(50, 150)}, {"unit", "umol/L"}, {"uln", 110}}})}};
+      safety::LabContext ctx;
+      ctx.enrolled = sub.enrolled;
+      ctx.now = now;
+      ctx.baseline = sub.record.value("baseline", json::object());
+      ctx.resolver = &resolver;
+      const auto t0 = std::chrono::steady_clock::now();
+      auto panel = safety::validate_panel(body, ctx);
+      if (panel) {
+        store::LabWrite w;
+        w.study = "hcc-pvtt-imrt";
+        w.subject = id;
+        w.panel = std::move(panel.value());
+        w.record = body;
+        w.body_sha256 = std::to_string(k);
+        if (st.add_lab_panel(std::move(w), actor)) ++stored;
+      }
+      const auto t1 = std::chrono::steady_clock::now();
+      // The baseline: a subject event through the same writer (a last known alive contact).
+      auto existing = st.subject_events("hcc-pvtt-imrt", id);
+      store::EventWrite e;
+      e.study = "hcc-pvtt-imrt";
+      e.subject = id;
+      e.expected_events = existing->size();
+      for (const auto& x : existing.value()) e.expected_last_event = std::max(e.expected_last_event, x.id);
+      e.event = safety::SubjectEvent{0, "last_known_alive", at.date(),
+                                     json{{"kind", "last_known_alive"}, {"date", format_date(at.date())}}};
+      e.facts = safety::facts_from_events(id, sub.enrolled, existing.value());
+      if (st.add_event(std::move(e), actor)) ++events;
+      const auto t2 = std::chrono::steady_clock::now();
+      t_labs += std::chrono::duration<double>(t1 - t0).count();
+      t_events += std::chrono::duration<double>(t2 - t1).count();
+    }
+  const Timestamp read_at = clock.now();  // after every write
+  const auto r0 = std::chrono::steady_clock::now();
+  auto by = st.study_labs("hcc-pvtt-imrt", read_at, read_at);
+  const auto ed = safety::edish(by.value(), read_at);
+  const auto sh = safety::shift_tables(by.value(), read_at);
+  const auto r1 = std::chrono::steady_clock::now();
+  auto f = st.lab_findings("hcc-pvtt-imrt", 3, 7);
+  std::size_t findings = 0;
+  for (const auto& [sub, res] : f->results) findings += safety::lab_without_ae(res, f->aes[sub], {}, now.date()).size();
+  const auto r2 = std::chrono::steady_clock::now();
+  std::size_t results = 0;
+  for (const auto& [sub, res] : by.value()) results += res.size();
+  st.close();
+  std::printf("%-52s %12s\n", "lab stream", "value");
+  std::printf("%-52s %12d\n", "panels stored (8 results each)", stored);
+  std::printf("%-52s %12.3f\n", "ms per panel (validate, grade, store, Hy's law)", 1000 * t_labs / std::max(1, stored));
+  std::printf("%-52s %12.3f\n", "ms per subject event (baseline, same writer)", 1000 * t_events / std::max(1, events));
+  std::printf("%-52s %12.2f\n", "ratio panel / event", (t_labs / std::max(1, stored)) / (t_events / std::max(1, events)));
+  std::printf("%-52s %12zu\n", "results in the study", results);
+  std::printf("%-52s %12.1f\n", "DSMB: read results, eDISH, shift tables (ms)", 1000 * std::chrono::duration<double>(r1 - r0).count());
+  std::printf("%-52s %12.1f\n", "tick: findings without an AE (ms)", 1000 * std::chrono::duration<double>(r2 - r1).count());
+  std::printf("eDISH points %zu, shift tables %zu, findings %zu\n", ed.points.size(), sh.size(), findings);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -378,6 +480,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cmd == "generate") return generate(a);
+  if (cmd == "labs") return labs(a);
   if (cmd == "build") return build(a);
   if (cmd == "tick") return tick(a);
   std::cerr << "unknown command " << cmd << "\n";

@@ -57,7 +57,7 @@ void lab_alerts(const TickDeps& cx, const std::string& id, const config::Study& 
   const auto& p = st.rules.lab_without_ae;
   int lowest = p.min_grade;
   for (const auto& [term, g] : p.min_grade_by_term) lowest = std::min(lowest, g);
-  auto found = cx.labs->lab_findings(id, lowest);
+  auto found = cx.labs->lab_findings(id, lowest, p.window_days);
   if (!found) {
     out.problems.push_back("study " + id + ": lab findings not read: " + found.error().message);
     return;

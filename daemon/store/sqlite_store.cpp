@@ -719,7 +719,7 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<LabFindings> lab_findings(const std::string& study, int min_grade) override {
+  Result<LabFindings> lab_findings(const std::string& study, int min_grade, int window_days) override {
     return guard([&]() -> Result<LabFindings> {
       auto db = readers_.take();
       LabFindings out;
@@ -738,19 +738,27 @@ class SqliteStore final : public Store {
           out.results[subject] = std::move(labs);
         }
       }
+      // Only the AE reports whose onset lies within `window_days` of a finding: a range on the
+      // partial index of active reports by (study, subject, onset), not the subject's every report.
       auto ae = db->cached(
-          "SELECT report_id, meddra_code, onset FROM ae_reports WHERE study = ? AND subject = ? AND status = 'active'");
+          "SELECT report_id, meddra_code, onset FROM ae_reports WHERE study = ?1 AND subject = ?2 AND "
+          "status = 'active' AND onset BETWEEN ?3 AND ?4");
       for (const auto& [subject, wanted] : codes) {
-        ae.bind(1, study).bind(2, subject);
-        while (ae.step()) {
-          const std::string code = ae.text(1);
-          if (!wanted.count(code)) continue;
-          const auto* term = ctcae::find_code(code);
-          const auto onset = parse_date(ae.text(2));
-          if (term == nullptr || !onset) continue;
-          out.aes[subject].push_back({ae.text(0), std::string(term->term), *onset});
+        std::set<std::string> seen;
+        for (const auto& r : out.results[subject]) {
+          const Date day = r.collected_at.date();
+          ae.bind(1, study).bind(2, subject).bind(3, format_date(day.plus_days(-window_days)))
+              .bind(4, format_date(day.plus_days(window_days)));
+          while (ae.step()) {
+            const std::string code = ae.text(1);
+            if (!wanted.count(code) || !seen.insert(ae.text(0)).second) continue;
+            const auto* term = ctcae::find_code(code);
+            const auto onset = parse_date(ae.text(2));
+            if (term == nullptr || !onset) continue;
+            out.aes[subject].push_back({ae.text(0), std::string(term->term), *onset});
+          }
+          ae.reset();
         }
-        ae.reset();
       }
       return out;
     });

@@ -505,12 +505,13 @@ class LabStore {
                                                                                    Timestamp cutoff,
                                                                                    Timestamp as_of) = 0;
   /// What the lab-without-AE rule reads (safety/labs.hpp lab_without_ae): every result of grade
-  /// >= `min_grade`, and the AE reports in force of the same subjects and CTCAE terms, by subject.
+  /// >= `min_grade`, and the AE reports in force of the same subjects and CTCAE terms whose onset
+  /// lies within `window_days` of one of them, by subject.
   struct LabFindings {
     std::map<std::string, std::vector<safety::LabResult>> results;
     std::map<std::string, std::vector<safety::AeOfTerm>> aes;
   };
-  virtual Result<LabFindings> lab_findings(const std::string& study, int min_grade) = 0;
+  virtual Result<LabFindings> lab_findings(const std::string& study, int min_grade, int window_days) = 0;
   /// Each assessed alert's outcome as recorded by `as_of`, by alert id.
   virtual Result<std::map<std::int64_t, std::string>> alert_assessments(const std::string& study,
                                                                        Timestamp as_of) = 0;
