@@ -768,12 +768,6 @@ json proportion_row(const char* endpoint, const char* label, const char* definit
   return row;
 }
 
-safety::Rate subjects_rate(int events, int n) {
-  safety::Rate r{events, n, {}};
-  if (n > 0) r.ci = stats::clopper_pearson(events, n);
-  return r;
-}
-
 json survival_json(const safety::SurvivalEndpoint& ep) {
   auto months = [](const std::optional<double>& t) { return t ? json(r4(*t / kDaysPerMonth)) : json(nullptr); };
   json median_ci = {nullptr, nullptr};
@@ -831,9 +825,9 @@ json benefit_risk_json(const safety::Endpoints& e, const safety::SurgicalSafety&
   json risk = json::array();
   risk.push_back(proportion_row("grade_3_or_more", "Subjects with a grade ≥ 3 AE",
                                 "CTCAE v5.0 grade 3 or more, any attribution, of enrolled subjects",
-                                subjects_rate(aes.subjects_grade3plus, enrolled), std::nullopt));
+                                safety::rate_of(aes.subjects_grade3plus, enrolled), std::nullopt));
   risk.push_back(proportion_row("serious", "Subjects with an SAE", "ICH E2A seriousness, of enrolled subjects",
-                                subjects_rate(aes.subjects_with_sae, enrolled), std::nullopt));
+                                safety::rate_of(aes.subjects_with_sae, enrolled), std::nullopt));
   risk.push_back(proportion_row("mortality_30d", "30-day post-operative mortality",
                                 "death within 30 days of the hepatectomy or during its admission, of operated "
                                 "subjects whose window has closed",

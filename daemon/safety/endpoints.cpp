@@ -24,12 +24,6 @@ std::optional<stats::KmEstimate> SurvivalEndpoint::at_months(double months) cons
 
 namespace {
 
-Rate rate_of(int events, int n) {
-  Rate r{events, n, {}};
-  if (n > 0) r.ci = stats::clopper_pearson(events, n);
-  return r;
-}
-
 /// Time from `zero` to the first of `events` (death, progression: each with its date), else
 /// censored at the last contact.
 EndpointTime time_from(const std::string& subject, Date zero, Date last_contact,

@@ -25,10 +25,6 @@ std::vector<Date> upto(const std::vector<Date>& v, Date cutoff) {
   return out;
 }
 
-stats::Interval ci(int x, int n) { return stats::clopper_pearson(x, n); }
-
-Rate rate(int x, int n) { return Rate{x, n, ci(x, n)}; }
-
 std::optional<stats::Quartiles> quartiles_of(const std::vector<int>& v) {
   return stats::quartiles(std::vector<double>(v.begin(), v.end()));
 }
@@ -46,6 +42,8 @@ std::optional<SurgicalSafety::KmMortality> km_mortality(const stats::KaplanMeier
 }
 
 }  // namespace
+
+Rate rate_of(int events, int n) { return Rate{events, n, stats::clopper_pearson(events, n)}; }
 
 std::string_view to_string(WindowStatus s) {
   switch (s) {
@@ -282,23 +280,23 @@ SurgicalSafety surgical_safety(const std::vector<SubjectFacts>& subjects, Date c
     else ++out.without_complication;
     out.subjects.push_back(std::move(s));
   }
-  out.mortality30 = rate(dead30, n30);
-  out.mortality90 = rate(dead90, n90);
+  out.mortality30 = rate_of(dead30, n30);
+  out.mortality90 = rate_of(dead90, n90);
   const int u30 = static_cast<int>(out.unknown30.size()), u90 = static_cast<int>(out.unknown90.size());
-  out.mortality30_all_alive = rate(dead30, n30 + u30);
-  out.mortality30_all_dead = rate(dead30 + u30, n30 + u30);
-  out.mortality90_all_alive = rate(dead90, n90 + u90);
-  out.mortality90_all_dead = rate(dead90 + u90, n90 + u90);
+  out.mortality30_all_alive = rate_of(dead30, n30 + u30);
+  out.mortality30_all_dead = rate_of(dead30 + u30, n30 + u30);
+  out.mortality90_all_alive = rate_of(dead90, n90 + u90);
+  out.mortality90_all_dead = rate_of(dead90 + u90, n90 + u90);
   if (auto fit = stats::kaplan_meier(km); fit) {
     out.km_mortality30 = km_mortality(fit.value(), kShortWindow);
     out.km_mortality90 = km_mortality(fit.value(), kLongWindow);
   }
-  out.in_hospital_death = rate(in_hosp, n_hosp);
-  out.reoperation = rate(reop, out.operated);
-  out.readmission30 = rate(readm, n_readm);
+  out.in_hospital_death = rate_of(in_hosp, n_hosp);
+  out.reoperation = rate_of(reop, out.operated);
+  out.readmission30 = rate_of(readm, n_readm);
   out.postop_stay_days = quartiles_of(stays);
   out.postop_stay_n = static_cast<int>(stays.size());
-  out.r0 = rate(r0, n_margin);
+  out.r0 = rate_of(r0, n_margin);
   out.enrolment_to_surgery_days = quartiles_of(waits);
   return out;
 }

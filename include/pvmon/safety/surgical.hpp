@@ -88,6 +88,8 @@ struct Rate {
   int n = 0;
   stats::Interval ci;  // Clopper–Pearson 95%
 };
+/// `events` of `n` with its Clopper–Pearson 95% CI ([0, 1] when n is 0): every rate's one constructor.
+Rate rate_of(int events, int n);
 
 struct SurgicalSafety {
   Date cutoff;
