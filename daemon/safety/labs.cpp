@@ -485,9 +485,7 @@ bool answers(const UnreportedFinding& f, const AeOfTerm& ae, const LabAeParams& 
   return gap <= p.window_days;  // inclusive, either side
 }
 
-std::vector<UnreportedFinding> lab_without_ae(const std::vector<LabResult>& subject_results,
-                                              const std::vector<AeOfTerm>& aes, const LabAeParams& p,
-                                              Date today) {
+std::vector<UnreportedFinding> graded_findings(const std::vector<LabResult>& subject_results, const LabAeParams& p) {
   std::vector<UnreportedFinding> out;
   std::set<std::pair<std::string_view, std::string>> done;  // (term, the site's panel id)
   for (const auto& r : subject_results) {
@@ -495,15 +493,23 @@ std::vector<UnreportedFinding> lab_without_ae(const std::vector<LabResult>& subj
     const auto it = p.min_grade_by_term.find(std::string(r.term->term));
     const int threshold = std::max(1, it != p.min_grade_by_term.end() ? it->second : p.min_grade);
     if (r.grade < threshold) continue;
-    UnreportedFinding f{r, r.collected_at.date().plus_days(p.window_days)};
-    if (!(today > f.due)) continue;  // the site still has the window to report it
-    if (std::any_of(aes.begin(), aes.end(), [&](const AeOfTerm& ae) { return answers(f, ae, p); })) continue;
     if (!done.emplace(r.term->term, r.panel_ref).second) continue;
-    out.push_back(std::move(f));
+    out.push_back(UnreportedFinding{r, r.collected_at.date().plus_days(p.window_days)});
   }
   std::sort(out.begin(), out.end(), [](const UnreportedFinding& a, const UnreportedFinding& b) {
     return std::tie(a.result.collected_at, a.result.panel_ref, a.result.term->term) <
            std::tie(b.result.collected_at, b.result.panel_ref, b.result.term->term);
+  });
+  return out;
+}
+
+std::vector<UnreportedFinding> lab_without_ae(const std::vector<LabResult>& subject_results,
+                                              const std::vector<AeOfTerm>& aes, const LabAeParams& p,
+                                              Date today) {
+  auto out = graded_findings(subject_results, p);
+  std::erase_if(out, [&](const UnreportedFinding& f) {
+    return !(today > f.due) ||  // the site still has the window to report it
+           std::any_of(aes.begin(), aes.end(), [&](const AeOfTerm& ae) { return answers(f, ae, p); });
   });
   return out;
 }

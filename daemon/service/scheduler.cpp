@@ -68,8 +68,8 @@ void lab_alerts(const TickDeps& cx, const std::string& id, const config::Study& 
   for (const auto& [subject, results] : found->results) {
     auto a = found->aes.find(subject);
     const auto& aes = a == found->aes.end() ? kNone : a->second;
-    // Every finding at or above its threshold whatever its window, then each against the AEs.
-    for (const auto& f : safety::lab_without_ae(results, {}, p, Date{INT32_MAX})) {
+    // Every finding at or above its threshold: answered ones close, the others alert once due.
+    for (const auto& f : safety::graded_findings(results, p)) {
       const auto draft = safety::lab_without_ae_alert(id, subject, f, p);
       const bool is_answered =
           std::any_of(aes.begin(), aes.end(), [&](const safety::AeOfTerm& ae) { return safety::answers(f, ae, p); });

@@ -129,8 +129,11 @@ struct UnreportedFinding {
   LabResult result;
   Date due;  // collection date + window: the alert is raised once `today` is past it
 };
-/// Every result of grade at or above its threshold with no matching AE report, whose window has
-/// passed by `today`; one per (term, panel).
+/// Every result of grade at or above its threshold, whatever the AE reports, one per (term,
+/// panel), in collection order, each with its due date.
+std::vector<UnreportedFinding> graded_findings(const std::vector<LabResult>& subject_results, const LabAeParams& p);
+/// Those of graded_findings with no matching AE report (answers) whose window has passed by
+/// `today`.
 std::vector<UnreportedFinding> lab_without_ae(const std::vector<LabResult>& subject_results,
                                               const std::vector<AeOfTerm>& aes, const LabAeParams& p,
                                               Date today);
