@@ -3,8 +3,10 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <cstdint>
 
 #include "pvmon/maintenance.hpp"
+#include "pvmon/time.hpp"
 
 namespace pvmon::cli {
 
@@ -18,13 +20,13 @@ constexpr int kUsageError = 2;
 std::optional<std::map<std::string, std::string>>
 parse(const std::vector<std::string> &args, std::size_t first,
       const std::set<std::string> &valued, const std::set<std::string> &flags,
-      std::ostream &err) {
+      std::ostream &err, const std::set<std::string> &optional = {}) {
   std::map<std::string, std::string> opts;
   for (std::size_t i = first; i < args.size(); ++i) {
     const std::string &a = args[i];
     if (flags.count(a)) {
       opts[a] = "";
-    } else if (valued.count(a)) {
+    } else if (valued.count(a) || optional.count(a)) {
       if (i + 1 >= args.size()) {
         err << a << " needs a value\n";
         return std::nullopt;
@@ -44,41 +46,151 @@ parse(const std::vector<std::string> &args, std::size_t first,
   return opts;
 }
 
+bool opts_has(const std::map<std::string, std::string> &opts, const char *k) {
+  return opts.count(k) > 0;
+}
+
 void print_error(const char *cmd, const Error &e, std::ostream &err) {
   err << "pvmon " << cmd << ": " << e.message << '\n';
 }
 
 } // namespace
 
-int cmd_audit(const std::vector<std::string> &args, std::ostream &out,
-              std::ostream &err) {
-  constexpr const char *kUsage = "usage: pvmon audit verify --db FILE\n";
-  if (args.empty() || args[0] != "verify") {
-    err << kUsage;
-    return kUsageError;
+namespace {
+
+/// `--checkpoints FILE [--key FILE]` into verification options; false (with a message) when
+/// a file cannot be read.
+bool checkpoint_options(const std::map<std::string, std::string> &opts,
+                        store::VerifyOptions &v, std::ostream &err) {
+  if (opts.count("--key")) {
+    auto key = store::read_checkpoint_key(opts.at("--key"));
+    if (!key) {
+      err << "pvmon audit: " << key.error().message << '\n';
+      return false;
+    }
+    v.key = *key;
   }
-  auto opts = parse(args, 1, {"--db"}, {}, err);
-  if (!opts) {
-    err << kUsage;
-    return kUsageError;
+  if (opts.count("--checkpoints")) {
+    auto file = store::read_checkpoints(opts.at("--checkpoints"));
+    if (!file) {
+      err << "pvmon audit: " << file.error().message << '\n';
+      return false;
+    }
+    v.checkpoints = std::move(*file);
   }
-  auto report = store::verify_audit(opts->at("--db"));
+  return true;
+}
+
+int audit_verify(const std::map<std::string, std::string> &opts,
+                 std::ostream &out, std::ostream &err) {
+  store::VerifyOptions v;
+  if (!checkpoint_options(opts, v, err))
+    return kFailed;
+  auto report = store::verify_audit(opts.at("--db"), v);
   if (!report) {
     print_error("audit verify", report.error(), err);
     return kFailed;
   }
-  if (const auto &b = report->broken) {
-    out << "audit chain BROKEN at seq " << b->seq << ": " << b->problem << '\n'
-        << "  expected: " << b->expected << '\n'
-        << "  found:    " << b->found << '\n'
-        << "rows checked: " << report->rows << '\n'
-        << "last good hash: " << report->head_hash << '\n';
+  const auto &r = *report;
+  const auto summary = [&] {
+    out << "rows checked: " << r.rows << '\n'
+        << "entities checked: " << r.entities << '\n'
+        << "checkpoints checked: " << r.checkpoints
+        << (r.checkpoints && !v.key ? " (signatures not checked: no --key)" : "")
+        << '\n'
+        << "head: seq " << r.head_seq << " sha256 " << r.head_hash << '\n';
+    if (!r.accepted.empty())
+      out << "accepted earlier (pvmon audit accept): " << r.accepted.size()
+          << " finding(s)\n";
+  };
+  if (!r.intact()) {
+    out << "audit trail BROKEN: " << r.findings.size() << " finding(s)\n";
+    const bool all = opts.count("--all") > 0;
+    for (std::size_t i = 0; i < r.findings.size() && (all || i == 0); ++i)
+      out << "  " << r.findings[i].describe() << '\n';
+    if (!all && r.findings.size() > 1)
+      out << "  (" << r.findings.size() - 1 << " more: --all lists them)\n";
+    summary();
     return kFailed;
   }
-  out << "audit chain intact\n"
-      << "rows checked: " << report->rows << '\n'
-      << "head hash: " << report->head_hash << '\n';
+  out << "audit trail intact: the chain holds"
+      << (opts_has(opts, "--checkpoints") ? ", every checkpoint is in it" : "")
+      << " and every audited row matches its latest entry\n";
+  summary();
   return 0;
+}
+
+int audit_accept(const std::map<std::string, std::string> &opts,
+                 std::ostream &out, std::ostream &err) {
+  if (opts.count("--checkpoints") != opts.count("--key")) {
+    err << "pvmon audit accept: --checkpoints and --key go together (the "
+           "acceptance is followed by a signed checkpoint)\n";
+    return kUsageError;
+  }
+  if (opts.at("--reason").size() < 10) {
+    err << "pvmon audit accept: --reason must say what was found and why it "
+           "is accepted (10 characters at least)\n";
+    return kUsageError;
+  }
+  store::VerifyOptions v;
+  v.max_findings = SIZE_MAX;
+  if (!checkpoint_options(opts, v, err))
+    return kFailed;
+  auto done = store::accept_audit(opts.at("--db"), v, opts.at("--by"),
+                                  opts.at("--reason"));
+  if (!done) {
+    print_error("audit accept", done.error(), err);
+    return kFailed;
+  }
+  if (done->accepted.empty()) {
+    out << "nothing to accept: the audit trail verifies\n";
+    return 0;
+  }
+  out << "accepted " << done->accepted.size() << " finding(s) as "
+      << opts.at("--by") << ":\n";
+  for (const auto &f : done->accepted)
+    out << "  " << f.describe() << '\n';
+  out << "head: seq " << done->head_seq << " sha256 " << done->head_hash
+      << '\n';
+  if (opts.count("--checkpoints")) {
+    store::AuditCheckpoint c{done->head_seq, done->head_hash,
+                             format_timestamp(SystemClock().now()), "accept",
+                             ""};
+    c.mac = store::checkpoint_mac(*v.key, c);
+    if (auto st = store::append_checkpoint(opts.at("--checkpoints"), c); !st) {
+      print_error("audit accept", st.error(), err);
+      return kFailed;
+    }
+    out << "checkpoint written to " << opts.at("--checkpoints") << '\n';
+  }
+  out << "send pvmond SIGHUP (or restart it): it verifies again and takes "
+         "writes when the trail holds\n";
+  return 0;
+}
+
+} // namespace
+
+int cmd_audit(const std::vector<std::string> &args, std::ostream &out,
+              std::ostream &err) {
+  constexpr const char *kUsage =
+      "usage: pvmon audit verify --db FILE [--checkpoints FILE [--key FILE]] "
+      "[--all]\n"
+      "       pvmon audit accept --db FILE --by NAME --reason TEXT "
+      "[--checkpoints FILE --key FILE]\n";
+  if (args.empty() || (args[0] != "verify" && args[0] != "accept")) {
+    err << kUsage;
+    return kUsageError;
+  }
+  const bool verify = args[0] == "verify";
+  auto opts = verify ? parse(args, 1, {"--db"}, {"--all"}, err,
+                             {"--checkpoints", "--key"})
+                     : parse(args, 1, {"--db", "--by", "--reason"}, {}, err,
+                             {"--checkpoints", "--key"});
+  if (!opts) {
+    err << kUsage;
+    return kUsageError;
+  }
+  return verify ? audit_verify(*opts, out, err) : audit_accept(*opts, out, err);
 }
 
 int cmd_backup(const std::vector<std::string> &args, std::ostream &out,

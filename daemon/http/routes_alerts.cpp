@@ -150,7 +150,8 @@ Result<Reply> list_audit(Services& s, Call& c) {
   for (const auto& a : page->items)
     items.push_back({{"seq", a.seq}, {"at", a.at}, {"principal", a.principal}, {"action", a.action},
                      {"entity", a.entity}, {"new_value", audit_value(a.new_value)},
-                     {"prev_value", audit_value(a.prev_value)}, {"prev_hash", a.prev_hash}, {"hash", a.hash}});
+                     {"prev_value", audit_value(a.prev_value)}, {"prev_hash", a.prev_hash}, {"hash", a.hash},
+                     {"content_sha256", a.content_sha256 ? json(*a.content_sha256) : json(nullptr)}});
   return json_reply(200, {{"items", items}, {"next_cursor", cursor_json(page->next_before_seq)}});
 }
 

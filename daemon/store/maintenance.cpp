@@ -139,64 +139,6 @@ bool in_use(const std::string &path) {
 
 } // namespace
 
-Result<AuditReport> verify_audit(const std::string &db_path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(db_path, ec))
-    return Error::of(Errc::not_found, "no database file at " + db_path);
-  try {
-    Db db(db_path, false, true, kBusyMs);
-    if (!has_table(db, "audit") || !has_table(db, "schema_version"))
-      return Error::of(Errc::invalid,
-                       db_path + " is not a pvmon database (no audit table)");
-    // One read transaction: the whole walk sees one snapshot while pvmond
-    // appends.
-    db.exec("BEGIN");
-    AuditReport report;
-    report.head_hash = std::string(64, '0');
-    auto st = db.prepare("SELECT seq, at, principal, action, entity, "
-                         "new_value, prev_value, prev_hash, hash "
-                         "FROM audit ORDER BY seq");
-    std::int64_t expected_seq = 1;
-    while (st.step()) {
-      ++report.rows;
-      const std::int64_t seq = st.i64(0);
-      const std::string prev_hash = st.text(7);
-      const std::string hash = st.text(8);
-      if (seq != expected_seq) {
-        report.broken =
-            AuditBreak{seq, "sequence gap", std::to_string(expected_seq),
-                       std::to_string(seq)};
-        break;
-      }
-      if (prev_hash != report.head_hash) {
-        report.broken =
-            AuditBreak{seq, "prev_hash mismatch", report.head_hash, prev_hash};
-        break;
-      }
-      // Exactly append_audit's material. Its `value_or("\x00")` builds a
-      // std::string from a const char* that ends at the NUL, so an absent value
-      // hashes as the empty string.
-      const std::string material =
-          prev_hash + "\x1f" + std::to_string(seq) + "\x1f" + st.text(1) +
-          "\x1f" + st.text(2) + "\x1f" + st.text(3) + "\x1f" + st.text(4) +
-          "\x1f" + st.opt_text(5).value_or(std::string()) + "\x1f" +
-          st.opt_text(6).value_or(std::string());
-      const std::string computed = crypto::sha256_hex(material);
-      if (!crypto::constant_time_equal(computed, hash)) {
-        report.broken = AuditBreak{seq, "hash mismatch", computed, hash};
-        break;
-      }
-      report.head_hash = hash;
-      ++expected_seq;
-    }
-    st.reset();
-    db.exec("COMMIT");
-    return report;
-  } catch (const SqliteError &e) {
-    return from_sqlite(e, "verify " + db_path);
-  }
-}
-
 Status backup(const std::string &db_path, const std::string &to_path) {
   std::error_code ec;
   if (!fs::is_regular_file(db_path, ec))
@@ -237,14 +179,18 @@ Status restore(const std::string &backup_path, const std::string &db_path,
                                             std::to_string(st.i64(0)) +
                                             ", newer than this pvmon knows");
     }
+    // The full verification: the chain and every audited table. A backup whose data was
+    // changed outside pvmond is refused like one whose chain is broken.
     auto audit = verify_audit(backup_path);
     if (!audit)
       return audit.error();
     if (!audit->intact())
-      return Error::of(Errc::invalid, backup_path +
-                                          ": audit chain broken at seq " +
-                                          std::to_string(audit->broken->seq) +
-                                          " (" + audit->broken->problem + ")");
+      return Error::of(Errc::invalid,
+                       backup_path + " fails the audit verification (" +
+                           std::to_string(audit->findings.size()) +
+                           " finding(s)); the first: " +
+                           audit->findings.front().describe() +
+                           ". Run pvmon audit verify --db on it for all");
     if (fs::exists(fs::symlink_status(db_path, ec))) {
       if (!force)
         return Error::of(Errc::conflict,

@@ -59,38 +59,4 @@ class ReaderPool {
 };
 
 
-/// Appends one hash-chained audit row (21 CFR 11.10(e)). Runs inside the writer transaction.
-inline void append_audit(Db& db, Timestamp at, const Actor& actor, const std::string& action,
-                  const std::string& entity, const std::optional<std::string>& new_value,
-                  const std::optional<std::string>& prev_value) {
-  std::string prev_hash(64, '0');
-  std::int64_t seq = 1;
-  {
-    auto st = db.cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-    if (st.step()) {
-      seq = st.i64(0) + 1;
-      prev_hash = st.text(1);
-    }
-  }
-  const std::string ts = format_timestamp(at);
-  // Field-separated so that no two different rows hash the same text.
-  std::string material = prev_hash + "\x1f" + std::to_string(seq) + "\x1f" + ts + "\x1f" +
-                         actor.principal + "\x1f" + action + "\x1f" + entity + "\x1f" +
-                         new_value.value_or("\x00") + "\x1f" + prev_value.value_or("\x00");
-  const std::string hash = crypto::sha256_hex(material);
-  db.cached(
-        "INSERT INTO audit (seq, at, principal, action, entity, new_value, prev_value, "
-        "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)")
-      .bind(1, seq)
-      .bind(2, ts)
-      .bind(3, actor.principal)
-      .bind(4, action)
-      .bind(5, entity)
-      .bind(6, new_value)
-      .bind(7, prev_value)
-      .bind(8, prev_hash)
-      .bind(9, hash)
-      .run();
-}
-
 }  // namespace pvmon::store

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "audit_trail.hpp"
 #include "pvmon/safety/ae_facts.hpp"
 #include "pvmon/store.hpp"
 
@@ -487,9 +488,25 @@ CREATE TRIGGER alert_assessments_no_update BEFORE UPDATE ON alert_assessments
   BEGIN SELECT RAISE(ABORT, 'alert_assessments is append-only'); END;
 )sql";
 
+// Version 11: an audit row carries the SHA-256 of its entity's content as stored after the
+// change (audit_trail.hpp) instead of a copy of the text; `pvmon audit verify` and the start-up
+// check compare every audited table with it. The rows before keep their text (they are history
+// and hashed as written). Every entity that exists gets an `audit.baseline` row, so that the
+// database verifies from here on: a change made outside pvmond before it cannot be told.
+constexpr const char* kV11 = R"sql(
+ALTER TABLE audit ADD COLUMN content_sha256 TEXT;
+CREATE INDEX audit_accepts ON audit (seq) WHERE action = 'audit.accept';
+)sql";
+
+static void v11_baseline(Db& db) {
+  SystemClock clock;
+  audit::baseline(db, clock.now());
+}
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
-                                              {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}};
+                                              {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10},
+                                              {11, kV11, nullptr, v11_baseline}};
   return kAll;
 }
 
@@ -515,6 +532,7 @@ void migrate(Db& db, int target) {
     for (const auto& m : migrations()) {
       if (m.version <= have || m.version > target) continue;
       db.exec(m.sql);
+      if (m.run) m.run(db);
       db.prepare("INSERT INTO schema_version (version) VALUES (?)").bind(1, m.version).run();
       // A new database has no rows, so its clean-up costs nothing here, and one commit
       // writes fewer WAL frames than two.

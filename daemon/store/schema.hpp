@@ -13,6 +13,8 @@ struct Migration {
   /// Run after the migrations' transaction has committed, in one of its own, at every open
   /// (so it must be idempotent): what is too costly inside the transaction.
   const char* after = nullptr;
+  /// Run inside the transaction after `sql`: what SQL alone cannot do (hashing).
+  void (*run)(Db&) = nullptr;
 };
 
 const std::vector<Migration>& migrations();

@@ -67,6 +67,7 @@ class Stmt {
   std::optional<std::string> opt_text(int col) const;
   std::optional<std::int64_t> opt_i64(int col) const;
   std::optional<double> opt_f64(int col) const;
+  sqlite3_stmt* raw() const { return st_; }
 
  private:
   sqlite3* db_;

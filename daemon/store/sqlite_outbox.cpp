@@ -9,6 +9,8 @@
 // row stays pending either way, so nothing is lost (at least once). The store logs nothing.
 #include "sqlite_outbox.hpp"
 
+#include "audit_trail.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
@@ -54,6 +56,8 @@ void insert_operator_alert(Db& db, const std::string& rule, const std::string& d
       .bind(4, payload.dump())
       .bind(5, format_timestamp(at))
       .run();
+  if (db.changes() > 0)
+    audit::record(db, at, Actor{"pvmond", ""}, "alert.raise", audit::Kind::alert, db.last_insert_rowid());
 }
 
 bool valid_state(const std::string& s) {
@@ -313,8 +317,9 @@ Result<Redelivery> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& 
     }
     const json before = {{"state", state}, {"next_attempt_at", next_at}};
     const json after = {{"state", "pending"}, {"next_attempt_at", ts}};
-    append_audit(db, now, actor, "webhook.redeliver",
-                 "webhook/delivery/" + std::to_string(outbox_id), after.dump(), before.dump());
+    // The outbox is delivery bookkeeping, not an audited table: the row says what was asked.
+    audit::append_row(db, now, actor, "webhook.redeliver", "webhook/delivery/" + std::to_string(outbox_id),
+                      json{{"before", before}, {"after", after}}.dump(), std::nullopt);
     return Redelivery{outbox_id, msg_id, endpoint, state, ts, disabled_at};
   });
 }

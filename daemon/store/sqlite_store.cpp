@@ -7,6 +7,7 @@
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/store.hpp"
+#include "audit_trail.hpp"
 #include "schema.hpp"
 #include "reader_pool.hpp"
 #include "sqlite_outbox.hpp"
@@ -114,12 +115,12 @@ constexpr const char* kAeSelect =
     "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v "
     "ON v.report = r.id AND v.version = r.current_version ";
 
-/// What the audit row of a new AE version records: the SHA-256 of the version's stored text
-/// (ae_versions.record, itself append-only), not a second copy of it. The text is hashed
-/// before the write, on the caller's thread.
-std::string content_ref(const std::string& text) {
-  return json{{"sha256", crypto::sha256_hex(text)}}.dump();
-}
+/// Who changes a clock, and when, for its audit row: the action's actor at the action's time
+/// (a clock stopped by a submission stops at the submission's date, audited now).
+struct By {
+  Timestamp at;
+  const Actor& actor;
+};
 
 class SqliteStore final : public Store {
  public:
@@ -188,8 +189,7 @@ class SqliteStore final : public Store {
             .bind(7, format_timestamp(now))
             .bind(8, actor.principal)
             .run();
-        append_audit(db, now, actor, "subject.enrol", study + "/subject/" + subject, text,
-                     std::nullopt);
+        audit::record(db, now, actor, "subject.enrol", audit::Kind::subject, db.last_insert_rowid());
         return Stored{record, true};
       });
     });
@@ -224,8 +224,7 @@ class SqliteStore final : public Store {
         if (!changed) return Stored{record, false};
         const std::string after = record.dump();
         db.cached("UPDATE subjects SET record = ? WHERE id = ?").bind(1, after).bind(2, id).run();
-        append_audit(db, clock_.now(), actor, "subject.baseline", study + "/subject/" + subject,
-                     after, before);
+        audit::record(db, clock_.now(), actor, "subject.baseline", audit::Kind::subject, id);
         return Stored{record, true};
       });
     });
@@ -254,7 +253,6 @@ class SqliteStore final : public Store {
     // What does not need the transaction is done before it, on the caller's thread: the single
     // writer is the one resource every request shares.
     const std::string text = w.record.dump();
-    const std::string audit_ref = content_ref(text);
     const VersionFacts facts = version_facts(w.record);
     const std::string ts = format_timestamp(w.received_at);
     const json* ct = w.record.contains("ctcae") ? &w.record.at("ctcae") : nullptr;
@@ -311,14 +309,14 @@ class SqliteStore final : public Store {
             .run();
         id = db.last_insert_rowid();
         insert_version(db, id, 1, "initial", ts, actor.principal, text, facts);
-        for (const auto& c : w.clocks) insert_clock(db, id, study, 1, c);
+        audit::record(db, w.received_at, actor, "ae.create", audit::Kind::ae, id);
+        const By by{w.received_at, actor};
+        for (const auto& c : w.clocks) insert_clock(db, by, id, study, 1, c);
         for (const auto& c : w.closed)
-          insert_clock(db, id, study, 1, c.clock,
+          insert_clock(db, by, id, study, 1, c.clock,
                        Stopped{c.stopped_at.value_or(w.received_at), c.stop_reason, c.late});
         if (w.record.value("grade", 0) == 5 && w.record.value("safety", json::object()).value("serious", false))
-          stop_death_clocks(db, study, subject, report_id, w.received_at);
-        append_audit(db, w.received_at, actor, "ae.create", study + "/ae/" + std::to_string(id),
-                     audit_ref, std::nullopt);
+          stop_death_clocks(db, by, study, subject, report_id, w.received_at);
         auto alerts = w.alerts;
         if (w.rules) {
           w.rules->facts.report = id;
@@ -358,7 +356,6 @@ class SqliteStore final : public Store {
     // What does not need the transaction is done before it, on the caller's thread.
     w.record["followup"] = {{"id", w.followup_id}, {"sha256", w.body_sha256}};
     const std::string text = w.record.dump();
-    const std::string audit_ref = content_ref(text);
     const VersionFacts facts = version_facts(w.record);
     return guard([&]() -> Result<Stored> {
       return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
@@ -390,15 +387,15 @@ class SqliteStore final : public Store {
             .bind(2, id)
             .run();
         set_current(db, id, rec, w.nullification);
-        for (const auto& c : w.start) insert_clock(db, id, study, version + 1, c);
+        audit::record(db, now, actor, w.nullification ? "ae.nullify" : "ae.followup", audit::Kind::ae, id);
+        const By by{now, actor};
+        for (const auto& c : w.start) insert_clock(db, by, id, study, version + 1, c);
         for (const auto& c : w.closed)
-          insert_clock(db, id, study, version + 1, c.clock,
+          insert_clock(db, by, id, study, version + 1, c.clock,
                        Stopped{c.stopped_at.value_or(now), c.stop_reason, c.late});
-        for (const auto& [cid, why] : w.stop) stop_clock(db, cid, now, why, false);
+        for (const auto& [cid, why] : w.stop) stop_clock(db, by, cid, now, why, false);
         if (!w.nullification && rec.value("grade", 0) == 5 && rec.value("safety", json::object()).value("serious", false))
-          stop_death_clocks(db, study, rec.value("subject", ""), rec.value("report_id", ""), now);
-        append_audit(db, now, actor, w.nullification ? "ae.nullify" : "ae.followup",
-                     study + "/ae/" + std::to_string(id), audit_ref, std::nullopt);
+          stop_death_clocks(db, by, study, rec.value("subject", ""), rec.value("report_id", ""), now);
         if (w.rules.rules) {
           w.rules.facts.report = id;
           record_alerts(db, study, rule_alerts(db, study, w.rules), id, now);
@@ -487,13 +484,15 @@ class SqliteStore final : public Store {
             .bind(6, format_timestamp(now))
             .bind(7, actor.principal)
             .run();
-        rec["id"] = db.last_insert_rowid();
+        const std::int64_t submission = db.last_insert_rowid();
+        audit::record(db, now, actor, "ae.submission", audit::Kind::submission, submission);
+        rec["id"] = submission;
         rec["report"] = id;
         rec["recorded_at"] = format_timestamp(now);
         rec["recorded_by"] = actor.principal;
         json stopped = json::array();
         for (const auto& st : w.stop) {
-          stop_clock(db, st.clock.id, *parse_timestamp(rec.at("submitted").get<std::string>()),
+          stop_clock(db, By{now, actor}, st.clock.id, *parse_timestamp(rec.at("submitted").get<std::string>()),
                      st.reason, st.late);
           stopped.push_back({{"clock", st.clock.id},
                              {"kind", std::string(safety::to_string(st.clock.kind))},
@@ -501,8 +500,6 @@ class SqliteStore final : public Store {
                              {"late", st.late}});
         }
         rec["clocks_stopped"] = stopped;
-        append_audit(db, now, actor, "ae.submission", study + "/ae/" + std::to_string(id),
-                     rec.dump(), std::nullopt);
         return Stored{rec, true};
       });
     });
@@ -550,8 +547,7 @@ class SqliteStore final : public Store {
             .bind(7, actor.principal)
             .run();
         const std::int64_t id = db.last_insert_rowid();
-        append_audit(db, now, actor, "subject.event", study + "/subject/" + subject + "/event/" +
-                     std::to_string(id), text, std::nullopt);
+        audit::record(db, now, actor, "subject.event", audit::Kind::event, id);
         // A death recorded with no SAE report of it: the site's SAE clock runs from now, when the
         // sponsor learnt the site knew (issue 17 §1; ICH E6 4.11.1), until the grade 5 report.
         if (w.sae_report_hours > 0 && safety::records_death(w.event) && !fatal_sae_reported(db, study, subject)) {
@@ -567,6 +563,7 @@ class SqliteStore final : public Store {
               .bind(6, row->id)
               .bind(7, id)
               .run();
+          audit::record(db, now, actor, "clock.start", audit::Kind::clock, db.last_insert_rowid());
         }
         // The alerts name the event they come from: pvmon::safety's rules over the course with it.
         w.event.id = id;
@@ -660,14 +657,12 @@ class SqliteStore final : public Store {
               .bind(15, r.basis)
               .run();
         }
-        append_audit(db, now, actor, "lab.panel", study + "/subject/" + subject + "/lab/" + w.panel.panel_id, text,
-                     std::nullopt);
+        audit::record(db, now, actor, "lab.panel", audit::Kind::lab_panel, pid);
         // The liver rules over the subject's results with this panel, in this transaction.
         const auto all = load_labs(db, row->id, std::nullopt);
         if (auto c = safety::potential_hys_law(all, w.panel.panel_id, w.hys_law)) {
           const auto draft = safety::hys_law_alert(study, subject, *c);
-          record_alerts(db, study, to_alert_records({draft}), std::nullopt, now);
-          if (db.changes() > 0) {
+          if (record_alerts(db, study, to_alert_records({draft}), std::nullopt, now) > 0) {
             // A potential Hy's law case may be a serious unexpected suspected reaction: the
             // 15-day clock runs (21 CFR 312.32(c)(1)) until the officer's assessment.
             const Timestamp due = safety::calendar_day_deadline(now, w.hys_law_clock_days);
@@ -683,6 +678,7 @@ class SqliteStore final : public Store {
                 .bind(6, row->id)
                 .bind(7, pid)
                 .run();
+            audit::record(db, now, actor, "clock.start", audit::Kind::clock, db.last_insert_rowid());
           }
         }
         record["id"] = pid;
@@ -797,10 +793,7 @@ class SqliteStore final : public Store {
               .bind(3, comment)
               .bind(4, id)
               .run();
-          const json audited{{"id", id}, {"status", "acked"}, {"acked_at", format_timestamp(now)},
-                             {"acked_by", system.principal}, {"ack_comment", comment}};
-          append_audit(db, now, system, "alert.ack", study + "/alert/" + std::to_string(id), audited.dump(),
-                       json{{"status", "open"}}.dump());
+          audit::record(db, now, system, "alert.ack", audit::Kind::alert, id);
           ++closed;
         }
         return closed;
@@ -852,7 +845,7 @@ class SqliteStore final : public Store {
           while (c.step()) open.emplace_back(c.i64(0), parse_timestamp(c.text(1)).value_or(Timestamp{}));
         }
         for (const auto& [cid, due] : open)
-          stop_clock(db, cid, now, "potential Hy's law case assessed: " + a.outcome, now > due);
+          stop_clock(db, By{now, actor}, cid, now, "potential Hy's law case assessed: " + a.outcome, now > due);
         // An assessed case is acknowledged too (its escalations stop), with the assessment.
         db.cached("UPDATE alerts SET status = 'acked', acked_at = ?, acked_by = ?, ack_comment = ? "
                   "WHERE id = ? AND status = 'open'")
@@ -867,8 +860,7 @@ class SqliteStore final : public Store {
                        {"assessed_at", format_timestamp(now)},
                        {"assessed_by", actor.principal},
                        {"clocks_stopped", open.size()}};
-        append_audit(db, now, actor, "alert.assess", a.study + "/alert/" + std::to_string(a.alert), out.dump(),
-                     std::nullopt);
+        audit::record(db, now, actor, "alert.assess", audit::Kind::alert, a.alert);
         return out;
       });
     });
@@ -999,8 +991,7 @@ class SqliteStore final : public Store {
                const std::optional<std::string>& new_value, const Actor& actor) override {
     return guard([&]() -> Status {
       return writer_.write<Ok>([&](Db& db) -> Result<Ok> {
-        const std::optional<std::string> no_previous;  // a named empty value: GCC 12 warns on a temporary here
-        append_audit(db, clock_.now(), actor, action, entity, new_value, no_previous);
+        audit::append_row(db, clock_.now(), actor, action, entity, new_value, std::nullopt);
         return Ok{};
       });
     });
@@ -1011,13 +1002,13 @@ class SqliteStore final : public Store {
     return guard([&]() -> Result<AuditPage> {
       auto db = readers_.take();
       auto st = db->cached(
-          "SELECT seq, at, principal, action, entity, new_value, prev_value, prev_hash, hash FROM audit "
-          "WHERE substr(entity, 1, length(?1)) = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3");
+          "SELECT seq, at, principal, action, entity, new_value, prev_value, prev_hash, hash, content_sha256 "
+          "FROM audit WHERE substr(entity, 1, length(?1)) = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3");
       st.bind(1, entity_prefix).bind(2, before_seq.value_or(INT64_MAX)).bind(3, limit + 1);
       AuditPage page;
       while (st.step())
         page.items.push_back({st.i64(0), st.text(1), st.text(2), st.text(3), st.text(4), st.opt_text(5),
-                              st.opt_text(6), st.text(7), st.text(8)});
+                              st.opt_text(6), st.text(7), st.text(8), st.opt_text(9)});
       if (static_cast<int>(page.items.size()) > limit) {
         page.items.pop_back();
         page.next_before_seq = page.items.back().seq;
@@ -1172,10 +1163,7 @@ class SqliteStore final : public Store {
             .bind(3, comment)
             .bind(4, id)
             .run();
-        const json audited{{"id", id}, {"status", "acked"}, {"acked_at", format_timestamp(now)},
-                           {"acked_by", actor.principal}, {"ack_comment", comment}};
-        append_audit(db, now, actor, "alert.ack", study + "/alert/" + std::to_string(id), audited.dump(),
-                     json{{"status", "open"}}.dump());
+        audit::record(db, now, actor, "alert.ack", audit::Kind::alert, id);
         return AlertAck{id, now, actor.principal, comment};
       });
     });
@@ -1228,11 +1216,9 @@ class SqliteStore final : public Store {
             .bind(3, text)
             .bind(4, format_timestamp(clock_.now()))
             .run();
-        if (db.changes() > 0) {
-          const std::optional<std::string> no_previous;
-          append_audit(db, clock_.now(), Actor{"pvmond", ""}, "protocol.recorded",
-                       study + "/protocol/" + sha256, json{{"sha256", sha256}}.dump(), no_previous);
-        }
+        if (db.changes() > 0)
+          audit::record(db, clock_.now(), Actor{"pvmond", ""}, "protocol.recorded", audit::Kind::protocol,
+                        db.last_insert_rowid());
         return Ok{};
       });
     });
@@ -1337,15 +1323,7 @@ class SqliteStore final : public Store {
         row.protocol_sha256 = d.protocol_sha256;
         row.generated_at = now;
         row.generated_by = actor.principal;
-        const std::optional<std::string> no_previous;
-        append_audit(db, now, actor, "dsmb_report.built", d.study + "/dsmb-report/" + std::to_string(row.id),
-                     json{{"number", d.number},
-                          {"cutoff", format_timestamp(d.cutoff)},
-                          {"as_of", format_timestamp(d.as_of)},
-                          {"trigger", d.trigger},
-                          {"sha256", d.sha256}}
-                         .dump(),
-                     no_previous);
+        audit::record(db, now, actor, "dsmb_report.built", audit::Kind::dsmb_report, row.id);
         json data = d.webhook_data ? d.webhook_data(row.id) : json::object();
         data["report_id"] = row.id;
         json event{{"type", "dsmb.report"}, {"timestamp", format_timestamp(now)}, {"data", data}};
@@ -1469,7 +1447,7 @@ class SqliteStore final : public Store {
 
   /// A serious grade 5 report of the subject is in force: the death's SAE clocks stop, late if
   /// it came after their due time.
-  static void stop_death_clocks(Db& db, const std::string& study, const std::string& subject,
+  static void stop_death_clocks(Db& db, const By& by, const std::string& study, const std::string& subject,
                                 const std::string& report_id, Timestamp at) {
     auto st = db.cached(
         "SELECT c.id, c.due_at FROM clocks c JOIN subjects s ON s.id = c.subject_id WHERE c.report IS NULL "
@@ -1479,7 +1457,7 @@ class SqliteStore final : public Store {
     while (st.step()) open.emplace_back(st.i64(0), parse_timestamp(st.text(1)).value_or(Timestamp{}));
     st.reset();
     for (const auto& [cid, due] : open)
-      stop_clock(db, cid, at, "SAE report " + report_id + " of the death received", at > due);
+      stop_clock(db, by, cid, at, "SAE report " + report_id + " of the death received", at > due);
   }
 
   /// The report's open clocks, ids ascending: what a follow-up or submission was decided from.
@@ -1542,7 +1520,7 @@ class SqliteStore final : public Store {
     bool late = false;
   };
 
-  static std::int64_t insert_clock(Db& db, std::int64_t report, const std::string& study,
+  static std::int64_t insert_clock(Db& db, const By& by, std::int64_t report, const std::string& study,
                                    int version, const safety::Clock& c,
                                    const std::optional<Stopped>& stopped = std::nullopt) {
     auto st = db.cached(
@@ -1562,10 +1540,12 @@ class SqliteStore final : public Store {
       st.bind_null(8).bind_null(9).bind(10, 0);
     }
     st.run();
-    return db.last_insert_rowid();
+    const std::int64_t id = db.last_insert_rowid();
+    audit::record(db, by.at, by.actor, stopped ? "clock.closed" : "clock.start", audit::Kind::clock, id);
+    return id;
   }
 
-  static void stop_clock(Db& db, std::int64_t id, Timestamp at, const std::string& reason,
+  static void stop_clock(Db& db, const By& by, std::int64_t id, Timestamp at, const std::string& reason,
                          bool late) {
     db.cached(
           "UPDATE clocks SET stopped_at = ?, stop_reason = ?, late = ? WHERE id = ? AND "
@@ -1575,6 +1555,7 @@ class SqliteStore final : public Store {
         .bind(3, late ? 1 : 0)
         .bind(4, id)
         .run();
+    if (db.changes() > 0) audit::record(db, by.at, by.actor, "clock.stop", audit::Kind::clock, id);
   }
 
   /// The reports in force at `cut` as compact facts, from the fact columns of their versions
@@ -1850,10 +1831,11 @@ class SqliteStore final : public Store {
   }
 
   /// Inserts alerts (a dedupe key already present is skipped) and queues each new one to the
-  /// webhook endpoints that take it, in the caller's transaction.
-  void record_alerts(Db& db, const std::string& study, const std::vector<AlertRecord>& alerts,
-                     std::optional<std::int64_t> report, Timestamp now) {
-    if (alerts.empty()) return;
+  /// webhook endpoints that take it, in the caller's transaction. How many were new.
+  int record_alerts(Db& db, const std::string& study, const std::vector<AlertRecord>& alerts,
+                    std::optional<std::int64_t> report, Timestamp now) {
+    if (alerts.empty()) return 0;
+    int raised = 0;
     const std::string ts = format_timestamp(now);
     for (const auto& a : alerts) {
       const auto rep = a.report ? a.report : report;
@@ -1871,8 +1853,12 @@ class SqliteStore final : public Store {
           .bind(9, ts)
           .run();
       if (db.changes() == 0) continue;  // already raised: a replay or a repeat
-      queue_alert(db, db.last_insert_rowid(), study, a, rep, now, 0);
+      const std::int64_t id = db.last_insert_rowid();
+      audit::record(db, now, Actor{"pvmond", ""}, "alert.raise", audit::Kind::alert, id);
+      queue_alert(db, id, study, a, rep, now, 0);
+      ++raised;
     }
+    return raised;
   }
 
   /// Queues one alert to every endpoint that takes it (escalation > 0: a re-send of an open

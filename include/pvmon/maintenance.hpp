@@ -8,32 +8,99 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "pvmon/core.hpp"
 
 namespace pvmon::store {
 
-/// The first row at which the audit chain does not hold.
-struct AuditBreak {
-  std::int64_t seq = 0;
-  std::string
-      problem; // "prev_hash mismatch", "hash mismatch" or "sequence gap"
-  std::string expected; // what the chain says the stored value should be
-  std::string found;    // what the row holds
+/// One thing the audit verification found wrong.
+struct AuditFinding {
+  std::string where;  // "chain", "table" or "checkpoint"
+  std::int64_t seq = 0;  // the audit row (chain, checkpoint); 0 for a table finding
+  std::string table;     // the table behind the entity (table findings)
+  std::string entity;    // "hcc-pvtt-imrt/ae/12" (table findings)
+  // chain: "hash mismatch", "prev_hash mismatch", "sequence gap";
+  // table: "content mismatch", "entity missing", "row without audit entry";
+  // checkpoint: "beyond the chain", "head differs", "signature invalid", "unreadable",
+  //             "rows after a stop checkpoint"
+  std::string problem;
+  std::string expected;  // what the trail says
+  std::string found;     // what the database holds
+  /// One line for the log, the CLI and the alert.
+  std::string describe() const;
 };
 
 struct AuditReport {
-  std::int64_t rows = 0; // rows checked (up to and including a broken one)
-  std::string
-      head_hash; // hash of the last row read; 64 zeros for an empty table
-  std::optional<AuditBreak> broken;
-  bool intact() const { return !broken.has_value(); }
+  std::int64_t rows = 0;      // audit rows walked
+  std::int64_t entities = 0;  // table entities compared with their latest audit entry
+  std::int64_t checkpoints = 0;
+  std::int64_t head_seq = 0;
+  std::string head_hash;  // the last row's hash; 64 zeros for an empty table
+  bool incremental = false;  // the chain was walked from a checkpoint, not from seq 1
+  std::vector<AuditFinding> findings;  // not accepted; in the order found
+  std::vector<AuditFinding> accepted;  // covered by `pvmon audit accept`
+  bool intact() const { return findings.empty(); }
 };
 
-/// Opens `db_path` read-only and walks the audit table in seq order,
-/// recomputing each hash exactly as the store wrote it. Errors: not_found (no
-/// file), invalid (not a pvmon database).
-Result<AuditReport> verify_audit(const std::string &db_path);
+/// A signed statement that the audit chain's row `seq` had hash `head` at `at`.
+struct AuditCheckpoint {
+  std::int64_t seq = 0;
+  std::string head, at;
+  std::string reason;  // "start", "periodic", "dsmb_report", "stop", "accept"
+  std::string mac;     // HMAC-SHA256 (hex) over the other fields with the checkpoint key
+};
+/// The MAC of a checkpoint with `key` (the fields, unit-separated, under a fixed label).
+std::string checkpoint_mac(std::string_view key, const AuditCheckpoint &c);
+/// One JSON line: {"type":"pvmon.audit-checkpoint/1","seq":…,"head":…,"at":…,"reason":…,"mac":…}
+std::string checkpoint_line(const AuditCheckpoint &c);
+/// The checkpoints of a file, each line parsed; a line that does not parse is reported in
+/// `bad_lines` (1-based). Errors: the file cannot be read.
+struct CheckpointFile {
+  std::vector<AuditCheckpoint> checkpoints;
+  std::vector<std::size_t> bad_lines;
+};
+Result<CheckpointFile> read_checkpoints(const std::string &path);
+/// Appends one line and fsyncs; creates the file (0600) and its folder when missing.
+Status append_checkpoint(const std::string &path, const AuditCheckpoint &c);
+/// The key in `path` (surrounding whitespace trimmed): at least 32 bytes.
+Result<std::string> read_checkpoint_key(const std::string &path);
+/// The key in `path`, or a new random one written there (0600) when the file does not exist.
+Result<std::string> load_or_create_checkpoint_key(const std::string &path);
+
+struct VerifyOptions {
+  /// Compare every audited table with the trail (else only the chain and checkpoints).
+  bool tables = true;
+  /// Walk the chain from this checkpoint (its row must still have its head) instead of seq 1.
+  std::optional<AuditCheckpoint> from;
+  /// Checked against the chain; signatures too when `key` is set.
+  std::optional<CheckpointFile> checkpoints;
+  std::optional<std::string> key;
+  /// Findings kept (the walk goes on; the counts stay right).
+  std::size_t max_findings = 10000;
+};
+
+/// Opens `db_path` read-only in one read transaction and checks (1) the chain: every row's
+/// hash recomputed exactly as the store wrote it, seq and prev_hash continuous; (2) each
+/// checkpoint: its row exists with its head (a truncated or rewritten tail), its MAC, and no
+/// row after a clean stop's checkpoint; (3) every audited table: each row hashes to its
+/// entity's latest audit entry, each audited entity exists, no row without an entry. What an
+/// administrator accepted (`accept_audit`) is listed apart. Errors: not_found (no file),
+/// invalid (not a pvmon database).
+Result<AuditReport> verify_audit(const std::string &db_path, const VerifyOptions &opts = {});
+
+/// Records that an administrator accepts the current findings (`pvmon audit accept`): one
+/// `audit.accept` row per table entity with its content as it now is ("-" when gone), and one
+/// on entity "audit" listing the chain and checkpoint findings, with `reason`, by `principal`.
+/// Returns the findings accepted and the new head (seq, hash).
+struct Acceptance {
+  std::vector<AuditFinding> accepted;
+  std::int64_t head_seq = 0;
+  std::string head_hash;
+};
+Result<Acceptance> accept_audit(const std::string &db_path, const VerifyOptions &opts, const std::string &principal,
+                                const std::string &reason);
 
 /// Copies a live database to `to_path` with the SQLite online backup API, a few
 /// pages at a time so a running pvmond keeps writing. The copy is written
@@ -42,7 +109,7 @@ Result<AuditReport> verify_audit(const std::string &db_path);
 Status backup(const std::string &db_path, const std::string &to_path);
 
 /// Restores `backup_path` to `db_path`: the backup must be a pvmon database
-/// whose audit chain verifies. An existing `db_path` is replaced only with
+/// that passes the full audit verification (chain and tables). An existing `db_path` is replaced only with
 /// `force`, and only when no other connection (a running pvmond) holds it.
 /// Stale -wal/-shm files of the target are removed.
 Status restore(const std::string &backup_path, const std::string &db_path,

@@ -255,6 +255,8 @@ struct AuditRow {
   std::string at, principal, action, entity;
   std::optional<std::string> new_value, prev_value;  // as stored (JSON text, mostly)
   std::string prev_hash, hash;
+  /// The SHA-256 of the entity's content after the change (schema v11; "-": accepted as gone).
+  std::optional<std::string> content_sha256;
 };
 
 /// One page of audit rows, newest first; `next_before_seq` continues below the last one.

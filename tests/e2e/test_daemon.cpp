@@ -251,7 +251,7 @@ TEST_CASE("audit trail: changes, rejected tokens and reloads are recorded; the c
   const std::string pvmon = (fs::path(PVMOND_PATH).parent_path() / "cli" / "pvmon").string();
   auto [code, out] = run_pvmond_path(pvmon, "audit verify --db " + (tmp.path / "data" / "pvmon.db").string());
   CHECK(code == 0);
-  CHECK(out.find("audit chain intact") != std::string::npos);
+  CHECK(out.find("audit trail intact") != std::string::npos);
 }
 
 TEST_CASE("the role matrix: every route, every role, own and other site") {

@@ -117,13 +117,16 @@ TEST_CASE("verify_audit recomputes the hashes the store wrote, and names the "
   auto bad = verify_audit(db);
   REQUIRE(bad);
   REQUIRE_FALSE(bad->intact());
-  CHECK(bad->broken->seq == 2);
-  CHECK(bad->broken->problem == "hash mismatch");
-  CHECK(bad->rows == 2);
+  REQUIRE(bad->findings.size() == 1);
+  CHECK(bad->findings[0].where == "chain");
+  CHECK(bad->findings[0].seq == 2);
+  CHECK(bad->findings[0].problem == "hash mismatch");
+  CHECK(bad->rows == count(db, "audit"));  // the walk goes on: every finding is listed
 
   std::ostringstream out2, err2;
   CHECK(cli::cmd_audit({"verify", "--db", db}, out2, err2) == 1);
-  CHECK(out2.str().find("BROKEN at seq 2: hash mismatch") != std::string::npos);
+  CHECK(out2.str().find("audit trail BROKEN: 1 finding(s)") != std::string::npos);
+  CHECK(out2.str().find("chain: hash mismatch at seq 2") != std::string::npos);
 
   // An attacker who also recomputes that row's hash moves the break to the next
   // row, whose prev_hash still holds the original: rewriting one row means
@@ -140,7 +143,8 @@ TEST_CASE("verify_audit recomputes the hashes the store wrote, and names the "
                 "char(31) || "
                 "principal || char(31) || action || char(31) || entity || "
                 "char(31) || "
-                "ifnull(new_value, '') || char(31) || ifnull(prev_value, '') "
+                "ifnull(new_value, '') || char(31) || ifnull(prev_value, '') || "
+                "ifnull(char(31) || content_sha256, '') "
                 "FROM audit WHERE seq = 2",
                 -1, &st, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
@@ -154,9 +158,11 @@ TEST_CASE("verify_audit recomputes the hashes the store wrote, and names the "
   auto moved = verify_audit(db);
   REQUIRE(moved);
   REQUIRE_FALSE(moved->intact());
-  CHECK(moved->broken->seq == 3);
-  CHECK(moved->broken->problem == "prev_hash mismatch");
-  CHECK(moved->broken->expected == fixed);
+  REQUIRE(moved->findings.size() == 1);
+  CHECK(moved->findings[0].seq == 3);
+  CHECK(moved->findings[0].problem == "prev_hash mismatch");
+  CHECK(moved->findings[0].found != fixed);
+  CHECK(moved->findings[0].expected == fixed);
 }
 
 TEST_CASE("verify_audit reports a deleted row as a sequence gap") {
@@ -167,8 +173,11 @@ TEST_CASE("verify_audit reports a deleted row as a sequence gap") {
   auto r = verify_audit(db);
   REQUIRE(r);
   REQUIRE_FALSE(r->intact());
-  CHECK(r->broken->seq == 3);
-  CHECK(r->broken->problem == "sequence gap");
+  REQUIRE(r->findings.size() >= 2);
+  CHECK(r->findings[0].seq == 3);
+  CHECK(r->findings[0].problem == "sequence gap");
+  CHECK(r->findings[1].seq == 3);
+  CHECK(r->findings[1].problem == "prev_hash mismatch");
 }
 
 TEST_CASE("verify_audit: missing file, not a database, not a pvmon database") {
@@ -334,5 +343,5 @@ TEST_CASE("pvmon backup and restore on the command line") {
   CHECK(cli::cmd_restore({"--db", t.path("r.db")}, out, err) == 2);
   std::ostringstream vout, verr;
   CHECK(cli::cmd_audit({"verify", "--db", t.path("r.db")}, vout, verr) == 0);
-  CHECK(vout.str().find("audit chain intact") != std::string::npos);
+  CHECK(vout.str().find("audit trail intact") != std::string::npos);
 }

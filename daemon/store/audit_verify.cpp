@@ -1,0 +1,459 @@
+// `pvmon audit verify`, the start-up check and `pvmon audit accept` (pvmon/maintenance.hpp).
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "audit_trail.hpp"
+#include "pvmon/crypto.hpp"
+#include "pvmon/maintenance.hpp"
+#include "sqlite.hpp"
+
+namespace pvmon::store {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kBusyMs = 5000;
+constexpr const char* kCheckpointType = "pvmon.audit-checkpoint/1";
+
+bool has_table(Db& db, const char* name) {
+  auto st = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  st.bind(1, name);
+  return st.step();
+}
+
+bool has_column(Db& db, const char* table, const char* column) {
+  auto st = db.prepare(std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = ?");
+  st.bind(1, column);
+  return st.step();
+}
+
+Error from_sqlite(const SqliteError& e, const std::string& what) {
+  const int p = e.primary();
+  if (p == SQLITE_NOTADB) return Error::of(Errc::invalid, what + ": not an SQLite database");
+  if (p == SQLITE_BUSY || p == SQLITE_LOCKED || p == SQLITE_FULL) return Error::of(Errc::unavailable, what + ": " + e.what());
+  return Error::of(Errc::internal, what + ": " + e.what());
+}
+
+/// What identifies a chain or checkpoint finding in an acceptance.
+std::string finding_key(const AuditFinding& f) {
+  return f.where + "\x1f" + std::to_string(f.seq) + "\x1f" + f.problem + "\x1f" + f.found;
+}
+
+json finding_json(const AuditFinding& f) {
+  json j{{"where", f.where}, {"problem", f.problem}, {"expected", f.expected}, {"found", f.found}};
+  if (f.seq) j["seq"] = f.seq;
+  if (!f.table.empty()) j["table"] = f.table;
+  if (!f.entity.empty()) j["entity"] = f.entity;
+  return j;
+}
+
+class Verifier {
+ public:
+  Verifier(Db& db, const VerifyOptions& opts) : db_(db), opts_(opts) {}
+
+  AuditReport run() {
+    report_.head_hash = std::string(64, '0');
+    walk_chain();
+    if (opts_.checkpoints) check_checkpoints();
+    if (opts_.tables) check_tables();
+    // What an administrator accepted is listed apart: table findings by the entity's own
+    // audit.accept row (its latest entry then matches), the others by the "audit" entity's.
+    std::vector<AuditFinding> open;
+    for (auto& f : found_) {
+      if (f.where != "table" && accepted_keys_.count(finding_key(f)))
+        report_.accepted.push_back(std::move(f));
+      else
+        open.push_back(std::move(f));
+    }
+    report_.findings = std::move(open);
+    return std::move(report_);
+  }
+
+ private:
+  void add(AuditFinding f) {
+    if (found_.size() < opts_.max_findings) found_.push_back(std::move(f));
+  }
+
+  std::optional<std::string> hash_at(std::int64_t seq) {
+    auto st = db_.cached("SELECT hash FROM audit WHERE seq = ?");
+    st.bind(1, seq);
+    if (!st.step()) return std::nullopt;
+    return st.text(0);
+  }
+
+  void read_acceptance(const std::string& new_value) {
+    const json j = json::parse(new_value, nullptr, false);
+    if (!j.is_object() || !j.contains("findings") || !j["findings"].is_array()) return;
+    for (const auto& f : j["findings"]) {
+      if (!f.is_object()) continue;
+      AuditFinding a;
+      a.where = f.value("where", "");
+      a.seq = f.value("seq", std::int64_t{0});
+      a.problem = f.value("problem", "");
+      a.found = f.value("found", "");
+      accepted_keys_.insert(finding_key(a));
+    }
+  }
+
+  void walk_chain() {
+    std::int64_t from = 0;
+    std::string prev(64, '0');
+    if (opts_.from && opts_.from->seq > 0) {
+      // From the last checkpoint, if its row still holds its head; else from the start.
+      if (auto h = hash_at(opts_.from->seq); h && *h == opts_.from->head) {
+        from = opts_.from->seq;
+        prev = *h;
+        report_.incremental = true;
+      }
+    }
+    // Acceptances of chain findings come after what they accept: read them all first (a
+    // partial index, schema v11, keeps this cheap).
+    if (has_accept_index_) {
+      auto acc = db_.prepare(
+          "SELECT new_value FROM audit WHERE action = 'audit.accept' AND entity = 'audit' AND seq >= 0");
+      while (acc.step())
+        if (!acc.is_null(0)) read_acceptance(acc.text(0));
+    }
+    const bool v11 = has_column(db_, "audit", "content_sha256");
+    auto st = db_.prepare(std::string("SELECT seq, at, principal, action, entity, new_value, prev_value, prev_hash, "
+                                      "hash, ") +
+                          (v11 ? "content_sha256" : "NULL") + " FROM audit WHERE seq > ? ORDER BY seq");
+    st.bind(1, from);
+    std::int64_t expected_seq = from + 1;
+    while (st.step()) {
+      ++report_.rows;
+      const std::int64_t seq = st.i64(0);
+      const std::string prev_hash = st.text(7);
+      const std::string hash = st.text(8);
+      if (seq != expected_seq)
+        add({"chain", seq, "", "", "sequence gap", std::to_string(expected_seq), std::to_string(seq)});
+      if (prev_hash != prev) add({"chain", seq, "", "", "prev_hash mismatch", prev, prev_hash});
+      const std::string computed = crypto::sha256_hex(audit::row_material(
+          prev_hash, seq, st.view(1), st.view(2), st.view(3), st.view(4), st.opt_text(5), st.opt_text(6),
+          st.opt_text(9)));
+      if (!crypto::constant_time_equal(computed, hash)) add({"chain", seq, "", "", "hash mismatch", computed, hash});
+      if (!has_accept_index_ && st.view(3) == "audit.accept" && st.view(4) == "audit" && !st.is_null(5))
+        read_acceptance(st.text(5));
+      prev = hash;
+      report_.head_seq = seq;
+      expected_seq = seq + 1;
+    }
+    if (report_.head_seq == 0 && from > 0) report_.head_seq = from;
+    report_.head_hash = prev;
+  }
+
+  void check_checkpoints() {
+    const auto& file = *opts_.checkpoints;
+    for (std::size_t line : file.bad_lines)
+      add({"checkpoint", 0, "", "", "unreadable", "a checkpoint line", "line " + std::to_string(line)});
+    for (const auto& c : file.checkpoints) {
+      ++report_.checkpoints;
+      if (opts_.key && !crypto::constant_time_equal(checkpoint_mac(*opts_.key, c), c.mac))
+        add({"checkpoint", c.seq, "", "", "signature invalid", "a MAC by the checkpoint key", c.mac});
+      auto h = hash_at(c.seq);
+      if (!h)
+        add({"checkpoint", c.seq, "", "", "beyond the chain", c.head, "no row " + std::to_string(c.seq)});
+      else if (*h != c.head)
+        add({"checkpoint", c.seq, "", "", "head differs", c.head, *h});
+    }
+    // pvmond writes a checkpoint when it stops and another when it starts; `pvmon audit accept`
+    // writes one after its rows. Rows after a stop's checkpoint were written by something else.
+    if (!file.checkpoints.empty()) {
+      const auto& last = file.checkpoints.back();
+      auto st = db_.prepare("SELECT max(seq) FROM audit");
+      st.step();
+      const std::int64_t head = st.is_null(0) ? 0 : st.i64(0);
+      if (last.reason == "stop" && head > last.seq)
+        add({"checkpoint", last.seq, "", "", "rows after a stop checkpoint", "head at seq " + std::to_string(last.seq),
+             "head at seq " + std::to_string(head)});
+    }
+  }
+
+  /// The latest audit entry of an entity that carries a content hash.
+  std::optional<std::string> latest(const std::string& entity) {
+    auto st = db_.cached(
+        "SELECT content_sha256 FROM audit WHERE entity = ? AND content_sha256 IS NOT NULL ORDER BY seq DESC LIMIT 1");
+    st.bind(1, entity);
+    if (!st.step()) return std::nullopt;
+    return st.text(0);
+  }
+
+  /// The rowid of an entity's main row found by its name, if any.
+  std::optional<std::int64_t> resolve(audit::Kind k, const std::string& entity) {
+    const auto first = entity.find('/');
+    const std::string study = entity.substr(0, first);
+    const auto last = entity.rfind('/');
+    const std::string tail = entity.substr(last + 1);
+    const auto by = [&](const char* sql) -> std::optional<std::int64_t> {
+      auto st = db_.cached(sql);
+      st.bind(1, study).bind(2, tail);
+      if (!st.step()) return std::nullopt;
+      return st.i64(0);
+    };
+    switch (k) {
+      case audit::Kind::subject:
+        return by("SELECT rowid FROM subjects WHERE study = ? AND subject = ?");
+      case audit::Kind::lab_panel:
+        return by("SELECT rowid FROM lab_panels WHERE study = ? AND panel_id = ?");
+      case audit::Kind::protocol:
+        return by("SELECT rowid FROM protocols WHERE study = ? AND sha256 = ?");
+      default: {
+        try {
+          std::size_t used = 0;
+          const long long id = std::stoll(tail, &used);
+          if (used != tail.size()) return std::nullopt;
+          return id;
+        } catch (...) {
+          return std::nullopt;
+        }
+      }
+    }
+  }
+
+  void check_tables() {
+    if (!has_column(db_, "audit", "content_sha256")) return;  // before schema v11: nothing to compare
+    std::map<audit::Kind, std::int64_t> with_entry;  // rows whose entity has an audit entry
+    for (audit::Kind k : audit::kKinds) {
+      const std::string table(audit::table(k));
+      if (!has_table(db_, table.c_str())) continue;
+      std::vector<std::int64_t> ids;
+      {
+        auto st = db_.prepare("SELECT rowid FROM " + table + " ORDER BY rowid");
+        while (st.step()) ids.push_back(st.i64(0));
+      }
+      for (std::int64_t id : ids) {
+        auto c = audit::read_content(db_, k, id);
+        if (!c) continue;
+        ++report_.entities;
+        auto want = latest(c->entity);
+        if (!want) {
+          add({"table", 0, table, c->entity, "row without audit entry", "no row", c->sha256});
+          continue;
+        }
+        ++with_entry[k];
+        if (*want != c->sha256)
+          add({"table", 0, table, c->entity, *want == audit::kAbsent ? "row without audit entry" : "content mismatch",
+               *want, c->sha256});
+      }
+    }
+    // Every audited entity must exist: counted per kind from the entity index, and looked up
+    // one by one only for a kind whose count does not add up.
+    std::map<audit::Kind, std::int64_t> audited;
+    std::map<audit::Kind, std::vector<std::pair<std::string, std::string>>> names;
+    const auto each_latest = [&](auto&& fn) {
+      auto st = db_.prepare(
+          "SELECT a.entity, a.content_sha256 FROM audit a JOIN (SELECT entity, max(seq) AS m FROM audit "
+          "WHERE content_sha256 IS NOT NULL GROUP BY entity) l ON a.seq = l.m");
+      while (st.step()) {
+        const std::string entity = st.text(0);
+        const auto k = audit::kind_of(entity);
+        if (!k) continue;
+        const std::string content = st.text(1);
+        if (content == audit::kAbsent) continue;
+        fn(*k, entity, content);
+      }
+    };
+    each_latest([&](audit::Kind k, const std::string&, const std::string&) { ++audited[k]; });
+    for (const auto& [k, n] : audited) {
+      if (n <= with_entry[k]) continue;
+      each_latest([&, kind = k](audit::Kind k2, const std::string& entity, const std::string& content) {
+        if (k2 != kind) return;
+        const auto id = resolve(kind, entity);
+        std::optional<audit::Content> c;
+        if (id) c = audit::read_content(db_, kind, *id);
+        if (!c || c->entity != entity)
+          add({"table", 0, std::string(audit::table(kind)), entity, "entity missing", content, "no row"});
+      });
+    }
+  }
+
+  Db& db_;
+  const VerifyOptions& opts_;
+  AuditReport report_;
+  std::vector<AuditFinding> found_;
+  std::set<std::string> accepted_keys_;
+  bool has_accept_index_ = false;
+
+ public:
+  void detect_indexes() {
+    auto st = db_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'audit_accepts'");
+    has_accept_index_ = st.step();
+  }
+};
+
+Result<AuditReport> verify_open(Db& db, const std::string& db_path, const VerifyOptions& opts) {
+  if (!has_table(db, "audit") || !has_table(db, "schema_version"))
+    return Error::of(Errc::invalid, db_path + " is not a pvmon database (no audit table)");
+  Verifier v(db, opts);
+  v.detect_indexes();
+  return v.run();
+}
+
+}  // namespace
+
+std::string AuditFinding::describe() const {
+  std::string s = where + ": " + problem;
+  if (!entity.empty()) s += " at " + table + " " + entity;
+  if (seq) s += " at seq " + std::to_string(seq);
+  s += " (expected " + expected + ", found " + found + ")";
+  return s;
+}
+
+std::string checkpoint_mac(std::string_view key, const AuditCheckpoint& c) {
+  const std::string material = std::string(kCheckpointType) + "\x1f" + std::to_string(c.seq) + "\x1f" + c.head +
+                               "\x1f" + c.at + "\x1f" + c.reason;
+  return crypto::hex_encode(crypto::hmac_sha256(key, material));
+}
+
+std::string checkpoint_line(const AuditCheckpoint& c) {
+  return json{{"type", kCheckpointType}, {"seq", c.seq}, {"head", c.head}, {"at", c.at}, {"reason", c.reason},
+              {"mac", c.mac}}
+      .dump();
+}
+
+Result<CheckpointFile> read_checkpoints(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error::of(Errc::not_found, "cannot read the checkpoint file " + path);
+  CheckpointFile out;
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    const json j = json::parse(line, nullptr, false);
+    if (!j.is_object() || j.value("type", "") != kCheckpointType || !j.contains("seq") ||
+        !j["seq"].is_number_integer() || !j.contains("head") || !j["head"].is_string() || !j.contains("mac") ||
+        !j["mac"].is_string()) {
+      out.bad_lines.push_back(n);
+      continue;
+    }
+    out.checkpoints.push_back(AuditCheckpoint{j["seq"].get<std::int64_t>(), j["head"].get<std::string>(),
+                                              j.value("at", ""), j.value("reason", ""), j["mac"].get<std::string>()});
+  }
+  return out;
+}
+
+Status append_checkpoint(const std::string& path, const AuditCheckpoint& c) {
+  std::error_code ec;
+  const fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::of(Errc::unavailable, "cannot open the checkpoint file " + path + ": " + std::strerror(errno));
+  const std::string line = checkpoint_line(c) + "\n";
+  const ssize_t w = ::write(fd, line.data(), line.size());
+  const bool ok = w == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) return Error::of(Errc::unavailable, "cannot write the checkpoint file " + path + ": " + std::strerror(err));
+  return Ok{};
+}
+
+Result<std::string> read_checkpoint_key(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::of(Errc::not_found, "cannot read the audit checkpoint key " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string key = ss.str();
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+  std::size_t lead = 0;
+  while (lead < key.size() && std::isspace(static_cast<unsigned char>(key[lead]))) ++lead;
+  key.erase(0, lead);
+  if (key.size() < 32)
+    return Error::of(Errc::invalid, "the audit checkpoint key " + path + " is shorter than 32 bytes (make one with "
+                                    "`openssl rand -hex 32`)");
+  return key;
+}
+
+Result<std::string> load_or_create_checkpoint_key(const std::string& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) return read_checkpoint_key(path);
+  const fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  const std::string key = crypto::hex_encode(crypto::random_bytes(32));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::of(Errc::unavailable, "cannot create the audit checkpoint key " + path + ": " + std::strerror(errno));
+  const std::string text = key + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Error::of(Errc::unavailable, "cannot write the audit checkpoint key " + path);
+  return key;
+}
+
+Result<AuditReport> verify_audit(const std::string& db_path, const VerifyOptions& opts) {
+  std::error_code ec;
+  if (!fs::is_regular_file(db_path, ec)) return Error::of(Errc::not_found, "no database file at " + db_path);
+  try {
+    Db db(db_path, false, true, kBusyMs);
+    // One read transaction: the whole check sees one snapshot while pvmond appends.
+    db.exec("BEGIN");
+    auto out = verify_open(db, db_path, opts);
+    db.exec("COMMIT");
+    return out;
+  } catch (const SqliteError& e) {
+    return from_sqlite(e, "verify " + db_path);
+  }
+}
+
+Result<Acceptance> accept_audit(const std::string& db_path, const VerifyOptions& opts, const std::string& principal,
+                                const std::string& reason) {
+  std::error_code ec;
+  if (!fs::is_regular_file(db_path, ec)) return Error::of(Errc::not_found, "no database file at " + db_path);
+  try {
+    Db db(db_path, false, false, kBusyMs);
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      auto report = verify_open(db, db_path, opts);
+      if (!report) {
+        db.exec("ROLLBACK");
+        return report.error();
+      }
+      Acceptance out;
+      SystemClock clock;
+      const Timestamp now = clock.now();
+      const Actor actor{principal, ""};
+      json chain = json::array();
+      for (const auto& f : report->findings) {
+        out.accepted.push_back(f);
+        if (f.where != "table") {
+          chain.push_back(finding_json(f));
+          continue;
+        }
+        // The entity as it now is (the same walk's content) becomes its latest entry; "-" when
+        // it is gone.
+        const std::optional<std::string> content =
+            f.problem == "entity missing" ? std::string(audit::kAbsent) : f.found;
+        audit::append_row(db, now, actor, "audit.accept", f.entity,
+                          json{{"reason", reason}, {"finding", finding_json(f)}}.dump(), content);
+      }
+      if (!chain.empty())
+        audit::append_row(db, now, actor, "audit.accept", "audit", json{{"reason", reason}, {"findings", chain}}.dump(),
+                          std::nullopt);
+      const auto [seq, hash] = audit::head(db);
+      out.head_seq = seq;
+      out.head_hash = hash;
+      db.exec("COMMIT");
+      return out;
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+  } catch (const SqliteError& e) {
+    return from_sqlite(e, "accept " + db_path);
+  }
+}
+
+}  // namespace pvmon::store
