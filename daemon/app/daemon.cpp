@@ -16,6 +16,7 @@
 #include <fstream>
 #include <thread>
 
+#include "audit_guard.hpp"
 #include "json_log_formatter.hpp"
 #include "systemd_notify.hpp"
 #include "pvmon/app.hpp"
@@ -120,7 +121,7 @@ void record_protocols(const service::Runtime& rt, store::Store& store) {
 class Background {
  public:
   Background(boost::asio::io_context& io, service::ConfigHolder& holder, store::Store& store,
-             const Clock& clock)
+             const Clock& clock, AuditGuard& audit)
       : holder_(holder), store_(store), clock_(clock), periodic_(clock), timer_(io) {
     boost::asio::post(report_builder_, [] {
       set_thread_name("pv-dsmb");
@@ -136,6 +137,13 @@ class Background {
     periodic_.add("tick", tick_ms, [this] { tick(); });
     // A report that fell due while the daemon was down is built now.
     periodic_.add_now("dsmb", tick_ms, [this] { build_due_reports(); });
+    // A signed checkpoint of the audit head when it moved (none while read-only: the alert's
+    // checkpoint holds the head as found).
+    periodic_.add("audit", [&holder] {
+      return static_cast<std::int64_t>(holder.get()->config->audit.checkpoint_minutes) * 60'000;
+    }, [&audit] {
+      if (!audit.read_only()) audit.checkpoint("periodic");
+    });
   }
 
   void start() {
@@ -161,6 +169,7 @@ class Background {
   }
 
   void tick() {
+    if (store_.read_only()) return;  // its writes would be refused; the audit alert says why
     // The tick reads the study's grade >= 3 reports, clocks and events: seconds on a large study.
     if (ticking_.exchange(true)) return;
     boost::asio::post(scheduler_pool_, [this] {
@@ -183,6 +192,10 @@ class Background {
     if (building_.exchange(true)) return;
     boost::asio::post(report_builder_, [this] {
       try {
+        if (store_.read_only()) {
+          building_.store(false);
+          return;
+        }
         if (!service::run_dsmb_schedule(service::Context{*holder_.get(), store_, clock_}).empty())
           malloc_trim(0);  // a large study's snapshot is gone: give its pages back
       } catch (const std::exception& ex) {
@@ -206,7 +219,9 @@ class Background {
 /// SIGHUP: the config is read again and swapped in whole, or, when it is rejected, the running
 /// one keeps serving. Listening address, storage and HTTP limits need a restart; the rest
 /// applies now. The audit trail records that the rules of access changed (never the tokens).
-void reload(const Options& opts, service::ConfigHolder& holder, store::Store& store) {
+void reload(const Options& opts, service::ConfigHolder& holder, store::Store& store, AuditGuard& audit) {
+  // After `pvmon audit accept`: the trail is verified again, and writes resume when it holds.
+  if (audit.read_only()) audit.verify("reload");
   auto next = load_config(opts);
   if (!next) {
     spdlog::error("reload rejected, keeping the running config:\n{}", next.error().message);
@@ -287,7 +302,15 @@ int run_daemon(const Options& opts) {
   spdlog::info("database {} at schema version {}", cfg->database_path(), store.schema_version());
   if (auto head = store.audit_head())
     spdlog::info("audit head seq={} sha256={}", head->first, head->second);
-  record_protocols(*holder.get(), store);
+  // Before anything else writes: the trail as this process found it.
+  AuditGuard audit(store, clock);
+  if (auto st = audit.configure(*cfg); !st) {
+    spdlog::error("{}", st.error().message);
+    return 2;
+  }
+  audit.verify("start");
+  store.set_report_listener([&audit] { audit.checkpoint("dsmb_report", true); });
+  if (!audit.read_only()) record_protocols(*holder.get(), store);
 
   boost::asio::io_context io;
   // Webhooks: every alert committed is in the outbox; the dispatcher delivers it on its own
@@ -301,7 +324,7 @@ int run_daemon(const Options& opts) {
   store.set_outbox_listener([&dispatcher] { dispatcher.wake(); });
   dispatcher.start();
 
-  Background background(io, holder, store, clock);
+  Background background(io, holder, store, clock, audit);
   background.start();
 
   auto server = http::Server::create(*cfg, holder, store, clock, logging.access);
@@ -347,7 +370,7 @@ int run_daemon(const Options& opts) {
         if (e) return;
         if (sig == SIGHUP) {
           notifier.reloading();
-          reload(opts, holder, store);
+          reload(opts, holder, store, audit);
           notifier.ready();  // also after a rejected reload: the old config is still serving
           signals.async_wait(on_signal);
           return;
@@ -370,6 +393,9 @@ int run_daemon(const Options& opts) {
   dispatcher.stop();
   io.stop();
   io_thread.join();
+  // The last audit row this process wrote, signed: rows after it were written by something else.
+  if (!audit.read_only()) audit.checkpoint("stop", true);
+  store.set_report_listener(nullptr);
   store.close();  // commits what is queued
   logging.drain();  // every request's line before the last line
   spdlog::info("pvmond stopped cleanly");

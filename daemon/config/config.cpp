@@ -54,6 +54,18 @@ std::string Config::database_path() const {
   return (fs::path(data_dir) / database).string();
 }
 
+std::string Config::checkpoint_path() const {
+  if (!audit.checkpoint_file.empty()) return audit.checkpoint_file;
+  fs::path d = fs::path(data_dir).lexically_normal();
+  if (d.filename().empty()) d = d.parent_path();
+  return (d.parent_path() / (d.filename().string() + "-audit") / "checkpoints.jsonl").string();
+}
+
+std::string Config::checkpoint_key_path() const {
+  if (!audit.key_file.empty()) return audit.key_file;
+  return (fs::path(checkpoint_path()).parent_path() / "checkpoint.key").string();
+}
+
 const Study* Config::study(const std::string& id) const {
   auto it = studies.find(id);
   return it == studies.end() ? nullptr : &it->second;
@@ -366,6 +378,51 @@ Result<Config> parse(const std::string& text, const std::string& source,
       if (auto v = ar.integer("delivery_workers", false, 1, 64)) c.delivery_workers = int(*v);
       ar.finish();
     }
+  }
+  if (const json* a = r.get("audit", false)) {
+    if (!a->is_object()) {
+      r.error("audit", "must be an object: {\"checkpoint_file\": FILE, \"key_file\": FILE, \"checkpoint_minutes\": N}");
+    } else {
+      FieldReader ar(*a, "audit", errs);
+      if (auto v = ar.string("checkpoint_file", false, 4096)) c.audit.checkpoint_file = *v;
+      if (auto v = ar.string("key_file", false, 4096)) {
+        // Like tls.private_key: relative to the config file's folder, ${CREDENTIALS_DIRECTORY}
+        // for systemd's LoadCredential=. It must exist: pvmond never makes a configured key.
+        std::string path = *v;
+        const std::string var = "${CREDENTIALS_DIRECTORY}";
+        bool ok = true;
+        if (auto at = path.find(var); at != std::string::npos) {
+          const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+          if (!dir) {
+            ar.error("key_file", "names ${CREDENTIALS_DIRECTORY}, which is not set (LoadCredential= in the unit)");
+            ok = false;
+          } else {
+            path.replace(at, var.size(), dir);
+          }
+        }
+        if (ok) {
+          fs::path f = path;
+          if (f.is_relative()) f = fs::path(base_dir) / f;
+          if (!std::ifstream(f))
+            ar.error("key_file", "cannot read " + f.string());
+          else
+            c.audit.key_file = f.string();
+        }
+      }
+      if (auto v = ar.integer("checkpoint_minutes", false, 1, 24 * 60)) c.audit.checkpoint_minutes = int(*v);
+      ar.finish();
+    }
+  }
+  {
+    // The checkpoints prove what the database held: they live outside its folder, so that
+    // whoever replaces the folder does not replace them with it.
+    std::error_code ec;
+    const auto data = fs::weakly_canonical(fs::absolute(c.data_dir), ec);
+    const auto cp = fs::weakly_canonical(fs::absolute(c.checkpoint_path()), ec);
+    const auto rel = cp.lexically_relative(data);
+    if (!ec && !rel.empty() && *rel.begin() != "..")
+      r.error("audit", "checkpoint_file " + c.checkpoint_path() + " is inside data_dir " + c.data_dir +
+                           ": put it outside the database folder");
   }
   std::set<std::string> names, hashes;
   r.each("principals", true, [&](FieldReader& item) {

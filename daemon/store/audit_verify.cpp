@@ -49,7 +49,10 @@ Error from_sqlite(const SqliteError& e, const std::string& what) {
 }
 
 /// What identifies a chain or checkpoint finding in an acceptance.
+/// A checkpoint's line is accepted whole (as the chain grows past a checkpoint of a truncated
+/// tail, its finding changes from "beyond the chain" to "head differs"): by its seq and head.
 std::string finding_key(const AuditFinding& f) {
+  if (f.where == "checkpoint") return f.where + "\x1f" + std::to_string(f.seq) + "\x1f" + f.expected;
   return f.where + "\x1f" + std::to_string(f.seq) + "\x1f" + f.problem + "\x1f" + f.found;
 }
 
@@ -89,6 +92,7 @@ class Verifier {
   }
 
   std::optional<std::string> hash_at(std::int64_t seq) {
+    if (seq == 0) return std::string(64, '0');  // the empty chain's head
     auto st = db_.cached("SELECT hash FROM audit WHERE seq = ?");
     st.bind(1, seq);
     if (!st.step()) return std::nullopt;
@@ -159,11 +163,11 @@ class Verifier {
   void check_checkpoints() {
     const auto& file = *opts_.checkpoints;
     for (std::size_t line : file.bad_lines)
-      add({"checkpoint", 0, "", "", "unreadable", "a checkpoint line", "line " + std::to_string(line)});
+      add({"checkpoint", 0, "", "", "unreadable", "line " + std::to_string(line), "not a checkpoint"});
     for (const auto& c : file.checkpoints) {
       ++report_.checkpoints;
       if (opts_.key && !crypto::constant_time_equal(checkpoint_mac(*opts_.key, c), c.mac))
-        add({"checkpoint", c.seq, "", "", "signature invalid", "a MAC by the checkpoint key", c.mac});
+        add({"checkpoint", c.seq, "", "", "signature invalid", c.head, "a MAC the key does not make: " + c.mac});
       auto h = hash_at(c.seq);
       if (!h)
         add({"checkpoint", c.seq, "", "", "beyond the chain", c.head, "no row " + std::to_string(c.seq)});

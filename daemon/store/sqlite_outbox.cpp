@@ -196,7 +196,7 @@ void SqliteOutbox::record(const notify::Attempt& a) {
                             payload, a.at);
     }
     return Ok{};
-  });
+  }, /*always=*/true);  // delivery bookkeeping goes on while the store is read-only
   if (!done) throw std::runtime_error("recording the attempt failed: " + done.error().message);
 }
 

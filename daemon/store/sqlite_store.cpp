@@ -149,6 +149,39 @@ class SqliteStore final : public Store {
 
   WriterStats writer_stats() const override { return writer_.stats(); }
 
+  void set_read_only(std::optional<std::string> reason) override { writer_.set_read_only(std::move(reason)); }
+  std::optional<std::string> read_only() const override { return writer_.read_only(); }
+
+  Result<bool> raise_operator_alert(const AlertRecord& a) override {
+    return guard([&]() -> Result<bool> {
+      return writer_.write<bool>(
+          [&](Db& db) -> Result<bool> { return record_alerts(db, "*", {a}, std::nullopt, clock_.now()) > 0; },
+          true);
+    });
+  }
+
+  Status queue_event(const std::string& type, const json& data) override {
+    return guard([&]() -> Status {
+      return writer_.write<Ok>(
+          [&](Db& db) -> Result<Ok> {
+            const Timestamp now = clock_.now();
+            const json event{{"type", type}, {"timestamp", format_timestamp(now)}, {"data", data}};
+            for (auto& m : notify::route(current_endpoints(), event, "info")) {
+              SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), m.endpoint, type, std::move(m.body), std::nullopt,
+                                    now);
+              queued_.store(true);
+            }
+            return Ok{};
+          },
+          true);
+    });
+  }
+
+  void set_report_listener(std::function<void()> fn) override {
+    std::lock_guard lock(endpoints_mu_);
+    report_listener_ = std::move(fn);
+  }
+
   Result<Stored> enrol_subject(const std::string& study, const std::string& site,
                                const json& draft, const std::string& body_sha256,
                                const Actor& actor) override {
@@ -1269,6 +1302,19 @@ class SqliteStore final : public Store {
   }
 
   Result<DsmbReportRow> insert_dsmb_report(const DsmbReportDraft& d, const Actor& actor) override {
+    auto stored = store_dsmb_report(d, actor);
+    if (stored) {
+      std::function<void()> listener;
+      {
+        std::lock_guard lock(endpoints_mu_);
+        listener = report_listener_;
+      }
+      if (listener) listener();
+    }
+    return stored;
+  }
+
+  Result<DsmbReportRow> store_dsmb_report(const DsmbReportDraft& d, const Actor& actor) {
     return guard([&]() -> Result<DsmbReportRow> {
       return writer_.write<DsmbReportRow>([&](Db& db) -> Result<DsmbReportRow> {
         // Checked again inside the write: the draft was built from a read that another
@@ -1923,6 +1969,7 @@ class SqliteStore final : public Store {
   std::mutex endpoints_mu_;
   std::function<std::vector<notify::Endpoint>()> endpoints_;
   std::function<void()> outbox_listener_;
+  std::function<void()> report_listener_;
   std::atomic<bool> queued_{false};
   SqliteOutbox outbox_{writer_, readers_, clock_};
 };

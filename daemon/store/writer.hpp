@@ -30,9 +30,13 @@ class Writer {
   Writer(std::unique_ptr<Db> db, int max_batch);
   ~Writer();
 
-  /// Runs fn inside the next group transaction and waits for its COMMIT.
+  /// Runs fn inside the next group transaction and waits for its COMMIT. Refused while the
+  /// writer is read-only (`always`: delivery bookkeeping and the operator's own alerts).
   template <class T>
-  Result<T> write(const std::function<Result<T>(Db&)>& fn) {
+  Result<T> write(const std::function<Result<T>(Db&)>& fn, bool always = false) {
+    if (!always) {
+      if (auto why = read_only()) return Error::of(Errc::unavailable, *why);
+    }
     std::optional<Result<T>> out;
     Status st = submit([&](Db& db) -> Status {
       out.emplace(fn(db));
@@ -45,6 +49,15 @@ class Writer {
 
   /// Stops accepting jobs, commits the queue, joins the thread. Idempotent.
   void stop();
+  /// While set, write() refuses with this reason (503 to a client).
+  void set_read_only(std::optional<std::string> reason) {
+    std::lock_guard lock(mu_);
+    read_only_ = std::move(reason);
+  }
+  std::optional<std::string> read_only() const {
+    std::lock_guard lock(mu_);
+    return read_only_;
+  }
   WriterStats stats() const;
 
  private:
@@ -62,6 +75,7 @@ class Writer {
   std::condition_variable cv_;
   std::deque<Job> queue_;
   bool stopping_ = false;
+  std::optional<std::string> read_only_;
   std::atomic<std::uint64_t> commits_{0}, jobs_{0}, max_seen_{0};
   std::array<std::atomic<std::uint64_t>, WriterStats::kCommitBounds.size()> within_{};
   std::atomic<std::uint64_t> commit_us_{0};  // the sum, in microseconds

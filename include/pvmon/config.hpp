@@ -85,6 +85,19 @@ struct Study {
   std::vector<std::string> intervention_ids() const;
 };
 
+/// The audit trail's signed checkpoints (README "Audit trail").
+struct AuditSettings {
+  /// Append-only JSON lines, outside the database folder. Empty: `<data_dir>-audit/checkpoints.jsonl`.
+  std::string checkpoint_file;
+  /// HMAC-SHA256 key (32 bytes at least), e.g. ${CREDENTIALS_DIRECTORY}/audit-checkpoint.key.
+  /// Empty: a random key generated once beside the checkpoint file (a demo default: a key the
+  /// database's owner can read is a key an attacker with the file system can read).
+  std::string key_file;
+  bool key_generated() const { return key_file.empty(); }
+  /// A checkpoint is written this often while changes happen, besides start, stop and DSMB reports.
+  int checkpoint_minutes = 15;
+};
+
 struct Config {
   std::string source;  // path of pvmond.json
   std::string listen_host = "127.0.0.1";
@@ -109,7 +122,11 @@ struct Config {
   std::map<std::string, Study> studies;
   std::vector<notify::Endpoint> webhooks;
 
+  AuditSettings audit;
+
   std::string database_path() const;
+  std::string checkpoint_path() const;
+  std::string checkpoint_key_path() const;
   const Study* study(const std::string& id) const;
 };
 

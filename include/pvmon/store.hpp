@@ -543,6 +543,17 @@ class Store : public SubjectStore,
   virtual void close() = 0;
   /// True when a trivial write transaction commits (readiness probe).
   virtual Status check_writable() = 0;
+  /// While set, every write is refused (unavailable, with this reason) but webhook delivery
+  /// bookkeeping, raise_operator_alert and queue_event: the audit trail failed its check.
+  virtual void set_read_only(std::optional<std::string> reason) = 0;
+  virtual std::optional<std::string> read_only() const = 0;
+  /// A critical alert of the installation (study "*"), audited and queued to the endpoints that
+  /// take it, once per dedupe key; taken while read-only. True when new.
+  virtual Result<bool> raise_operator_alert(const AlertRecord& a) = 0;
+  /// Queues one event (type, data) to every endpoint that takes its type; taken while read-only.
+  virtual Status queue_event(const std::string& type, const nlohmann::json& data) = 0;
+  /// Called after each DSMB report is stored (the audit checkpoint that covers it).
+  virtual void set_report_listener(std::function<void()> fn) = 0;
   virtual WriterStats writer_stats() const = 0;
 
   /// The webhook endpoints in force: every alert inserted is queued, in its own transaction,

@@ -95,6 +95,7 @@ TEST_CASE("kill -9 under load, again and again: acknowledged reports and their a
     CHECK(d.stop(SIGKILL) == 128 + SIGKILL);
     stop = true;
     for (auto& t : clients) t.join();
+    INFO(d.log());
     REQUIRE(this_round.load() >= 25);
   }
 
