@@ -553,30 +553,46 @@ const Resolver& default_resolver() {
   return r;
 }
 
+/// The term a lab test names (a lab test name first, then the dictionary) and the rule that
+/// grades it (null when the term is not graded from a value); no term when neither knows it.
+struct TestRule {
+  const Term* term = nullptr;
+  RuleFn fn = nullptr;
+};
+TestRule find_test(std::string_view test) {
+  TestRule out;
+  const std::string key = normalize_key(test);
+  for (const TestAlias& a : kTestAliases) {
+    if (normalize_key(a.name) == key) {
+      out.term = find_code(a.code);
+      out.fn = a.fn;
+      break;
+    }
+  }
+  if (!out.term) {
+    Resolution r = default_resolver().resolve(test, 0);
+    if (!r.match) return out;
+    out.term = r.match->term;
+  }
+  if (!out.fn) {
+    for (const Rule& rule : kRules)
+      if (rule.code == out.term->meddra_code) out.fn = rule.fn;
+  }
+  return out;
+}
+
 }  // namespace
+
+bool is_lab_test(std::string_view test) {
+  test = detail::trim(test);
+  return !test.empty() && find_test(test).fn != nullptr;
+}
 
 Result<LabGrade> grade_lab(const LabInput& in) {
   std::string_view test = detail::trim(in.test);
   if (test.empty()) return field_error("lab.test", "required: the lab test (term, MedDRA code or name such as ALT)");
-  const Term* term = nullptr;
-  RuleFn fn = nullptr;
-  const std::string key = normalize_key(test);
-  for (const TestAlias& a : kTestAliases) {
-    if (normalize_key(a.name) == key) {
-      term = find_code(a.code);
-      fn = a.fn;
-      break;
-    }
-  }
-  if (!term) {
-    Resolution r = default_resolver().resolve(test);
-    if (!r.match) return field_error("lab.test", "'" + std::string(test) + "' is not a lab test CTCAE v5.0 grades");
-    term = r.match->term;
-  }
-  if (!fn) {
-    for (const Rule& rule : kRules)
-      if (rule.code == term->meddra_code) fn = rule.fn;
-  }
+  const auto [term, fn] = find_test(test);
+  if (!term) return field_error("lab.test", "'" + std::string(test) + "' is not a lab test CTCAE v5.0 grades");
   if (!fn)
     return field_error("lab.test", "'" + std::string(term->term) +
                                        "' is not graded from a lab value here; report its grade instead");

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "pvmon/config.hpp"
+#include "pvmon/service/cutoff.hpp"
 #include "pvmon/service/dsmb.hpp"
 #include "pvmon/interop.hpp"
 #include "pvmon/reports.hpp"
@@ -25,6 +26,18 @@ constexpr const char* kUsage =
     "  of the newest stored report for that cut-off, so --cutoff alone checks it, else now), from\n"
     "  a copy of the database, and writes it to standard output; csv without --table is a zip.\n"
     "  The study protocol comes from the database unless --config names a pvmond.json.\n";
+
+/// --cutoff and --as-of (empty: not given) read as the API reads `cutoff` and `as_of`
+/// (service::parse_cutoff_input); nullopt, each problem written to `err`, when one is refused.
+std::optional<service::CutoffInput> cutoff_args(const char* cmd, const std::string& cutoff_text,
+                                                const std::string& as_of_text, std::ostream& err) {
+  auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string_view>(s); };
+  auto in = service::parse_cutoff_input(opt(cutoff_text), opt(as_of_text));
+  if (in) return in.value();
+  for (const auto& f : in.error().fields)
+    err << "pvmon " << cmd << ": --" << (f.field == "as_of" ? "as-of" : f.field) << " " << f.message << "\n";
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -59,17 +72,10 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon report: --format must be json, csv or html\n";
     return 2;
   }
-  const auto cutoff = service::parse_cutoff_date(cutoff_text);
-  if (!cutoff) {
-    err << "pvmon report: --cutoff must be a date YYYY-MM-DD (or a date-time with offset, whose UTC "
-           "date is used)\n";
-    return 2;
-  }
-  std::optional<Timestamp> as_of;
-  if (!as_of_text.empty() && !(as_of = parse_timestamp(as_of_text))) {
-    err << "pvmon report: --as-of must be a date-time with offset, e.g. 2026-04-07T09:00:00Z\n";
-    return 2;
-  }
+  const auto args_in = cutoff_args("report", cutoff_text, as_of_text, err);
+  if (!args_in) return 2;
+  const std::optional<Date> cutoff = args_in->cutoff;
+  std::optional<Timestamp> as_of = args_in->as_of;
   if (!std::ifstream(db)) {
     err << "pvmon report: cannot read " << db << "\n";
     return 1;
@@ -208,17 +214,9 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
     return 2;
   }
   SystemClock clock;
-  std::optional<Date> cutoff;
-  std::optional<Timestamp> as_of;
-  if (!cutoff_text.empty() && !(cutoff = service::parse_cutoff_date(cutoff_text))) {
-    err << "pvmon export: --cutoff must be a date YYYY-MM-DD\n";
-    return 2;
-  }
-  if (!as_of_text.empty() && !(as_of = parse_timestamp(as_of_text))) {
-    err << "pvmon export: --as-of must be a date-time with offset, e.g. 2026-04-07T09:00:00Z\n";
-    return 2;
-  }
-  auto at = service::data_cutoff(cutoff, as_of, clock.now());
+  const auto args_in = cutoff_args("export", cutoff_text, as_of_text, err);
+  if (!args_in) return 2;
+  auto at = service::data_cutoff(args_in->cutoff, args_in->as_of, clock.now());
   if (!at) {
     err << "pvmon export: " << at.error().message;
     for (const auto& f : at.error().fields) err << ": --" << (f.field == "as_of" ? "as-of" : f.field) << " " << f.message;

@@ -43,6 +43,16 @@ std::string format_date(Date d) {
   return buf;
 }
 
+std::optional<std::string> input_date_problem(Date d) {
+  if (d < kEarliestInputDate) return "is before " + format_date(kEarliestInputDate);
+  return std::nullopt;
+}
+
+std::optional<std::string> input_date_problem(Timestamp t) {
+  if (t < start_of(kEarliestInputDate)) return "is before " + format_date(kEarliestInputDate);
+  return std::nullopt;
+}
+
 std::optional<Timestamp> parse_cutoff(std::string_view s) {
   if (auto t = parse_timestamp(s)) return t;
   if (auto d = parse_date(s)) return start_of(d->plus_days(1)).plus_ms(-1);

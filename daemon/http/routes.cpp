@@ -2,6 +2,9 @@
 #include "routes.hpp"
 
 #include <charconv>
+#include <regex>
+#include <set>
+#include <string_view>
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/intake.hpp"
@@ -34,13 +37,102 @@ interop::fhir::StudyContext fhir_context(const config::Study& st) {
   return ctx;
 }
 
-Result<json> json_body(const httplib::Request& req, const std::string& media_wanted) {
-  const std::string media = media_type(req);
-  if (media != media_wanted)
-    return Error::field(Errc::unsupported_media, "Content-Type",
-                        "must be " + media_wanted + " (got '" + media + "')");
+std::optional<std::string> charset_of(std::string_view content_type) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+  };
+  std::optional<std::string> found;
+  // media-type *( ";" parameter ), parameter = name "=" ( token / quoted-string ) (RFC 9110 §8.3.1)
+  for (std::size_t pos = content_type.find(';'); pos != std::string_view::npos;) {
+    const std::size_t next = content_type.find(';', pos + 1);
+    const std::string_view param =
+        content_type.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1);
+    pos = next;
+    const std::size_t eq = param.find('=');
+    if (eq == std::string_view::npos || lower(trim(param.substr(0, eq))) != "charset") continue;
+    std::string_view value = trim(param.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    found = lower(value);
+  }
+  return found;
+}
+
+namespace {
+
+/// A SAX pass naming every key given twice in one object, by its path ("serious.death",
+/// "results.1.unit"). nlohmann's DOM parser keeps the last, and its parser callback would do
+/// this at a cost quadratic in the size of an array of objects; SAX is linear.
+class DuplicateKeys final : public nlohmann::json_sax<json> {
+ public:
+  static constexpr std::size_t kMaxNamed = 20;  // the problem document stays small whatever is sent
+  std::vector<FieldError> found;
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override {
+    open_.push_back({true, {}, {}, 0});
+    return true;
+  }
+  bool key(string_t& k) override {
+    Frame& f = open_.back();
+    if (!f.keys.insert(k).second && found.size() < kMaxNamed)
+      found.push_back({path_to(k), "appears more than once in its object"});
+    f.key = k;
+    return true;
+  }
+  bool end_object() override { return end(); }
+  bool start_array(std::size_t) override {
+    open_.push_back({false, {}, {}, 0});
+    return true;
+  }
+  bool end_array() override { return end(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;  // the DOM parse before this one reported it
+  }
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::set<std::string> keys;  // an object's keys so far
+    std::string key;             // an object's current key
+    std::size_t index = 0;       // an array's current element
+  };
+  std::vector<Frame> open_;
+
+  std::string path_to(const std::string& k) const {
+    std::string p;
+    for (std::size_t i = 0; i + 1 < open_.size(); ++i)
+      p += (open_[i].object ? open_[i].key : std::to_string(open_[i].index)) + ".";
+    return p + k;
+  }
+  bool value() {
+    if (!open_.empty() && !open_.back().object) ++open_.back().index;
+    return true;
+  }
+  bool end() {
+    open_.pop_back();
+    return value();
+  }
+};
+
+}  // namespace
+
+Result<json> parse_json_text(std::string_view text) {
+  json out;
   try {
-    return json::parse(req.body);
+    out = json::parse(text);
   } catch (const json::parse_error& e) {
     return Error::field(Errc::malformed, "body",
                         "malformed JSON at byte " + std::to_string(e.byte) + ": " +
@@ -51,6 +143,29 @@ Result<json> json_body(const httplib::Request& req, const std::string& media_wan
     return Error::field(Errc::malformed, "body",
                         std::string("unreadable JSON: ") + std::string(e.what()).substr(std::string(e.what()).find(']') + 2));
   }
+  // RFC 8259 §4: the names within an object SHOULD be unique; of two, which one a reader takes
+  // is up to the reader. What the site meant cannot be known: refused, never guessed.
+  DuplicateKeys dup;
+  json::sax_parse(text, &dup);
+  if (!dup.found.empty()) {
+    std::string names;
+    for (const auto& d : dup.found) names += (names.empty() ? "" : ", ") + d.field;
+    return Error{Errc::malformed, "duplicate key in the JSON body: " + names, std::move(dup.found)};
+  }
+  return out;
+}
+
+Result<json> json_body(const httplib::Request& req, const std::string& media_wanted) {
+  const std::string media = media_type(req);
+  if (media != media_wanted)
+    return Error::field(Errc::unsupported_media, "Content-Type",
+                        "must be " + media_wanted + " (got '" + media + "')");
+  // JSON is exchanged in UTF-8 (RFC 8259 §8.1): a body declared in another charset would be
+  // read as UTF-8 all the same, its text silently other than the site's.
+  if (const auto cs = charset_of(req.get_header_value("Content-Type")); cs && *cs != "utf-8")
+    return Error::field(Errc::unsupported_media, "Content-Type",
+                        "charset must be utf-8 (got '" + *cs + "'): JSON is exchanged in UTF-8");
+  return parse_json_text(req.body);
 }
 
 Result<const config::Study*> find_site_study(const Call& c) {
@@ -97,14 +212,14 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, const char* n
   return n;
 }
 
-Result<CutoffQuery> cutoff_query(const httplib::Request& req) {
-  CutoffQuery q;
-  std::vector<FieldError> errs;
-  if (req.has_param("cutoff") && !(q.cutoff = service::parse_cutoff_date(req.get_param_value("cutoff"))))
-    errs.push_back({"cutoff", kCutoffFormat});
-  if (req.has_param("as_of") && !(q.as_of = parse_timestamp(req.get_param_value("as_of"))))
-    errs.push_back({"as_of", kAsOfFormat});
-  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+Result<service::CutoffInput> cutoff_query(const httplib::Request& req) {
+  auto param = [&](const char* name) -> std::optional<std::string> {
+    if (!req.has_param(name)) return std::nullopt;
+    return req.get_param_value(name);
+  };
+  const auto cutoff = param("cutoff"), as_of = param("as_of");
+  auto q = service::parse_cutoff_input(cutoff, as_of);
+  if (!q) return Error::invalid(q.error().fields, "invalid query parameters");
   return q;
 }
 
@@ -149,7 +264,7 @@ Result<Reply> post_baseline(Services&, Call& c) {
   auto study = find_site_study(c);
   if (!study) return study.error();
   // Whose subject it is comes first: another site learns nothing, not even what it got wrong.
-  if (auto own = service::own_subject(c.context(), c.caller(), *study.value(), c.params[1]); !own)
+  if (auto own = service::own_subject_to_write(c.context(), c.caller(), *study.value(), c.params[1]); !own)
     return own.error();
   auto body = json_body(c.req);
   if (!body) return body.error();
@@ -168,7 +283,15 @@ Result<Reply> post_ae_fhir(Call& c, const config::Study& st) {
   auto resource = json_body(c.req, interop::fhir::kMediaType);
   if (!resource) {
     Error e = resource.error();
-    for (auto& f : e.fields) f.field = "AdverseEvent";  // the resource as a whole, for FHIRPath
+    for (auto& f : e.fields) {
+      if (f.field == "body" || f.field == "Content-Type") {
+        f.field = "AdverseEvent";  // the resource as a whole, for FHIRPath
+      } else {
+        // A key given twice, by its path: "suspectEntity.0.causality" is
+        // AdverseEvent.suspectEntity[0].causality in FHIRPath.
+        f.field = "AdverseEvent." + std::regex_replace(f.field, std::regex(R"(\.(\d+)(?=\.|$))"), "[$1]");
+      }
+    }
     return e;
   }
   const auto ctx = fhir_context(st);
@@ -247,8 +370,10 @@ Result<Reply> list_ae(Services& s, Call& c) {
       q.since = *t;
     else if (auto d = parse_date(v))
       q.since = start_of(*d);
-    else
+    if (!q.since)
       errs.push_back({"since", "must be a date (YYYY-MM-DD) or an RFC 3339 date-time"});
+    else if (auto why = input_date_problem(*q.since))
+      errs.push_back({"since", *why});
   }
   if (auto n = int_param(c.req, "limit", 1, 500, errs)) q.limit = static_cast<int>(*n);
   q.after_id = cursor_param(c.req, errs);

@@ -5,6 +5,7 @@
 
 #include "api.hpp"
 #include "pvmon/interop.hpp"
+#include "pvmon/service/cutoff.hpp"
 
 namespace pvmon::http {
 
@@ -32,10 +33,16 @@ std::string media_type(const httplib::Request& req);
 bool wants_fhir(const httplib::Request& req);
 /// What the FHIR mapping needs of a study.
 interop::fhir::StudyContext fhir_context(const config::Study& st);
-/// Parses a JSON request body; 415 for another media type than `media`, 400 with the byte
-/// offset when malformed.
+/// Parses a JSON request body: the one reading of every route's body. 415 for another media
+/// type than `media`, or a charset other than UTF-8; then parse_json_text.
 Result<nlohmann::json> json_body(const httplib::Request& req,
                                  const std::string& media = "application/json");
+/// JSON text as a request body is read: 400 with the byte offset when malformed, or naming
+/// each key given twice in one object by its path ("serious.death"), nested ones too.
+Result<nlohmann::json> parse_json_text(std::string_view text);
+/// The charset parameter of a Content-Type value, lower case and unquoted ("" for `charset=`);
+/// nullopt when there is none.
+std::optional<std::string> charset_of(std::string_view content_type);
 /// The study named in the path, or 404.
 Result<const config::Study*> find_study(const Call& c, const std::string& id);
 /// The study in the path, which the calling site must take part in (403 otherwise).
@@ -51,17 +58,10 @@ Result<std::int64_t> parse_id(const std::string& s, const std::string& field);
 /// Optional integer query parameter within [lo, hi]; an error is added to `errs`.
 std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t lo,
                                       std::int64_t hi, std::vector<FieldError>& errs);
-/// What a bad `cutoff` (a clinical date) or `as_of` (an instant) is told (/safety, DSMB reports).
-inline constexpr const char* kCutoffFormat =
-    "must be a date YYYY-MM-DD (or a date-time with offset, whose UTC date is used)";
-inline constexpr const char* kAsOfFormat = "must be a date-time with offset, e.g. 2026-04-07T09:00:00Z";
 /// The `cutoff` and `as_of` query parameters as given (either may be absent), or a 422 naming
-/// each that does not parse: /safety and the SDTM exports.
-struct CutoffQuery {
-  std::optional<Date> cutoff;
-  std::optional<Timestamp> as_of;
-};
-Result<CutoffQuery> cutoff_query(const httplib::Request& req);
+/// each that does not parse or lies before 1900-01-01 (service::parse_cutoff_input): /safety
+/// and the SDTM exports.
+Result<service::CutoffInput> cutoff_query(const httplib::Request& req);
 /// Optional query parameter from a fixed set; an error is added to `errs`.
 std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
                                       const std::vector<std::string>& allowed,

@@ -143,9 +143,13 @@ Result<Reply> post_report(Services& s, Call& c) {
       if (!body->contains(k) || (*body)[k].is_null()) return std::nullopt;
       return (*body)[k].is_string() ? (*body)[k].get<std::string>() : std::string();
     };
-    if (auto t = text("cutoff"); t && !(cutoff = service::parse_cutoff_date(*t)))
-      errs.push_back({"cutoff", kCutoffFormat});
-    if (auto t = text("as_of"); t && !(as_of = parse_timestamp(*t))) errs.push_back({"as_of", kAsOfFormat});
+    const auto cutoff_text = text("cutoff"), as_of_text = text("as_of");
+    if (auto in = service::parse_cutoff_input(cutoff_text, as_of_text)) {
+      cutoff = in->cutoff;
+      as_of = in->as_of;
+    } else {
+      for (const auto& f : in.error().fields) errs.push_back(f);
+    }
     if (!errs.empty()) return Error::invalid(std::move(errs), "invalid DSMB report request");
   }
   auto at = service::data_cutoff(cutoff, as_of, s.clock.now());

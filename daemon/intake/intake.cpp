@@ -55,6 +55,12 @@ std::optional<LabValue> read_lab(const json& j, const std::string& prefix,
 
 }  // namespace
 
+bool valid_subject_id(std::string_view id) {
+  auto alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (id.empty() || id.size() > kMaxIdLength || !alnum(id.front())) return false;
+  return std::all_of(id.begin(), id.end(), [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+
 void validate_baseline(const json& baseline, const std::string& prefix,
                        std::vector<FieldError>& errors) {
   if (!baseline.is_object()) {
@@ -71,6 +77,13 @@ void validate_baseline(const json& baseline, const std::string& prefix,
       errors.push_back({prefix + "." + key, "analyte keys are lower-case letters, digits, _"});
       continue;
     }
+    // A key no lab result could be graded against would be kept for nothing: a typo ("atl")
+    // leaves the subject without the baseline the site meant to give.
+    if (!ctcae::is_lab_test(key)) {
+      errors.push_back({prefix + "." + key, "is not an analyte CTCAE v5.0 grades from a lab value (e.g. alt, ast, "
+                                            "alp, bilirubin, platelets, neutrophils, haemoglobin, creatinine)"});
+      continue;
+    }
     (void)read_lab(it.value(), prefix + "." + key, errors, false);
   }
 }
@@ -80,7 +93,11 @@ Result<SubjectDraft> parse_subject(const json& body, Date today) {
   if (!body.is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
   FieldReader r(body, "", errors);
   SubjectDraft s;
-  auto subject = r.id("subject", true, kMaxIdLength);
+  auto subject = r.string("subject", true, kMaxIdLength);
+  if (subject && !valid_subject_id(*subject)) {
+    r.error("subject", kSubjectIdRule);
+    subject.reset();
+  }
   auto enrolled = r.date("enrolled", true);
   auto sex = r.one_of("sex", true, kSexValues);
   auto age = r.integer("age", true, 18, 120);  // adult oncology trial
@@ -105,7 +122,13 @@ Result<AeDraft> parse_ae(const json& body, const StudyRules& rules, Timestamp no
   FieldReader r(body, "", errors);
   AeDraft d;
   auto report_id = r.id("report_id", true, kMaxIdLength);
-  auto subj = r.id("subject", true, kMaxIdLength);
+  auto subj = r.string("subject", true, kMaxIdLength);
+  // A subject enrolled before the rule keeps its id: its reports must still come in. Any other
+  // id outside the rule is named for its form (being unenrolled is then beside the point).
+  if (subj && !subject.known && !valid_subject_id(*subj)) {
+    r.error("subject", kSubjectIdRule);
+    subj.reset();
+  }
   auto term = r.string("term", true, kMaxTextLength);
   auto verbatim = r.string("verbatim", false, kMaxTextLength);
   auto grade = r.integer("grade", false, 1, 5);

@@ -142,10 +142,14 @@ void check_field(const FieldSpec& f, json& v, const EventContext& ctx,
     }
   };
   switch (f.type) {
-    case FT::date:
-      if (!v.is_string() || !parse_date(v.get<std::string>()))
+    case FT::date: {
+      const auto d = v.is_string() ? parse_date(v.get<std::string>()) : std::nullopt;
+      if (!d)
         errs.push_back({name, "must be a date YYYY-MM-DD"});
+      else if (auto why = input_date_problem(*d))
+        errs.push_back({name, *why});
       return;
+    }
     case FT::string:
       if (!v.is_string() || v.get<std::string>().empty())
         errs.push_back({name, "must be a non-empty string"});

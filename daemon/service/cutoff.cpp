@@ -15,6 +15,28 @@ std::optional<Date> parse_cutoff_date(std::string_view text) {
   return std::nullopt;
 }
 
+Result<CutoffInput> parse_cutoff_input(std::optional<std::string_view> cutoff,
+                                       std::optional<std::string_view> as_of) {
+  CutoffInput in;
+  std::vector<FieldError> errs;
+  if (cutoff) {
+    in.cutoff = parse_cutoff_date(*cutoff);
+    if (!in.cutoff)
+      errs.push_back({"cutoff", kCutoffFormat});
+    else if (auto why = input_date_problem(*in.cutoff))
+      errs.push_back({"cutoff", *why});
+  }
+  if (as_of) {
+    in.as_of = parse_timestamp(*as_of);
+    if (!in.as_of)
+      errs.push_back({"as_of", kAsOfFormat});
+    else if (auto why = input_date_problem(*in.as_of))
+      errs.push_back({"as_of", *why});
+  }
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid cut-off");
+  return in;
+}
+
 Result<DataCutoff> data_cutoff(std::optional<Date> cutoff, std::optional<Timestamp> as_of, Timestamp now) {
   DataCutoff out{cutoff.value_or(as_of.value_or(now).date()), as_of.value_or(now)};
   std::vector<FieldError> errs;

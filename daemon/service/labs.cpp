@@ -13,7 +13,7 @@ using nlohmann::json;
 
 Result<store::Stored> add_lab_panel(const Context& cx, const Caller& who, const config::Study& st,
                                     const std::string& subject, const json& body) {
-  auto row = own_subject(cx, who, st, subject);
+  auto row = own_subject_to_write(cx, who, st, subject);
   if (!row) return row.error();
   // Nothing is collected after the subject's death, from any source (course.hpp).
   auto events = cx.store.subject_events(st.id, subject);

@@ -22,6 +22,17 @@ Result<store::SubjectRow> own_subject(const SubjectDeps& cx, const Caller& who, 
   return std::move(*row.value());
 }
 
+Result<store::SubjectRow> own_subject_to_write(const SubjectDeps& cx, const Caller& who, const config::Study& st,
+                                               const std::string& subject) {
+  auto row = own_subject(cx, who, st, subject);
+  // The caller's subject enrolled before the rule keeps its id (its course must still be
+  // recorded); any other id outside the rule is told so whoever asks, so the answer says
+  // nothing of other sites' subjects.
+  if (!row && row.error().code == Errc::not_found && !intake::valid_subject_id(subject))
+    return Error::invalid({{"subject", intake::kSubjectIdRule}}, "invalid subject id");
+  return row;
+}
+
 Result<store::Stored> enrol_subject(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                     const json& body) {
   auto draft = intake::parse_subject(body, cx.clock.now().date());
@@ -33,7 +44,7 @@ Result<store::Stored> enrol_subject(const SubjectDeps& cx, const Caller& who, co
 Result<store::Stored> add_baseline(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                    const std::string& subject, const json& body) {
   // Whose subject it is comes first: another site learns nothing, not even what it got wrong.
-  if (auto row = own_subject(cx, who, st, subject); !row) return row.error();
+  if (auto row = own_subject_to_write(cx, who, st, subject); !row) return row.error();
   std::vector<FieldError> errs;
   intake::validate_baseline(body, "baseline", errs);
   if (body.is_object() && body.empty()) errs.push_back({"baseline", "names no analyte"});
@@ -55,7 +66,7 @@ Result<store::Stored> add_subject_event(const SubjectDeps& cx, const Caller& who
   for (const auto& iv : st.interventions)
     if (iv.kind == "drug") drugs.push_back(iv.id);
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto row = own_subject(cx, who, st, subject);
+    auto row = own_subject_to_write(cx, who, st, subject);
     if (!row) return row.error();
     auto existing = cx.subjects.subject_events(st.id, subject);
     if (!existing) return existing.error();

@@ -193,13 +193,11 @@ class SqliteStore final : public Store {
               "SELECT site, record, body_sha256 FROM subjects WHERE study = ? AND subject = ?");
           st.bind(1, study).bind(2, subject);
           if (st.step()) {
-            if (st.text(0) != site)
+            // Another site's subject gets the answer of any other conflict, word for word: the
+            // caller learns that the id is taken, never where.
+            if (st.text(0) != site || st.text(2) != body_sha256)
               return Error::field(Errc::conflict, "subject",
-                                  "subject " + subject + " is already enrolled at another site");
-            if (st.text(2) != body_sha256)
-              return Error::field(Errc::conflict, "subject",
-                                  "subject " + subject +
-                                      " is already enrolled with different details");
+                                  "subject " + subject + " is already enrolled in this study");
             return Stored{json::parse(st.text(1)), false};
           }
         }

@@ -161,6 +161,10 @@ struct LabGrade {
 /// the criterion says which higher grade the clinical context would give.
 Result<LabGrade> grade_lab(const LabInput& input);
 
+/// Whether grade_lab grades `test` from a value: a term name, MedDRA code, synonym or lab test
+/// name ("ALT", "platelets", "total_bilirubin"), read as grade_lab reads it.
+bool is_lab_test(std::string_view test);
+
 /// The lab tests grade_lab understands (term names), for help texts.
 std::vector<std::string_view> gradable_tests();
 

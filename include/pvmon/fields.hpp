@@ -92,6 +92,7 @@ class FieldReader {
     return s;
   }
 
+  /// A date YYYY-MM-DD, on or after 1900-01-01 as every input date (input_date_problem).
   std::optional<Date> date(const std::string& key, bool required) {
     const auto* v = get(key, required);
     if (!v) return std::nullopt;
@@ -100,10 +101,16 @@ class FieldReader {
       return std::nullopt;
     }
     auto d = parse_date(v->get_ref<const std::string&>());
-    if (!d) error(key, "is not a valid date (YYYY-MM-DD)");
+    if (!d) {
+      error(key, "is not a valid date (YYYY-MM-DD)");
+    } else if (auto why = input_date_problem(*d)) {
+      error(key, *why);
+      return std::nullopt;
+    }
     return d;
   }
 
+  /// An RFC 3339 date-time with offset, on or after 1900-01-01T00:00:00Z.
   std::optional<Timestamp> timestamp(const std::string& key, bool required) {
     const auto* v = get(key, required);
     if (!v) return std::nullopt;
@@ -112,7 +119,12 @@ class FieldReader {
       return std::nullopt;
     }
     auto t = parse_timestamp(v->get_ref<const std::string&>());
-    if (!t) error(key, "is not a valid RFC 3339 date-time with offset (e.g. 2026-10-03T08:10:00Z)");
+    if (!t) {
+      error(key, "is not a valid RFC 3339 date-time with offset (e.g. 2026-10-03T08:10:00Z)");
+    } else if (auto why = input_date_problem(*t)) {
+      error(key, *why);
+      return std::nullopt;
+    }
     return t;
   }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pvmon/core.hpp"
@@ -16,6 +17,14 @@
 #include "pvmon/time.hpp"
 
 namespace pvmon::intake {
+
+/// A subject id: 1 to 64 of A-Z a-z 0-9 . _ -, the first a letter or digit
+/// (^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$), so that it is one URL path segment as the subject's
+/// routes take it, never "." or "..", and safe in a file name or an SDTM USUBJID ("S01-0007").
+bool valid_subject_id(std::string_view id);
+/// What an id that is not valid_subject_id is told.
+inline constexpr const char* kSubjectIdRule =
+    "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit";
 
 /// What validation needs to know about the study (from its config).
 struct StudyRules {
@@ -82,7 +91,8 @@ struct SubjectFacts {
   Date enrolled;
 };
 
-/// POST /ae. `now` bounds dates from the future; the subject's enrolment bounds onset.
+/// POST /ae. `now` bounds dates from the future; the subject's enrolment bounds onset. The
+/// subject id must be valid_subject_id unless `subject` is known (enrolled before the rule).
 Result<AeDraft> parse_ae(const nlohmann::json& body, const StudyRules& rules, Timestamp now,
                          const SubjectFacts& subject);
 

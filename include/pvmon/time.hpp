@@ -48,6 +48,16 @@ std::optional<Timestamp> parse_cutoff(std::string_view s);
 /// Date from year/month/day; nullopt when not a real date.
 std::optional<Date> make_date(int y, unsigned m, unsigned d);
 
+/// The earliest day an input may name: 1900-01-01. A date before it (0000-01-01, or 0026
+/// typed for 2026) is a typo, not a clinical fact, and some records keep it for ever (a DSMB
+/// report's cut-off).
+inline constexpr Date kEarliestInputDate{-25'567};
+/// Why a date or instant given as input (a body field, a query parameter, a command-line
+/// argument) is refused although it parses ("is before 1900-01-01"), or nullopt. Every input
+/// date goes through it after its parse; what is read back from the store does not.
+std::optional<std::string> input_date_problem(Date d);
+std::optional<std::string> input_date_problem(Timestamp t);
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -152,12 +152,13 @@ TEST_CASE_FIXTURE(FhirFixture, "a resource that cannot be mapped gets an Operati
   CHECK(bad->status == 400);
   CHECK(json::parse(bad->body)["issue"][0]["code"] == "structure");
 
-  // Another site's subject: 403, as an OperationOutcome.
+  // Another site's subject is not enrolled for the caller (no existence oracle): 422, as an
+  // OperationOutcome naming AdverseEvent.subject.
   json other = fhir_file("hcc-hypertension-sae.json");
   auto f = post_fhir(other, "demo-site-s02");
   REQUIRE(f);
-  CHECK(f->status == 403);
-  CHECK(json::parse(f->body)["issue"][0]["code"] == "forbidden");
+  CHECK(f->status == 422);
+  CHECK(expressions(f) == std::set<std::string>{"AdverseEvent.subject"});
 
   auto list = get(std::string(kStudy) + "/ae", "demo-officer", "application/json");
   REQUIRE(list);

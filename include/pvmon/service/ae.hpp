@@ -25,7 +25,8 @@ struct AeDeps {
 /// subject's baseline, classified (ICH E2A), stored with its clocks and alerts in one
 /// transaction. `fhir_source`, when not null, is what a FHIR resource carried beyond the body
 /// (stored with the record; the same resource again is a replay). The same body again: the
-/// stored record, `created` false.
+/// stored record, `created` false. Another site's subject is answered as a subject nobody
+/// enrolled (422 on `subject`).
 Result<store::Stored> accept_ae(const AeDeps& cx, const Caller& who, const config::Study& st,
                                 const nlohmann::json& body,
                                 const nlohmann::json& fhir_source = nullptr);

@@ -28,6 +28,24 @@ struct DataCutoff {
 /// date-time with offset, whose UTC date it is. nullopt for anything else.
 std::optional<Date> parse_cutoff_date(std::string_view text);
 
+/// What a `cutoff` (a clinical date) or an `as_of` (an instant) that does not parse is told,
+/// wherever it is given: /safety, the SDTM exports, DSMB reports, the command line.
+inline constexpr const char* kCutoffFormat =
+    "must be a date YYYY-MM-DD (or a date-time with offset, whose UTC date is used)";
+inline constexpr const char* kAsOfFormat = "must be a date-time with offset, e.g. 2026-04-07T09:00:00Z";
+
+/// A (cut-off, as-of) pair as given; either may be absent.
+struct CutoffInput {
+  std::optional<Date> cutoff;
+  std::optional<Timestamp> as_of;
+};
+
+/// The pair as a user gives it, as text (a query, a body, the command line): the one reading of
+/// both. Errc::invalid naming each that does not parse (kCutoffFormat, kAsOfFormat) or lies
+/// before 1900-01-01 (input_date_problem). data_cutoff then checks the pair against now.
+Result<CutoffInput> parse_cutoff_input(std::optional<std::string_view> cutoff,
+                                       std::optional<std::string_view> as_of);
+
 /// Completes and checks a pair at `now`. Without an as-of it is `now`; without a cut-off it is
 /// the as-of's UTC date. Refused (Errc::invalid, naming the field): a cut-off after today; an
 /// as-of in the future; an as-of before the cut-off day began (nothing of that day could have

@@ -22,6 +22,11 @@ struct SubjectDeps {
 /// the request got wrong.
 Result<store::SubjectRow> own_subject(const SubjectDeps& cx, const Caller& who, const config::Study& st,
                                       const std::string& subject);
+/// own_subject for a write that names the subject in its path (baseline, events, labs): an id
+/// that is not intake::valid_subject_id is a 422 on `subject`, as at enrolment, unless it is the
+/// caller's own subject enrolled before the rule. (Reads keep own_subject: 404.)
+Result<store::SubjectRow> own_subject_to_write(const SubjectDeps& cx, const Caller& who,
+                                               const config::Study& st, const std::string& subject);
 
 /// Enrols a subject at the calling site; the same body again is a replay (`created` false).
 Result<store::Stored> enrol_subject(const SubjectDeps& cx, const Caller& who, const config::Study& st,
@@ -49,6 +54,10 @@ inline SubjectDeps subject_deps(const Context& cx) { return SubjectDeps{cx.clock
 inline Result<store::SubjectRow> own_subject(const Context& cx, const Caller& who,
                                              const config::Study& st, const std::string& subject) {
   return own_subject(subject_deps(cx), who, st, subject);
+}
+inline Result<store::SubjectRow> own_subject_to_write(const Context& cx, const Caller& who,
+                                                      const config::Study& st, const std::string& subject) {
+  return own_subject_to_write(subject_deps(cx), who, st, subject);
 }
 inline Result<store::Stored> enrol_subject(const Context& cx, const Caller& who,
                                            const config::Study& st, const nlohmann::json& body) {

@@ -39,3 +39,15 @@ TEST_CASE("a cut-off is a date-time with offset, or a date meaning the end of th
   CHECK_FALSE(parse_cutoff("2026-02-30"));
   CHECK_FALSE(parse_cutoff("yesterday"));
 }
+
+TEST_CASE("an input date or instant is on or after 1900-01-01") {
+  CHECK(kEarliestInputDate == make_date(1900, 1, 1));
+  CHECK_FALSE(input_date_problem(*parse_date("1900-01-01")));
+  CHECK_FALSE(input_date_problem(*parse_date("2026-10-02")));
+  CHECK(input_date_problem(*parse_date("1899-12-31")) == "is before 1900-01-01");
+  CHECK(input_date_problem(*parse_date("0000-01-01")) == "is before 1900-01-01");
+  CHECK_FALSE(input_date_problem(*parse_timestamp("1900-01-01T00:00:00Z")));
+  // The instant counts, in UTC: midnight in Paris on 1900-01-01 is still 1899 in UTC.
+  CHECK(input_date_problem(*parse_timestamp("1900-01-01T00:30:00+01:00")) == "is before 1900-01-01");
+  CHECK(input_date_problem(*parse_timestamp("0000-01-01T00:00:00Z")) == "is before 1900-01-01");
+}

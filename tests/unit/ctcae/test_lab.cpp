@@ -418,3 +418,18 @@ TEST_CASE("input errors name the field") {
   CHECK(error_field(anticoag) == "lab.baseline");
   CHECK(ct::gradable_tests().size() == 21);
 }
+
+TEST_CASE("is_lab_test: the names grade_lab grades from a value, and nothing else") {
+  // The analyte keys sites and the simulator give a baseline under (daemon/sim/plan.cpp).
+  for (const char* key : {"alt", "ast", "alp", "bilirubin", "total_bilirubin", "platelets", "neutrophils",
+                          "haemoglobin", "hemoglobin", "creatinine", "ALT", "Hb", "inr", "albumin", "10001551",
+                          "Alanine aminotransferase increased", "blood pressure"}) {
+    CAPTURE(key);
+    CHECK(ct::is_lab_test(key));
+  }
+  // Unknown names, a typo, and a term CTCAE grades by its clinical description only.
+  for (const char* key : {"atl", "glucose_x", "", "   ", "nausea", "Fatigue", "colour"}) {
+    CAPTURE(key);
+    CHECK_FALSE(ct::is_lab_test(key));
+  }
+}

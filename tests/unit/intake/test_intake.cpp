@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <map>
 #include <set>
 
 #include "pvmon/intake.hpp"
@@ -166,4 +167,71 @@ TEST_CASE("subjects: no direct identifiers, adults, real dates") {
   for (const auto& e : bad.error().fields) f.insert(e.field);
   CHECK(f == std::set<std::string>{"enrolled", "sex", "age", "name", "dob", "baseline.ALT",
                                    "baseline.ast.value", "baseline.ast.unit"});
+}
+
+TEST_CASE("subject ids: one safe path segment, at enrolment and in an AE report") {
+  const std::string longest(64, 'A'), too_long(65, 'A');
+  for (const char* id : {"S01-0001", "S01-0007", "s", "9", "S01_0001.v2", "S01..x", longest.c_str()}) {
+    CAPTURE(id);
+    CHECK(valid_subject_id(id));
+  }
+  for (const char* id : {"", ".", "..", "S01/../x", "../S01", "-S01", "_S01", ".S01", "S01 0001", "S01:0001",
+                         "S01%2F..", "S01\\x", "S01\xC3\xA9", too_long.c_str()}) {
+    CAPTURE(id);
+    CHECK_FALSE(valid_subject_id(id));
+  }
+  const Date today = *parse_date("2026-11-24");
+  auto bad = parse_subject(json{{"subject", "S01/../x"}, {"enrolled", "2026-09-01"}, {"sex", "M"}, {"age", 58}}, today);
+  REQUIRE_FALSE(bad);
+  REQUIRE(bad.error().fields.size() == 1);
+  CHECK(bad.error().fields[0].field == "subject");
+  CHECK(bad.error().fields[0].message == kSubjectIdRule);
+  json ae = valid_ae();
+  ae["subject"] = "..";
+  // Named once, for its form: "is not enrolled" would be beside the point.
+  auto r = parse_ae(ae, kRules, kNow, SubjectFacts{});
+  REQUIRE_FALSE(r);
+  REQUIRE(r.error().fields.size() == 1);
+  CHECK(r.error().fields[0].field == "subject");
+  CHECK(r.error().fields[0].message == kSubjectIdRule);
+  // A subject enrolled before the rule keeps its id: its AE reports must still come in.
+  json legacy = valid_ae();
+  legacy["subject"] = "S01:0007";
+  CHECK(parse_ae(legacy, kRules, kNow, kEnrolled));
+  CHECK(fields_of(parse_ae(legacy, kRules, kNow, SubjectFacts{})) == std::set<std::string>{"subject"});
+}
+
+TEST_CASE("dates before 1900-01-01 are refused, naming the field and the reason") {
+  const Date today = *parse_date("2026-11-24");
+  auto s = parse_subject(json{{"subject", "S01-0007"}, {"enrolled", "0000-01-01"}, {"sex", "M"}, {"age", 58}}, today);
+  REQUIRE_FALSE(s);
+  REQUIRE(s.error().fields.size() == 1);
+  CHECK(s.error().fields[0] == FieldError{"enrolled", "is before 1900-01-01"});
+  CHECK(parse_subject(json{{"subject", "S01-0007"}, {"enrolled", "1900-01-01"}, {"sex", "M"}, {"age", 58}}, today));
+
+  json ae = valid_ae();
+  ae["onset"] = "1899-12-31";
+  ae["site_aware_at"] = "0001-01-01T00:00:00Z";
+  auto r = parse_ae(ae, kRules, kNow, kEnrolled);
+  REQUIRE_FALSE(r);
+  std::map<std::string, std::string> got;
+  for (const auto& f : r.error().fields) got[f.field] = f.message;
+  CHECK(got == std::map<std::string, std::string>{{"onset", "is before 1900-01-01"},
+                                                  {"site_aware_at", "is before 1900-01-01"}});
+}
+
+TEST_CASE("baseline: an analyte key no lab result is graded against is refused, by its key") {
+  std::vector<FieldError> errs;
+  validate_baseline(json{{"alt", {{"value", 30}, {"unit", "U/L"}, {"uln", 40}}},
+                         {"total_bilirubin", {{"value", 10}, {"unit", "umol/L"}, {"uln", 21}}},
+                         {"platelets", {{"value", 150}, {"unit", "10^9/L"}, {"lln", 100}}}},
+                    "baseline", errs);
+  CHECK(errs.empty());
+  validate_baseline(json{{"atl", {{"value", 30}, {"unit", "U/L"}}}, {"nausea", {{"value", 1}, {"unit", "U/L"}}},
+                         {"ast", {{"value", 30}, {"unit", "U/L"}}}},
+                    "baseline", errs);
+  REQUIRE(errs.size() == 2);
+  CHECK(errs[0].field == "baseline.atl");
+  CHECK(errs[1].field == "baseline.nausea");
+  CHECK(errs[0].message.find("is not an analyte") == 0);
 }

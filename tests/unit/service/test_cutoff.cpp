@@ -27,6 +27,27 @@ TEST_CASE("a cut-off is a date; of a date-time, its UTC date") {
   CHECK(format_timestamp(service::end_of_day(day("2026-03-31"))) == "2026-03-31T23:59:59.999Z");
 }
 
+TEST_CASE("parse_cutoff_input: the one reading of a cut-off and an as-of given as text") {
+  auto both = service::parse_cutoff_input("2026-03-31", "2026-04-07T09:00:00Z");
+  REQUIRE(both);
+  CHECK(both->cutoff == day("2026-03-31"));
+  CHECK(both->as_of == at("2026-04-07T09:00:00Z"));
+  auto none = service::parse_cutoff_input(std::nullopt, std::nullopt);
+  REQUIRE(none);
+  CHECK_FALSE(none->cutoff);
+  CHECK_FALSE(none->as_of);
+  // Each problem named, all at once: the format, or a date before 1900-01-01.
+  auto bad = service::parse_cutoff_input("yesterday", "2026-04-07");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().fields == std::vector<FieldError>{{"cutoff", service::kCutoffFormat}, {"as_of", service::kAsOfFormat}});
+  auto early = service::parse_cutoff_input("0000-01-01", "1899-12-31T23:59:59Z");
+  REQUIRE_FALSE(early);
+  CHECK(early.error().fields ==
+        std::vector<FieldError>{{"cutoff", "is before 1900-01-01"}, {"as_of", "is before 1900-01-01"}});
+  CHECK(service::parse_cutoff_input("1900-01-01", std::nullopt));
+  CHECK_FALSE(service::parse_cutoff_input("0000-01-01T12:00:00Z", std::nullopt));
+}
+
 TEST_CASE("data_cutoff: defaults, and the rules of a pair") {
   const Timestamp now = at("2026-04-07T09:00:00Z");
   auto both = service::data_cutoff(std::nullopt, std::nullopt, now);

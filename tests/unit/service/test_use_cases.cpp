@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "pvmon/intake.hpp"
 #include "pvmon/service/ae.hpp"
 #include "pvmon/service/figures.hpp"
 #include "pvmon/service/scheduler.hpp"
@@ -204,16 +205,47 @@ TEST_CASE("accept_ae: a serious report is coded, classified and handed to the st
   CHECK(w.body_sha256.size() == 64);
 }
 
-TEST_CASE("accept_ae: another site's subject is refused before anything is written") {
+TEST_CASE("accept_ae: another site's subject is refused before anything is written, as one nobody enrolled") {
   Study s;
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S02");
   FakeClock clock(at("2026-10-04T00:00:00Z"));
   auto stored = service::accept_ae(service::AeDeps{*s.rt, clock, fs, fs}, kSite, *s.st, sae_body());
   REQUIRE_FALSE(stored);
-  CHECK(stored.error().code == Errc::forbidden);
+  CHECK(stored.error().code == Errc::invalid);
   CHECK(stored.error().fields.at(0).field == "subject");
   CHECK(fs.ae_writes.empty());
+  // Word for word the answer for a subject id no site enrolled: nothing tells the two apart.
+  FakeStore empty;
+  auto unknown = service::accept_ae(service::AeDeps{*s.rt, clock, empty, empty}, kSite, *s.st, sae_body());
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == stored.error().code);
+  CHECK(unknown.error().message == stored.error().message);
+  CHECK(unknown.error().fields == stored.error().fields);
+}
+
+TEST_CASE("own_subject_to_write: an id outside the rule is a 422 whoever asks; the caller's older subject keeps its id") {
+  Study s;
+  FakeStore fs;
+  fs.subjects["S01:0007"] = subject("S01:0007", "S01");  // enrolled before the rule
+  fs.subjects["S02:0001"] = subject("S02:0001", "S02");
+  fs.subjects["S02-0002"] = subject("S02-0002", "S02");
+  FakeClock clock(at("2026-10-04T00:00:00Z"));
+  const service::SubjectDeps deps{clock, fs, fs};
+  CHECK(service::own_subject_to_write(deps, kSite, *s.st, "S01:0007"));
+  // Another site's subject and an id nobody enrolled get one answer: by its form, or 404.
+  auto other = service::own_subject_to_write(deps, kSite, *s.st, "S02:0001");
+  auto nobody = service::own_subject_to_write(deps, kSite, *s.st, "S02:0009");
+  REQUIRE_FALSE(other);
+  REQUIRE_FALSE(nobody);
+  CHECK(other.error().code == Errc::invalid);
+  CHECK(other.error().fields == std::vector<FieldError>{{"subject", intake::kSubjectIdRule}});
+  CHECK(other.error().fields == nobody.error().fields);
+  CHECK(service::own_subject_to_write(deps, kSite, *s.st, "..").error().code == Errc::invalid);
+  auto other_valid = service::own_subject_to_write(deps, kSite, *s.st, "S02-0002");
+  REQUIRE_FALSE(other_valid);
+  CHECK(other_valid.error().code == Errc::not_found);
+  CHECK(other_valid.error().fields.at(0).field == "subject");
 }
 
 TEST_CASE("add_followup: decided outside the writer, decided again when the report changed under it") {

@@ -166,6 +166,10 @@ TEST_CASE("subjects and AE reports: idempotent replays, conflicts, versions") {
   auto e4 = s->enrol_subject("st", "S02", subject("S01-0001"), "h1", a);
   REQUIRE_FALSE(e4);
   CHECK(e4.error().code == Errc::conflict);
+  // Another site's subject: the answer of any other conflict, word for word, naming no site.
+  CHECK(e4.error().message == e3.error().message);
+  CHECK(e4.error().fields == e3.error().fields);
+  CHECK(e4.error().message.find("site") == std::string::npos);
 
   auto r1 = s->insert_ae("st", "S01", ae("R1"), "b1", a);
   REQUIRE(r1);
