@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "pvmon/crypto.hpp"
 
@@ -25,20 +26,65 @@ Status AuditGuard::configure(const config::Config& cfg) {
   return Ok{};
 }
 
-bool AuditGuard::verify(const std::string& when) {
+store::AuditCheckpoint AuditGuard::sign(std::int64_t seq, const std::string& head, const std::string& reason,
+                                        const std::string& db_sha256) const {
+  store::AuditCheckpoint c{seq, head, format_timestamp(clock_.now()), reason, "", db_sha256};
+  c.mac = store::checkpoint_mac(key_, c);
+  return c;
+}
+
+bool AuditGuard::unchanged_since_stop() {
+  auto file = store::read_checkpoints(file_);
+  if (!file || file->checkpoints.empty()) return false;
+  const auto& last = file->checkpoints.back();
+  if (last.reason != "stop" || last.db_sha256.empty() ||
+      !crypto::constant_time_equal(store::checkpoint_mac(key_, last), last.mac))
+    return false;
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(db_path_ + "-wal", ec);
+  if (!ec && wal > 0) return false;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto digest = crypto::file_sha256_hex(db_path_);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  const bool same = digest && crypto::constant_time_equal(*digest, last.db_sha256);
+  spdlog::info("audit: the database file {} what pvmond left at its clean stop (SHA-256 in {} ms){}", same ? "is" : "is not",
+               ms, same ? "" : ": the full verification runs");
+  return same;
+}
+
+void AuditGuard::stop_checkpoint() {
+  std::lock_guard lock(mu_);
+  auto head = store_->audit_head();
+  if (!head) {
+    spdlog::error("audit: no stop checkpoint: {}", head.error().message);
+    return;
+  }
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(db_path_ + "-wal", ec);
+  std::string digest;
+  if (ec || wal == 0) digest = crypto::file_sha256_hex(db_path_).value_or("");
+  const auto c = sign(head->first, head->second, "stop", digest);
+  spdlog::info("audit checkpoint seq={} head={} at={} reason=stop db_sha256={} mac={}", c.seq, c.head, c.at,
+               c.db_sha256.empty() ? "-" : c.db_sha256, c.mac);
+  if (auto st = store::append_checkpoint(file_, c); !st) spdlog::critical("audit: {}", st.error().message);
+}
+
+bool AuditGuard::verify(const std::string& when, bool unchanged) {
   std::unique_lock lock(mu_);
+  if (unchanged) {
+    spdlog::info("audit: trail verified at {}: the database is as its signed stop checkpoint left it", when);
+    lock.unlock();
+    checkpoint(when, true);
+    return true;
+  }
   store::VerifyOptions v;
   v.key = key_;
   v.max_findings = 200;
-  if (auto file = store::read_checkpoints(file_)) {
-    // From the newest checkpoint whose signature holds; all of them are checked.
-    for (auto it = file->checkpoints.rbegin(); it != file->checkpoints.rend(); ++it)
-      if (crypto::constant_time_equal(store::checkpoint_mac(key_, *it), it->mac)) {
-        v.from = *it;
-        break;
-      }
-    v.checkpoints = std::move(*file);
-  }
+  // The whole chain from seq 1: a walk from the last checkpoint would trust every row before
+  // it, and an edit there (with the table row it covers) would pass. Every checkpoint is
+  // checked against it.
+  if (auto file = store::read_checkpoints(file_)) v.checkpoints = std::move(*file);
   const auto t0 = std::chrono::steady_clock::now();
   auto r = store::verify_audit(db_path_, v);
   const auto ms =
@@ -57,8 +103,8 @@ bool AuditGuard::verify(const std::string& when) {
                  "sha256 {}",
                  when, ms, r->rows, r->incremental ? "from the last checkpoint" : "from seq 1", r->entities,
                  r->checkpoints, r->head_seq, r->head_hash);
-    if (store_.read_only()) {
-      store_.set_read_only(std::nullopt);
+    if (store_->read_only()) {
+      store_->set_read_only(std::nullopt);
       spdlog::warn("audit: the trail holds again; writes are accepted");
     }
     lock.unlock();
@@ -68,7 +114,7 @@ bool AuditGuard::verify(const std::string& when) {
   const auto& first = findings.front();
   for (std::size_t i = 0; i < findings.size() && i < 20; ++i) spdlog::critical("audit: {}", findings[i].describe());
   if (findings.size() > 20) spdlog::critical("audit: … {} more (pvmon audit verify --all)", findings.size() - 20);
-  store_.set_read_only("the audit trail failed its verification at " + when + " (" + std::to_string(findings.size()) +
+  store_->set_read_only("the audit trail failed its verification at " + when + " (" + std::to_string(findings.size()) +
                        " finding(s); the first: " + first.describe() +
                        "): writes are refused until an administrator investigates, runs pvmon audit accept and "
                        "sends SIGHUP");
@@ -89,7 +135,7 @@ bool AuditGuard::verify(const std::string& when) {
   // One alert per distinct state found: a restart on the same mismatch raises none again.
   alert.dedupe_key = "audit_mismatch|" + crypto::sha256_hex(list.dump());
   alert.payload = {{"findings", list}, {"count", findings.size()}, {"verified_at", when}, {"summary", summary}};
-  if (auto st = store_.raise_operator_alert(alert); !st)
+  if (auto st = store_->raise_operator_alert(alert); !st)
     spdlog::critical("audit: the mismatch alert could not be raised: {}", st.error().message);
   lock.unlock();
   // The head as found (with the alert's row) is signed too: what follows cannot rewrite it unseen.
@@ -99,19 +145,18 @@ bool AuditGuard::verify(const std::string& when) {
 
 void AuditGuard::checkpoint(const std::string& reason, bool force) {
   std::lock_guard lock(mu_);
-  auto head = store_.audit_head();
+  auto head = store_->audit_head();
   if (!head) {
     spdlog::error("audit: no checkpoint ({}): {}", reason, head.error().message);
     return;
   }
   if (!force && last_seq_ && *last_seq_ == head->first) return;
-  store::AuditCheckpoint c{head->first, head->second, format_timestamp(clock_.now()), reason, ""};
-  c.mac = store::checkpoint_mac(key_, c);
+  const auto c = sign(head->first, head->second, reason);
   // The log, the file and the webhook: three places an attacker with the database alone does
   // not reach.
   spdlog::info("audit checkpoint seq={} head={} at={} reason={} mac={}", c.seq, c.head, c.at, c.reason, c.mac);
   if (auto st = store::append_checkpoint(file_, c); !st) spdlog::critical("audit: {}", st.error().message);
-  if (auto st = store_.queue_event("audit.checkpoint", json{{"seq", c.seq},
+  if (auto st = store_->queue_event("audit.checkpoint", json{{"seq", c.seq},
                                                             {"head", c.head},
                                                             {"at", c.at},
                                                             {"reason", c.reason},

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -27,6 +29,7 @@
 #include "pvmon/service/runtime.hpp"
 #include "pvmon/service/scheduler.hpp"
 #include "pvmon/store.hpp"
+#include "pvmon/store/storage.hpp"
 
 using nlohmann::json;
 
@@ -120,9 +123,11 @@ void record_protocols(const service::Runtime& rt, store::Store& store) {
 /// AE reports takes over a second of one core; the io thread (signals, watchdog) never waits.
 class Background {
  public:
+  /// `audit_rejections` writes the audit rows of rejected tokens whose minute is over.
   Background(boost::asio::io_context& io, service::ConfigHolder& holder, store::Store& store,
-             const Clock& clock, AuditGuard& audit)
-      : holder_(holder), store_(store), clock_(clock), periodic_(clock), timer_(io) {
+             const Clock& clock, AuditGuard& audit, std::function<void()> audit_rejections)
+      : holder_(holder), store_(store), clock_(clock), audit_rejections_(std::move(audit_rejections)),
+        periodic_(clock), timer_(io) {
     boost::asio::post(report_builder_, [] {
       set_thread_name("pv-dsmb");
       set_thread_nice(10);
@@ -144,6 +149,8 @@ class Background {
     }, [&audit] {
       if (!audit.read_only()) audit.checkpoint("periodic");
     });
+    // Rejected tokens reach the audit trail a few seconds after their minute ends.
+    periodic_.add("auth-audit", [] { return kAuthAuditMs; }, [this] { audit_rejected_tokens(); });
   }
 
   void start() {
@@ -186,6 +193,18 @@ class Background {
     });
   }
 
+  void audit_rejected_tokens() {
+    if (auditing_.exchange(true)) return;
+    boost::asio::post(scheduler_pool_, [this] {
+      try {
+        audit_rejections_();
+      } catch (const std::exception& ex) {
+        spdlog::error("auth: rejected tokens not audited: {}", ex.what());
+      }
+      auditing_.store(false);
+    });
+  }
+
   void build_due_reports() {
     // Each due time comes from the database, so a restart neither loses nor repeats one; what
     // falls due while a build runs is picked up by the next pass.
@@ -205,34 +224,43 @@ class Background {
     });
   }
 
+  static constexpr std::int64_t kAuthAuditMs = 5000;
+
   service::ConfigHolder& holder_;
   store::Store& store_;
   const Clock& clock_;
+  std::function<void()> audit_rejections_;
   service::Periodic periodic_;
   boost::asio::steady_timer timer_;
   boost::asio::thread_pool report_builder_{1};
   boost::asio::thread_pool scheduler_pool_{1};
   std::atomic<bool> building_{false};
   std::atomic<bool> ticking_{false};
+  std::atomic<bool> auditing_{false};
 };
 
 /// SIGHUP: the config is read again and swapped in whole, or, when it is rejected, the running
-/// one keeps serving. Listening address, storage and HTTP limits need a restart; the rest
-/// applies now. The audit trail records that the rules of access changed (never the tokens).
+/// one keeps serving. Listening address, TLS, storage and HTTP limits need a restart; the rest
+/// applies now. The new file passes the start-up checks as it stands, and again as it would run
+/// (on the running socket: config::as_reloaded). The audit trail records that the rules of
+/// access changed (never the tokens). While the audit trail failed its check, it is verified
+/// again first (after `pvmon audit accept`), and writes resume when it holds.
 void reload(const Options& opts, service::ConfigHolder& holder, store::Store& store, AuditGuard& audit) {
-  // After `pvmon audit accept`: the trail is verified again, and writes resume when it holds.
   if (audit.read_only()) audit.verify("reload");
-  auto next = load_config(opts);
+  auto loaded = load_config(opts);
+  if (!loaded) {
+    spdlog::error("reload rejected, keeping the running config:\n{}", loaded.error().message);
+    return;
+  }
+  auto cur = holder.get()->config;
+  if (loaded->listen_host != cur->listen_host || loaded->listen_port != cur->listen_port)
+    spdlog::warn("reload: listen {}:{} takes effect at the next restart; still listening on {}:{}",
+                 loaded->listen_host, loaded->listen_port, cur->listen_host, cur->listen_port);
+  auto next = config::as_reloaded(*cur, std::move(loaded.value()));
   if (!next) {
     spdlog::error("reload rejected, keeping the running config:\n{}", next.error().message);
     return;
   }
-  auto cur = holder.get()->config;
-  next->listen_host = cur->listen_host;
-  next->listen_port = cur->listen_port;
-  next->data_dir = cur->data_dir;
-  next->database = cur->database;
-  next->http = cur->http;
   auto rt = service::make_runtime(std::move(next.value()));
   if (!rt) {
     spdlog::error("reload rejected, keeping the running config:\n{}", rt.error().message);
@@ -247,6 +275,25 @@ void reload(const Options& opts, service::ConfigHolder& holder, store::Store& st
                {"webhooks", rt.value()->config->webhooks.size()}};
   if (auto st = store.audit("config.reload", "config", summary.dump(), {"pvmond", ""}); !st)
     spdlog::error("config reload not audited: {}", st.error().message);
+}
+
+/// Writes the bound address for scripts and tests: whole, then renamed, so a reader never sees
+/// half an address. An error when the data dir cannot take it.
+Status write_addr_file(const fs::path& path, const std::string& addr) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << addr << "\n";
+    out.close();
+    if (!out) return Error::of(Errc::unavailable, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Error::of(Errc::unavailable, "cannot write " + path.string() + ": " + ec.message());
+  }
+  return Ok{};
 }
 
 }  // namespace
@@ -291,7 +338,20 @@ int run_daemon(const Options& opts) {
     spdlog::error("cannot create data dir {}: {}", cfg->data_dir, ec.message());
     return 2;
   }
+  // A database that cannot take writes is refused at start, not found out by the first
+  // report: SQLite opens a read-only file read-only without a word.
+  if (auto st = store::check_storage(cfg->database_path(), 0); !st) {
+    spdlog::error("pvmond: cannot write the database {}: {}", cfg->database_path(), st.error().message);
+    return 2;
+  }
   SystemClock clock;
+  // Before the store opens the file: whether it is what the last clean stop left.
+  AuditGuard audit(clock);
+  if (auto st = audit.configure(*cfg); !st) {
+    spdlog::error("{}", st.error().message);
+    return 2;
+  }
+  const bool unchanged = audit.unchanged_since_stop();
   auto store_or = store::Store::open(
       store::Options{cfg->database_path(), cfg->busy_timeout_ms, cfg->writer_max_batch, 4}, clock);
   if (!store_or) {
@@ -299,16 +359,16 @@ int run_daemon(const Options& opts) {
     return 2;
   }
   auto& store = *store_or.value();
+  if (auto st = store.check_writable(); !st) {
+    spdlog::error("pvmond: cannot write the database {}: {}", cfg->database_path(), st.error().message);
+    return 2;
+  }
   spdlog::info("database {} at schema version {}", cfg->database_path(), store.schema_version());
   if (auto head = store.audit_head())
     spdlog::info("audit head seq={} sha256={}", head->first, head->second);
   // Before anything else writes: the trail as this process found it.
-  AuditGuard audit(store, clock);
-  if (auto st = audit.configure(*cfg); !st) {
-    spdlog::error("{}", st.error().message);
-    return 2;
-  }
-  audit.verify("start");
+  audit.attach(store);
+  audit.verify("start", unchanged);
   store.set_report_listener([&audit] { audit.checkpoint("dsmb_report", true); });
   if (!audit.read_only()) record_protocols(*holder.get(), store);
 
@@ -324,9 +384,6 @@ int run_daemon(const Options& opts) {
   store.set_outbox_listener([&dispatcher] { dispatcher.wake(); });
   dispatcher.start();
 
-  Background background(io, holder, store, clock, audit);
-  background.start();
-
   auto server = http::Server::create(*cfg, holder, store, clock, logging.access);
   if (!server) {
     spdlog::error("{}", server.error().message);
@@ -338,12 +395,14 @@ int run_daemon(const Options& opts) {
     return 2;
   }
   const std::string addr = bound.value();
-  {
-    // Written whole, then renamed: a reader never sees half an address.
-    const fs::path tmp = fs::path(cfg->data_dir) / "pvmond.addr.tmp";
-    std::ofstream(tmp) << addr << "\n";
-    fs::rename(tmp, fs::path(cfg->data_dir) / "pvmond.addr", ec);
+  if (auto st = write_addr_file(fs::path(cfg->data_dir) / "pvmond.addr", addr); !st) {
+    spdlog::error("pvmond: {}", st.error().message);
+    return 2;
   }
+
+  Background background(io, holder, store, clock, audit,
+                        [&server] { server.value()->audit_auth_failures(false); });
+  background.start();
   server.value()->start();
   spdlog::info("pvmond listening on {}://{} ({} studies, {} principals)", cfg->tls ? "https" : "http", addr,
                cfg->studies.size(), cfg->principals.size());
@@ -385,6 +444,8 @@ int run_daemon(const Options& opts) {
   server.value()->stop();  // stops accepting; workers finish the requests they hold
   // No new periodic run; a report being built is stored and a tick under way ends.
   background.stop();
+  // No request is served any more: the minute under way is audited too.
+  server.value()->audit_auth_failures(true);
   watchdog_timer.cancel();
   io.restart();
   // Sends in flight finish within their endpoint timeouts; what is not delivered stays in the
@@ -393,10 +454,12 @@ int run_daemon(const Options& opts) {
   dispatcher.stop();
   io.stop();
   io_thread.join();
-  // The last audit row this process wrote, signed: rows after it were written by something else.
-  if (!audit.read_only()) audit.checkpoint("stop", true);
   store.set_report_listener(nullptr);
-  store.close();  // commits what is queued
+  const bool was_read_only = audit.read_only();
+  store.close();  // commits what is queued; the WAL goes into the file
+  // The last audit row this process wrote, and the file's bytes, signed: rows after it were
+  // written by something else, and the next start that finds the same bytes need not verify.
+  if (!was_read_only) audit.stop_checkpoint();
   logging.drain();  // every request's line before the last line
   spdlog::info("pvmond stopped cleanly");
   return 0;

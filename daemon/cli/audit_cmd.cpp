@@ -98,7 +98,9 @@ int audit_verify(const std::map<std::string, std::string> &opts,
         << "checkpoints checked: " << r.checkpoints
         << (r.checkpoints && !v.key ? " (signatures not checked: no --key)" : "")
         << '\n'
-        << "head: seq " << r.head_seq << " sha256 " << r.head_hash << '\n';
+        << "head: seq " << r.head_seq << " sha256 " << r.head_hash << '\n'
+        << "took: chain " << r.chain_seconds << " s, tables " << r.tables_seconds
+        << " s\n";
     if (!r.accepted.empty())
       out << "accepted earlier (pvmon audit accept): " << r.accepted.size()
           << " finding(s)\n";
@@ -155,7 +157,7 @@ int audit_accept(const std::map<std::string, std::string> &opts,
   if (opts.count("--checkpoints")) {
     store::AuditCheckpoint c{done->head_seq, done->head_hash,
                              format_timestamp(SystemClock().now()), "accept",
-                             ""};
+                             "", ""};
     c.mac = store::checkpoint_mac(*v.key, c);
     if (auto st = store::append_checkpoint(opts.at("--checkpoints"), c); !st) {
       print_error("audit accept", st.error(), err);
@@ -213,14 +215,19 @@ int cmd_backup(const std::vector<std::string> &args, std::ostream &out,
 int cmd_restore(const std::vector<std::string> &args, std::ostream &out,
                 std::ostream &err) {
   constexpr const char *kUsage =
-      "usage: pvmon restore --from FILE --db FILE [--force]\n";
-  auto opts = parse(args, 0, {"--from", "--db"}, {"--force"}, err);
+      "usage: pvmon restore --from FILE --db FILE [--force] [--checkpoints "
+      "FILE --key FILE]\n";
+  auto opts = parse(args, 0, {"--from", "--db"}, {"--force"}, err,
+                    {"--checkpoints", "--key"});
   if (!opts) {
     err << kUsage;
     return kUsageError;
   }
+  store::VerifyOptions v;
+  if (!checkpoint_options(*opts, v, err))
+    return kFailed;
   auto done = store::restore(opts->at("--from"), opts->at("--db"),
-                             opts->count("--force") > 0);
+                             opts->count("--force") > 0, v);
   if (!done) {
     print_error("restore", done.error(), err);
     return kFailed;

@@ -1,5 +1,8 @@
 #include "pvmon/config.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -532,7 +535,17 @@ Status apply_listen(Config& c, const std::string& host_port) {
 }
 
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  // Decided on the address itself, never on how the text begins: "127.attacker.example" is a
+  // name that resolves wherever its owner likes. Only IP literals count; the name "localhost"
+  // does not either (it goes through /etc/hosts and NSS, which this check cannot vouch for).
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;  // ::1
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;  // ::ffff:127.0.0.0/104
+  }
+  return false;
 }
 
 bool has_demo_token(const Config& c) {
@@ -549,13 +562,31 @@ Status check_exposure(const Config& c) {
     return Error::of(Errc::invalid,
                      c.source + ": refusing to listen on " + c.listen_host +
                          " while a demo token is configured: replace the demo principals "
-                         "(pvmon token hash) or listen on 127.0.0.1");
+                         "(pvmon token hash) or listen on 127.0.0.1 or [::1] (IP literals only: "
+                         "a name such as localhost is not taken as loopback)");
   if (!is_loopback(c.listen_host) && !c.tls && !c.plain_http)
     return Error::of(Errc::invalid,
                      c.source + ": refusing plain HTTP on " + c.listen_host +
                          ": configure \"tls\" (certificate and private_key), or set \"plain_http\": "
                          "true when a TLS-terminating proxy is in front");
   return Ok{};
+}
+
+Result<Config> as_reloaded(const Config& running, Config next) {
+  // What the process keeps until it restarts: the socket it listens on (and whether it speaks
+  // TLS on it), where its data lives, the HTTP server's limits.
+  next.listen_host = running.listen_host;
+  next.listen_port = running.listen_port;
+  next.tls = running.tls;
+  next.data_dir = running.data_dir;
+  next.database = running.database;
+  next.http = running.http;
+  // The start-up rules, against the address actually listened on: a file that moved `listen`
+  // to loopback while adding demo principals must not expose them on the running socket.
+  if (auto st = check_exposure(next); !st)
+    return Error::of(Errc::invalid, st.error().message + " (the running daemon listens on " +
+                                        running.listen_host + "; listen changes need a restart)");
+  return next;
 }
 
 }  // namespace pvmon::config

@@ -5,7 +5,10 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <cstdio>
+#include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace pvmon::crypto {
 
@@ -18,6 +21,27 @@ std::string sha256(std::string_view data) {
 }
 
 std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
+
+std::optional<std::string> file_sha256_hex(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return std::nullopt;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  std::vector<char> buf(1 << 20);
+  while (ok) {
+    const std::size_t n = std::fread(buf.data(), 1, buf.size(), f);
+    if (n > 0) ok = EVP_DigestUpdate(ctx.get(), buf.data(), n) == 1;
+    if (n < buf.size()) {
+      ok = ok && !std::ferror(f);
+      break;
+    }
+  }
+  std::fclose(f);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!ok || EVP_DigestFinal_ex(ctx.get(), md, &len) != 1) return std::nullopt;
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];

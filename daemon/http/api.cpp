@@ -7,6 +7,7 @@
 
 #include "pvmon/crypto.hpp"
 #include "api.hpp"
+#include "auth_failures.hpp"
 #include "metrics.hpp"
 #include "pvmon/interop.hpp"
 #include "rate_limit.hpp"
@@ -91,37 +92,6 @@ bool is_fhir_request(const httplib::Request& req) {
 
 std::string new_request_id() { return crypto::hex_encode(crypto::random_bytes(8)); }
 
-/// Failed authentications per source address in fixed one-minute windows: past the limit the
-/// address gets 429 until the window ends; the first failure of each window is audited (more
-/// would let an attacker flood the audit trail).
-class AuthFailures {
- public:
-  static constexpr int kLimit = 20;
-  /// Counts a failure; true when it is the first of its address's window (the one to audit).
-  bool fail(const std::string& addr, std::int64_t now_ms) {
-    std::lock_guard lock(mu_);
-    if (windows_.size() > 10'000) windows_.clear();  // bounded memory under a spray of addresses
-    auto& w = windows_[addr];
-    if (now_ms - w.start_ms >= 60'000) w = {now_ms, 0};
-    ++w.count;
-    return w.count == 1;
-  }
-  bool blocked(const std::string& addr, std::int64_t now_ms) {
-    std::lock_guard lock(mu_);
-    auto it = windows_.find(addr);
-    return it != windows_.end() && now_ms - it->second.start_ms < 60'000 && it->second.count > kLimit;
-  }
-
- private:
-  struct Window {
-    std::int64_t start_ms = 0;
-    int count = 0;
-  };
-  std::mutex mu_;
-  std::map<std::string, Window> windows_;
-};
-AuthFailures g_auth_failures;
-
 std::regex compile(const std::string& path) {
   // {name} captures one path segment; everything else is literal.
   std::string re = "^";
@@ -182,6 +152,7 @@ Api::Api(Services s) : s_(s) {
   // HTTP settings need a restart, so the limits of the config at start-up hold.
   const auto& h = s_.config.get()->config->http;
   limiter_ = std::make_shared<RateLimiter>(h.rate_limit_per_second, h.rate_limit_burst);
+  auth_failures_ = std::make_shared<AuthFailures>(s_.clock);
   for (auto& r : build_routes(s_)) add(r.method, r.path, r.roles, std::move(r.handler));
 }
 
@@ -298,24 +269,25 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
 
   if (!match->roles.empty()) {
     const std::int64_t now_ms = s_.clock.now().ms;
-    if (g_auth_failures.blocked(req.remote_addr, now_ms)) {
-      res.set_header("Retry-After", "60");
-      write_problem(res,
-                    Error::of(Errc::rate_limited, "too many failed authentications from this address"),
-                    req.path, rid);
-      return;
-    }
+    // Every request is judged by its own token: throttling an address refuses only its failing
+    // requests (a proxy's address is every client's), never a valid token.
     auto p = authenticate(req, *cfg);
     if (!p) {
-      const bool first_in_window = g_auth_failures.fail(req.remote_addr, now_ms);
-      spdlog::warn("auth: rejected token from {} on {} {} (id={})", req.remote_addr, req.method,
-                   match->path, rid);
-      if (first_in_window) {
-        // Who and where, never the token.
-        json what{{"remote_addr", req.remote_addr}, {"method", req.method}, {"route", match->path},
-                  {"token_given", req.has_header("Authorization")}};
-        if (auto st = s_.store.audit("auth.rejected", "auth/" + req.remote_addr, what.dump(), {"-", ""}); !st)
-          spdlog::error("auth: rejection not audited: {}", st.error().message);
+      const auto v = auth_failures_->fail(req.remote_addr);
+      // Counted for the audit trail (one row per address and minute, Api::audit_auth_failures);
+      // logged once per address and minute, and when the address starts getting 429.
+      if (v.first || v.throttle_began)
+        spdlog::warn("auth: rejected token from {} on {} {} (id={}); {}", req.remote_addr, req.method,
+                     match->path, rid,
+                     v.throttle_began ? fmt::format("more than {} this minute: its failing requests get 429",
+                                                    AuthFailures::kLimit)
+                                      : std::string("more from this address this minute are counted, not logged"));
+      if (v.throttled) {
+        res.set_header("Retry-After", std::to_string(v.retry_after_s));
+        write_problem(res,
+                      Error::of(Errc::rate_limited, "too many failed authentications from this address"),
+                      req.path, rid);
+        return;
       }
       res.set_header("WWW-Authenticate", "Bearer realm=\"pvmon\"");
       write_problem(res, Error::of(Errc::unauthorized, "a valid bearer token is required"),
@@ -364,6 +336,19 @@ void Api::dispatch(const httplib::Request& req, httplib::Response& res) {
     res.set_content(*r.raw_body, r.content_type);
   else
     res.set_content(r.body.dump(-1, ' ', false, json::error_handler_t::replace), r.content_type);
+}
+
+void Api::audit_auth_failures(bool all) {
+  for (const auto& w : auth_failures_->take_closed(all)) {
+    // Who and when, how many; never a token.
+    json what{{"remote_addr", w.addr},
+              {"from", format_timestamp(Timestamp{w.start_ms})},
+              {"to", format_timestamp(Timestamp{w.end_ms})},
+              {"count", w.count},
+              {"throttled", w.throttled}};
+    if (auto st = s_.store.audit("auth.rejected", "auth/" + w.addr, what.dump(), {"-", ""}); !st)
+      spdlog::error("auth: {} rejected token(s) from {} not audited: {}", w.count, w.addr, st.error().message);
+  }
 }
 
 }  // namespace pvmon::http

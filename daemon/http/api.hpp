@@ -79,6 +79,7 @@ struct Services {
 };
 
 class RateLimiter;
+class AuthFailures;
 
 class Api {
  public:
@@ -87,6 +88,9 @@ class Api {
   /// writes each request's line to `access_log` (the default logger when null).
   void install(httplib::Server& server, std::shared_ptr<spdlog::logger> access_log = nullptr);
   const std::vector<Route>& routes() const { return routes_; }
+  /// Writes one `auth.rejected` audit row per address and minute of rejected tokens whose
+  /// minute is over (every one when `all`: at shutdown, once no request is served).
+  void audit_auth_failures(bool all);
 
  private:
   void add(std::string method, std::string path, std::vector<config::Role> roles, Handler h);
@@ -95,6 +99,7 @@ class Api {
   Services s_;
   std::vector<Route> routes_;
   std::shared_ptr<RateLimiter> limiter_;  // per principal (rate_limit.hpp)
+  std::shared_ptr<AuthFailures> auth_failures_;  // per source address (auth_failures.hpp)
 };
 
 /// Sets res to an RFC 9457 problem document.

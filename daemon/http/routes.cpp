@@ -11,6 +11,7 @@
 #include "pvmon/interop.hpp"
 #include "pvmon/service/ae.hpp"
 #include "pvmon/service/subjects.hpp"
+#include "pvmon/store/storage.hpp"
 
 namespace pvmon::http {
 
@@ -244,7 +245,11 @@ Result<Reply> openapi(Call&) {
   return Reply{200, {}, {}, "application/json", std::string(kOpenApiDocument)};
 }
 
-Result<Reply> ready(Services& s, Call&) {
+Result<Reply> ready(Services& s, Call& c) {
+  // The filesystem first: a chmod or a full disk does not show in a write transaction that
+  // adds no page (the writer keeps its descriptors; the WAL grows only with data).
+  if (auto fs = store::check_storage(c.config->database_path(), store::kMinFreeBytes); !fs)
+    return Error::of(Errc::unavailable, "database not writable: " + fs.error().message);
   auto st = s.store.check_writable();
   if (!st) return Error::of(Errc::unavailable, "database not writable: " + st.error().message);
   return json_reply(200, {{"status", "ready"}, {"schema_version", s.store.schema_version()}});

@@ -87,4 +87,6 @@ void Server::stop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
+void Server::audit_auth_failures(bool all) { impl_->api->audit_auth_failures(all); }
+
 }  // namespace pvmon::http

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -70,9 +71,14 @@ class Verifier {
 
   AuditReport run() {
     report_.head_hash = std::string(64, '0');
+    using clock = std::chrono::steady_clock;
+    const auto t0 = clock::now();
     walk_chain();
     if (opts_.checkpoints) check_checkpoints();
+    const auto t1 = clock::now();
     if (opts_.tables) check_tables();
+    report_.chain_seconds = std::chrono::duration<double>(t1 - t0).count();
+    report_.tables_seconds = std::chrono::duration<double>(clock::now() - t1).count();
     // What an administrator accepted is listed apart: table findings by the entity's own
     // audit.accept row (its latest entry then matches), the others by the "audit" entity's.
     std::vector<AuditFinding> open;
@@ -319,14 +325,16 @@ std::string AuditFinding::describe() const {
 
 std::string checkpoint_mac(std::string_view key, const AuditCheckpoint& c) {
   const std::string material = std::string(kCheckpointType) + "\x1f" + std::to_string(c.seq) + "\x1f" + c.head +
-                               "\x1f" + c.at + "\x1f" + c.reason;
+                               "\x1f" + c.at + "\x1f" + c.reason +
+                               (c.db_sha256.empty() ? std::string() : "\x1f" + c.db_sha256);
   return crypto::hex_encode(crypto::hmac_sha256(key, material));
 }
 
 std::string checkpoint_line(const AuditCheckpoint& c) {
-  return json{{"type", kCheckpointType}, {"seq", c.seq}, {"head", c.head}, {"at", c.at}, {"reason", c.reason},
-              {"mac", c.mac}}
-      .dump();
+  json j{{"type", kCheckpointType}, {"seq", c.seq}, {"head", c.head}, {"at", c.at}, {"reason", c.reason}};
+  if (!c.db_sha256.empty()) j["db_sha256"] = c.db_sha256;
+  j["mac"] = c.mac;
+  return j.dump();
 }
 
 Result<CheckpointFile> read_checkpoints(const std::string& path) {
@@ -346,7 +354,8 @@ Result<CheckpointFile> read_checkpoints(const std::string& path) {
       continue;
     }
     out.checkpoints.push_back(AuditCheckpoint{j["seq"].get<std::int64_t>(), j["head"].get<std::string>(),
-                                              j.value("at", ""), j.value("reason", ""), j["mac"].get<std::string>()});
+                                              j.value("at", ""), j.value("reason", ""), j["mac"].get<std::string>(),
+                                              j.value("db_sha256", "")});
   }
   return out;
 }

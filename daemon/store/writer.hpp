@@ -47,7 +47,8 @@ class Writer {
     return std::move(*out);
   }
 
-  /// Stops accepting jobs, commits the queue, joins the thread. Idempotent.
+  /// Stops accepting jobs, commits the queue, joins the thread, then checkpoints the WAL into
+  /// the database file (TRUNCATE). Idempotent.
   void stop();
   /// While set, write() refuses with this reason (503 to a client).
   void set_read_only(std::optional<std::string> reason) {
@@ -68,6 +69,7 @@ class Writer {
   Status submit(std::function<Status(Db&)> apply);
   void run();
   void commit_batch(std::deque<Job>& batch);
+  void checkpoint_on_stop();  // once, after the thread has ended
 
   std::unique_ptr<Db> db_;
   const int max_batch_;
@@ -76,6 +78,7 @@ class Writer {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::optional<std::string> read_only_;
+  bool checkpointed_ = false;  // by the thread that stopped the writer
   std::atomic<std::uint64_t> commits_{0}, jobs_{0}, max_seen_{0};
   std::array<std::atomic<std::uint64_t>, WriterStats::kCommitBounds.size()> within_{};
   std::atomic<std::uint64_t> commit_us_{0};  // the sum, in microseconds

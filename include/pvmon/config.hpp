@@ -140,11 +140,18 @@ Result<Study> parse_study(const std::string& text, const std::string& source);
 /// Applies --listen HOST:PORT. Error when malformed.
 Status apply_listen(Config& c, const std::string& host_port);
 
+/// An IP literal in 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. Names, "localhost" included, are
+/// not loopback: what they resolve to is not decided here.
 bool is_loopback(const std::string& host);
 /// True when a configured principal uses one of the published demo tokens.
 bool has_demo_token(const Config& c);
-/// Errors that depend on the whole config: demo tokens beyond loopback.
+/// Errors that depend on the whole config: demo tokens beyond loopback, plain HTTP beyond
+/// loopback without `plain_http`.
 Status check_exposure(const Config& c);
+/// The config a SIGHUP would put in force: `next` with what needs a restart (listen address,
+/// TLS, data dir, database, HTTP limits) kept from `running`, then check_exposure on the
+/// result. An error rejects the reload; the running config stays.
+Result<Config> as_reloaded(const Config& running, Config next);
 
 extern const std::vector<std::string> kDemoTokens;
 

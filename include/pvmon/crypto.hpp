@@ -14,6 +14,8 @@ namespace pvmon::crypto {
 std::string sha256(std::string_view data);
 /// Lower-case hex of the SHA-256 (64 characters): the form tokens are stored in.
 std::string sha256_hex(std::string_view data);
+/// SHA-256 (hex) of a file's bytes, read in blocks; nullopt when it cannot be read.
+std::optional<std::string> file_sha256_hex(const std::string& path);
 /// Raw 32-byte HMAC-SHA256.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string base64_encode(std::string_view raw);

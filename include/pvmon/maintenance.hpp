@@ -39,6 +39,7 @@ struct AuditReport {
   std::int64_t head_seq = 0;
   std::string head_hash;  // the last row's hash; 64 zeros for an empty table
   bool incremental = false;  // the chain was walked from a checkpoint, not from seq 1
+  double chain_seconds = 0, tables_seconds = 0;  // what each part took
   std::vector<AuditFinding> findings;  // not accepted; in the order found
   std::vector<AuditFinding> accepted;  // covered by `pvmon audit accept`
   bool intact() const { return findings.empty(); }
@@ -50,6 +51,9 @@ struct AuditCheckpoint {
   std::string head, at;
   std::string reason;  // "start", "periodic", "dsmb_report", "stop", "accept"
   std::string mac;     // HMAC-SHA256 (hex) over the other fields with the checkpoint key
+  /// At a clean stop: the SHA-256 of the database file as pvmond left it (WAL checkpointed
+  /// into it). The next start that finds the same bytes has nothing to verify.
+  std::string db_sha256;
 };
 /// The MAC of a checkpoint with `key` (the fields, unit-separated, under a fixed label).
 std::string checkpoint_mac(std::string_view key, const AuditCheckpoint &c);
@@ -112,7 +116,10 @@ Status backup(const std::string &db_path, const std::string &to_path);
 /// that passes the full audit verification (chain and tables). An existing `db_path` is replaced only with
 /// `force`, and only when no other connection (a running pvmond) holds it.
 /// Stale -wal/-shm files of the target are removed.
+/// With `opts.checkpoints` (and its key) the backup's chain is checked against them as a
+/// backup: a checkpoint the backup's chain has must hold its head (a rewritten tail), while one
+/// beyond it is what a backup is (older than the checkpoints written since).
 Status restore(const std::string &backup_path, const std::string &db_path,
-               bool force = false);
+               bool force = false, const VerifyOptions &opts = {});
 
 } // namespace pvmon::store

@@ -111,8 +111,8 @@ class Daemon {
     fs::remove(data_dir_ / "pvmond.addr", ec);
     fs::create_directories(data_dir_);
     const std::string log = (data_dir_ / "pvmond.log").string();
-    std::vector<std::string> argv = {PVMOND_PATH,  "--config",   config_.string(), "--listen",
-                                     "127.0.0.1:0", "--data-dir", data_dir_.string()};
+    std::vector<std::string> argv = {PVMOND_PATH, "--config", config_.string(), "--data-dir", data_dir_.string()};
+    if (listen_) argv.insert(argv.end(), {"--listen", *listen_});
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -201,6 +201,8 @@ class Daemon {
     if (!r || !r->has_header("X-Request-Id")) return log();
     return log_with("id=" + r->get_header_value("X-Request-Id"));
   }
+  /// `--listen` for the next start(): 127.0.0.1:0 unless set; nullopt: the config's `listen`.
+  void listen_on(std::optional<std::string> host_port) { listen_ = std::move(host_port); }
   /// The daemon speaks HTTPS with a certificate this CA file verifies (start() probes with it).
   void use_tls(fs::path ca) { ca_ = std::move(ca); }
   const std::string& host() const { return host_; }
@@ -210,6 +212,7 @@ class Daemon {
  private:
   fs::path config_, data_dir_;
   std::optional<fs::path> ca_;
+  std::optional<std::string> listen_ = "127.0.0.1:0";
   pid_t pid_ = -1;
   std::string host_;
   int port_ = 0;

@@ -31,6 +31,9 @@ class Server {
   void start();
   /// Stops accepting; workers finish the requests they hold; joins the thread.
   void stop();
+  /// Audits rejected tokens, one row per address and minute, for the minutes that are over
+  /// (every minute counted when `all`, after stop()). Any thread; one caller at a time.
+  void audit_auth_failures(bool all);
 
  private:
   struct Impl;

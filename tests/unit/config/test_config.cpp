@@ -96,6 +96,61 @@ TEST_CASE("listen addresses") {
   CHECK_FALSE(is_loopback("10.0.0.1"));
 }
 
+TEST_CASE("loopback is decided by parsing the address, not by how its text begins") {
+  for (const char* yes : {"127.0.0.1", "127.255.255.254", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1"})
+    CHECK_MESSAGE(is_loopback(yes), yes);
+  for (const char* no : {"127.attacker.example", "127.0.0.1.nip.io", "127.example", "localhost", "LOCALHOST",
+                         "localhost.", "0.0.0.0", "::", "128.0.0.1", "126.255.255.255", "::2",
+                         "::ffff:10.0.0.1", "127.1", "127.0.0.1 ", "", "[::1]", "::1%lo"})
+    CHECK_FALSE_MESSAGE(is_loopback(no), no);
+}
+
+TEST_CASE("demo tokens on a name that merely starts with 127. are refused") {
+  auto c = load(std::string(PVMON_SOURCE_DIR) + "/config/pvmond.json");
+  REQUIRE(c);
+  REQUIRE(apply_listen(c.value(), "127.attacker.example:8750"));
+  auto st = check_exposure(c.value());
+  REQUIRE_FALSE(st);
+  CHECK(st.error().message.find("refusing to listen on 127.attacker.example while a demo token") != std::string::npos);
+}
+
+TEST_CASE("a reload is judged on the socket the daemon listens on, by the start-up rules") {
+  auto shipped = load(std::string(PVMON_SOURCE_DIR) + "/config/pvmond.json");
+  REQUIRE(shipped);
+  // Running on every address, behind a proxy, with real principals only.
+  Config running = shipped.value();
+  REQUIRE(apply_listen(running, "0.0.0.0:8750"));
+  running.plain_http = true;
+  running.principals = {{"officer", Role::officer, "", crypto::sha256_hex("a-real-officer-token")}};
+  REQUIRE(check_exposure(running));
+
+  // The new file moves `listen` to loopback (passes on its own) and brings the demo tokens.
+  Config next = shipped.value();
+  REQUIRE(check_exposure(next));
+  auto r = as_reloaded(running, next);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("refusing to listen on 0.0.0.0 while a demo token") != std::string::npos);
+  CHECK(r.error().message.find("listen changes need a restart") != std::string::npos);
+
+  // Without plain_http, plain HTTP on the running socket is refused too.
+  Config no_proxy = running;
+  no_proxy.plain_http = false;
+  CHECK_FALSE(as_reloaded(running, no_proxy));
+
+  // The same principals change is fine on a loopback daemon; what needs a restart is kept.
+  Config local = shipped.value();
+  REQUIRE(apply_listen(local, "127.0.0.1:0"));
+  next.http.threads = local.http.threads + 7;
+  REQUIRE(apply_listen(next, "10.1.2.3:9000"));
+  next.plain_http = true;
+  auto ok = as_reloaded(local, next);
+  REQUIRE(ok);
+  CHECK(ok->listen_host == "127.0.0.1");
+  CHECK(ok->listen_port == 0);
+  CHECK(ok->http.threads == local.http.threads);
+  CHECK(ok->principals.size() == 5);
+}
+
 TEST_CASE("study files: the DSMB schedule, by interval or cron, and its errors") {
   auto with = [](const std::string& sched) {
     return parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
