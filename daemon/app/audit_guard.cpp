@@ -95,14 +95,14 @@ bool AuditGuard::verify(const std::string& when, bool unchanged) {
     findings.push_back({"chain", 0, "", "", "not verifiable", "a readable audit trail", r.error().message});
   } else {
     findings = r->findings;
-    summary = {{"rows_walked", r->rows}, {"incremental", r->incremental}, {"entities", r->entities},
+    summary = {{"rows_walked", r->rows}, {"entities", r->entities},
                {"checkpoints", r->checkpoints}, {"head_seq", r->head_seq}, {"head_sha256", r->head_hash}};
   }
   if (findings.empty()) {
-    spdlog::info("audit: trail verified at {} in {} ms: {} rows walked ({}), {} entities, {} checkpoints; head seq {} "
-                 "sha256 {}",
-                 when, ms, r->rows, r->incremental ? "from the last checkpoint" : "from seq 1", r->entities,
-                 r->checkpoints, r->head_seq, r->head_hash);
+    spdlog::info("audit: trail verified at {} in {} ms (chain {:.1f} s, tables {:.1f} s): {} rows, {} entities, {} "
+                 "checkpoints; head seq {} sha256 {}",
+                 when, ms, r->chain_seconds, r->tables_seconds, r->rows, r->entities, r->checkpoints, r->head_seq,
+                 r->head_hash);
     if (store_->read_only()) {
       store_->set_read_only(std::nullopt);
       spdlog::warn("audit: the trail holds again; writes are accepted");

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <vector>
@@ -161,6 +162,18 @@ std::optional<Kind> kind_of(std::string_view entity) {
     if (parts[3] == "lab") return Kind::lab_panel;
   }
   return std::nullopt;
+}
+
+std::optional<std::int64_t> id_of(Kind k, std::string_view entity) {
+  if (k == Kind::subject || k == Kind::lab_panel || k == Kind::protocol) return std::nullopt;
+  const auto slash = entity.rfind('/');
+  if (slash == std::string_view::npos || slash + 1 >= entity.size()) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : entity.substr(slash + 1)) {
+    if (c < '0' || c > '9' || v > (INT64_MAX - 9) / 10) return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
 }
 
 std::string row_material(std::string_view prev_hash, std::int64_t seq, std::string_view at,

@@ -43,6 +43,10 @@ struct Content {
 /// The entity of `k` whose main row has this rowid, nullopt when there is none.
 std::optional<Content> read_content(Db& db, Kind k, std::int64_t rowid);
 
+/// The row id in an entity's name, for the kinds named by it ("s/ae/12" -> 12); nullopt for
+/// subjects, lab panels and protocols (named by their own keys) and for a name that is not.
+std::optional<std::int64_t> id_of(Kind k, std::string_view entity);
+
 /// The kind of a table-backed entity name, nullopt for the others ("config", "auth/…", "audit").
 std::optional<Kind> kind_of(std::string_view entity);
 

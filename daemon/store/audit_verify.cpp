@@ -9,7 +9,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <array>
 #include <map>
+#include <unordered_map>
 #include <set>
 #include <sstream>
 
@@ -119,31 +122,52 @@ class Verifier {
     }
   }
 
+  /// The latest content hash of an entity, as the walk found it (a later row replaces it).
+  struct Latest {
+    std::int64_t seq = 0;
+    std::array<unsigned char, 32> digest{};
+    bool absent = false;  // accepted as gone ("-")
+  };
+
+  static bool to_digest(std::string_view hex, std::array<unsigned char, 32>& out) {
+    if (hex.size() != 64) return false;
+    const auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    for (std::size_t i = 0; i < 32; ++i) {
+      const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+      if (hi < 0 || lo < 0) return false;
+      out[i] = static_cast<unsigned char>(hi * 16 + lo);
+    }
+    return true;
+  }
+
+  /// Remembers a row's content hash as its entity's latest: entities named by a row id by
+  /// (kind, id), the others (subjects, lab panels, protocols) by name.
+  void note_latest(std::int64_t seq, std::string_view entity, std::string_view content) {
+    const auto k = audit::kind_of(entity);
+    if (!k) return;
+    Latest l;
+    l.seq = seq;
+    if (content == audit::kAbsent)
+      l.absent = true;
+    else if (!to_digest(content, l.digest))
+      l.digest.fill(0);  // not a hash: it matches no content
+    if (const auto id = audit::id_of(*k, entity))
+      by_id_[static_cast<std::size_t>(*k)][*id] = l;
+    else
+      by_name_[std::string(entity)] = l;
+  }
+
   void walk_chain() {
-    std::int64_t from = 0;
     std::string prev(64, '0');
-    if (opts_.from && opts_.from->seq > 0) {
-      // From the last checkpoint, if its row still holds its head; else from the start.
-      if (auto h = hash_at(opts_.from->seq); h && *h == opts_.from->head) {
-        from = opts_.from->seq;
-        prev = *h;
-        report_.incremental = true;
-      }
-    }
-    // Acceptances of chain findings come after what they accept: read them all first (a
-    // partial index, schema v11, keeps this cheap).
-    if (has_accept_index_) {
-      auto acc = db_.prepare(
-          "SELECT new_value FROM audit WHERE action = 'audit.accept' AND entity = 'audit' AND seq >= 0");
-      while (acc.step())
-        if (!acc.is_null(0)) read_acceptance(acc.text(0));
-    }
     const bool v11 = has_column(db_, "audit", "content_sha256");
     auto st = db_.prepare(std::string("SELECT seq, at, principal, action, entity, new_value, prev_value, prev_hash, "
                                       "hash, ") +
-                          (v11 ? "content_sha256" : "NULL") + " FROM audit WHERE seq > ? ORDER BY seq");
-    st.bind(1, from);
-    std::int64_t expected_seq = from + 1;
+                          (v11 ? "content_sha256" : "NULL") + " FROM audit ORDER BY seq");
+    std::int64_t expected_seq = 1;
     while (st.step()) {
       ++report_.rows;
       const std::int64_t seq = st.i64(0);
@@ -156,13 +180,13 @@ class Verifier {
           prev_hash, seq, st.view(1), st.view(2), st.view(3), st.view(4), st.opt_text(5), st.opt_text(6),
           st.opt_text(9)));
       if (!crypto::constant_time_equal(computed, hash)) add({"chain", seq, "", "", "hash mismatch", computed, hash});
-      if (!has_accept_index_ && st.view(3) == "audit.accept" && st.view(4) == "audit" && !st.is_null(5))
-        read_acceptance(st.text(5));
+      // Acceptances of chain findings come after what they accept: collected, applied at the end.
+      if (st.view(3) == "audit.accept" && st.view(4) == "audit" && !st.is_null(5)) read_acceptance(st.text(5));
+      if (!st.is_null(9)) note_latest(seq, st.view(4), st.view(9));
       prev = hash;
       report_.head_seq = seq;
       expected_seq = seq + 1;
     }
-    if (report_.head_seq == 0 && from > 0) report_.head_seq = from;
     report_.head_hash = prev;
   }
 
@@ -193,102 +217,54 @@ class Verifier {
     }
   }
 
-  /// The latest audit entry of an entity that carries a content hash.
-  std::optional<std::string> latest(const std::string& entity) {
-    auto st = db_.cached(
-        "SELECT content_sha256 FROM audit WHERE entity = ? AND content_sha256 IS NOT NULL ORDER BY seq DESC LIMIT 1");
-    st.bind(1, entity);
-    if (!st.step()) return std::nullopt;
-    return st.text(0);
-  }
-
-  /// The rowid of an entity's main row found by its name, if any.
-  std::optional<std::int64_t> resolve(audit::Kind k, const std::string& entity) {
-    const auto first = entity.find('/');
-    const std::string study = entity.substr(0, first);
-    const auto last = entity.rfind('/');
-    const std::string tail = entity.substr(last + 1);
-    const auto by = [&](const char* sql) -> std::optional<std::int64_t> {
-      auto st = db_.cached(sql);
-      st.bind(1, study).bind(2, tail);
-      if (!st.step()) return std::nullopt;
-      return st.i64(0);
-    };
-    switch (k) {
-      case audit::Kind::subject:
-        return by("SELECT rowid FROM subjects WHERE study = ? AND subject = ?");
-      case audit::Kind::lab_panel:
-        return by("SELECT rowid FROM lab_panels WHERE study = ? AND panel_id = ?");
-      case audit::Kind::protocol:
-        return by("SELECT rowid FROM protocols WHERE study = ? AND sha256 = ?");
-      default: {
-        try {
-          std::size_t used = 0;
-          const long long id = std::stoll(tail, &used);
-          if (used != tail.size()) return std::nullopt;
-          return id;
-        } catch (...) {
-          return std::nullopt;
-        }
-      }
-    }
-  }
-
   void check_tables() {
     if (!has_column(db_, "audit", "content_sha256")) return;  // before schema v11: nothing to compare
-    std::map<audit::Kind, std::int64_t> with_entry;  // rows whose entity has an audit entry
     for (audit::Kind k : audit::kKinds) {
       const std::string table(audit::table(k));
       if (!has_table(db_, table.c_str())) continue;
-      std::vector<std::int64_t> ids;
-      {
-        auto st = db_.prepare("SELECT rowid FROM " + table + " ORDER BY rowid");
-        while (st.step()) ids.push_back(st.i64(0));
-      }
-      for (std::int64_t id : ids) {
+      auto& ids = by_id_[static_cast<std::size_t>(k)];
+      auto rows = db_.prepare("SELECT rowid FROM " + table + " ORDER BY rowid");
+      while (rows.step()) {
+        const std::int64_t id = rows.i64(0);
         auto c = audit::read_content(db_, k, id);
         if (!c) continue;
         ++report_.entities;
-        auto want = latest(c->entity);
-        if (!want) {
-          add({"table", 0, table, c->entity, "row without audit entry", "no row", c->sha256});
-          continue;
+        std::optional<Latest> want;
+        if (audit::id_of(k, c->entity)) {
+          if (auto it = ids.find(id); it != ids.end()) {
+            want = it->second;
+            ids.erase(it);
+          }
+        } else if (auto it = by_name_.find(c->entity); it != by_name_.end()) {
+          want = it->second;
+          by_name_.erase(it);
         }
-        ++with_entry[k];
-        if (*want != c->sha256)
-          add({"table", 0, table, c->entity, *want == audit::kAbsent ? "row without audit entry" : "content mismatch",
-               *want, c->sha256});
+        std::array<unsigned char, 32> have{};
+        to_digest(c->sha256, have);
+        if (!want || want->absent)
+          add({"table", 0, table, c->entity, "row without audit entry", want ? "-" : "no row", c->sha256});
+        else if (want->digest != have)
+          add({"table", 0, table, c->entity, "content mismatch", crypto::hex_encode(std::string_view(
+                                                                     reinterpret_cast<const char*>(want->digest.data()), 32)),
+               c->sha256});
       }
     }
-    // Every audited entity must exist: counted per kind from the entity index, and looked up
-    // one by one only for a kind whose count does not add up.
-    std::map<audit::Kind, std::int64_t> audited;
-    std::map<audit::Kind, std::vector<std::pair<std::string, std::string>>> names;
-    const auto each_latest = [&](auto&& fn) {
-      auto st = db_.prepare(
-          "SELECT a.entity, a.content_sha256 FROM audit a JOIN (SELECT entity, max(seq) AS m FROM audit "
-          "WHERE content_sha256 IS NOT NULL GROUP BY entity) l ON a.seq = l.m");
-      while (st.step()) {
-        const std::string entity = st.text(0);
-        const auto k = audit::kind_of(entity);
-        if (!k) continue;
-        const std::string content = st.text(1);
-        if (content == audit::kAbsent) continue;
-        fn(*k, entity, content);
-      }
+    // What is left was audited and is not there (unless accepted as gone).
+    const auto missing = [&](std::int64_t seq, const Latest& l) {
+      if (l.absent) return;
+      auto st = db_.cached("SELECT entity FROM audit WHERE seq = ?");
+      st.bind(1, seq);
+      const std::string entity = st.step() ? st.text(0) : "?";
+      const auto k = audit::kind_of(entity);
+      add({"table", 0, k ? std::string(audit::table(*k)) : "?", entity, "entity missing",
+           crypto::hex_encode(std::string_view(reinterpret_cast<const char*>(l.digest.data()), 32)), "no row"});
     };
-    each_latest([&](audit::Kind k, const std::string&, const std::string&) { ++audited[k]; });
-    for (const auto& [k, n] : audited) {
-      if (n <= with_entry[k]) continue;
-      each_latest([&, kind = k](audit::Kind k2, const std::string& entity, const std::string& content) {
-        if (k2 != kind) return;
-        const auto id = resolve(kind, entity);
-        std::optional<audit::Content> c;
-        if (id) c = audit::read_content(db_, kind, *id);
-        if (!c || c->entity != entity)
-          add({"table", 0, std::string(audit::table(kind)), entity, "entity missing", content, "no row"});
-      });
-    }
+    std::vector<std::pair<std::int64_t, Latest>> left;
+    for (const auto& ids : by_id_)
+      for (const auto& [id, l] : ids) left.emplace_back(l.seq, l);
+    for (const auto& [name, l] : by_name_) left.emplace_back(l.seq, l);
+    std::sort(left.begin(), left.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [seq, l] : left) missing(seq, l);
   }
 
   Db& db_;
@@ -296,20 +272,14 @@ class Verifier {
   AuditReport report_;
   std::vector<AuditFinding> found_;
   std::set<std::string> accepted_keys_;
-  bool has_accept_index_ = false;
-
- public:
-  void detect_indexes() {
-    auto st = db_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'audit_accepts'");
-    has_accept_index_ = st.step();
-  }
+  std::array<std::unordered_map<std::int64_t, Latest>, audit::kKinds.size()> by_id_;
+  std::unordered_map<std::string, Latest> by_name_;
 };
 
 Result<AuditReport> verify_open(Db& db, const std::string& db_path, const VerifyOptions& opts) {
   if (!has_table(db, "audit") || !has_table(db, "schema_version"))
     return Error::of(Errc::invalid, db_path + " is not a pvmon database (no audit table)");
   Verifier v(db, opts);
-  v.detect_indexes();
   return v.run();
 }
 

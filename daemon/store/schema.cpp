@@ -495,7 +495,6 @@ CREATE TRIGGER alert_assessments_no_update BEFORE UPDATE ON alert_assessments
 // database verifies from here on: a change made outside pvmond before it cannot be told.
 constexpr const char* kV11 = R"sql(
 ALTER TABLE audit ADD COLUMN content_sha256 TEXT;
-CREATE INDEX audit_accepts ON audit (seq) WHERE action = 'audit.accept';
 )sql";
 
 static void v11_baseline(Db& db) {

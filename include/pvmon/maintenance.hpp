@@ -38,7 +38,6 @@ struct AuditReport {
   std::int64_t checkpoints = 0;
   std::int64_t head_seq = 0;
   std::string head_hash;  // the last row's hash; 64 zeros for an empty table
-  bool incremental = false;  // the chain was walked from a checkpoint, not from seq 1
   double chain_seconds = 0, tables_seconds = 0;  // what each part took
   std::vector<AuditFinding> findings;  // not accepted; in the order found
   std::vector<AuditFinding> accepted;  // covered by `pvmon audit accept`
@@ -76,8 +75,6 @@ Result<std::string> load_or_create_checkpoint_key(const std::string &path);
 struct VerifyOptions {
   /// Compare every audited table with the trail (else only the chain and checkpoints).
   bool tables = true;
-  /// Walk the chain from this checkpoint (its row must still have its head) instead of seq 1.
-  std::optional<AuditCheckpoint> from;
   /// Checked against the chain; signatures too when `key` is set.
   std::optional<CheckpointFile> checkpoints;
   std::optional<std::string> key;
