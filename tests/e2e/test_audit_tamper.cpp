@@ -81,8 +81,74 @@ std::function<void(const fs::path&)> sql(std::string s) {
   return [s](const fs::path& db) { exec_sql(db, s); };
 }
 
+/// Every trigger dropped first: an attacker with the file is not stopped by them.
+const char* kNoTriggers =
+    "DROP TRIGGER IF EXISTS ae_versions_no_update; DROP TRIGGER IF EXISTS ae_versions_no_delete; "
+    "DROP TRIGGER IF EXISTS ae_versions_unique; DROP TRIGGER IF EXISTS subject_events_no_update; "
+    "DROP TRIGGER IF EXISTS subject_events_no_delete; DROP TRIGGER IF EXISTS dsmb_reports_no_update; "
+    "DROP TRIGGER IF EXISTS dsmb_reports_no_delete; DROP TRIGGER IF EXISTS lab_panels_no_update; "
+    "DROP TRIGGER IF EXISTS lab_panels_no_delete; DROP TRIGGER IF EXISTS lab_results_no_update; "
+    "DROP TRIGGER IF EXISTS lab_results_no_delete; DROP TRIGGER IF EXISTS alert_assessments_no_update; ";
+
+/// Each audited table (and the tables its entities are made of) updated, deleted from and
+/// inserted into: `column` is a text column to alter, `unique` makes a copied row insertable.
+struct Table {
+  const char* name;
+  const char* column;
+  const char* unique;
+  const char* entity_table;  // the table the finding names (an AE version is its report's)
+  const char* on_delete;     // what a deleted row shows as
+  const char* on_insert;
+};
+
+const std::vector<Table> kTables = {
+    {"subjects", "created_by", "id = id + 1000000, subject = subject || '-F'", "subjects", "entity missing",
+     "row without audit entry"},
+    {"ae_reports", "body_sha256", "id = id + 1000000, report_id = report_id || '-F'", "ae_reports", "entity missing",
+     "row without audit entry"},
+    {"ae_versions", "recorded_by", "version = version + 100", "ae_reports", "content mismatch", "content mismatch"},
+    {"subject_events", "recorded_by", "id = id + 1000000", "subject_events", "entity missing",
+     "row without audit entry"},
+    {"clocks", "reason", "id = id + 1000000", "clocks", "entity missing", "row without audit entry"},
+    {"submissions", "reference", "id = id + 1000000", "submissions", "entity missing", "row without audit entry"},
+    {"alerts", "title", "id = id + 1000000, dedupe_key = dedupe_key || '-F'", "alerts", "entity missing",
+     "row without audit entry"},
+    {"lab_panels", "recorded_by", "id = id + 1000000, panel_id = panel_id || '-F'", "lab_panels", "entity missing",
+     "row without audit entry"},
+    {"lab_results", "unit", "id = id + 1000000", "lab_panels", "content mismatch", "content mismatch"},
+    {"dsmb_reports", "generated_by", "id = id + 1000000, number = number + 1000, as_of = as_of || 'x'", "dsmb_reports", "entity missing",
+     "row without audit entry"},
+    {"protocols", "text", "sha256 = sha256 || 'f'", "protocols", "entity missing", "row without audit entry"},
+};
+
+std::string finding(const char* problem, const char* table) {
+  return std::string("table: ") + problem + " at " + table;
+}
+
 const std::vector<Tamper>& tampers() {
-  static const std::vector<Tamper> all = {
+  static std::vector<Tamper> all;
+  if (!all.empty()) return all;
+  static std::vector<std::string> texts;  // the names and findings the cases point at
+  texts.reserve(kTables.size() * 6);
+  for (const auto& t : kTables) {
+    const std::string last = std::string("(SELECT max(rowid) FROM ") + t.name + ")";
+    const std::pair<std::string, std::string> cases[] = {
+        {std::string("UPDATE ") + t.name + " SET " + t.column + " = " + t.column + " || 'x' WHERE rowid = " + last,
+         finding("content mismatch", t.entity_table)},
+        {std::string("DELETE FROM ") + t.name + " WHERE rowid = " + last, finding(t.on_delete, t.entity_table)},
+        {std::string("CREATE TEMP TABLE f AS SELECT * FROM ") + t.name + " WHERE rowid = " + last + "; UPDATE f SET " +
+             t.unique + "; INSERT INTO " + t.name + " SELECT * FROM f",
+         finding(t.on_insert, t.entity_table)},
+    };
+    const char* verbs[] = {"updated", "deleted from", "inserted into"};
+    for (int i = 0; i < 3; ++i) {
+      texts.push_back(std::string(t.name) + " " + verbs[i] + " (every trigger dropped)");
+      const char* name = texts.back().c_str();
+      texts.push_back(cases[i].second);
+      all.push_back({name, sql(kNoTriggers + cases[i].first), texts.back().c_str()});
+    }
+  }
+  static const std::vector<Tamper> named = {
       // AE reports and their versions.
       {"a stored grade lowered in the version text and its fact column (trigger dropped)",
        sql("DROP TRIGGER ae_versions_no_update; UPDATE ae_versions SET record = json_set(record, '$.grade', 1), "
@@ -172,6 +238,7 @@ const std::vector<Tamper>& tampers() {
        },
        "checkpoint: rows after a stop checkpoint", false},
   };
+  all.insert(all.end(), named.begin(), named.end());
   return all;
 }
 
@@ -201,20 +268,36 @@ struct Pristine {
                       bearer("demo-officer"), R"({"comment": "reviewed"})", "application/json");
     REQUIRE(ack);
     REQUIRE(ack->status == 200);
-    // A serious report of a subject of its own: its site clock and reporting clocks.
+    // A SUSAR (myocarditis is in no product's reference safety information) of a subject of its
+    // own: its reporting clocks, and the initial report submitted.
     enrol_new(d, "S01-0900");
-    auto sae = c.Post((std::string(kStudy) + "/ae").c_str(), bearer("demo-site-s01"), ae_body("T-1", "S01-0900").dump(),
-                      "application/json");
+    json susar = ae_body("T-1", "S01-0900");
+    susar.erase("lab");
+    susar["term"] = "Myocarditis";
+    susar["verbatim"] = "myocarditis";
+    susar["onset"] = day(-2);
+    susar["site_aware_at"] = hours_ago(30);
+    auto sae = c.Post((std::string(kStudy) + "/ae").c_str(), bearer("demo-site-s01"), susar.dump(), "application/json");
     REQUIRE(sae);
+    INFO(sae->body);
     REQUIRE(sae->status == 201);
+    const std::string sae_id = std::to_string(json::parse(sae->body)["id"].get<long>());
+    // Submitted after the sponsor received it (to the second: the next whole second).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    const json sub{{"kind", "initial"}, {"submitted", hours_ago(0)}, {"authority", "NMPA"}, {"reference", "CN-1"}};
+    auto s = c.Post((std::string(kStudy) + "/ae/" + sae_id + "/submissions").c_str(), bearer("demo-officer"),
+                    sub.dump(), "application/json");
+    REQUIRE(s);
+    INFO(s->body);
+    REQUIRE(s->status == 201);
     REQUIRE(d.stop() == 0);
     db = tmp.path / "data" / "pvmon.db";
     checkpoints = tmp.path / "data-audit" / "checkpoints.jsonl";
     key = tmp.path / "data-audit" / "checkpoint.key";
     REQUIRE(fs::exists(checkpoints));
     REQUIRE(fs::exists(key));
-    for (const char* t : {"subjects", "ae_reports", "ae_versions", "subject_events", "clocks", "alerts", "lab_panels",
-                          "lab_results", "dsmb_reports", "protocols"})
+    for (const char* t : {"subjects", "ae_reports", "ae_versions", "subject_events", "clocks", "submissions", "alerts",
+                          "lab_panels", "lab_results", "dsmb_reports", "protocols"})
       REQUIRE(std::stoi(sql_text(db, std::string("SELECT count(*) FROM ") + t)) > 0);
   }
 };
@@ -263,7 +346,7 @@ TEST_CASE("the untouched database verifies, with and without its checkpoints") {
 }
 
 TEST_CASE("every way of altering the database outside pvmond is caught: verify, start, restore") {
-  REQUIRE(tampers().size() >= 14);
+  REQUIRE(tampers().size() >= 14 + kTables.size() * 3);
   for (const auto& t : tampers()) {
     const std::string name = t.name;
     CAPTURE(name);
