@@ -23,6 +23,7 @@
 #include "systemd_notify.hpp"
 #include "pvmon/app.hpp"
 #include "pvmon/config.hpp"
+#include "pvmon/crypto.hpp"
 #include "pvmon/http/server.hpp"
 #include "pvmon/notify.hpp"
 #include "pvmon/service/dsmb.hpp"
@@ -273,7 +274,12 @@ void reload(const Options& opts, service::ConfigHolder& holder, store::Store& st
                {"principals", rt.value()->config->principals.size()},
                {"studies", rt.value()->config->studies.size()},
                {"webhooks", rt.value()->config->webhooks.size()}};
-  if (auto st = store.audit("config.reload", "config", summary.dump(), {"pvmond", ""}); !st)
+  // What was loaded: the config file's bytes and each study protocol's (their SHA-256s).
+  std::string loaded_text = crypto::file_sha256_hex(opts.config_path).value_or("unreadable");
+  for (const auto& [id, st] : rt.value()->config->studies) loaded_text += "\x1f" + id + "=" + st.sha256;
+  if (auto st = store.audit("config.reload", "config", summary.dump(), {"pvmond", ""},
+                            crypto::sha256_hex(loaded_text));
+      !st)
     spdlog::error("config reload not audited: {}", st.error().message);
 }
 

@@ -1019,10 +1019,11 @@ class SqliteStore final : public Store {
   notify::OutboxRepository& outbox() override { return outbox_; }
 
   Status audit(const std::string& action, const std::string& entity,
-               const std::optional<std::string>& new_value, const Actor& actor) override {
+               const std::optional<std::string>& new_value, const Actor& actor,
+               const std::optional<std::string>& content_sha256) override {
     return guard([&]() -> Status {
       return writer_.write<Ok>([&](Db& db) -> Result<Ok> {
-        audit::append_row(db, clock_.now(), actor, action, entity, new_value, std::nullopt);
+        audit::append_row(db, clock_.now(), actor, action, entity, new_value, content_sha256);
         return Ok{};
       });
     });

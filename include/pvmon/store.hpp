@@ -573,8 +573,10 @@ class Store : public SubjectStore,
 
   // Audit trail (21 CFR 11.10(e)).
   /// Appends one row on its own (config reloaded, token rejected).
+  /// `content_sha256`: the SHA-256 of what the change made (a config reload: the file's bytes).
   virtual Status audit(const std::string& action, const std::string& entity,
-                       const std::optional<std::string>& new_value, const Actor& actor) = 0;
+                       const std::optional<std::string>& new_value, const Actor& actor,
+                       const std::optional<std::string>& content_sha256 = std::nullopt) = 0;
   /// Rows newest first whose entity starts with `entity_prefix`; cursor = a seq to go below.
   virtual Result<AuditPage> list_audit(const std::string& entity_prefix,
                                        std::optional<std::int64_t> before_seq, int limit) = 0;
