@@ -372,6 +372,10 @@ int run_daemon(const Options& opts) {
   spdlog::info("database {} at schema version {}", cfg->database_path(), store.schema_version());
   if (auto head = store.audit_head())
     spdlog::info("audit head seq={} sha256={}", head->first, head->second);
+  // The endpoints first: the start's checkpoint goes out as a webhook too (delivered once the
+  // dispatcher runs).
+  auto endpoints = [&holder] { return holder.get()->config->webhooks; };
+  store.set_endpoints(endpoints);
   // Before anything else writes: the trail as this process found it.
   audit.attach(store);
   audit.verify("start", unchanged);
@@ -382,8 +386,6 @@ int run_daemon(const Options& opts) {
   // Webhooks: every alert committed is in the outbox; the dispatcher delivers it on its own
   // threads, woken after each commit that queued something, and on start-up for what a crash
   // or a stop left undelivered.
-  auto endpoints = [&holder] { return holder.get()->config->webhooks; };
-  store.set_endpoints(endpoints);
   notify::HttpWebhookSender sender;
   notify::Dispatcher dispatcher(io, store.outbox(), sender, endpoints, clock,
                                 static_cast<std::size_t>(cfg->delivery_workers));
