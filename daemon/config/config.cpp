@@ -263,6 +263,32 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
   return s;
 }
 
+/// A file a setting names (TLS certificate and key, the audit checkpoint key): relative to the
+/// config file's folder, `${CREDENTIALS_DIRECTORY}` expanded for systemd's LoadCredential=, and
+/// readable. nullopt (with the field's error when present) otherwise.
+static std::optional<std::string> credential_file(FieldReader& r, const char* key, bool required,
+                                                  const std::string& base_dir) {
+  auto v = r.string(key, required, 4096);
+  if (!v) return std::nullopt;
+  std::string path = *v;
+  const std::string var = "${CREDENTIALS_DIRECTORY}";
+  if (auto at = path.find(var); at != std::string::npos) {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (!dir) {
+      r.error(key, "names ${CREDENTIALS_DIRECTORY}, which is not set (LoadCredential= in the unit)");
+      return std::nullopt;
+    }
+    path.replace(at, var.size(), dir);
+  }
+  fs::path f = path;
+  if (f.is_relative()) f = fs::path(base_dir) / f;
+  if (!std::ifstream(f)) {
+    r.error(key, "cannot read " + f.string());
+    return std::nullopt;
+  }
+  return f.string();
+}
+
 Result<Config> parse(const std::string& text, const std::string& source,
                      const std::string& base_dir) {
   auto parsed = parse_json(text, source);
@@ -285,26 +311,8 @@ Result<Config> parse(const std::string& text, const std::string& source,
       FieldReader tr(*t, r.path("tls"), errs);
       TlsSettings tls;
       // Relative to the config file's folder; ${CREDENTIALS_DIRECTORY} for systemd's LoadCredential.
-      auto file = [&](const char* key, std::string& out) {
-        auto v = tr.string(key, true, 4096);
-        if (!v) return;
-        std::string path = *v;
-        const std::string var = "${CREDENTIALS_DIRECTORY}";
-        if (auto at = path.find(var); at != std::string::npos) {
-          const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-          if (!dir) {
-            tr.error(key, "names ${CREDENTIALS_DIRECTORY}, which is not set (LoadCredential= in the unit)");
-            return;
-          }
-          path.replace(at, var.size(), dir);
-        }
-        fs::path f = path;
-        if (f.is_relative()) f = fs::path(base_dir) / f;
-        if (!std::ifstream(f)) {
-          tr.error(key, "cannot read " + f.string());
-          return;
-        }
-        out = f.string();
+      const auto file = [&](const char* key, std::string& out) {
+        if (auto f = credential_file(tr, key, true, base_dir)) out = *f;
       };
       file("certificate", tls.certificate);
       file("private_key", tls.private_key);
@@ -388,30 +396,8 @@ Result<Config> parse(const std::string& text, const std::string& source,
     } else {
       FieldReader ar(*a, "audit", errs);
       if (auto v = ar.string("checkpoint_file", false, 4096)) c.audit.checkpoint_file = *v;
-      if (auto v = ar.string("key_file", false, 4096)) {
-        // Like tls.private_key: relative to the config file's folder, ${CREDENTIALS_DIRECTORY}
-        // for systemd's LoadCredential=. It must exist: pvmond never makes a configured key.
-        std::string path = *v;
-        const std::string var = "${CREDENTIALS_DIRECTORY}";
-        bool ok = true;
-        if (auto at = path.find(var); at != std::string::npos) {
-          const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-          if (!dir) {
-            ar.error("key_file", "names ${CREDENTIALS_DIRECTORY}, which is not set (LoadCredential= in the unit)");
-            ok = false;
-          } else {
-            path.replace(at, var.size(), dir);
-          }
-        }
-        if (ok) {
-          fs::path f = path;
-          if (f.is_relative()) f = fs::path(base_dir) / f;
-          if (!std::ifstream(f))
-            ar.error("key_file", "cannot read " + f.string());
-          else
-            c.audit.key_file = f.string();
-        }
-      }
+      // Like tls.private_key; it must exist: pvmond never makes a configured key.
+      if (auto f = credential_file(ar, "key_file", false, base_dir)) c.audit.key_file = *f;
       if (auto v = ar.integer("checkpoint_minutes", false, 1, 24 * 60)) c.audit.checkpoint_minutes = int(*v);
       ar.finish();
     }

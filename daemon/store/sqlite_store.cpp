@@ -1053,9 +1053,7 @@ class SqliteStore final : public Store {
   Result<std::pair<std::int64_t, std::string>> audit_head() override {
     return guard([&]() -> Result<std::pair<std::int64_t, std::string>> {
       auto db = readers_.take();
-      auto st = db->cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-      if (!st.step()) return std::make_pair(std::int64_t{0}, std::string(64, '0'));
-      return std::make_pair(st.i64(0), st.text(1));
+      return audit::head(*db);
     });
   }
 
