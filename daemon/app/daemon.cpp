@@ -91,16 +91,6 @@ void setup_logging(const config::Config& c, Logging& out) {
   spdlog::set_default_logger(logger);
 }
 
-/// Bounds the descriptor table: Debian's cpp-httplib uses select(), which cannot watch a
-/// socket numbered 1024 or above.
-void bound_open_files() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 1024) {
-    rl.rlim_cur = 1024;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
 /// One scheduler pass (service::scheduler_tick), its problems logged.
 void scheduler_tick(const service::Runtime& rt, store::Store& store, const Clock& clock) {
   const auto r = service::scheduler_tick(service::Context{rt, store, clock});
@@ -329,7 +319,6 @@ int run_daemon(const Options& opts) {
   }
   Logging logging;  // declared first: destroyed last, after the last request is logged
   setup_logging(loaded.value(), logging);
-  bound_open_files();
   auto runtime = service::make_runtime(loaded.value());
   if (!runtime) {
     spdlog::error("pvmond: configuration rejected:\n{}", runtime.error().message);
@@ -392,7 +381,20 @@ int run_daemon(const Options& opts) {
   store.set_outbox_listener([&dispatcher] { dispatcher.wake(); });
   dispatcher.start();
 
-  auto server = http::Server::create(*cfg, holder, store, clock, logging.access);
+  // Each connection takes a descriptor: the soft limit goes up to the hard one (systemd's
+  // LimitNOFILE sets that), and the connection limit stays under it with room for the
+  // database, its WAL, the logs and the webhooks' sockets.
+  const std::size_t descriptors = http::raise_descriptor_limit();
+  config::Config server_cfg = *cfg;
+  if (const auto room = descriptors > 256 ? descriptors - 256 : 1;
+      static_cast<std::size_t>(cfg->http.max_connections) > room) {
+    spdlog::warn("http.max_connections {} is above what {} descriptors allow: {} it is", cfg->http.max_connections,
+                 descriptors, room);
+    server_cfg.http.max_connections = static_cast<int>(room);
+  }
+  spdlog::info("descriptors: {}; connections at most {} ({} per address)", descriptors,
+               server_cfg.http.max_connections, server_cfg.http.max_connections_per_address);
+  auto server = http::Server::create(io, server_cfg, holder, store, clock, logging.access);
   if (!server) {
     spdlog::error("{}", server.error().message);
     return 2;
@@ -432,6 +434,7 @@ int run_daemon(const Options& opts) {
   schedule_watchdog();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& e, int sig) {
         if (e) return;
@@ -442,14 +445,22 @@ int run_daemon(const Options& opts) {
           signals.async_wait(on_signal);
           return;
         }
+        if (stopping) {
+          spdlog::info("signal {} again: stopping now", sig);
+          io.stop();
+          return;
+        }
+        stopping = true;
         spdlog::info("signal {}: stopping (finishing in-flight requests)", sig);
         notifier.stopping();
-        io.stop();
+        // No new connection or request; those under way are answered, then the loop ends.
+        server.value()->shutdown(std::chrono::seconds(10), [&io] { io.stop(); });
+        signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
   io.run();
 
-  server.value()->stop();  // stops accepting; workers finish the requests they hold
+  server.value()->stop();  // workers finish what they hold; nothing more is accepted
   // No new periodic run; a report being built is stored and a tick under way ends.
   background.stop();
   // No request is served any more: the minute under way is audited too.

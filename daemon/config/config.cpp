@@ -345,9 +345,19 @@ Result<Config> parse(const std::string& text, const std::string& source,
     } else {
       FieldReader hr(*http, "http", errs);
       if (auto v = hr.integer("threads", false, 1, 256)) c.http.threads = int(*v);
-      // Below the descriptor cap (1024, select()) with room for the database and webhooks.
-      if (auto v = hr.integer("max_connections", false, 1, 900)) c.http.max_connections = int(*v);
+      if (auto v = hr.integer("max_workers", false, 1, 4096)) c.http.max_workers = int(*v);
+      if (auto v = hr.integer("max_connections", false, 1, 1'000'000)) c.http.max_connections = int(*v);
+      if (auto v = hr.integer("max_connections_per_address", false, 1, 1'000'000))
+        c.http.max_connections_per_address = int(*v);
+      if (auto v = hr.integer("header_timeout_s", false, 1, 600)) c.http.header_timeout_s = int(*v);
       if (auto v = hr.integer("read_timeout_s", false, 1, 600)) c.http.read_timeout_s = int(*v);
+      if (auto v = hr.integer("body_min_bytes_per_s", false, 1, 1'000'000'000))
+        c.http.body_min_bytes_per_s = static_cast<std::size_t>(*v);
+      if (auto v = hr.integer("tls_handshake_timeout_s", false, 1, 600)) c.http.tls_handshake_timeout_s = int(*v);
+      if (auto v = hr.integer("max_header_bytes", false, 1024, 1 << 20))
+        c.http.max_header_bytes = static_cast<std::size_t>(*v);
+      if (auto v = hr.integer("max_header_count", false, 8, 10'000))
+        c.http.max_header_count = static_cast<std::size_t>(*v);
       if (auto v = hr.integer("write_timeout_s", false, 1, 600)) c.http.write_timeout_s = int(*v);
       if (auto v = hr.integer("keep_alive_max", false, 1, 100000)) c.http.keep_alive_max = int(*v);
       if (auto v = hr.integer("keep_alive_timeout_s", false, 1, 600))

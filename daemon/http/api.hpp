@@ -1,10 +1,12 @@
 // pvmon::http — the HTTP API: one route table (method, path, roles, handler), bearer-token
 // authentication, RFC 9457 problem+json errors and per-request logging. Handlers only translate
-// HTTP to and from pvmon::service's use cases. They run on cpp-httplib worker threads; each has
-// one top-level catch. Error codes map to HTTP statuses in exactly one place (status_of).
+// HTTP to and from pvmon::service's use cases; they see pvmon's own Request, never a transport's
+// type. Each request is an Exchange of the front door (front_door.hpp): its route, principal and
+// rate are judged from the headers alone (on the io thread, before any body is read), its
+// handler runs on a worker thread with one top-level catch. Error codes map to HTTP statuses in
+// exactly one place (status_of).
 #pragma once
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -21,6 +23,8 @@
 #include "pvmon/service/runtime.hpp"
 #include "pvmon/store.hpp"
 #include "pvmon/time.hpp"
+#include "front_door.hpp"
+#include "request.hpp"
 
 namespace spdlog {
 class logger;
@@ -39,7 +43,7 @@ struct Principal {
 
 /// What a handler sees.
 struct Call {
-  const httplib::Request& req;
+  const Request& req;
   Principal principal;
   std::vector<std::string> params;  // path captures, in order
   std::shared_ptr<const service::Runtime> runtime;
@@ -80,30 +84,31 @@ struct Services {
 
 class RateLimiter;
 class AuthFailures;
+class ApiExchange;
 
 class Api {
  public:
-  explicit Api(Services s);
-  /// Registers the catch-all dispatcher, error and exception handlers and the logger, which
-  /// writes each request's line to `access_log` (the default logger when null).
-  void install(httplib::Server& server, std::shared_ptr<spdlog::logger> access_log = nullptr);
+  /// Each request's line goes to `access_log` (the default logger when null).
+  explicit Api(Services s, std::shared_ptr<spdlog::logger> access_log = nullptr);
+  /// One request's exchange, for the front door.
+  std::unique_ptr<Exchange> exchange();
   const std::vector<Route>& routes() const { return routes_; }
   /// Writes one `auth.rejected` audit row per address and minute of rejected tokens whose
   /// minute is over (every one when `all`: at shutdown, once no request is served).
   void audit_auth_failures(bool all);
 
  private:
+  friend class ApiExchange;
   void add(std::string method, std::string path, std::vector<config::Role> roles, Handler h);
-  void dispatch(const httplib::Request& req, httplib::Response& res);
 
   Services s_;
+  std::shared_ptr<spdlog::logger> access_log_;
   std::vector<Route> routes_;
   std::shared_ptr<RateLimiter> limiter_;  // per principal (rate_limit.hpp)
   std::shared_ptr<AuthFailures> auth_failures_;  // per source address (auth_failures.hpp)
 };
 
-/// Sets res to an RFC 9457 problem document.
-void write_problem(httplib::Response& res, const Error& e, const std::string& instance,
-                   const std::string& request_id);
+/// An RFC 9457 problem document (a FHIR OperationOutcome for a FHIR client) with `status`.
+Response problem(int status, const Error& e, const std::string& instance, const std::string& request_id, bool fhir);
 
 }  // namespace pvmon::http

@@ -1,12 +1,9 @@
-// The HTTP server's worker pool. cpp-httplib gives each connection one worker for its whole
-// life (keep-alive included), so a fixed pool is starved by as many idle or slow clients as it
-// has threads (a client sending a byte a second never trips the read timeout). This pool
-// starts `min` threads and adds one whenever a connection arrives while all are busy, up to
-// `max`: the bound on connections served at once. Past it, connections wait in the queue
-// (the descriptor cap of 1024 bounds the queue). Threads, once started, stay.
+// The front door's worker pool: handlers run here, off the io thread, so a handler waiting for
+// a commit never stalls accepts, reads or deadlines. It starts `min` threads and adds one
+// whenever a request arrives while all are busy, up to `max`: the bound on requests handled at
+// once (an AE post waits for its group commit on a worker, so more of them make bigger groups).
+// Past it, requests wait in the queue. Threads, once started, stay.
 #pragma once
-
-#include <httplib.h>
 
 #include <condition_variable>
 #include <deque>
@@ -19,22 +16,23 @@
 
 namespace pvmon::http {
 
-class ElasticPool final : public httplib::TaskQueue {
+class ElasticPool final {
  public:
   ElasticPool(std::size_t min, std::size_t max) : max_(std::max(min, max)) {
     std::lock_guard lock(mu_);
     for (std::size_t i = 0; i < min; ++i) threads_.emplace_back([this] { work(); });
   }
-  ~ElasticPool() override { shutdown(); }
+  ~ElasticPool() { shutdown(); }
 
-  void enqueue(std::function<void()> fn) override {
+  void enqueue(std::function<void()> fn) {
     std::lock_guard lock(mu_);
+    if (stopping_) return;  // after shutdown nothing runs
     jobs_.push_back(std::move(fn));
     if (idle_ < jobs_.size() && threads_.size() < max_) threads_.emplace_back([this] { work(); });
     cv_.notify_one();
   }
 
-  void shutdown() override {
+  void shutdown() {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;

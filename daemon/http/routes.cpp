@@ -20,16 +20,16 @@ extern const std::string_view kOpenApiDocument;  // openapi.cpp, generated from 
 using config::Role;
 using nlohmann::json;
 
-std::string media_type(const httplib::Request& req) {
-  std::string ct = req.get_header_value("Content-Type");
+std::string media_type(const Request& req) {
+  std::string ct = req.header("Content-Type");
   ct = ct.substr(0, ct.find(';'));
   while (!ct.empty() && ct.back() == ' ') ct.pop_back();
   for (auto& ch : ct) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return ct;
 }
 
-bool wants_fhir(const httplib::Request& req) {
-  return req.get_header_value("Accept").find(interop::fhir::kMediaType) != std::string::npos;
+bool wants_fhir(const Request& req) {
+  return req.header("Accept").find(interop::fhir::kMediaType) != std::string::npos;
 }
 
 interop::fhir::StudyContext fhir_context(const config::Study& st) {
@@ -156,14 +156,14 @@ Result<json> parse_json_text(std::string_view text) {
   return out;
 }
 
-Result<json> json_body(const httplib::Request& req, const std::string& media_wanted) {
+Result<json> json_body(const Request& req, const std::string& media_wanted) {
   const std::string media = media_type(req);
   if (media != media_wanted)
     return Error::field(Errc::unsupported_media, "Content-Type",
                         "must be " + media_wanted + " (got '" + media + "')");
   // JSON is exchanged in UTF-8 (RFC 8259 §8.1): a body declared in another charset would be
   // read as UTF-8 all the same, its text silently other than the site's.
-  if (const auto cs = charset_of(req.get_header_value("Content-Type")); cs && *cs != "utf-8")
+  if (const auto cs = charset_of(req.header("Content-Type")); cs && *cs != "utf-8")
     return Error::field(Errc::unsupported_media, "Content-Type",
                         "charset must be utf-8 (got '" + *cs + "'): JSON is exchanged in UTF-8");
   return parse_json_text(req.body);
@@ -200,10 +200,10 @@ Result<std::int64_t> parse_id(const std::string& s, const std::string& field) {
   return v;
 }
 
-std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t lo,
+std::optional<std::int64_t> int_param(const Request& req, const char* name, std::int64_t lo,
                                       std::int64_t hi, std::vector<FieldError>& errs) {
   if (!req.has_param(name)) return std::nullopt;
-  const auto v = req.get_param_value(name);
+  const auto v = req.param(name);
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi) {
@@ -213,10 +213,10 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, const char* n
   return n;
 }
 
-Result<service::CutoffInput> cutoff_query(const httplib::Request& req) {
+Result<service::CutoffInput> cutoff_query(const Request& req) {
   auto param = [&](const char* name) -> std::optional<std::string> {
     if (!req.has_param(name)) return std::nullopt;
-    return req.get_param_value(name);
+    return req.param(name);
   };
   const auto cutoff = param("cutoff"), as_of = param("as_of");
   auto q = service::parse_cutoff_input(cutoff, as_of);
@@ -224,11 +224,11 @@ Result<service::CutoffInput> cutoff_query(const httplib::Request& req) {
   return q;
 }
 
-std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
+std::optional<std::string> enum_param(const Request& req, const char* name,
                                       const std::vector<std::string>& allowed,
                                       std::vector<FieldError>& errs) {
   if (!req.has_param(name)) return std::nullopt;
-  const auto v = req.get_param_value(name);
+  const auto v = req.param(name);
   for (const auto& a : allowed)
     if (a == v) return v;
   std::string list;
@@ -343,9 +343,9 @@ Result<Reply> get_ae(Services& s, Call& c) {
 }
 
 /// The `cursor` query parameter of a report list (the id it pages after).
-std::optional<std::int64_t> cursor_param(const httplib::Request& req, std::vector<FieldError>& errs) {
+std::optional<std::int64_t> cursor_param(const Request& req, std::vector<FieldError>& errs) {
   if (!req.has_param("cursor")) return std::nullopt;
-  const auto v = req.get_param_value("cursor");
+  const auto v = req.param("cursor");
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || p != v.data() + v.size() || n < 0) {
@@ -368,9 +368,9 @@ Result<Reply> list_ae(Services& s, Call& c) {
   if (!study) return study.error();
   store::AeQuery q = scoped_query(c);
   std::vector<FieldError> errs;
-  if (c.req.has_param("subject")) q.subject = c.req.get_param_value("subject");
+  if (c.req.has_param("subject")) q.subject = c.req.param("subject");
   if (c.req.has_param("since")) {
-    const auto v = c.req.get_param_value("since");
+    const auto v = c.req.param("since");
     if (auto t = parse_timestamp(v))
       q.since = *t;
     else if (auto d = parse_date(v))
@@ -400,7 +400,7 @@ Result<Reply> search_fhir_ae(Services& s, Call& c) {
   std::string subject;
   if (c.req.has_param("subject")) {
     // FHIR reference search: "Patient/S01-0007" or the bare id.
-    subject = c.req.get_param_value("subject");
+    subject = c.req.param("subject");
     if (subject.rfind("Patient/", 0) == 0) subject = subject.substr(8);
     if (subject.empty() || subject.find('/') != std::string::npos)
       errs.push_back({"subject", "must be Patient/<subject id> or a subject id"});
@@ -421,10 +421,10 @@ Result<Reply> search_fhir_ae(Services& s, Call& c) {
   const std::string root = !c.config->public_url.empty()
                                ? c.config->public_url
                                : std::string(c.config->tls ? "https://" : "http://") +
-                                     c.req.get_header_value("Host");
+                                     c.req.header("Host");
   const std::string base = root + "/v1/studies/" + c.params[0];
   std::string query = "?_count=" + std::to_string(q.limit);
-  if (!subject.empty()) query += "&subject=Patient/" + httplib::detail::encode_query_param(subject);
+  if (!subject.empty()) query += "&subject=Patient/" + percent_encode(subject);
   const std::string self = base + "/fhir/AdverseEvent" + query +
                            (q.after_id ? "&cursor=" + std::to_string(*q.after_id) : "");
   const std::string next = page->next_after_id ? base + "/fhir/AdverseEvent" + query + "&cursor=" +

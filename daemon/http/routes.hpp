@@ -28,14 +28,14 @@ std::vector<RouteDef> alert_routes(Services& s);
 std::vector<RouteDef> dsmb_routes(Services& s);
 
 /// The request's media type, lower case, without parameters.
-std::string media_type(const httplib::Request& req);
+std::string media_type(const Request& req);
 /// Whether the client asks for FHIR (Accept: application/fhir+json).
-bool wants_fhir(const httplib::Request& req);
+bool wants_fhir(const Request& req);
 /// What the FHIR mapping needs of a study.
 interop::fhir::StudyContext fhir_context(const config::Study& st);
 /// Parses a JSON request body: the one reading of every route's body. 415 for another media
 /// type than `media`, or a charset other than UTF-8; then parse_json_text.
-Result<nlohmann::json> json_body(const httplib::Request& req,
+Result<nlohmann::json> json_body(const Request& req,
                                  const std::string& media = "application/json");
 /// JSON text as a request body is read: 400 with the byte offset when malformed, or naming
 /// each key given twice in one object by its path ("serious.death"), nested ones too.
@@ -56,14 +56,14 @@ bool sees_site(const Principal& p, const std::string& site);
 /// A positive integer id from the path, or 404 naming `field`.
 Result<std::int64_t> parse_id(const std::string& s, const std::string& field);
 /// Optional integer query parameter within [lo, hi]; an error is added to `errs`.
-std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t lo,
+std::optional<std::int64_t> int_param(const Request& req, const char* name, std::int64_t lo,
                                       std::int64_t hi, std::vector<FieldError>& errs);
 /// The `cutoff` and `as_of` query parameters as given (either may be absent), or a 422 naming
 /// each that does not parse or lies before 1900-01-01 (service::parse_cutoff_input): /safety
 /// and the SDTM exports.
-Result<service::CutoffInput> cutoff_query(const httplib::Request& req);
+Result<service::CutoffInput> cutoff_query(const Request& req);
 /// Optional query parameter from a fixed set; an error is added to `errs`.
-std::optional<std::string> enum_param(const httplib::Request& req, const char* name,
+std::optional<std::string> enum_param(const Request& req, const char* name,
                                       const std::vector<std::string>& allowed,
                                       std::vector<FieldError>& errs);
 

@@ -106,7 +106,7 @@ Result<Reply> ack_alert(Services&, Call& c) {
 Result<Reply> list_deliveries(Services& s, Call& c) {
   std::vector<FieldError> errs;
   std::optional<std::string> endpoint;
-  if (c.req.has_param("endpoint")) endpoint = c.req.get_param_value("endpoint");
+  if (c.req.has_param("endpoint")) endpoint = c.req.param("endpoint");
   auto state = enum_param(c.req, "state", {"pending", "delivered", "dead", "gone"}, errs);
   auto limit = int_param(c.req, "limit", 1, 1000, errs);
   auto cursor = int_param(c.req, "cursor", 1, INT64_MAX, errs);
@@ -140,7 +140,7 @@ Result<Reply> redeliver(Services& s, Call& c) {
 
 Result<Reply> list_audit(Services& s, Call& c) {
   std::vector<FieldError> errs;
-  const std::string entity = c.req.has_param("entity") ? c.req.get_param_value("entity") : "";
+  const std::string entity = c.req.has_param("entity") ? c.req.param("entity") : "";
   auto limit = int_param(c.req, "limit", 1, 500, errs);
   auto cursor = int_param(c.req, "cursor", 1, INT64_MAX, errs);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");

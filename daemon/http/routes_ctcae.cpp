@@ -41,7 +41,7 @@ json search_item(const ct::Term& t, double score, std::string_view via) {
 
 Result<Reply> search_terms(Call& c) {
   std::vector<FieldError> errs;
-  const std::string q = c.req.has_param("q") ? c.req.get_param_value("q") : std::string();
+  const std::string q = c.req.has_param("q") ? c.req.param("q") : std::string();
   // Matching ignores everything but letters and digits, so "  " or "--" asks for nothing.
   if (ct::normalize_key(q).empty())
     errs.push_back({"q", "is required: a term, synonym or MedDRA code to look up"});

@@ -94,7 +94,7 @@ Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
   }
   auto files = reports::to_csv(model);
   if (c.req.has_param("table")) {
-    const std::string want = c.req.get_param_value("table");
+    const std::string want = c.req.param("table");
     for (const auto& f : files) {
       if (f.name == want || f.name == want + ".csv") {
         out.content_type = "text/csv; charset=utf-8";

@@ -95,7 +95,7 @@ Result<Reply> get_labs(Services&, Call& c) {
   for (std::size_t i = 0; i < rows.size(); ++i) resources.push_back(interop::fhir::observation(rows[i], c.params[1], ctx, i));
   const std::string root = !c.config->public_url.empty()
                                ? c.config->public_url
-                               : std::string(c.config->tls ? "https://" : "http://") + c.req.get_header_value("Host");
+                               : std::string(c.config->tls ? "https://" : "http://") + c.req.header("Host");
   const std::string base = root + "/v1/studies/" + c.params[0] + "/subjects/" + c.params[1] + "/labs";
   return Reply{200, interop::fhir::searchset(resources, base + "#", base, ""), {}, interop::fhir::kMediaType, {}};
 }
@@ -155,8 +155,8 @@ Result<Reply> post_submission(Services&, Call& c) {
 Result<Reply> get_clocks(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
-  const bool all = c.req.has_param("state") && c.req.get_param_value("state") == "all";
-  if (c.req.has_param("state") && !all && c.req.get_param_value("state") != "open")
+  const bool all = c.req.has_param("state") && c.req.param("state") == "all";
+  if (c.req.has_param("state") && !all && c.req.param("state") != "open")
     return Error::invalid({{"state", "must be open or all"}}, "invalid query parameters");
   auto rows = s.store.clocks(c.params[0], !all, std::nullopt);
   if (!rows) return rows.error();

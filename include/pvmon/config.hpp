@@ -31,13 +31,20 @@ struct Principal {
 };
 
 struct HttpSettings {
-  int threads = 8;           // workers started at once
-  int max_connections = 256;  // workers at most: connections served at once (each holds one)
-  int read_timeout_s = 10;
+  int threads = 8;        // workers started at once (handlers run on them, off the io thread)
+  int max_workers = 256;  // requests handled at once; more wait in the queue
+  int max_connections = 10'000;            // open at once, in all (clamped to the descriptor limit)
+  int max_connections_per_address = 256;   // open at once from one remote address
+  int header_timeout_s = 10;  // the request line and all header fields, from the first byte
+  int read_timeout_s = 10;    // a body: this, plus its size at body_min_bytes_per_s
+  std::size_t body_min_bytes_per_s = 16 * 1024;
   int write_timeout_s = 10;
   int keep_alive_max = 100;
   int keep_alive_timeout_s = 5;
-  std::size_t max_body_bytes = 1 << 20;
+  int tls_handshake_timeout_s = 10;
+  std::size_t max_header_bytes = 16 * 1024;  // request line and header fields (431 past it)
+  std::size_t max_header_count = 100;        // header fields (431 past it)
+  std::size_t max_body_bytes = 1 << 20;      // every framing, chunked included (413 past it)
   /// Per principal: a token bucket refilled at this rate, holding `rate_limit_burst` (0: off).
   double rate_limit_per_second = 100;
   int rate_limit_burst = 500;
