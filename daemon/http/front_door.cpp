@@ -258,6 +258,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     }
     if (!body) return dispatch();
     phase_ = Phase::body;
+    if (reader_->body_over_limit()) return parse_body();  // 413 before any 100 Continue
     lowest().expires_after(settings().body_timeout + body_allowance());
     if (reader_->expects_continue() && buffer_.size() == 0) {
       net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),

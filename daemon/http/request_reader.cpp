@@ -4,6 +4,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 
 namespace pvmon::http {
@@ -83,6 +84,14 @@ RequestReader::Status RequestReader::read_header(std::string_view in, std::size_
   const std::string_view request_line = head.substr(0, line_end);
   for (const char c : request_line)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return fail(400, "invalid character in the request line");
+  // HTTP/2's preface or any version but 1.x: 505 (RFC 9110 §15.6.6), said before the parser
+  // refuses the line as unreadable.
+  if (const auto sp = request_line.rfind(' '); sp != std::string_view::npos) {
+    const std::string_view v = request_line.substr(sp + 1);
+    if (v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[6] == '.' && std::isdigit(static_cast<unsigned char>(v[5])) &&
+        std::isdigit(static_cast<unsigned char>(v[7])) && v[5] != '1')
+      return fail(505, std::string(v) + " is not served here: HTTP/1.1 is");
+  }
   std::size_t count = 0;
   std::size_t pos = line_end == std::string_view::npos ? head.size() : line_end + 2;
   while (pos < head.size()) {
@@ -183,9 +192,6 @@ RequestReader::Status RequestReader::check_head() {
     request_.path = percent_decode(target.substr(0, q), false);
     if (q != std::string_view::npos) request_.params = parse_query(target.substr(q + 1));
   }
-  if (!chunked_ && content_length_ > limits_.max_body_bytes)
-    return fail(413, "the body (" + std::to_string(content_length_) + " bytes) is larger than the limit of " +
-                         std::to_string(limits_.max_body_bytes) + " bytes");
   return Status::header_done;
 }
 
@@ -193,6 +199,9 @@ RequestReader::Status RequestReader::read_body(std::string_view in, std::size_t&
   used = 0;
   if (!body_started_) {
     body_started_ = true;
+    if (body_over_limit())
+      return fail(413, "the body (" + std::to_string(content_length_) + " bytes) is larger than the limit of " +
+                           std::to_string(limits_.max_body_bytes) + " bytes");
     parser_.body_limit(static_cast<std::uint64_t>(limits_.max_body_bytes));
     parser_.eager(true);
   }

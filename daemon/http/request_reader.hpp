@@ -59,6 +59,9 @@ class RequestReader {
   /// A body follows the header (a Content-Length above 0, or chunked).
   bool has_body() const { return chunked_ || content_length_ > 0; }
   bool chunked() const { return chunked_; }
+  /// The Content-Length is past max_body_bytes: read_body fails with 413 at once. Judged after
+  /// the header, so that a client without a token hears 401, not the limit.
+  bool body_over_limit() const { return !chunked_ && content_length_ > limits_.max_body_bytes; }
   std::uint64_t content_length() const { return content_length_; }
   /// `Expect: 100-continue`: the client waits for a 100 before it sends the body.
   bool expects_continue() const { return expect_continue_; }

@@ -208,6 +208,7 @@ class Daemon {
   const std::string& host() const { return host_; }
   const fs::path& data_dir() const { return data_dir_; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
 
  private:
   fs::path config_, data_dir_;
