@@ -111,7 +111,10 @@ class Daemon {
     fs::remove(data_dir_ / "pvmond.addr", ec);
     fs::create_directories(data_dir_);
     const std::string log = (data_dir_ / "pvmond.log").string();
-    std::vector<std::string> argv = {PVMOND_PATH, "--config", config_.string(), "--data-dir", data_dir_.string()};
+    // PVMON_E2E_PVMOND: another build of pvmond to run the same tests against (an older one).
+    const char* other = std::getenv("PVMON_E2E_PVMOND");
+    std::vector<std::string> argv = {other && *other ? other : PVMOND_PATH, "--config", config_.string(),
+                                     "--data-dir", data_dir_.string()};
     if (listen_) argv.insert(argv.end(), {"--listen", *listen_});
     argv.insert(argv.end(), extra.begin(), extra.end());
     pid_ = ::fork();
