@@ -198,7 +198,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     reader_.emplace(settings().limits);
     exchange_.reset();
     head_read_ = false;
-    if (winding_down_ && buffer_.size() == 0) return close_now();
+    if (winding_down_) return close_now();  // a request pipelined behind is not taken
     if (buffer_.size() > 0 || first_) {
       // A new connection's first request, or one pipelined behind the last: the header
       // deadline runs from now.
