@@ -214,8 +214,11 @@ class ApiExchange final : public Exchange {
     }
     principal_ = p->name;
     if (int wait_s = 0; !api_.limiter_->allow(p->name, now_ms, wait_s)) {
-      spdlog::warn("rate limit: {} over {} requests/s on {} {} (id={})", p->name, cfg.http.rate_limit_per_second,
-                   req.method, match_->path, id_);
+      // This runs on the io thread: a principal over its rate is logged once per 10 s, not
+      // once per request.
+      if (const auto skipped = api_.rate_log_due(p->name, now_ms))
+        spdlog::warn("rate limit: {} over {} requests/s on {} {} (id={}; {} more since the last line)", p->name,
+                     cfg.http.rate_limit_per_second, req.method, match_->path, id_, *skipped);
       auto res = fail(req, Error::of(Errc::rate_limited, "too many requests from this principal"));
       res.set_header("Retry-After", std::to_string(wait_s));
       return res;
@@ -306,6 +309,19 @@ void Api::add(std::string method, std::string path, std::vector<config::Role> ro
 }
 
 std::unique_ptr<Exchange> Api::exchange() { return std::make_unique<ApiExchange>(*this); }
+
+std::optional<std::int64_t> Api::rate_log_due(const std::string& principal, std::int64_t now_ms) {
+  std::lock_guard lock(rate_log_mu_);
+  auto& [last_ms, skipped] = rate_log_[principal];
+  if (last_ms != 0 && now_ms - last_ms < 10'000) {
+    ++skipped;
+    return std::nullopt;
+  }
+  const std::int64_t n = skipped;
+  last_ms = now_ms;
+  skipped = 0;
+  return n;
+}
 
 void Api::audit_auth_failures(bool all) {
   for (const auto& w : auth_failures_->take_closed(all)) {

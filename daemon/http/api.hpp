@@ -100,8 +100,12 @@ class Api {
  private:
   friend class ApiExchange;
   void add(std::string method, std::string path, std::vector<config::Role> roles, Handler h);
+  /// A principal's rate-limit line is due (at most one per 10 s): how many were not logged.
+  std::optional<std::int64_t> rate_log_due(const std::string& principal, std::int64_t now_ms);
 
   Services s_;
+  std::mutex rate_log_mu_;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> rate_log_;  // last line (ms), skipped since
   std::shared_ptr<spdlog::logger> access_log_;
   std::vector<Route> routes_;
   std::shared_ptr<RateLimiter> limiter_;  // per principal (rate_limit.hpp)

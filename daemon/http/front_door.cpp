@@ -326,6 +326,10 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
         spdlog::error("http: request failed: {}", e.what());
         r = self->exchange_->refuse(&self->reader_->request(), 500, "internal error");
       }
+      // The request's line is written here, off the io thread: when the access log's queue is
+      // full (a stalled stderr) a worker waits for room, never the connections.
+      self->exchange_->finished(&self->reader_->request(), r);
+      self->logged_ = true;
       net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
         const bool close = !self->reader_->keep_alive() || self->winding_down_ ||
                            self->served_ >= self->settings().keep_alive_max;
@@ -350,7 +354,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   }
 
   void on_written(error_code ec) {
-    if (exchange_) exchange_->finished(head_read_ ? &reader_->request() : nullptr, response_);
+    if (exchange_ && !logged_) exchange_->finished(head_read_ ? &reader_->request() : nullptr, response_);
+    logged_ = false;
     out_.clear();
     out_.shrink_to_fit();
     if (ec) return close_now();
@@ -412,6 +417,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   bool close_after_ = false;
   bool linger_ = false;
   bool winding_down_ = false;
+  bool logged_ = false;  // the worker wrote the request's line
 };
 
 // --- the listener ------------------------------------------------------------------------

@@ -60,7 +60,11 @@ RequestReader::Status RequestReader::read_header(std::string_view in, std::size_
   while (start + 1 < in.size() && in[start] == '\r' && in[start + 1] == '\n') start += 2;
   if (start > limits_.max_header_bytes) return fail(400, "empty lines instead of a request");
   const std::string_view rest = in.substr(start);
-  const std::size_t end = rest.find("\r\n\r\n");
+  // Each call looks only at what it has not seen (a header sent a byte at a time costs its
+  // length, not its length squared); the caller's buffer only grows between calls.
+  if (start != start_) scanned_ = 0;
+  start_ = start;
+  const std::size_t end = rest.find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
   if (end == std::string_view::npos) {
     seen_ = in.size();
     if (rest.size() > limits_.max_header_bytes)
@@ -68,8 +72,16 @@ RequestReader::Status RequestReader::read_header(std::string_view in, std::size_
                            std::to_string(limits_.max_header_bytes) + " bytes");
     // Not HTTP at all (a TLS handshake on the plain port, a binary protocol): said now rather
     // than after the header deadline.
-    for (std::size_t i = 0; i < rest.size() && rest[i] != ' '; ++i)
-      if (!is_tchar(static_cast<unsigned char>(rest[i]))) return fail(400, "not an HTTP request");
+    if (!method_seen_) {
+      for (std::size_t i = scanned_; i < rest.size(); ++i) {
+        if (rest[i] == ' ') {
+          method_seen_ = true;
+          break;
+        }
+        if (!is_tchar(static_cast<unsigned char>(rest[i]))) return fail(400, "not an HTTP request");
+      }
+    }
+    scanned_ = rest.size();
     return Status::need_more;
   }
   const std::size_t block = end + 4;

@@ -84,6 +84,9 @@ class RequestReader {
   bool keep_alive_ = true;
   bool body_started_ = false;
   std::size_t seen_ = 0;
+  std::size_t start_ = 0;    // empty lines skipped before the request line
+  std::size_t scanned_ = 0;  // bytes of the header looked at by earlier calls
+  bool method_seen_ = false;
 };
 
 }  // namespace pvmon::http

@@ -1,5 +1,5 @@
-// End-to-end: HTTPS from config (cpp-httplib's SSLServer over OpenSSL). A client that verifies
-// the certificate is served; a TLS 1.2 handshake succeeds and a TLS 1.1-only one is refused
+// End-to-end: HTTPS from config (the front door's Beast ssl_stream over OpenSSL). A client that
+// verifies the certificate is served; a TLS 1.2 handshake succeeds and a TLS 1.1-only one is refused
 // (checked with OpenSSL directly, the client's own floor lowered so that the refusal is the
 // server's); plain HTTP beyond loopback is refused unless the config says so.
 #include <doctest/doctest.h>
@@ -56,6 +56,7 @@ TEST_CASE("TLS: HTTPS with a verified certificate, TLS 1.2 accepted, TLS 1.1 ref
   make_cert(tmp.path);
   Daemon d(write_config(tmp.path, [&](json& c) {
              c["tls"] = {{"certificate", "cert.pem"}, {"private_key", "key.pem"}};  // relative to the config
+             c["http"]["tls_handshake_timeout_s"] = 2;
            }),
            tmp.path / "data");
   d.use_tls(tmp.path / "cert.pem");
@@ -77,6 +78,20 @@ TEST_CASE("TLS: HTTPS with a verified certificate, TLS 1.2 accepted, TLS 1.1 ref
   CHECK(handshake(d.port(), TLS1_3_VERSION) == TLS1_3_VERSION);
   CHECK(handshake(d.port(), TLS1_1_VERSION) == 0);
   CHECK(handshake(d.port(), TLS1_VERSION) == 0);
+
+  // A client that connects and never says hello is closed at the handshake deadline.
+  {
+    const int fd = connect_loopback(d.port());
+    REQUIRE(fd >= 0);
+    timeval tv{15, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[64];
+    const auto t0 = std::chrono::steady_clock::now();
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    CHECK(n <= 0);  // closed (EOF or reset), not timed out on our side
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(12));
+    ::close(fd);
+  }
 
   // Plain HTTP on the TLS port gets no HTTP answer.
   httplib::Client plain(d.host(), d.port());
