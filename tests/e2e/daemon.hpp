@@ -88,6 +88,12 @@ inline fs::path write_config(const fs::path& dir, const std::function<void(json&
   for (const auto& s : cfg["studies"])
     studies.push_back((fs::path(PVMON_SOURCE_DIR) / "config" / s.get<std::string>()).string());
   cfg["studies"] = studies;
+  // Another pvmond under test (PVMON_E2E_PVMOND, an older build): the shipped config's HTTP
+  // settings it may not know are left out.
+  if (const char* other = std::getenv("PVMON_E2E_PVMOND"); other && *other)
+    for (const char* key : {"max_workers", "max_connections", "max_connections_per_address", "header_timeout_s",
+                            "body_min_bytes_per_s", "max_header_bytes", "max_header_count", "tls_handshake_timeout_s"})
+      cfg["http"].erase(key);
   if (edit) edit(cfg);
   const fs::path out = dir / "pvmond.json";
   write_text(out, cfg.dump(2));
