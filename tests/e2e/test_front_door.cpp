@@ -198,12 +198,14 @@ TEST_CASE("2,000 slow connections (a header byte a second) do not delay AE intak
   std::atomic<bool> stop{false};
   std::thread trickle([&] {
     const std::string start = "POST " + std::string(kStudy) + "/ae HTTP/1.1\r\nHost: pvmon\r\nX-Slow: ";
+    // Each connection gets its next byte once a second, the 2,000 spread over the second (20
+    // every 10 ms), as independent clients would send them.
     for (std::size_t k = 0; !stop.load(); ++k) {
-      for (int fd : slow) {
+      for (std::size_t i = 0; i < slow.size() && !stop.load(); ++i) {
         const char c = k < start.size() ? start[k] : 'a';
-        (void)::send(fd, &c, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)::send(slow[i], &c, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (i % 20 == 19) std::this_thread::sleep_for(10ms);
       }
-      for (int w = 0; w < 10 && !stop.load(); ++w) std::this_thread::sleep_for(100ms);
     }
   });
   std::this_thread::sleep_for(300ms);
