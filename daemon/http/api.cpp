@@ -271,7 +271,11 @@ class ApiExchange final : public Exchange {
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
     const std::string method = head ? head->method : std::string("-");
     const std::string route = route_.empty() ? std::string("-") : route_;
-    metrics().observe(method, route, res.status, static_cast<double>(us) / 1e6);
+    // A label per method a client can make up would grow the metrics without bound: the
+    // methods of HTTP (RFC 9110 §9) are counted by name, any other as "other".
+    static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "-"};
+    const bool known = std::find(std::begin(kMethods), std::end(kMethods), method) != std::end(kMethods);
+    metrics().observe(known ? method : std::string("other"), route, res.status, static_cast<double>(us) / 1e6);
     // Never the token, never the body: only what identifies the request.
     api_.access_log_->info("http {} {} {} {:.3f}ms id={} principal={}", method, route, res.status,
                            static_cast<double>(us) / 1000.0, id_, principal_.empty() ? "-" : principal_);

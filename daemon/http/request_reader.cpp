@@ -23,6 +23,8 @@ bool is_tchar(unsigned char c) {
 // field-vchar, SP and HTAB (RFC 9110 §5.5): obs-text (0x80-0xFF) is allowed, controls are not.
 bool is_field_value_char(unsigned char c) { return c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7F); }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -71,8 +73,8 @@ RequestReader::Status RequestReader::read_header(std::string_view in, std::size_
       return fail(431, "the request line and header fields are larger than " +
                            std::to_string(limits_.max_header_bytes) + " bytes");
     // Not HTTP at all (a TLS handshake on the plain port, a binary protocol): said now rather
-    // than after the header deadline.
-    if (!method_seen_) {
+    // than after the header deadline. A lone CR is an empty line whose LF is still on its way.
+    if (!method_seen_ && rest != "\r") {
       for (std::size_t i = scanned_; i < rest.size(); ++i) {
         if (rest[i] == ' ') {
           method_seen_ = true;
@@ -134,7 +136,14 @@ RequestReader::Status RequestReader::read_header(std::string_view in, std::size_
                          std::to_string(limits_.max_header_bytes) + " bytes");
   if (ec == bhttp::error::bad_content_length) return fail(400, "Content-Length is invalid, repeated with another value, or sent with Transfer-Encoding");
   if (ec == bhttp::error::bad_transfer_encoding) return fail(400, "Transfer-Encoding is repeated, or sent with Content-Length");
-  if (ec == bhttp::error::bad_version) return fail(400, "the request line's HTTP version is not readable");
+  if (ec == bhttp::error::bad_version) {
+    // Beast reads HTTP/1.0 and 1.1 only: any other well-formed version is one not served here
+    // (RFC 9110 §15.6.6), not an unreadable one.
+    const std::string_view v = request_line.substr(request_line.rfind(' ') + 1);
+    if (v.size() == 8 && v.substr(0, 5) == "HTTP/" && is_digit(v[5]) && v[6] == '.' && is_digit(v[7]))
+      return fail(505, std::string(v) + " is not served here: HTTP/1.1 is");
+    return fail(400, "the request line's HTTP version is not readable");
+  }
   if (ec == bhttp::error::bad_method) return fail(400, "the request line's method is not a token");
   if (ec == bhttp::error::bad_target) return fail(400, "the request target is not readable");
   if (ec) return fail(400, "the request could not be read: " + ec.message());
@@ -217,17 +226,26 @@ RequestReader::Status RequestReader::read_body(std::string_view in, std::size_t&
     parser_.body_limit(static_cast<std::uint64_t>(limits_.max_body_bytes));
     parser_.eager(true);
   }
+  // The parser takes body bytes as they come; what it leaves is a chunk header or the trailer
+  // section not yet whole, which the caller holds until more arrives: bounded like a header
+  // block, or a chunk extension or a trailer without end would be held without limit.
+  const auto more = [&] {
+    if (in.size() - used > limits_.max_header_bytes)
+      return fail(400, "a chunk header or the trailer fields are larger than " +
+                           std::to_string(limits_.max_header_bytes) + " bytes");
+    return Status::need_more;
+  };
   while (!parser_.is_done()) {
     if (used == in.size()) return Status::need_more;
     beast::error_code ec;
     const std::size_t n = parser_.put(boost::asio::buffer(in.data() + used, in.size() - used), ec);
     used += n;
     seen_ += n;
-    if (ec == bhttp::error::need_more) return Status::need_more;
+    if (ec == bhttp::error::need_more) return more();
     if (ec == bhttp::error::body_limit)
       return fail(413, "the body is larger than the limit of " + std::to_string(limits_.max_body_bytes) + " bytes");
     if (ec) return fail(400, "the body could not be read (" + ec.message() + ")");
-    if (n == 0 && !parser_.is_done()) return Status::need_more;
+    if (n == 0 && !parser_.is_done()) return more();
   }
   request_.body = std::move(parser_.get().body());
   return Status::complete;

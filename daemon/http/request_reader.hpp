@@ -11,7 +11,8 @@
 //   - framing: Content-Length once, digits only; Transfer-Encoding once, and only `chunked`;
 //     never both (400); HTTP/1.1 needs exactly one Host (400); HTTP/1.0 and 1.1 only (505);
 //   - the body: at most `max_body_bytes` for every framing, chunked included; the reader stops
-//     at the chunk header that would pass the limit (413) and never holds more than the limit.
+//     at the chunk header that would pass the limit (413) and never holds more than the limit;
+//     a chunk header or trailer section still arriving is held up to `max_header_bytes` (400).
 //
 // Every failure ends the connection: after a framing error the next byte's meaning is unknown.
 #pragma once

@@ -453,7 +453,9 @@ std::optional<HysLawCase> potential_hys_law(const std::vector<LabResult>& subjec
     }
   if (!best) return std::nullopt;
 
-  const auto& [t, b] = *best;
+  // Named references, not a structured binding: clang 14 cannot capture a binding (alp_key).
+  const Piece& t = best->first;
+  const Piece& b = best->second;
   HysLawCase c;
   c.transaminase = *t.r;
   c.bilirubin = *b.r;
