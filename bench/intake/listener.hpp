@@ -1,22 +1,17 @@
-// What bench/intake's two baselines share: the listener configured like pvmond's, and the
+// What bench/intake's two cpp-httplib baselines share: the listener configured like pvmond's, and the
 // serve loop (bind 127.0.0.1, print "port N", stop on SIGINT/SIGTERM).
 #pragma once
 
 #include <httplib.h>
 
-#include <charconv>
 #include <csignal>
 #include <cstddef>
 #include <cstdio>
 #include <string_view>
 
-namespace bench {
+#include "args.hpp"
 
-inline bool parse_int(const char* s, int& out) {
-  const std::string_view v(s);
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  return ec == std::errc{} && p == v.data() + v.size();
-}
+namespace bench {
 
 /// As pvmond configures its listener: TCP_NODELAY, `threads` workers, the keep-alive limit.
 inline void configure_like_pvmond(httplib::Server& server, int threads, int keepalive_max) {
