@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -166,8 +167,11 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   }
 
   void wind_down(bool now) override {
+    winding_down_ = true;
     net::post(stream_.get_executor(), [self = this->shared_from_this(), now] {
-      self->winding_down_ = true;
+      // While a worker handles the request it owns the socket (it writes the answer itself):
+      // the connection closes when that answer is written (finish_write sees winding_down_).
+      if (self->phase_ == Phase::handling) return;
       // Between requests or within a header: nothing was taken from this client yet.
       if (now || self->phase_ == Phase::header) self->close_now();
     });
@@ -330,16 +334,22 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       // full (a stalled stderr) a worker waits for room, never the connections.
       self->exchange_->finished(&self->reader_->request(), r);
       self->logged_ = true;
-      net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
-        const bool close = !self->reader_->keep_alive() || self->winding_down_ ||
-                           self->served_ >= self->settings().keep_alive_max;
-        self->respond(std::move(r), close, false);
-      });
+      // Until finish_write runs on the strand this worker owns the connection: the strand has
+      // no operation on the socket (no read is pending, the deadline is off, wind_down leaves a
+      // handled connection alone), so the answer is serialised and, on plain TCP, written here
+      // with one non-blocking send: the client has it without a wait for the io thread.
+      const bool close = !self->reader_->keep_alive() || self->winding_down_ ||
+                         self->served_ >= self->settings().keep_alive_max;
+      self->prepare(std::move(r), close, false);
+      std::size_t sent = 0;
+      error_code ec;
+      if constexpr (!kTls) sent = self->send_now(ec);
+      net::post(self->stream_.get_executor(), [self, sent, ec] { self->finish_write(sent, ec); });
     });
   }
 
-  void respond(Response r, bool close, bool linger) {
-    phase_ = Phase::writing;
+  // Serialises the answer into out_ and decides what follows it.
+  void prepare(Response r, bool close, bool linger) {
     response_ = std::move(r);
     close_after_ = close || winding_down_;
     // Bytes of a request not read (a body refused, a request pipelined behind the last one):
@@ -347,10 +357,40 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     linger_ = linger || buffer_.size() > 0;
     const bool head_only = head_read_ && reader_->request().method == "HEAD";
     out_ = serialize(response_, head_read_ ? reader_->request().version : 11, close_after_, head_only);
+  }
+
+  // Plain TCP only: as much of out_ as the socket takes now, without blocking.
+  std::size_t send_now(error_code& ec) {
+    const int fd = lowest().socket().native_handle();
+    std::size_t sent = 0;
+    while (sent < out_.size()) {
+      const ssize_t n = ::send(fd, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+          ec = error_code(errno, boost::system::system_category());
+        break;  // the socket's buffer is full: the strand writes the rest
+      }
+    }
+    return sent;
+  }
+
+  // On the strand: the rest of out_ after `sent` bytes, under the write deadline.
+  void finish_write(std::size_t sent, error_code ec) {
+    phase_ = Phase::writing;
+    if (ec || sent == out_.size()) return on_written(ec);
     lowest().expires_after(settings().write_timeout);
-    net::async_write(stream_, net::buffer(out_), [self = this->shared_from_this()](error_code ec, std::size_t) {
-      self->on_written(ec);
+    net::async_write(stream_, net::buffer(out_) + sent, [self = this->shared_from_this()](error_code e, std::size_t) {
+      self->on_written(e);
     });
+  }
+
+  void respond(Response r, bool close, bool linger) {
+    prepare(std::move(r), close, linger);
+    finish_write(0, {});
   }
 
   void on_written(error_code ec) {
@@ -359,7 +399,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     out_.clear();
     out_.shrink_to_fit();
     if (ec) return close_now();
-    if (close_after_) return linger_ ? linger() : close_gracefully();
+    if (close_after_ || winding_down_) return linger_ ? linger() : close_gracefully();
     start_request();
   }
 
@@ -416,7 +456,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   bool head_read_ = false;
   bool close_after_ = false;
   bool linger_ = false;
-  bool winding_down_ = false;
+  std::atomic<bool> winding_down_ = false;  // set from any thread by wind_down
   bool logged_ = false;  // the worker wrote the request's line
 };
 
