@@ -41,7 +41,7 @@ struct FrontDoorSettings {
   std::size_t max_connections = 10'000;
   std::size_t max_connections_per_address = 256;
   std::size_t threads = 8;       // workers started at once
-  std::size_t max_workers = 256;  // requests handled at once; more wait in the queue
+  std::size_t max_workers = 32;  // requests handled at once; more wait in the queue
   struct Tls {
     std::string certificate;  // PEM, with its chain
     std::string private_key;  // PEM

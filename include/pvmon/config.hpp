@@ -32,7 +32,7 @@ struct Principal {
 
 struct HttpSettings {
   int threads = 8;        // workers started at once (handlers run on them, off the io thread)
-  int max_workers = 256;  // requests handled at once; more wait in the queue
+  int max_workers = 32;  // requests handled at once; more wait in the queue (bench/intake: 256 thrash)
   int max_connections = 10'000;            // open at once, in all (clamped to the descriptor limit)
   int max_connections_per_address = 256;   // open at once from one remote address
   int header_timeout_s = 10;  // the request line and all header fields, from the first byte
