@@ -75,7 +75,7 @@ struct Drug {                        // G.k
   DrugAction action = DrugAction::unknown;  // G.k.8
   std::vector<Causality> causality;  // G.k.9.i.2.r
   std::string ind_number;            // FDA.G.k.12.r? (FDA profile: the IND it is studied under)
-  bool investigational = false;      // G.k.2.5 investigational product blinded: false (open label)
+  bool blinded = false;              // G.k.2.5 investigational product blinded (an open-label study: never)
 };
 
 struct Case {
@@ -106,6 +106,12 @@ struct Case {
   // C.3: the sender
   std::string sender_organisation;   // C.3.2
   std::string sender_country;        // C.3.4.5 (part of the address, ISO 3166-1 alpha-2)
+  // C.3.3, C.3.4: the sponsor's safety department and contact (FDA requires them); each
+  // written only when set
+  std::string sender_department;     // C.3.3.1
+  std::string sender_title, sender_given_name, sender_family_name;  // C.3.3.2, C.3.3.3, C.3.3.5
+  std::string sender_street, sender_city, sender_state, sender_postcode;  // C.3.4.1-C.3.4.4
+  std::string sender_telephone, sender_fax, sender_email;  // C.3.4.6-C.3.4.8
   // C.3.1 sender type: 1 pharmaceutical company
 
   // C.5: the study
@@ -116,6 +122,8 @@ struct Case {
   // C.5.4 study type: 1 clinical trials
   std::string ind_number;            // FDA.C.5.5a (FDA profile)
   std::string fda_report_type;       // FDA.C.1.7.1 local criteria report type ("1" 15-day ...)
+  std::vector<std::string> cross_reported_inds;  // FDA.C.5.6.r (none: nullFlavor NA)
+  bool combination_product = false;  // FDA.C.1.12 combination product report indicator
 
   // D: the patient
   std::string subject;               // D.1 the pseudonymous subject id only
@@ -125,6 +133,7 @@ struct Case {
   std::vector<std::string> death_causes;  // D.9.2.r.2 reported cause(s) as text (MedDRA code
                                           // when the cause is a CTCAE term: D.9.2.r.1b)
   std::vector<std::string> death_cause_codes;  // parallel to death_causes; "" when not coded
+  std::string medical_history;       // D.7.2 relevant history as text ("None"; empty: UNK)
 
   Reaction reaction;                 // E.i
   std::vector<LabTest> labs;         // F.r
@@ -138,7 +147,7 @@ struct Case {
 std::string build(const Case& c, Profile profile);
 
 struct Finding {
-  std::string rule;     // "schema", or FDA's rule number ("FDA-R-1234") / a short pvmon id
+  std::string rule;     // "schema", or FDA's rule number ("R0005"), or pvmon's id for one of FDA's generic rules ("REQ-C.1.1")
   std::string element;  // the E2B element ("C.1.1") or the XPath
   std::string message;
   bool rejection = true;  // a rejection (the gateway refuses it); false: a warning
