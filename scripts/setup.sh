@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev        # JSON, logging
   libcpp-httplib-dev libssl-dev openssl   # HTTP server and client; OpenSSL for hashes, HMAC, TLS (CLI: test certificates)
   libzip-dev                              # DSMB reports: all CSV tables in one zip
+  libxml2-dev libxml2-utils               # ICSRs: schema validation in process; xmllint for the tests
   doctest-dev                             # tests
 )
 if [[ "${PVMON_BENCH:-0}" == 1 ]]; then packages+=(wrk); fi
