@@ -175,6 +175,78 @@ std::vector<std::string> string_list(FieldReader& r, const std::string& key, boo
 
 }  // namespace
 
+namespace {
+
+bool country_code(const std::string& s) {  // ISO 3166-1 alpha-2, as E2B(R3) takes it
+  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
+         std::isupper(static_cast<unsigned char>(s[1]));
+}
+
+std::optional<IcsrSettings> parse_icsr(const json& j, FieldReader& parent, const Study& st,
+                                       std::vector<FieldError>& errs) {
+  if (!j.is_object()) {
+    parent.error("icsr", "must be an object (README \"ICSR\")");
+    return std::nullopt;
+  }
+  FieldReader r(j, parent.path("icsr"), errs);
+  IcsrSettings ic;
+  if (auto v = r.one_of("regional_profile", false, std::vector<std::string>{"ich", "fda"})) ic.profile = *v;
+  // Lengths: FDA's data-element table (N.1.3 60, C.1.1 100, C.3.2 100, C.5.1.r.1 50, C.5.3 50).
+  if (auto v = r.id("sender_id", true, 60)) ic.sender_id = *v;
+  if (auto v = r.id("receiver_id", true, 60)) ic.receiver_id = *v;
+  if (auto v = r.string("sender_organisation", true, 100)) ic.sender_organisation = *v;
+  const auto country = [&](const char* key, bool required, std::string& out) {
+    if (auto v = r.string(key, required, 2)) {
+      if (!country_code(*v)) r.error(key, "must be an ISO 3166-1 alpha-2 code (\"CN\", \"US\")");
+      else out = *v;
+    }
+  };
+  country("sender_country", true, ic.sender_country);
+  if (auto v = r.id("case_prefix", true, 40)) ic.case_prefix = *v;
+  if (auto v = r.string("registration_number", true, 50)) ic.registration_number = *v;
+  country("registration_country", true, ic.registration_country);
+  if (auto v = r.string("sponsor_study_number", true, 50)) ic.sponsor_study_number = *v;
+  if (auto v = r.string("ind_number", ic.profile == "fda", 10)) ic.ind_number = *v;
+  if (const json* sc = r.get("sender_contact", false)) {
+    if (!sc->is_object()) {
+      r.error("sender_contact", "must be an object: {\"department\", \"given_name\", \"family_name\", \"email\", ...}");
+    } else {
+      FieldReader cr(*sc, r.path("sender_contact"), errs);
+      // Lengths: FDA's data-element table for C.3.3.1 .. C.3.4.8.
+      for (const auto& [key, len] : std::vector<std::pair<const char*, std::size_t>>{
+               {"department", 60}, {"title", 50}, {"given_name", 60}, {"family_name", 60}, {"street", 100},
+               {"city", 35}, {"state", 40}, {"postcode", 15}, {"telephone", 33}, {"fax", 33}, {"email", 100}})
+        if (auto v = cr.string(key, false, len)) ic.sender_contact[key] = *v;
+      cr.finish();
+    }
+  }
+  country("site_country", true, ic.site_country);
+  if (const json* m = r.get("site_countries", false)) {
+    if (!m->is_object()) {
+      r.error("site_countries", "must be an object from site id to country code");
+    } else {
+      FieldReader mr(*m, r.path("site_countries"), errs);
+      for (auto it = m->begin(); it != m->end(); ++it) {
+        if (!st.has_site(it.key())) mr.error(it.key(), "is not one of the study's sites");
+        if (auto v = mr.string(it.key(), true, 2)) {
+          if (!country_code(*v)) mr.error(it.key(), "must be an ISO 3166-1 alpha-2 code");
+          else ic.site_countries[it.key()] = *v;
+        }
+      }
+      mr.finish();
+    }
+  }
+  r.finish();
+  return ic;
+}
+
+}  // namespace
+
+std::string IcsrSettings::country_of(const std::string& site) const {
+  auto it = site_countries.find(site);
+  return it != site_countries.end() ? it->second : site_country;
+}
+
 Result<Study> parse_study(const std::string& text, const std::string& source) {
   auto parsed = parse_json(text, source);
   if (!parsed) return parsed.error();
@@ -197,6 +269,13 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
                                                                    "surgery", "device"}))
       iv.kind = *v;
     if (auto v = item.boolean("investigational_product", true)) iv.investigational_product = *v;
+    if (auto v = item.string("name", false, 250)) iv.name = *v;  // E2B G.k.2.2 is 250 long
+    if (auto v = item.string("route", false, 60)) iv.route = *v;
+    if (auto v = item.number("dose", false, 1e-6, 1e6)) iv.dose = *v;
+    if (auto v = item.string("dose_unit", false, 50)) iv.dose_unit = *v;
+    if (iv.dose.has_value() != !iv.dose_unit.empty())
+      item.error(iv.dose ? "dose_unit" : "dose", "dose and dose_unit go together");
+    if (iv.name.empty()) iv.name = iv.id;
     iv.expected_terms = expected_terms(item, errs);
     if (!iv.id.empty() && !ids.insert(iv.id).second) item.error("id", "is a duplicate");
     s.interventions.push_back(std::move(iv));
@@ -256,6 +335,7 @@ Result<Study> parse_study(const std::string& text, const std::string& source) {
       s.dsmb_schedule = std::move(sch);
     }
   }
+  if (const json* ic = r.get("icsr", false)) s.icsr = parse_icsr(*ic, r, s, errs);
   r.finish();
   if (!errs.empty()) return file_errors(source, std::move(errs));
   s.text = text;

@@ -18,6 +18,7 @@ struct Submission {
   safety::SubmissionKind kind;
   Timestamp submitted;
   json record;
+  std::string message_id;  // the ICSR message sent (N.2.r.1); empty: none
 };
 
 Result<Submission> parse_submission(const json& body, Timestamp now) {
@@ -29,6 +30,9 @@ Result<Submission> parse_submission(const json& body, Timestamp now) {
   auto at = r.timestamp("submitted", true);
   auto authority = r.string("authority", true, 100);
   auto reference = r.string("reference", true, 100);
+  // The ICSR message it sent (GET .../icsr answers its N.2.r.1 in X-ICSR-Message-Id): the
+  // clock then stops when the gateway acknowledges receipt (POST .../icsr-acks), not now.
+  auto message_id = r.id("message_id", false, 100);
   r.finish();
   if (at && *at > now.plus_ms(5 * 60'000)) r.error("submitted", "is in the future");
   if (!errs.empty()) return Error::invalid(std::move(errs));
@@ -38,6 +42,7 @@ Result<Submission> parse_submission(const json& body, Timestamp now) {
                 {"submitted", format_timestamp(*at)},
                 {"authority", *authority},
                 {"reference", *reference}};
+  if (message_id) sub.message_id = *message_id;
   return sub;
 }
 
@@ -73,7 +78,10 @@ Result<json> record_submission(const AeDeps& cx, const Caller& who, const config
       return Error::field(Errc::conflict, "kind",
                           "no open " + sub->record["kind"].get<std::string>() + " clock for this report");
     }
-    w.stop = std::move(plan.stop);
+    // A message awaiting its acknowledgement stops nothing yet (the plan only proves the
+    // report has the open clock this submission answers).
+    if (sub->message_id.empty()) w.stop = std::move(plan.stop);
+    w.message_id = sub->message_id;
     w.record = sub->record;
     auto stored = cx.aes.add_submission(std::move(w), who.actor());
     if (!stored) return stored.error();

@@ -49,7 +49,11 @@ const std::array<Spec, 9> kSpecs = {{
     {Kind::submission, "submission", "submissions",
      "SELECT coalesce((SELECT r.study FROM ae_reports r WHERE r.id = report), '?') || '/submission/' || id, id, "
      "report, kind, submitted, authority, reference, recorded_at, recorded_by FROM submissions WHERE rowid = ?1",
-     nullptr},
+     // The ICSR message it names, then the gateway's acknowledgements (schema v12).
+     "SELECT 0, 'message', message_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM submission_messages "
+     "WHERE submission = ?1 UNION ALL SELECT 1, id, message_id, ack_batch_id, ack_sha256, code, accepted, text, "
+     "local_report_number, receipt_at, recorded_at || ' ' || recorded_by FROM icsr_acks WHERE submission = ?1 "
+     "ORDER BY 1, 2"},
     {Kind::alert, "alert", "alerts",
      "SELECT study || '/alert/' || id, id, study, rule, severity, dedupe_key, title, subject, report, payload, "
      "created_at, status, acked_at, acked_by, ack_comment FROM alerts WHERE rowid = ?1",

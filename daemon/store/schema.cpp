@@ -497,6 +497,44 @@ constexpr const char* kV11 = R"sql(
 ALTER TABLE audit ADD COLUMN content_sha256 TEXT;
 )sql";
 
+// Version 12: ICH E2B(R3) submissions (issue 20). A submission may name the ICSR message it
+// sent; the gateway's acknowledgements of it are kept, append-only, and are part of the
+// submission's audited content (audit_trail.cpp), as its message is. Both tables are new, so
+// no existing submission's content hash changes.
+constexpr const char* kV12 = R"sql(
+CREATE TABLE submission_messages (
+  submission  INTEGER PRIMARY KEY REFERENCES submissions (id),
+  study       TEXT NOT NULL,
+  message_id  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX submission_messages_id ON submission_messages (study, message_id);
+CREATE TRIGGER submission_messages_no_update BEFORE UPDATE ON submission_messages
+  BEGIN SELECT RAISE(ABORT, 'submission_messages is append-only'); END;
+CREATE TRIGGER submission_messages_no_delete BEFORE DELETE ON submission_messages
+  BEGIN SELECT RAISE(ABORT, 'submission_messages is append-only'); END;
+CREATE TABLE icsr_acks (
+  id                  INTEGER PRIMARY KEY,
+  study               TEXT NOT NULL,
+  submission          INTEGER NOT NULL REFERENCES submissions (id),
+  ack_batch_id        TEXT NOT NULL,
+  ack_sha256          TEXT NOT NULL,
+  message_id          TEXT NOT NULL,
+  code                TEXT NOT NULL,
+  accepted            INTEGER NOT NULL,
+  text                TEXT NOT NULL,
+  local_report_number TEXT NOT NULL,
+  receipt_at          TEXT NOT NULL,
+  recorded_at         TEXT NOT NULL,
+  recorded_by         TEXT NOT NULL
+);
+CREATE INDEX icsr_acks_by_submission ON icsr_acks (submission, id);
+CREATE UNIQUE INDEX icsr_acks_batch ON icsr_acks (study, ack_batch_id, message_id);
+CREATE TRIGGER icsr_acks_no_update BEFORE UPDATE ON icsr_acks
+  BEGIN SELECT RAISE(ABORT, 'icsr_acks is append-only'); END;
+CREATE TRIGGER icsr_acks_no_delete BEFORE DELETE ON icsr_acks
+  BEGIN SELECT RAISE(ABORT, 'icsr_acks is append-only'); END;
+)sql";
+
 static void v11_baseline(Db& db) {
   SystemClock clock;
   audit::baseline(db, clock.now());
@@ -505,7 +543,7 @@ static void v11_baseline(Db& db) {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
                                               {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10},
-                                              {11, kV11, nullptr, v11_baseline}};
+                                              {11, kV11, nullptr, v11_baseline}, {12, kV12}};
   return kAll;
 }
 

@@ -110,6 +110,73 @@ bool alert_raised(Db& db, const std::string& study, const std::string& key) {
   return st.step();
 }
 
+constexpr const char* kSubmissionSelect =
+    "SELECT s.id, s.report, s.kind, s.submitted, s.authority, s.reference, s.recorded_at, s.recorded_by, "
+    "m.message_id, r.report_id FROM submissions s JOIN ae_reports r ON r.id = s.report "
+    "LEFT JOIN submission_messages m ON m.submission = s.id ";
+
+SubmissionRow submission_row(Stmt& st) {
+  SubmissionRow row;
+  row.id = st.i64(0);
+  row.report = st.i64(1);
+  row.kind = st.text(2);
+  row.message_id = st.opt_text(8).value_or("");
+  row.record = {{"id", row.id},          {"report", row.report},       {"report_id", st.text(9)},
+                {"kind", row.kind},      {"submitted", st.text(3)},    {"authority", st.text(4)},
+                {"reference", st.text(5)}, {"recorded_at", st.text(6)}, {"recorded_by", st.text(7)},
+                {"message_id", row.message_id.empty() ? json(nullptr) : json(row.message_id)}};
+  return row;
+}
+
+/// The acknowledgements of a submission's message, oldest first; `accepted` is the last one's.
+void add_acks(Db& db, SubmissionRow& row) {
+  json acks = json::array();
+  auto st = db.cached(
+      "SELECT ack_batch_id, code, accepted, text, local_report_number, receipt_at, recorded_at, recorded_by "
+      "FROM icsr_acks WHERE submission = ? ORDER BY id");
+  st.bind(1, row.id);
+  while (st.step()) {
+    row.accepted = st.i64(2) != 0;
+    acks.push_back({{"ack_batch_id", st.text(0)},
+                    {"code", st.text(1)},
+                    {"accepted", st.i64(2) != 0},
+                    {"text", st.text(3)},
+                    {"local_report_number", st.text(4)},
+                    {"receipt_at", st.text(5)},
+                    {"recorded_at", st.text(6)},
+                    {"recorded_by", st.text(7)}});
+  }
+  if (!row.message_id.empty()) {
+    row.record["acks"] = std::move(acks);
+    row.record["accepted"] = row.accepted ? json(*row.accepted) : json(nullptr);
+  }
+}
+
+/// An acknowledgement batch as recorded: one entry per message it acknowledged.
+json ack_record(Db& db, const std::string& study, const std::string& batch) {
+  auto st = db.cached(
+      "SELECT a.submission, s.report, a.message_id, a.code, a.accepted, a.text, a.local_report_number, "
+      "a.receipt_at, a.recorded_at, a.recorded_by FROM icsr_acks a JOIN submissions s ON s.id = a.submission "
+      "WHERE a.study = ? AND a.ack_batch_id = ? ORDER BY a.id");
+  st.bind(1, study).bind(2, batch);
+  json items = json::array();
+  std::string receipt, recorded_at, recorded_by;
+  while (st.step()) {
+    receipt = st.text(7);
+    recorded_at = st.text(8);
+    recorded_by = st.text(9);
+    items.push_back({{"submission", st.i64(0)},
+                     {"report", st.i64(1)},
+                     {"message_id", st.text(2)},
+                     {"code", st.text(3)},
+                     {"accepted", st.i64(4) != 0},
+                     {"text", st.text(5)},
+                     {"local_report_number", st.text(6)}});
+  }
+  return {{"ack_batch_id", batch}, {"receipt_at", receipt}, {"recorded_at", recorded_at},
+          {"recorded_by", recorded_by}, {"messages", items}};
+}
+
 constexpr const char* kAeSelect =
     "SELECT r.id, r.study, r.site, r.report_id, r.received_at, r.current_version, v.record, "
     "v.recorded_at, v.recorded_by, v.kind FROM ae_reports r JOIN ae_versions v "
@@ -516,6 +583,23 @@ class SqliteStore final : public Store {
             .bind(7, actor.principal)
             .run();
         const std::int64_t submission = db.last_insert_rowid();
+        if (!w.message_id.empty()) {
+          auto dup = db.cached("SELECT submission FROM submission_messages WHERE study = ? AND message_id = ?");
+          dup.bind(1, study).bind(2, w.message_id);
+          if (dup.step())
+            return Error::field(Errc::conflict, "message_id",
+                                "ICSR message " + w.message_id + " is named by submission " +
+                                    std::to_string(dup.i64(0)) + " already");
+          dup.reset();
+          db.cached("INSERT INTO submission_messages (submission, study, message_id) VALUES (?,?,?)")
+              .bind(1, submission)
+              .bind(2, study)
+              .bind(3, w.message_id)
+              .run();
+          rec["message_id"] = w.message_id;
+          rec["acks"] = json::array();
+          rec["accepted"] = nullptr;
+        }
         audit::record(db, now, actor, "ae.submission", audit::Kind::submission, submission);
         rec["id"] = submission;
         rec["report"] = id;
@@ -532,6 +616,86 @@ class SqliteStore final : public Store {
         }
         rec["clocks_stopped"] = stopped;
         return Stored{rec, true};
+      });
+    });
+  }
+
+  Result<std::vector<SubmissionRow>> submissions(const std::string& study,
+                                                 std::optional<std::int64_t> report) override {
+    return guard([&]() -> Result<std::vector<SubmissionRow>> {
+      auto db = readers_.take();
+      std::string sql = std::string(kSubmissionSelect) + "WHERE r.study = ?1 ";
+      if (report) sql += "AND s.report = ?2 ";
+      sql += "ORDER BY s.id";
+      auto st = db->cached(sql);
+      st.bind(1, study);
+      if (report) st.bind(2, *report);
+      std::vector<SubmissionRow> out;
+      while (st.step()) out.push_back(submission_row(st));
+      st.reset();
+      for (auto& row : out) add_acks(*db, row);
+      return out;
+    });
+  }
+
+  Result<std::optional<SubmissionRow>> submission_by_message(const std::string& study,
+                                                             const std::string& message_id) override {
+    return guard([&]() -> Result<std::optional<SubmissionRow>> {
+      auto db = readers_.take();
+      auto st = db->cached(std::string(kSubmissionSelect) + "WHERE r.study = ?1 AND m.message_id = ?2");
+      st.bind(1, study).bind(2, message_id);
+      if (!st.step()) return std::optional<SubmissionRow>{};
+      SubmissionRow row = submission_row(st);
+      st.reset();
+      add_acks(*db, row);
+      return std::optional<SubmissionRow>(std::move(row));
+    });
+  }
+
+  Result<Stored> add_icsr_ack(IcsrAckWrite w, const Actor& actor) override {
+    return guard([&]() -> Result<Stored> {
+      return writer_.write<Stored>([&](Db& db) -> Result<Stored> {
+        {
+          // The same document again is a replay; another under the same batch id, a conflict.
+          auto seen = db.cached("SELECT ack_sha256 FROM icsr_acks WHERE study = ? AND ack_batch_id = ? LIMIT 1");
+          seen.bind(1, w.study).bind(2, w.ack_batch_id);
+          if (seen.step()) {
+            const std::string sha = seen.text(0);
+            seen.reset();
+            if (sha != w.ack_sha256)
+              return Error::field(Errc::conflict, "ACK.M.1",
+                                  "acknowledgement batch " + w.ack_batch_id +
+                                      " was recorded already with other content");
+            return Stored{ack_record(db, w.study, w.ack_batch_id), false};
+          }
+        }
+        for (const auto& item : w.items)
+          if (open_clock_ids(db, item.report) != item.expected_open_clocks) return Stored{json(), false, true};
+        const Timestamp now = clock_.now();
+        for (const auto& item : w.items) {
+          db.cached(
+                "INSERT INTO icsr_acks (study, submission, ack_batch_id, ack_sha256, message_id, code, accepted, "
+                "text, local_report_number, receipt_at, recorded_at, recorded_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+              .bind(1, w.study)
+              .bind(2, item.submission)
+              .bind(3, w.ack_batch_id)
+              .bind(4, w.ack_sha256)
+              .bind(5, item.message_id)
+              .bind(6, item.code)
+              .bind(7, item.accepted ? 1 : 0)
+              .bind(8, item.text)
+              .bind(9, item.local_report_number)
+              .bind(10, format_timestamp(w.receipt))
+              .bind(11, format_timestamp(now))
+              .bind(12, actor.principal)
+              .run();
+          audit::record(db, now, actor, item.accepted ? "icsr.ack.accepted" : "icsr.ack.rejected",
+                        audit::Kind::submission, item.submission);
+          // The gateway's receipt is the proof of submission (ICH E2A III.A's day 7/15).
+          for (const auto& stop : item.stop) stop_clock(db, By{w.receipt, actor}, stop.clock.id, w.receipt, stop.reason, stop.late);
+          if (item.alert) record_alerts(db, w.study, {*item.alert}, item.report, now);
+        }
+        return Stored{ack_record(db, w.study, w.ack_batch_id), true};
       });
     });
   }

@@ -60,6 +60,13 @@ struct Intervention {
   std::string id;
   std::string kind;  // drug, radiotherapy, surgery
   bool investigational_product = false;
+  /// The product as a regulator reads it (ICSR G.k.2.2, CIOMS I 14); the id when not set.
+  std::string name;
+  /// ICSR G.k.4.r.10.1 and CIOMS I 16 ("intravenous", "oral"); empty: not stated.
+  std::string route;
+  /// The protocol dose (G.k.4.r.1a/b) when the subject's drug events do not give one.
+  std::optional<double> dose;
+  std::string dose_unit;  // UCUM ("mg", "mg/kg")
   /// Reference safety information: each entry a term, or {term, max_grade, fatal,
   /// life_threatening} (safety::ExpectedTerm).
   std::vector<safety::ExpectedTerm> expected_terms;
@@ -74,6 +81,28 @@ struct ProtocolTerm {
   std::string definition;
 };
 
+/// What a study's ICH E2B(R3) safety reports say about their sender, receiver and the study
+/// (the study file's "icsr" object; README "ICSR"). Element numbers are E2B(R3)'s.
+struct IcsrSettings {
+  std::string profile = "ich";       // "ich", or "fda" (FDA's premarket regional elements)
+  std::string sender_id;             // N.1.3, N.2.r.2: the sender's identifier at the gateway
+  std::string receiver_id;           // N.1.4, N.2.r.3 ("CDER_IND", "EVHUMAN")
+  std::string sender_organisation;   // C.3.2: the sponsor
+  std::string sender_country;        // C.3.4.5, ISO 3166-1 alpha-2
+  std::string case_prefix;           // C.1.1 is "<case_prefix>-<study>-<report's server id>"
+  std::string registration_number;   // C.5.1.r.1 (NCT..., ChiCTR...)
+  std::string registration_country;  // C.5.1.r.2
+  std::string sponsor_study_number;  // C.5.3
+  std::string ind_number;            // FDA.C.5.5a (required by the fda profile)
+  /// C.3.3, C.3.4: the sponsor's safety contact ("sender_contact"); FDA's rules want a person
+  /// and a way to reach them. Keys: department, title, given_name, family_name, street, city,
+  /// state, postcode, telephone, fax, email; each optional.
+  std::map<std::string, std::string> sender_contact;
+  std::string site_country;          // C.2.r.3, E.i.9 for every site not in site_countries
+  std::map<std::string, std::string> site_countries;
+  std::string country_of(const std::string& site) const;
+};
+
 struct Study {
   std::string id;
   std::string title;
@@ -85,6 +114,8 @@ struct Study {
   /// "dsmb_schedule": {"every_days", "at": "HH:MM", "starting": date} or {"cron": "..."}
   /// (UTC). None: DSMB reports are built on request only.
   std::optional<schedule::Schedule> dsmb_schedule;
+  /// "icsr": absent, the study's ICSRs and CIOMS forms are refused (409) until it is set.
+  std::optional<IcsrSettings> icsr;
   std::string source;  // file it came from
   std::string text;    // the file as read: stored with each DSMB report's provenance
   std::string sha256;  // of `text`

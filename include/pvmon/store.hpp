@@ -169,6 +169,36 @@ struct SubmissionWrite {
   std::vector<std::int64_t> expected_open_clocks;
   std::vector<safety::ClockStop> stop;
   nlohmann::json record;  // what is stored for the submission
+  /// The ICSR message it sent (N.2.r.1), unique: such a submission stops no clock; the
+  /// gateway's positive acknowledgement does (add_icsr_ack). Empty: none.
+  std::string message_id;
+};
+
+/// A submission as stored, with the ICSR message it names and the acknowledgements of it.
+struct SubmissionRow {
+  std::int64_t id = 0, report = 0;
+  std::string kind;
+  nlohmann::json record;  // kind, submitted, authority, reference, message_id, recorded_*, acks
+  std::string message_id;
+  std::optional<bool> accepted;  // the last acknowledgement's verdict; none yet: nullopt
+};
+
+/// A gateway's acknowledgement (MCCI_IN200101UV01), decided by the caller per message from
+/// the submission and its report's open clocks it read (`stale` when those changed).
+struct IcsrAckWrite {
+  std::string study;
+  std::string ack_batch_id;  // ACK.M.1
+  std::string ack_sha256;    // of the document as posted
+  Timestamp receipt;         // ACK.M.4: the gateway's time, when the clock stops
+  struct Item {
+    std::int64_t submission = 0, report = 0;
+    std::string message_id, code, text, local_report_number;
+    bool accepted = false;
+    std::vector<std::int64_t> expected_open_clocks;
+    std::vector<safety::ClockStop> stop;  // accepted: the submission's clocks, at `receipt`
+    std::optional<AlertRecord> alert;     // rejected: the critical alert
+  };
+  std::vector<Item> items;
 };
 
 /// A subject event validated by the caller against the events it read (`expected_events`:
@@ -377,6 +407,17 @@ class AeStore {
   virtual Result<std::optional<std::string>> followup_recorded(std::int64_t report,
                                                                const std::string& followup_id) = 0;
   virtual Result<Stored> add_submission(SubmissionWrite w, const Actor& actor) = 0;
+  /// The report's submissions (all of the study's when `report` is not set), oldest first.
+  virtual Result<std::vector<SubmissionRow>> submissions(const std::string& study,
+                                                         std::optional<std::int64_t> report) = 0;
+  /// The study's submission that names ICSR message `message_id`.
+  virtual Result<std::optional<SubmissionRow>> submission_by_message(const std::string& study,
+                                                                     const std::string& message_id) = 0;
+  /// Records an acknowledgement's verdicts, stops the accepted submissions' clocks and raises
+  /// the rejected ones' alerts, in one transaction. The same acknowledgement again (batch id
+  /// and hash): the stored record, `created` false; another document under a batch id already
+  /// taken: 409.
+  virtual Result<Stored> add_icsr_ack(IcsrAckWrite w, const Actor& actor) = 0;
   virtual Result<std::vector<ClockRow>> clocks(const std::string& study, bool open_only,
                                                std::optional<std::int64_t> report) = 0;
 

@@ -37,6 +37,8 @@ class FakeStore final : public store::SubjectStore, public store::AeStore {
   std::vector<store::AeWrite> ae_writes;
   std::vector<store::FollowupWrite> followup_writes;
   std::vector<store::SubmissionWrite> submission_writes;
+  std::vector<store::SubmissionRow> submission_rows;
+  std::vector<store::IcsrAckWrite> ack_writes;
   std::vector<store::EventWrite> event_writes;
 
   Result<store::Stored> enrol_subject(const std::string&, const std::string&, const json&,
@@ -104,6 +106,23 @@ class FakeStore final : public store::SubjectStore, public store::AeStore {
   }
   Result<std::vector<store::ClockRow>> clocks(const std::string&, bool, std::optional<std::int64_t>) override {
     return open_clocks;
+  }
+  Result<std::vector<store::SubmissionRow>> submissions(const std::string&, std::optional<std::int64_t>) override {
+    return submission_rows;
+  }
+  Result<std::optional<store::SubmissionRow>> submission_by_message(const std::string&,
+                                                                    const std::string& message_id) override {
+    for (const auto& r : submission_rows)
+      if (r.message_id == message_id) return std::optional<store::SubmissionRow>(r);
+    return std::optional<store::SubmissionRow>{};
+  }
+  Result<store::Stored> add_icsr_ack(store::IcsrAckWrite w, const store::Actor&) override {
+    ack_writes.push_back(w);
+    if (stale_answers > 0) {
+      --stale_answers;
+      return store::Stored{json(), false, true};
+    }
+    return store::Stored{json{{"batch", w.ack_batch_id}}, true};
   }
   Result<std::optional<json>> get_ae(const std::string&, std::int64_t id) override {
     auto it = reports.find(id);
