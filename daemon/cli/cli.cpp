@@ -27,6 +27,8 @@ constexpr const char* kUsage =
     "                         check a backup (schema, audit chain) and put it in place\n"
     "  report --db FILE --study ID --cutoff DATE [--as-of DATETIME] [--format json|csv|html] [--table NAME]\n"
     "                         build a DSMB report offline from a database copy\n"
+    "  icsr --db FILE --study ID --report ID [--version N] [--format xml|cioms]\n"
+    "                         an AE report's ICH E2B(R3) ICSR (or CIOMS I form) from a database copy\n"
     "  export sdtm --db FILE --study ID [--domain ae|dm] [--cutoff DATE] [--as-of DATETIME]\n"
     "                         the CDISC SDTM AE domain as CSV\n"
     "  simulate --url URL --token-file FILE [--subjects N] [--seed S] [--speed Nx] [--dsmb]\n"

@@ -3,6 +3,7 @@
 #include "audit_cmd.hpp"
 #include "boundary_cmd.hpp"
 #include "ctcae_cmd.hpp"
+#include "icsr_cmd.hpp"
 #include "report_cmd.hpp"
 #include "simulate_cmd.hpp"
 
@@ -29,6 +30,7 @@ const std::vector<Command>& commands() {
       {"restore", no_stdin<cmd_restore>},
       {"report", no_stdin<cmd_report>},
       {"export", no_stdin<cmd_export>},
+      {"icsr", no_stdin<cmd_icsr>},
       {"simulate", no_stdin<cmd_simulate>},
   };
   return kAll;

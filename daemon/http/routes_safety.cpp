@@ -11,6 +11,7 @@
 #include "pvmon/service/ae.hpp"
 #include "pvmon/service/cutoff.hpp"
 #include "pvmon/service/figures.hpp"
+#include "pvmon/service/icsr.hpp"
 #include "pvmon/service/labs.hpp"
 #include "pvmon/service/subjects.hpp"
 
@@ -152,6 +153,73 @@ Result<Reply> post_submission(Services&, Call& c) {
   return json_reply(201, rec.value());
 }
 
+// --- ICH E2B(R3) ICSRs, CIOMS I, acknowledgements (issue 20) ------------------------------
+
+Result<Reply> get_icsr(Services&, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto id = path_id(c.params[1]);
+  if (!id) return id.error();
+  std::vector<FieldError> errs;
+  auto version = int_param(c.req, "version", 1, 1'000'000, errs);
+  auto attempt = int_param(c.req, "attempt", 1, 99, errs);
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto doc = service::icsr_document(c.context(), *study.value(), id.value(),
+                                    version ? std::optional<int>(static_cast<int>(*version)) : std::nullopt,
+                                    attempt ? static_cast<int>(*attempt) : 1);
+  if (!doc) return doc.error();
+  Reply out;
+  out.content_type = "application/xml; charset=utf-8";
+  out.raw_body = std::move(doc->xml);
+  // The message id a submission names (POST .../submissions "message_id") once it is sent.
+  out.headers = {{"X-ICSR-Message-Id", doc->c.message_id},
+                 {"X-ICSR-Safety-Report-Id", doc->c.safety_report_id},
+                 {"Content-Disposition", "attachment; filename=\"" + doc->c.message_id + ".xml\""}};
+  return out;
+}
+
+Result<Reply> get_cioms(Services&, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto id = path_id(c.params[1]);
+  if (!id) return id.error();
+  std::vector<FieldError> errs;
+  auto version = int_param(c.req, "version", 1, 1'000'000, errs);
+  enum_param(c.req, "format", {"html"}, errs);
+  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
+  auto html = service::cioms_document(c.context(), *study.value(), id.value(),
+                                      version ? std::optional<int>(static_cast<int>(*version)) : std::nullopt);
+  if (!html) return html.error();
+  Reply out;
+  out.content_type = "text/html; charset=utf-8";
+  out.raw_body = std::move(html.value());
+  return out;
+}
+
+Result<Reply> get_submissions(Services&, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  auto id = path_id(c.params[1]);
+  if (!id) return id.error();
+  auto subs = service::report_submissions(c.context(), *study.value(), id.value());
+  if (!subs) return subs.error();
+  return json_reply(200, std::move(subs.value()));
+}
+
+Result<Reply> post_icsr_ack(Services&, Call& c) {
+  auto study = find_study(c, c.params[0]);
+  if (!study) return study.error();
+  const std::string media = media_type(c.req);
+  if (media != "application/xml" && media != "text/xml")
+    return Error::field(Errc::unsupported_media, "Content-Type",
+                        "must be application/xml: the gateway's acknowledgement (MCCI_IN200101UV01) as it came");
+  if (auto cs = charset_of(c.req.header("Content-Type")); cs && *cs != "utf-8")
+    return Error::field(Errc::unsupported_media, "Content-Type", "the charset must be UTF-8");
+  auto stored = service::record_icsr_ack(c.context(), c.caller(), *study.value(), c.req.body);
+  if (!stored) return stored.error();
+  return json_reply(stored->created ? 201 : 200, stored->record);
+}
+
 Result<Reply> get_clocks(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
@@ -198,6 +266,10 @@ std::vector<RouteDef> safety_routes(Services& s) {
       {"POST", "/v1/studies/{study}/ae/{id}/followups", site, bind(post_followup)},
       {"GET", "/v1/studies/{study}/ae/{id}/versions", site_officer, bind(get_versions)},
       {"POST", "/v1/studies/{study}/ae/{id}/submissions", officer, bind(post_submission)},
+      {"GET", "/v1/studies/{study}/ae/{id}/submissions", officer, bind(get_submissions)},
+      {"GET", "/v1/studies/{study}/ae/{id}/icsr", officer, bind(get_icsr)},
+      {"GET", "/v1/studies/{study}/ae/{id}/cioms", officer, bind(get_cioms)},
+      {"POST", "/v1/studies/{study}/icsr-acks", officer, bind(post_icsr_ack)},
       {"GET", "/v1/studies/{study}/clocks", officer, bind(get_clocks)},
       {"GET", "/v1/studies/{study}/safety", officer_dsmb, bind(get_safety)},
   };
