@@ -194,6 +194,8 @@ std::optional<IcsrSettings> parse_icsr(const json& j, FieldReader& parent, const
   // Lengths: FDA's data-element table (N.1.3 60, C.1.1 100, C.3.2 100, C.5.1.r.1 50, C.5.3 50).
   if (auto v = r.id("sender_id", true, 60)) ic.sender_id = *v;
   if (auto v = r.id("receiver_id", true, 60)) ic.receiver_id = *v;
+  if (auto v = r.id("batch_receiver_id", false, 60)) ic.batch_receiver_id = *v;
+  if (ic.batch_receiver_id.empty()) ic.batch_receiver_id = ic.profile == "fda" ? "ZZFDA_PREMKT" : ic.receiver_id;
   if (auto v = r.string("sender_organisation", true, 100)) ic.sender_organisation = *v;
   const auto country = [&](const char* key, bool required, std::string& out) {
     if (auto v = r.string(key, required, 2)) {

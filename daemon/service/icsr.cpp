@@ -214,7 +214,8 @@ icsr::Case build_case(const CaseSources& src) {
   c.message_id = icsr_message_id(c.safety_report_id, ver.version, src.attempt);
   c.batch_id = "B-" + c.message_id;
   c.batch_sender = c.message_sender = ic.sender_id;
-  c.batch_receiver = c.message_receiver = ic.receiver_id;
+  c.batch_receiver = ic.batch_receiver_id;
+  c.message_receiver = ic.receiver_id;
   c.created = src.now;
   // C.1.4: the sponsor's first receipt of the case (the first version's); C.1.5: the receipt
   // of the information this version carries.

@@ -86,7 +86,10 @@ struct ProtocolTerm {
 struct IcsrSettings {
   std::string profile = "ich";       // "ich", or "fda" (FDA's premarket regional elements)
   std::string sender_id;             // N.1.3, N.2.r.2: the sender's identifier at the gateway
-  std::string receiver_id;           // N.1.4, N.2.r.3 ("CDER_IND", "EVHUMAN")
+  std::string receiver_id;           // N.2.r.3 ("CDER_IND", "EVHUMAN")
+  /// N.1.4, the batch's receiver: "batch_receiver_id", else under fda FDA's premarket route
+  /// "ZZFDA_PREMKT" (FDA rule R0005), else receiver_id.
+  std::string batch_receiver_id;
   std::string sender_organisation;   // C.3.2: the sponsor
   std::string sender_country;        // C.3.4.5, ISO 3166-1 alpha-2
   std::string case_prefix;           // C.1.1 is "<case_prefix>-<study>-<report's server id>"

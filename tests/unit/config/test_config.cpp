@@ -216,3 +216,52 @@ TEST_CASE("study files: the reference safety information, bare terms or with the
   CHECK(m.find("/interventions/0/expected_terms/3: must be") != std::string::npos);
   CHECK(m.find("/interventions/0/expected_terms/4/severity: unknown field") != std::string::npos);
 }
+
+TEST_CASE("a study's icsr settings and drug names: each problem named; the shipped study has them") {
+  auto shipped = load(std::string(PVMON_SOURCE_DIR) + "/config/pvmond.json");
+  REQUIRE(shipped);
+  const Study* hcc = shipped->study("hcc-pvtt-imrt");
+  REQUIRE(hcc);
+  REQUIRE(hcc->icsr);
+  CHECK(hcc->icsr->profile == "ich");
+  CHECK(hcc->icsr->batch_receiver_id == hcc->icsr->receiver_id);
+  CHECK(hcc->icsr->country_of("S02") == "CN");
+  CHECK(hcc->interventions.at(0).name == "Camrelizumab");
+  CHECK(hcc->interventions.at(0).dose == 200);
+  CHECK(hcc->interventions.at(2).name == "imrt");  // no name: its id
+
+  auto fda = parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
+    "interventions": [{"id": "a", "kind": "drug", "investigational_product": true}],
+    "icsr": {"regional_profile": "fda", "sender_id": "SP", "receiver_id": "CDER_IND", "sender_organisation": "Sponsor",
+             "sender_country": "US", "case_prefix": "US-SP", "registration_number": "NCT1", "registration_country": "US",
+             "sponsor_study_number": "S-1", "ind_number": "123456", "site_country": "US"}})",
+                         "fda.json");
+  REQUIRE_MESSAGE(fda, (fda ? "" : fda.error().message));
+  CHECK(fda->icsr->batch_receiver_id == "ZZFDA_PREMKT");  // FDA rule R0005
+
+  auto bad = parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
+    "interventions": [{"id": "a", "kind": "drug", "investigational_product": true, "dose": 5}],
+    "icsr": {"regional_profile": "ema", "sender_id": "S P", "receiver_id": "R", "sender_organisation": "Sponsor",
+             "sender_country": "usa", "case_prefix": "X", "registration_number": "NCT1", "registration_country": "US",
+             "sponsor_study_number": "S-1", "site_country": "US", "site_countries": {"S09": "FR"},
+             "sender_contact": {"email": 5, "pager": "x"}}})",
+                         "bad.json");
+  REQUIRE_FALSE(bad);
+  const std::string& m = bad.error().message;
+  CHECK(m.find("/interventions/0/dose_unit: dose and dose_unit go together") != std::string::npos);
+  CHECK(m.find("/icsr/regional_profile: must be one of") != std::string::npos);
+  CHECK(m.find("/icsr/sender_id: must be printable ASCII without spaces") != std::string::npos);
+  CHECK(m.find("/icsr/sender_country: ") != std::string::npos);
+  CHECK(m.find("/icsr/site_countries/S09: is not one of the study's sites") != std::string::npos);
+  CHECK(m.find("/icsr/sender_contact/email: must be a string") != std::string::npos);
+  CHECK(m.find("/icsr/sender_contact/pager: unknown field") != std::string::npos);
+
+  auto no_ind = parse_study(R"({"id": "s1", "title": "t", "sites": ["S01"],
+    "interventions": [{"id": "a", "kind": "drug", "investigational_product": true}],
+    "icsr": {"regional_profile": "fda", "sender_id": "SP", "receiver_id": "CDER_IND", "sender_organisation": "Sponsor",
+             "sender_country": "US", "case_prefix": "US-SP", "registration_number": "NCT1", "registration_country": "US",
+             "sponsor_study_number": "S-1", "site_country": "US"}})",
+                            "noind.json");
+  REQUIRE_FALSE(no_ind);
+  CHECK(no_ind.error().message.find("/icsr/ind_number: is required") != std::string::npos);
+}

@@ -196,3 +196,35 @@ TEST_CASE("a protocol term has no MedDRA code; a non-investigational drug is con
   CHECK(c.reaction.meddra_code.empty());
   CHECK(c.drugs[1].role == icsr::DrugRole::concomitant);
 }
+
+TEST_CASE("the cases above, built as ICSRs, pass the ICH schema and, under fda, FDA's checked rules") {
+  for (const std::string profile : {"ich", "fda"}) {
+    CAPTURE(profile);
+    const auto st = study(profile);
+    json fatal = alt_record();
+    fatal["grade"] = 5;
+    fatal["outcome"] = "fatal";
+    fatal["resolved"] = "2026-10-06";
+    fatal["serious"]["death"] = true;
+    fatal["safety"]["susar"] = true;
+    json nullified = alt_record();
+    nullified["nullified"] = {{"reason", "entered for the wrong subject"}};
+    const std::vector<std::vector<store::VersionRow>> cases = {
+        {version(1, "initial", alt_record(), "2026-10-03T09:00:00.000Z")},
+        {version(1, "initial", alt_record(), "2026-10-03T09:00:00.000Z"),
+         version(2, "followup", fatal, "2026-10-07T11:00:00.000Z")},
+        {version(1, "initial", alt_record(), "2026-10-03T09:00:00.000Z"),
+         version(2, "nullification", nullified, "2026-10-08T09:00:00.000Z")}};
+    for (const auto& versions : cases) {
+      auto src = sources(st, versions);
+      src.now = *parse_timestamp("2026-10-09T10:00:00Z");
+      const auto c = service::build_case(src);
+      const auto p = *icsr::parse_profile(profile);
+      const auto findings = icsr::validate(icsr::build(c, p), p);
+      for (const auto& f : findings) CAPTURE(f.rule + " " + f.element + " " + f.message);
+      std::string all;
+      for (const auto& f : findings) all += f.rule + " " + f.element + ": " + f.message + "\n";
+      CHECK_MESSAGE(findings.empty(), all);
+    }
+  }
+}
