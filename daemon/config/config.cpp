@@ -494,6 +494,19 @@ Result<Config> parse(const std::string& text, const std::string& source,
       ar.finish();
     }
   }
+  if (const json* d = r.get("desk", false)) {
+    if (!d->is_object()) {
+      r.error("desk", "must be an object: {\"session_idle_minutes\": N, \"session_hours\": N}");
+    } else {
+      FieldReader dr(*d, "desk", errs);
+      if (auto v = dr.integer("session_idle_minutes", false, 1, 24 * 60)) c.desk.session_idle_minutes = int(*v);
+      if (auto v = dr.integer("session_hours", false, 1, 7 * 24)) c.desk.session_hours = int(*v);
+      dr.finish();
+      if (c.desk.session_idle_minutes > c.desk.session_hours * 60)
+        r.error("desk", "session_idle_minutes (" + std::to_string(c.desk.session_idle_minutes) +
+                            ") is longer than session_hours (" + std::to_string(c.desk.session_hours) + " h)");
+    }
+  }
   {
     // The checkpoints prove what the database held: they live outside its folder, so that
     // whoever replaces the folder does not replace them with it.

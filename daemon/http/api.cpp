@@ -120,15 +120,20 @@ std::optional<Principal> authenticate(const Request& req, const config::Config& 
   const std::string& h = req.header("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (h.size() <= kBearer.size() || h.compare(0, kBearer.size(), kBearer) != 0) return {};
-  const std::string hash = crypto::sha256_hex(std::string_view(h).substr(kBearer.size()));
+  return authenticate_token(std::string_view(h).substr(kBearer.size()), cfg);
+}
+
+}  // namespace
+
+std::optional<Principal> authenticate_token(std::string_view token, const config::Config& cfg) {
+  if (token.empty()) return {};
+  const std::string hash = crypto::sha256_hex(token);
   std::optional<Principal> found;
   // Every principal is compared, in constant time, whatever matched earlier.
   for (const auto& p : cfg.principals)
     if (crypto::constant_time_equal(hash, p.token_sha256)) found = Principal{p.name, p.role, p.site};
   return found;
 }
-
-}  // namespace
 
 Response problem(int status, const Error& e, const std::string& instance, const std::string& request_id, bool fhir) {
   Response res;
@@ -186,7 +191,8 @@ class ApiExchange final : public Exchange {
     route_ = match_->path;
     for (std::size_t i = 1; i < m.size(); ++i) params_.push_back(m[i].str());
     runtime_ = api_.s_.config.get();
-    if (match_->roles.empty()) return std::nullopt;
+    // Desk pages authenticate by their session, in their handler: never by a bearer token here.
+    if (match_->roles.empty() || match_->session) return std::nullopt;
 
     const config::Config& cfg = *runtime_->config;
     const std::int64_t now_ms = api_.s_.clock.now().ms;
@@ -304,11 +310,12 @@ Api::Api(Services s, std::shared_ptr<spdlog::logger> access_log)
   const auto& h = s_.config.get()->config->http;
   limiter_ = std::make_shared<RateLimiter>(h.rate_limit_per_second, h.rate_limit_burst);
   auth_failures_ = std::make_shared<AuthFailures>(s_.clock);
-  for (auto& r : build_routes(s_)) add(r.method, r.path, r.roles, std::move(r.handler));
+  s_.auth_failures = auth_failures_.get();
+  for (auto& r : build_routes(s_)) add(r.method, r.path, r.roles, std::move(r.handler), r.session);
 }
 
-void Api::add(std::string method, std::string path, std::vector<config::Role> roles, Handler h) {
-  Route r{std::move(method), path, std::move(roles), std::move(h), compile(path)};
+void Api::add(std::string method, std::string path, std::vector<config::Role> roles, Handler h, bool session) {
+  Route r{std::move(method), path, std::move(roles), std::move(h), compile(path), session};
   routes_.push_back(std::move(r));
 }
 

@@ -74,16 +74,28 @@ struct Route {
   std::vector<config::Role> roles;  // empty: no authentication (health probes)
   Handler handler;
   std::regex re;  // compiled from path
+  /// A safety desk page (routes_desk.cpp): `roles` stay empty and its handler checks the session
+  /// cookie and the roles desk_routes gives it; a bearer token is never looked at, as a cookie is
+  /// never looked at on the API's routes.
+  bool session = false;
 };
+
+class RateLimiter;
+class AuthFailures;
 
 struct Services {
   service::ConfigHolder& config;
   store::Store& store;
   const Clock& clock;
+  /// Rejected authentications per address (the Api's): the desk's sign-in counts its failures
+  /// where the API counts a bad bearer token.
+  AuthFailures* auth_failures = nullptr;
 };
 
-class RateLimiter;
-class AuthFailures;
+/// The principal whose token this is (its SHA-256 compared with every configured hash, in
+/// constant time), as the API authenticates a bearer token and the desk a sign-in.
+std::optional<Principal> authenticate_token(std::string_view token, const config::Config& cfg);
+
 class ApiExchange;
 
 class Api {
@@ -99,7 +111,7 @@ class Api {
 
  private:
   friend class ApiExchange;
-  void add(std::string method, std::string path, std::vector<config::Role> roles, Handler h);
+  void add(std::string method, std::string path, std::vector<config::Role> roles, Handler h, bool session);
   /// A principal's rate-limit line is due (at most one per 10 s): how many were not logged.
   std::optional<std::int64_t> rate_log_due(const std::string& principal, std::int64_t now_ms);
 

@@ -457,6 +457,7 @@ std::vector<RouteDef> build_routes(Services& s) {
   for (auto& r : safety_routes(s)) routes.push_back(std::move(r));
   for (auto& r : alert_routes(s)) routes.push_back(std::move(r));
   for (auto& r : dsmb_routes(s)) routes.push_back(std::move(r));
+  for (auto& r : desk_routes(s)) routes.push_back(std::move(r));
   return routes;
 }
 

@@ -14,6 +14,7 @@ struct RouteDef {
   std::string path;
   std::vector<config::Role> roles;
   Handler handler;
+  bool session = false;  // a desk page (Route::session)
 };
 
 /// Every route of the API, in one table: the single place where roles are decided.
@@ -26,6 +27,10 @@ std::vector<RouteDef> safety_routes(Services& s);
 std::vector<RouteDef> alert_routes(Services& s);
 /// DSMB reports: list, build now, latest, one in JSON, CSV or HTML.
 std::vector<RouteDef> dsmb_routes(Services& s);
+/// The safety desk's pages under /desk/ (sessions, sign-in, the landing pages).
+std::vector<RouteDef> desk_routes(Services& s);
+/// One stored DSMB report as its printable HTML page (the API's ?format=html, the desk's link).
+Result<Reply> dsmb_report_html(Services& s, const std::string& study, std::int64_t id);
 
 /// The request's media type, lower case, without parameters.
 std::string media_type(const Request& req);

@@ -81,16 +81,13 @@ Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
     out.raw_body = r.body;
     return out;
   }
+  // One rendering for the API and the desk's link (read again by its id: the latest resolved).
+  if (format == "html") return dsmb_report_html(s, r.study, r.id);
   json model;
   try {
     model = json::parse(r.body);
   } catch (const json::exception& e) {
     return Error::of(Errc::internal, std::string("stored report unreadable: ") + e.what());
-  }
-  if (format == "html") {
-    out.content_type = "text/html; charset=utf-8";
-    out.raw_body = reports::to_html(model, {std::to_string(r.id), format_timestamp(r.generated_at), r.sha256});
-    return out;
   }
   auto files = reports::to_csv(model);
   if (c.req.has_param("table")) {
@@ -119,6 +116,29 @@ Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
 }
 
 Result<Reply> get_latest(Services& s, Call& c) { return get_report(s, c, 0); }
+
+}  // namespace
+
+Result<Reply> dsmb_report_html(Services& s, const std::string& study, std::int64_t id) {
+  auto row = s.store.get_dsmb_report(study, id);
+  if (!row) return row.error();
+  if (!row.value()) return Error::field(Errc::not_found, "id", "no DSMB report " + std::to_string(id));
+  const auto& r = *row.value();
+  json model;
+  try {
+    model = json::parse(r.body);
+  } catch (const json::exception& e) {
+    return Error::of(Errc::internal, std::string("stored report unreadable: ") + e.what());
+  }
+  Reply out;
+  out.headers.emplace_back("ETag", "\"" + r.sha256 + "\"");
+  out.headers.emplace_back("X-Report-SHA256", r.sha256);
+  out.content_type = "text/html; charset=utf-8";
+  out.raw_body = reports::to_html(model, {std::to_string(r.id), format_timestamp(r.generated_at), r.sha256});
+  return out;
+}
+
+namespace {
 
 Result<Reply> get_one(Services& s, Call& c) {
   auto id = parse_id(c.params[1], "id");

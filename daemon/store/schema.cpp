@@ -535,6 +535,30 @@ CREATE TRIGGER icsr_acks_no_delete BEFORE DELETE ON icsr_acks
   BEGIN SELECT RAISE(ABORT, 'icsr_acks is append-only'); END;
 )sql";
 
+// Version 13: the safety desk's sessions (issue 21). The cookie's value and the CSRF token are
+// kept only as SHA-256 digests. Who a session is and when it ends never change after sign-in;
+// only its last use and its end are written.
+constexpr const char* kV13 = R"sql(
+CREATE TABLE desk_sessions (
+  id            INTEGER PRIMARY KEY,
+  id_sha256     TEXT NOT NULL UNIQUE,
+  principal     TEXT NOT NULL,
+  role          TEXT NOT NULL,
+  site          TEXT NOT NULL,
+  created_at    TEXT NOT NULL,
+  last_seen_at  TEXT NOT NULL,
+  expires_at    TEXT NOT NULL,
+  ended_at      TEXT,
+  end_reason    TEXT,
+  csrf_sha256   TEXT NOT NULL
+);
+CREATE TRIGGER desk_sessions_fixed BEFORE UPDATE OF id, id_sha256, principal, role, site, created_at,
+  expires_at, csrf_sha256 ON desk_sessions
+  BEGIN SELECT RAISE(ABORT, 'a desk session''s identity and lifetime never change'); END;
+CREATE TRIGGER desk_sessions_no_delete BEFORE DELETE ON desk_sessions
+  BEGIN SELECT RAISE(ABORT, 'desk_sessions is kept'); END;
+)sql";
+
 static void v11_baseline(Db& db) {
   SystemClock clock;
   audit::baseline(db, clock.now());
@@ -543,7 +567,7 @@ static void v11_baseline(Db& db) {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
                                               {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10},
-                                              {11, kV11, nullptr, v11_baseline}, {12, kV12}};
+                                              {11, kV11, nullptr, v11_baseline}, {12, kV12}, {13, kV13}};
   return kAll;
 }
 

@@ -1193,6 +1193,87 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::int64_t> insert_desk_session(const DeskSessionRow& r, const std::string& remote_addr) override {
+    return guard([&]() -> Result<std::int64_t> {
+      return writer_.write<std::int64_t>([&](Db& db) -> Result<std::int64_t> {
+        db.cached("INSERT INTO desk_sessions (id_sha256, principal, role, site, created_at, last_seen_at, "
+                  "expires_at, csrf_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(1, r.id_sha256)
+            .bind(2, r.principal)
+            .bind(3, r.role)
+            .bind(4, r.site)
+            .bind(5, format_timestamp(r.created_at))
+            .bind(6, format_timestamp(r.last_seen_at))
+            .bind(7, format_timestamp(r.expires_at))
+            .bind(8, r.csrf_sha256)
+            .run();
+        const std::int64_t id = db.last_insert_rowid();
+        // Who, from where, until when; never the session id or the token.
+        const json what{{"role", r.role}, {"remote_addr", remote_addr}, {"expires_at", format_timestamp(r.expires_at)}};
+        audit::append_row(db, r.created_at, Actor{r.principal, r.site}, "desk.sign_in",
+                          "desk/session/" + std::to_string(id), what.dump(), std::nullopt);
+        return id;
+      });
+    });
+  }
+
+  Result<std::optional<DeskSessionRow>> find_desk_session(const std::string& id_sha256) override {
+    return guard([&]() -> Result<std::optional<DeskSessionRow>> {
+      auto db = readers_.take();
+      auto st = db->cached(
+          "SELECT id, id_sha256, principal, role, site, created_at, last_seen_at, expires_at, ended_at, "
+          "end_reason, csrf_sha256 FROM desk_sessions WHERE id_sha256 = ?");
+      st.bind(1, id_sha256);
+      if (!st.step()) return std::optional<DeskSessionRow>{};
+      auto ts = [](const std::string& t) {
+        auto v = parse_timestamp(t);
+        if (!v) throw std::runtime_error("desk_sessions: unreadable time '" + t + "'");
+        return *v;
+      };
+      DeskSessionRow r;
+      r.id = st.i64(0);
+      r.id_sha256 = st.text(1);
+      r.principal = st.text(2);
+      r.role = st.text(3);
+      r.site = st.text(4);
+      r.created_at = ts(st.text(5));
+      r.last_seen_at = ts(st.text(6));
+      r.expires_at = ts(st.text(7));
+      if (auto e = st.opt_text(8)) r.ended_at = ts(*e);
+      r.end_reason = st.opt_text(9).value_or("");
+      r.csrf_sha256 = st.text(10);
+      return std::optional(std::move(r));
+    });
+  }
+
+  Status touch_desk_session(std::int64_t id, Timestamp at) override {
+    return guard([&]() -> Status {
+      return writer_.write<Ok>([&](Db& db) -> Result<Ok> {
+        db.cached("UPDATE desk_sessions SET last_seen_at = ? WHERE id = ? AND ended_at IS NULL")
+            .bind(1, format_timestamp(at))
+            .bind(2, id)
+            .run();
+        return Ok{};
+      });
+    });
+  }
+
+  Status end_desk_session(std::int64_t id, Timestamp at, const std::string& reason, const Actor& actor) override {
+    return guard([&]() -> Status {
+      return writer_.write<Ok>([&](Db& db) -> Result<Ok> {
+        db.cached("UPDATE desk_sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL")
+            .bind(1, format_timestamp(at))
+            .bind(2, reason)
+            .bind(3, id)
+            .run();
+        if (db.changes() == 0) return Ok{};  // ended already (two sign-outs at once)
+        audit::append_row(db, at, actor, reason == "sign_out" ? "desk.sign_out" : "desk.session_expired",
+                          "desk/session/" + std::to_string(id), json{{"reason", reason}}.dump(), std::nullopt);
+        return Ok{};
+      });
+    });
+  }
+
   Result<AuditPage> list_audit(const std::string& entity_prefix, std::optional<std::int64_t> before_seq,
                                int limit) override {
     return guard([&]() -> Result<AuditPage> {

@@ -139,6 +139,15 @@ struct AuditSettings {
   int checkpoint_minutes = 15;
 };
 
+/// The safety desk's sessions (README "The safety desk").
+struct DeskSettings {
+  /// A session unused this long ends (OWASP session management: 15 to 30 minutes for
+  /// high-value applications).
+  int session_idle_minutes = 30;
+  /// A session ends this long after sign-in, used or not.
+  int session_hours = 12;
+};
+
 struct Config {
   std::string source;  // path of pvmond.json
   std::string listen_host = "127.0.0.1";
@@ -164,6 +173,7 @@ struct Config {
   std::vector<notify::Endpoint> webhooks;
 
   AuditSettings audit;
+  DeskSettings desk;
 
   std::string database_path() const;
   std::string checkpoint_path() const;

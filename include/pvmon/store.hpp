@@ -568,7 +568,40 @@ class LabStore {
   virtual Result<nlohmann::json> assess_alert(AlertAssessment a, const Actor& actor) = 0;
 };
 
+/// A safety desk session (schema v13). Only SHA-256 digests of the session id and of its
+/// CSRF token are stored: a copy of the database signs no one in.
+struct DeskSessionRow {
+  std::int64_t id = 0;
+  std::string id_sha256;    // hex SHA-256 of the cookie's value
+  std::string principal;
+  std::string role;         // config::to_string(Role)
+  std::string site;         // sites only
+  Timestamp created_at;
+  Timestamp last_seen_at;
+  Timestamp expires_at;     // absolute end: created_at + desk.session_hours
+  std::optional<Timestamp> ended_at;
+  std::string end_reason;   // sign_out, idle, lifetime (when ended)
+  std::string csrf_sha256;  // hex SHA-256 of the session's CSRF token
+};
+
+/// The safety desk's sessions. Each start and end is audited in its own transaction
+/// (entity `desk/session/<id>`).
+class DeskSessionStore {
+ public:
+  virtual ~DeskSessionStore() = default;
+  /// Stores a new session (row.id ignored) with a `desk.sign_in` audit row; returns its id.
+  virtual Result<std::int64_t> insert_desk_session(const DeskSessionRow& row, const std::string& remote_addr) = 0;
+  /// The session whose id hashes to `id_sha256`, ended or not.
+  virtual Result<std::optional<DeskSessionRow>> find_desk_session(const std::string& id_sha256) = 0;
+  /// Records a use of a live session.
+  virtual Status touch_desk_session(std::int64_t id, Timestamp at) = 0;
+  /// Ends a live session (`reason`: sign_out, idle, lifetime), audited as `desk.sign_out` or
+  /// `desk.session_expired`; a session already ended is left as it is.
+  virtual Status end_desk_session(std::int64_t id, Timestamp at, const std::string& reason, const Actor& actor) = 0;
+};
+
 class Store : public SubjectStore,
+              public DeskSessionStore,
               public LabStore,
               public AeStore,
               public SnapshotStore,

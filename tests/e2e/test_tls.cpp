@@ -73,6 +73,13 @@ TEST_CASE("TLS: HTTPS with a verified certificate, TLS 1.2 accepted, TLS 1.1 ref
   auto back = c.Get((std::string(kStudy) + "/subjects/S01-0007").c_str(), bearer("demo-officer"));
   REQUIRE(back);
   CHECK(back->status == 200);
+  // Under TLS the safety desk's session cookie is Secure too.
+  auto desk = c.Post("/desk/sign-in", "token=demo-officer", "application/x-www-form-urlencoded");
+  REQUIRE(desk);
+  CHECK(desk->status == 303);
+  const std::string cookie = desk->get_header_value("Set-Cookie");
+  CHECK(cookie.size() > 60);
+  CHECK(cookie.substr(cookie.find(';')) == "; Path=/desk; HttpOnly; SameSite=Strict; Secure");
 
   CHECK(handshake(d.port(), TLS1_2_VERSION) == TLS1_2_VERSION);
   CHECK(handshake(d.port(), TLS1_3_VERSION) == TLS1_3_VERSION);

@@ -265,3 +265,32 @@ TEST_CASE("a study's icsr settings and drug names: each problem named; the shipp
   REQUIRE_FALSE(no_ind);
   CHECK(no_ind.error().message.find("/icsr/ind_number: is required") != std::string::npos);
 }
+
+TEST_CASE("desk: session timeouts, their defaults and their bounds") {
+  const std::string h = crypto::sha256_hex("a-long-enough-token");
+  auto cfg = [&](const std::string& desk) {
+    return R"({"listen": "127.0.0.1:0", "data_dir": "d", "studies": [],
+               "principals": [{"name": "o", "role": "officer", "token_sha256": ")" + h + R"("}])" +
+           (desk.empty() ? "" : ", \"desk\": " + desk) + "}";
+  };
+  auto def = parse(cfg(""), "c.json", ".");
+  REQUIRE_MESSAGE(def, (def ? "" : def.error().message));
+  CHECK(def->desk.session_idle_minutes == 30);
+  CHECK(def->desk.session_hours == 12);
+  auto set = parse(cfg(R"({"session_idle_minutes": 15, "session_hours": 8})"), "c.json", ".");
+  REQUIRE_MESSAGE(set, (set ? "" : set.error().message));
+  CHECK(set->desk.session_idle_minutes == 15);
+  CHECK(set->desk.session_hours == 8);
+  for (const char* bad : {R"({"session_idle_minutes": 0})", R"({"session_hours": 0})", R"({"session_hours": 169})",
+                          R"({"session_idle_minutes": "30"})", R"({"idle": 5})", R"([30, 12])",
+                          R"({"session_idle_minutes": 120, "session_hours": 1})"}) {
+    CAPTURE(bad);
+    auto r = parse(cfg(bad), "c.json", ".");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("/desk") != std::string::npos);
+  }
+  auto shipped = load(std::string(PVMON_SOURCE_DIR) + "/config/pvmond.json");
+  REQUIRE(shipped);
+  CHECK(shipped->desk.session_idle_minutes == 30);
+  CHECK(shipped->desk.session_hours == 12);
+}

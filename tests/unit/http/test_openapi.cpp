@@ -47,6 +47,8 @@ TEST_CASE("the OpenAPI document and the route table agree, route by route and ro
     http::Api api(http::Services{holder, *store.value(), clock});
     std::set<std::string> routes, documented;
     for (const auto& r : api.routes()) {
+      // The desk's HTML pages are for browsers, not part of the JSON API the document describes.
+      if (r.session) continue;
       std::set<std::string> roles;
       for (auto role : r.roles) roles.insert(config::to_string(role));
       routes.insert(r.method + " " + r.path + " " + json(roles).dump());
