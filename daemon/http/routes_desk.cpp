@@ -9,6 +9,7 @@
 
 #include "auth_failures.hpp"
 #include "pvmon/service/desk_session.hpp"
+#include "pvmon/reports.hpp"
 #include "routes.hpp"
 
 namespace pvmon::http {
@@ -20,32 +21,7 @@ namespace {
 
 constexpr std::string_view kCookie = "pvmon_session";
 
-std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return reports::html_escape(s); }
 
 /// The signed-in person, as the page header shows them.
 struct Session {

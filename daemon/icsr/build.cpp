@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "e2b_terms.hpp"
 #include "pvmon/icsr.hpp"
 #include "xml_writer.hpp"
 
@@ -195,18 +196,6 @@ std::string telecom_url(std::string_view scheme, std::string_view value) {
     }
   }
   return out;
-}
-
-std::string_view outcome_name(Outcome o) {
-  switch (o) {
-    case Outcome::recovered: return "recovered/resolved";
-    case Outcome::recovering: return "recovering/resolving";
-    case Outcome::not_recovered: return "not recovered/not resolved/ongoing";
-    case Outcome::recovered_with_sequelae: return "recovered/resolved with sequelae";
-    case Outcome::fatal: return "fatal";
-    case Outcome::unknown: return "unknown";
-  }
-  return "unknown";
 }
 
 std::string outcome_code(Outcome o) {
@@ -806,7 +795,7 @@ class Builder {
       end_pert();
     }
     start_pert("27", kCsObservation, "outcome");                              // E.i.7
-    value_ce(outcome_code(e.outcome), kCsOutcome, outcome_name(e.outcome));
+    value_ce(outcome_code(e.outcome), kCsOutcome, outcome_text(e.outcome));
     end_pert();
     w_.end();
     w_.end();

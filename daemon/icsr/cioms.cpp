@@ -14,6 +14,7 @@
 #include <system_error>
 #include <vector>
 
+#include "e2b_terms.hpp"
 #include "pvmon/icsr.hpp"
 
 namespace pvmon::icsr {
@@ -163,19 +164,6 @@ std::string sex_text(const std::string& s) {
   if (s == "M") return "Male";
   if (s == "F") return "Female";
   return "Unknown";  // E2B D.5 null flavour UNK
-}
-
-// E2B(R3) E.i.7 outcome of reaction, in the Implementation Guide's words.
-std::string_view outcome_text(Outcome o) {
-  switch (o) {
-    case Outcome::recovered: return "recovered/resolved";
-    case Outcome::recovering: return "recovering/resolving";
-    case Outcome::not_recovered: return "not recovered/not resolved/ongoing";
-    case Outcome::recovered_with_sequelae: return "recovered/resolved with sequelae";
-    case Outcome::fatal: return "fatal";
-    case Outcome::unknown: return "unknown";
-  }
-  return "unknown";
 }
 
 // E2B(R3) G.k.8 action taken with drug.

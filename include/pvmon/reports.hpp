@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -159,6 +160,10 @@ nlohmann::json benefit_risk_json(const safety::Endpoints& e, const safety::Surgi
 
 /// AE and SAE counts of `enrolled` subjects.
 nlohmann::json ae_counts_json(const safety::AeCounts& c, int enrolled);
+
+/// Text for HTML content and attribute values: & < > " ' as character references. Every
+/// HTML pvmond writes from reports and the desk escapes through this one function.
+std::string html_escape(std::string_view s);
 
 /// A stored model of any schema version as the current renderers read it (version 1's
 /// percentages become proportions, its renamed keys get their current names; before version 3
