@@ -6,55 +6,10 @@
 // trail. Idle timeout and lifetime: tests/unit/service (FakeClock).
 #include <doctest/doctest.h>
 
-#include "daemon.hpp"
+#include "desk_client.hpp"
 
 using namespace pvmon::test;
 
-namespace {
-
-const char* kForm = "application/x-www-form-urlencoded";
-
-struct Desk {
-  TempDir tmp;
-  Daemon d{write_config(tmp.path), tmp.path / "data"};
-  Desk() { d.start(); }
-
-  /// POST /desk/sign-in with `token`: the answer.
-  httplib::Result sign_in(const std::string& token) const {
-    return d.client().Post("/desk/sign-in", "token=" + token, kForm);
-  }
-  /// Signs in with `token`; the session cookie's value.
-  std::string session(const std::string& token) const {
-    auto r = sign_in(token);
-    REQUIRE(r);
-    REQUIRE(r->status == 303);
-    const std::string set = r->get_header_value("Set-Cookie");
-    const std::string prefix = "pvmon_session=";
-    REQUIRE(set.rfind(prefix, 0) == 0);
-    return set.substr(prefix.size(), set.find(';') - prefix.size());
-  }
-  httplib::Result get(const std::string& path, const std::string& cookie) const {
-    return d.client().Get(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}});
-  }
-  httplib::Result post(const std::string& path, const std::string& cookie, const std::string& body) const {
-    return d.client().Post(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}}, body, kForm);
-  }
-  /// The CSRF token a page's sign-out form carries.
-  static std::string csrf_of(const std::string& html) {
-    const std::string k = "name=\"csrf\" value=\"";
-    const auto at = html.find(k);
-    REQUIRE(at != std::string::npos);
-    return html.substr(at + k.size(), html.find('"', at + k.size()) - at - k.size());
-  }
-  /// A SQL query's output, with the sqlite3 command-line shell.
-  std::string sql(const std::string& query) const {
-    auto [rc, out] = run_command("sqlite3 '" + (d.data_dir() / "pvmon.db").string() + "' \"" + query + "\"");
-    REQUIRE(rc == 0);
-    return out;
-  }
-};
-
-}  // namespace
 
 TEST_CASE("desk: sign-in sets the session cookie; the store holds only its SHA-256") {
   Desk k;

@@ -1,0 +1,53 @@
+// A browser's side of the safety desk for the end-to-end tests: a real daemon, sign-in through the
+// form, the session cookie sent back, form posts with the page's CSRF token.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include "daemon.hpp"
+
+namespace pvmon::test {
+
+inline const char* kForm = "application/x-www-form-urlencoded";
+
+struct Desk {
+  TempDir tmp;
+  Daemon d{write_config(tmp.path), tmp.path / "data"};
+  Desk() { d.start(); }
+
+  /// POST /desk/sign-in with `token`: the answer.
+  httplib::Result sign_in(const std::string& token) const {
+    return d.client().Post("/desk/sign-in", "token=" + token, kForm);
+  }
+  /// Signs in with `token`; the session cookie's value.
+  std::string session(const std::string& token) const {
+    auto r = sign_in(token);
+    REQUIRE(r);
+    REQUIRE(r->status == 303);
+    const std::string set = r->get_header_value("Set-Cookie");
+    const std::string prefix = "pvmon_session=";
+    REQUIRE(set.rfind(prefix, 0) == 0);
+    return set.substr(prefix.size(), set.find(';') - prefix.size());
+  }
+  httplib::Result get(const std::string& path, const std::string& cookie) const {
+    return d.client().Get(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}});
+  }
+  httplib::Result post(const std::string& path, const std::string& cookie, const std::string& body) const {
+    return d.client().Post(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}}, body, kForm);
+  }
+  /// The CSRF token a page's sign-out form carries.
+  static std::string csrf_of(const std::string& html) {
+    const std::string k = "name=\"csrf\" value=\"";
+    const auto at = html.find(k);
+    REQUIRE(at != std::string::npos);
+    return html.substr(at + k.size(), html.find('"', at + k.size()) - at - k.size());
+  }
+  /// A SQL query's output, with the sqlite3 command-line shell.
+  std::string sql(const std::string& query) const {
+    auto [rc, out] = run_command("sqlite3 '" + (d.data_dir() / "pvmon.db").string() + "' \"" + query + "\"");
+    REQUIRE(rc == 0);
+    return out;
+  }
+};
+
+}  // namespace pvmon::test
