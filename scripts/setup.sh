@@ -14,6 +14,12 @@ packages=(
   doctest-dev                             # tests
 )
 if [[ "${PVMON_BENCH:-0}" == 1 ]]; then packages+=(wrk); fi
+# The test suite (scripts/test.sh sets PVMON_TESTS=1): the safety desk in Debian's Chromium, driven
+# by Node.js (tests/browser; Node 18 or later: Debian's when the machine has none).
+if [[ "${PVMON_TESTS:-0}" == 1 ]]; then
+  packages+=(chromium fonts-dejavu-core)
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,7 +3,9 @@
 # a normal build, then an AddressSanitizer + UndefinedBehaviorSanitizer build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+PVMON_TESTS=1 bash scripts/setup.sh
+# The browser test's packages, exactly as package-lock.json pins them.
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 for preset in default asan; do
   echo "== preset $preset: configure and build"
   cmake --preset "$preset" >/dev/null

@@ -78,7 +78,10 @@ Reply page(int status, std::string html) {
       "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; "
       "frame-ancestors 'none'; base-uri 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  // Not "no-referrer": under it a browser sends `Origin: null` with the desk's own form posts
+  // (Fetch §3.1, "serializing a request origin"), which same_origin() must refuse; "same-origin"
+  // still sends nothing to another site.
+  r.headers.emplace_back("Referrer-Policy", "same-origin");
   return r;
 }
 

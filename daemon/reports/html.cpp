@@ -371,7 +371,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;border-bottom:2px solid #2c5d
 table{border-collapse:collapse;width:100%;margin:8px 0 14px;font-size:12.5px}
 th,td{border:1px solid #d5dbe1;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#eef2f6}td.num,th.num{text-align:right}tr.soc td{background:#f6f8fa;font-weight:600}
-.none{color:#7a838c;font-style:italic}.crossed{color:#b00020;font-weight:700}
+.none{color:#5b636b;font-style:italic}.crossed{color:#b00020;font-weight:700}
 svg{max-width:100%;height:auto;display:block;margin:6px 0}svg text{font-size:11px;fill:#39424c}
 .axis line{stroke:#8a939c}.axis line.grid{stroke:#e4e8ec}.line{fill:none;stroke:#2c5d8f;stroke-width:2}
 .bound{fill:none;stroke:#b00020;stroke-width:2;stroke-dasharray:5 3}.os{fill:none;stroke:#2c5d8f;stroke-width:2}
@@ -385,7 +385,7 @@ svg text.risk-head{font-weight:600}svg text.risk-os{fill:#2c5d8f;font-weight:600
 .dfs{fill:none;stroke:#3a7d44;stroke-width:2}svg text.risk-dfs{fill:#3a7d44;font-weight:600}.key.dfs{border-top:2px solid #3a7d44;height:0}
 .open-session{background:#eaf2fb;border-left:4px solid #2c5d8f;padding:6px 10px;margin:8px 0}
 .primary{border:2px solid #2c5d8f;padding:8px 12px;margin:10px 0;font-size:15px}
-svg text.group{font-weight:700;fill:#1c2430}svg text.not-estimable{font-style:italic;fill:#7a838c}
+svg text.group{font-weight:700;fill:#1c2430}svg text.not-estimable{font-style:italic;fill:#5b636b}
 .benefit .whisker{fill:none;stroke:#2c5d8f;stroke-width:2}.benefit .dot{fill:#2c5d8f}
 .risk .whisker{fill:none;stroke:#b00020;stroke-width:2}.risk .dot{fill:#fff;stroke:#b00020;stroke-width:2}
 .key.benefit{background:#2c5d8f;border-radius:50%}.key.risk{background:#fff;border:2px solid #b00020;width:8px;height:8px;transform:rotate(45deg)}
