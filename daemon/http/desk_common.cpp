@@ -78,7 +78,9 @@ Reply page(int status, std::string html) {
       "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; "
       "frame-ancestors 'none'; base-uri 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with a form
+  // POST (Fetch, "serializing a request origin"), which same_origin() refuses.
+  r.headers.emplace_back("Referrer-Policy", "same-origin");
   return r;
 }
 

@@ -168,7 +168,9 @@ std::vector<RouteDef> desk_routes(Services& s) {
       {"GET", "/desk/dsmb", {}, with_session(s, dsmb, get_dsmb), true},
       {"GET", "/desk/dsmb/{study}/reports/{id}", {}, with_session(s, dsmb, get_dsmb_report), true},
   };
-  for (auto group : {desk_officer_routes, desk_study_routes, desk_site_routes})
+  // Site routes first, then study, then officer: a literal segment (`/ae/new`) wins over a
+  // capture (`/ae/{id}`).
+  for (auto group : {desk_site_routes, desk_study_routes, desk_officer_routes})
     for (auto& r : group(s)) routes.push_back(std::move(r));
   return routes;
 }
