@@ -355,13 +355,16 @@ std::optional<std::int64_t> cursor_param(const Request& req, std::vector<FieldEr
   return n;
 }
 
-/// The reports of the study in the path that the caller may see (a site: its own).
+}  // namespace
+
 store::AeQuery scoped_query(const Call& c) {
   store::AeQuery q;
   q.study = c.params[0];
   if (c.principal.role == Role::site) q.site = c.principal.site;
   return q;
 }
+
+namespace {
 
 Result<Reply> list_ae(Services& s, Call& c) {
   auto study = find_study(c, c.params[0]);

@@ -56,6 +56,15 @@ Result<const config::Study*> find_site_study(const Call& c);
 Reply json_reply(int status, nlohmann::json body);
 /// The caller as the store records it.
 store::Actor actor_of(const Call& c);
+/// The reports of the study in the path that the caller may see (a site: its own).
+store::AeQuery scoped_query(const Call& c);
+/// The calling site's report `id` of the study in the path, its current version; another
+/// site's, or none: 404 on `id` (POST .../followups, the desk's follow-up form).
+Result<nlohmann::json> site_report(const Call& c, std::int64_t id);
+/// GET /v1/ctcae/terms: the ranked CTCAE v5.0 search for the request's `q` and `limit`.
+Result<nlohmann::json> ctcae_term_search(const Request& req);
+/// GET /v1/ctcae/terms/{meddra_code}: one term with its grade texts.
+Result<nlohmann::json> ctcae_term_entry(const std::string& meddra_code);
 /// Whether the principal may see data of `site` (sites see only their own).
 bool sees_site(const Principal& p, const std::string& site);
 /// A positive integer id from the path, or 404 naming `field`.

@@ -39,16 +39,19 @@ json search_item(const ct::Term& t, double score, std::string_view via) {
           {"via", std::string(via)}};
 }
 
-Result<Reply> search_terms(Call& c) {
+}  // namespace
+
+/// GET /v1/ctcae/terms (and the desk's term search): the ranked answer to the request's `q` and `limit`.
+Result<json> ctcae_term_search(const Request& req) {
   std::vector<FieldError> errs;
-  const std::string q = c.req.has_param("q") ? c.req.param("q") : std::string();
+  const std::string q = req.has_param("q") ? req.param("q") : std::string();
   // Matching ignores everything but letters and digits, so "  " or "--" asks for nothing.
   if (ct::normalize_key(q).empty())
     errs.push_back({"q", "is required: a term, synonym or MedDRA code to look up"});
   else if (q.size() > kMaxQuery)
     errs.push_back({"q", "is longer than " + std::to_string(kMaxQuery) + " characters"});
   std::size_t limit = kDefaultLimit;
-  if (auto n = int_param(c.req, "limit", 1, static_cast<std::int64_t>(kMaxLimit), errs))
+  if (auto n = int_param(req, "limit", 1, static_cast<std::int64_t>(kMaxLimit), errs))
     limit = static_cast<std::size_t>(*n);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
 
@@ -72,19 +75,20 @@ Result<Reply> search_terms(Call& c) {
     if (s.term == matched) continue;
     items.push_back(search_item(*s.term, s.score, s.via));
   }
-  return json_reply(200,
+  return json(
       {{"query", q}, {"version", std::string(ct::kVersion)}, {"items", std::move(items)}});
 }
 
-Result<Reply> get_term(Call& c) {
-  const ct::Term* t = resolver().find_code(c.params[0]);
+/// GET /v1/ctcae/terms/{meddra_code} (and the desk's grades of a chosen term): one whole entry.
+Result<json> ctcae_term_entry(const std::string& meddra_code) {
+  const ct::Term* t = resolver().find_code(meddra_code);
   if (!t)
     return Error::field(Errc::not_found, "meddra_code",
-                        "no CTCAE v5.0 term with MedDRA code '" + c.params[0] + "'");
+                        "no CTCAE v5.0 term with MedDRA code '" + meddra_code + "'");
   json grades = json::object();
   for (int g : t->allowed_grades())
     grades[std::to_string(g)] = std::string(t->grades[static_cast<std::size_t>(g - 1)]);
-  return json_reply(200,
+  return json(
       {{"meddra_code", std::string(t->meddra_code)},
        {"term", std::string(t->term)},
        {"soc", std::string(t->soc)},
@@ -95,6 +99,20 @@ Result<Reply> get_term(Call& c) {
         t->navigational_note.empty() ? json(nullptr) : json(std::string(t->navigational_note))},
        {"other_specify", t->other_specify},
        {"version", std::string(ct::kVersion)}});
+}
+
+namespace {
+
+Result<Reply> search_terms(Call& c) {
+  auto out = ctcae_term_search(c.req);
+  if (!out) return out.error();
+  return json_reply(200, std::move(out.value()));
+}
+
+Result<Reply> get_term(Call& c) {
+  auto out = ctcae_term_entry(c.params[0]);
+  if (!out) return out.error();
+  return json_reply(200, std::move(out.value()));
 }
 
 // The body of POST /v1/ctcae/grade as a LabInput; every problem is collected in `errs`.

@@ -108,11 +108,7 @@ Result<Reply> post_followup(Services&, Call& c) {
   if (!study) return study.error();
   auto id = path_id(c.params[1]);
   if (!id) return id.error();
-  // Another site's report does not exist for the caller, whatever the body says.
-  auto existing = c.store->get_ae(c.params[0], id.value());
-  if (!existing) return existing.error();
-  if (!existing.value() || (*existing.value())["site"] != c.principal.site)
-    return Error::field(Errc::not_found, "id", "no AE report " + c.params[1]);
+  if (auto own = site_report(c, id.value()); !own) return own.error();
   auto body = json_body(c.req);
   if (!body) return body.error();
   auto stored = service::add_followup(c.context(), c.caller(), *study.value(), id.value(), body.value());
@@ -249,6 +245,15 @@ Result<Reply> get_safety(Services&, Call& c) {
 }
 
 }  // namespace
+
+Result<json> site_report(const Call& c, std::int64_t id) {
+  // Another site's report does not exist for the caller, whatever the body says.
+  auto existing = c.store->get_ae(c.params[0], id);
+  if (!existing) return existing.error();
+  if (!existing.value() || (*existing.value())["site"] != c.principal.site)
+    return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(id));
+  return std::move(*existing.value());
+}
 
 std::vector<RouteDef> safety_routes(Services& s) {
   auto bind = [&s](Result<Reply> (*f)(Services&, Call&)) {

@@ -41,6 +41,10 @@ Result<nlohmann::json> record_submission(const AeDeps& cx, const Caller& who,
                                          const config::Study& st, std::int64_t report,
                                          const nlohmann::json& body);
 
+/// The submitted fields of a stored record, as the site would post them again: what a
+/// follow-up's `changes` patch (the desk's follow-up form starts from them).
+nlohmann::json submitted_fields(const nlohmann::json& record);
+
 // The same, from the edges' context (the whole store).
 inline AeDeps ae_deps(const Context& cx) { return AeDeps{cx.rt, cx.clock, cx.store, cx.store}; }
 inline Result<store::Stored> accept_ae(const Context& cx, const Caller& who, const config::Study& st,
