@@ -32,13 +32,16 @@ function(pvmon_add_library name)
                         PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# pvmon_add_test(NAME SOURCES... DEPS ...): a doctest executable registered with ctest.
+# pvmon_add_test(NAME SOURCES... DEPS ... [NO_TEST]): a doctest executable registered with ctest
+# (unless NO_TEST: the caller registers it).
 function(pvmon_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_TEST" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} pvmon::test_main pvmon::warnings
                         pvmon::sanitize)
-  add_test(NAME ${name} COMMAND ${name})
+  if(NOT ARG_NO_TEST)
+    add_test(NAME ${name} COMMAND ${name})
+  endif()
   # Tests are compiled for CI time, not speed: no debug info in the optimised build (half the
   # build of a clean checkout is test code), line tables only in the sanitizer build (enough for
   # its stack traces).
