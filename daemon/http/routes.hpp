@@ -31,6 +31,12 @@ std::vector<RouteDef> dsmb_routes(Services& s);
 std::vector<RouteDef> desk_routes(Services& s);
 /// One stored DSMB report as its printable HTML page (the API's ?format=html, the desk's link).
 Result<Reply> dsmb_report_html(Services& s, const std::string& study, std::int64_t id);
+/// A report's ICH E2B(R3) ICSR as GET .../ae/{id}/icsr serves it (the API's and the desk's): the
+/// validated XML, its message id headers and an attachment name.
+Result<Reply> icsr_reply(const Call& c, const config::Study& st, std::int64_t report, std::optional<int> version,
+                         int attempt);
+/// A report's CIOMS I form as GET .../ae/{id}/cioms?format=html serves it (the API's and the desk's).
+Result<Reply> cioms_reply(const Call& c, const config::Study& st, std::int64_t report, std::optional<int> version);
 
 /// The request's media type, lower case, without parameters.
 std::string media_type(const Request& req);

@@ -160,18 +160,9 @@ Result<Reply> get_icsr(Services&, Call& c) {
   auto version = int_param(c.req, "version", 1, 1'000'000, errs);
   auto attempt = int_param(c.req, "attempt", 1, 99, errs);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
-  auto doc = service::icsr_document(c.context(), *study.value(), id.value(),
-                                    version ? std::optional<int>(static_cast<int>(*version)) : std::nullopt,
-                                    attempt ? static_cast<int>(*attempt) : 1);
-  if (!doc) return doc.error();
-  Reply out;
-  out.content_type = "application/xml; charset=utf-8";
-  out.raw_body = std::move(doc->xml);
-  // The message id a submission names (POST .../submissions "message_id") once it is sent.
-  out.headers = {{"X-ICSR-Message-Id", doc->c.message_id},
-                 {"X-ICSR-Safety-Report-Id", doc->c.safety_report_id},
-                 {"Content-Disposition", "attachment; filename=\"" + doc->c.message_id + ".xml\""}};
-  return out;
+  return icsr_reply(c, *study.value(), id.value(),
+                    version ? std::optional<int>(static_cast<int>(*version)) : std::nullopt,
+                    attempt ? static_cast<int>(*attempt) : 1);
 }
 
 Result<Reply> get_cioms(Services&, Call& c) {
@@ -183,13 +174,8 @@ Result<Reply> get_cioms(Services&, Call& c) {
   auto version = int_param(c.req, "version", 1, 1'000'000, errs);
   enum_param(c.req, "format", {"html"}, errs);
   if (!errs.empty()) return Error::invalid(std::move(errs), "invalid query parameters");
-  auto html = service::cioms_document(c.context(), *study.value(), id.value(),
-                                      version ? std::optional<int>(static_cast<int>(*version)) : std::nullopt);
-  if (!html) return html.error();
-  Reply out;
-  out.content_type = "text/html; charset=utf-8";
-  out.raw_body = std::move(html.value());
-  return out;
+  return cioms_reply(c, *study.value(), id.value(),
+                     version ? std::optional<int>(static_cast<int>(*version)) : std::nullopt);
 }
 
 Result<Reply> get_submissions(Services&, Call& c) {
@@ -253,6 +239,29 @@ Result<json> site_report(const Call& c, std::int64_t id) {
   if (!existing.value() || (*existing.value())["site"] != c.principal.site)
     return Error::field(Errc::not_found, "id", "no AE report " + std::to_string(id));
   return std::move(*existing.value());
+}
+
+Result<Reply> icsr_reply(const Call& c, const config::Study& st, std::int64_t report, std::optional<int> version,
+                         int attempt) {
+  auto doc = service::icsr_document(c.context(), st, report, version, attempt);
+  if (!doc) return doc.error();
+  Reply out;
+  out.content_type = "application/xml; charset=utf-8";
+  out.raw_body = std::move(doc->xml);
+  // The message id a submission names (POST .../submissions "message_id") once it is sent.
+  out.headers = {{"X-ICSR-Message-Id", doc->c.message_id},
+                 {"X-ICSR-Safety-Report-Id", doc->c.safety_report_id},
+                 {"Content-Disposition", "attachment; filename=\"" + doc->c.message_id + ".xml\""}};
+  return out;
+}
+
+Result<Reply> cioms_reply(const Call& c, const config::Study& st, std::int64_t report, std::optional<int> version) {
+  auto html = service::cioms_document(c.context(), st, report, version);
+  if (!html) return html.error();
+  Reply out;
+  out.content_type = "text/html; charset=utf-8";
+  out.raw_body = std::move(html.value());
+  return out;
 }
 
 std::vector<RouteDef> safety_routes(Services& s) {
