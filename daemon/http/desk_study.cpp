@@ -1,8 +1,417 @@
-// The safety desk: the study page and the subject page (desk.hpp).
+// The safety desk: the study page and the subject page (desk.hpp). Each figure is the one the API
+// serves: the study page renders service::study_safety (GET /v1/studies/{study}/safety) and the
+// open clocks of the store query GET /v1/studies/{study}/clocks reads; the subject page renders
+// service::subject_view (GET /v1/studies/{study}/subjects/{subject}). The charts are drawn by
+// pvmon::reports (svg.cpp): a stopping rule's boundary with its path, as in the DSMB report, and
+// the subject's timeline with its post-surgical windows. Every chart has its facts in a table
+// beside it.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
 #include "desk.hpp"
+#include "pvmon/safety.hpp"
+#include "pvmon/service/figures.hpp"
+#include "pvmon/service/subjects.hpp"
 
 namespace pvmon::http {
 
-std::vector<RouteDef> desk_study_routes(Services&) { return {}; }
+using config::Role;
+using nlohmann::json;
+
+namespace {
+
+/// The boundary chart's classes (the DSMB report's, html.cpp), written into the chart: the desk's
+/// frame has none of them.
+constexpr std::string_view kChartCss =
+    "svg{max-width:100%;height:auto;display:block;margin:.5rem 0}svg text{font-size:11px;fill:#39424c}"
+    ".axis line{stroke:#8a939c}.axis line.grid{stroke:#e4e8ec}.line{fill:none;stroke:#2c5d8f;stroke-width:2}"
+    ".bound{fill:none;stroke:#b00020;stroke-width:2;stroke-dasharray:5 3}"
+    ".key{display:inline-block;width:12px;height:0;vertical-align:middle;margin-left:8px}"
+    ".key.bound{border-top:2px dashed #b00020}.key.line{border-top:2px solid #2c5d8f}";
+
+/// The clocks the study page lists: due by the end of the 7th calendar day from today (UTC), as
+/// reporting clocks count calendar days (CLINICAL.md "Clocks": a 7-day clock of a report received
+/// today is due at the end of day 7), and every one overdue.
+constexpr int kDueWithinDays = 7;
+
+service::Caller caller_of(const Session& who) { return service::Caller{who.row.principal, who.role, who.row.site}; }
+
+std::string study_path(const std::string& study) { return "/desk/studies/" + percent_encode(study); }
+std::string case_path(const std::string& study, std::int64_t id) {
+  return study_path(study) + "/ae/" + std::to_string(id);
+}
+std::string subject_path(const std::string& study, const std::string& subject) {
+  return study_path(study) + "/subjects/" + percent_encode(subject);
+}
+
+std::string fixed(double x, int decimals = 1) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", decimals, x);
+  return b;
+}
+
+std::string str(const json& j, const char* k) {
+  return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+}
+
+/// A JSON value as escaped text ("–" for none).
+std::string text(const json& v) {
+  if (v.is_null()) return "–";
+  if (v.is_string()) return esc(v.get<std::string>());
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (v.is_array()) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + text(x);
+    return s.empty() ? "none" : s;
+  }
+  return esc(v.dump());
+}
+
+const json& at(const json& j, const char* k) {
+  static const json none;
+  return j.is_object() && j.contains(k) ? j[k] : none;
+}
+
+/// A proportion in [0, 1] as a percentage with one decimal ("40.0%").
+std::string pct(const json& p) { return p.is_number() ? fixed(100 * p.get<double>()) + "%" : "–"; }
+
+/// A rate of the figures ({events, n, rate, ci95}): its cells events, n, rate, 95% CI.
+std::vector<std::string> rate_cells(const json& r) {
+  const json& ci = at(r, "ci95");
+  const bool limits = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number() && at(r, "n") != 0;
+  return {text(at(r, "events")), text(at(r, "n")), pct(at(r, "rate")),
+          limits ? pct(ci[0]) + " to " + pct(ci[1]) : std::string("–")};
+}
+std::string rate_text(const json& r) {
+  const auto c = rate_cells(r);
+  return c[0] + "/" + c[1] + " (" + c[2] + (c[3] == "–" ? "" : "; 95% CI " + c[3]) + ")";
+}
+
+/// A table with a caption, its header cells `scope="col"`, the first cell of each row a row header.
+std::string table(const std::string& id, const std::string& caption, const std::vector<std::string>& head,
+                  const std::vector<std::vector<std::string>>& rows, const std::string& empty = "None.") {
+  std::string h = "<table";
+  if (!id.empty()) h += " id=\"" + esc(id) + "\"";
+  h += "><caption>" + esc(caption) + "</caption><thead><tr>";
+  for (const auto& c : head) h += "<th scope=\"col\">" + esc(c) + "</th>";
+  h += "</tr></thead><tbody>";
+  if (rows.empty()) h += "<tr><td colspan=\"" + std::to_string(head.size()) + "\">" + esc(empty) + "</td></tr>";
+  for (const auto& r : rows) {
+    h += "<tr>";
+    for (std::size_t i = 0; i < r.size(); ++i)
+      h += i == 0 ? "<th scope=\"row\">" + r[i] + "</th>" : "<td>" + r[i] + "</td>";  // cells escaped by their makers
+    h += "</tr>";
+  }
+  return h + "</tbody></table>";
+}
+
+std::string link(const std::string& href, const std::string& html) {
+  return "<a href=\"" + esc(href) + "\">" + html + "</a>";
+}
+
+// ---- The study page -----------------------------------------------------------------------
+
+std::string mortality_section(const json& surg) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, label] : {std::pair{"mortality_30d", "30-day"}, std::pair{"mortality_90d", "90-day"}}) {
+    const std::string k = key;
+    if (!surg.contains(k)) continue;
+    auto cells = rate_cells(surg[k]);
+    const json& bounds = at(surg, (k + "_bounds").c_str());
+    const json& km = at(surg, (k + "_km").c_str());
+    std::string km_text = "–";
+    if (km.is_object()) {
+      const json& ci = at(km, "ci95");
+      km_text = pct(km["estimate"]) +
+                (ci.is_array() && ci.size() == 2 ? " (95% CI " + pct(ci[0]) + " to " + pct(ci[1]) + ")" : std::string()) +
+                ", " + text(at(km, "n_risk")) + " at risk";
+    }
+    rows.push_back({esc(label), cells[0], cells[1], cells[2], cells[3],
+                    text(at(surg, (k + "_pending").c_str())), text(at(surg, (k + "_unknown").c_str())),
+                    rate_text(at(bounds, "unknown_alive")) + " to " + rate_text(at(bounds, "unknown_dead")), km_text});
+  }
+  return "<section id=\"mortality\"><h2>Post-surgical mortality</h2><p>" + text(at(surg, "operated")) +
+         " operated subjects. Death from any cause within 30 days of surgery (day of surgery = day 0) or during a "
+         "longer index admission, and within 90 days; a subject counts once its window has closed (CLINICAL.md). "
+         "Exact (Clopper–Pearson) 95% confidence intervals.</p>" +
+         table("mortality-table", "Post-surgical mortality over closed windows",
+               {"Window", "Deaths", "Subjects with the window closed", "Rate", "95% CI", "Window still open",
+                "Vital status unknown", "Bounds (unknown all alive to all dead)", "Kaplan–Meier estimate"},
+               rows) +
+         "</section>";
+}
+
+std::string rule_section(const json& b) {
+  const std::string id = str(b, "id");
+  const bool crossed = at(b, "crossed") == true;
+  std::string h = "<section id=\"rule-" + esc(id) + "\" aria-labelledby=\"rule-" + esc(id) + "-h\"><h3 id=\"rule-" +
+                  esc(id) + "-h\">" + esc(id) + " <small>(" + text(at(b, "event")) + ", " + text(at(b, "method")) +
+                  ")</small></h3>";
+  h += "<p><strong>" + std::string(crossed ? "Boundary crossed" : "Boundary not crossed") + "</strong>";
+  if (at(b, "crossed_at").is_object())
+    h += " at " + text(b["crossed_at"]["events"]) + " events in " + text(b["crossed_at"]["n"]) + " evaluable subjects";
+  h += ". Now " + text(at(b, "events")) + " events in " + text(at(b, "evaluable")) + " evaluable subjects of " +
+       text(at(b, "n_max")) + "; the boundary at this look: stop at " + text(at(b, "stop_at")) + " events" +
+       (at(b, "design_complete") == true ? " (design complete: the final verdict)" : "") + ". Type I error " +
+       (at(b, "type1_error").is_number() ? fixed(b["type1_error"].get<double>(), 3) : std::string("–")) + ", power " +
+       (at(b, "power").is_number() ? fixed(b["power"].get<double>(), 3) : std::string("not applicable")) + ".</p>";
+  // The chart and its table side by side where the page is wide enough.
+  h += "<div style=\"display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start\"><div class=\"chart\">" +
+       reports::boundary_svg(b, kChartCss) + "</div>";
+  // The same facts as the chart: each look's boundary and the observed count there.
+  std::map<int, int> observed;
+  for (const auto& pt : at(b, "path"))
+    if (pt.is_array() && pt.size() == 2) observed[pt[0].get<int>()] = pt[1].get<int>();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : at(b, "boundary")) {
+    const int n = r.value("n", 0), stop = r.value("stop_if_events_at_least", 0);
+    const auto o = observed.find(n);
+    const bool reached = o != observed.end() && stop <= n && o->second >= stop;
+    rows.push_back({std::to_string(n), stop > n ? "cannot stop" : std::to_string(stop),
+                    o == observed.end() ? "not yet evaluated" : std::to_string(o->second),
+                    o == observed.end() ? "–" : reached ? "reached" : "no"});
+  }
+  h += table("rule-" + id + "-table", "Stopping rule " + id + ": boundary and observed events by subjects evaluated",
+             {"Subjects evaluated", "Stop if events reach", "Observed events", "Boundary reached"}, rows);
+  return h + "</div></section>";
+}
+
+std::string ae_section(const json& a) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, label] :
+       {std::pair{"any_ae", "Any AE"}, std::pair{"grade_3_or_more", "Grade 3 or more"}, std::pair{"serious", "Serious (SAE)"},
+        std::pair{"susar", "SUSAR"}, std::pair{"fatal", "Fatal"}, std::pair{"led_to_drug_withdrawal", "Led to drug withdrawal"}})
+    if (a.contains(key)) rows.push_back({esc(label), text(a[key]["n"]), pct(a[key]["proportion"])});
+  std::string h = "<section id=\"adverse-events\"><h2>Adverse events</h2><p>" + text(at(a, "enrolled")) +
+                  " subjects enrolled.</p>" +
+                  table("ae-table", "Subjects with adverse events", {"Subjects with", "Subjects", "Of enrolled"}, rows);
+  rows.clear();
+  for (int g = 1; g <= 5; ++g) {
+    const json& n = at(at(a, "subjects_by_worst_grade"), std::to_string(g).c_str());
+    rows.push_back({"Grade " + std::to_string(g), text(n)});
+  }
+  h += table("ae-grade-table", "Subjects by worst CTCAE grade", {"Worst grade", "Subjects"}, rows);
+  const json& rep = at(a, "reports");
+  h += table("ae-report-table", "AE reports",
+             {"Reports", "Count"},
+             {{"In force", text(at(rep, "in_force"))}, {"Serious", text(at(rep, "serious"))},
+              {"Nullified", text(at(rep, "nullified"))}});
+  return h + "</section>";
+}
+
+std::string surgical_section(const json& s) {
+  if (!s.is_object() || at(s, "operated") == 0) return "";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, label] : {std::pair{"in_hospital_death", "In-hospital death"}, std::pair{"reoperation", "Reoperation"},
+                                   std::pair{"readmission_30d", "Readmission within 30 days of discharge"},
+                                   std::pair{"r0_resection", "R0 resection"}}) {
+    if (!s.contains(key)) continue;
+    auto c = rate_cells(s[key]);
+    rows.push_back({esc(label), c[0], c[1], c[2], c[3]});
+  }
+  std::string h = "<section id=\"surgical\"><h2>Surgical figures</h2>" +
+                  table("surgical-table", "Surgical outcomes of operated subjects", {"Outcome", "Subjects", "Of", "Rate", "95% CI"},
+                        rows);
+  const json& stay = at(s, "postop_stay_days");
+  if (stay.is_object() && stay["median"].is_number())
+    h += "<p>Post-operative stay: median " + fixed(stay["median"].get<double>()) + " days (IQR " +
+         fixed(stay["q1"].get<double>()) + " to " + fixed(stay["q3"].get<double>()) + "), n = " + text(stay["n"]) + ".</p>";
+  rows.clear();
+  for (const auto& [g, n] : at(s, "clavien_dindo_worst").items())
+    rows.push_back({g == "none" ? "No complication" : "Grade " + esc(g), text(n)});
+  h += table("clavien-dindo-table", "Subjects by worst Clavien–Dindo grade", {"Worst grade", "Subjects"}, rows);
+  return h + "</section>";
+}
+
+/// Open clocks due by the end of the 7th day from today, and those overdue, soonest first.
+std::string clocks_section(const std::string& study, const std::vector<store::ClockRow>& open, Timestamp now) {
+  const Timestamp horizon = start_of(now.date().plus_days(kDueWithinDays + 1));
+  std::vector<const store::ClockRow*> due;
+  for (const auto& r : open)
+    if (!r.stopped_at && r.clock.due_at < horizon) due.push_back(&r);
+  std::stable_sort(due.begin(), due.end(), [](auto* a, auto* b) { return a->clock.due_at < b->clock.due_at; });
+  std::vector<std::vector<std::string>> rows;
+  for (const auto* r : due) {
+    const double hours = static_cast<double>(r->clock.due_at.ms - now.ms) / 3'600'000.0;
+    const bool late = safety::overdue(r->clock, now);
+    const std::string what = r->report ? link(case_path(study, r->report), "Report " + esc(r->report_ref))
+                                       : link(subject_path(study, r->subject), "Subject " + esc(r->subject) + " (no report yet)");
+    rows.push_back({esc(format_timestamp(r->clock.due_at)),
+                    late ? "<strong>Overdue</strong> by " + fixed(-hours) + " h" : "Due in " + fixed(hours) + " h",
+                    esc(std::string(safety::to_string(r->clock.kind))), what, esc(r->subject), esc(r->site),
+                    esc(r->clock.reason)});
+  }
+  return "<section id=\"clocks-due\"><h2>Clocks due this week</h2><p>Open reporting clocks due by the end of " +
+         esc(format_date(now.date().plus_days(kDueWithinDays))) + " (UTC), and those overdue, as of " +
+         esc(format_timestamp(now)) + ".</p>" +
+         table("clocks-table", "Open reporting clocks due within 7 days or overdue",
+               {"Due (UTC)", "Status", "Clock", "Case", "Subject", "Site", "Reason"}, rows, "No clock due this week.") +
+         "</section>";
+}
+
+Result<Reply> get_study(Services& s, Call& c, const Session& who) {
+  const config::Study* st = c.config->study(c.params[0]);
+  if (!st) return error_page(404, "Not found", "No study '" + c.params[0] + "'.", &who);
+  auto q = cutoff_query(c.req);
+  if (!q) return error_page(q.error(), &who);
+  auto fig = service::study_safety(c.context(), *st, q->cutoff, q->as_of);
+  if (!fig) return error_page(fig.error(), &who);
+  auto open = s.store.clocks(st->id, true, std::nullopt);  // GET /clocks?state=open
+  if (!open) return error_page(open.error(), &who);
+  const json& f = fig.value();
+  std::string h = "<p>Figures of <code>GET /v1/studies/" + esc(st->id) + "/safety</code>: what happened by the end of " +
+                  text(at(f, "cutoff")) + ", as recorded at " + text(at(f, "as_of")) + ". " +
+                  text(at(at(f, "enrolment"), "subjects")) + " subjects enrolled";
+  std::string sites;
+  for (const auto& [site, n] : at(at(f, "enrolment"), "by_site").items())
+    sites += (sites.empty() ? "" : ", ") + esc(site) + " " + text(n);
+  h += (sites.empty() ? "" : " (" + sites + ")") + ".</p>";
+  h += "<ul class=\"no-print\"><li>" + link(study_path(st->id) + "/subjects", "Subjects and AE reports") + "</li><li>" +
+       link("/desk/inbox?study=" + percent_encode(st->id), "Inbox of this study") + "</li></ul>";
+  h += clocks_section(st->id, open.value(), s.clock.now());
+  h += mortality_section(at(f, "surgical_safety"));
+  h += "<section id=\"stopping-rules\"><h2>Stopping rules</h2>";
+  const json& rules = at(f, "stopping_rules");
+  if (!rules.is_array() || rules.empty()) h += "<p>No stopping rule configured.</p>";
+  else
+    for (const auto& b : rules) h += rule_section(b);
+  h += "</section>";
+  h += ae_section(at(f, "adverse_events"));
+  h += surgical_section(at(f, "surgical_safety"));
+  return page(200, layout(st->title + " (" + st->id + ")", &who, h));
+}
+
+// ---- The subject page ---------------------------------------------------------------------
+
+std::string enrolment_section(const json& v) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [k, val] : v.items()) {
+    if (k == "events" || k == "adverse_events" || k == "course" || k == "efficacy" || k == "surgical") continue;
+    rows.push_back({esc(k), val.is_object() ? "<code>" + esc(val.dump()) + "</code>" : text(val)});
+  }
+  return "<section id=\"enrolment\"><h2>Enrolment</h2>" +
+         table("enrolment-table", "Enrolment record", {"Field", "Value"}, rows) + "</section>";
+}
+
+std::string timeline_section(const std::string& study, const reports::TimelineInput& in) {
+  const auto g = reports::timeline_geometry(in);
+  std::string h = "<section id=\"timeline\"><h2>Timeline</h2><p>Events of the course (dots; a death a cross) and AE "
+                  "reports (squares, coloured and labelled by CTCAE grade G1 to G5); the post-surgical windows as "
+                  "shaded bands. The table after the picture lists the same facts.</p><div class=\"chart\" "
+                  "id=\"timeline-chart\">" +
+                  reports::timeline_svg(in, g) + "</div>";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& it : in.items) {
+    const std::string what = it.kind == "ae" ? "AE report" : esc(it.kind);
+    std::string label = esc(it.label);
+    if (it.report) label = link(case_path(study, *it.report), label);
+    rows.push_back({esc(format_date(it.date)), what, label, esc(it.detail)});
+  }
+  for (const auto& b : g.bands)
+    rows.push_back({esc(format_date(b.from)), "window",
+                    esc(b.label) + (b.open ? " (open: the index admission goes on)" : " to " + esc(format_date(b.to))),
+                    esc(b.label.rfind("30", 0) == 0 ? "status " + in.day30_status : "status " + in.day90_status)});
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a[0] < b[0]; });
+  h += table("timeline-table", "The timeline's facts, in date order", {"Date", "Kind", "What", "Details"}, rows);
+  return h + "</section>";
+}
+
+std::string windows_section(const json& surg) {
+  if (!surg.is_object()) return "<section id=\"windows\"><h2>Post-surgical windows</h2><p>No index surgery recorded.</p></section>";
+  std::vector<std::vector<std::string>> rows{
+      {"30-day", text(at(surg, "surgery")), text(at(surg, "window30_last_day")), text(at(surg, "day30")),
+       text(at(surg, "pending30_reason"))},
+      {"90-day", text(at(surg, "surgery")), text(at(surg, "window90_last_day")), text(at(surg, "day90")),
+       text(at(surg, "pending90_reason"))}};
+  std::string h = "<section id=\"windows\"><h2>Post-surgical windows</h2>" +
+                  table("windows-table", "Post-surgical windows (day of surgery = day 0)",
+                        {"Window", "Surgery", "Last day", "Status", "Why still open or unknown"}, rows);
+  h += "<p>Last contact " + text(at(surg, "last_contact")) + "; worst Clavien–Dindo grade " +
+       text(at(surg, "worst_clavien_dindo")) + "; reoperated " + text(at(surg, "reoperated")) +
+       "; readmission within 30 days " + text(at(surg, "readmission_30d")) + "; margin " + text(at(surg, "margin")) + ".</p>";
+  return h + "</section>";
+}
+
+std::string course_section(const json& c) {
+  std::vector<std::vector<std::string>> rows{
+      {"Vital status", text(at(c, "vital_status"))},
+      {"Death", text(at(c, "death_date"))},
+      {"Last contact", text(at(c, "last_contact"))},
+      {"Index surgery", text(at(c, "index_surgery"))},
+      {"Index admission ended", text(at(at(c, "index_admission_end"), "date")) + " (" +
+                                    text(at(at(c, "index_admission_end"), "how")) + ")"}};
+  std::string sources;
+  for (const auto& d : at(c, "death_sources"))
+    sources += (sources.empty() ? "" : "; ") + text(at(d, "source")) + " " + text(at(d, "ref")) + " on " + text(at(d, "date"));
+  if (!sources.empty()) rows.push_back({"Death recorded by", sources});
+  for (const auto& q : at(c, "queries")) rows.push_back({"Data query", text(at(q, "kind")) + ": " + text(at(q, "text"))});
+  return "<section id=\"course\"><h2>Course</h2>" +
+         table("course-table", "The subject's course as of " + str(c, "as_of_date"), {"Fact", "Value"}, rows) + "</section>";
+}
+
+std::string reports_section(const std::string& study, const json& aes) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : aes) {
+    const bool serious = at(a, "safety").is_object() && a["safety"].value("serious", false);
+    const std::string id = text(at(a, "report_id"));
+    rows.push_back({at(a, "id").is_number_integer() ? link(case_path(study, a["id"].get<std::int64_t>()), id) : id,
+                    text(at(a, "term")),
+                    at(a, "grade").is_number() ? "Grade " + text(a["grade"]) : std::string("not given"),
+                    text(at(a, "onset")), text(at(a, "resolved")), serious ? "Serious" : "Not serious",
+                    text(at(a, "status"))});
+  }
+  return "<section id=\"ae-reports\"><h2>AE reports</h2>" +
+         table("ae-reports-table", "The subject's AE reports",
+               {"Report", "Term", "CTCAE grade", "Onset", "Resolved", "Seriousness", "Status"}, rows, "No AE report.") +
+         "</section>";
+}
+
+Result<Reply> get_subject(Services& s, Call& c, const Session& who) {
+  const config::Study* st = c.config->study(c.params[0]);
+  if (!st) return error_page(404, "Not found", "No study '" + c.params[0] + "'.", &who);
+  // As the API: a site sees the studies it takes part in (find_site_study) and its own subjects.
+  if (who.role == Role::site && !st->has_site(who.row.site))
+    return error_page(403, "Forbidden", "Site " + who.row.site + " is not in study " + st->id + ".", &who);
+  const std::string& subject = c.params[1];
+  auto view = service::subject_view(c.context(), caller_of(who), *st, subject);
+  if (!view) {
+    if (view.error().code != Errc::not_found) return error_page(view.error(), &who);
+    // The API answers a site 404 for another site's subject; the desk says it may not see it.
+    if (who.role == Role::site) {
+      auto row = s.store.find_subject(st->id, subject);
+      if (!row) return error_page(row.error(), &who);
+      if (row.value())
+        return error_page(403, "Forbidden", "Subject " + subject + " is not a subject of site " + who.row.site + ".", &who);
+    }
+    return error_page(404, "Not found", "No subject '" + subject + "' in study " + st->id + ".", &who);
+  }
+  const json& v = view.value();
+  std::string h = "<p>Study " + link(who.role == Role::officer ? study_path(st->id) : study_path(st->id) + "/subjects",
+                                     esc(st->title) + " (" + esc(st->id) + ")") +
+                  ", site " + text(at(v, "site")) + ". The record of <code>GET /v1/studies/" + esc(st->id) +
+                  "/subjects/" + esc(subject) + "</code>.</p>";
+  if (who.role == Role::site)
+    h += "<ul class=\"no-print\"><li>" + link(subject_path(st->id, subject) + "/events/new", "Record an event") +
+         "</li><li>" + link(study_path(st->id) + "/ae/new?subject=" + percent_encode(subject), "File an AE report") +
+         "</li></ul>";
+  h += timeline_section(st->id, reports::timeline_input(v, s.clock.now().date()));
+  h += windows_section(at(v, "surgical"));
+  h += course_section(at(v, "course"));
+  h += reports_section(st->id, at(v, "adverse_events"));
+  h += enrolment_section(v);
+  return page(200, layout("Subject " + subject, &who, h));
+}
+
+}  // namespace
+
+std::vector<RouteDef> desk_study_routes(Services& s) {
+  const std::vector<Role> officer{Role::officer};
+  const std::vector<Role> officer_site{Role::officer, Role::site};
+  return {
+      {"GET", "/desk/studies/{study}", {}, with_session(s, officer, get_study), true},
+      {"GET", "/desk/studies/{study}/subjects/{subject}", {}, with_session(s, officer_site, get_subject), true},
+  };
+}
 
 }  // namespace pvmon::http

@@ -1,8 +1,9 @@
 // The report as one printable HTML page: inline CSS with print rules, tables, and SVG charts
 // drawn here (cumulative enrolment, AEs by worst grade per SOC, the benefit and risk rates with
-// their confidence intervals, each stopping boundary with the observed path, the eDISH scatter
-// and the Hy's law quadrant's liver tests over time, Kaplan–Meier curves). No script and no external asset: the page is the same offline, in a browser, and
-// printed. Every text from the data is escaped.
+// their confidence intervals, the eDISH scatter and the Hy's law quadrant's liver tests over
+// time, Kaplan–Meier curves) or in svg.cpp, which the desk draws too (each stopping boundary
+// with the observed path). No script and no external asset: the page is the same offline, in a
+// browser, and printed. Every text from the data is escaped.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <utility>
 
 #include "pvmon/reports.hpp"
+#include "svg.hpp"
 
 namespace pvmon::reports {
 
@@ -34,11 +36,7 @@ std::string text(const json& v) {
   return esc(v.dump());
 }
 
-std::string num(double x, int decimals = 1) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", decimals, x);
-  return b;
-}
+using svg::num;
 
 /// The model holds proportions; this page prints percentages.
 std::string pct(const json& proportion) {
@@ -91,59 +89,12 @@ class Page {
   }
 };
 
-// ---- SVG -----------------------------------------------------------------------------------
+// ---- SVG (svg.hpp) ---------------------------------------------------------------------------
 
-struct Plot {
-  double w = 640, h = 260, left = 56, right = 16, top = 16, bottom = 40;
-  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  double X(double x) const { return left + (x - x0) / (x1 - x0 == 0 ? 1 : x1 - x0) * (w - left - right); }
-  double Y(double y) const { return h - bottom - (y - y0) / (y1 - y0 == 0 ? 1 : y1 - y0) * (h - top - bottom); }
-};
-
-/// `below`: room under the plot (p.h) for a table drawn in the same coordinates.
-std::string svg_open(const Plot& p, const std::string& title, const std::string& desc = "", double below = 0) {
-  std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 " << p.w << " " << p.h + below
-    << "\" width=\"" << p.w << "\" height=\"" << p.h + below << "\"><title>" << esc(title) << "</title>";
-  if (!desc.empty()) o << "<desc>" << esc(desc) << "</desc>";
-  return o.str();
-}
-
-/// Axes with ticks at `xs` and `ys` and their labels.
-std::string axes(const Plot& p, const std::vector<std::pair<double, std::string>>& xs,
-                 const std::vector<std::pair<double, std::string>>& ys, const std::string& xlabel,
-                 const std::string& ylabel) {
-  std::ostringstream o;
-  o << "<g class=\"axis\"><line x1=\"" << p.left << "\" y1=\"" << p.h - p.bottom << "\" x2=\"" << p.w - p.right
-    << "\" y2=\"" << p.h - p.bottom << "\"/><line x1=\"" << p.left << "\" y1=\"" << p.top << "\" x2=\"" << p.left
-    << "\" y2=\"" << p.h - p.bottom << "\"/>";
-  for (const auto& [x, l] : xs)
-    o << "<line x1=\"" << p.X(x) << "\" y1=\"" << p.h - p.bottom << "\" x2=\"" << p.X(x) << "\" y2=\""
-      << p.h - p.bottom + 4 << "\"/><text x=\"" << p.X(x) << "\" y=\"" << p.h - p.bottom + 16
-      << "\" text-anchor=\"middle\">" << esc(l) << "</text>";
-  for (const auto& [y, l] : ys)
-    o << "<line class=\"grid\" x1=\"" << p.left << "\" y1=\"" << p.Y(y) << "\" x2=\"" << p.w - p.right << "\" y2=\""
-      << p.Y(y) << "\"/><text x=\"" << p.left - 6 << "\" y=\"" << p.Y(y) + 4 << "\" text-anchor=\"end\">" << esc(l)
-      << "</text>";
-  o << "<text x=\"" << (p.left + p.w - p.right) / 2 << "\" y=\"" << p.h - 4 << "\" text-anchor=\"middle\">"
-    << esc(xlabel) << "</text><text transform=\"translate(14," << (p.top + p.h - p.bottom) / 2
-    << ") rotate(-90)\" text-anchor=\"middle\">" << esc(ylabel) << "</text></g>";
-  return o.str();
-}
-
-std::vector<std::pair<double, std::string>> int_ticks(double lo, double hi, int want = 6) {
-  const double span = std::max(1.0, hi - lo);
-  double step = std::pow(10, std::floor(std::log10(span / want)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (span / (step * m) <= want) {
-      step *= m;
-      break;
-    }
-  step = std::max(1.0, step);
-  std::vector<std::pair<double, std::string>> t;
-  for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9; v += step) t.emplace_back(v, num(v, 0));
-  return t;
-}
+using svg::axes;
+using svg::int_ticks;
+using svg::Plot;
+using svg::svg_open;
 
 std::string enrolment_chart(const json& cumulative, const std::string& cutoff_date) {
   if (cumulative.empty()) return "<p class=\"none\">No subject enrolled.</p>";
@@ -203,37 +154,6 @@ std::string soc_chart(const json& socs) {
   o << "</svg><p class=\"legend\">";
   for (int g = 1; g <= 5; ++g) o << "<span class=\"key g" << g << "\"></span> grade " << g << " ";
   o << "</p>";
-  return o.str();
-}
-
-/// The boundary (events needed to stop at each look) as a step line, and the observed path.
-std::string boundary_chart(const json& b) {
-  const json& rows = b["boundary"];
-  if (rows.empty()) return "";
-  Plot p;
-  p.x0 = 0;
-  p.x1 = b["n_max"].get<int>();
-  p.y0 = 0;
-  int top = 1;
-  for (const auto& r : rows)
-    if (r["stop_if_events_at_least"].get<int>() <= r["n"].get<int>()) top = std::max(top, r["stop_if_events_at_least"].get<int>());
-  for (const auto& pt : b["path"]) top = std::max(top, pt[1].get<int>());
-  p.y1 = top + 1;
-  std::ostringstream o;
-  o << svg_open(p, "Stopping boundary " + b["id"].get<std::string>() + " and the observed path");
-  o << axes(p, int_ticks(0, p.x1, 6), int_ticks(0, p.y1, 5), "evaluable subjects", "events");
-  o << "<path class=\"bound\" d=\"";
-  bool first = true;
-  for (const auto& r : rows) {
-    const int n = r["n"].get<int>(), s = r["stop_if_events_at_least"].get<int>();
-    if (s > n) continue;  // this look cannot stop
-    o << (first ? "M" : " L") << p.X(n - 1) << "," << p.Y(s) << " L" << p.X(n) << "," << p.Y(s);
-    first = false;
-  }
-  o << "\"/><path class=\"line\" d=\"M" << p.X(0) << "," << p.Y(0);
-  for (const auto& pt : b["path"]) o << " L" << p.X(pt[0].get<int>()) << "," << p.Y(pt[1].get<int>());
-  o << "\"/></svg><p class=\"legend\"><span class=\"key bound\"></span> stop when events reach the boundary "
-    << "<span class=\"key line\"></span> observed</p>";
   return o.str();
 }
 
@@ -1347,7 +1267,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
       << (b.value("design_complete", false) ? " (design complete: n_max evaluated, final verdict)" : "")
       << ". Type I error " << num(b["type1_error"].get<double>(), 3) << ", power " << (b["power"].is_number() ? num(b["power"].get<double>(), 3) : std::string("not applicable"))
       << ".</p>";
-    o << boundary_chart(b);
+    o << boundary_svg(b);
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : b["operating_characteristics"])
       rows.push_back({num(r["rate"].get<double>(), 2), num(r["p_stop"].get<double>(), 3),

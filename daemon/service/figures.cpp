@@ -146,6 +146,8 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
     const auto* row = stats::row_for(b.boundary->rows, std::min(b.n, rule.n_max));
     json table = json::array();
     for (const auto& r : b.boundary->rows) table.push_back({{"n", r.n}, {"stop_if_events_at_least", r.stop_at}});
+    json path = json::array();  // each look: [evaluable so far, events so far] (the DSMB model's `path`)
+    for (const auto& [n, events] : b.path) path.push_back({n, events});
     json oc = json::array();
     for (const auto& o : b.boundary->oc)
       oc.push_back({{"rate", o.rate}, {"p_stop", o.p_cross}, {"p_stop_early", o.p_stop_early}, {"expected_n", o.expected_n}});
@@ -163,6 +165,7 @@ json safety_figures(const Runtime& rt, const config::Study& st, const store::Sna
                         {"power", b.boundary->power ? json(*b.boundary->power) : json(nullptr)},
                         {"design_complete", b.design_complete},
                         {"boundary", table},
+                        {"path", path},
                         {"operating_characteristics", oc}});
   }
   json clocks = json::array();

@@ -161,6 +161,79 @@ nlohmann::json benefit_risk_json(const safety::Endpoints& e, const safety::Surgi
 /// AE and SAE counts of `enrolled` subjects.
 nlohmann::json ae_counts_json(const safety::AeCounts& c, int enrolled);
 
+// ---- Charts the desk draws too (svg.cpp) ---------------------------------------------------
+
+/// A stopping rule as GET /safety and the DSMB model give it (`id`, `n_max`, `boundary`, `path`)
+/// as an SVG chart: the boundary (events that stop the trial at each number of evaluable
+/// subjects) as a step line and the observed path, with a legend; "" without a boundary table.
+/// `style`: CSS for the chart's classes, written into the <svg>, for a page without them.
+std::string boundary_svg(const nlohmann::json& rule, std::string_view style = {});
+
+/// One dated fact on a subject's timeline: an event of its course or an AE report.
+struct TimelineItem {
+  Date date;
+  std::string kind;    // the event's kind ("surgery", "death", ...), or "ae"
+  std::string label;   // what the mark says ("Surgery", "G3 Alanine aminotransferase increased")
+  std::string detail;  // the rest, for the table ("procedure: right hemihepatectomy; margin: R0")
+  std::optional<int> grade;            // an AE's CTCAE grade (1..5)
+  std::optional<std::int64_t> report;  // an AE's server id (its case page)
+  std::string report_ref;              // an AE's report_id
+};
+/// What the timeline shows of a subject, as the subject view (service::subject_view) gives it.
+struct TimelineInput {
+  std::string subject;
+  Date enrolled;
+  Date today;
+  std::vector<TimelineItem> items;  // date order (enrolment first)
+  std::optional<Date> surgery;      // the index surgery
+  /// The windows' last days as safety::assess_subject sets them (CLINICAL.md: day of surgery =
+  /// day 0; the 30-day window lasts to day 30 or to the end of a longer index admission, and is
+  /// nullopt while that admission goes on; the 90-day window to day 90). Never computed here.
+  std::optional<Date> window30_last_day, window90_last_day;
+  std::string day30_status, day90_status;  // "dead_within", "alive_closed", "pending", "unknown"
+};
+/// The subject view's JSON (enrolment record with `events`, `adverse_events`, `course`,
+/// `surgical`) as a timeline's input: every event, every AE report at its onset, and a death
+/// known only from another source (a grade 5 AE) at its date.
+TimelineInput timeline_input(const nlohmann::json& view, Date today);
+
+/// A post-surgical window drawn as a band over the days [from, to], both whole.
+struct TimelineBand {
+  std::string label;  // "30-day window", "90-day window"
+  Date from, to;
+  bool open = false;  // the index admission goes on: the band runs to the axis's end
+  double x0 = 0, x1 = 0;
+};
+/// Where an item of TimelineInput::items is drawn: its row ("course" or "ae"), its lane in the
+/// row (labels that would overlap move down a lane) and the centre of its day.
+struct TimelineMark {
+  std::size_t item = 0;
+  std::string row;
+  int lane = 0;
+  double x = 0, y = 0;
+};
+struct TimelineGeometry {
+  double width = 0, height = 0, left = 0, right = 0;
+  Date first, last;  // the days the axis spans, both whole: enrolment to the 90-day window's end or today
+  double day_width = 0;
+  double band_top = 0, band_bottom = 0;  // the bands' vertical extent (behind the marks)
+  double axis_y = 0;
+  int course_lanes = 1, ae_lanes = 1;
+  std::vector<TimelineBand> bands;
+  std::vector<TimelineMark> marks;
+  std::vector<std::pair<double, std::string>> ticks;  // x, date
+  double today_x = 0;
+  /// The left edge of day `d` (its centre is half a day_width to the right).
+  double x_of(Date d) const { return left + (d.days - first.days) * day_width; }
+};
+/// The timeline's geometry, `width` pixels wide: days to x (each day a day_width wide), the
+/// windows' bands (x0 at the surgery's day, x1 at the end of the window's last day), the marks.
+TimelineGeometry timeline_geometry(const TimelineInput& in, double width = 960);
+/// The timeline as an SVG image (role="img", <title>, <desc>): the bands, each mark with its
+/// label (an AE's coloured and written "G1".."G5"), the axis and a line at today. Styled by
+/// its own attributes: it needs no page CSS.
+std::string timeline_svg(const TimelineInput& in, const TimelineGeometry& g);
+
 /// Text for HTML content and attribute values: & < > " ' as character references. Every
 /// HTML pvmond writes from reports and the desk escapes through this one function.
 std::string html_escape(std::string_view s);
