@@ -701,8 +701,9 @@ Result<Reply> get_case(Services &s, Call &c, const Session &who) {
   if (!rec) return error_page(rec.error(), &who);
   if (!rec.value()) return error_page(404, "Not found", "No AE report " + c.params[1] + ".", &who);
   const json &r = *rec.value();
+  // As the API: another site's report is not found, the same answer as one that does not exist.
   if (who.role == Role::site && str(r, "site") != who.row.site)
-    return error_page(403, "Forbidden", "This AE report is another site's.", &who);
+    return error_page(404, "Not found", "No AE report " + c.params[1] + ".", &who);
   auto versions = s.store.ae_versions(st->id, id.value());
   if (!versions) return error_page(versions.error(), &who);
 

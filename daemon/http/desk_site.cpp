@@ -431,9 +431,9 @@ bool about_the_form(const Error& e) {
 }
 
 /// What a site is told of a report or subject that is not its own, or that does not exist: the
-/// same either way, so that the page tells nothing of other sites' records.
+/// same either way and the API's (404), so that the page tells nothing of other sites' records.
 Reply not_yours(const Session& who, const std::string& what) {
-  return error_page(403, "Forbidden", "Site " + who.row.site + " has no " + what + " in this study.", &who);
+  return error_page(404, "Not found", "Site " + who.row.site + " has no " + what + " in this study.", &who);
 }
 
 // ---- the forms' controls ---------------------------------------------------------------------

@@ -377,13 +377,7 @@ Result<Reply> get_subject(Services& s, Call& c, const Session& who) {
   auto view = service::subject_view(c.context(), caller_of(who), *st, subject);
   if (!view) {
     if (view.error().code != Errc::not_found) return error_page(view.error(), &who);
-    // The API answers a site 404 for another site's subject; the desk says it may not see it.
-    if (who.role == Role::site) {
-      auto row = s.store.find_subject(st->id, subject);
-      if (!row) return error_page(row.error(), &who);
-      if (row.value())
-        return error_page(403, "Forbidden", "Subject " + subject + " is not a subject of site " + who.row.site + ".", &who);
-    }
+    // As the API: another site's subject is not found, the same answer as one that does not exist.
     return error_page(404, "Not found", "No subject '" + subject + "' in study " + st->id + ".", &who);
   }
   const json& v = view.value();

@@ -126,26 +126,40 @@ std::vector<std::pair<std::string, std::string>> api_links(Role role, const std:
   return {};
 }
 
+/// The desk's pages of a study a role may open (each page checks the role itself).
+std::vector<std::pair<std::string, std::string>> desk_links(Role role, const std::string& study) {
+  const std::string base = "/desk/studies/" + percent_encode(study);
+  if (role == Role::site)
+    return {{base + "/subjects", "Your subjects and AE reports"},
+            {base + "/subjects/new", "Enrol a subject"},
+            {base + "/ae/new", "File an AE report"}};
+  if (role == Role::officer)
+    return {{base, "Safety figures, stopping rules and clocks due this week"},
+            {"/desk/inbox?study=" + percent_encode(study), "Inbox of this study"},
+            {base + "/subjects", "Subjects and AE reports"}};
+  return {};
+}
+
 Result<Reply> get_studies(Services&, Call& c, const Session& who) {
-  std::string h =
-      "<p>The studies you may see, and the documents of the JSON API (<code>/v1</code>, with your bearer token) you "
-      "may read for each.</p>";
+  std::string h;
   if (who.role == Role::admin) {
-    h += "<p>The admin role reads no study data. Its documents: <a "
+    h += "<p>The admin role reads no study data. Its documents in the JSON API (with your bearer token): <a "
          "href=\"/v1/webhooks/deliveries\"><code>/v1/webhooks/deliveries</code></a>, <a "
          "href=\"/v1/audit\"><code>/v1/audit</code></a>, <a href=\"/metrics\"><code>/metrics</code></a>.</p>";
     return page(200, layout("Studies", &who, h));
   }
   const auto studies = visible_studies(c, who);
   if (studies.empty()) h += "<p>No study.</p>";
-  h += "<ul>";
   for (const config::Study* st : studies) {
-    h += "<li><h2>" + esc(st->title) + " <small>(" + esc(st->id) + ")</small></h2><ul>";
+    h += "<section><h2>" + esc(st->title) + " <small>(" + esc(st->id) + ")</small></h2><ul>";
+    for (const auto& [href, what] : desk_links(who.role, st->id))
+      h += "<li><a href=\"" + esc(href) + "\">" + esc(what) + "</a></li>";
+    h += "</ul><details class=\"no-print\"><summary>The same in the JSON API</summary><p>With your bearer token, "
+         "not this session:</p><ul>";
     for (const auto& [href, what] : api_links(who.role, st->id))
-      h += "<li><a href=\"" + esc(href) + "\"><code>" + esc(href) + "</code></a>: " + esc(what) + "</li>";
-    h += "</ul></li>";
+      h += "<li><code>" + esc(href) + "</code>: " + esc(what) + "</li>";
+    h += "</ul></details></section>";
   }
-  h += "</ul>";
   return page(200, layout("Studies", &who, h));
 }
 

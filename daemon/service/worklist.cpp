@@ -40,12 +40,16 @@ Priority priority(const ItemFacts &f, Timestamp now, int warning_hours) {
   const bool case_p1 = f.case_facts && (f.case_facts->fatal_or_life_threatening || f.case_facts->susar);
   // The rules that name a death or a SUSAR themselves (a death event has no
   // report behind it).
-  const bool rule_p1 =
-      f.rule == rule::kDeath || f.rule == rule::kDeath30d || f.rule == rule::kSusar || f.rule == rule::kClockOverdue;
+  // A crossed stopping boundary is the whole study's signal (CLINICAL.md "Stopping rules": the
+  // protocol pauses enrolment and the DSMB meets): beyond the minimum, P1 too.
+  const bool rule_p1 = f.rule == rule::kDeath || f.rule == rule::kDeath30d || f.rule == rule::kSusar ||
+                       f.rule == rule::kClockOverdue || f.rule == rule::kStoppingBoundary;
   const bool overdue = f.due && now > *f.due;
   if (case_p1 || rule_p1 || overdue || f.death_awaiting_report) return Priority::p1;
   const bool case_p2 = f.case_facts && f.case_facts->serious;
-  const bool rule_p2 = f.rule == rule::kSae || f.rule == rule::kSaeUpdate;
+  // A potential Hy's law case is a medically important event, serious by ICH E2A II.B (FDA DILI
+  // guidance 2009, section VI): P2 even before a report names it.
+  const bool rule_p2 = f.rule == rule::kSae || f.rule == rule::kSaeUpdate || f.rule == rule::kPotentialHysLaw;
   const bool due_soon = f.due && now >= f.due->plus_hours(-warning_hours);
   if (case_p2 || rule_p2 || due_soon) return Priority::p2;
   return Priority::p3;

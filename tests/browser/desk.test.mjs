@@ -115,13 +115,20 @@ async function visit(page, label) {
   shotNo += 1;
   const file = join(outDir, `${String(shotNo).padStart(2, '0')}-${label}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  // The README's two pictures (docs/desk-*.png are copies of these): the top of the page only.
+  if (label === 'officer-inbox' || label === 'site-ae-error') {
+    // The AE form's picture is around the field in error.
+    const y = label === 'site-ae-error'
+      ? await page.$eval('#resolved', (e) => Math.max(0, e.getBoundingClientRect().top + window.scrollY - 380)) : 0;
+    await page.screenshot({ path: join(outDir, `readme-${label}.png`), clip: { x: 0, y, width: 1000, height: 600 } });
+  }
 }
 
 async function signIn(browser, base, token) {
   const ctx = await browser.createBrowserContext();
   const page = await ctx.newPage();
   await page.setBypassCSP(true);
-  await page.setViewport({ width: 1200, height: 800 });
+  await page.setViewport({ width: 1000, height: 760 });
   await page.goto(`${base}/desk/`);
   assert.match(page.url(), /\/desk\/sign-in$/);
   await page.type('#token', token);
@@ -141,6 +148,7 @@ async function text(page, selector) {
 
 export async function main() {
   const opt = args();
+  rmSync(opt.out, { recursive: true, force: true });
   mkdirSync(opt.out, { recursive: true });
   outDir = opt.out;
   const tmp = mkdtempSync(join(tmpdir(), 'pvmon-browser-'));

@@ -127,13 +127,18 @@ TEST_CASE("desk: each role lands where it should; a site is refused the DSMB pag
   CHECK(refused->body.find("The site role may not open this page.") != std::string::npos);
   auto studies = k.get("/desk/studies", site);
   REQUIRE(studies);
-  CHECK(studies->body.find("href=\"/v1/studies/hcc-pvtt-imrt/ae\"") != std::string::npos);
+  CHECK(studies->body.find("href=\"/desk/studies/hcc-pvtt-imrt/ae/new\">File an AE report</a>") != std::string::npos);
+  CHECK(studies->body.find("<code>/v1/studies/hcc-pvtt-imrt/ae</code>") != std::string::npos);
   CHECK(studies->body.find("/alerts") == std::string::npos);  // an officer's document, not a site's
+  CHECK(studies->body.find("/desk/inbox") == std::string::npos);
 
   const std::string officer = k.session("demo-officer");
   auto os = k.get("/desk/studies", officer);
   REQUIRE(os);
-  CHECK(os->body.find("href=\"/v1/studies/hcc-pvtt-imrt/alerts?status=open\"") != std::string::npos);
+  CHECK(os->body.find("href=\"/desk/inbox?study=hcc-pvtt-imrt\"") != std::string::npos);
+  CHECK(os->body.find("href=\"/desk/studies/hcc-pvtt-imrt\"") != std::string::npos);
+  CHECK(os->body.find("<code>/v1/studies/hcc-pvtt-imrt/alerts?status=open</code>") != std::string::npos);
+  CHECK(os->body.find("/desk/studies/hcc-pvtt-imrt/ae/new") == std::string::npos);  // a site's form
   // The DSMB sees DSMB reports and nothing else.
   auto ds = k.get("/desk/studies", k.session("demo-dsmb"));
   REQUIRE(ds);

@@ -75,6 +75,10 @@ TEST_CASE("priority: worked cases of issue 21") {
   CHECK(priority(alert_of("cluster", grade3_not_serious), now, kWarn) == Priority::p3);
   CHECK(priority(alert_of("vital_status_overdue"), now, kWarn) == Priority::p3);
   CHECK(priority(alert_of("lab_discrepancy", grade3_not_serious), now, kWarn) == Priority::p3);
+  // Beyond the issue's list: the study's stopping boundary crossed is P1 (the protocol pauses
+  // enrolment), a potential Hy's law case (ALT > 3x ULN with bilirubin > 2x ULN) P2.
+  CHECK(priority(alert_of("stopping_boundary"), now, kWarn) == Priority::p1);
+  CHECK(priority(alert_of("potential_hys_law"), now, kWarn) == Priority::p2);
 }
 
 TEST_CASE("priority: a clock by its due time against clock_warning_hours") {
