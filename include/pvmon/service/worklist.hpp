@@ -51,7 +51,8 @@ struct ItemFacts {
 /// P2 = any other serious case, or a clock due within the study's
 /// `warning_hours` (the
 ///      scheduler's clock_warning_hours: clock_due_soon);
-/// P3 = the rest.
+/// P3 = the rest. Beyond the issue: a crossed stopping boundary is P1, a potential Hy's law
+/// case P2.
 /// The highest any criterion gives wins: a SUSAR's clock is P1 whenever it is
 /// due.
 Priority priority(const ItemFacts &f, Timestamp now, int warning_hours);
