@@ -15,9 +15,10 @@ packages=(
 )
 if [[ "${PVMON_BENCH:-0}" == 1 ]]; then packages+=(wrk); fi
 # The test suite (scripts/test.sh sets PVMON_TESTS=1): the safety desk in Debian's Chromium, driven
-# by Node.js (tests/browser; Node 18 or later: Debian's when the machine has none).
+# by Node.js (tests/browser; Node 18 or later: Debian's when the machine has none); R's haven,
+# which reads the SDTM SAS transport files back (tests/e2e/test_sdtm.cpp).
 if [[ "${PVMON_TESTS:-0}" == 1 ]]; then
-  packages+=(chromium fonts-dejavu-core)
+  packages+=(chromium fonts-dejavu-core r-cran-haven)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 

@@ -29,8 +29,9 @@ constexpr const char* kUsage =
     "                         build a DSMB report offline from a database copy\n"
     "  icsr --db FILE --study ID --report ID [--version N] [--format xml|cioms]\n"
     "                         an AE report's ICH E2B(R3) ICSR (or CIOMS I form) from a database copy\n"
-    "  export sdtm --db FILE --study ID [--domain ae|dm] [--cutoff DATE] [--as-of DATETIME]\n"
-    "                         the CDISC SDTM AE domain as CSV\n"
+    "  export sdtm --db FILE --study ID [--domain ae|dm] [--format csv|xpt] [--cutoff DATE]\n"
+    "              [--as-of DATETIME]\n"
+    "                         a CDISC SDTM domain as CSV or SAS transport (XPT v5)\n"
     "  simulate --url URL --token-file FILE [--subjects N] [--seed S] [--speed Nx] [--dsmb]\n"
     "  simulate --scale --url URL --token-file FILE [--reports N] [--connections C]\n"
     "                         play a synthetic trial against a running pvmond (--help: details)\n";

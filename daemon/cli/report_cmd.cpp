@@ -184,20 +184,23 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
 
 int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   constexpr const char* kExportUsage =
-      "usage: pvmon export sdtm --db FILE --study ID [--domain ae|dm] [--cutoff DATE] [--as-of DATETIME]\n"
-      "  Writes a CDISC SDTM domain (CSV; default AE) to standard output: what happened by the\n"
-      "  clinical cut-off (default: the as-of's date) as recorded at the as-of time (default: now).\n";
+      "usage: pvmon export sdtm --db FILE --study ID [--domain ae|dm] [--format csv|xpt] [--cutoff DATE]\n"
+      "                         [--as-of DATETIME]\n"
+      "  Writes a CDISC SDTM domain (default AE) to standard output, as CSV (the default) or as a SAS\n"
+      "  transport v5 file (xpt, the format FDA takes): what happened by the clinical cut-off\n"
+      "  (default: the as-of's date) as recorded at the as-of time (default: now).\n";
   if (args.empty() || args[0] != "sdtm") {
     err << kExportUsage;
     return 2;
   }
-  std::string db, study, cutoff_text, as_of_text, domain = "ae";
+  std::string db, study, cutoff_text, as_of_text, domain = "ae", format = "csv";
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string* target = args[i] == "--db"       ? &db
                           : args[i] == "--study"  ? &study
                           : args[i] == "--cutoff" ? &cutoff_text
                           : args[i] == "--as-of"  ? &as_of_text
                           : args[i] == "--domain" ? &domain
+                          : args[i] == "--format" ? &format
                                                   : nullptr;
     if (!target || i + 1 >= args.size()) {
       err << "pvmon export: bad argument '" << args[i] << "'\n" << kExportUsage;
@@ -211,6 +214,10 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
   if (domain != "ae" && domain != "dm") {
     err << "pvmon export: --domain must be ae or dm\n";
+    return 2;
+  }
+  if (format != "csv" && format != "xpt") {
+    err << "pvmon export: --format must be csv or xpt\n";
     return 2;
   }
   SystemClock clock;
@@ -232,14 +239,17 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "pvmon export: " << st.error().message << "\n";
     return 1;
   }
-  auto csv = domain == "dm" ? service::sdtm_dm_export(*st.value(), study, at.value())
-                            : service::sdtm_ae_export(*st.value(), study, at.value());
+  const auto which = domain == "dm" ? service::SdtmDomain::dm : service::SdtmDomain::ae;
+  const auto as = format == "xpt" ? service::SdtmFormat::xpt : service::SdtmFormat::csv;
+  auto body = service::sdtm_export(*st.value(), study, which, as, at.value());
   st.value()->close();
-  if (!csv) {
-    err << "pvmon export: " << csv.error().message << "\n";
+  if (!body) {
+    err << "pvmon export: " << body.error().message;
+    for (const auto& f : body.error().fields) err << "; " << f.field << " " << f.message;
+    err << "\n";
     return 1;
   }
-  out << csv.value();
+  out << body.value();
   return 0;
 }
 

@@ -8,7 +8,7 @@
 namespace pvmon::cli {
 
 int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
-/// pvmon export sdtm: the CDISC SDTM AE domain from a database copy.
+/// pvmon export sdtm: a CDISC SDTM domain (CSV or SAS transport) from a database copy.
 int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace pvmon::cli

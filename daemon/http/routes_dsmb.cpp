@@ -182,26 +182,41 @@ Result<Reply> post_report(Services& s, Call& c) {
 }
 
 /// The SDTM domains take the same (cut-off, as-of) pair as DSMB reports and /safety.
-Result<Reply> sdtm_domain(Services& s, Call& c, const char* domain) {
+Result<Reply> sdtm_domain(Services& s, Call& c, service::SdtmDomain domain, service::SdtmFormat format) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
   auto q = cutoff_query(c.req);
   if (!q) return q.error();
   auto at = service::data_cutoff(q->cutoff, q->as_of, s.clock.now());
   if (!at) return at.error();
-  auto csv = std::string(domain) == "dm" ? service::sdtm_dm_export(s.store, c.params[0], at.value())
-                                         : service::sdtm_ae_export(s.store, c.params[0], at.value());
-  if (!csv) return csv.error();
+  auto body = service::sdtm_export(s.store, c.params[0], domain, format, at.value());
+  if (!body) return body.error();
+  const std::string name = domain == service::SdtmDomain::dm ? "dm" : "ae";
   Reply r;
-  r.content_type = "text/csv; charset=utf-8";
-  r.headers.emplace_back("Content-Disposition",
-                         "attachment; filename=\"" + c.params[0] + "-" + domain + ".csv\"");
-  r.raw_body = std::move(csv.value());
+  if (format == service::SdtmFormat::csv) {
+    r.content_type = "text/csv; charset=utf-8";
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + c.params[0] + "-" + name + ".csv\"");
+  } else {
+    // FDA's Study Data Technical Conformance Guide: a transport file is named after its data set.
+    r.content_type = "application/x-sas-xport";
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + ".xpt\"");
+  }
+  r.raw_body = std::move(body.value());
   return r;
 }
 
-Result<Reply> sdtm_ae(Services& s, Call& c) { return sdtm_domain(s, c, "ae"); }
-Result<Reply> sdtm_dm(Services& s, Call& c) { return sdtm_domain(s, c, "dm"); }
+Result<Reply> sdtm_ae(Services& s, Call& c) {
+  return sdtm_domain(s, c, service::SdtmDomain::ae, service::SdtmFormat::csv);
+}
+Result<Reply> sdtm_dm(Services& s, Call& c) {
+  return sdtm_domain(s, c, service::SdtmDomain::dm, service::SdtmFormat::csv);
+}
+Result<Reply> sdtm_ae_xpt(Services& s, Call& c) {
+  return sdtm_domain(s, c, service::SdtmDomain::ae, service::SdtmFormat::xpt);
+}
+Result<Reply> sdtm_dm_xpt(Services& s, Call& c) {
+  return sdtm_domain(s, c, service::SdtmDomain::dm, service::SdtmFormat::xpt);
+}
 
 }  // namespace
 
@@ -218,6 +233,8 @@ std::vector<RouteDef> dsmb_routes(Services& s) {
       {"GET", "/v1/studies/{study}/dsmb-reports/{id}", readers, bind(get_one)},
       {"GET", "/v1/studies/{study}/export/sdtm/ae.csv", readers, bind(sdtm_ae)},
       {"GET", "/v1/studies/{study}/export/sdtm/dm.csv", readers, bind(sdtm_dm)},
+      {"GET", "/v1/studies/{study}/export/sdtm/ae.xpt", readers, bind(sdtm_ae_xpt)},
+      {"GET", "/v1/studies/{study}/export/sdtm/dm.xpt", readers, bind(sdtm_dm_xpt)},
   };
 }
 

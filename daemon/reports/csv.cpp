@@ -104,6 +104,12 @@ void km_at(const json& k, Table& t) {
   }
 }
 
+/// A median with its quartiles (model: {n, median, q1, q3}) as a row of a measure table whose
+/// last columns are subjects, pct, median, q1, q3.
+void quartile_row(const char* measure, const json& q, Table& t) {
+  t.add({measure, at(q, "n"), nullptr, at(q, "median"), at(q, "q1"), at(q, "q3")});
+}
+
 /// A benefit–risk row: the estimate in percent to one decimal, its limits to four (as the
 /// surgical table); a null rate (not estimable) leaves them empty.
 void benefit_risk_rows(const char* group, const json& rows, Table& t) {
@@ -122,28 +128,41 @@ void benefit_risk_rows(const char* group, const json& rows, Table& t) {
 std::vector<CsvFile> to_csv(const json& stored) {
   const json m = upgrade(stored);  // a report stored by an earlier version gives the same tables
   std::vector<CsvFile> out;
-  auto put = [&](std::string name, const Table& t) { out.push_back({std::move(name) + ".csv", t.str()}); };
+  // Each file names the HTML section (to_html's <section id>) that shows its table.
+  auto put = [&](std::string name, std::string section, const Table& t) {
+    out.push_back({std::move(name) + ".csv", t.str(), std::move(section)});
+  };
   {
     Table t({"study", "number", "data_cutoff", "as_of", "period_from", "protocol_sha256"});
     const json& h = m["header"];
     t.add({h["study"], h["number"], h["data_cutoff"], h["as_of"], h["period"]["from"], h["protocol_sha256"]});
-    put("header", t);
+    put("header", "header", t);
   }
   {
     Table t({"site", "n", "pct"});
     for (const auto& r : m["enrolment"]["by_site"]) t.add({r["site"], r["n"], pct1(r["proportion"])});
-    put("enrolment_by_site", t);
+    put("enrolment_by_site", "enrolment", t);
   }
   {
     Table t({"month", "n", "cumulative"});
     for (const auto& r : m["enrolment"]["by_month"]) t.add({r["month"], r["n"], r["cumulative"]});
-    put("enrolment_by_month", t);
+    put("enrolment_by_month", "enrolment", t);
   }
   {
     Table t({"subject", "site", "enrolled", "status", "enrolment_to_surgery_days"});
     for (const auto& r : m["enrolment"]["subjects"])
       t.add({r["subject"], r["site"], r["enrolled"], r["status"], r["enrolment_to_surgery_days"]});
-    put("subject_status", t);
+    put("subject_status", "enrolment", t);
+  }
+  {
+    // The HTML's "status at cut-off" table, and enrolment to surgery (median, quartiles).
+    Table t({"measure", "subjects", "pct", "median", "q1", "q3"});
+    const json& e = m["enrolment"];
+    for (const char* k : {"on_neoadjuvant", "operated", "in_follow_up", "withdrawn", "dead"})
+      t.add({k, at(e["status"], k)["n"], pct1(at(e["status"], k)["proportion"]), nullptr, nullptr, nullptr});
+    t.add({"total", e["total"], nullptr, nullptr, nullptr, nullptr});
+    quartile_row("enrolment_to_surgery_days", at(e, "enrolment_to_surgery_days"), t);
+    put("enrolment_status", "enrolment", t);
   }
   {
     Table t({"drug", "subjects_started", "pct", "exposure_days_total", "exposure_days_median", "holds",
@@ -154,24 +173,24 @@ std::vector<CsvFile> to_csv(const json& stored) {
     const json& rt = m["exposure"]["radiotherapy"];
     t.add({"radiotherapy (completed)", rt["completed"]["n"], pct1(rt["completed"]["proportion"]), nullptr,
            rt["delivered_dose_gy"]["median"], nullptr, nullptr, nullptr});
-    put("exposure", t);
+    put("exposure", "exposure", t);
   }
   {
     Table t({"measure", "subjects", "pct"});
     const json& o = m["ae_overview"];
     for (const char* k : {"any_ae", "grade_3_or_more", "serious", "led_to_drug_withdrawal", "fatal", "susar"})
       t.add({k, o[k]["n"], pct1(o[k]["proportion"])});
-    put("ae_overview", t);
+    put("ae_overview", "ae-overview", t);
   }
   {
     Table t(kSocCols);
     soc_table(m["ae_by_soc_term"], t);
-    put("ae_by_soc_term", t);
+    put("ae_by_soc_term", "ae-soc", t);
   }
   for (const auto& rel : m["ae_related"]) {
     Table t(kSocCols);
     soc_table(rel["rows"], t);
-    put("ae_related_" + rel["intervention"].get<std::string>(), t);
+    put("ae_related_" + rel["intervention"].get<std::string>(), "ae-related-" + rel["intervention"].get<std::string>(), t);
   }
   {
     Table t({"id", "subjects", "pct", "reports", "worst_grade_1", "worst_grade_2", "worst_grade_3", "worst_grade_4",
@@ -180,17 +199,17 @@ std::vector<CsvFile> to_csv(const json& stored) {
       const json& g = r["worst_grade"];
       t.add({r["id"], r["subjects"]["n"], pct1(r["subjects"]["proportion"]), r["reports"], g[0], g[1], g[2], g[3], g[4]});
     }
-    put("aesi", t);
+    put("aesi", "aesi", t);
   }
   {
     Table t(kListingCols);
     listing(m["sae_listing"], t);
-    put("sae_listing", t);
+    put("sae_listing", "sae", t);
   }
   {
     Table t(kListingCols);
     listing(m["susars"], t);
-    put("susars", t);
+    put("susars", "susar", t);
   }
   {
     // sources: "death_event event 12 2026-04-15; fatal_ae R6 2026-04-14"; queries: "kind: text; ...".
@@ -212,28 +231,31 @@ std::vector<CsvFile> to_csv(const json& stored) {
       t.add({r["subject"], r["site"], r["date"], r["cause"], r["days_from_enrolment"], r["days_from_surgery"],
              r["within_30_days_of_surgery"], sources, queries});
     }
-    put("deaths", t);
+    put("deaths", "deaths", t);
   }
   {
     Table t({"kind", "met", "late", "open", "overdue", "on_time_pct"});
     for (const auto& r : m["clocks"]["by_kind"])
       t.add({r["kind"], r["met"], r["late"], r["open"], r["overdue"], pct1(r["on_time"])});
-    put("clocks", t);
+    put("clocks", "susar", t);
   }
   {
     // Mortality rows also give the subjects whose window is still open (pending) and those of
     // unknown vital status, and, after the original six rows, the bounds (every unknown
     // subject alive / dead) and the Kaplan–Meier mortality (n_risk; no events/n). A report
     // stored before these were kept leaves the new cells empty and has no new rows.
+    // The post-operative stay and the CCI are medians with quartiles (median, q1, q3; n their
+    // subjects), as the HTML's measure table shows them.
     Table t({"measure", "events", "n", "pct", "ci95_low", "ci95_high", "pending", "pending_subjects", "unknown",
-             "unknown_subjects", "n_risk"});
+             "unknown_subjects", "n_risk", "median", "q1", "q3"});
     const json& s = m["surgical"];
     auto ids = [](const json& v) { return v.is_array() ? json(v.size()) : json(nullptr); };
     for (const char* k : {"mortality_30d", "mortality_90d", "in_hospital_death", "reoperation", "readmission_30d", "r0_resection"}) {
       const std::string key = k;
       const json pending = at(s, (key + "_pending").c_str()), unknown = at(s, (key + "_unknown").c_str());
       t.add({k, s[k]["events"], s[k]["n"], s[k]["n"].get<int>() ? pct1(s[k]["rate"]) : json(0.0),
-             pct4(s[k]["ci95"][0]), pct4(s[k]["ci95"][1]), ids(pending), pending, ids(unknown), unknown, nullptr});
+             pct4(s[k]["ci95"][0]), pct4(s[k]["ci95"][1]), ids(pending), pending, ids(unknown), unknown, nullptr,
+             nullptr, nullptr, nullptr});
     }
     for (const char* k : {"mortality_30d", "mortality_90d"}) {
       const std::string key = k;
@@ -242,16 +264,22 @@ std::vector<CsvFile> to_csv(const json& stored) {
         if (!bounds.is_object() || !bounds.contains(b)) continue;
         const json& r = bounds[b];
         t.add({key + "_if_" + b, r["events"], r["n"], r["n"].get<int>() ? pct1(r["rate"]) : json(0.0),
-               pct4(r["ci95"][0]), pct4(r["ci95"][1]), nullptr, nullptr, nullptr, nullptr, nullptr});
+               pct4(r["ci95"][0]), pct4(r["ci95"][1]), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+               nullptr});
       }
       if (!s.contains(key + "_km")) continue;
       const json& km = s[key + "_km"];  // null: not estimable, empty cells
       const json ci = km.is_object() ? at(km, "ci95") : json(nullptr);
       t.add({key + "_km", nullptr, nullptr, km.is_object() ? pct1(km["estimate"]) : json(nullptr),
              ci.is_array() ? pct4(ci[0]) : json(nullptr), ci.is_array() ? pct4(ci[1]) : json(nullptr), nullptr,
-             nullptr, nullptr, nullptr, km.is_object() ? at(km, "n_risk") : json(nullptr)});
+             nullptr, nullptr, nullptr, km.is_object() ? at(km, "n_risk") : json(nullptr), nullptr, nullptr, nullptr});
     }
-    put("surgical", t);
+    for (const char* k : {"postop_stay_days", "cci"}) {
+      const json q = at(s, k);
+      t.add({k, nullptr, at(q, "n"), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+             at(q, "median"), at(q, "q1"), at(q, "q3")});
+    }
+    put("surgical", "surgical", t);
   }
   {
     // Operated subjects, one row each: each window's status (dead_within, alive_closed, pending,
@@ -265,13 +293,13 @@ std::vector<CsvFile> to_csv(const json& stored) {
                at(x, "day90"), at(x, "pending90_reason"), at(x, "window90_last_day"), at(x, "last_contact"),
                at(x, "worst_clavien_dindo"), at(x, "cci"), at(x, "reoperated"), at(x, "readmission_30d"),
                at(x, "postop_stay_days"), at(x, "margin")});
-    put("surgical_subjects", t);
+    put("surgical_subjects", "surgical", t);
   }
   {
     Table t({"worst_grade", "subjects"});
     for (const char* g : {"none", "I", "II", "IIIa", "IIIb", "IVa", "IVb", "V"})
       t.add({g, m["surgical"]["clavien_dindo_worst"][g]});
-    put("clavien_dindo", t);
+    put("clavien_dindo", "surgical", t);
   }
   {
     // The open-session benefit–risk summary: every benefit row (1-year EFS, OS, DFS; ORR, MPR,
@@ -282,7 +310,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
                "missing"});
       benefit_risk_rows("benefit", at(br, "benefit"), t);
       benefit_risk_rows("risk", at(br, "risk"), t);
-      put("benefit_risk", t);
+      put("benefit_risk", "benefit-risk", t);
     }
     {
       Table t({"response", "subjects"});
@@ -291,7 +319,23 @@ std::vector<CsvFile> to_csv(const json& stored) {
         for (const char* k : {"CR", "PR", "SD", "PD", "NE"}) t.add({k, at(bor, k)});
         t.add({"not_assessed", at(bor, "not_assessed")});
       }
-      put("best_response", t);
+      put("best_response", "benefit-risk", t);
+    }
+    {
+      // Survival medians in months with their 95% limits (empty: not reached) and the median
+      // follow-up.
+      Table t({"endpoint", "subjects", "events", "median_months", "ci95_low_months", "ci95_high_months",
+               "median_follow_up_months"});
+      const json sv = at(br, "survival");
+      for (const auto& [k, label] : {std::pair{"efs", "EFS"}, std::pair{"os", "OS"}, std::pair{"dfs", "DFS"}}) {
+        const json x = at(sv, k);
+        if (!x.is_object()) continue;
+        const json ci = at(x, "median_ci95_months");
+        const bool limits = ci.is_array() && ci.size() == 2;
+        t.add({label, at(x, "n"), at(x, "events"), at(x, "median_months"), limits ? ci[0] : json(nullptr),
+               limits ? ci[1] : json(nullptr), at(x, "median_follow_up_months")});
+      }
+      put("survival_medians", "benefit-risk", t);
     }
     {
       // One row per enrolled subject; an endpoint without a time (not treated, not operated)
@@ -313,7 +357,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
             v.push_back(at(x, k));
           t.add(v);
         }
-      put("efficacy_subjects", t);
+      put("efficacy_subjects", "benefit-risk", t);
     }
   }
   {
@@ -326,7 +370,16 @@ std::vector<CsvFile> to_csv(const json& stored) {
              x.is_object() ? x["n"] : json(nullptr), x.is_object() ? x["events"] : json(nullptr), r["type1_error"],
              r["power"]});
     }
-    put("stopping_rules", t);
+    put("stopping_rules", "stopping", t);
+  }
+  {
+    // Each rule's operating characteristics, as the HTML tabulates them under its chart.
+    Table t({"id", "true_rate", "p_stop", "p_stop_early", "expected_n"});
+    for (const auto& r : m["stopping_rules"])
+      if (at(r, "operating_characteristics").is_array())
+        for (const auto& oc : r["operating_characteristics"])
+          t.add({r["id"], at(oc, "rate"), at(oc, "p_stop"), at(oc, "p_stop_early"), at(oc, "expected_n")});
+    put("stopping_rules_oc", "stopping", t);
   }
   const json& tte = m["time_to_event"];
   struct Endpoint {
@@ -340,19 +393,19 @@ std::vector<CsvFile> to_csv(const json& stored) {
   for (const auto& [label, key, file] : endpoints) {
     Table t(kKmTableCols);
     km_table(at(tte, key), t);
-    put(file, t);
+    put(file, "tte", t);
   }
   for (const auto& [label, key, file] : endpoints) {
     Table t({"months", "survival", "n_risk", "ci95_low", "ci95_high"});
     km_at(at(tte, key), t);
-    put(std::string(file) + "_at", t);
+    put(std::string(file) + "_at", "tte", t);
   }
   {
     Table t({"endpoint", "months", "n_risk"});
     for (const auto& [label, key, file] : endpoints)
       if (at(tte, key).contains("at_risk"))
         for (const auto& r : tte[key]["at_risk"]) t.add({label, r["months"], r["n_risk"]});
-    put("km_at_risk", t);
+    put("km_at_risk", "tte", t);
   }
   {
     // Reverse Kaplan–Meier median follow-up; empty cells where not reached.
@@ -363,7 +416,16 @@ std::vector<CsvFile> to_csv(const json& stored) {
         t.add({label, f["days"], f["months"], f["ci95_days"][0], f["ci95_days"][1], f["ci95_months"][0],
                f["ci95_months"][1]});
       }
-    put("km_median_follow_up", t);
+    put("km_median_follow_up", "tte", t);
+  }
+  {
+    // Subjects left out of an endpoint for want of a time zero (never treated; not operated).
+    Table t({"endpoint", "subjects_left_out", "subjects"});
+    const json ex = at(tte, "excluded");
+    for (const auto& [label, key, file] : endpoints)
+      if (ex.is_object() && ex.contains(key))
+        t.add({label, ex[key].is_array() ? json(ex[key].size()) : json(nullptr), ex[key]});
+    put("km_excluded", "tte", t);
   }
   {
     // Liver tests. A study without lab data ({"available": false}) and a report stored before
@@ -376,7 +438,14 @@ std::vector<CsvFile> to_csv(const json& stored) {
         for (const auto& p : edish["points"])
           t.add({at(p, "subject"), at(p, "peak_alt_x_uln"), at(p, "alt_at"), at(p, "peak_bilirubin_x_uln"),
                  at(p, "bilirubin_at"), at(p, "quadrant")});
-      put("edish", t);
+      put("edish", "labs", t);
+    }
+    {
+      Table t({"quadrant", "subjects"});
+      const json counts = at(edish, "quadrant_counts");
+      if (counts.is_object())
+        for (const char* k : {"normal", "hyperbilirubinaemia", "temple_corollary", "hys_law"}) t.add({k, at(counts, k)});
+      put("edish_quadrants", "labs", t);
     }
     {
       // One row per term and baseline grade (all five, so that each term's grid is whole): the
@@ -402,7 +471,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
             t.add(v);
           }
         }
-      put("shift_tables", t);
+      put("shift_tables", "labs", t);
     }
     {
       Table t({"subject", "collected_at", "analyte", "test", "term", "value", "unit", "x_uln", "grade"});
@@ -412,7 +481,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
             for (const auto& r : s["results"])
               t.add({at(s, "subject"), at(r, "collected_at"), at(r, "analyte"), at(r, "test"), at(r, "term"),
                      at(r, "value"), at(r, "unit"), at(r, "x_uln"), at(r, "grade")});
-      put("lab_time_course", t);
+      put("lab_time_course", "labs", t);
     }
     {
       // assessment: "" while not yet assessed, confirmed_dili, other_cause.
@@ -420,7 +489,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
       if (at(labs, "potential_hys_law_cases").is_array())
         for (const auto& c : labs["potential_hys_law_cases"])
           t.add({at(c, "subject"), at(c, "raised_at"), at(c, "assessment"), at(c, "text")});
-      put("hys_law_cases", t);
+      put("hys_law_cases", "labs", t);
     }
   }
   {
@@ -428,7 +497,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
     for (const auto& r : m["alerts"]["raised_in_period"])
       t.add({r["id"], r["rule"], r["severity"], r["title"], r["subject"], r["raised_at"], r["acknowledged_at"],
              at(r, "acknowledged_by")});
-    put("alerts", t);
+    put("alerts", "alerts", t);
   }
   return out;
 }

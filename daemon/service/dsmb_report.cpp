@@ -298,7 +298,7 @@ std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap) {
   for (const auto& sub : snap.subjects) {
     std::optional<Date> first;
     if (auto it = snap.events.find(sub.subject); it != snap.events.end()) first = safety::treatment_start(it->second);
-    out.push_back({sub.subject, first.value_or(sub.enrolled)});
+    out.push_back({sub.subject, first.value_or(sub.enrolled), first});
   }
   return out;
 }
@@ -317,7 +317,7 @@ Result<store::Snapshot> sdtm_snapshot(store::Store& store, const std::string& st
 
 }  // namespace
 
-Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, const DataCutoff& at) {
+Result<interop::SdtmDataset> sdtm_ae_dataset(store::Store& store, const std::string& study, const DataCutoff& at) {
   // The subjects and their events (RFSTDTC); the AE rows from the fact columns.
   auto snap = sdtm_snapshot(store, study, at);
   if (!snap) return snap.error();
@@ -327,10 +327,10 @@ Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study
     const auto onset = parse_date(r.onset);
     return onset && *onset > at.cutoff;  // as clip_to_cutoff does for the facts
   });
-  return interop::sdtm_ae_csv(study, sdtm_subjects(snap.value()), rows.value());
+  return interop::sdtm_ae(study, sdtm_subjects(snap.value()), rows.value());
 }
 
-Result<std::string> sdtm_dm_export(store::Store& store, const std::string& study, const DataCutoff& at) {
+Result<interop::SdtmDataset> sdtm_dm_dataset(store::Store& store, const std::string& study, const DataCutoff& at) {
   auto snap = sdtm_snapshot(store, study, at);
   if (!snap) return snap.error();
   const auto courses = courses_of(snap.value(), at.cutoff);
@@ -350,7 +350,15 @@ Result<std::string> sdtm_dm_export(store::Store& store, const std::string& study
     d.participation_end = c.death.value_or(c.last_contact);
     dm.push_back(std::move(d));
   }
-  return interop::sdtm_dm_csv(study, dm);
+  return interop::sdtm_dm(study, dm);
+}
+
+Result<std::string> sdtm_export(store::Store& store, const std::string& study, SdtmDomain domain,
+                                SdtmFormat format, const DataCutoff& at) {
+  auto data = domain == SdtmDomain::dm ? sdtm_dm_dataset(store, study, at) : sdtm_ae_dataset(store, study, at);
+  if (!data) return data.error();
+  if (format == SdtmFormat::csv) return interop::sdtm_csv(data.value());
+  return interop::sdtm_xpt(data.value(), at.as_of);
 }
 
 }  // namespace pvmon::service

@@ -1,5 +1,6 @@
-// pvmon::interop — exchange formats. CDISC SDTM AE domain (SDTMIG v3.3 §6.2, AE) as CSV with
-// CDISC controlled terminology. Pure functions: the same records give the same bytes.
+// pvmon::interop — exchange formats. CDISC SDTM AE and DM domains (SDTMIG v3.3 §6.2 AE, §5.2
+// DM) with CDISC controlled terminology, as CSV and as SAS transport v5 (interop/xpt.hpp); HL7
+// FHIR R4 AdverseEvent. Pure functions: the same records give the same bytes.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "pvmon/core.hpp"
+#include "pvmon/interop/xpt.hpp"
 #include "pvmon/time.hpp"
 
 namespace pvmon::interop {
@@ -19,6 +21,9 @@ namespace pvmon::interop {
 struct SdtmSubject {
   std::string subject;
   Date reference_start;
+  /// The start of study treatment, none while untreated: an AE before it has no study
+  /// treatment to act on (AEACN NOT APPLICABLE).
+  std::optional<Date> treatment_start = std::nullopt;
 };
 
 /// What SDTM takes of one AE report's version in force: typed values, read from the version's
@@ -39,12 +44,29 @@ struct SdtmAe {
 /// A stored AE record (JSON, the version text) as SdtmAe: for callers that hold the record.
 SdtmAe sdtm_row(const nlohmann::json& record);
 
+/// One variable of an SDTM domain as the SDTMIG's domain specification gives it: name, label,
+/// type. Character lengths are not in the IG: the transport file gives each the longest value.
+struct SdtmVariable {
+  const char* name;
+  const char* label;
+  bool numeric = false;
+};
+
+/// A domain's rows, typed: every export (CSV, SAS transport) is written from this one table.
+struct SdtmDataset {
+  std::string domain, label;  // "AE", "Adverse Events"
+  std::vector<SdtmVariable> variables;
+  std::vector<std::vector<xpt::Value>> rows;
+};
+
 /// The AE domain: one row per AE report version in force (nullified reports are not in force),
-/// ordered by USUBJID, AESTDTC, AESPID; AESEQ numbers each subject's rows from 1. Columns:
-/// STUDYID DOMAIN USUBJID AESEQ AESPID AETERM AEDECOD AEPTCD AEBODSYS AETOXGR AESER AESDTH
-/// AESLIFE AESHOSP AESDISAB AESCONG AESMIE AEREL AEACN AEOUT AESTDTC AEENDTC AESTDY AEENDY.
-std::string sdtm_ae_csv(const std::string& study, const std::vector<SdtmSubject>& subjects,
-                        const std::vector<SdtmAe>& rows);
+/// ordered by USUBJID, AESTDTC, AESPID; AESEQ numbers each subject's rows from 1. Variables, in
+/// the IG's order: STUDYID DOMAIN USUBJID AESEQ AESPID AETERM AELLT AELLTCD AEDECOD AEPTCD AEHLT
+/// AEHLTCD AEHLGT AEHLGTCD AEBODSYS AEBDSYCD AESOC AESOCCD AESER AEACN AEREL AEOUT AESCONG
+/// AESDISAB AESDTH AESHOSP AESLIFE AESMIE AETOXGR AESTDTC AEENDTC AESTDY AEENDY. What goes in
+/// each, and why the MedDRA PT, HLT and HLGT are null: sdtm.cpp and README "SDTM".
+SdtmDataset sdtm_ae(const std::string& study, const std::vector<SdtmSubject>& subjects,
+                    const std::vector<SdtmAe>& rows);
 
 /// What the DM domain takes of a subject: its reconciled course (safety/course.hpp) as typed
 /// values, so that DTHFL and DTHDTC say what every other view says.
@@ -57,9 +79,26 @@ struct SdtmDm {
   std::optional<Date> death;  // DTHDTC; DTHFL "Y" when set
 };
 
-/// The DM domain (SDTMIG v3.3 §5.2, DM): one row per subject, ordered by USUBJID. Columns:
+/// The DM domain (SDTMIG v3.3 §5.2, DM): one row per subject, ordered by USUBJID. Variables:
 /// STUDYID DOMAIN USUBJID SUBJID RFSTDTC RFICDTC RFPENDTC DTHDTC DTHFL SITEID AGE AGEU SEX.
+SdtmDataset sdtm_dm(const std::string& study, const std::vector<SdtmDm>& subjects);
+
+/// A domain as CSV (RFC 4180, CRLF): a header of variable names, then the rows; null is an
+/// empty cell, numbers are written as integers when whole.
+std::string sdtm_csv(const SdtmDataset& data);
+/// A domain as a SAS transport v5 file: member name the domain, the IG's labels, each
+/// character variable as long as its longest value (at least 1 byte; FDA's Study Data
+/// Technical Conformance Guide asks for no more), numbers 8 bytes. `created` dates the headers.
+Result<std::string> sdtm_xpt(const SdtmDataset& data, Timestamp created);
+
+std::string sdtm_ae_csv(const std::string& study, const std::vector<SdtmSubject>& subjects,
+                        const std::vector<SdtmAe>& rows);
 std::string sdtm_dm_csv(const std::string& study, const std::vector<SdtmDm>& subjects);
+
+/// The MedDRA code of a CTCAE v5.0 system organ class (the 26 SOCs), from the embedded CTCAE
+/// table: NCI codes each SOC's "<SOC> - Other, specify" term with the SOC's own MedDRA code
+/// (Hepatobiliary disorders: 10019805). Empty when `soc` is not one of them.
+std::string soc_code(std::string_view soc);
 
 /// SDTMIG study day: date - reference + 1 on or after the reference day, date - reference
 /// before it (there is no day 0).

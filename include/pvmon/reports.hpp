@@ -254,8 +254,9 @@ std::string canonical_json(const nlohmann::json& model);
 struct CsvFile {
   std::string name;
   std::string text;
+  std::string section;  // the id of to_html's <section> that shows this table
 };
-/// One RFC 4180 file (CRLF) per table.
+/// One RFC 4180 file (CRLF) per table; every section of to_html has at least one.
 std::vector<CsvFile> to_csv(const nlohmann::json& model);
 struct HtmlMeta {
   std::string report_id, generated_at, sha256;

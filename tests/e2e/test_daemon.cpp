@@ -296,6 +296,8 @@ TEST_CASE("the role matrix: every route, every role, own and other site") {
       {"GET", S + "/dsmb-reports/1", "o d"},
       {"GET", S + "/export/sdtm/ae.csv", "o d"},
       {"GET", S + "/export/sdtm/dm.csv", "o d"},
+      {"GET", S + "/export/sdtm/ae.xpt", "o d"},
+      {"GET", S + "/export/sdtm/dm.xpt", "o d"},
       {"GET", S + "/alerts", "o"},
       {"POST", S + "/alerts/1/ack", "o"},
       {"GET", "/v1/webhooks/deliveries", "a"},

@@ -238,7 +238,8 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   CHECK(sdtm->status == 200);
   CHECK(sdtm->body.rfind("STUDYID,DOMAIN,USUBJID,AESEQ,AESPID,", 0) == 0);
   CHECK(sdtm->body.find("hcc-pvtt-imrt,AE,hcc-pvtt-imrt-S01-0007,1,AE-1,ALT raised,Alanine aminotransferase increased,"
-                        "10001551,Investigations,3,Y,N,N,Y,N,N,N,RELATED,DOSE REDUCED,RECOVERING/RESOLVING,2026-10-02,,32,\r\n") !=
+                        "10001551,Alanine aminotransferase increased,,,,,,Investigations,10022891,Investigations,10022891,"
+                        "Y,DOSE REDUCED,RELATED,RECOVERING/RESOLVING,N,N,N,Y,N,N,3,2026-10-02,,32,\r\n") !=
         std::string::npos);
   auto [xrc, xout] = run_command(std::string(PVMON_PATH) + " export sdtm --db " + copy.string() +
                                  " --study hcc-pvtt-imrt --cutoff " + cutoff + " 2>/dev/null");

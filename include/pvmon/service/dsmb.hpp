@@ -54,14 +54,22 @@ std::vector<store::DsmbReportRow> run_dsmb_schedule(const Context& cx);
 /// report always gives the same bytes.
 Result<std::string> csv_zip(const std::vector<std::pair<std::string, std::string>>& files, Timestamp when);
 
-/// The subjects of a snapshot for the SDTM AE export, each with its RFSTDTC.
+/// The subjects of a snapshot for the SDTM exports, each with its RFSTDTC and treatment start.
 std::vector<interop::SdtmSubject> sdtm_subjects(const store::Snapshot& snap);
 
-/// The SDTM AE domain (CSV) of the study: versions as recorded at `at.as_of`, AEs with onset on
-/// or before `at.cutoff` (the clinical cut-off, as for DSMB reports and /safety).
-Result<std::string> sdtm_ae_export(store::Store& store, const std::string& study, const DataCutoff& at);
-/// The SDTM DM domain (CSV): each subject enrolled by the cut-off, with death (DTHFL, DTHDTC)
-/// and end of participation from its reconciled course, as every other view has them.
-Result<std::string> sdtm_dm_export(store::Store& store, const std::string& study, const DataCutoff& at);
+/// The SDTM AE domain of the study: versions as recorded at `at.as_of`, AEs with onset on or
+/// before `at.cutoff` (the clinical cut-off, as for DSMB reports and /safety).
+Result<interop::SdtmDataset> sdtm_ae_dataset(store::Store& store, const std::string& study, const DataCutoff& at);
+/// The SDTM DM domain: each subject enrolled by the cut-off, with death (DTHFL, DTHDTC) and end
+/// of participation from its reconciled course, as every other view has them.
+Result<interop::SdtmDataset> sdtm_dm_dataset(store::Store& store, const std::string& study, const DataCutoff& at);
+
+/// An SDTM export: which domain, in which format.
+enum class SdtmDomain { ae, dm };
+enum class SdtmFormat { csv, xpt };
+/// The domain written as CSV or as a SAS transport v5 file whose headers are dated at the as-of
+/// (so the same pair gives the same bytes over HTTP and from `pvmon export`).
+Result<std::string> sdtm_export(store::Store& store, const std::string& study, SdtmDomain domain,
+                                SdtmFormat format, const DataCutoff& at);
 
 }  // namespace pvmon::service

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "pvmon/reports.hpp"
 #include "pvmon/survival.hpp"
@@ -686,11 +687,12 @@ TEST_CASE("DSMB report HTML and CSV: vital status unknown, bounds, Kaplan–Meie
 
   const auto files = to_csv(m);
   const std::string surgical = csv_file(files, "surgical.csv");
-  CHECK(surgical.rfind("measure,events,n,pct,ci95_low,ci95_high,pending,pending_subjects,unknown,unknown_subjects,n_risk\r\n", 0) == 0);
-  CHECK(surgical.find("\r\nmortality_30d,1,2,50.0,1.2579,98.7421,0,,1,S02-0002,\r\n") != std::string::npos);
-  CHECK(surgical.find("\r\nmortality_30d_if_unknown_alive,1,3,33.3,0.8404,90.5701,,,,,\r\n") != std::string::npos);
-  CHECK(surgical.find("\r\nmortality_30d_if_unknown_dead,2,3,66.7,9.4299,99.1596,,,,,\r\n") != std::string::npos);
-  CHECK(surgical.find("\r\nmortality_90d_km,,,50.0,0.0,87.4951,,,,,1\r\n") != std::string::npos);
+  CHECK(surgical.rfind("measure,events,n,pct,ci95_low,ci95_high,pending,pending_subjects,unknown,unknown_subjects,n_risk,"
+                       "median,q1,q3\r\n", 0) == 0);
+  CHECK(surgical.find("\r\nmortality_30d,1,2,50.0,1.2579,98.7421,0,,1,S02-0002,,,,\r\n") != std::string::npos);
+  CHECK(surgical.find("\r\nmortality_30d_if_unknown_alive,1,3,33.3,0.8404,90.5701,,,,,,,,\r\n") != std::string::npos);
+  CHECK(surgical.find("\r\nmortality_30d_if_unknown_dead,2,3,66.7,9.4299,99.1596,,,,,,,,\r\n") != std::string::npos);
+  CHECK(surgical.find("\r\nmortality_90d_km,,,50.0,0.0,87.4951,,,,,1,,,\r\n") != std::string::npos);
   CHECK(surgical.find("\r\nreoperation,") != std::string::npos);  // the original rows are kept
   const std::string subjects = csv_file(files, "surgical_subjects.csv");
   CHECK(subjects.find("\r\nS02-0002,2026-07-01,unknown,no discharge or contact recorded on or after 2026-07-31,") !=
@@ -730,7 +732,7 @@ TEST_CASE("a report stored before vital status could be unknown renders without 
 
   const auto files = to_csv(m);
   const std::string surgical = csv_file(files, "surgical.csv");
-  CHECK(surgical.find("\r\nmortality_30d,1,2,50.0,1.2579,98.7421,0,,,,\r\n") != std::string::npos);
+  CHECK(surgical.find("\r\nmortality_30d,1,2,50.0,1.2579,98.7421,0,,,,,,,\r\n") != std::string::npos);
   CHECK(surgical.find("_if_unknown") == std::string::npos);
   CHECK(surgical.find("_km") == std::string::npos);
   CHECK(csv_file(files, "deaths.csv").find(",73,14,true,,\r\n") != std::string::npos);
@@ -746,4 +748,41 @@ TEST_CASE("a report stored before vital status could be unknown renders without 
   CHECK(csv_file(to_csv(m), "surgical_subjects.csv") ==
         "subject,surgery,day30,day30_reason,window30_last_day,day90,day90_reason,window90_last_day,last_contact,"
         "worst_clavien_dindo,cci,reoperated,readmission_30d,postop_stay_days,margin\r\n");
+}
+
+TEST_CASE("DSMB CSV zip: every section of the HTML report has its tables, the surgical measures included") {
+  const json m = build(cohort());
+  const std::string html = to_html(m, {"7", "2027-01-01T08:00:00.000Z", "feed"});
+  const auto files = to_csv(m);
+  std::set<std::string> html_sections, csv_sections;
+  for (std::size_t p = 0; (p = html.find("<section id=\"", p)) != std::string::npos;) {
+    p += 13;
+    html_sections.insert(html.substr(p, html.find('"', p) - p));
+  }
+  for (const auto& f : files) csv_sections.insert(f.section);
+  REQUIRE(html_sections.size() > 10);
+  for (const auto& id : html_sections) CHECK_MESSAGE(csv_sections.count(id) == 1, "no CSV for section " << id);
+  for (const auto& f : files)
+    CHECK_MESSAGE((f.section == "header" || html_sections.count(f.section) == 1), f.name << " names " << f.section);
+  // Every HTML table whose rows the CSVs did not have before: the post-operative stay and the CCI
+  // (median, quartiles), the status counts, operating characteristics, survival medians,
+  // quadrant counts, subjects left out of each endpoint.
+  const json& s = m["surgical"];
+  const std::string surgical = csv_file(files, "surgical.csv");
+  for (const char* k : {"postop_stay_days", "cci"}) {
+    CAPTURE(k);
+    const json& q = s[k];
+    auto cell = [](const json& v) { return v.is_null() ? std::string() : v.dump(); };
+    CHECK(surgical.find(std::string("\r\n") + k + ",," + cell(q["n"]) + ",,,,,,,,," + cell(q["median"]) + "," +
+                        cell(q["q1"]) + "," + cell(q["q3"]) + "\r\n") != std::string::npos);
+  }
+  CHECK(csv_file(files, "enrolment_status.csv").find("\r\noperated,") != std::string::npos);
+  CHECK(csv_file(files, "enrolment_status.csv").find("\r\nenrolment_to_surgery_days,") != std::string::npos);
+  for (const char* f : {"stopping_rules_oc.csv", "survival_medians.csv", "edish_quadrants.csv", "km_excluded.csv"})
+    CHECK_MESSAGE(csv_file(files, f).find("\r\n") != std::string::npos, f);
+  const std::string oc = csv_file(files, "stopping_rules_oc.csv");
+  std::size_t oc_rows = 0, html_oc_rows = 0;
+  for (const auto& r : m["stopping_rules"]) html_oc_rows += r["operating_characteristics"].size();
+  for (char c : oc) oc_rows += c == '\n';
+  CHECK(oc_rows == html_oc_rows + 1);
 }
