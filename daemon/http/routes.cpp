@@ -2,7 +2,6 @@
 #include "routes.hpp"
 
 #include <charconv>
-#include <regex>
 #include <set>
 #include <string_view>
 
@@ -282,42 +281,11 @@ std::string ae_location(const Call& c, const json& record) {
   return "/v1/studies/" + c.params[0] + "/ae/" + std::to_string(record["id"].get<std::int64_t>());
 }
 
-/// POST /ae with Content-Type application/fhir+json: a FHIR R4 AdverseEvent, mapped to the
-/// body; every error names its FHIRPath (the dispatcher renders an OperationOutcome).
-Result<Reply> post_ae_fhir(Call& c, const config::Study& st) {
-  auto resource = json_body(c.req, interop::fhir::kMediaType);
-  if (!resource) {
-    Error e = resource.error();
-    for (auto& f : e.fields) {
-      if (f.field == "body" || f.field == "Content-Type") {
-        f.field = "AdverseEvent";  // the resource as a whole, for FHIRPath
-      } else {
-        // A key given twice, by its path: "suspectEntity.0.causality" is
-        // AdverseEvent.suspectEntity[0].causality in FHIRPath.
-        f.field = "AdverseEvent." + std::regex_replace(f.field, std::regex(R"(\.(\d+)(?=\.|$))"), "[$1]");
-      }
-    }
-    return e;
-  }
-  const auto ctx = fhir_context(st);
-  auto mapped = interop::fhir::from_fhir(resource.value(), ctx);
-  if (!mapped) return mapped.error();
-  auto stored = service::accept_ae(c.context(), c.caller(), st, mapped->body, mapped->source);
-  if (!stored) {
-    Error e = stored.error();
-    for (auto& f : e.fields) f.field = interop::fhir::path_of(mapped.value(), f.field);
-    return e;
-  }
-  Reply r{stored->created ? 201 : 200, interop::fhir::to_fhir(stored->record, ctx), {},
-          interop::fhir::kMediaType, {}};
-  r.headers.emplace_back("Location", ae_location(c, stored->record));
-  return r;
-}
-
 Result<Reply> post_ae(Services&, Call& c) {
   auto study = find_site_study(c);
   if (!study) return study.error();
-  if (media_type(c.req) == interop::fhir::kMediaType) return post_ae_fhir(c, *study.value());
+  if (media_type(c.req) == interop::fhir::kMediaType)
+    return post_ae_fhir(c, *study.value(), "/v1/studies/" + c.params[0] + "/ae/");
   auto body = json_body(c.req);
   if (!body) return body.error();
   auto stored = service::accept_ae(c.context(), c.caller(), *study.value(), body.value());
@@ -394,49 +362,6 @@ Result<Reply> list_ae(Services& s, Call& c) {
   return json_reply(200, std::move(out));
 }
 
-/// GET /fhir/AdverseEvent?subject=&_count=&cursor=: a FHIR searchset Bundle, in report id order.
-Result<Reply> search_fhir_ae(Services& s, Call& c) {
-  auto study = find_study(c, c.params[0]);
-  if (!study) return study.error();
-  store::AeQuery q = scoped_query(c);
-  std::vector<FieldError> errs;
-  std::string subject;
-  if (c.req.has_param("subject")) {
-    // FHIR reference search: "Patient/S01-0007" or the bare id.
-    subject = c.req.param("subject");
-    if (subject.rfind("Patient/", 0) == 0) subject = subject.substr(8);
-    if (subject.empty() || subject.find('/') != std::string::npos)
-      errs.push_back({"subject", "must be Patient/<subject id> or a subject id"});
-    q.subject = subject;
-  }
-  if (auto n = int_param(c.req, "_count", 1, 500, errs)) q.limit = static_cast<int>(*n);
-  q.after_id = cursor_param(c.req, errs);
-  for (const auto& [k, v] : c.req.params)
-    if (k != "subject" && k != "_count" && k != "cursor")
-      errs.push_back({k, "is not a supported search parameter (subject, _count)"});
-  if (!errs.empty()) return Error::invalid(std::move(errs), "invalid search parameters");
-  auto page = s.store.list_ae(q);
-  if (!page) return page.error();
-  const auto ctx = fhir_context(*study.value());
-  std::vector<json> resources;
-  for (const auto& rec : page->items) resources.push_back(interop::fhir::to_fhir(rec, ctx));
-  // Bundle links and fullUrl are absolute (FHIR R4 §3.1.1.4): the public URL, else this host.
-  const std::string root = !c.config->public_url.empty()
-                               ? c.config->public_url
-                               : std::string(c.config->tls ? "https://" : "http://") +
-                                     c.req.header("Host");
-  const std::string base = root + "/v1/studies/" + c.params[0];
-  std::string query = "?_count=" + std::to_string(q.limit);
-  if (!subject.empty()) query += "&subject=Patient/" + percent_encode(subject);
-  const std::string self = base + "/fhir/AdverseEvent" + query +
-                           (q.after_id ? "&cursor=" + std::to_string(*q.after_id) : "");
-  const std::string next = page->next_after_id ? base + "/fhir/AdverseEvent" + query + "&cursor=" +
-                                                     std::to_string(*page->next_after_id)
-                                               : "";
-  return Reply{200, interop::fhir::searchset(resources, base + "/ae/", self, next), {},
-               interop::fhir::kMediaType, {}};
-}
-
 }  // namespace
 
 std::vector<RouteDef> build_routes(Services& s) {
@@ -454,8 +379,8 @@ std::vector<RouteDef> build_routes(Services& s) {
       {"POST", "/v1/studies/{study}/ae", site, bind(post_ae)},
       {"GET", "/v1/studies/{study}/ae", site_officer, bind(list_ae)},
       {"GET", "/v1/studies/{study}/ae/{id}", site_officer, bind(get_ae)},
-      {"GET", "/v1/studies/{study}/fhir/AdverseEvent", site_officer, bind(search_fhir_ae)},
   };
+  for (auto& r : fhir_routes(s)) routes.push_back(std::move(r));
   for (auto& r : ctcae_routes(s)) routes.push_back(std::move(r));
   for (auto& r : safety_routes(s)) routes.push_back(std::move(r));
   for (auto& r : alert_routes(s)) routes.push_back(std::move(r));

@@ -27,6 +27,12 @@ std::vector<RouteDef> safety_routes(Services& s);
 std::vector<RouteDef> alert_routes(Services& s);
 /// DSMB reports: list, build now, latest, one in JSON, CSV or HTML.
 std::vector<RouteDef> dsmb_routes(Services& s);
+/// The FHIR R4 interface under /v1/studies/{study}/fhir: metadata, AdverseEvent create, read,
+/// search (routes_fhir.cpp).
+std::vector<RouteDef> fhir_routes(Services& s);
+/// A FHIR R4 AdverseEvent posted (Content-Type application/fhir+json) mapped to a report and
+/// accepted; every error names its FHIRPath. Location is `location_prefix` + the report id.
+Result<Reply> post_ae_fhir(Call& c, const config::Study& st, const std::string& location_prefix);
 /// The safety desk's pages under /desk/ (sessions, sign-in, the landing pages).
 std::vector<RouteDef> desk_routes(Services& s);
 /// One stored DSMB report as its printable HTML page (the API's ?format=html, the desk's link).

@@ -9,6 +9,19 @@ using nlohmann::json;
 
 namespace {
 
+// MedDRA PT -> the CTCAE v5.0 term, an LLT of another name under that PT. CTCAE v5.0 codes every
+// term by a MedDRA LLT (v20.1); many are PTs too (every PT is also an LLT of the same code), but
+// some are LLTs in US spelling or a plainer word under a PT that is not a CTCAE term. The
+// published CSV has one code column and the SOC name: no PT, no LLT level, no SOC code, so the
+// PT side cannot be derived from it. Only PTs whose codes are widely published are listed; each
+// row is checked by tests/unit/intake against the embedded dictionary.
+constexpr PtWithCtcaeLlt kPtsWithCtcaeLlt[] = {
+    {"10012735", "Diarrhoea", "10012727"},  // CTCAE: Diarrhea
+    {"10002034", "Anaemia", "10002272"},    // CTCAE: Anemia
+    {"10013968", "Dyspnoea", "10013963"},   // CTCAE: Dyspnea
+    {"10037660", "Pyrexia", "10016558"},    // CTCAE: Fever
+};
+
 /// The subject's baseline for the analyte this term grades, found by resolving each baseline
 /// key ("alt", "platelets") to its CTCAE term.
 std::optional<std::pair<double, bool>> baseline_for(const ctcae::Term& term,
@@ -32,8 +45,31 @@ std::optional<std::pair<double, bool>> baseline_for(const ctcae::Term& term,
 
 }  // namespace
 
+std::span<const PtWithCtcaeLlt> pts_with_ctcae_llt() { return kPtsWithCtcaeLlt; }
+
+const PtWithCtcaeLlt* ctcae_llt_under_pt(std::string_view code) {
+  for (const auto& p : kPtsWithCtcaeLlt)
+    if (p.pt_code == code) return &p;
+  return nullptr;
+}
+
 Result<Coded> code_ae(const AeDraft& d, const ctcae::Resolver& resolver, const json& baseline) {
   std::vector<FieldError> errors;
+  // A PT code is not coded silently as the CTCAE LLT under it: the site's system is told the
+  // CTCAE code, so that it can map the PT itself (its MedDRA browser decides, not pvmon).
+  std::string_view code = d.term;
+  while (!code.empty() && code.front() == ' ') code.remove_prefix(1);
+  while (!code.empty() && code.back() == ' ') code.remove_suffix(1);
+  const PtWithCtcaeLlt* pt = ctcae_llt_under_pt(code);
+  // Every row names an embedded term (tests/unit/intake holds the table to the dictionary).
+  if (const ctcae::Term* llt = pt ? ctcae::find_code(pt->ctcae_code) : nullptr) {
+    return Error::field(Errc::invalid, "term",
+                        "'" + std::string(code) + "' is the MedDRA PT " + std::string(pt->pt_name) +
+                            ", not a CTCAE v5.0 term: CTCAE v5.0 codes it as the LLT " +
+                            std::string(llt->term) + " (" + std::string(llt->meddra_code) +
+                            ") under that PT; did you mean: " + std::string(llt->term) + " (" +
+                            std::string(llt->meddra_code) + ")");
+  }
   auto resolved = resolver.resolve_field(d.term, "term");
   if (!resolved) return resolved.error();
   const ctcae::Match& m = resolved.value();

@@ -4,9 +4,11 @@
 //   as `Patient/<id>` or identifier.value; study (optional) must name the study in the path.
 // - event: a MedDRA coding (CTCAE v5.0 terms carry MedDRA LLT codes) or a protocol-term coding
 //   is the term; otherwise event.text (or a coding's display) is resolved as a term name.
-//   event.text beside a coding is the site's verbatim.
-// - The grade comes from the CTCAE IG's ctcae-grade extension (or the AE research backport IG's
-//   ae-grade); R4 `severity` (mild/moderate/severe) is not a CTCAE grade and is never read as one.
+//   event.text beside a coding is the site's verbatim. Codings naming different terms, or a
+//   display that is not its code's term, are refused: which one the site meant cannot be known.
+// - The grade comes from the CTCAE IG's ctcae-grade extension (codes 0-5) or the AE research
+//   backport IG's ae-grade (NCI Thesaurus codes), each read in its own code system; both given
+//   must agree. R4 `severity` (mild/moderate/severe) is not a CTCAE grade and is never read as one.
 // - date is onset (its date part), detected the site's awareness (recordedDate when no
 //   detected), the CTCAE IG's adverse-event-resolved-date extension the resolution date.
 // - seriousness uses the HL7 adverse-event-seriousness codes, one ICH E2A criterion each
@@ -21,6 +23,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "pvmon/ctcae.hpp"
 #include "pvmon/intake.hpp"
 #include "pvmon/interop.hpp"
 
@@ -138,47 +141,148 @@ std::vector<std::pair<std::size_t, const json*>> extensions(const json& r, const
 
 std::string ext_path(const std::string& url) { return "AdverseEvent.extension('" + url + "')"; }
 
-void map_grade(Reader& rd, Mapped& m) {
-  auto found = extensions(rd.r, kGradeUrl);
-  std::string url = kGradeUrl;
-  if (found.empty()) {
-    found = extensions(rd.r, kBackportGradeUrl);
-    if (!found.empty()) url = kBackportGradeUrl;
-  }
-  const std::string path = ext_path(url);
-  m.paths["grade"] = path;
-  if (found.empty()) {
-    rd.bad(path, rd.r.contains("severity")
-                     ? "is required: severity (mild, moderate, severe) is not a CTCAE grade; give "
-                       "the CTCAE grade 1-5 in the ctcae-grade extension"
-                     : "is required: the CTCAE grade 1-5");
-    return;
-  }
-  if (found.size() > 1) {
-    rd.bad(path, "is given more than once");
-    return;
-  }
-  const json& e = *found[0].second;
+/// A grade extension and its own code system: code -> CTCAE grade (0 is "absent": no AE).
+struct GradeCodes {
+  const char* url;
+  const char* system;
+  std::vector<std::pair<std::string, int>> codes;
+  bool system_optional;  // a coding without system reads as this one (the CTCAE IG's codes 0-5)
+};
+
+const std::vector<GradeCodes>& grade_extensions() {
+  static const std::vector<GradeCodes> all = {
+      // US CTCAE IG: ctcae-grade-code-system, codes 0-5.
+      {kGradeUrl, kGradeSystem, {{"0", 0}, {"1", 1}, {"2", 2}, {"3", 3}, {"4", 4}, {"5", 5}}, true},
+      // AE research backport IG: binding (preferred) to the HL7 value set
+      // adverse-event-clinical-research-grades, NCI Thesaurus; C75533 "Absent Adverse Event" as
+      // in the CTCAE grade value sets.
+      {kBackportGradeUrl,
+       kNciThesaurusSystem,
+       {{"C75533", 0}, {"C41338", 1}, {"C41339", 2}, {"C41340", 3}, {"C41337", 4}, {"C48275", 5}},
+       false},
+  };
+  return all;
+}
+
+// The NCI Thesaurus displays of the grades (HL7 adverse-event-clinical-research-grades).
+constexpr const char* kNciGradeDisplay[] = {"Grade 1 Mild Adverse Event", "Grade 2 Moderate Adverse Event",
+                                           "Grade 3 Severe Adverse Event",
+                                           "Grade 4 Life Threatening or Disabling Adverse Event",
+                                           "Grade 5 Death Related to Adverse Event"};
+
+/// The grade one extension gives, or nullopt after naming its problem.
+std::optional<int> grade_of(Reader& rd, const GradeCodes& g, const json& e, const std::string& path) {
   std::string code;
+  std::vector<std::string> other_systems;
   if (e.contains("valueCodeableConcept")) {
-    for (const auto& c : codings(e["valueCodeableConcept"]))
-      if (str(c, "system").empty() || str(c, "system") == kGradeSystem) code = str(c, "code");
+    const auto cs = codings(e["valueCodeableConcept"]);
+    // Codings in other systems are translations: the grade is read from the extension's own.
+    for (const auto& c : cs) {
+      const std::string sys = str(c, "system");
+      if (sys == g.system || (sys.empty() && g.system_optional)) {
+        if (!code.empty() && str(c, "code") != code) {
+          rd.bad(path + ".value", "gives two different grades ('" + code + "', '" + str(c, "code") + "')");
+          return std::nullopt;
+        }
+        code = str(c, "code");
+      } else {
+        other_systems.push_back(sys.empty() ? "a code without a system" : "a code of " + sys);
+      }
+    }
   } else if (e.contains("valueInteger") && e["valueInteger"].is_number_integer()) {
-    code = std::to_string(e["valueInteger"].get<long long>());
+    // An integer has no code system: it is the CTCAE grade itself.
+    const long long n = e["valueInteger"].get<long long>();
+    if (n == 0) rd.bad(path + ".value", "is grade 0: no adverse event to report");
+    else if (n < 1 || n > 5) rd.bad(path + ".value", "'" + std::to_string(n) + "' is not a CTCAE grade (1-5)");
+    else return static_cast<int>(n);
+    return std::nullopt;
   }
   if (code.empty()) {
-    rd.bad(path + ".value", "must be a CodeableConcept with a code of " + std::string(kGradeSystem));
-    return;
+    rd.bad(path + ".value", other_systems.empty()
+                                ? "must be a CodeableConcept with a code of " + std::string(g.system)
+                                : "must give its grade in " + std::string(g.system) +
+                                      " (this extension's code system): pvmon does not read " +
+                                      list_of(other_systems) + " here");
+    return std::nullopt;
   }
-  if (code == "0") {
+  auto it = std::find_if(g.codes.begin(), g.codes.end(), [&](const auto& p) { return p.first == code; });
+  if (it == g.codes.end()) {
+    std::string known;
+    for (const auto& [c, n] : g.codes)
+      if (n > 0)
+        known += (known.empty() ? "" : ", ") + c + (c == std::to_string(n) ? "" : " (grade " + std::to_string(n) + ")");
+    rd.bad(path + ".value", "'" + code + "' is not a CTCAE grade (1-5) of " + g.system + ": " + known);
+    return std::nullopt;
+  }
+  if (it->second == 0) {
     rd.bad(path + ".value", "is grade 0: no adverse event to report");
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void map_grade(Reader& rd, Mapped& m) {
+  std::optional<int> grade;
+  std::string grade_path;
+  bool any = false, bad = false;
+  for (const auto& g : grade_extensions()) {
+    const auto found = extensions(rd.r, g.url);
+    if (found.empty()) continue;
+    any = true;
+    const std::string path = ext_path(g.url);
+    if (found.size() > 1) {
+      rd.bad(path, "is given more than once");
+      bad = true;
+      continue;
+    }
+    const auto n = grade_of(rd, g, *found[0].second, path);
+    if (!n) {
+      bad = true;
+      continue;
+    }
+    if (grade && *grade != *n) {
+      rd.bad(path + ".value", "is grade " + std::to_string(*n) + " but " + grade_path + " is grade " +
+                                  std::to_string(*grade));
+      bad = true;
+      continue;
+    }
+    if (!grade) {
+      grade = n;
+      grade_path = path;
+    }
+  }
+  m.paths["grade"] = grade_path.empty() ? ext_path(kGradeUrl) : grade_path;
+  if (!any) {
+    rd.bad(ext_path(kGradeUrl), rd.r.contains("severity")
+                                    ? "is required: severity (mild, moderate, severe) is not a CTCAE grade; give "
+                                      "the CTCAE grade 1-5 in the ctcae-grade extension"
+                                    : "is required: the CTCAE grade 1-5");
     return;
   }
-  if (code.size() != 1 || code[0] < '1' || code[0] > '5') {
-    rd.bad(path + ".value", "'" + code + "' is not a CTCAE grade (1-5)");
-    return;
-  }
-  m.body["grade"] = code[0] - '0';
+  if (grade && !bad) m.body["grade"] = *grade;
+}
+
+/// The CTCAE term a MedDRA code names: the term itself, or the CTCAE LLT under a PT pvmon
+/// knows (intake::pts_with_ctcae_llt); nullptr for any other code.
+const ctcae::Term* ctcae_term_of(const std::string& code) {
+  if (const ctcae::Term* t = ctcae::find_code(code)) return t;
+  if (const auto* pt = intake::ctcae_llt_under_pt(code)) return ctcae::find_code(pt->ctcae_code);
+  return nullptr;
+}
+
+/// Whether `display` names the term `code` has: its CTCAE name or a spelling the synonym table
+/// knows for it ("Diarrhoea" for Diarrhea), compared ignoring case, spacing and punctuation;
+/// for a PT, its MedDRA name too. An unknown code's display cannot be checked (true).
+bool display_fits(const std::string& code, const std::string& display) {
+  const ctcae::Term* t = ctcae_term_of(code);
+  if (!t) return true;
+  const std::string key = ctcae::normalize_key(display);
+  if (key == ctcae::normalize_key(t->term)) return true;
+  if (const auto* pt = intake::ctcae_llt_under_pt(code); pt && key == ctcae::normalize_key(pt->pt_name))
+    return true;
+  for (const auto& s : ctcae::synonyms())
+    if (s.term == t->term && key == ctcae::normalize_key(s.text)) return true;
+  return false;
 }
 
 void map_event(Reader& rd, Mapped& m) {
@@ -193,17 +297,48 @@ void map_event(Reader& rd, Mapped& m) {
     rd.bad("AdverseEvent.event", "must be a CodeableConcept");
     return;
   }
-  std::string code, display;
+  // The codings that name the term (MedDRA or a protocol term) must all name the same one:
+  // the same code, or a PT and the CTCAE LLT under it. One is never kept silently over another.
+  std::string code, display, same_as;
+  std::size_t code_at = 0;
+  bool conflict = false;
   const auto cs = codings(ev);
   for (std::size_t i = 0; i < cs.size(); ++i) {
-    const std::string sys = str(cs[i], "system");
-    if (code.empty() && (sys == kMeddraSystem || sys.rfind("urn:pvmon:protocol-term", 0) == 0) &&
-        !str(cs[i], "code").empty()) {
-      code = str(cs[i], "code");
-      m.paths["term"] = "AdverseEvent.event.coding[" + std::to_string(i) + "]";
+    const std::string at = "AdverseEvent.event.coding[" + std::to_string(i) + "]";
+    const std::string sys = str(cs[i], "system"), c = str(cs[i], "code"), d = str(cs[i], "display");
+    if (display.empty()) display = d;
+    const bool meddra = sys == kMeddraSystem;
+    if (c.empty() || !(meddra || sys.rfind("urn:pvmon:protocol-term", 0) == 0)) continue;
+    if (meddra && !d.empty() && !display_fits(c, d)) {
+      const ctcae::Term* t = ctcae_term_of(c);
+      rd.bad(at + ".display", "'" + d + "' is not the term of MedDRA code " + c + " (CTCAE v5.0: " +
+                                  std::string(t->term) + ")");
     }
-    if (display.empty()) display = str(cs[i], "display");
+    // What the coding names: its CTCAE term's code, else the system and code as given.
+    const ctcae::Term* t = meddra ? ctcae_term_of(c) : nullptr;
+    const std::string names = t ? std::string(t->meddra_code) : sys + "|" + c;
+    if (code.empty()) {
+      code = c;
+      code_at = i;
+      same_as = names;
+      continue;
+    }
+    if (names != same_as) {
+      rd.bad(at, "names " + (t ? std::string(t->term) + " (" + c + ")" : "'" + c + "'") + ", but event.coding[" +
+                     std::to_string(code_at) + "] names '" + code +
+                     "': one AdverseEvent is one event of one term; report each other term as its own "
+                     "AdverseEvent");
+      conflict = true;
+      continue;
+    }
+    // The same term as a PT and as its CTCAE LLT: the CTCAE code is the one coded.
+    if (ctcae::find_code(c) && !ctcae::find_code(code)) {
+      code = c;
+      code_at = i;
+    }
   }
+  if (conflict) return;
+  if (!code.empty()) m.paths["term"] = "AdverseEvent.event.coding[" + std::to_string(code_at) + "]";
   const std::string text = str(ev, "text");
   if (!code.empty()) {
     m.body["term"] = code;
@@ -546,6 +681,13 @@ json to_fhir(const json& record, const StudyContext& st) {
     json coding{{"system", kGradeSystem}, {"code", std::to_string(grade)}, {"display", "Grade " + std::to_string(grade)}};
     json value{{"coding", json::array({coding})}};
     ext.push_back({{"url", kGradeUrl}, {"valueCodeableConcept", value}});
+    // The same grade for clients of the AE research backport IG, in its own codes.
+    const auto& nci = grade_extensions()[1].codes;
+    const auto code = std::find_if(nci.begin(), nci.end(), [&](const auto& p) { return p.second == grade; });
+    json nci_coding{{"system", kNciThesaurusSystem},
+                    {"code", code->first},
+                    {"display", kNciGradeDisplay[grade - 1]}};
+    ext.push_back({{"url", kBackportGradeUrl}, {"valueCodeableConcept", {{"coding", json::array({nci_coding})}}}});
   }
   if (record.contains("resolved") && record["resolved"].is_string())
     ext.push_back({{"url", kResolvedDateUrl}, {"valueDateTime", record["resolved"]}});
@@ -625,8 +767,9 @@ json to_fhir(const json& record, const StudyContext& st) {
 }
 
 json searchset(const std::vector<json>& resources, const std::string& base, const std::string& self,
-               const std::string& next) {
+               const std::string& next, std::optional<std::int64_t> total) {
   json b{{"resourceType", "Bundle"}, {"type", "searchset"}};
+  if (total) b["total"] = *total;
   json links = json::array({{{"relation", "self"}, {"url", self}}});
   if (!next.empty()) links.push_back({{"relation", "next"}, {"url", next}});
   b["link"] = links;
@@ -680,6 +823,54 @@ json observation(const json& r, const std::string& subject, const StudyContext& 
                                                             {"display", "Grade " + std::to_string(grade)}}})},
                                    {"text", r.value("criterion", "")}}}}});
   return o;
+}
+
+json capability_statement(const std::string& base) {
+  // FHIR R4 §2.1.0 (CapabilityStatement): status, date, kind, fhirVersion and format are
+  // required. `date` changes when what is stated here changes.
+  json resource{
+      {"type", "AdverseEvent"},
+      {"documentation",
+       "pvmon's AE reports of this study (README \"HL7 FHIR R4\"). A site reads and finds its own reports, "
+       "an officer every report."},
+      {"interaction",
+       json::array({{{"code", "read"}, {"documentation", "ETag W/\"<versionId>\"; If-None-Match gives 304"}},
+                    {{"code", "search-type"},
+                     {"documentation", "in report id order; paged by _count and the next link"}},
+                    {{"code", "create"},
+                     {"documentation", "sites only; the same identifier and content again is a replay (200)"}}})},
+      // meta.versionId is the report's version (follow-ups make new ones); no vread, no update.
+      {"versioning", "versioned"},
+      {"readHistory", false},
+      {"updateCreate", false},
+      {"conditionalCreate", false},
+      {"conditionalRead", "not-supported"},
+      {"conditionalUpdate", false},
+      {"conditionalDelete", "not-supported"},
+      {"searchParam",
+       json::array({{{"name", "subject"},
+                     {"definition", "http://hl7.org/fhir/SearchParameter/AdverseEvent-subject"},
+                     {"type", "reference"},
+                     {"documentation", "Patient/<subject id> or the subject id"}},
+                    {{"name", "_count"},
+                     {"type", "number"},
+                     {"documentation", "entries per page, 1-500 (default 50)"}}})}};
+  return {{"resourceType", "CapabilityStatement"},
+          {"status", "active"},
+          {"date", "2026-12-06"},
+          {"publisher", "pvmon"},
+          {"kind", "instance"},
+          {"software", {{"name", "pvmon"}}},
+          {"implementation", {{"description", "pvmon FHIR R4 interface of one study"}, {"url", base}}},
+          {"fhirVersion", "4.0.1"},
+          {"format", json::array({kMediaType, "json"})},
+          {"rest",
+           json::array({{{"mode", "server"},
+                         {"security",
+                          {{"description",
+                            "Authorization: Bearer <token> on every interaction but this one; roles site "
+                            "(its own reports) and officer"}}},
+                         {"resource", json::array({resource})}}})}};
 }
 
 json operation_outcome(const Error& e) {

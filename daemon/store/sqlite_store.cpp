@@ -1694,6 +1694,19 @@ class SqliteStore final : public Store {
         page.items.pop_back();
         page.next_after_id = page.items.back().at("id").get<std::int64_t>();
       }
+      if (q.count_total) {
+        // The same filters without the cursor: every page's matches.
+        std::string count = "SELECT count(*) FROM ae_reports r WHERE r.study = ?1 ";
+        if (q.site) count += "AND r.site = ?2 ";
+        if (q.subject) count += "AND r.subject = ?3 ";
+        if (q.since) count += "AND r.received_at >= ?4 ";
+        auto ct = db->cached(count);
+        ct.bind(1, q.study);
+        if (q.site) ct.bind(2, *q.site);
+        if (q.subject) ct.bind(3, *q.subject);
+        if (q.since) ct.bind(4, format_timestamp(*q.since));
+        if (ct.step()) page.total = ct.i64(0);
+      }
       return page;
     });
   }

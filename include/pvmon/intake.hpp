@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,6 +118,16 @@ Result<Coded> code_ae(const AeDraft& d, const ctcae::Resolver& resolver,
 
 /// The coding as stored with the report.
 nlohmann::json to_json(const Coded& c);
+
+/// A MedDRA PT whose CTCAE v5.0 term is an LLT of another name under it (PT 10012735
+/// Diarrhoea, CTCAE LLT 10012727 Diarrhea). Without a MedDRA licence pvmon knows only the
+/// CTCAE codes: these few well-known pairs are all it can map (README "HL7 FHIR R4").
+struct PtWithCtcaeLlt {
+  std::string_view pt_code, pt_name, ctcae_code;
+};
+std::span<const PtWithCtcaeLlt> pts_with_ctcae_llt();
+/// The pair whose PT is `code`, or nullptr.
+const PtWithCtcaeLlt* ctcae_llt_under_pt(std::string_view code);
 
 /// The allowed values, exported for error messages, the API document and tests.
 extern const std::vector<std::string> kCausalityValues;

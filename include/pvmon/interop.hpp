@@ -116,9 +116,12 @@ inline constexpr const char* kGradeUrl = "http://hl7.org/fhir/us/ctcae/Structure
 inline constexpr const char* kGradeSystem = "http://hl7.org/fhir/us/ctcae/CodeSystem/ctcae-grade-code-system";
 inline constexpr const char* kResolvedDateUrl =
     "http://hl7.org/fhir/us/ctcae/StructureDefinition/adverse-event-resolved-date";
-/// HL7 AE Clinical Research R4 backport IG: its grade extension is read as well.
+/// HL7 AE Clinical Research R4 backport IG (hl7.fhir.uv.ae-research-backport-ig 1.0.1): its
+/// grade extension, read with its own codes, the NCI Thesaurus concepts of the HL7 value set
+/// adverse-event-clinical-research-grades (C41338 grade 1 ... C48275 grade 5).
 inline constexpr const char* kBackportGradeUrl =
     "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/ae-grade";
+inline constexpr const char* kNciThesaurusSystem = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl";
 inline constexpr const char* kMeddraSystem = "http://terminology.hl7.org/CodeSystem/mdr";
 inline constexpr const char* kSeriousnessSystem = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness";
 inline constexpr const char* kOutcomeSystem = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome";
@@ -158,10 +161,19 @@ std::string path_of(const Mapped& m, const std::string& field);
 /// A stored AE record (any version) as a FHIR R4 AdverseEvent. Pure.
 nlohmann::json to_fhir(const nlohmann::json& record, const StudyContext& st);
 
-/// A searchset Bundle of `resources`; `self` and `next` are absolute or root-relative URLs
-/// (next empty: last page).
+/// A searchset Bundle of `resources` (FHIR R4 §3.1.1.4): each entry's fullUrl is `base` + its
+/// id, `self` and `next` absolute URLs (next empty: last page), `total` the matches over all
+/// pages when known.
 nlohmann::json searchset(const std::vector<nlohmann::json>& resources, const std::string& base,
-                         const std::string& self, const std::string& next);
+                         const std::string& self, const std::string& next,
+                         std::optional<std::int64_t> total = std::nullopt);
+
+/// What pvmon's FHIR REST interface does (FHIR R4 capabilitystatement.html), kept beside the
+/// mapping so that one file says both: AdverseEvent read, search-type and create; `subject`
+/// and `_count`. `base` is the study's FHIR base URL.
+nlohmann::json capability_statement(const std::string& base);
+/// The search parameters the search-type interaction honours (besides its paging cursor).
+inline constexpr const char* kSearchParams[] = {"subject", "_count"};
 
 /// A graded lab result (a row of GET .../subjects/{subject}/labs) as a FHIR R4 laboratory
 /// Observation: code by MedDRA (the CTCAE term), valueQuantity, referenceRange from the ULN/LLN,

@@ -82,11 +82,13 @@ struct AeQuery {
   std::optional<Timestamp> since;  // received at or after
   std::optional<std::int64_t> after_id;  // cursor
   int limit = 50;
+  bool count_total = false;  // also count the matches over all pages (a FHIR Bundle's total)
 };
 
 struct AePage {
   std::vector<nlohmann::json> items;
   std::optional<std::int64_t> next_after_id;
+  std::optional<std::int64_t> total;  // when count_total was asked
 };
 
 /// An alert to record in the same transaction as the change that caused it. The dedupe key is

@@ -108,3 +108,29 @@ TEST_CASE("unknown terms and other-specify terms") {
   other.verbatim = "biloma";
   CHECK(code_ae(other, kResolver, json::object()));
 }
+
+TEST_CASE("a MedDRA PT whose CTCAE v5.0 term is an LLT under it: 422 naming the CTCAE term") {
+  // Each PT is not itself a CTCAE code (else it would simply resolve), and each names a CTCAE
+  // term of another spelling or word under it.
+  for (const auto& p : pts_with_ctcae_llt()) {
+    CAPTURE(p.pt_code);
+    CHECK(p.pt_code.size() == 8);
+    CHECK(ctcae::find_code(p.pt_code) == nullptr);
+    const ctcae::Term* llt = ctcae::find_code(p.ctcae_code);
+    REQUIRE(llt != nullptr);
+    CHECK(ctcae::normalize_key(llt->term) != ctcae::normalize_key(p.pt_name));
+    CHECK(ctcae_llt_under_pt(p.pt_code) == &p);
+  }
+  // The example: PT 10012735 Diarrhoea, CTCAE v5.0 10012727 Diarrhea.
+  auto r = code_ae(draft(" 10012735 ", 2), kResolver, json::object());
+  REQUIRE_FALSE(r);
+  REQUIRE(r.error().fields.size() == 1);
+  CHECK(r.error().fields[0].field == "term");
+  const std::string& msg = r.error().fields[0].message;
+  CHECK_MESSAGE(msg.find("MedDRA PT Diarrhoea") != std::string::npos, msg);
+  CHECK_MESSAGE(msg.find("did you mean: Diarrhea (10012727)") != std::string::npos, msg);
+  // The CTCAE code itself, and the PT's name as text (a synonym), code as before.
+  CHECK(code_ae(draft("10012727", 2), kResolver, json::object())->term->term == "Diarrhea");
+  CHECK(code_ae(draft("Diarrhoea", 2), kResolver, json::object())->term->term == "Diarrhea");
+  CHECK(ctcae_llt_under_pt("10012727") == nullptr);
+}

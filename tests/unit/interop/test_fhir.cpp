@@ -167,11 +167,17 @@ TEST_CASE("each problem of a resource is named by its FHIRPath") {
 
 TEST_CASE("grades and dates in the forms other guides use") {
   json r = load("hcc-hypertension-sae.json");
-  SUBCASE("the AE research backport IG's ae-grade") {
-    r["extension"][0]["url"] = fhir::kBackportGradeUrl;
+  SUBCASE("the AE research backport IG's ae-grade, in its own codes (NCI Thesaurus)") {
+    // adverse-event-clinical-research-grades: C41338 grade 1 ... C41340 grade 3 ... C48275 grade 5.
+    r["extension"][0] = {{"url", fhir::kBackportGradeUrl},
+                         {"valueCodeableConcept",
+                          {{"coding", json::array({{{"system", fhir::kNciThesaurusSystem},
+                                                    {"code", "C41340"},
+                                                    {"display", "Grade 3 Severe Adverse Event"}}})}}}};
     auto m = fhir::from_fhir(r, kStudy);
     REQUIRE(m);
     CHECK(m->body["grade"] == 3);
+    CHECK(fhir::path_of(m.value(), "grade") == "AdverseEvent.extension('" + std::string(fhir::kBackportGradeUrl) + "')");
   }
   SUBCASE("recordedDate stands in for a missing detected, and errors then point at it") {
     r.erase("detected");
@@ -278,4 +284,163 @@ TEST_CASE("a searchset Bundle") {
   CHECK(b["entry"][0]["search"]["mode"] == "match");
   CHECK(b["link"][1] == json{{"relation", "next"}, {"url", "http://h/next"}});
   CHECK(fhir::searchset({}, "b", "s", "")["link"].size() == 1);
+}
+
+namespace {
+
+json grade_ext(const char* url, const char* system, const std::string& code) {
+  return {{"url", url}, {"valueCodeableConcept", {{"coding", json::array({{{"system", system}, {"code", code}}})}}}};
+}
+
+}  // namespace
+
+TEST_CASE("each grade extension is read in its own code system; a code outside 1-5 or an unknown system is named") {
+  const json good = load("hcc-hypertension-sae.json");
+  const std::string ae_grade = "AdverseEvent.extension('" + std::string(fhir::kBackportGradeUrl) + "')";
+  const std::string ctcae_grade = "AdverseEvent.extension('" + std::string(fhir::kGradeUrl) + "')";
+  struct Case {
+    std::string name;
+    json extension;
+    std::string path, says;
+  };
+  const std::vector<Case> cases = {
+      {"ae-grade with the CTCAE IG's codes", grade_ext(fhir::kBackportGradeUrl, fhir::kGradeSystem, "3"),
+       ae_grade + ".value", "must give its grade in " + std::string(fhir::kNciThesaurusSystem)},
+      {"ae-grade without a system", grade_ext(fhir::kBackportGradeUrl, "", "3"), ae_grade + ".value", "a code without a system"},
+      {"ae-grade with an NCI concept that is no grade", grade_ext(fhir::kBackportGradeUrl, fhir::kNciThesaurusSystem, "C12345"),
+       ae_grade + ".value", "'C12345' is not a CTCAE grade (1-5)"},
+      {"ae-grade 0 (absent adverse event)", grade_ext(fhir::kBackportGradeUrl, fhir::kNciThesaurusSystem, "C75533"),
+       ae_grade + ".value", "grade 0"},
+      {"ctcae-grade with NCI codes", grade_ext(fhir::kGradeUrl, fhir::kNciThesaurusSystem, "C41340"), ctcae_grade + ".value",
+       "must give its grade in " + std::string(fhir::kGradeSystem)},
+      {"ctcae-grade 7", grade_ext(fhir::kGradeUrl, fhir::kGradeSystem, "7"), ctcae_grade + ".value", "not a CTCAE grade (1-5)"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    json r = good;
+    r["extension"][0] = c.extension;
+    const FieldError e = only_error(r);
+    CHECK(e.field == c.path);
+    CHECK_MESSAGE(e.message.find(c.says) != std::string::npos, e.message);
+  }
+  SUBCASE("both extensions: they must agree") {
+    json r = good;  // ctcae-grade 3
+    r["extension"].push_back(grade_ext(fhir::kBackportGradeUrl, fhir::kNciThesaurusSystem, "C41340"));
+    auto m = fhir::from_fhir(r, kStudy);
+    REQUIRE(m);
+    CHECK(m->body["grade"] == 3);
+    r["extension"].back() = grade_ext(fhir::kBackportGradeUrl, fhir::kNciThesaurusSystem, "C41337");
+    const FieldError e = only_error(r);
+    CHECK(e.field == ae_grade + ".value");
+    CHECK_MESSAGE(e.message.find("is grade 4 but " + ctcae_grade + " is grade 3") != std::string::npos, e.message);
+  }
+  SUBCASE("a translation beside the extension's own coding is ignored") {
+    json r = good;
+    r["extension"][0] = grade_ext(fhir::kBackportGradeUrl, fhir::kNciThesaurusSystem, "C48275");
+    r["extension"][0]["valueCodeableConcept"]["coding"].push_back({{"system", "urn:other"}, {"code", "x"}});
+    auto m = fhir::from_fhir(r, kStudy);
+    REQUIRE(m);
+    CHECK(m->body["grade"] == 5);  // the intake then asks for death and fatal
+  }
+  SUBCASE("out, the grade is given in both extensions, each in its own codes") {
+    json record = json::parse(R"({"id": 1, "version": 1, "study": "hcc-pvtt-imrt", "site": "S01", "report_id": "R",
+                                  "subject": "S01-0007", "grade": 4, "status": "active"})");
+    std::map<std::string, json> ext;
+    const json out = fhir::to_fhir(record, kStudy);
+    for (const auto& e : out["extension"]) ext[e["url"]] = e;
+    CHECK(ext.at(fhir::kGradeUrl)["valueCodeableConcept"]["coding"][0]["code"] == "4");
+    CHECK(ext.at(fhir::kBackportGradeUrl)["valueCodeableConcept"]["coding"][0] ==
+          json{{"system", fhir::kNciThesaurusSystem}, {"code", "C41337"},
+               {"display", "Grade 4 Life Threatening or Disabling Adverse Event"}});
+  }
+}
+
+TEST_CASE("MedDRA codings in event: different terms are refused, one term may come twice") {
+  const json good = load("hcc-hypertension-sae.json");
+  auto with_codings = [&](const json& cs) {
+    json r = good;
+    r["event"]["coding"] = cs;
+    return r;
+  };
+  auto mdr = [](const std::string& code, const std::string& display = "") {
+    json c{{"system", fhir::kMeddraSystem}, {"code", code}};
+    if (!display.empty()) c["display"] = display;
+    return c;
+  };
+  SUBCASE("two different terms: 422 naming the second coding") {
+    const FieldError e = only_error(with_codings(json::array({mdr("10020772", "Hypertension"), mdr("10019211", "Headache")})));
+    CHECK(e.field == "AdverseEvent.event.coding[1]");
+    CHECK_MESSAGE(e.message.find("Headache (10019211)") != std::string::npos, e.message);
+    CHECK_MESSAGE(e.message.find("event.coding[0] names '10020772'") != std::string::npos, e.message);
+  }
+  SUBCASE("the same term twice, or beside a coding of another system, is fine") {
+    auto m = fhir::from_fhir(with_codings(json::array({{{"system", "http://snomed.info/sct"}, {"code", "38341003"}},
+                                                        mdr("10020772"), mdr("10020772", "hypertension")})),
+                             kStudy);
+    REQUIRE(m);
+    CHECK(m->body["term"] == "10020772");
+    CHECK(fhir::path_of(m.value(), "term") == "AdverseEvent.event.coding[1]");
+  }
+  SUBCASE("a PT and the CTCAE LLT under it are one term: the CTCAE code is coded") {
+    auto m = fhir::from_fhir(with_codings(json::array({mdr("10012735", "Diarrhoea"), mdr("10012727", "Diarrhea")})), kStudy);
+    REQUIRE(m);
+    CHECK(m->body["term"] == "10012727");
+    CHECK(fhir::path_of(m.value(), "term") == "AdverseEvent.event.coding[1]");
+  }
+  SUBCASE("a PT alone goes to the intake as given (which answers with the CTCAE term)") {
+    auto m = fhir::from_fhir(with_codings(json::array({mdr("10012735", "Diarrhoea")})), kStudy);
+    REQUIRE(m);
+    CHECK(m->body["term"] == "10012735");
+    CHECK(fhir::path_of(m.value(), "term") == "AdverseEvent.event.coding[0]");
+  }
+  SUBCASE("a display that contradicts its code: 422 naming the display") {
+    const FieldError e = only_error(with_codings(json::array({mdr("10020772", "Hypotension")})));
+    CHECK(e.field == "AdverseEvent.event.coding[0].display");
+    CHECK_MESSAGE(e.message.find("'Hypotension' is not the term of MedDRA code 10020772 (CTCAE v5.0: Hypertension)") !=
+                      std::string::npos,
+                  e.message);
+  }
+  SUBCASE("displays: any case and punctuation, the MedDRA spellings the dictionary knows, a PT's own name") {
+    for (const auto& [code, display] : std::vector<std::pair<std::string, std::string>>{
+             {"10020772", "HYPERTENSION"},
+             {"10012727", "Diarrhoea"},  // MedDRA's spelling of the CTCAE term
+             {"10002272", "anaemia"},
+             {"10016558", "Pyrexia"},
+             {"10012735", "Diarrhoea"},  // the PT's own name
+             {"10054524", "palmar plantar erythrodysesthesia syndrome"},
+             {"99999999", "anything"}}) {  // not a code pvmon knows: the intake refuses the code itself
+      CAPTURE(code);
+      CHECK(fhir::from_fhir(with_codings(json::array({mdr(code, display)})), kStudy));
+    }
+  }
+}
+
+TEST_CASE("the CapabilityStatement: what FHIR R4 requires, and the search parameters the search honours") {
+  const json cs = fhir::capability_statement("https://pv.example.org/v1/studies/s/fhir");
+  CHECK(cs["resourceType"] == "CapabilityStatement");
+  CHECK(cs["status"] == "active");
+  CHECK(cs["kind"] == "instance");
+  CHECK(cs["fhirVersion"] == "4.0.1");
+  CHECK(cs["date"].get<std::string>().size() == 10);
+  CHECK(cs["format"] == json::array({"application/fhir+json", "json"}));
+  CHECK(cs["implementation"]["url"] == "https://pv.example.org/v1/studies/s/fhir");
+  REQUIRE(cs["rest"].size() == 1);
+  CHECK(cs["rest"][0]["mode"] == "server");
+  REQUIRE(cs["rest"][0]["resource"].size() == 1);
+  const json& ae = cs["rest"][0]["resource"][0];
+  CHECK(ae["type"] == "AdverseEvent");
+  std::set<std::string> interactions, params, want;
+  for (const auto& i : ae["interaction"]) interactions.insert(i["code"]);
+  CHECK(interactions == std::set<std::string>{"read", "search-type", "create"});
+  CHECK(ae["versioning"] == "versioned");
+  for (const auto& p : ae["searchParam"]) params.insert(p["name"]);
+  for (const char* p : fhir::kSearchParams) want.insert(p);
+  CHECK(params == want);
+}
+
+TEST_CASE("a searchset Bundle's total") {
+  const json r{{"resourceType", "AdverseEvent"}, {"id", "3"}};
+  CHECK(fhir::searchset({r}, "http://h/fhir/AdverseEvent/", "s", "n", 7)["total"] == 7);
+  CHECK(fhir::searchset({r}, "http://h/fhir/AdverseEvent/", "s", "n", 7)["entry"][0]["fullUrl"] == "http://h/fhir/AdverseEvent/3");
+  CHECK_FALSE(fhir::searchset({r}, "b", "s", "").contains("total"));
 }
