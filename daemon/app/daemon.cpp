@@ -244,7 +244,8 @@ void reload(const Options& opts, service::ConfigHolder& holder, store::Store& st
     return;
   }
   auto cur = holder.get()->config;
-  if (loaded->listen_host != cur->listen_host || loaded->listen_port != cur->listen_port)
+  // Port 0 asks for any free port: the one bound (now in the running config) is that.
+  if (loaded->listen_host != cur->listen_host || (loaded->listen_port != cur->listen_port && loaded->listen_port != 0))
     spdlog::warn("reload: listen {}:{} takes effect at the next restart; still listening on {}:{}",
                  loaded->listen_host, loaded->listen_port, cur->listen_host, cur->listen_port);
   auto next = config::as_reloaded(*cur, std::move(loaded.value()));
@@ -377,7 +378,7 @@ int run_daemon(const Options& opts) {
   // or a stop left undelivered.
   notify::HttpWebhookSender sender;
   notify::Dispatcher dispatcher(io, store.outbox(), sender, endpoints, clock,
-                                static_cast<std::size_t>(cfg->delivery_workers));
+                                static_cast<std::size_t>(cfg->delivery_workers), cfg->webhook_retry);
   store.set_outbox_listener([&dispatcher] { dispatcher.wake(); });
   dispatcher.start();
 
@@ -405,6 +406,16 @@ int run_daemon(const Options& opts) {
     return 2;
   }
   const std::string addr = bound.value();
+  if (cfg->listen_port == 0) {
+    // `listen` asked for any free port: links built from the listen address (a dsmb.report
+    // webhook's URL when public_url is unset) must name the one bound, not port 0. Reloads
+    // keep it (config::as_reloaded).
+    auto rt = std::make_shared<service::Runtime>(*holder.get());
+    auto bound_cfg = std::make_shared<config::Config>(*rt->config);
+    bound_cfg->listen_port = std::stoi(addr.substr(addr.rfind(':') + 1));
+    rt->config = std::move(bound_cfg);
+    holder.set(std::move(rt));
+  }
   if (auto st = write_addr_file(fs::path(cfg->data_dir) / "pvmond.addr", addr); !st) {
     spdlog::error("pvmond: {}", st.error().message);
     return 2;

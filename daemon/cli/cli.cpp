@@ -34,7 +34,11 @@ constexpr const char* kUsage =
     "                         a CDISC SDTM domain as CSV or SAS transport (XPT v5)\n"
     "  simulate --url URL --token-file FILE [--subjects N] [--seed S] [--speed Nx] [--dsmb]\n"
     "  simulate --scale --url URL --token-file FILE [--reports N] [--connections C]\n"
-    "                         play a synthetic trial against a running pvmond (--help: details)\n";
+    "                         play a synthetic trial against a running pvmond (--help: details)\n"
+    "  webhooks list --url URL --token-file FILE [--json]\n"
+    "  webhooks enable NAME --url URL --token-file FILE [--comment TEXT]\n"
+    "                         webhook endpoints of a running pvmond: state, pending, last attempt;\n"
+    "                         re-enable one a 410 disabled (audited)\n";
 
 }  // namespace
 

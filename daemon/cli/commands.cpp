@@ -6,6 +6,7 @@
 #include "icsr_cmd.hpp"
 #include "report_cmd.hpp"
 #include "simulate_cmd.hpp"
+#include "webhooks_cmd.hpp"
 
 namespace pvmon::cli {
 
@@ -32,6 +33,7 @@ const std::vector<Command>& commands() {
       {"export", no_stdin<cmd_export>},
       {"icsr", no_stdin<cmd_icsr>},
       {"simulate", no_stdin<cmd_simulate>},
+      {"webhooks", no_stdin<cmd_webhooks>},
   };
   return kAll;
 }

@@ -1,10 +1,13 @@
-// Routes for alerts (safety officers) and webhook deliveries (operators).
+// Routes for alerts (safety officers), webhook deliveries and endpoints (operators).
+#include <algorithm>
 #include <charconv>
+#include <map>
 
 #include "pvmon/fields.hpp"
 #include <sstream>
 
 #include "metrics.hpp"
+#include "pvmon/notify.hpp"
 #include "pvmon/service/alerts.hpp"
 #include "routes.hpp"
 #include "pvmon/service/labs.hpp"
@@ -50,6 +53,7 @@ json delivery_json(const store::DeliveryView& d) {
   return {{"id", d.id},
           {"webhook_id", d.webhook_id},
           {"endpoint", d.endpoint},
+          {"sequence", d.sequence},
           {"event_type", d.event_type},
           {"body_bytes", d.body_bytes},
           {"alert", d.alert ? json(*d.alert) : json(nullptr)},
@@ -136,6 +140,125 @@ Result<Reply> redeliver(Services& s, Call& c) {
                   " after answering 410 Gone: this message waits until an operator "
                   "re-enables the endpoint";
   return json_reply(202, std::move(out));
+}
+
+/// One endpoint as the operators' list shows it: the config's side (never the secret, nor the
+/// URL's path, which for some receivers is itself the credential) and the outbox's.
+json endpoint_json(const notify::Endpoint* cfg, const store::EndpointFacts& f) {
+  const bool gone = f.disabled_at.has_value();
+  const bool by_config = cfg != nullptr && cfg->disabled;
+  json out{{"name", f.endpoint}, {"configured", cfg != nullptr}};
+  if (cfg != nullptr) {
+    auto url = notify::parse_url(cfg->url);
+    out["url_origin"] = url ? json(url->scheme_host_port) : json(nullptr);
+    out["events"] = cfg->events;
+    out["min_severity"] = cfg->min_severity;
+    out["format"] = cfg->format == notify::Endpoint::Format::slack ? "slack" : "standard";
+  }
+  out["state"] = gone || by_config || cfg == nullptr ? "disabled" : "enabled";
+  // Why it is disabled: a 410 (an operator re-enables it here), the config, or not configured.
+  json disabled_by = nullptr;
+  json why = nullptr;
+  json since = f.changed_at ? json(*f.changed_at) : json(nullptr);
+  if (gone) {
+    disabled_by = "410";
+    why = *f.disabled_reason;
+    since = *f.disabled_at;
+  } else if (by_config) {
+    disabled_by = "config";
+    why = "\"disabled\": true in the configuration";
+  } else if (cfg == nullptr) {
+    disabled_by = "config";
+    why = "not in the configuration";
+  } else if (f.change_reason) {
+    why = *f.change_reason;
+  }
+  out["disabled_by"] = disabled_by;
+  out["since"] = since;
+  out["why"] = why;
+  out["changed_by"] = opt(f.changed_by);
+  out["pending"] = f.pending;
+  out["gone"] = f.gone;
+  out["oldest_pending_at"] = opt(f.oldest_pending_at);
+  out["last_sequence"] = f.last_sequence;
+  out["last_delivered_at"] = opt(f.last_delivered_at);
+  if (f.last_attempt) {
+    const auto& a = *f.last_attempt;
+    out["last_attempt"] = {{"at", a.at},          {"webhook_id", opt(f.last_attempt_webhook_id)},
+                           {"http_status", a.http_status}, {"latency_ms", a.latency_ms},
+                           {"error", a.error},    {"outcome", a.outcome}};
+  } else {
+    out["last_attempt"] = nullptr;
+  }
+  return out;
+}
+
+const notify::Endpoint* configured_endpoint(const config::Config& cfg, const std::string& name) {
+  for (const auto& e : cfg.webhooks)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+Result<Reply> list_endpoints(Services& s, Call& c) {
+  auto facts = s.store.endpoint_facts();
+  if (!facts) return facts.error();
+  std::map<std::string, store::EndpointFacts> by_name;
+  for (auto& f : facts.value()) by_name[f.endpoint] = std::move(f);
+  json items = json::array();
+  // The configured endpoints in config order, then any the outbox still knows of.
+  for (const auto& e : c.config->webhooks) {
+    auto it = by_name.find(e.name);
+    store::EndpointFacts f;
+    f.endpoint = e.name;
+    if (it != by_name.end()) {
+      f = std::move(it->second);
+      by_name.erase(it);
+    }
+    items.push_back(endpoint_json(&e, f));
+  }
+  for (const auto& [name, f] : by_name) items.push_back(endpoint_json(nullptr, f));
+  return json_reply(200, {{"items", items}});
+}
+
+Result<Reply> enable_endpoint(Services& s, Call& c) {
+  const std::string& name = c.params[0];
+  std::string comment;
+  if (!c.req.body.empty()) {
+    auto body = json_body(c.req);
+    if (!body) return body.error();
+    if (!body->is_object()) return Error::invalid({{"", "the body must be a JSON object"}});
+    std::vector<FieldError> errs;
+    FieldReader r(body.value(), "", errs);
+    comment = r.string("comment", false, 2000).value_or("");
+    r.finish();
+    if (!errs.empty()) return Error::invalid(std::move(errs));
+  }
+  const notify::Endpoint* cfg = configured_endpoint(*c.config, name);
+  if (cfg == nullptr) {
+    // Only a name the outbox knows can be re-enabled (its messages may still go out after a
+    // reload that brings the endpoint back); anything else is not found, and not echoed at length.
+    auto facts = s.store.endpoint_facts();
+    if (!facts) return facts.error();
+    const bool known = std::any_of(facts->begin(), facts->end(),
+                                   [&](const store::EndpointFacts& f) { return f.endpoint == name; });
+    if (!known)
+      return Error::field(Errc::not_found, "name",
+                          "no webhook endpoint " + (name.size() <= 64 ? name : name.substr(0, 64) + "..."));
+  }
+  auto r = s.store.enable_endpoint(name, comment, {c.principal.name, c.principal.site});
+  if (!r) return r.error();
+  json out{{"name", r->endpoint},
+           {"state", cfg != nullptr && !cfg->disabled ? "enabled" : "disabled"},
+           {"enabled_at", r->enabled_at},
+           {"was_disabled_at", r->disabled_at},
+           {"was_disabled_why", r->disabled_reason},
+           {"released", r->released},
+           {"pending", r->pending}};
+  if (cfg == nullptr || cfg->disabled)
+    out["note"] = "the 410 no longer holds endpoint " + r->endpoint + ", but the configuration " +
+                  (cfg == nullptr ? "does not name it" : "disables it") +
+                  ": its messages wait until the configuration takes it again (reload)";
+  return json_reply(200, std::move(out));
 }
 
 Result<Reply> list_audit(Services& s, Call& c) {
@@ -232,6 +355,8 @@ std::vector<RouteDef> alert_routes(Services& s) {
       {"POST", "/v1/studies/{study}/alerts/{id}/assessment", officer, bind(assess_alert)},
       {"GET", "/v1/webhooks/deliveries", admin, bind(list_deliveries)},
       {"POST", "/v1/webhooks/deliveries/{id}/redeliver", admin, bind(redeliver)},
+      {"GET", "/v1/webhooks/endpoints", admin, bind(list_endpoints)},
+      {"POST", "/v1/webhooks/endpoints/{name}/enable", admin, bind(enable_endpoint)},
       {"GET", "/metrics", admin, bind(get_metrics)},
       {"GET", "/v1/audit", std::vector<Role>{Role::admin, Role::officer}, bind(list_audit)},
   };

@@ -4,9 +4,12 @@
 //
 // Fairness: at most one message per endpoint is in flight, so a slow or dead endpoint holds
 // one worker and never more; the repository returns due messages per endpoint, so a backlog
-// at one endpoint never hides another's. Order per endpoint is (next_attempt_at, id): first
-// attempts go out in commit order; a message waiting for its retry does not block the ones
-// behind it (receivers de-duplicate on webhook-id and order on the event timestamp).
+// at one endpoint never hides another's. Order per endpoint is strict, and decided by the
+// repository's claim (due()), not here: it hands out an endpoint's messages in sequence order
+// from the head, and nothing behind a head that waits for its retry. A worker sends a batch in
+// that order and stops at the first failure, so the head is retried (with backoff) before
+// anything behind it goes out. Receivers de-duplicate on webhook-id and see a gap (a message
+// dead-lettered after 3 days) in webhook-sequence.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -187,8 +190,8 @@ struct Dispatcher::Impl {
         repository_failed = true;
         break;
       }
-      // After a failure the endpoint is down, slow or gone: the rest of the batch waits for
-      // the next poll instead of each spending a timeout (and nothing follows a 410).
+      // After a failure the endpoint is down, slow or gone, and the failed message is still its
+      // head: the rest of the batch waits behind it (strict order), and nothing follows a 410.
       if (*outcome != Outcome::delivered) break;
     }
     {
@@ -215,7 +218,7 @@ struct Dispatcher::Impl {
       } else if (endpoint->disabled) {
         r.error = "endpoint \"" + msg.endpoint + "\" is disabled in the configuration";
       } else {
-        r = sender_.send(*endpoint, msg.msg_id, at, msg.body);
+        r = sender_.send(*endpoint, msg, at);
       }
       const Decision d = decide(policy_, msg, r.http_status, clock_.now(), draw());
       Attempt attempt{msg.id,  at,        r.http_status,    r.latency_ms,

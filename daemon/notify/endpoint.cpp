@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "pvmon/notify.hpp"
@@ -52,21 +53,29 @@ std::optional<int> severity_rank(std::string_view severity) {
   return std::nullopt;
 }
 
+bool is_alert(std::string_view event_type) { return event_type.starts_with("alert."); }
+
 bool subscribes(const Endpoint& endpoint, std::string_view event_type, std::string_view severity) {
   if (endpoint.disabled) return false;
   const bool typed = std::any_of(endpoint.events.begin(), endpoint.events.end(),
                                  [&](const std::string& e) { return e == "*" || e == event_type; });
   if (!typed) return false;
+  if (!is_alert(event_type)) return true;
   const int have = severity_rank(severity).value_or(2);
   const int need = severity_rank(endpoint.min_severity).value_or(0);
   return have >= need;
 }
 
-std::string render_body(const Endpoint& endpoint, const nlohmann::json& event) {
+std::string render_body(const Endpoint& endpoint, const nlohmann::json& event,
+                        std::optional<std::int64_t> sequence) {
   using nlohmann::json;
   if (endpoint.format == Endpoint::Format::standard) {
-    // Compact, and what is signed is exactly what is sent.
-    return event.dump(-1, ' ', false, json::error_handler_t::replace);
+    // Compact, and what is signed is exactly what is sent: the sequence in the body is covered
+    // by the signature, the webhook-sequence header is not.
+    if (!sequence || !event.is_object()) return event.dump(-1, ' ', false, json::error_handler_t::replace);
+    json numbered = event;
+    numbered["sequence"] = *sequence;
+    return numbered.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   const json empty = json::object();
   const json& data = event.is_object() && event.contains("data") ? event["data"] : empty;
@@ -105,7 +114,32 @@ Result<Url> parse_url(std::string_view url) {
     return bad("webhook URL must not carry credentials");
   if (authority.find_first_of(" \t\r\n") != std::string_view::npos)
     return bad("webhook URL host contains whitespace");
-  return Url{scheme, scheme + "://" + std::string(authority), path};
+  // RFC 3986 section 3.2.2: an IPv6 literal is in brackets; the port follows the last ':'.
+  std::string_view host = authority;
+  std::string_view port_text;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return bad("webhook URL has an unclosed [IPv6] host");
+    host = authority.substr(1, close - 1);
+    std::string_view rest_after = authority.substr(close + 1);
+    if (!rest_after.empty()) {
+      if (rest_after.front() != ':') return bad("webhook URL has text after its [IPv6] host");
+      port_text = rest_after.substr(1);
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+  }
+  if (host.empty()) return bad("webhook URL has no host");
+  int port = scheme == "https" ? 443 : 80;
+  if (!port_text.empty()) {
+    int n = 0;
+    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), n);
+    if (ec != std::errc{} || end != port_text.data() + port_text.size() || n < 1 || n > 65535)
+      return bad("webhook URL port must be a number from 1 to 65535");
+    port = n;
+  }
+  return Url{scheme, scheme + "://" + std::string(authority), path, std::string(host), port};
 }
 
 std::string_view to_string(Outcome o) {
@@ -123,11 +157,15 @@ std::string_view to_string(Outcome o) {
 }
 
 std::vector<Outgoing> route(const std::vector<Endpoint>& endpoints, const nlohmann::json& event,
-                            std::string_view severity) {
+                            std::string_view severity, const NextSequence& next_sequence,
+                            std::string_view except) {
   std::vector<Outgoing> out;
   const std::string type = event.value("type", "");
-  for (const auto& ep : endpoints)
-    if (subscribes(ep, type, severity)) out.push_back({ep.name, render_body(ep, event)});
+  for (const auto& ep : endpoints) {
+    if (ep.name == except || !subscribes(ep, type, severity)) continue;
+    const std::int64_t seq = next_sequence(ep.name);
+    out.push_back({ep.name, seq, render_body(ep, event, seq)});
+  }
   return out;
 }
 

@@ -559,6 +559,36 @@ CREATE TRIGGER desk_sessions_no_delete BEFORE DELETE ON desk_sessions
   BEGIN SELECT RAISE(ABORT, 'desk_sessions is kept'); END;
 )sql";
 
+// Version 14: webhook order and endpoint state (issue 22). Each outbox row gets its endpoint's
+// sequence number (1, 2, 3... in commit order, gap-free: rows are never deleted), numbered here
+// for the rows already there; the claim (SqliteOutbox::due) sends an endpoint's pending rows in
+// that order from the lowest, so a failing head holds back only its endpoint. What happened to
+// an endpoint (disabled by a 410, re-enabled by an operator) is kept, append-only;
+// endpoint_state stays the set of endpoints disabled now.
+constexpr const char* kV14 = R"sql(
+ALTER TABLE outbox ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE outbox SET seq = n.nth FROM (
+  SELECT id, ROW_NUMBER() OVER (PARTITION BY endpoint ORDER BY id) AS nth FROM outbox) AS n
+WHERE outbox.id = n.id;
+CREATE UNIQUE INDEX outbox_sequence ON outbox (endpoint, seq);
+CREATE INDEX outbox_pending ON outbox (endpoint, seq) WHERE state = 'pending';
+CREATE TABLE endpoint_changes (
+  id        INTEGER PRIMARY KEY,
+  endpoint  TEXT NOT NULL,
+  at        TEXT NOT NULL,
+  enabled   INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  reason    TEXT NOT NULL,
+  principal TEXT NOT NULL
+);
+CREATE INDEX endpoint_changes_by_endpoint ON endpoint_changes (endpoint, id);
+INSERT INTO endpoint_changes (endpoint, at, enabled, reason, principal)
+  SELECT endpoint, disabled_at, 0, reason, 'pvmond' FROM endpoint_state;
+CREATE TRIGGER endpoint_changes_no_update BEFORE UPDATE ON endpoint_changes
+  BEGIN SELECT RAISE(ABORT, 'endpoint_changes is append-only'); END;
+CREATE TRIGGER endpoint_changes_no_delete BEFORE DELETE ON endpoint_changes
+  BEGIN SELECT RAISE(ABORT, 'endpoint_changes is append-only'); END;
+)sql";
+
 static void v11_baseline(Db& db) {
   SystemClock clock;
   audit::baseline(db, clock.now());
@@ -567,7 +597,7 @@ static void v11_baseline(Db& db) {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
                                               {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10},
-                                              {11, kV11, nullptr, v11_baseline}, {12, kV12}, {13, kV13}};
+                                              {11, kV11, nullptr, v11_baseline}, {12, kV12}, {13, kV13}, {14, kV14}};
   return kAll;
 }
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 
 #include "pvmon/crypto.hpp"
@@ -23,14 +24,30 @@ using nlohmann::json;
 
 namespace {
 
+// The claim, where the order is decided (in SQL, not in a process: several instances may
+// share the database one day). Per enabled endpoint, its pending rows in sequence order from
+// the head; `waiting` counts the rows not yet due up to and including this one, so the run
+// stops at the first row that is not due: a head waiting for its retry holds back everything
+// behind it, and only that endpoint. Reads the partial index outbox_pending.
 constexpr const char* kDueSql = R"sql(
-SELECT id, msg_id, endpoint, event_type, body, attempts, created_at, next_attempt_at FROM (
-  SELECT o.*, ROW_NUMBER() OVER (PARTITION BY endpoint ORDER BY next_attempt_at, id) AS nth
+SELECT id, msg_id, endpoint, event_type, body, attempts, created_at, next_attempt_at, seq FROM (
+  SELECT o.*,
+         ROW_NUMBER() OVER w AS nth,
+         sum(o.next_attempt_at > ?1) OVER w AS waiting
   FROM outbox o
-  WHERE state = 'pending' AND next_attempt_at <= ?1
-    AND endpoint NOT IN (SELECT endpoint FROM endpoint_state))
-WHERE nth <= ?2
-ORDER BY next_attempt_at, id
+  WHERE o.state = 'pending' AND o.endpoint NOT IN (SELECT endpoint FROM endpoint_state)
+  WINDOW w AS (PARTITION BY o.endpoint ORDER BY o.seq ROWS UNBOUNDED PRECEDING))
+WHERE waiting = 0 AND nth <= ?2
+ORDER BY endpoint, seq
+)sql";
+
+// When the next claim can return something: the earliest retry time among the heads (rows
+// behind a head are not sent before it, whatever their own time).
+constexpr const char* kNextDueSql = R"sql(
+SELECT min(o.next_attempt_at)
+FROM (SELECT endpoint, min(seq) AS head FROM outbox WHERE state = 'pending' GROUP BY endpoint) h
+JOIN outbox o ON o.endpoint = h.endpoint AND o.seq = h.head
+WHERE h.endpoint NOT IN (SELECT endpoint FROM endpoint_state)
 )sql";
 
 // Stored timestamps are always written by format_timestamp; an unreadable one is a bug, and
@@ -44,8 +61,12 @@ std::string clip(const std::string& s, std::size_t n = 300) {
   return s.size() <= n ? s : s.substr(0, n) + "...";
 }
 
-void insert_operator_alert(Db& db, const std::string& rule, const std::string& dedupe_key,
-                           const std::string& title, const json& payload, Timestamp at) {
+/// Raises a critical operator alert (study "*") once per dedupe key, and queues it to every
+/// endpoint that takes it but `about` (the endpoint that failed: it would be told last, if
+/// ever, and a receiver sees its own gap in webhook-sequence).
+void insert_operator_alert(Db& db, const std::vector<notify::Endpoint>& endpoints, const std::string& rule,
+                           const std::string& dedupe_key, const std::string& title, const json& payload,
+                           Timestamp at, const std::string& about) {
   // ON CONFLICT: an alert raised once for this row or this disabling is never raised again.
   db.cached(
         "INSERT INTO alerts (study, rule, severity, dedupe_key, title, payload, created_at) "
@@ -56,8 +77,23 @@ void insert_operator_alert(Db& db, const std::string& rule, const std::string& d
       .bind(4, payload.dump())
       .bind(5, format_timestamp(at))
       .run();
-  if (db.changes() > 0)
-    audit::record(db, at, Actor{"pvmond", ""}, "alert.raise", audit::Kind::alert, db.last_insert_rowid());
+  if (db.changes() == 0) return;
+  const std::int64_t alert_id = db.last_insert_rowid();
+  audit::record(db, at, Actor{"pvmond", ""}, "alert.raise", audit::Kind::alert, alert_id);
+  const json event =
+      notify::alert_event({alert_id, "*", rule, "critical", title, "", std::nullopt, 0}, payload, at);
+  SqliteOutbox::enqueue_routed(db, endpoints, event, "critical", alert_id, at, about);
+}
+
+void record_change(Db& db, const std::string& endpoint, const std::string& at, bool enabled,
+                   const std::string& reason, const std::string& principal) {
+  db.cached("INSERT INTO endpoint_changes (endpoint, at, enabled, reason, principal) VALUES (?,?,?,?,?)")
+      .bind(1, endpoint)
+      .bind(2, at)
+      .bind(3, enabled ? 1 : 0)
+      .bind(4, reason)
+      .bind(5, principal)
+      .run();
 }
 
 bool valid_state(const std::string& s) {
@@ -83,6 +119,7 @@ std::vector<notify::OutboxMessage> SqliteOutbox::due(Timestamp now,
     m.attempts = static_cast<int>(st.i64(5));
     m.created_at = stored_time(st.text(6));
     m.next_attempt_at = stored_time(st.text(7));
+    m.sequence = st.i64(8);
     out.push_back(std::move(m));
   }
   return out;
@@ -90,9 +127,7 @@ std::vector<notify::OutboxMessage> SqliteOutbox::due(Timestamp now,
 
 std::optional<Timestamp> SqliteOutbox::next_due() {
   auto db = readers_.take();
-  auto st = db->cached(
-      "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending' AND endpoint NOT IN "
-      "(SELECT endpoint FROM endpoint_state)");
+  auto st = db->cached(kNextDueSql);
   st.step();
   if (st.is_null(0)) return std::nullopt;
   return stored_time(st.text(0));
@@ -100,6 +135,11 @@ std::optional<Timestamp> SqliteOutbox::next_due() {
 
 void SqliteOutbox::record(const notify::Attempt& a) {
   using notify::Outcome;
+  // Read before the transaction: the config snapshot, not under the writer.
+  const std::vector<notify::Endpoint> endpoints =
+      a.outcome == Outcome::dead_letter || a.outcome == Outcome::endpoint_gone
+          ? (endpoints_ ? endpoints_() : std::vector<notify::Endpoint>{})
+          : std::vector<notify::Endpoint>{};
   auto done = writer_.write<Ok>([&](Db& db) -> Result<Ok> {
     std::string msg_id, endpoint, event_type;
     {
@@ -166,19 +206,21 @@ void SqliteOutbox::record(const notify::Attempt& a) {
       // Keyed by row and attempt count: a redelivered message that dead-letters again is a
       // new failure the operator hears about; the same failure recorded twice is not.
       insert_operator_alert(
-          db, "webhook.dead_letter",
+          db, endpoints, "webhook.dead_letter",
           "webhook.dead_letter/" + std::to_string(a.outbox_id) + "/" + std::to_string(attempts),
           "Webhook " + msg_id + " to endpoint " + endpoint + " gave up after " +
               std::to_string(attempts) + " attempts: " + clip(a.error, 120),
-          payload, a.at);
+          payload, a.at, endpoint);
     } else if (a.outcome == Outcome::endpoint_gone) {
+      const std::string reason = "HTTP 410 Gone for webhook " + msg_id;
       db.cached(
             "INSERT INTO endpoint_state (endpoint, disabled_at, reason) VALUES (?,?,?) "
             "ON CONFLICT (endpoint) DO NOTHING")
           .bind(1, endpoint)
           .bind(2, at)
-          .bind(3, "HTTP 410 Gone for webhook " + msg_id)
+          .bind(3, reason)
           .run();
+      if (db.changes() > 0) record_change(db, endpoint, at, false, reason, "pvmond");
       // Keyed by the disabling (its time): one alert however many rows were in flight, and
       // a new one if the operator re-enables the endpoint and it answers 410 again.
       std::string disabled_at = at;
@@ -188,25 +230,34 @@ void SqliteOutbox::record(const notify::Attempt& a) {
         if (st.step()) disabled_at = st.text(0);
       }
       payload["disabled_at"] = disabled_at;
-      insert_operator_alert(db, "webhook.endpoint_gone",
+      insert_operator_alert(db, endpoints, "webhook.endpoint_gone",
                             "webhook.endpoint_gone/" + endpoint + "/" + disabled_at,
                             "Webhook endpoint " + endpoint +
                                 " answered 410 Gone and is disabled; its messages wait until "
                                 "an operator re-enables it",
-                            payload, a.at);
+                            payload, a.at, endpoint);
     }
     return Ok{};
   }, /*always=*/true);  // delivery bookkeeping goes on while the store is read-only
   if (!done) throw std::runtime_error("recording the attempt failed: " + done.error().message);
 }
 
+std::int64_t SqliteOutbox::next_sequence(Db& db, const std::string& endpoint) {
+  auto st = db.cached("SELECT coalesce(max(seq), 0) + 1 FROM outbox WHERE endpoint = ?");
+  st.bind(1, endpoint);
+  st.step();
+  return st.i64(0);
+}
+
 void SqliteOutbox::enqueue(Db& db, const std::string& msg_id, const std::string& endpoint,
                            const std::string& event_type, const std::string& body,
-                           std::optional<std::int64_t> alert, Timestamp now) {
+                           std::optional<std::int64_t> alert, Timestamp now,
+                           std::optional<std::int64_t> sequence) {
   const std::string ts = format_timestamp(now);
+  const std::int64_t seq = sequence ? *sequence : next_sequence(db, endpoint);
   db.cached(
         "INSERT INTO outbox (msg_id, endpoint, event_type, body, alert, created_at, "
-        "next_attempt_at) VALUES (?,?,?,?,?,?,?)")
+        "next_attempt_at, seq) VALUES (?,?,?,?,?,?,?,?)")
       .bind(1, msg_id)
       .bind(2, endpoint)
       .bind(3, event_type)
@@ -214,7 +265,20 @@ void SqliteOutbox::enqueue(Db& db, const std::string& msg_id, const std::string&
       .bind(5, alert)
       .bind(6, ts)
       .bind(7, ts)
+      .bind(8, seq)
       .run();
+}
+
+std::size_t SqliteOutbox::enqueue_routed(Db& db, const std::vector<notify::Endpoint>& endpoints,
+                                         const json& event, std::string_view severity,
+                                         std::optional<std::int64_t> alert, Timestamp now,
+                                         std::string_view except) {
+  const std::string type = event.value("type", "");
+  // route() numbers each endpoint once, before its row is inserted: max + 1 is free.
+  auto messages = notify::route(
+      endpoints, event, severity, [&db](const std::string& ep) { return next_sequence(db, ep); }, except);
+  for (auto& m : messages) enqueue(db, new_msg_id(), m.endpoint, type, m.body, alert, now, m.sequence);
+  return messages.size();
 }
 
 std::string SqliteOutbox::new_msg_id() {
@@ -237,7 +301,7 @@ Result<DeliveryPage> SqliteOutbox::list_deliveries(std::optional<std::string> en
     auto db = readers_.take();
     std::string sql =
         "SELECT o.id, o.msg_id, o.endpoint, o.event_type, length(CAST(o.body AS BLOB)), o.alert, "
-        "o.state, o.attempts, o.created_at, o.next_attempt_at, o.delivered_at, e.disabled_at "
+        "o.state, o.attempts, o.created_at, o.next_attempt_at, o.delivered_at, e.disabled_at, o.seq "
         "FROM outbox o LEFT JOIN endpoint_state e ON e.endpoint = o.endpoint WHERE 1 ";
     if (endpoint) sql += "AND o.endpoint = ?1 ";
     if (state) sql += "AND o.state = ?2 ";
@@ -263,6 +327,7 @@ Result<DeliveryPage> SqliteOutbox::list_deliveries(std::optional<std::string> en
       if (row.state == "pending") row.next_attempt_at = st.text(9);
       row.delivered_at = st.opt_text(10);
       row.endpoint_disabled_at = st.opt_text(11);
+      row.sequence = st.i64(12);
       page.items.push_back(std::move(row));
     }
     if (static_cast<int>(page.items.size()) > limit) {
@@ -321,6 +386,111 @@ Result<Redelivery> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& 
     audit::append_row(db, now, actor, "webhook.redeliver", "webhook/delivery/" + std::to_string(outbox_id),
                       json{{"before", before}, {"after", after}}.dump(), std::nullopt);
     return Redelivery{outbox_id, msg_id, endpoint, state, ts, disabled_at};
+  });
+}
+
+Result<std::vector<EndpointFacts>> SqliteOutbox::endpoint_facts() {
+  try {
+    auto db = readers_.take();
+    std::map<std::string, EndpointFacts> by_name;
+    auto facts = [&](const std::string& name) -> EndpointFacts& {
+      auto& f = by_name[name];
+      f.endpoint = name;
+      return f;
+    };
+    {
+      auto st = db->cached(
+          "SELECT endpoint, sum(state = 'pending'), sum(state = 'gone'), max(seq), "
+          "min(CASE WHEN state = 'pending' THEN created_at END), max(delivered_at) "
+          "FROM outbox GROUP BY endpoint");
+      while (st.step()) {
+        auto& f = facts(st.text(0));
+        f.pending = st.i64(1);
+        f.gone = st.i64(2);
+        f.last_sequence = st.i64(3);
+        f.oldest_pending_at = st.opt_text(4);
+        f.last_delivered_at = st.opt_text(5);
+      }
+    }
+    {
+      auto st = db->cached("SELECT endpoint, disabled_at, reason FROM endpoint_state");
+      while (st.step()) {
+        auto& f = facts(st.text(0));
+        f.disabled_at = st.text(1);
+        f.disabled_reason = st.text(2);
+      }
+    }
+    {
+      // The latest change of each endpoint: the highest id (append-only, so also the latest).
+      auto st = db->cached(
+          "SELECT c.endpoint, c.at, c.reason, c.principal FROM endpoint_changes c "
+          "WHERE c.id = (SELECT max(id) FROM endpoint_changes WHERE endpoint = c.endpoint)");
+      while (st.step()) {
+        auto& f = facts(st.text(0));
+        f.changed_at = st.text(1);
+        f.change_reason = st.text(2);
+        f.changed_by = st.text(3);
+      }
+    }
+    {
+      // The latest attempt of each endpoint: delivery_attempts ids grow with time.
+      auto st = db->cached(
+          "SELECT o.endpoint, o.msg_id, d.at, d.http_status, d.latency_ms, d.error, d.outcome "
+          "FROM delivery_attempts d JOIN outbox o ON o.id = d.outbox "
+          "WHERE d.id IN (SELECT max(d2.id) FROM delivery_attempts d2 JOIN outbox o2 ON o2.id = d2.outbox "
+          "GROUP BY o2.endpoint)");
+      while (st.step()) {
+        auto& f = facts(st.text(0));
+        f.last_attempt_webhook_id = st.text(1);
+        f.last_attempt = DeliveryAttempt{st.text(2), st.i64(3), st.i64(4), st.text(5), st.text(6)};
+      }
+    }
+    std::vector<EndpointFacts> out;
+    for (auto& [name, f] : by_name) out.push_back(std::move(f));
+    return out;
+  } catch (const SqliteError& e) {
+    return to_error(e);
+  }
+}
+
+Result<EndpointEnabled> SqliteOutbox::enable_endpoint(const std::string& endpoint, const std::string& comment,
+                                                      const Actor& actor) {
+  return writer_.write<EndpointEnabled>([&](Db& db) -> Result<EndpointEnabled> {
+    EndpointEnabled r;
+    r.endpoint = endpoint;
+    {
+      auto st = db.cached("SELECT disabled_at, reason FROM endpoint_state WHERE endpoint = ?");
+      st.bind(1, endpoint);
+      if (!st.step())
+        return Error::field(Errc::conflict, "name", "webhook endpoint " + endpoint + " is not disabled");
+      r.disabled_at = st.text(0);
+      r.disabled_reason = st.text(1);
+    }
+    const Timestamp now = clock_.now();
+    r.enabled_at = format_timestamp(now);
+    db.cached("DELETE FROM endpoint_state WHERE endpoint = ?").bind(1, endpoint).run();
+    // The rows that met the 410 were never delivered: they go first again (lowest sequence),
+    // so the receiver gets the endpoint's messages in order, with no gap.
+    db.cached(
+          "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE endpoint = ? AND state = 'gone'")
+        .bind(1, r.enabled_at)
+        .bind(2, endpoint)
+        .run();
+    r.released = db.changes();
+    {
+      auto st = db.cached("SELECT count(*) FROM outbox WHERE endpoint = ? AND state = 'pending'");
+      st.bind(1, endpoint);
+      st.step();
+      r.pending = st.i64(0);
+    }
+    const std::string reason = comment.empty() ? "re-enabled by an operator" : comment;
+    record_change(db, endpoint, r.enabled_at, true, reason, actor.principal);
+    const json before = {{"state", "disabled"}, {"disabled_at", r.disabled_at}, {"reason", r.disabled_reason}};
+    const json after = {{"state", "enabled"}, {"comment", comment}, {"released", r.released}, {"pending", r.pending}};
+    // Like a redelivery: endpoint state is delivery bookkeeping; the row says who asked and why.
+    audit::append_row(db, now, actor, "webhook.endpoint_enable", "webhook/endpoint/" + endpoint,
+                      json{{"before", before}, {"after", after}}.dump(), std::nullopt);
+    return r;
   });
 }
 

@@ -233,11 +233,8 @@ class SqliteStore final : public Store {
           [&](Db& db) -> Result<Ok> {
             const Timestamp now = clock_.now();
             const json event{{"type", type}, {"timestamp", format_timestamp(now)}, {"data", data}};
-            for (auto& m : notify::route(current_endpoints(), event, "info")) {
-              SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), m.endpoint, type, std::move(m.body), std::nullopt,
-                                    now);
+            if (SqliteOutbox::enqueue_routed(db, current_endpoints(), event, "info", std::nullopt, now) > 0)
               queued_.store(true);
-            }
             return Ok{};
           },
           true);
@@ -1335,6 +1332,16 @@ class SqliteStore final : public Store {
     return r;
   }
 
+  Result<std::vector<EndpointFacts>> endpoint_facts() override { return outbox_.endpoint_facts(); }
+
+  Result<EndpointEnabled> enable_endpoint(const std::string& endpoint, const std::string& comment,
+                                          const Actor& actor) override {
+    auto r = outbox_.enable_endpoint(endpoint, comment, actor);
+    if (r) queued_.store(true);
+    wake_if_queued();
+    return r;
+  }
+
   void set_outbox_listener(std::function<void()> fn) override {
     std::lock_guard lock(endpoints_mu_);
     outbox_listener_ = std::move(fn);
@@ -1615,11 +1622,9 @@ class SqliteStore final : public Store {
         json data = d.webhook_data ? d.webhook_data(row.id) : json::object();
         data["report_id"] = row.id;
         json event{{"type", "dsmb.report"}, {"timestamp", format_timestamp(now)}, {"data", data}};
-        for (auto& m : notify::route(current_endpoints(), event, "info")) {
-          SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), m.endpoint, "dsmb.report",
-                                std::move(m.body), std::nullopt, now);
+        // Not an alert: routed by each endpoint's `events` alone (notify::subscribes).
+        if (SqliteOutbox::enqueue_routed(db, current_endpoints(), event, "info", std::nullopt, now) > 0)
           queued_.store(true);
-        }
         row.body = d.body;
         return row;
       });
@@ -2175,10 +2180,7 @@ class SqliteStore final : public Store {
       return;
     const json event = notify::alert_event(
         {alert_id, study, a.rule, a.severity, a.title, a.subject, report, escalation}, a.payload, now);
-    for (auto& m : notify::route(endpoints, event, a.severity)) {
-      SqliteOutbox::enqueue(db, SqliteOutbox::new_msg_id(), m.endpoint, type, std::move(m.body), alert_id, now);
-      queued_.store(true);
-    }
+    if (SqliteOutbox::enqueue_routed(db, endpoints, event, a.severity, alert_id, now) > 0) queued_.store(true);
   }
 
   std::vector<notify::Endpoint> current_endpoints() {
@@ -2226,7 +2228,7 @@ class SqliteStore final : public Store {
   std::function<void()> outbox_listener_;
   std::function<void()> report_listener_;
   std::atomic<bool> queued_{false};
-  SqliteOutbox outbox_{writer_, readers_, clock_};
+  SqliteOutbox outbox_{writer_, readers_, clock_, [this] { return current_endpoints(); }};
 };
 
 }  // namespace

@@ -167,6 +167,7 @@ struct Config {
   int escalate_after_seconds = 3600;  // critical alerts not acknowledged are re-sent this often
   int scheduler_tick_seconds = 30;  // clocks due soon/overdue, escalations, boundaries
   int delivery_workers = 4;         // webhook sender threads
+  notify::RetryPolicy webhook_retry;  // alerts.retry_base_ms, alerts.retry_give_up_hours
   int busy_timeout_ms = 5000;
   std::vector<Principal> principals;
   std::map<std::string, Study> studies;

@@ -65,27 +65,41 @@ struct Endpoint {
 /// 0 info, 1 high, 2 critical; nullopt for anything else (the config loader rejects it).
 std::optional<int> severity_rank(std::string_view severity);
 
-/// The endpoint takes this event: not disabled, type listed (or "*"), severity at least
-/// min_severity. An unknown event severity counts as critical: a safety alert is never
-/// dropped because of a typo.
+/// True for the event types that are alerts ("alert.<rule>"): only they have a severity.
+bool is_alert(std::string_view event_type);
+
+/// The endpoint takes this event: not disabled and type listed (or "*"); for an alert, also
+/// severity at least min_severity. Other event types (dsmb.report, audit.checkpoint) are
+/// routed by `events` alone: min_severity is a floor for alerts, and an endpoint that lists a
+/// report type wants every report. An unknown alert severity counts as critical: a safety
+/// alert is never dropped because of a typo.
 bool subscribes(const Endpoint& endpoint, std::string_view event_type, std::string_view severity);
 
 /// The request body for this endpoint. `event` is {"type","timestamp","data":{...}} (the
-/// Standard Webhooks payload shape); standard sends it as is (compact), slack sends
+/// Standard Webhooks payload shape); standard sends it compact, with "sequence" added at the
+/// top level when given (so the signature covers it); slack sends
 /// {"text": "<one line: severity, title, study, subject>"}.
-std::string render_body(const Endpoint& endpoint, const nlohmann::json& event);
+std::string render_body(const Endpoint& endpoint, const nlohmann::json& event,
+                        std::optional<std::int64_t> sequence = std::nullopt);
 
-/// An outbox row to write: which endpoint takes the message and the body rendered for it.
+/// An outbox row to write: which endpoint takes the message, its per-endpoint sequence number
+/// and the body rendered for it.
 struct Outgoing {
   std::string endpoint;
+  std::int64_t sequence = 0;
   std::string body;
 };
 
+/// The next sequence number of an endpoint (the store's, in the caller's transaction).
+using NextSequence = std::function<std::int64_t(const std::string& endpoint)>;
+
 /// Routing, in one place: the messages of one event for every endpoint that takes it
-/// (subscribes), each body rendered in the endpoint's format. The store writes what it is
-/// given; an empty result means nobody takes the event (nothing is rendered).
+/// (subscribes) but `except` (the endpoint an operator alert is about), each numbered by
+/// `next_sequence` and rendered in the endpoint's format. The store writes what it is given;
+/// an empty result means nobody takes the event (nothing is rendered or numbered).
 std::vector<Outgoing> route(const std::vector<Endpoint>& endpoints, const nlohmann::json& event,
-                            std::string_view severity);
+                            std::string_view severity, const NextSequence& next_sequence,
+                            std::string_view except = {});
 
 /// What an alert event carries (the webhook's `data`).
 struct AlertEvent {
@@ -101,8 +115,10 @@ struct Url {
   std::string scheme;            // "http" | "https"
   std::string scheme_host_port;  // "https://host:443", what httplib::Client takes
   std::string path;              // "/..." (with query), "/" when absent
+  std::string host;              // without brackets: "127.0.0.1", "::1", "pv.example.org"
+  int port = 0;                  // as written, else 80 (http) or 443 (https)
 };
-/// Only http and https, a non-empty host, no credentials in the URL.
+/// Only http and https, a non-empty host, a port 1..65535 if given, no credentials in the URL.
 Result<Url> parse_url(std::string_view url);
 
 // ---------------------------------------------------------------------------------------
@@ -112,6 +128,7 @@ struct OutboxMessage {
   std::int64_t id = 0;
   std::string msg_id;  // webhook-id: stable across retries and redeliveries
   std::string endpoint;
+  std::int64_t sequence = 0;  // webhook-sequence: 1, 2, 3... per endpoint, in commit order
   std::string event_type;
   std::string body;  // already rendered for the endpoint
   int attempts = 0;  // attempts made so far
@@ -135,11 +152,13 @@ struct Attempt {
 class OutboxRepository {  // thread-safe; called from the dispatcher's threads
  public:
   virtual ~OutboxRepository() = default;
-  /// Pending messages due at `now` of enabled endpoints: for each endpoint, its first
-  /// `per_endpoint_limit` in (next_attempt_at, id) order. Per endpoint, not a global limit,
-  /// so that a backlog at one endpoint never hides another endpoint's messages.
+  /// The claim: for each enabled endpoint, its pending messages in sequence order from the
+  /// head (the lowest pending sequence), as long as each is due at `now`, at most
+  /// `per_endpoint_limit`. A head waiting for its retry holds back every later message of its
+  /// endpoint and nothing else: per-endpoint order is strict, and a backlog at one endpoint
+  /// never hides another's. Ordered by (endpoint, sequence).
   virtual std::vector<OutboxMessage> due(Timestamp now, std::size_t per_endpoint_limit) = 0;
-  /// Earliest next_attempt_at among pending messages of enabled endpoints.
+  /// Earliest next_attempt_at among the heads of enabled endpoints.
   virtual std::optional<Timestamp> next_due() = 0;
   /// Store the attempt and apply its outcome to the message (attempts + 1, next_attempt_at,
   /// delivered / dead-lettered; endpoint_gone also disables the endpoint).
@@ -181,23 +200,25 @@ Decision decide(const RetryPolicy& policy, const OutboxMessage& message, int htt
 struct SendResult {
   int http_status = 0;  // 0 = no response (connect/read/TLS failure)
   std::int64_t latency_ms = 0;
+  /// What failed, for operators: "connection refused by 127.0.0.1:9", "DNS lookup of x failed:
+  /// ...", "connect to h:p timed out after 2000 ms", "no response from h:p within 5000 ms (read
+  /// timed out)", "TLS handshake with h:p failed", "TLS certificate of h:p not verified: ...".
   std::string error;
 };
 
 class Sender {  // thread-safe; blocking; called on dispatcher worker threads only
  public:
   virtual ~Sender() = default;
-  virtual SendResult send(const Endpoint& endpoint, const std::string& msg_id, Timestamp now,
-                          const std::string& body) = 0;
+  virtual SendResult send(const Endpoint& endpoint, const OutboxMessage& message, Timestamp now) = 0;
 };
 
 /// cpp-httplib client, one connection per send; connect/read/write timeouts from the
 /// endpoint; https verifies the server certificate (system CAs, or `ca_file` when given).
+/// Headers: webhook-id, webhook-timestamp, webhook-signature, webhook-sequence.
 class HttpWebhookSender final : public Sender {
  public:
   explicit HttpWebhookSender(std::string ca_file = {});
-  SendResult send(const Endpoint& endpoint, const std::string& msg_id, Timestamp now,
-                  const std::string& body) override;
+  SendResult send(const Endpoint& endpoint, const OutboxMessage& message, Timestamp now) override;
   static std::string user_agent();  // "pvmon/<version>"
 
  private:
@@ -207,8 +228,9 @@ class HttpWebhookSender final : public Sender {
 // ---------------------------------------------------------------------------------------
 // Dispatcher.
 
-/// Drains the outbox: at most one message in flight per endpoint (per-endpoint order kept
-/// for first attempts; a slow or failing endpoint holds one worker and nothing else), sends
+/// Drains the outbox: at most one message in flight per endpoint, in the order the
+/// repository's claim gives (strict per endpoint: a failing head is retried with backoff and
+/// holds back only its own endpoint; a slow or failing endpoint holds one worker), sends
 /// on its own worker pool, never on the io thread; polls the repository on its own thread;
 /// an Asio steady_timer on `io` wakes it at the next due time. `endpoints` is called on the
 /// poller thread before each look at the outbox (so a reload takes effect at the next poll).

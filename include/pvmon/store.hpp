@@ -258,6 +258,7 @@ struct DeliveryAttempt {
 struct DeliveryView {
   std::int64_t id = 0;
   std::string webhook_id, endpoint, event_type;
+  std::int64_t sequence = 0;  // per endpoint, as sent in webhook-sequence
   std::int64_t body_bytes = 0;
   std::optional<std::int64_t> alert;
   std::string state;  // pending, delivered, dead, gone
@@ -279,6 +280,27 @@ struct Redelivery {
   std::int64_t id = 0;
   std::string webhook_id, endpoint, previous_state, next_attempt_at;
   std::optional<std::string> endpoint_disabled_at;  // the message waits for the endpoint
+};
+
+/// What the outbox knows of one endpoint (config aside): whether a 410 disabled it, its latest
+/// state change, its messages waiting and its latest attempt.
+struct EndpointFacts {
+  std::string endpoint;
+  std::optional<std::string> disabled_at, disabled_reason;  // set while a 410 holds it
+  /// The latest change (a 410, or an operator's re-enabling): when, why, who.
+  std::optional<std::string> changed_at, change_reason, changed_by;
+  std::int64_t pending = 0;  // waiting to be sent (held while disabled)
+  std::int64_t gone = 0;     // met the 410; pending again when the endpoint is re-enabled
+  std::int64_t last_sequence = 0;
+  std::optional<std::string> oldest_pending_at, last_delivered_at;
+  std::optional<DeliveryAttempt> last_attempt;
+  std::optional<std::string> last_attempt_webhook_id;
+};
+
+/// What re-enabling did: `released` rows that met the 410 are pending again.
+struct EndpointEnabled {
+  std::string endpoint, enabled_at, disabled_at, disabled_reason;
+  std::int64_t released = 0, pending = 0;
 };
 
 /// One audit row as stored.
@@ -646,6 +668,12 @@ class Store : public SubjectStore,
                                                std::optional<std::int64_t> after_id, int limit) = 0;
   /// Sends a message again (same webhook-id); audited.
   virtual Result<Redelivery> redeliver(std::int64_t outbox_id, const Actor& actor) = 0;
+  /// What the outbox knows of every endpoint with rows or a state (by name).
+  virtual Result<std::vector<EndpointFacts>> endpoint_facts() = 0;
+  /// Re-enables an endpoint a 410 disabled and resumes its delivery, in order; audited. An
+  /// endpoint not disabled: Errc::conflict.
+  virtual Result<EndpointEnabled> enable_endpoint(const std::string& endpoint, const std::string& comment,
+                                                  const Actor& actor) = 0;
 
   // Audit trail (21 CFR 11.10(e)).
   /// Appends one row on its own (config reloaded, token rejected).

@@ -70,6 +70,9 @@ inline int free_port() {
 
 struct Delivery {
   std::string id, timestamp, signature, body;
+  std::string sequence;  // webhook-sequence
+  int status = 0;        // what the receiver answered
+  std::chrono::steady_clock::time_point at;
 };
 
 /// A real HTTP receiver on 127.0.0.1:port; answers with the statuses queued, then 200.
@@ -81,9 +84,10 @@ class Receiver {
     server_ = std::make_unique<httplib::Server>();
     server_->Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mu_);
-      got_.push_back({req.get_header_value("webhook-id"), req.get_header_value("webhook-timestamp"),
-                      req.get_header_value("webhook-signature"), req.body});
       res.status = statuses_.empty() ? 200 : statuses_.front();
+      got_.push_back({req.get_header_value("webhook-id"), req.get_header_value("webhook-timestamp"),
+                      req.get_header_value("webhook-signature"), req.body, req.get_header_value("webhook-sequence"),
+                      res.status, std::chrono::steady_clock::now()});
       if (!statuses_.empty()) statuses_.erase(statuses_.begin());
       cv_.notify_all();
     });

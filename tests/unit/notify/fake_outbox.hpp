@@ -27,6 +27,7 @@ class FakeOutbox final : public OutboxRepository {
     msg.id = next_id_++;
     msg.msg_id = "msg_test_" + std::to_string(msg.id);
     msg.endpoint = std::move(endpoint);
+    msg.sequence = ++last_sequence_[msg.endpoint];
     msg.event_type = std::move(event_type);
     msg.body = std::move(body);
     msg.created_at = created;
@@ -35,34 +36,39 @@ class FakeOutbox final : public OutboxRepository {
     return msg.id;
   }
 
+  /// The SQLite claim's contract: per enabled endpoint, its pending messages in sequence
+  /// order from the head, while each is due, at most `per_endpoint_limit`.
   std::vector<OutboxMessage> due(Timestamp now, std::size_t per_endpoint_limit) override {
     std::lock_guard lk(m_);
-    std::vector<OutboxMessage> all;
-    for (auto& [id, row] : rows_) {
-      if (row.state == State::pending && row.msg.next_attempt_at <= now &&
-          !disabled_.contains(row.msg.endpoint)) {
-        all.push_back(row.msg);
-      }
-    }
-    std::sort(all.begin(), all.end(), [](const OutboxMessage& a, const OutboxMessage& b) {
-      return std::pair(a.next_attempt_at, a.id) < std::pair(b.next_attempt_at, b.id);
-    });
-    std::map<std::string, std::size_t> taken;
+    std::map<std::string, std::vector<OutboxMessage>> by_endpoint;
+    for (auto& [id, row] : rows_)
+      if (row.state == State::pending && !disabled_.contains(row.msg.endpoint))
+        by_endpoint[row.msg.endpoint].push_back(row.msg);
     std::vector<OutboxMessage> out;
-    for (auto& m : all) {
-      if (taken[m.endpoint]++ < per_endpoint_limit) out.push_back(std::move(m));
+    for (auto& [name, msgs] : by_endpoint) {
+      std::sort(msgs.begin(), msgs.end(),
+                [](const OutboxMessage& a, const OutboxMessage& b) { return a.sequence < b.sequence; });
+      for (std::size_t i = 0; i < msgs.size() && i < per_endpoint_limit; ++i) {
+        if (msgs[i].next_attempt_at > now) break;  // nothing goes out behind a waiting message
+        out.push_back(std::move(msgs[i]));
+      }
     }
     ++due_calls_;
     return out;
   }
 
+  /// The earliest next_attempt_at among the heads.
   std::optional<Timestamp> next_due() override {
     std::lock_guard lk(m_);
-    std::optional<Timestamp> best;
+    std::map<std::string, const OutboxMessage*> heads;
     for (auto& [id, row] : rows_) {
       if (row.state != State::pending || disabled_.contains(row.msg.endpoint)) continue;
-      if (!best || row.msg.next_attempt_at < *best) best = row.msg.next_attempt_at;
+      auto& h = heads[row.msg.endpoint];
+      if (h == nullptr || row.msg.sequence < h->sequence) h = &row.msg;
     }
+    std::optional<Timestamp> best;
+    for (auto& [name, h] : heads)
+      if (!best || h->next_attempt_at < *best) best = h->next_attempt_at;
     return best;
   }
 
@@ -137,6 +143,7 @@ class FakeOutbox final : public OutboxRepository {
   std::vector<Attempt> attempts_;
   std::set<std::string> disabled_;
   std::int64_t next_id_ = 1;
+  std::map<std::string, std::int64_t> last_sequence_;
   std::size_t due_calls_ = 0;
 };
 

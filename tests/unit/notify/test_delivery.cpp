@@ -11,6 +11,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -23,6 +26,8 @@ using namespace pvmon;
 using namespace pvmon::notify;
 using pvmon::notify::testing::count_outcome;
 using pvmon::notify::testing::FakeOutbox;
+using nlohmann::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -31,7 +36,7 @@ constexpr auto kWait = std::chrono::seconds(30);
 const std::string kKey = crypto::base64_decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").value();
 
 struct Received {
-  std::string id, timestamp, signature, body, content_type, user_agent;
+  std::string id, timestamp, signature, body, content_type, user_agent, sequence;
 };
 
 // The spec's scheme computed independently of notify::sign: v1,base64(HMAC(key, id.ts.body)).
@@ -49,7 +54,8 @@ class Receiver {
       Received r{
           req.get_header_value("webhook-id"),        req.get_header_value("webhook-timestamp"),
           req.get_header_value("webhook-signature"), req.body,
-          req.get_header_value("Content-Type"),      req.get_header_value("User-Agent")};
+          req.get_header_value("Content-Type"),      req.get_header_value("User-Agent"),
+          req.get_header_value("webhook-sequence")};
       std::size_t index = 0;
       {
         std::lock_guard lk(m_);
@@ -166,6 +172,8 @@ TEST_CASE("delivered webhooks carry Standard Webhooks headers that verify indepe
   CHECK(got[0].id == outbox.msg_id(a));
   CHECK(got[1].id == outbox.msg_id(b));
   CHECK(got[0].body == body_for(1));
+  CHECK(got[0].sequence == "1");
+  CHECK(got[1].sequence == "2");
   for (const Received& r : got) {
     CHECK(independently_signed(r));
     CHECK(r.timestamp == std::to_string(kT0.ms / 1000));
@@ -252,39 +260,55 @@ TEST_CASE("410 Gone marks the endpoint gone; its other messages are not sent") {
   CHECK(outbox.state(g2) == FakeOutbox::State::pending);
 }
 
-TEST_CASE("receiver down (connection refused) then up: everything arrives") {
-  // Hold a port without listening on it: connecting is refused, and nobody else takes it.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  const int yes = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const int port = ntohs(addr.sin_port);
+/// A loopback port held without listening: connecting is refused, and nobody else takes it
+/// until close().
+struct RefusedPort {
+  int fd = -1;
+  int port = 0;
+  RefusedPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port = ntohs(addr.sin_port);
+  }
+  void close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  ~RefusedPort() { close(); }
+};
 
+TEST_CASE("receiver down (connection refused) then up: the head waits, then everything arrives in order") {
+  RefusedPort refused;
   FakeOutbox outbox;
   FakeClock clock(kT0);
   std::vector<std::int64_t> ids;
   for (int i = 1; i <= 3; ++i) ids.push_back(outbox.add("later", body_for(i), kT0));
-  std::vector<Endpoint> endpoints{make_endpoint("later", port)};
+  std::vector<Endpoint> endpoints{make_endpoint("later", refused.port)};
   HttpWebhookSender sender;
   IoThread io;
   Dispatcher d(
       io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
   d.start();
-  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::retry) == 3; }));
-  for (const Attempt& a : outbox.attempts()) {
-    CHECK(a.http_status == 0);
-    CHECK(a.error.starts_with("no response"));
-    CHECK(a.next_attempt_at.has_value());
-  }
+  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::retry) == 1; }));
+  // Strict order: only the head was tried; the two behind it wait for it.
+  const auto tried = outbox.attempts();
+  REQUIRE(tried.size() == 1);
+  CHECK(tried[0].outbox_id == ids[0]);
+  CHECK(tried[0].http_status == 0);
+  CHECK(tried[0].error == "connection refused by 127.0.0.1:" + std::to_string(refused.port));
+  CHECK(tried[0].next_attempt_at.has_value());
+  CHECK(outbox.next_due() == tried[0].next_attempt_at);
 
-  ::close(fd);
-  Receiver rx([](const Received&, std::size_t) { return 200; }, port);
+  refused.close();
+  Receiver rx([](const Received&, std::size_t) { return 200; }, refused.port);
   clock.advance_ms(3'600'000);
   d.wake();
   REQUIRE(
@@ -294,7 +318,131 @@ TEST_CASE("receiver down (connection refused) then up: everything arrives") {
   for (std::size_t i = 0; i < ids.size(); ++i) {
     CHECK(outbox.state(ids[i]) == FakeOutbox::State::delivered);
     CHECK(got[i].id == outbox.msg_id(ids[i]));
+    CHECK(got[i].sequence == std::to_string(i + 1));
     CHECK(independently_signed(got[i]));
+  }
+}
+
+TEST_CASE("a receiver failing the first N attempts gets every message once, in order; another endpoint is not held") {
+  constexpr std::size_t kFailures = 3;
+  Receiver flaky([](const Received&, std::size_t index) { return index < kFailures ? 503 : 200; });
+  Receiver steady([](const Received&, std::size_t) { return 200; });
+  FakeOutbox outbox;
+  FakeClock clock(kT0);
+  std::vector<std::int64_t> a_ids, b_ids;
+  for (int i = 1; i <= 6; ++i) {
+    a_ids.push_back(outbox.add("A", body_for(i), kT0));
+    b_ids.push_back(outbox.add("B", body_for(100 + i), kT0));
+  }
+  std::vector<Endpoint> endpoints{make_endpoint("A", flaky.port()), make_endpoint("B", steady.port())};
+  HttpWebhookSender sender;
+  IoThread io;
+  Dispatcher d(
+      io.io, outbox, sender, [&] { return endpoints; }, clock, 2, {}, kLowDraw);
+  d.start();
+  // B is delivered in full while A's head is still failing (the clock has not moved).
+  REQUIRE(outbox.wait_for([&](const std::vector<Attempt>& as) {
+    return std::count_if(as.begin(), as.end(), [&](const Attempt& a) {
+             return a.outcome == Outcome::delivered && std::find(b_ids.begin(), b_ids.end(), a.outbox_id) != b_ids.end();
+           }) == static_cast<std::ptrdiff_t>(b_ids.size());
+  }));
+  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::retry) >= 1; }));
+  for (std::size_t k = 1; k < kFailures; ++k) {
+    clock.advance_ms(3'600'000);  // past any backoff
+    d.wake();
+    REQUIRE(outbox.wait_for([&](const auto& as) { return count_outcome(as, Outcome::retry) >= k + 1; }));
+  }
+  clock.advance_ms(3'600'000);
+  d.wake();
+  REQUIRE(outbox.wait_for([](const auto& as) { return count_outcome(as, Outcome::delivered) == 12; }));
+
+  // Every failed attempt was the head's: nothing behind it was sent before it.
+  for (const Attempt& a : outbox.attempts())
+    if (a.outcome == Outcome::retry) CHECK(a.outbox_id == a_ids[0]);
+  const auto got = flaky.received();
+  REQUIRE(got.size() == kFailures + a_ids.size());
+  for (std::size_t i = 0; i < kFailures; ++i) CHECK(got[i].id == outbox.msg_id(a_ids[0]));
+  for (std::size_t i = 0; i < a_ids.size(); ++i) {
+    const Received& r = got[kFailures + i];
+    CHECK(r.id == outbox.msg_id(a_ids[i]));
+    CHECK(r.sequence == std::to_string(i + 1));  // consecutive: no gap, no repeat
+    CHECK(r.body == body_for(static_cast<int>(i) + 1));
+  }
+  const auto b_got = steady.received();
+  REQUIRE(b_got.size() == b_ids.size());
+  for (std::size_t i = 0; i < b_ids.size(); ++i) CHECK(b_got[i].sequence == std::to_string(i + 1));
+}
+
+TEST_CASE("HttpWebhookSender names what failed: refused, DNS, read timed out, TLS handshake, TLS certificate") {
+  HttpWebhookSender sender;
+  OutboxMessage msg;
+  msg.msg_id = "msg_fail";
+  msg.body = "{}";
+  msg.sequence = 1;
+
+  SUBCASE("a port nobody listens on: connection refused") {
+    RefusedPort refused;
+    const SendResult r = sender.send(make_endpoint("x", refused.port), msg, kT0);
+    CHECK(r.http_status == 0);
+    CHECK(r.error == "connection refused by 127.0.0.1:" + std::to_string(refused.port));
+  }
+  SUBCASE("a host that does not resolve (.invalid, RFC 2606): DNS") {
+    Endpoint e = make_endpoint("x", 80);
+    e.url = "http://pvmon-test.invalid/hook";
+    const SendResult r = sender.send(e, msg, kT0);
+    CHECK(r.http_status == 0);
+    CHECK(r.error.starts_with("DNS lookup of pvmon-test.invalid failed: "));
+  }
+  SUBCASE("a receiver that never answers: read timed out after the endpoint's read timeout") {
+    Gate gate;
+    Receiver silent([&](const Received&, std::size_t) {
+      gate.wait();
+      return 200;
+    });
+    Endpoint e = make_endpoint("x", silent.port());
+    e.read_timeout = std::chrono::milliseconds(300);
+    const SendResult r = sender.send(e, msg, kT0);
+    gate.open();
+    CHECK(r.http_status == 0);
+    CHECK(r.error == "no response from 127.0.0.1:" + std::to_string(silent.port()) + " within 300 ms (read timed out)");
+    CHECK(r.latency_ms >= 300);
+  }
+  SUBCASE("https to a plain HTTP server: the TLS handshake fails") {
+    Receiver rx([](const Received&, std::size_t) { return 200; });
+    Endpoint e = make_endpoint("tls", rx.port());
+    e.url = "https://127.0.0.1:" + std::to_string(rx.port()) + "/hook";
+    e.read_timeout = std::chrono::milliseconds(3000);
+    const SendResult r = sender.send(e, msg, kT0);
+    CHECK(r.http_status == 0);
+    CHECK(r.error.starts_with("TLS handshake with 127.0.0.1:" + std::to_string(rx.port()) + " failed"));
+    CHECK(rx.received().empty());
+  }
+  SUBCASE("https to a server whose certificate no CA vouches for: not verified, and why") {
+    const fs::path dir = fs::temp_directory_path() / ("pvmon-notify-tls-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout " + (dir / "key.pem").string() + " -out " +
+        (dir / "cert.pem").string() + " 2>/dev/null";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    httplib::SSLServer server((dir / "cert.pem").c_str(), (dir / "key.pem").c_str());
+    server.Post("/hook", [](const httplib::Request&, httplib::Response& res) { res.status = 200; });
+    const int port = server.bind_to_any_port("127.0.0.1");
+    REQUIRE(port > 0);
+    std::thread t([&] { server.listen_after_bind(); });
+    Endpoint e = make_endpoint("tls", port);
+    e.url = "https://127.0.0.1:" + std::to_string(port) + "/hook";
+    const SendResult r = sender.send(e, msg, kT0);
+    // Trusting that certificate, the same send is delivered: the failure was the verification.
+    HttpWebhookSender trusting((dir / "cert.pem").string());
+    const SendResult ok = trusting.send(e, msg, kT0);
+    server.stop();
+    t.join();
+    fs::remove_all(dir);
+    CHECK(r.http_status == 0);
+    CHECK(r.error.starts_with("TLS certificate of 127.0.0.1:" + std::to_string(port) + " not verified: "));
+    CHECK(r.error.find("self") != std::string::npos);  // OpenSSL: "self-signed certificate"
+    CHECK(ok.http_status == 200);
   }
 }
 
@@ -360,18 +508,6 @@ TEST_CASE("a message for an endpoint no longer configured is retried, not lost")
   CHECK(a[0].http_status == 0);
   CHECK(a[0].error.find("not in the configuration") != std::string::npos);
   CHECK(outbox.state(id) == FakeOutbox::State::pending);
-}
-
-TEST_CASE("HttpWebhookSender: https to a plain HTTP server fails the TLS handshake, no status") {
-  Receiver rx([](const Received&, std::size_t) { return 200; });
-  Endpoint e = make_endpoint("tls", rx.port());
-  e.url = "https://127.0.0.1:" + std::to_string(rx.port()) + "/hook";
-  e.read_timeout = std::chrono::milliseconds(3000);
-  HttpWebhookSender sender;
-  const SendResult r = sender.send(e, "msg_tls", kT0, "{}");
-  CHECK(r.http_status == 0);
-  CHECK(r.error.starts_with("no response: SSL"));
-  CHECK(rx.received().empty());
 }
 
 TEST_CASE("stop waits for the send in flight and records it") {

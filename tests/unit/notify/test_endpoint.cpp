@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "pvmon/notify.hpp"
@@ -50,6 +51,12 @@ TEST_CASE("subscribes: event type list, wildcard, minimum severity, disabled") {
       {{}, "info", "alert.sae", "critical", false},
       // An unknown severity counts as critical: never drop a safety alert over a typo.
       {{"*"}, "critical", "alert.sae", "severe", true},
+      // Event types that are not alerts are routed by `events` alone: min_severity is a floor
+      // for alerts (the store queues reports and checkpoints as "info").
+      {{"*"}, "high", "dsmb.report", "info", true},
+      {{"*"}, "critical", "audit.checkpoint", "info", true},
+      {{"dsmb.report"}, "critical", "dsmb.report", "info", true},
+      {{"alert.sae"}, "info", "dsmb.report", "info", false},
   };
   for (const Case& c : cases) {
     CAPTURE(c.type);
@@ -97,10 +104,23 @@ TEST_CASE("parse_url splits what httplib::Client needs and refuses the rest") {
   CHECK(u->scheme == "http");
   CHECK(u->scheme_host_port == "http://127.0.0.1:8080");
   CHECK(u->path == "/hooks/pv?x=1");
+  CHECK(u->host == "127.0.0.1");
+  CHECK(u->port == 8080);
   auto s = parse_url("https://hooks.example.org");
   REQUIRE(s.ok());
   CHECK(s->scheme_host_port == "https://hooks.example.org");
   CHECK(s->path == "/");
+  CHECK(s->host == "hooks.example.org");
+  CHECK(s->port == 443);
+  auto v6 = parse_url("http://[::1]:9000/h");
+  REQUIRE(v6.ok());
+  CHECK(v6->host == "::1");
+  CHECK(v6->port == 9000);
+  CHECK(parse_url("http://[::1]/h")->port == 80);
+  CHECK_FALSE(parse_url("http://example.org:0/x").ok());
+  CHECK_FALSE(parse_url("http://example.org:65536/x").ok());
+  CHECK_FALSE(parse_url("http://example.org:8x/x").ok());
+  CHECK_FALSE(parse_url("http://[::1/x").ok());
   CHECK_FALSE(parse_url("ftp://example.org/x").ok());
   CHECK_FALSE(parse_url("example.org/x").ok());
   CHECK_FALSE(parse_url("http:///x").ok());
@@ -114,15 +134,41 @@ TEST_CASE("route: each endpoint that takes the event gets it in its own format; 
   Endpoint dsmb = endpoint({"dsmb.report"}, "info");
   dsmb.name = "dsmb";
   const json event = sae_event();
-  auto out = route({officers, chat, dsmb}, event, "critical");
+  std::map<std::string, std::int64_t> last{{"officers", 41}, {"chat", 6}};
+  std::vector<std::string> asked;
+  const NextSequence next = [&](const std::string& ep) {
+    asked.push_back(ep);
+    return last[ep] + 1;
+  };
+  auto out = route({officers, chat, dsmb}, event, "critical", next);
   REQUIRE(out.size() == 2);
   CHECK(out[0].endpoint == "officers");
-  CHECK(out[0].body == render_body(officers, event));
+  CHECK(out[0].sequence == 42);
+  CHECK(out[0].body == render_body(officers, event, 42));
   CHECK(out[1].endpoint == "chat");
-  CHECK(out[1].body == render_body(chat, event));
+  CHECK(out[1].sequence == 7);
+  CHECK(out[1].body == render_body(chat, event, 7));
   CHECK(out[0].body != out[1].body);
-  CHECK(route({officers, chat, dsmb}, event, "info").size() == 1);  // below officers' minimum
-  CHECK(route({}, event, "critical").empty());
+  CHECK(asked == std::vector<std::string>{"officers", "chat"});  // only those that take it are numbered
+  CHECK(route({officers, chat, dsmb}, event, "info", next).size() == 1);  // below officers' minimum
+  CHECK(route({}, event, "critical", next).empty());
+  // An operator alert about an endpoint goes to every other endpoint that takes it.
+  auto others = route({officers, chat, dsmb}, event, "critical", next, "officers");
+  REQUIRE(others.size() == 1);
+  CHECK(others[0].endpoint == "chat");
+}
+
+TEST_CASE("render_body: a standard body carries its sequence (signed with it); slack's does not") {
+  const json event = sae_event();
+  const json numbered = json::parse(render_body(endpoint({"*"}, "info"), event, 7));
+  CHECK(numbered.at("sequence") == 7);
+  json without = numbered;
+  without.erase("sequence");
+  CHECK(without == event);
+  CHECK_FALSE(json::parse(render_body(endpoint({"*"}, "info"), event)).contains("sequence"));
+  const json slack = json::parse(render_body(endpoint({"*"}, "info", Endpoint::Format::slack), event, 7));
+  CHECK(slack.size() == 1);
+  CHECK(slack.contains("text"));
 }
 
 TEST_CASE("alert_event: type alert.<rule>, the rule's details, a re-send says so in its title") {

@@ -43,7 +43,8 @@ struct Fixture {
   FakeClock clock{kT0};
   Writer writer{migrated(dir.path()), 64};
   ReaderPool readers{dir.path(), 1000};
-  SqliteOutbox outbox{writer, readers, clock};
+  std::vector<notify::Endpoint> endpoints;  // what record() routes operator alerts to
+  SqliteOutbox outbox{writer, readers, clock, [this] { return endpoints; }};
 
   std::int64_t add(const std::string& endpoint, Timestamp at,
                    const std::string& body = R"({"type":"alert.sae"})") {
@@ -108,10 +109,56 @@ TEST_CASE("outbox: due() takes the first N per endpoint, so one backlog hides no
   CHECK(msgs[0].next_attempt_at == kT0);
   CHECK(msgs[0].msg_id != msgs[1].msg_id);
 
-  SUBCASE("a message waiting for its retry does not hold back the ones behind it") {
+  SUBCASE("a head waiting for its retry holds back its endpoint's later messages, and only those") {
     f.record(a[0], 500, Outcome::retry, kT0.plus_ms(600'000), "HTTP 500");
-    CHECK(ids(f.outbox.due(now, 1)) == std::vector<std::int64_t>{a[1], b});
+    CHECK(ids(f.outbox.due(now, 10)) == std::vector<std::int64_t>{b});
+    f.record(b, 200, Outcome::delivered);
+    f.record(later, 200, Outcome::delivered);
+    CHECK(f.outbox.next_due() == kT0.plus_ms(600'000));  // the head's time, not a[1]'s
+    CHECK(ids(f.outbox.due(kT0.plus_ms(600'000), 2)) == std::vector<std::int64_t>{a[0], a[1]});
   }
+  SUBCASE("a delivered head lets the next one lead; a dead-lettered head too (a gap the sequence shows)") {
+    f.record(a[0], 200, Outcome::delivered);
+    f.record(a[1], 500, Outcome::dead_letter, std::nullopt, "HTTP 500");
+    CHECK(ids(f.outbox.due(now, 1)) == std::vector<std::int64_t>{a[2], b});
+  }
+}
+
+TEST_CASE("outbox: every endpoint numbers its messages 1, 2, 3... in commit order, and the claim follows them") {
+  Fixture f;
+  std::vector<std::int64_t> a, b;
+  for (int i = 0; i < 4; ++i) {
+    a.push_back(f.add("a", kT0));
+    b.push_back(f.add("b", kT0));
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(f.count("SELECT seq FROM outbox WHERE id = " + std::to_string(a[i])) == static_cast<std::int64_t>(i + 1));
+    CHECK(f.count("SELECT seq FROM outbox WHERE id = " + std::to_string(b[i])) == static_cast<std::int64_t>(i + 1));
+  }
+  const auto due = f.outbox.due(kT0, 10);
+  REQUIRE(due.size() == 8);
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(due[i].endpoint == "a");
+    CHECK(due[i].sequence == static_cast<std::int64_t>(i + 1));
+    CHECK(due[4 + i].sequence == static_cast<std::int64_t>(i + 1));
+  }
+  // The order is the sequence's, not the due time's: a later row made due earlier (a
+  // redelivery, a row from before v14) still waits for the rows ahead of it.
+  f.record(a[0], 503, Outcome::retry, kT0.plus_ms(5'000), "HTTP 503");
+  CHECK(ids(f.outbox.due(kT0.plus_ms(1'000), 10)) == b);
+  // The numbers are the store's, gap-free: enqueue_routed numbers each endpoint that takes the
+  // event, and the body carries its number.
+  notify::Endpoint ep;
+  ep.name = "a";
+  ep.events = {"*"};
+  auto n = f.writer.write<std::size_t>([&](Db& db) -> Result<std::size_t> {
+    return SqliteOutbox::enqueue_routed(db, {ep}, json{{"type", "dsmb.report"}, {"data", json::object()}}, "info",
+                                        std::nullopt, kT0);
+  });
+  REQUIRE(n);
+  CHECK(n.value() == 1);
+  CHECK(f.count("SELECT max(seq) FROM outbox WHERE endpoint = 'a'") == 5);
+  CHECK(json::parse(f.text("SELECT body FROM outbox WHERE endpoint = 'a' AND seq = 5")).at("sequence") == 5);
 }
 
 TEST_CASE("outbox: next_due() is the earliest pending time of an enabled endpoint") {
@@ -176,10 +223,20 @@ TEST_CASE("outbox: each outcome's effect on the row and the attempt log") {
   SUBCASE("endpoint_gone disables the endpoint and raises one alert however many rows hit it") {
     const auto second = f.add("a", kT0);
     const auto other = f.add("b", kT0);
+    for (const char* name : {"a", "b", "c"}) {
+      notify::Endpoint ep;
+      ep.name = name;
+      ep.events = {"*"};
+      ep.min_severity = "high";
+      f.endpoints.push_back(ep);
+    }
+    f.endpoints[2].events = {"alert.sae"};  // c does not take operator alerts
     f.record(id, 410, Outcome::endpoint_gone, std::nullopt, "HTTP 410");
     CHECK(f.state(id) == "gone");
     CHECK(f.text("SELECT endpoint FROM endpoint_state") == "a");
-    CHECK(ids(f.outbox.due(kT0.plus_days(1), 10)) == std::vector<std::int64_t>{other});
+    const auto due_now = ids(f.outbox.due(kT0.plus_days(1), 10));  // b's, and the alert to b
+    REQUIRE(due_now.size() == 2);
+    CHECK(due_now[0] == other);
     CHECK(f.state(second) == "pending");  // waits for the operator, is not thrown away
     // A send already in flight to the same endpoint answers 410 too.
     f.record(second, 410, Outcome::endpoint_gone, std::nullopt, "HTTP 410");
@@ -190,7 +247,101 @@ TEST_CASE("outbox: each outcome's effect on the row and the attempt log") {
     const json payload = json::parse(f.text("SELECT payload FROM alerts"));
     CHECK(payload.at("endpoint") == "a");
     CHECK(payload.at("disabled_at") == "2026-11-24T12:00:01.000Z");
+    // Delivered to every other endpoint that takes it (b), not to the gone one, in the same
+    // transaction, numbered after b's own message.
+    CHECK(f.text("SELECT group_concat(endpoint || '#' || seq) FROM outbox WHERE event_type = "
+                 "'alert.webhook.endpoint_gone'") == "b#2");
+    const json event = json::parse(f.text("SELECT body FROM outbox WHERE event_type = 'alert.webhook.endpoint_gone'"));
+    CHECK(event.at("data").at("severity") == "critical");
+    CHECK(event.at("data").at("details").at("endpoint") == "a");
+    CHECK(ids(f.outbox.due(kT0.plus_days(1), 10)).size() == 2);
+    CHECK(f.text("SELECT endpoint || ' ' || enabled || ' ' || principal FROM endpoint_changes") == "a 0 pvmond");
   }
+  SUBCASE("dead_letter goes to the other endpoints too") {
+    notify::Endpoint ep;
+    ep.name = "b";
+    ep.events = {"*"};
+    f.endpoints = {ep};
+    f.record(id, 500, Outcome::dead_letter, std::nullopt, "HTTP 500");
+    CHECK(f.text("SELECT endpoint FROM outbox WHERE event_type = 'alert.webhook.dead_letter'") == "b");
+  }
+}
+
+TEST_CASE("outbox: re-enabling an endpoint a 410 disabled resumes its messages in order, audited") {
+  Fixture f;
+  const auto first = f.add("a", kT0);
+  const auto second = f.add("a", kT0);
+  const Actor admin{"operator", ""};
+  SUBCASE("an endpoint that is not disabled: conflict, nothing written") {
+    auto r = f.outbox.enable_endpoint("a", "", admin);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::conflict);
+    CHECK(f.count("SELECT count(*) FROM audit") == 0);
+  }
+  SUBCASE("the 410's row goes first again, then the ones held behind it") {
+    f.clock.advance_ms(1'000);
+    f.record(first, 410, Outcome::endpoint_gone, std::nullopt, "HTTP 410");
+    const auto third = f.add("a", f.clock.now());  // queued while disabled: held
+    CHECK(f.outbox.due(f.clock.now().plus_days(1), 10).empty());
+    auto facts = f.outbox.endpoint_facts();
+    REQUIRE(facts);
+    REQUIRE(facts->size() == 1);
+    CHECK(facts->at(0).disabled_at == "2026-11-24T12:00:01.000Z");
+    CHECK(facts->at(0).pending == 2);
+    CHECK(facts->at(0).gone == 1);
+    CHECK(facts->at(0).last_sequence == 3);
+    REQUIRE(facts->at(0).last_attempt);
+    CHECK(facts->at(0).last_attempt->outcome == "endpoint_gone");
+
+    f.clock.advance_ms(60'000);
+    auto r = f.outbox.enable_endpoint("a", "receiver moved back", admin);
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+    CHECK(r->released == 1);
+    CHECK(r->pending == 3);
+    CHECK(r->disabled_at == "2026-11-24T12:00:01.000Z");
+    CHECK(r->enabled_at == "2026-11-24T12:01:01.000Z");
+    CHECK(ids(f.outbox.due(f.clock.now(), 10)) == std::vector<std::int64_t>{first, second, third});
+    CHECK(f.count("SELECT count(*) FROM endpoint_state") == 0);
+    CHECK(f.text("SELECT principal || ' ' || action || ' ' || entity FROM audit WHERE action LIKE 'webhook.%'") ==
+          "operator webhook.endpoint_enable webhook/endpoint/a");
+    CHECK(f.text("SELECT group_concat(enabled || ':' || principal || ':' || reason, '|') FROM endpoint_changes") ==
+          "0:pvmond:HTTP 410 Gone for webhook " + f.text("SELECT msg_id FROM outbox WHERE id = " + std::to_string(first)) +
+              "|1:operator:receiver moved back");
+    auto after = f.outbox.endpoint_facts();
+    REQUIRE(after);
+    CHECK_FALSE(after->at(0).disabled_at);
+    CHECK(after->at(0).changed_at == "2026-11-24T12:01:01.000Z");
+    CHECK(after->at(0).change_reason == "receiver moved back");
+    CHECK(after->at(0).changed_by == "operator");
+    // Twice is a conflict: it is enabled.
+    CHECK(f.outbox.enable_endpoint("a", "", admin).error().code == Errc::conflict);
+  }
+}
+
+TEST_CASE("outbox: schema v14 numbers the rows a v13 database has, per endpoint in id order") {
+  TempDir dir;
+  {
+    Db db(dir.path(), true, false, 1000);
+    migrate(db, 13);
+    for (const char* ep : {"a", "b", "a", "a", "b"})
+      db.prepare("INSERT INTO outbox (msg_id, endpoint, event_type, body, created_at, next_attempt_at) "
+                 "VALUES ('msg_' || (SELECT count(*) FROM outbox), ?, 'alert.sae', '{}', '2026-11-24T12:00:00.000Z', "
+                 "'2026-11-24T12:00:00.000Z')")
+          .bind(1, std::string(ep))
+          .run();
+    db.exec("INSERT INTO endpoint_state (endpoint, disabled_at, reason) VALUES ('b', '2026-11-24T12:00:01.000Z', 'HTTP 410 Gone')");
+    migrate(db);
+    CHECK(read_schema_version(db) >= 14);
+    auto st = db.prepare("SELECT group_concat(endpoint || seq, ',') FROM (SELECT * FROM outbox ORDER BY id)");
+    REQUIRE(st.step());
+    CHECK(st.text(0) == "a1,b1,a2,a3,b2");
+    auto ch = db.prepare("SELECT endpoint || ' ' || enabled || ' ' || reason FROM endpoint_changes");
+    REQUIRE(ch.step());
+    CHECK(ch.text(0) == "b 0 HTTP 410 Gone");
+  }
+  Fixture f;  // a fresh database: the next number follows the highest
+  f.add("a", kT0);
+  CHECK(f.count("SELECT seq FROM outbox") == 1);
 }
 
 TEST_CASE("outbox: record() throws when the write fails, so the dispatcher backs off") {
