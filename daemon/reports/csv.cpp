@@ -165,15 +165,32 @@ std::vector<CsvFile> to_csv(const json& stored) {
     put("enrolment_status", "enrolment", t);
   }
   {
+    // The HTML's exposure table whole: days on drug with its quartiles, and the 21-day cycles
+    // (camrelizumab's schedule) where the model has them; new columns at the end.
     Table t({"drug", "subjects_started", "pct", "exposure_days_total", "exposure_days_median", "holds",
-             "dose_changes", "stopped"});
-    for (const auto& r : m["exposure"]["drugs"])
+             "dose_changes", "stopped", "exposure_days_q1", "exposure_days_q3", "cycles_21d_n", "cycles_21d_median",
+             "cycles_21d_q1", "cycles_21d_q3"});
+    for (const auto& r : m["exposure"]["drugs"]) {
+      const json& c = at(r, "cycles_21d");
       t.add({r["drug"], r["subjects_started"]["n"], pct1(r["subjects_started"]["proportion"]), r["exposure_days_total"],
-             r["exposure_days"]["median"], r["holds"], r["dose_changes"], r["stopped"]});
+             r["exposure_days"]["median"], r["holds"], r["dose_changes"], r["stopped"], at(r["exposure_days"], "q1"),
+             at(r["exposure_days"], "q3"), at(c, "n"), at(c, "median"), at(c, "q1"), at(c, "q3")});
+    }
     const json& rt = m["exposure"]["radiotherapy"];
     t.add({"radiotherapy (completed)", rt["completed"]["n"], pct1(rt["completed"]["proportion"]), nullptr,
-           rt["delivered_dose_gy"]["median"], nullptr, nullptr, nullptr});
+           rt["delivered_dose_gy"]["median"], nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+           nullptr});
     put("exposure", "exposure", t);
+  }
+  {
+    // The HTML's radiotherapy line: started, completed, delivered dose and fractions.
+    Table t({"measure", "n", "pct", "median", "q1", "q3"});
+    const json& rt = m["exposure"]["radiotherapy"];
+    for (const char* k : {"started", "completed"})
+      t.add({k, at(rt, k)["n"], pct1(at(rt, k)["proportion"]), nullptr, nullptr, nullptr});
+    quartile_row("delivered_dose_gy", at(rt, "delivered_dose_gy"), t);
+    quartile_row("fractions", at(rt, "fractions"), t);
+    put("radiotherapy", "exposure", t);
   }
   {
     Table t({"measure", "subjects", "pct"});

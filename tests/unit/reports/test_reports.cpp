@@ -785,4 +785,39 @@ TEST_CASE("DSMB CSV zip: every section of the HTML report has its tables, the su
   for (const auto& r : m["stopping_rules"]) html_oc_rows += r["operating_characteristics"].size();
   for (char c : oc) oc_rows += c == '\n';
   CHECK(oc_rows == html_oc_rows + 1);
+  // The exposure section: each drug's days on drug with quartiles and 21-day cycles, and the
+  // radiotherapy line (started, completed, dose, fractions) as the HTML prints them.
+  auto cell = [](const json& v) { return v.is_null() ? std::string() : v.dump(); };
+  const std::string exposure = csv_file(files, "exposure.csv");
+  CHECK(exposure.rfind("drug,subjects_started,pct,exposure_days_total,exposure_days_median,holds,dose_changes,stopped,"
+                       "exposure_days_q1,exposure_days_q3,cycles_21d_n,cycles_21d_median,cycles_21d_q1,cycles_21d_q3\r\n",
+                       0) == 0);
+  for (const auto& d : m["exposure"]["drugs"]) {
+    CAPTURE(d["drug"]);
+    const json& q = d["exposure_days"];
+    const std::string head = "\r\n" + d["drug"].get<std::string>() + ",";
+    const auto at_row = exposure.find(head);
+    REQUIRE(at_row != std::string::npos);
+    const std::string row = exposure.substr(at_row + 2, exposure.find("\r\n", at_row + 2) - at_row - 2);
+    std::string tail = "," + cell(q["q1"]) + "," + cell(q["q3"]) + ",";
+    if (d.contains("cycles_21d")) {
+      const json& c = d["cycles_21d"];
+      tail += cell(c["n"]) + "," + cell(c["median"]) + "," + cell(c["q1"]) + "," + cell(c["q3"]);
+    } else {
+      tail += ",,,";
+    }
+    CHECK(row.size() >= tail.size());
+    CHECK(row.substr(row.size() - tail.size()) == tail);
+  }
+  const json& rt = m["exposure"]["radiotherapy"];
+  const std::string radiotherapy = csv_file(files, "radiotherapy.csv");
+  CHECK(radiotherapy.rfind("measure,n,pct,median,q1,q3\r\n", 0) == 0);
+  CHECK(radiotherapy.find("\r\nstarted," + cell(rt["started"]["n"]) + ",") != std::string::npos);
+  CHECK(radiotherapy.find("\r\ncompleted," + cell(rt["completed"]["n"]) + ",") != std::string::npos);
+  for (const char* k : {"delivered_dose_gy", "fractions"}) {
+    CAPTURE(k);
+    const json& q = rt[k];
+    CHECK(radiotherapy.find(std::string("\r\n") + k + "," + cell(q["n"]) + ",," + cell(q["median"]) + "," +
+                            cell(q["q1"]) + "," + cell(q["q3"]) + "\r\n") != std::string::npos);
+  }
 }
