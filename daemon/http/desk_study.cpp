@@ -55,18 +55,8 @@ std::string str(const json& j, const char* k) {
   return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
 }
 
-/// A JSON value as escaped text ("–" for none).
-std::string text(const json& v) {
-  if (v.is_null()) return "–";
-  if (v.is_string()) return esc(v.get<std::string>());
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-  if (v.is_array()) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + text(x);
-    return s.empty() ? "none" : s;
-  }
-  return esc(v.dump());
-}
+/// A JSON value as escaped text ("–" for null, "none" for an empty list).
+std::string text(const json& v) { return reports::html_text(v, "none"); }
 
 const json& at(const json& j, const char* k) {
   static const json none;

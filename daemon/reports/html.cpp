@@ -24,17 +24,7 @@ namespace {
 
 std::string esc(const std::string& s) { return html_escape(s); }
 
-std::string text(const json& v) {
-  if (v.is_null()) return "–";
-  if (v.is_string()) return esc(v.get<std::string>());
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-  if (v.is_array()) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + text(x);
-    return s.empty() ? "–" : s;
-  }
-  return esc(v.dump());
-}
+std::string text(const json& v) { return html_text(v); }
 
 using svg::num;
 
@@ -1323,6 +1313,18 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   pg.end();
   o << "<footer class=\"meta\">pvmon · schema " << text(h["schema"]) << "</footer></body></html>\n";
   return o.str();
+}
+
+std::string html_text(const json& v, std::string_view empty_list) {
+  if (v.is_null()) return "–";
+  if (v.is_string()) return html_escape(v.get<std::string>());
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (v.is_array()) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + html_text(x, empty_list);
+    return s.empty() ? std::string(empty_list) : s;
+  }
+  return html_escape(v.dump());
 }
 
 std::string html_escape(std::string_view s) {

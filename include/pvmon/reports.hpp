@@ -237,6 +237,10 @@ std::string timeline_svg(const TimelineInput& in, const TimelineGeometry& g);
 /// Text for HTML content and attribute values: & < > " ' as character references. Every
 /// HTML pvmond writes from reports and the desk escapes through this one function.
 std::string html_escape(std::string_view s);
+/// A JSON value as escaped HTML text: "–" for null, yes/no, an array joined by ", " (or
+/// `empty_list` when empty), a number as JSON writes it. The DSMB report and the desk print
+/// values with it.
+std::string html_text(const nlohmann::json& v, std::string_view empty_list = "–");
 
 /// A stored model of any schema version as the current renderers read it (version 1's
 /// percentages become proportions, its renamed keys get their current names; before version 3

@@ -216,21 +216,24 @@ TEST_CASE("desk site: a site enrols, files an AE report, a follow-up and an even
         std::string::npos);
   CHECK(fu_form->body.find("value=\"" + day(-4) + "T09:30:00\"") != std::string::npos);
   CHECK(fu_form->body.find("value=\"S01-0100-AE-001-FU1\"") != std::string::npos);
-  auto fu = k.post(location + "/follow-up", s01,
-                   form({{"csrf", csrf},
-                         {"followup_id", "S01-0100-AE-001-FU1"},
-                         {"changes.term", "Diarrhea"},
-                         {"changes.verbatim", "watery stools"},
-                         {"changes.grade", "2"},
-                         {"changes.onset", day(-5)},
-                         {"changes.resolved", day(-1)},
-                         {"changes.site_aware_at", day(-4) + "T09:30:00"},
-                         {"changes.serious.hospitalization", "true"},
-                         {"changes.outcome", "recovered"},
-                         {"changes.causality.camrelizumab", "possible"},
-                         {"changes.causality.apatinib", "probable"},
-                         {"changes.action_taken.apatinib", "drug_interrupted"},
-                         {"changes.narrative", "Admitted for IV fluids."}}));
+  // The follow-up form as the browser sends it: every field, the changed ones changed.
+  auto followup = [&](const std::string& followup_id) {
+    return form({{"csrf", csrf},
+                 {"followup_id", followup_id},
+                 {"changes.term", "Diarrhea"},
+                 {"changes.verbatim", "watery stools"},
+                 {"changes.grade", "2"},
+                 {"changes.onset", day(-5)},
+                 {"changes.resolved", day(-1)},
+                 {"changes.site_aware_at", day(-4) + "T09:30:00"},
+                 {"changes.serious.hospitalization", "true"},
+                 {"changes.outcome", "recovered"},
+                 {"changes.causality.camrelizumab", "possible"},
+                 {"changes.causality.apatinib", "probable"},
+                 {"changes.action_taken.apatinib", "drug_interrupted"},
+                 {"changes.narrative", "Admitted for IV fluids."}});
+  };
+  auto fu = k.post(location + "/follow-up", s01, followup("S01-0100-AE-001-FU1"));
   REQUIRE(fu);
   CHECK(fu->status == 303);
   CHECK(fu->get_header_value("Location") == location);
@@ -242,21 +245,7 @@ TEST_CASE("desk site: a site enrols, files an AE report, a follow-up and an even
   CHECK(v2["changes"]["fields"] == json::array({"grade", "outcome", "resolved"}));
 
   // A follow-up that changes nothing: the API's own 422 in the summary.
-  auto nothing = k.post(location + "/follow-up", s01,
-                        form({{"csrf", csrf},
-                              {"followup_id", "S01-0100-AE-001-FU2"},
-                              {"changes.term", "Diarrhea"},
-                              {"changes.verbatim", "watery stools"},
-                              {"changes.grade", "2"},
-                              {"changes.onset", day(-5)},
-                              {"changes.resolved", day(-1)},
-                              {"changes.site_aware_at", day(-4) + "T09:30:00"},
-                              {"changes.serious.hospitalization", "true"},
-                              {"changes.outcome", "recovered"},
-                              {"changes.causality.camrelizumab", "possible"},
-                              {"changes.causality.apatinib", "probable"},
-                              {"changes.action_taken.apatinib", "drug_interrupted"},
-                              {"changes.narrative", "Admitted for IV fluids."}}));
+  auto nothing = k.post(location + "/follow-up", s01, followup("S01-0100-AE-001-FU2"));
   REQUIRE(nothing);
   CHECK(nothing->status == 422);
   CHECK(nothing->body.find("must be a non-empty object") != std::string::npos);
