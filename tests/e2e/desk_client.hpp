@@ -4,9 +4,37 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "daemon.hpp"
 
 namespace pvmon::test {
+
+/// A form field as a browser encodes it (application/x-www-form-urlencoded, WHATWG URL §5.2).
+inline std::string form_encode(const std::string& s) {
+  std::string out;
+  for (const unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", ch);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+/// A form body of the fields in order.
+inline std::string form(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string body;
+  for (const auto& [k, v] : fields) body += (body.empty() ? "" : "&") + form_encode(k) + "=" + form_encode(v);
+  return body;
+}
 
 inline const char* kForm = "application/x-www-form-urlencoded";
 

@@ -124,19 +124,6 @@ int count_of(const std::string &html, const std::string &id) {
   return std::stoi(html.substr(at + k.size()));
 }
 
-std::string form_encode(const std::string &s) {
-  std::string out;
-  for (const unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
-      out += static_cast<char>(ch);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", ch);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 /// The id of the open alert of `rule` on report `report`.
 std::int64_t alert_id(const OfficerDesk &k, const std::string &rule, std::int64_t report) {

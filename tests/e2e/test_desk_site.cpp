@@ -15,25 +15,6 @@ namespace {
 
 const std::string kDesk = "/desk/studies/hcc-pvtt-imrt";
 
-/// A form body (application/x-www-form-urlencoded) of the fields in order.
-std::string form(const std::vector<std::pair<std::string, std::string>>& fields) {
-  auto enc = [](const std::string& s) {
-    std::string out;
-    for (unsigned char ch : s) {
-      if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-        out += static_cast<char>(ch);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", ch);
-        out += buf;
-      }
-    }
-    return out;
-  };
-  std::string body;
-  for (const auto& [k, v] : fields) body += (body.empty() ? "" : "&") + enc(k) + "=" + enc(v);
-  return body;
-}
 
 json api_get(const Desk& k, const std::string& path, const std::string& token) {
   auto r = k.d.client().Get(path, bearer(token));
