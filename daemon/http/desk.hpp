@@ -63,6 +63,13 @@ using PageFn = Result<Reply> (*)(Services&, Call&, const Session&);
 /// page; a POST, its Origin and CSRF token checked first (403, the session untouched).
 Handler with_session(Services& s, std::vector<config::Role> roles, PageFn f);
 
+/// The desk's paths of a study, a subject and an AE report (the case page).
+std::string study_path(const std::string& study);
+std::string subject_path(const std::string& study, const std::string& subject);
+std::string case_path(const std::string& study, std::int64_t report);
+/// The signed-in principal as the use cases take a caller.
+service::Caller caller_of(const Session& who);
+
 /// The studies the principal may see: a site those it takes part in, the others every one.
 std::vector<const config::Study*> visible_studies(const Call& c, const Session& who);
 

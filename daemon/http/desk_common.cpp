@@ -192,6 +192,15 @@ std::vector<const config::Study*> visible_studies(const Call& c, const Session& 
 }
 
 
+std::string study_path(const std::string& study) { return "/desk/studies/" + percent_encode(study); }
+std::string subject_path(const std::string& study, const std::string& subject) {
+  return study_path(study) + "/subjects/" + percent_encode(subject);
+}
+std::string case_path(const std::string& study, std::int64_t report) {
+  return study_path(study) + "/ae/" + std::to_string(report);
+}
+service::Caller caller_of(const Session& who) { return service::Caller{who.row.principal, who.role, who.row.site}; }
+
 std::string csrf_input(const Session& who) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(who.csrf) + "\">";
 }

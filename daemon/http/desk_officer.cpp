@@ -35,15 +35,6 @@ namespace {
 
 constexpr int kPage = 500;  // store page size while reading a whole list
 
-service::Caller caller_of(const Session &who) { return service::Caller{who.row.principal, who.role, who.row.site}; }
-
-std::string study_path(const std::string &study) { return "/desk/studies/" + percent_encode(study); }
-std::string case_path(const std::string &study, std::int64_t report) {
-  return study_path(study) + "/ae/" + std::to_string(report);
-}
-std::string subject_path(const std::string &study, const std::string &subject) {
-  return study_path(study) + "/subjects/" + percent_encode(subject);
-}
 
 /// An id attribute made of `parts` (letters, digits and '-' only).
 std::string html_id(const std::string &parts) {

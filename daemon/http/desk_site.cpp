@@ -49,13 +49,6 @@ Result<const config::Study*> study_of(const Call& c) {
   return c.principal.role == Role::site ? find_site_study(c) : find_study(c, c.params[0]);
 }
 
-std::string study_path(const std::string& study) { return "/desk/studies/" + percent_encode(study); }
-std::string subject_path(const std::string& study, const std::string& subject) {
-  return study_path(study) + "/subjects/" + percent_encode(subject);
-}
-std::string case_path(const std::string& study, std::int64_t id) {
-  return study_path(study) + "/ae/" + std::to_string(id);
-}
 
 /// The study's subjects now, with their events and what their courses read of their AE reports:
 /// the store's snapshot as the scheduler reads it (no report, no clock).

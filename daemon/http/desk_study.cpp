@@ -35,15 +35,6 @@ constexpr std::string_view kChartCss =
 /// today is due at the end of day 7), and every one overdue.
 constexpr int kDueWithinDays = 7;
 
-service::Caller caller_of(const Session& who) { return service::Caller{who.row.principal, who.role, who.row.site}; }
-
-std::string study_path(const std::string& study) { return "/desk/studies/" + percent_encode(study); }
-std::string case_path(const std::string& study, std::int64_t id) {
-  return study_path(study) + "/ae/" + std::to_string(id);
-}
-std::string subject_path(const std::string& study, const std::string& subject) {
-  return study_path(study) + "/subjects/" + percent_encode(subject);
-}
 
 std::string fixed(double x, int decimals = 1) {
   char b[32];

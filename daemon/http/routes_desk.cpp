@@ -128,7 +128,7 @@ std::vector<std::pair<std::string, std::string>> api_links(Role role, const std:
 
 /// The desk's pages of a study a role may open (each page checks the role itself).
 std::vector<std::pair<std::string, std::string>> desk_links(Role role, const std::string& study) {
-  const std::string base = "/desk/studies/" + percent_encode(study);
+  const std::string base = study_path(study);
   if (role == Role::site)
     return {{base + "/subjects", "Your subjects and AE reports"},
             {base + "/subjects/new", "Enrol a subject"},
