@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config        # toolchain
   libboost-dev                            # Boost.Asio, Boost.Math (header-only)
   libsqlite3-dev sqlite3                  # storage; the sqlite3 CLI is used by tests and operators
+  libpqxx-dev                             # the PostgreSQL store (storage.engine "postgresql"), libpq with it
   nlohmann-json3-dev libspdlog-dev        # JSON, logging
   libcpp-httplib-dev libssl-dev openssl   # HTTP server and client; OpenSSL for hashes, HMAC, TLS (CLI: test certificates)
   libzip-dev                              # DSMB reports: all CSV tables in one zip
@@ -19,6 +20,9 @@ if [[ "${PVMON_BENCH:-0}" == 1 ]]; then packages+=(wrk); fi
 # which reads the SDTM SAS transport files back (tests/e2e/test_sdtm.cpp).
 if [[ "${PVMON_TESTS:-0}" == 1 ]]; then
   packages+=(chromium fonts-dejavu-core r-cran-haven)
+  # A real PostgreSQL 15 server for the PostgreSQL store's tests (scripts/pg-test.sh starts one
+  # in a temporary folder on its own port; no cluster of the package is used).
+  packages+=(postgresql-15)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 

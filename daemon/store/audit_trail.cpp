@@ -77,44 +77,38 @@ const std::array<Spec, 9> kSpecs = {{
 const Spec& spec(Kind k) { return kSpecs[static_cast<std::size_t>(k)]; }
 
 /// One column, typed and length-prefixed, so that no two different rows read the same.
-void put_column(std::string& out, sqlite3_stmt* st, int col) {
-  const auto bytes = [&](char tag, const void* p, int n) {
+void put_column(std::string& out, const Stmt& st, int col) {
+  const auto bytes = [&](char tag, std::string_view v) {
     out += tag;
-    out += std::to_string(n);
+    out += std::to_string(v.size());
     out += ':';
-    if (n > 0) out.append(static_cast<const char*>(p), static_cast<std::size_t>(n));
+    out += v;
   };
-  switch (sqlite3_column_type(st, col)) {
-    case SQLITE_NULL:
+  switch (st.type(col)) {
+    case ColumnType::null:
       out += "n0:";
       return;
-    case SQLITE_INTEGER: {
-      const std::string v = std::to_string(sqlite3_column_int64(st, col));
-      bytes('i', v.data(), static_cast<int>(v.size()));
+    case ColumnType::integer:
+      bytes('i', std::to_string(st.i64(col)));
       return;
-    }
-    case SQLITE_FLOAT: {
+    case ColumnType::real: {
       char buf[40];
-      const int n = std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(st, col));
-      bytes('f', buf, n);
+      const int n = std::snprintf(buf, sizeof buf, "%.17g", st.f64(col));
+      bytes('f', std::string_view(buf, static_cast<std::size_t>(n)));
       return;
     }
-    case SQLITE_BLOB: {
-      const void* p = sqlite3_column_blob(st, col);
-      bytes('b', p, sqlite3_column_bytes(st, col));
+    case ColumnType::blob:
+      bytes('b', st.view(col));
       return;
-    }
-    default: {
-      const unsigned char* p = sqlite3_column_text(st, col);
-      bytes('t', p, sqlite3_column_bytes(st, col));
+    case ColumnType::text:
+      bytes('t', st.view(col));
       return;
-    }
   }
 }
 
-void put_row(std::string& out, sqlite3_stmt* st, int first) {
+void put_row(std::string& out, const Stmt& st, int first) {
   out += '\x1e';
-  const int n = sqlite3_column_count(st);
+  const int n = st.column_count();
   for (int c = first; c < n; ++c) put_column(out, st, c);
 }
 
@@ -132,12 +126,12 @@ std::optional<Content> read_content(Db& db, Kind k, std::int64_t rowid) {
   c.entity = row.text(0);
   std::string text = "pvmon-entity/1\x1f";
   text += s.name;
-  put_row(text, row.raw(), 1);
+  put_row(text, row, 1);
   row.reset();
   if (s.children_sql) {
     auto kids = db.cached(s.children_sql);
     kids.bind(1, rowid);
-    while (kids.step()) put_row(text, kids.raw(), 0);
+    while (kids.step()) put_row(text, kids, 0);
   }
   c.sha256 = crypto::sha256_hex(text);
   return c;

@@ -45,10 +45,10 @@ bool has_column(Db& db, const char* table, const char* column) {
   return st.step();
 }
 
-Error from_sqlite(const SqliteError& e, const std::string& what) {
-  const int p = e.primary();
-  if (p == SQLITE_NOTADB) return Error::of(Errc::invalid, what + ": not an SQLite database");
-  if (p == SQLITE_BUSY || p == SQLITE_LOCKED || p == SQLITE_FULL) return Error::of(Errc::unavailable, what + ": " + e.what());
+Error from_db(const DbError& e, const std::string& what) {
+  const DbFault f = e.fault();
+  if (f == DbFault::not_a_db) return Error::of(Errc::invalid, what + ": not an SQLite database");
+  if (f == DbFault::busy || f == DbFault::full || f == DbFault::io) return Error::of(Errc::unavailable, what + ": " + e.what());
   return Error::of(Errc::internal, what + ": " + e.what());
 }
 
@@ -380,14 +380,14 @@ Result<AuditReport> verify_audit(const std::string& db_path, const VerifyOptions
   std::error_code ec;
   if (!fs::is_regular_file(db_path, ec)) return Error::of(Errc::not_found, "no database file at " + db_path);
   try {
-    Db db(db_path, false, true, kBusyMs);
+    SqliteDb db(db_path, false, true, kBusyMs);
     // One read transaction: the whole check sees one snapshot while pvmond appends.
     db.exec("BEGIN");
     auto out = verify_open(db, db_path, opts);
     db.exec("COMMIT");
     return out;
-  } catch (const SqliteError& e) {
-    return from_sqlite(e, "verify " + db_path);
+  } catch (const DbError& e) {
+    return from_db(e, "verify " + db_path);
   }
 }
 
@@ -396,7 +396,7 @@ Result<Acceptance> accept_audit(const std::string& db_path, const VerifyOptions&
   std::error_code ec;
   if (!fs::is_regular_file(db_path, ec)) return Error::of(Errc::not_found, "no database file at " + db_path);
   try {
-    Db db(db_path, false, false, kBusyMs);
+    SqliteDb db(db_path, false, false, kBusyMs);
     db.exec("BEGIN IMMEDIATE");
     try {
       auto report = verify_open(db, db_path, opts);
@@ -434,8 +434,8 @@ Result<Acceptance> accept_audit(const std::string& db_path, const VerifyOptions&
       db.exec("ROLLBACK");
       throw;
     }
-  } catch (const SqliteError& e) {
-    return from_sqlite(e, "accept " + db_path);
+  } catch (const DbError& e) {
+    return from_db(e, "accept " + db_path);
   }
 }
 

@@ -106,7 +106,7 @@ void copy_to_partial(const std::string &from, const std::string &partial) {
   fs::remove(partial, ec);
   fs::remove(partial + "-journal", ec);
   {
-    Db src(from, false, true, kBusyMs);
+    SqliteDb src(from, false, true, kBusyMs);
     RawDb dst = open_raw(partial, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     sqlite3_busy_timeout(dst.get(), kBusyMs);
     try {
@@ -165,7 +165,7 @@ Status restore(const std::string &backup_path, const std::string &db_path,
     return Error::of(Errc::not_found, "no backup file at " + backup_path);
   try {
     {
-      Db src(backup_path, false, true, kBusyMs);
+      SqliteDb src(backup_path, false, true, kBusyMs);
       if (!has_table(src, "schema_version"))
         return Error::of(Errc::invalid,
                          backup_path +

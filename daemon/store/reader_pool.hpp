@@ -44,7 +44,7 @@ class ReaderPool {
         return Lease(*this, std::move(db));
       }
     }
-    return Lease(*this, std::make_unique<Db>(path_, false, true, busy_ms_));
+    return Lease(*this, std::make_unique<SqliteDb>(path_, false, true, busy_ms_));
   }
 
  private:

@@ -19,7 +19,7 @@ struct Migration {
 
 const std::vector<Migration>& migrations();
 
-/// Brings `db` to `target` (default: the newest). Throws SqliteError, or std::runtime_error
+/// Brings `db` to `target` (default: the newest). Throws DbError, or std::runtime_error
 /// when the database is newer than this binary.
 void migrate(Db& db, int target = -1);
 int read_schema_version(Db& db);

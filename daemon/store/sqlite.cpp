@@ -2,6 +2,89 @@
 
 namespace pvmon::store {
 
+namespace {
+
+DbFault fault_of(int code) {
+  switch (code & 0xFF) {
+    case SQLITE_FULL:
+      return DbFault::full;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return DbFault::busy;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+      return DbFault::io;
+    case SQLITE_CONSTRAINT:
+      return DbFault::constraint;
+    case SQLITE_NOTADB:
+      return DbFault::not_a_db;
+    default:
+      return DbFault::other;
+  }
+}
+
+class SqliteStmt final : public StmtImpl {
+ public:
+  SqliteStmt(sqlite3* db, std::string_view sql, unsigned flags) : db_(db) {
+    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &st_, nullptr);
+    if (rc != SQLITE_OK) throw_sqlite(db, rc, "prepare");
+  }
+  ~SqliteStmt() override { sqlite3_finalize(st_); }
+
+  void bind_i64(int i, std::int64_t v) override { check(sqlite3_bind_int64(st_, i, v)); }
+  void bind_f64(int i, double v) override { check(sqlite3_bind_double(st_, i, v)); }
+  void bind_text(int i, std::string_view v) override {
+    check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  void bind_null(int i) override { check(sqlite3_bind_null(st_, i)); }
+  bool step() override {
+    const int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw_sqlite(db_, rc, "step");
+  }
+  void reset() override {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  int column_count() const override { return sqlite3_column_count(st_); }
+  ColumnType type(int col) const override {
+    switch (sqlite3_column_type(st_, col)) {
+      case SQLITE_INTEGER:
+        return ColumnType::integer;
+      case SQLITE_FLOAT:
+        return ColumnType::real;
+      case SQLITE_BLOB:
+        return ColumnType::blob;
+      case SQLITE_NULL:
+        return ColumnType::null;
+      default:
+        return ColumnType::text;
+    }
+  }
+  std::int64_t i64(int col) const override { return sqlite3_column_int64(st_, col); }
+  double f64(int col) const override { return sqlite3_column_double(st_, col); }
+  std::string_view view(int col) const override {
+    // A blob's bytes as they are; a text's as UTF-8 (the pointer before the size, as SQLite asks).
+    const void* p = sqlite3_column_type(st_, col) == SQLITE_BLOB ? sqlite3_column_blob(st_, col)
+                                                                   : static_cast<const void*>(sqlite3_column_text(st_, col));
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
+             : std::string_view();
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");
+  }
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+}  // namespace
+
+SqliteError::SqliteError(int code, const std::string& what) : DbError(fault_of(code), what), code_(code) {}
+
 void throw_sqlite(sqlite3* db, int rc, std::string_view context) {
   std::string msg(context);
   msg += ": ";
@@ -9,98 +92,25 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view context) {
   throw SqliteError(db ? sqlite3_extended_errcode(db) : rc, msg);
 }
 
-Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
-  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
-  if (rc != SQLITE_OK) throw_sqlite(db, rc, "prepare");
-}
+Stmt SqliteDb::prepare(std::string_view sql) { return Stmt(std::make_unique<SqliteStmt>(db_, sql, 0)); }
 
-Stmt::~Stmt() {
-  if (in_use_) {
-    sqlite3_reset(st_);
-    sqlite3_clear_bindings(st_);
-    *in_use_ = false;
-  } else {
-    sqlite3_finalize(st_);
-  }
-}
-
-Stmt Db::cached(const std::string& sql) {
-  Cached& c = cache_[sql];
-  if (c.st == nullptr) {
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &c.st, nullptr);
-    if (rc != SQLITE_OK) {
-      cache_.erase(sql);
-      throw_sqlite(db_, rc, "prepare");
+Stmt SqliteDb::cached(const std::string& sql) {
+  auto [it, fresh] = cache_.try_emplace(sql);
+  Cached& c = it->second;
+  if (fresh) {
+    try {
+      c.st = std::make_unique<SqliteStmt>(db_, sql, SQLITE_PREPARE_PERSISTENT);
+    } catch (...) {
+      cache_.erase(it);
+      throw;
     }
   }
-  if (*c.in_use) return Stmt(db_, sql);
+  if (*c.in_use) return prepare(sql);
   *c.in_use = true;
-  return Stmt(db_, c.st, c.in_use.get());
+  return Stmt(c.st.get(), c.in_use.get());
 }
 
-Stmt& Stmt::bind(int i, std::int64_t v) {
-  if (int rc = sqlite3_bind_int64(st_, i, v); rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");
-  return *this;
-}
-Stmt& Stmt::bind(int i, double v) {
-  if (int rc = sqlite3_bind_double(st_, i, v); rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");
-  return *this;
-}
-Stmt& Stmt::bind(int i, std::string_view v) {
-  if (int rc = sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-      rc != SQLITE_OK)
-    throw_sqlite(db_, rc, "bind");
-  return *this;
-}
-Stmt& Stmt::bind_null(int i) {
-  if (int rc = sqlite3_bind_null(st_, i); rc != SQLITE_OK) throw_sqlite(db_, rc, "bind");
-  return *this;
-}
-
-bool Stmt::step() {
-  const int rc = sqlite3_step(st_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  throw_sqlite(db_, rc, "step");
-}
-
-void Stmt::run() {
-  while (step()) {
-  }
-  reset();
-}
-
-void Stmt::reset() {
-  sqlite3_reset(st_);
-  sqlite3_clear_bindings(st_);
-}
-
-bool Stmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
-std::int64_t Stmt::i64(int col) const { return sqlite3_column_int64(st_, col); }
-double Stmt::f64(int col) const { return sqlite3_column_double(st_, col); }
-std::string Stmt::text(int col) const {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
-  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string();
-}
-std::string_view Stmt::view(int col) const {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
-  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string_view();
-}
-std::optional<std::string> Stmt::opt_text(int col) const {
-  if (is_null(col)) return std::nullopt;
-  return text(col);
-}
-std::optional<std::int64_t> Stmt::opt_i64(int col) const {
-  if (is_null(col)) return std::nullopt;
-  return i64(col);
-}
-std::optional<double> Stmt::opt_f64(int col) const {
-  if (is_null(col)) return std::nullopt;
-  return f64(col);
-}
-
-Db::Db(const std::string& path, bool create, bool readonly, int busy_timeout_ms) {
+SqliteDb::SqliteDb(const std::string& path, bool create, bool readonly, int busy_timeout_ms) {
   int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (create && !readonly) flags |= SQLITE_OPEN_CREATE;
   flags |= SQLITE_OPEN_NOMUTEX;  // one thread per connection, by design
@@ -136,12 +146,12 @@ Db::Db(const std::string& path, bool create, bool readonly, int busy_timeout_ms)
   }
 }
 
-Db::~Db() {
-  for (auto& [sql, c] : cache_) sqlite3_finalize(c.st);
+SqliteDb::~SqliteDb() {
+  cache_.clear();  // finalized before the connection closes
   if (db_) sqlite3_close_v2(db_);
 }
 
-void Db::exec(std::string_view sql) {
+void SqliteDb::exec(std::string_view sql) {
   std::string s(sql);
   char* err = nullptr;
   const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);

@@ -1,6 +1,6 @@
-// Failure policy. The admin calls (list_deliveries, redeliver) catch SqliteError at this edge
+// Failure policy. The admin calls (list_deliveries, redeliver) catch DbError at this edge
 // and return it as a pvmon::Error. The OutboxRepository calls (due, next_due, record) have no
-// error channel: they let SqliteError, and a failed writer transaction turned into a
+// error channel: they let DbError, and a failed writer transaction turned into a
 // std::runtime_error, reach the Dispatcher, which catches std::exception at both of its call
 // sites, logs it, and looks again after a second. That is safer than
 // swallowing here: an empty due() would idle the dispatcher for its 30 s safety-net poll, and a
@@ -344,7 +344,7 @@ Result<DeliveryPage> SqliteOutbox::list_deliveries(std::optional<std::string> en
         row.history.push_back({hist.text(0), hist.i64(1), hist.i64(2), hist.text(3), hist.text(4)});
     }
     return page;
-  } catch (const SqliteError& e) {
+  } catch (const DbError& e) {
     return to_error(e);
   }
 }
@@ -448,7 +448,7 @@ Result<std::vector<EndpointFacts>> SqliteOutbox::endpoint_facts() {
     std::vector<EndpointFacts> out;
     for (auto& [name, f] : by_name) out.push_back(std::move(f));
     return out;
-  } catch (const SqliteError& e) {
+  } catch (const DbError& e) {
     return to_error(e);
   }
 }

@@ -46,7 +46,7 @@ class SqliteOutbox final : public notify::OutboxRepository {
                                     std::optional<std::int64_t> alert, Timestamp now,
                                     std::string_view except = {});
   /// Adds one pending row due at `now`, numbered `sequence` (default: the endpoint's next).
-  /// Throws SqliteError (msg_id is UNIQUE, and so is (endpoint, sequence)).
+  /// Throws DbError (msg_id is UNIQUE, and so is (endpoint, sequence)).
   static void enqueue(Db& db, const std::string& msg_id, const std::string& endpoint,
                       const std::string& event_type, const std::string& body,
                       std::optional<std::int64_t> alert, Timestamp now,

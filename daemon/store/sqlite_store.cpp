@@ -2212,7 +2212,7 @@ class SqliteStore final : public Store {
       auto out = f();
       wake_if_queued();  // after the COMMIT: write() has returned
       return out;
-    } catch (const SqliteError& e) {
+    } catch (const DbError& e) {
       return to_error(e);
     } catch (const json::exception& e) {
       return Error::of(Errc::internal, std::string("stored record unreadable: ") + e.what());
@@ -2235,10 +2235,10 @@ class SqliteStore final : public Store {
 
 Result<std::unique_ptr<Store>> Store::open(const Options& opts, const Clock& clock) {
   try {
-    auto db = std::make_unique<Db>(opts.path, true, false, opts.busy_timeout_ms);
+    auto db = std::make_unique<SqliteDb>(opts.path, true, false, opts.busy_timeout_ms);
     migrate(*db);
     return std::unique_ptr<Store>(std::make_unique<SqliteStore>(opts, clock, std::move(db)));
-  } catch (const SqliteError& e) {
+  } catch (const DbError& e) {
     return Error::of(Errc::unavailable, "database " + opts.path + ": " + e.what());
   } catch (const std::runtime_error& e) {
     return Error::of(Errc::invalid, "database " + opts.path + ": " + e.what());

@@ -4,22 +4,21 @@
 
 namespace pvmon::store {
 
-Error to_error(const SqliteError& e) {
-  switch (e.primary()) {
-    case SQLITE_FULL:
+Error to_error(const DbError& e) {
+  switch (e.fault()) {
+    case DbFault::full:
       return Error::of(Errc::unavailable, "storage is full: the report was not stored");
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
+    case DbFault::busy:
       return Error::of(Errc::unavailable, "the database is locked by another process");
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
+    case DbFault::io:
+    case DbFault::not_a_db:
       return Error::of(Errc::unavailable, "storage I/O error: the report was not stored");
-    case SQLITE_CONSTRAINT:
+    case DbFault::constraint:
       return Error::of(Errc::conflict, "constraint violated");
-    default:
-      return Error::of(Errc::internal, "database error");
+    case DbFault::other:
+      break;
   }
+  return Error::of(Errc::internal, "database error");
 }
 
 Writer::Writer(std::unique_ptr<Db> db, int max_batch)
@@ -54,14 +53,14 @@ void Writer::checkpoint_on_stop() {
   // The last write of a clean stop: every page in the WAL copied into the database file and
   // the WAL emptied, so the file alone is the whole database (an operator's cp, a restore
   // elsewhere). Idle readers do not hold it up; one in a read waits out the busy timeout.
-  if (!db_ || checkpointed_) return;
+  if (!db_ || checkpointed_ || db_->engine() != Engine::sqlite) return;
   checkpointed_ = true;
   try {
     auto st = db_->cached("PRAGMA wal_checkpoint(TRUNCATE)");
     if (st.step() && st.i64(0) != 0)
       spdlog::warn("storage: the WAL was not checkpointed at stop (a reader held it); the database "
                    "file alone is not the whole database: copy it with its -wal, or use pvmon backup");
-  } catch (const SqliteError& e) {
+  } catch (const DbError& e) {
     spdlog::warn("storage: WAL checkpoint at stop failed: {}", e.what());
   }
 }
@@ -96,14 +95,14 @@ void Writer::commit_batch(std::deque<Job>& batch) {
   const auto started = std::chrono::steady_clock::now();
   bool began = false;
   try {
-    db_->cached("BEGIN IMMEDIATE").run();
+    db_->begin_write();
     began = true;
     for (auto& job : batch) {
       db_->cached("SAVEPOINT job").run();
       Status st = Ok{};
       try {
         st = job.apply(*db_);
-      } catch (const SqliteError& e) {
+      } catch (const DbError& e) {
         st = to_error(e);
         // A full disk or an I/O error poisons the whole transaction: let COMMIT decide below.
       } catch (const std::exception& e) {
@@ -118,12 +117,12 @@ void Writer::commit_batch(std::deque<Job>& batch) {
       results.push_back(std::move(st));
     }
     db_->cached("COMMIT").run();
-  } catch (const SqliteError& e) {
+  } catch (const DbError& e) {
     // BEGIN, a savepoint or COMMIT failed: nothing in this batch is durable.
     if (began) {
       try {
         db_->exec("ROLLBACK");
-      } catch (const SqliteError&) {
+      } catch (const DbError&) {
         // SQLite may already have rolled back (SQLITE_FULL does); nothing more to undo.
       }
     }

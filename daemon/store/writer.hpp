@@ -22,8 +22,8 @@
 
 namespace pvmon::store {
 
-/// Maps SQLite failures to the error a client sees (503 for full, busy, I/O).
-Error to_error(const SqliteError& e);
+/// Maps database failures to the error a client sees (503 for full, busy, I/O).
+Error to_error(const DbError& e);
 
 class Writer {
  public:

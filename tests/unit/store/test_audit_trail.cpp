@@ -103,7 +103,7 @@ TEST_CASE("schema v11: a database from before gets a baseline row for every enti
   TempDir t;
   const auto path = (t.dir / "v10.db").string();
   {
-    Db db(path, true, false, 1000);
+    SqliteDb db(path, true, false, 1000);
     migrate(db, 10);
     db.exec("INSERT INTO subjects (id, study, site, subject, enrolled, record, body_sha256, created_at, created_by) "
             "VALUES (1, 's', 'S01', 'S01-0001', '2026-01-01', '{}', 'h', '2026-01-01T00:00:00.000Z', 'x')");
@@ -134,12 +134,12 @@ TEST_CASE("schema v11: a database from before gets a baseline row for every enti
   CHECK(r->entities == 3);
   // An alert's re-send bookkeeping is not content; its acknowledgement is.
   {
-    Db db(path, false, false, 1000);
+    SqliteDb db(path, false, false, 1000);
     db.exec("UPDATE alerts SET escalations = 3, last_sent_at = '2026-02-02T00:00:00.000Z'");
   }
   CHECK(verify_audit(path)->intact());
   {
-    Db db(path, false, false, 1000);
+    SqliteDb db(path, false, false, 1000);
     db.exec("UPDATE alerts SET status = 'acked', acked_by = 'mallory'");
   }
   auto bad = verify_audit(path);

@@ -94,7 +94,7 @@ const char* kColumns =
     "verbatim, reported_term, action_taken";
 
 std::vector<json> fact_rows(const std::string& path) {
-  Db db(path, false, true, 1000);
+  SqliteDb db(path, false, true, 1000);
   auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM ae_versions ORDER BY report, version");
   std::vector<json> out;
   while (st.step()) {
@@ -198,7 +198,7 @@ TEST_CASE("fact columns: a v5 database migrates with the columns a fresh insert 
   }
   // B: schema v5 with the same rows (the version text only), then migrated.
   {
-    Db db(t.path("b.db"), true, false, 1000);
+    SqliteDb db(t.path("b.db"), true, false, 1000);
     migrate(db, 5);
     db.exec("ATTACH '" + t.path("a.db") + "' AS a");
     db.exec("INSERT INTO subjects SELECT * FROM a.subjects");
@@ -239,7 +239,7 @@ namespace {
 /// The facts as Store::snapshot read them before schema v6 (json_extract over the version in
 /// force, found by a correlated subquery), flattened to JSON for comparison.
 std::vector<json> facts_from_json(const std::string& path, const std::string& study, const std::string& cut) {
-  Db db(path, false, true, 1000);
+  SqliteDb db(path, false, true, 1000);
   auto st = db.prepare(
       "SELECT r.id, r.report_id, r.subject, r.site, v.kind, "
       "json_extract(v.record, '$.ctcae.meddra_code'), json_extract(v.record, '$.ctcae.term'), "

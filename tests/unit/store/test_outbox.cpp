@@ -32,7 +32,7 @@ struct TempDir {
 };
 
 std::unique_ptr<Db> migrated(const std::string& path) {
-  auto db = std::make_unique<Db>(path, true, false, 1000);
+  auto db = std::make_unique<SqliteDb>(path, true, false, 1000);
   migrate(*db);
   return db;
 }
@@ -321,7 +321,7 @@ TEST_CASE("outbox: re-enabling an endpoint a 410 disabled resumes its messages i
 TEST_CASE("outbox: schema v14 numbers the rows a v13 database has, per endpoint in id order") {
   TempDir dir;
   {
-    Db db(dir.path(), true, false, 1000);
+    SqliteDb db(dir.path(), true, false, 1000);
     migrate(db, 13);
     for (const char* ep : {"a", "b", "a", "a", "b"})
       db.prepare("INSERT INTO outbox (msg_id, endpoint, event_type, body, created_at, next_attempt_at) "

@@ -47,7 +47,7 @@ TEST_CASE("a new database is migrated to the current schema; a newer one is refu
     CHECK(s.value()->schema_version() == current_schema_version());
   }
   {
-    Db db(t.path(), false, false, 1000);
+    SqliteDb db(t.path(), false, false, 1000);
     db.exec("INSERT INTO schema_version VALUES (1000)");
   }
   auto s = Store::open({t.path()}, kClock);
@@ -60,7 +60,7 @@ TEST_CASE("each older schema migrates forward, keeping its data") {
     if (m.version == current_schema_version()) continue;
     TempDb t;
     {
-      Db db(t.path(), true, false, 1000);
+      SqliteDb db(t.path(), true, false, 1000);
       migrate(db, m.version);
       CHECK(read_schema_version(db) == m.version);
       db.exec("INSERT INTO subjects (study, subject, site, enrolled, record, body_sha256, created_at, created_by) "
@@ -77,7 +77,7 @@ TEST_CASE("each older schema migrates forward, keeping its data") {
 
 TEST_CASE("schema v8: each report's resolution date beside its onset, for the subjects' courses") {
   TempDb t;
-  Db db(t.path(), true, false, 1000);
+  SqliteDb db(t.path(), true, false, 1000);
   migrate(db, 7);
   db.exec("INSERT INTO subjects (id, study, site, subject, enrolled, record, body_sha256, created_at, created_by) "
           "VALUES (1, 's', 'S01', 'S01-0001', '2026-01-01', '{}', 'h', '2026-01-01T00:00:00.000Z', 'x')");
@@ -97,7 +97,7 @@ TEST_CASE("schema v8: each report's resolution date beside its onset, for the su
 TEST_CASE("schema v7: stored DSMB reports get their cut-off as their as-of; a later as-of may follow") {
   TempDb t;
   {
-    Db db(t.path(), true, false, 1000);
+    SqliteDb db(t.path(), true, false, 1000);
     migrate(db, 6);
     db.exec("INSERT INTO dsmb_reports (study, number, cutoff, previous_cutoff, trigger, body, sha256, "
             "protocol_sha256, generated_at, generated_by) VALUES "
@@ -204,7 +204,7 @@ TEST_CASE("history is append-only and the audit rows are hash-chained") {
     REQUIRE(s->insert_ae("st", "S01", ae("R1"), "b", a));
     s->close();
   }
-  Db db(t.path(), false, false, 1000);
+  SqliteDb db(t.path(), false, false, 1000);
   CHECK_THROWS_AS(db.exec("UPDATE ae_versions SET record = '{}'"), SqliteError);
   CHECK_THROWS_AS(db.exec("DELETE FROM ae_versions"), SqliteError);
   CHECK_THROWS_AS(db.exec("UPDATE audit SET principal = 'x'"), SqliteError);
@@ -224,10 +224,10 @@ TEST_CASE("history is append-only and the audit rows are hash-chained") {
 TEST_CASE("the writer commits concurrent writes in groups, and a failing job spoils no other") {
   TempDb t;
   {
-    Db init(t.path(), true, false, 1000);
+    SqliteDb init(t.path(), true, false, 1000);
     init.exec("CREATE TABLE t (k TEXT PRIMARY KEY)");
   }
-  Writer w(std::make_unique<Db>(t.path(), false, false, 1000), 64);
+  Writer w(std::make_unique<SqliteDb>(t.path(), false, false, 1000), 64);
   constexpr int kThreads = 8, kEach = 50;
   std::vector<std::thread> threads;
   std::atomic<int> ok{0}, failed{0};
@@ -255,7 +255,7 @@ TEST_CASE("the writer commits concurrent writes in groups, and a failing job spo
   const auto stats = w.stats();
   CHECK(stats.jobs == kThreads * kEach);
   CHECK(stats.commits <= stats.jobs);
-  Db db(t.path(), false, true, 1000);
+  SqliteDb db(t.path(), false, true, 1000);
   auto st = db.prepare("SELECT count(*), sum(k LIKE '%-half') FROM t");
   REQUIRE(st.step());
   CHECK(st.i64(0) == ok.load());
@@ -269,7 +269,7 @@ TEST_CASE("the writer commits concurrent writes in groups, and a failing job spo
 TEST_CASE("a database locked by another connection fails writes clearly after the busy timeout") {
   TempDb t;
   auto s = std::move(Store::open({t.path(), 200}, kClock).value());
-  Db other(t.path(), false, false, 0);
+  SqliteDb other(t.path(), false, false, 0);
   other.exec("BEGIN IMMEDIATE");
   auto r = s->enrol_subject("st", "S01", subject("S01-0001"), "h", Actor{"p", "S01"});
   REQUIRE_FALSE(r);
@@ -342,7 +342,7 @@ TEST_CASE("escalation re-sends open critical alerts once per period, by index") 
   CHECK(n.value() == 1);
 
   // The scheduler runs this at every tick: it must read the partial index, not every alert.
-  Db db(t.path(), false, true, 1000);
+  SqliteDb db(t.path(), false, true, 1000);
   auto plan = db.prepare(std::string("EXPLAIN QUERY PLAN ") + escalation_sql());
   plan.bind(1, "2026-11-24T12:00:00.000Z");
   std::string details;

@@ -1,0 +1,36 @@
+// The store's statements in SQLite's dialect as PostgreSQL receives them (postgres.cpp).
+#include <doctest/doctest.h>
+
+#include "postgres.hpp"
+
+using pvmon::store::pg_dialect;
+
+TEST_CASE("pg_dialect: parameters numbered as SQLite numbers them") {
+  CHECK(pg_dialect("SELECT a FROM t WHERE b = ? AND c = ?") == "SELECT a FROM t WHERE b = $1 AND c = $2");
+  // ?N keeps its number; a bare ? after it takes the next one (SQLite: largest so far + 1).
+  CHECK(pg_dialect("WHERE substr(e, 1, length(?1)) = ?1 AND seq < ?2 LIMIT ?") ==
+        "WHERE substr(e, 1, length($1)) = $1 AND seq < $2 LIMIT $3");
+  // Inside literals and quoted names nothing changes.
+  CHECK(pg_dialect("SELECT '?', \"a?\" FROM t WHERE x = 'it''s ?' AND y = ?") ==
+        "SELECT '?', \"a?\" FROM t WHERE x = 'it''s ?' AND y = $1");
+}
+
+TEST_CASE("pg_dialect: the constructs PostgreSQL spells differently") {
+  CHECK(pg_dialect("INSERT OR IGNORE INTO protocols (study, sha256) VALUES (?,?)") ==
+        "INSERT INTO protocols (study, sha256) VALUES ($1,$2) ON CONFLICT DO NOTHING");
+  CHECK(pg_dialect("insert or ignore into t (a) values (?);") == "insert into t (a) values ($1) ON CONFLICT DO NOTHING");
+  CHECK(pg_dialect("BEGIN IMMEDIATE") == "BEGIN");
+  CHECK(pg_dialect("SELECT rowid FROM protocols ORDER BY rowid") == "SELECT id FROM protocols ORDER BY id");
+  // Only whole words: a column named rowid_x or a table my_rowid stays.
+  CHECK(pg_dialect("SELECT rowid_x, my_rowid FROM t") == "SELECT rowid_x, my_rowid FROM t");
+  CHECK(pg_dialect("AND instr(',' || ifnull(v.related_to, '') || ',', ',' || ?4 || ',') > 0") ==
+        "AND strpos(',' || coalesce(v.related_to, '') || ',', ',' || $4 || ',') > 0");
+  CHECK(pg_dialect("SELECT length(CAST(o.body AS BLOB)) FROM outbox o") == "SELECT octet_length(o.body) FROM outbox o");
+}
+
+TEST_CASE("pg_dialect: JSON paths") {
+  CHECK(pg_dialect("SELECT json_extract(record, '$.followup.sha256') FROM v WHERE json_extract(record, '$.followup.id') = ?") ==
+        "SELECT (record::jsonb #>> '{followup,sha256}') FROM v WHERE (record::jsonb #>> '{followup,id}') = $1");
+  CHECK(pg_dialect("SELECT json_remove(v.record, '$.narrative', '$.ctcae.grade_text') FROM v") ==
+        "SELECT (v.record::jsonb #- '{narrative}' #- '{ctcae,grade_text}')::text FROM v");
+}
