@@ -79,7 +79,7 @@ int generate(const std::map<std::string, std::string>& a) {
   }
   // The store's connection, so that versions are written by the store's own insert (text and
   // fact columns together); everything else by plain SQL.
-  store::Db sdb(path, false, false, 5000);
+  store::SqliteDb sdb(path, false, false, 5000);
   sqlite3* db = sdb.raw();
   exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; BEGIN");
   // The terms this regimen produces most (shaped, not exact), by CTCAE v5.0 name.
