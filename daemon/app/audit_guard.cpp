@@ -11,8 +11,9 @@ namespace pvmon::app {
 
 using nlohmann::json;
 
-Status AuditGuard::configure(const config::Config& cfg) {
+Status AuditGuard::configure(const config::Config& cfg, const std::string& dsn) {
   db_path_ = cfg.database_path();
+  dsn_ = dsn;
   file_ = cfg.checkpoint_path();
   auto key = cfg.audit.key_generated() ? store::load_or_create_checkpoint_key(cfg.checkpoint_key_path())
                                        : store::read_checkpoint_key(cfg.checkpoint_key_path());
@@ -34,6 +35,9 @@ store::AuditCheckpoint AuditGuard::sign(std::int64_t seq, const std::string& hea
 }
 
 bool AuditGuard::unchanged_since_stop() {
+  // A shared PostgreSQL database has no file to compare, and other instances write on while
+  // this one is stopped: it is verified in full at every start.
+  if (!dsn_.empty()) return false;
   auto file = store::read_checkpoints(file_);
   if (!file || file->checkpoints.empty()) return false;
   const auto& last = file->checkpoints.back();
@@ -61,9 +65,11 @@ void AuditGuard::stop_checkpoint() {
     return;
   }
   std::error_code ec;
-  const auto wal = std::filesystem::file_size(db_path_ + "-wal", ec);
   std::string digest;
-  if (ec || wal == 0) digest = crypto::file_sha256_hex(db_path_).value_or("");
+  if (dsn_.empty()) {
+    const auto wal = std::filesystem::file_size(db_path_ + "-wal", ec);
+    if (ec || wal == 0) digest = crypto::file_sha256_hex(db_path_).value_or("");
+  }
   const auto c = sign(head->first, head->second, "stop", digest);
   spdlog::info("audit checkpoint seq={} head={} at={} reason=stop db_sha256={} mac={}", c.seq, c.head, c.at,
                c.db_sha256.empty() ? "-" : c.db_sha256, c.mac);
@@ -81,6 +87,7 @@ bool AuditGuard::verify(const std::string& when, bool unchanged) {
   store::VerifyOptions v;
   v.key = key_;
   v.max_findings = 200;
+  v.dsn = dsn_;
   // The whole chain from seq 1: a walk from the last checkpoint would trust every row before
   // it, and an edit there (with the table row it covers) would pass. Every checkpoint is
   // checked against it.

@@ -23,7 +23,8 @@ class AuditGuard {
   explicit AuditGuard(const Clock& clock) : clock_(clock) {}
 
   /// Reads (or, when none is configured, creates) the key; an error stops the start.
-  Status configure(const config::Config& cfg);
+  /// `dsn`: the PostgreSQL database (password included) when the store is there.
+  Status configure(const config::Config& cfg, const std::string& dsn = "");
 
   /// Before the store opens the file: whether it is byte for byte what pvmond left at its last
   /// clean stop (the SHA-256 in the signed stop checkpoint, an empty WAL). Then the start has
@@ -52,6 +53,7 @@ class AuditGuard {
   const Clock& clock_;
   std::mutex mu_;
   std::string db_path_, file_, key_;
+  std::string dsn_;  // PostgreSQL: verified there; no file to hash
   std::optional<std::int64_t> last_seq_;  // of the last checkpoint written by this process
 };
 

@@ -295,6 +295,24 @@ Status write_addr_file(const fs::path& path, const std::string& addr) {
 
 }  // namespace
 
+Result<store::Options> store_options(const config::Config& cfg) {
+  store::Options o;
+  o.path = cfg.database_path();
+  o.busy_timeout_ms = cfg.busy_timeout_ms;
+  o.max_batch = cfg.writer_max_batch;
+  o.readers = 4;
+  if (!cfg.postgres()) return o;
+  auto dsn = store::dsn_with_password(cfg.storage_dsn, cfg.storage_password_file);
+  if (!dsn) return Error::of(dsn.error().code, "storage.password_file: " + dsn.error().message);
+  o.dsn = std::move(*dsn);
+  if (!cfg.storage_replica_dsn.empty()) {
+    auto replica = store::dsn_with_password(cfg.storage_replica_dsn, cfg.storage_password_file);
+    if (!replica) return Error::of(replica.error().code, "storage.password_file: " + replica.error().message);
+    o.replica_dsn = std::move(*replica);
+  }
+  return o;
+}
+
 int check_config(const Options& opts, std::ostream& out, std::ostream& err) {
   auto cfg = load_config(opts);
   if (!cfg) {
@@ -336,30 +354,38 @@ int run_daemon(const Options& opts) {
   }
   // A database that cannot take writes is refused at start, not found out by the first
   // report: SQLite opens a read-only file read-only without a word.
-  if (auto st = store::check_storage(cfg->database_path(), 0); !st) {
-    spdlog::error("pvmond: cannot write the database {}: {}", cfg->database_path(), st.error().message);
+  if (!cfg->postgres()) {
+    if (auto st = store::check_storage(cfg->database_path(), 0); !st) {
+      spdlog::error("pvmond: cannot write the database {}: {}", cfg->database_path(), st.error().message);
+      return 2;
+    }
+  }
+  auto store_options = app::store_options(*cfg);
+  if (!store_options) {
+    spdlog::error("pvmond: {}", store_options.error().message);
     return 2;
   }
+  const std::string database =
+      cfg->postgres() ? "PostgreSQL (" + store::redacted_dsn(cfg->storage_dsn) + ")" : cfg->database_path();
   SystemClock clock;
   // Before the store opens the file: whether it is what the last clean stop left.
   AuditGuard audit(clock);
-  if (auto st = audit.configure(*cfg); !st) {
+  if (auto st = audit.configure(*cfg, store_options->dsn); !st) {
     spdlog::error("{}", st.error().message);
     return 2;
   }
   const bool unchanged = audit.unchanged_since_stop();
-  auto store_or = store::Store::open(
-      store::Options{cfg->database_path(), cfg->busy_timeout_ms, cfg->writer_max_batch, 4}, clock);
+  auto store_or = store::Store::open(*store_options, clock);
   if (!store_or) {
     spdlog::error("{}", store_or.error().message);
     return 2;
   }
   auto& store = *store_or.value();
   if (auto st = store.check_writable(); !st) {
-    spdlog::error("pvmond: cannot write the database {}: {}", cfg->database_path(), st.error().message);
+    spdlog::error("pvmond: cannot write the database {}: {}", database, st.error().message);
     return 2;
   }
-  spdlog::info("database {} at schema version {}", cfg->database_path(), store.schema_version());
+  spdlog::info("database {} at schema version {}", database, store.schema_version());
   if (auto head = store.audit_head())
     spdlog::info("audit head seq={} sha256={}", head->first, head->second);
   // The endpoints first: the start's checkpoint goes out as a webhook too (delivered once the

@@ -466,6 +466,29 @@ Result<Config> parse(const std::string& text, const std::string& source,
       FieldReader wr(*w, "storage", errs);
       if (auto v = wr.integer("writer_max_batch", false, 1, 100000)) c.writer_max_batch = int(*v);
       if (auto v = wr.integer("busy_timeout_ms", false, 0, 600000)) c.busy_timeout_ms = int(*v);
+      if (auto v = wr.string("engine", false, 32)) {
+        if (*v == "sqlite" || *v == "postgresql")
+          c.storage_engine = *v;
+        else
+          wr.error("engine", "must be \"sqlite\" or \"postgresql\"");
+      }
+      const auto no_password = [&](const char* key, const std::string& dsn) {
+        // The secret lives in password_file, never in the config (or a log line quoting it).
+        if (dsn.find("password") != std::string::npos || dsn.find("://") != std::string::npos)
+          wr.error(key, "give host, port, dbname and user as key=value pairs, without a password (that goes in "
+                        "password_file)");
+      };
+      if (auto v = wr.string("dsn", c.storage_engine == "postgresql", 4096)) {
+        c.storage_dsn = *v;
+        no_password("dsn", *v);
+      }
+      if (auto v = wr.string("replica_dsn", false, 4096)) {
+        c.storage_replica_dsn = *v;
+        no_password("replica_dsn", *v);
+      }
+      if (auto f = credential_file(wr, "password_file", false, base_dir)) c.storage_password_file = *f;
+      if (c.storage_engine != "postgresql" && (!c.storage_dsn.empty() || !c.storage_replica_dsn.empty()))
+        wr.error("dsn", "is for engine \"postgresql\"; the engine is \"" + c.storage_engine + "\"");
       wr.finish();
     }
   }
@@ -676,6 +699,10 @@ Result<Config> as_reloaded(const Config& running, Config next) {
   next.tls = running.tls;
   next.data_dir = running.data_dir;
   next.database = running.database;
+  next.storage_engine = running.storage_engine;
+  next.storage_dsn = running.storage_dsn;
+  next.storage_password_file = running.storage_password_file;
+  next.storage_replica_dsn = running.storage_replica_dsn;
   next.http = running.http;
   // The start-up rules, against the address actually listened on: a file that moved `listen`
   // to loopback while adding demo principals must not expose them on the running socket.

@@ -24,6 +24,7 @@ struct Spec {
   const char* table;
   const char* row_sql;
   const char* children_sql;  // nullptr when none; ?1 = the main row's rowid
+  const char* more_children_sql = nullptr;  // read after children_sql, the same way
 };
 
 const std::array<Spec, 9> kSpecs = {{
@@ -49,11 +50,13 @@ const std::array<Spec, 9> kSpecs = {{
     {Kind::submission, "submission", "submissions",
      "SELECT coalesce((SELECT r.study FROM ae_reports r WHERE r.id = report), '?') || '/submission/' || id, id, "
      "report, kind, submitted, authority, reference, recorded_at, recorded_by FROM submissions WHERE rowid = ?1",
-     // The ICSR message it names, then the gateway's acknowledgements (schema v12).
+     // The ICSR message it names, then the gateway's acknowledgements (schema v12), as two
+     // reads: each value keeps its own type on PostgreSQL too (a UNION makes a column one
+     // type), and the rows come in the order the one UNION ... ORDER BY 1, 2 gave them.
      "SELECT 0, 'message', message_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM submission_messages "
-     "WHERE submission = ?1 UNION ALL SELECT 1, id, message_id, ack_batch_id, ack_sha256, code, accepted, text, "
-     "local_report_number, receipt_at, recorded_at || ' ' || recorded_by FROM icsr_acks WHERE submission = ?1 "
-     "ORDER BY 1, 2"},
+     "WHERE submission = ?1",
+     "SELECT 1, id, message_id, ack_batch_id, ack_sha256, code, accepted, text, local_report_number, receipt_at, "
+     "recorded_at || ' ' || recorded_by FROM icsr_acks WHERE submission = ?1 ORDER BY id"},
     {Kind::alert, "alert", "alerts",
      "SELECT study || '/alert/' || id, id, study, rule, severity, dedupe_key, title, subject, report, payload, "
      "created_at, status, acked_at, acked_by, ack_comment FROM alerts WHERE rowid = ?1",
@@ -128,8 +131,9 @@ std::optional<Content> read_content(Db& db, Kind k, std::int64_t rowid) {
   text += s.name;
   put_row(text, row, 1);
   row.reset();
-  if (s.children_sql) {
-    auto kids = db.cached(s.children_sql);
+  for (const char* sql : {s.children_sql, s.more_children_sql}) {
+    if (!sql) continue;
+    auto kids = db.cached(sql);
     kids.bind(1, rowid);
     while (kids.step()) put_row(text, kids, 0);
   }

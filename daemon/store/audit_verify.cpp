@@ -21,6 +21,7 @@
 #include "audit_trail.hpp"
 #include "pvmon/crypto.hpp"
 #include "pvmon/maintenance.hpp"
+#include "postgres.hpp"
 #include "sqlite.hpp"
 
 namespace pvmon::store {
@@ -205,8 +206,9 @@ class Verifier {
         add({"checkpoint", c.seq, "", "", "head differs", c.head, *h});
     }
     // pvmond writes a checkpoint when it stops and another when it starts; `pvmon audit accept`
-    // writes one after its rows. Rows after a stop's checkpoint were written by something else.
-    if (!file.checkpoints.empty()) {
+    // writes one after its rows. Rows after a stop's checkpoint were written by something else,
+    // unless the database is shared: on PostgreSQL the other instances write on after one stops.
+    if (!file.checkpoints.empty() && opts_.dsn.empty()) {
       const auto& last = file.checkpoints.back();
       auto st = db_.prepare("SELECT max(seq) FROM audit");
       st.step();
@@ -377,29 +379,44 @@ Result<std::string> load_or_create_checkpoint_key(const std::string& path) {
 }
 
 Result<AuditReport> verify_audit(const std::string& db_path, const VerifyOptions& opts) {
+  const std::string where = opts.dsn.empty() ? db_path : "PostgreSQL (" + redacted_dsn(opts.dsn) + ")";
   std::error_code ec;
-  if (!fs::is_regular_file(db_path, ec)) return Error::of(Errc::not_found, "no database file at " + db_path);
+  if (opts.dsn.empty() && !fs::is_regular_file(db_path, ec))
+    return Error::of(Errc::not_found, "no database file at " + db_path);
   try {
-    SqliteDb db(db_path, false, true, kBusyMs);
-    // One read transaction: the whole check sees one snapshot while pvmond appends.
-    db.exec("BEGIN");
-    auto out = verify_open(db, db_path, opts);
-    db.exec("COMMIT");
+    std::unique_ptr<Db> db;
+    if (opts.dsn.empty()) {
+      db = std::make_unique<SqliteDb>(db_path, false, true, kBusyMs);
+      // One read transaction: the whole check sees one snapshot while pvmond appends.
+      db->exec("BEGIN");
+    } else {
+      db = std::make_unique<PgDb>(opts.dsn, true);
+      db->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    }
+    auto out = verify_open(*db, where, opts);
+    db->exec("COMMIT");
     return out;
   } catch (const DbError& e) {
-    return from_db(e, "verify " + db_path);
+    return from_db(e, "verify " + where);
   }
 }
 
 Result<Acceptance> accept_audit(const std::string& db_path, const VerifyOptions& opts, const std::string& principal,
                                 const std::string& reason) {
+  const std::string where = opts.dsn.empty() ? db_path : "PostgreSQL (" + redacted_dsn(opts.dsn) + ")";
   std::error_code ec;
-  if (!fs::is_regular_file(db_path, ec)) return Error::of(Errc::not_found, "no database file at " + db_path);
+  if (opts.dsn.empty() && !fs::is_regular_file(db_path, ec))
+    return Error::of(Errc::not_found, "no database file at " + db_path);
   try {
-    SqliteDb db(db_path, false, false, kBusyMs);
-    db.exec("BEGIN IMMEDIATE");
+    std::unique_ptr<Db> owned;
+    if (opts.dsn.empty())
+      owned = std::make_unique<SqliteDb>(db_path, false, false, kBusyMs);
+    else
+      owned = std::make_unique<PgDb>(opts.dsn, false);
+    Db& db = *owned;
+    db.begin_write();
     try {
-      auto report = verify_open(db, db_path, opts);
+      auto report = verify_open(db, where, opts);
       if (!report) {
         db.exec("ROLLBACK");
         return report.error();
@@ -435,7 +452,7 @@ Result<Acceptance> accept_audit(const std::string& db_path, const VerifyOptions&
       throw;
     }
   } catch (const DbError& e) {
-    return from_db(e, "accept " + db_path);
+    return from_db(e, "accept " + where);
   }
 }
 

@@ -2,6 +2,9 @@
 
 #include <pqxx/pqxx>
 
+#include "pvmon/store.hpp"
+
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -54,6 +57,7 @@ std::string rewrite_functions(std::string s) {
   static const std::regex path(R"('\$\.([A-Za-z0-9_.]+)')");
   static const std::regex blob_length(R"(length\(\s*CAST\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s+AS\s+BLOB\s*\)\s*\))");
   static const std::regex master(R"(FROM sqlite_master WHERE type = 'table' AND name = \?)");
+  static const std::regex columns(R"(FROM pragma_table_info\('([A-Za-z_][A-Za-z0-9_]*)'\) WHERE name = \?)");
   std::smatch m;
   std::string out;
   // json_extract(x, '$.a.b') -> (x::jsonb #>> '{a,b}'): the value as text, NULL when absent.
@@ -74,17 +78,23 @@ std::string rewrite_functions(std::string s) {
   s = std::regex_replace(s, blob_length, "octet_length($1)");
   s = std::regex_replace(s, master,
                          "FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?");
+  s = std::regex_replace(
+      s, columns,
+      "FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '$1' AND column_name = ?");
   return s;
 }
 
 }  // namespace
 
-std::string pg_dialect(std::string_view in) {
+std::string pg_dialect(std::string_view in) { return pg_statement(in).text; }
+
+PgSql pg_statement(std::string_view in) {
   const std::string pre = rewrite_functions(std::string(in));
   const std::string_view s = pre;
   std::string out;
   out.reserve(s.size() + 32);
   int max_param = 0;
+  std::vector<int> params;  // $k is the statement's ?params[k-1]
   bool ignore = false;  // INSERT OR IGNORE: ON CONFLICT DO NOTHING at the end
   for (std::size_t i = 0; i < s.size();) {
     const char c = s[i];
@@ -113,8 +123,12 @@ std::string pg_dialect(std::string_view in) {
         n = max_param + 1;
       }
       max_param = std::max(max_param, n);
+      // PostgreSQL must infer a type for every parameter it is sent, so the ones the text
+      // does not use (an optional filter left out) are not sent: numbered densely.
+      auto at = std::find(params.begin(), params.end(), n);
+      if (at == params.end()) at = params.insert(params.end(), n);
       out += '$';
-      out += std::to_string(n);
+      out += std::to_string(at - params.begin() + 1);
       i = j;
       continue;
     }
@@ -128,6 +142,18 @@ std::string pg_dialect(std::string_view in) {
         out += "coalesce";
       } else if (word_is(w, "INSTR")) {
         out += "strpos";
+      } else if (word_is(w, "INDEXED")) {
+        // INDEXED BY name: SQLite's planner hint; PostgreSQL plans by itself.
+        const auto [by, e2] = next_word(s, j);
+        const auto [index, e3] = next_word(s, e2);
+        if (word_is(by, "BY") && !index.empty()) {
+          j = e3;
+          while (j < s.size() && std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+        } else {
+          out += w;
+        }
+      } else if (word_is(w, "TEMP") && j < s.size() && s[j] == '.') {
+        out += "pg_temp";  // temp.t: the session's temporary table
       } else if (word_is(w, "INSERT")) {
         const auto [w2, e2] = next_word(s, j);
         const auto [w3, e3] = next_word(s, e2);
@@ -153,7 +179,7 @@ std::string pg_dialect(std::string_view in) {
     while (!out.empty() && (std::isspace(static_cast<unsigned char>(out.back())) || out.back() == ';')) out.pop_back();
     out += " ON CONFLICT DO NOTHING";
   }
-  return out;
+  return PgSql{std::move(out), std::move(params)};
 }
 
 namespace {
@@ -172,7 +198,7 @@ constexpr unsigned kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, 
 
 class PgStmt final : public StmtImpl {
  public:
-  PgStmt(PgDb& db, std::string sql) : db_(db), sql_(std::move(sql)) {}
+  PgStmt(PgDb& db, PgSql sql) : db_(db), sql_(std::move(sql)) {}
 
   void bind_i64(int i, std::int64_t v) override { param(i) = std::to_string(v); }
   void bind_f64(int i, double v) override {
@@ -254,10 +280,13 @@ class PgStmt final : public StmtImpl {
   }
   void execute() {
     std::vector<const char*> values;
-    values.reserve(params_.size());
-    for (const auto& p : params_) values.push_back(p ? p->c_str() : nullptr);
+    values.reserve(sql_.params.size());
+    for (const int i : sql_.params) {
+      const auto k = static_cast<std::size_t>(i) - 1;
+      values.push_back(k < params_.size() && params_[k] ? params_[k]->c_str() : nullptr);  // unbound: NULL
+    }
     try {
-      result_ = db_.conn().tx.exec_params(sql_, pqxx::prepare::make_dynamic_params(values));
+      result_ = db_.conn().tx.exec_params(sql_.text, pqxx::prepare::make_dynamic_params(values));
     } catch (...) {
       db_.rethrow("step");
     }
@@ -266,7 +295,7 @@ class PgStmt final : public StmtImpl {
   }
 
   PgDb& db_;
-  std::string sql_;
+  PgSql sql_;
   std::vector<std::optional<std::string>> params_;
   std::optional<pqxx::result> result_;
   long row_ = -1;
@@ -316,12 +345,12 @@ void PgDb::exec(std::string_view sql) {
   }
 }
 
-Stmt PgDb::prepare(std::string_view sql) { return Stmt(std::make_unique<PgStmt>(*this, pg_dialect(sql))); }
+Stmt PgDb::prepare(std::string_view sql) { return Stmt(std::make_unique<PgStmt>(*this, pg_statement(sql))); }
 
 Stmt PgDb::cached(const std::string& sql) {
   auto [it, fresh] = cache_.try_emplace(sql);
   Cached& c = it->second;
-  if (fresh) c.st = std::make_unique<PgStmt>(*this, pg_dialect(sql));
+  if (fresh) c.st = std::make_unique<PgStmt>(*this, pg_statement(sql));
   if (*c.in_use) return prepare(sql);
   *c.in_use = true;
   return Stmt(c.st.get(), c.in_use.get());
@@ -352,16 +381,16 @@ bool PgDb::alive() {
   }
 }
 
-std::string dsn_with_password(const std::string& dsn, const std::string& password_file) {
+Result<std::string> dsn_with_password(const std::string& dsn, const std::string& password_file) {
   if (password_file.empty()) return dsn;
   if (dsn.rfind("postgres://", 0) == 0 || dsn.rfind("postgresql://", 0) == 0)
-    throw PgError(DbFault::other, "", "with password_file, give the dsn in key=value form (host=... dbname=...)");
+    return Error::of(Errc::invalid, "with password_file, give the dsn in key=value form (host=... dbname=...)");
   std::ifstream in(password_file);
-  if (!in) throw PgError(DbFault::io, "", "cannot read the password file " + password_file);
+  if (!in) return Error::of(Errc::unavailable, "cannot read the password file " + password_file);
   std::string password;
   std::getline(in, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (password.empty()) throw PgError(DbFault::other, "", "the password file " + password_file + " is empty");
+  if (password.empty()) return Error::of(Errc::invalid, "the password file " + password_file + " is empty");
   // A libpq key=value string: the value single-quoted, \ and ' escaped.
   std::string quoted = "'";
   for (char c : password) {

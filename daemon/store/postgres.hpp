@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "db.hpp"
 
@@ -42,6 +43,13 @@ inline constexpr long long kMigrationLock = 0x70766d6f6e0003;
 /// CONFLICT DO NOTHING, ifnull, instr, rowid, json_extract and json_remove with literal paths,
 /// BEGIN IMMEDIATE. String literals and quoted names are left as they are.
 std::string pg_dialect(std::string_view sql);
+/// The same, with which of the statement's parameters each $k is: `?N` that the text leaves
+/// out (an optional filter) are not sent, since PostgreSQL cannot type a parameter it never sees.
+struct PgSql {
+  std::string text;
+  std::vector<int> params;  // $k is ?params[k-1]
+};
+PgSql pg_statement(std::string_view sql);
 
 class PgDb final : public Db {
  public:
@@ -79,9 +87,5 @@ class PgDb final : public Db {
   };
   std::unordered_map<std::string, Cached> cache_;
 };
-
-/// Reads `password_file` (its first line) into the DSN's password, so the secret is never in
-/// the config or a log; the DSN itself must not carry one then. Errors name the file.
-std::string dsn_with_password(const std::string& dsn, const std::string& password_file);
 
 }  // namespace pvmon::store

@@ -2,6 +2,7 @@
 // (private to pvmon::store).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -10,14 +11,15 @@
 
 #include "pvmon/crypto.hpp"
 #include "pvmon/store.hpp"
-#include "sqlite.hpp"
+#include "db.hpp"
 
 namespace pvmon::store {
 
 /// A few read-only connections handed out to request threads.
 class ReaderPool {
  public:
-  ReaderPool(std::string path, int busy_ms) : path_(std::move(path)), busy_ms_(busy_ms) {}
+  using Open = std::function<std::unique_ptr<Db>()>;
+  explicit ReaderPool(Open open) : open_(std::move(open)) {}
 
   class Lease {
    public:
@@ -44,7 +46,7 @@ class ReaderPool {
         return Lease(*this, std::move(db));
       }
     }
-    return Lease(*this, std::make_unique<SqliteDb>(path_, false, true, busy_ms_));
+    return Lease(*this, open_());
   }
 
  private:
@@ -52,8 +54,7 @@ class ReaderPool {
     std::lock_guard lock(mu_);
     if (idle_.size() < 16) idle_.push_back(std::move(db));
   }
-  std::string path_;
-  int busy_ms_;
+  Open open_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Db>> idle_;
 };

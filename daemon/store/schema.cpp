@@ -589,6 +589,15 @@ CREATE TRIGGER endpoint_changes_no_delete BEFORE DELETE ON endpoint_changes
   BEGIN SELECT RAISE(ABORT, 'endpoint_changes is append-only'); END;
 )sql";
 
+// Version 15: the outbox claimed, not owned (several instances on one PostgreSQL database).
+// A claim leases the endpoint's rows it hands out to one instance until lease_until; the other
+// instances leave that endpoint alone meanwhile, so its order holds, and take it over when an
+// instance dies holding it (SqliteOutbox::due).
+constexpr const char* kV15 = R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+)sql";
+
 static void v11_baseline(Db& db) {
   SystemClock clock;
   audit::baseline(db, clock.now());
@@ -597,7 +606,7 @@ static void v11_baseline(Db& db) {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
                                               {6, v6().c_str(), kV6After}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10},
-                                              {11, kV11, nullptr, v11_baseline}, {12, kV12}, {13, kV13}, {14, kV14}};
+                                              {11, kV11, nullptr, v11_baseline}, {12, kV12}, {13, kV13}, {14, kV14}, {15, kV15}};
   return kAll;
 }
 

@@ -23,6 +23,11 @@ const std::vector<Migration>& migrations();
 /// when the database is newer than this binary.
 void migrate(Db& db, int target = -1);
 int read_schema_version(Db& db);
+/// The PostgreSQL schema's migrations (schema_pg.cpp): the same numbers, from 14 on.
+const std::vector<Migration>& pg_migrations();
+/// Brings a PostgreSQL database to the newest version under an advisory lock, so that
+/// instances starting together migrate once. Throws as migrate() does.
+void migrate_pg(Db& db);
 
 /// The open critical alerts last sent at or before ?1: what escalation re-sends. Its WHERE
 /// matches the partial index alerts_to_escalate (schema v5), so it reads only those alerts.

@@ -33,10 +33,12 @@ constexpr const char* kDueSql = R"sql(
 SELECT id, msg_id, endpoint, event_type, body, attempts, created_at, next_attempt_at, seq FROM (
   SELECT o.*,
          ROW_NUMBER() OVER w AS nth,
-         sum(o.next_attempt_at > ?1) OVER w AS waiting
+         sum(CASE WHEN o.next_attempt_at > ?1 THEN 1 ELSE 0 END) OVER w AS waiting
   FROM outbox o
   WHERE o.state = 'pending' AND o.endpoint NOT IN (SELECT endpoint FROM endpoint_state)
-  WINDOW w AS (PARTITION BY o.endpoint ORDER BY o.seq ROWS UNBOUNDED PRECEDING))
+    AND o.endpoint NOT IN (SELECT endpoint FROM outbox
+                           WHERE state = 'pending' AND claimed_by <> ?3 AND lease_until > ?1)
+  WINDOW w AS (PARTITION BY o.endpoint ORDER BY o.seq ROWS UNBOUNDED PRECEDING)) runs
 WHERE waiting = 0 AND nth <= ?2
 ORDER BY endpoint, seq
 )sql";
@@ -104,10 +106,37 @@ bool valid_state(const std::string& s) {
 
 std::vector<notify::OutboxMessage> SqliteOutbox::due(Timestamp now,
                                                      std::size_t per_endpoint_limit) {
-  auto db = readers_.take();
-  auto st = db->cached(kDueSql);
+  // A read first: nothing due (the common case) costs no write transaction.
+  {
+    auto db = readers_.take();
+    if (due_rows(*db, now, per_endpoint_limit).empty()) return {};
+  }
+  // The claim, inside a write transaction (one at a time across instances, Writer and
+  // PgDb::begin_write): the same query again, its rows leased to this instance. An endpoint
+  // another instance holds a lease on is skipped whole, so its order holds; a lease that
+  // expires (the instance died mid-send) frees it for the others.
+  auto claimed = writer_.write<std::vector<notify::OutboxMessage>>(
+      [&](Db& db) -> Result<std::vector<notify::OutboxMessage>> {
+        auto rows = due_rows(db, now, per_endpoint_limit);
+        const std::string until = format_timestamp(Timestamp{now.ms + kLeaseMs});
+        for (const auto& m : rows)
+          db.cached("UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id = ?")
+              .bind(1, instance_)
+              .bind(2, until)
+              .bind(3, m.id)
+              .run();
+        return rows;
+      },
+      true);
+  if (!claimed) throw std::runtime_error("claiming due webhooks failed: " + claimed.error().message);
+  return std::move(*claimed);
+}
+
+std::vector<notify::OutboxMessage> SqliteOutbox::due_rows(Db& db, Timestamp now, std::size_t per_endpoint_limit) {
+  auto st = db.cached(kDueSql);
   st.bind(1, format_timestamp(now));
   st.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(per_endpoint_limit, INT64_MAX)));
+  st.bind(3, instance_);
   std::vector<notify::OutboxMessage> out;
   while (st.step()) {
     notify::OutboxMessage m;
@@ -181,7 +210,8 @@ void SqliteOutbox::record(const notify::Attempt& a) {
         sql += ", state = 'gone'";
         break;
     }
-    sql += " WHERE id = ?1 AND state = 'pending'";
+    // Its lease ends with the attempt (a retry is claimed again when due).
+    sql += ", claimed_by = NULL, lease_until = NULL WHERE id = ?1 AND state = 'pending'";
     auto up = db.cached(sql);
     up.bind(1, a.outbox_id);
     if (a.outcome == Outcome::delivered) up.bind(2, at);
@@ -189,6 +219,12 @@ void SqliteOutbox::record(const notify::Attempt& a) {
     if (a.outcome == Outcome::retry) up.bind(2, format_timestamp(a.next_attempt_at.value_or(a.at)));
     up.run();
     if (db.changes() == 0) return Ok{};
+    // The rest of this instance's run on the endpoint is still being sent: its lease goes on.
+    db.cached("UPDATE outbox SET lease_until = ? WHERE endpoint = ? AND claimed_by = ? AND state = 'pending'")
+        .bind(1, format_timestamp(Timestamp{clock_.now().ms + kLeaseMs}))
+        .bind(2, endpoint)
+        .bind(3, instance_)
+        .run();
 
     std::int64_t attempts = 0;
     {
@@ -302,7 +338,7 @@ Result<DeliveryPage> SqliteOutbox::list_deliveries(std::optional<std::string> en
     std::string sql =
         "SELECT o.id, o.msg_id, o.endpoint, o.event_type, length(CAST(o.body AS BLOB)), o.alert, "
         "o.state, o.attempts, o.created_at, o.next_attempt_at, o.delivered_at, e.disabled_at, o.seq "
-        "FROM outbox o LEFT JOIN endpoint_state e ON e.endpoint = o.endpoint WHERE 1 ";
+        "FROM outbox o LEFT JOIN endpoint_state e ON e.endpoint = o.endpoint WHERE 1 = 1 ";
     if (endpoint) sql += "AND o.endpoint = ?1 ";
     if (state) sql += "AND o.state = ?2 ";
     if (after_id) sql += "AND o.id < ?3 ";
@@ -369,7 +405,7 @@ Result<Redelivery> SqliteOutbox::redeliver(std::int64_t outbox_id, const Actor& 
     const std::string ts = format_timestamp(now);
     // The webhook-id stays: a receiver that already has the message de-duplicates on it.
     db.cached(
-          "UPDATE outbox SET state = 'pending', next_attempt_at = ?, delivered_at = NULL "
+          "UPDATE outbox SET state = 'pending', next_attempt_at = ?, delivered_at = NULL, claimed_by = NULL, lease_until = NULL "
           "WHERE id = ?")
         .bind(1, ts)
         .bind(2, outbox_id)
@@ -400,7 +436,7 @@ Result<std::vector<EndpointFacts>> SqliteOutbox::endpoint_facts() {
     };
     {
       auto st = db->cached(
-          "SELECT endpoint, sum(state = 'pending'), sum(state = 'gone'), max(seq), "
+          "SELECT endpoint, sum(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), sum(CASE WHEN state = 'gone' THEN 1 ELSE 0 END), max(seq), "
           "min(CASE WHEN state = 'pending' THEN created_at END), max(delivered_at) "
           "FROM outbox GROUP BY endpoint");
       while (st.step()) {
@@ -472,7 +508,8 @@ Result<EndpointEnabled> SqliteOutbox::enable_endpoint(const std::string& endpoin
     // The rows that met the 410 were never delivered: they go first again (lowest sequence),
     // so the receiver gets the endpoint's messages in order, with no gap.
     db.cached(
-          "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE endpoint = ? AND state = 'gone'")
+          "UPDATE outbox SET state = 'pending', next_attempt_at = ?, claimed_by = NULL, lease_until = NULL "
+          "WHERE endpoint = ? AND state = 'gone'")
         .bind(1, r.enabled_at)
         .bind(2, endpoint)
         .run();

@@ -30,7 +30,15 @@ class SqliteOutbox final : public notify::OutboxRepository {
   /// `endpoints`: the endpoints in force (thread-safe), to route the operator alerts that
   /// record() raises; none when empty.
   SqliteOutbox(Writer& writer, ReaderPool& readers, const Clock& clock, EndpointsFn endpoints = {})
-      : writer_(writer), readers_(readers), clock_(clock), endpoints_(std::move(endpoints)) {}
+      : writer_(writer), readers_(readers), clock_(clock), endpoints_(std::move(endpoints)),
+        instance_(new_msg_id().replace(0, 4, "inst_")) {}
+
+  /// How long a claim holds an endpoint's rows for this instance, renewed by each attempt it
+  /// records: longer than any one send (connect and read timeouts), so a live instance keeps
+  /// its endpoint, and short enough that a dead one's messages go out from another soon.
+  static constexpr std::int64_t kLeaseMs = 120'000;
+  /// This instance's name in the claims it holds (random per start).
+  const std::string& instance() const { return instance_; }
 
   std::vector<notify::OutboxMessage> due(Timestamp now, std::size_t per_endpoint_limit) override;
   std::optional<Timestamp> next_due() override;
@@ -78,10 +86,12 @@ class SqliteOutbox final : public notify::OutboxRepository {
                                           const Actor& actor);
 
  private:
+  std::vector<notify::OutboxMessage> due_rows(Db& db, Timestamp now, std::size_t per_endpoint_limit);
   Writer& writer_;
   ReaderPool& readers_;
   const Clock& clock_;
   EndpointsFn endpoints_;
+  const std::string instance_;
 };
 
 }  // namespace pvmon::store

@@ -10,6 +10,7 @@
 #include "audit_trail.hpp"
 #include "schema.hpp"
 #include "reader_pool.hpp"
+#include "postgres.hpp"
 #include "sqlite_outbox.hpp"
 #include "writer.hpp"
 #include "version_facts.hpp"
@@ -192,8 +193,17 @@ struct By {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const Options& opts, const Clock& clock, std::unique_ptr<Db> wdb)
-      : path_(opts.path), clock_(clock), readers_(opts.path, opts.busy_timeout_ms),
+      : path_(opts.path), clock_(clock), readers_(reader(opts, opts.dsn)),
+        replica_(reader(opts, opts.replica_dsn.empty() ? opts.dsn : opts.replica_dsn)),
         writer_(std::move(wdb), opts.max_batch) {}
+
+  /// Read-only connections: SQLite's file, or a PostgreSQL server (the primary, or a replica).
+  static ReaderPool::Open reader(const Options& opts, const std::string& dsn) {
+    if (!opts.dsn.empty()) return [dsn] { return std::unique_ptr<Db>(std::make_unique<PgDb>(dsn, true)); };
+    return [path = opts.path, ms = opts.busy_timeout_ms] {
+      return std::unique_ptr<Db>(std::make_unique<SqliteDb>(path, false, true, ms));
+    };
+  }
 
   ~SqliteStore() override { close(); }
 
@@ -1311,6 +1321,11 @@ class SqliteStore final : public Store {
       if (old.step() && !old.is_null(0)) g.oldest_undelivered = parse_timestamp(old.text(0));
       auto t = db->cached("SELECT outcome, count(*) FROM delivery_attempts GROUP BY 1");
       while (t.step()) g.attempts[t.text(0)] = t.i64(1);
+      if (db->engine() == Engine::postgresql) {
+        auto size = db->cached("SELECT pg_database_size(current_database())");
+        if (size.step()) g.db_bytes = size.i64(0);
+        return g;
+      }
       std::error_code ec;
       for (const char* suffix : {"", "-wal"}) {
         const auto n = std::filesystem::file_size(path_ + suffix, ec);
@@ -2222,6 +2237,9 @@ class SqliteStore final : public Store {
   std::string path_;
   const Clock& clock_;
   ReaderPool readers_;
+  /// Reads that may lag the primary by a moment (lists, /safety, DSMB builds): the replica
+  /// when one is configured, else the same connections as readers_.
+  ReaderPool replica_;
   Writer writer_;
   std::mutex endpoints_mu_;
   std::function<std::vector<notify::Endpoint>()> endpoints_;
@@ -2233,15 +2251,65 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
+std::string redacted_dsn(const std::string& dsn) {
+  // key=value pairs: the value of password (quoted or not) becomes ***.
+  std::string out;
+  std::size_t i = 0;
+  while (i < dsn.size()) {
+    const std::size_t key = dsn.find("password", i);
+    if (key == std::string::npos || (key > 0 && !std::isspace(static_cast<unsigned char>(dsn[key - 1])))) {
+      if (key == std::string::npos) break;
+      out.append(dsn, i, key + 8 - i);
+      i = key + 8;
+      continue;
+    }
+    std::size_t j = key + 8;
+    while (j < dsn.size() && std::isspace(static_cast<unsigned char>(dsn[j]))) ++j;
+    if (j >= dsn.size() || dsn[j] != '=') {
+      out.append(dsn, i, j - i);
+      i = j;
+      continue;
+    }
+    ++j;
+    while (j < dsn.size() && std::isspace(static_cast<unsigned char>(dsn[j]))) ++j;
+    std::size_t end = j;
+    if (end < dsn.size() && dsn[end] == '\'') {
+      for (++end; end < dsn.size() && dsn[end] != '\''; ++end)
+        if (dsn[end] == '\\') ++end;
+      if (end < dsn.size()) ++end;
+    } else {
+      while (end < dsn.size() && !std::isspace(static_cast<unsigned char>(dsn[end]))) ++end;
+    }
+    out.append(dsn, i, key - i).append("password=***");
+    i = end;
+  }
+  out.append(dsn, std::min(i, dsn.size()), std::string::npos);
+  // A URI's user:password@ part.
+  const auto scheme = out.find("://");
+  const auto at = out.find('@');
+  if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+    const auto colon = out.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Store>> Store::open(const Options& opts, const Clock& clock) {
+  const std::string where = opts.dsn.empty() ? opts.path : "PostgreSQL (" + redacted_dsn(opts.dsn) + ")";
   try {
-    auto db = std::make_unique<SqliteDb>(opts.path, true, false, opts.busy_timeout_ms);
-    migrate(*db);
+    std::unique_ptr<Db> db;
+    if (opts.dsn.empty()) {
+      db = std::make_unique<SqliteDb>(opts.path, true, false, opts.busy_timeout_ms);
+      migrate(*db);
+    } else {
+      db = std::make_unique<PgDb>(opts.dsn, false);
+      migrate_pg(*db);
+    }
     return std::unique_ptr<Store>(std::make_unique<SqliteStore>(opts, clock, std::move(db)));
   } catch (const DbError& e) {
-    return Error::of(Errc::unavailable, "database " + opts.path + ": " + e.what());
+    return Error::of(Errc::unavailable, "database " + where + ": " + redacted_dsn(e.what()));
   } catch (const std::runtime_error& e) {
-    return Error::of(Errc::invalid, "database " + opts.path + ": " + e.what());
+    return Error::of(Errc::invalid, "database " + where + ": " + e.what());
   }
 }
 

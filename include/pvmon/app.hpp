@@ -7,6 +7,10 @@
 #include <ostream>
 #include <string>
 
+#include "pvmon/config.hpp"
+#include "pvmon/core.hpp"
+#include "pvmon/store.hpp"
+
 namespace pvmon::app {
 
 struct Options {
@@ -17,6 +21,10 @@ struct Options {
 
 /// Runs pvmond until SIGTERM/SIGINT; returns the process exit code.
 int run_daemon(const Options& opts);
+
+/// The store's options from the config: for PostgreSQL the DSNs with the password file's
+/// secret (errors name the file, never the secret).
+Result<store::Options> store_options(const config::Config& cfg);
 
 /// Validates the config (and its study files); prints every problem; 0 when valid.
 int check_config(const Options& opts, std::ostream& out, std::ostream& err);

@@ -169,6 +169,16 @@ struct Config {
   int delivery_workers = 4;         // webhook sender threads
   notify::RetryPolicy webhook_retry;  // alerts.retry_base_ms, alerts.retry_give_up_hours
   int busy_timeout_ms = 5000;
+  /// storage.engine: "sqlite" (the file `database` under data_dir) or "postgresql" (README
+  /// "Scaling out": several pvmond on one database).
+  std::string storage_engine = "sqlite";
+  /// PostgreSQL: libpq key=value connection string without a password; the password is the
+  /// first line of `storage_password_file` (${CREDENTIALS_DIRECTORY} expanded).
+  std::string storage_dsn;
+  std::string storage_password_file;
+  /// PostgreSQL: a read-only replica for lists, /safety and DSMB builds (same password file).
+  std::string storage_replica_dsn;
+  bool postgres() const { return storage_engine == "postgresql"; }
   std::vector<Principal> principals;
   std::map<std::string, Study> studies;
   std::vector<notify::Endpoint> webhooks;

@@ -80,6 +80,9 @@ struct VerifyOptions {
   std::optional<std::string> key;
   /// Findings kept (the walk goes on; the counts stay right).
   std::size_t max_findings = 10000;
+  /// A PostgreSQL database (libpq connection string, password included) instead of the file.
+  /// Shared by several instances: rows after one instance's stop checkpoint are the others'.
+  std::string dsn;
 };
 
 /// Opens `db_path` read-only in one read transaction and checks (1) the chain: every row's

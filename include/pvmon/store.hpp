@@ -35,11 +35,25 @@ namespace pvmon::store {
 int current_schema_version();
 
 struct Options {
-  std::string path;
+  Options() = default;
+  Options(std::string p, int busy_ms = 5000, int batch = 512, int reader_count = 4)
+      : path(std::move(p)), busy_timeout_ms(busy_ms), max_batch(batch), readers(reader_count) {}
+  std::string path;  // SQLite: the database file
   int busy_timeout_ms = 5000;
   int max_batch = 512;
   int readers = 4;
+  /// PostgreSQL instead of SQLite when set: a libpq connection string, password included
+  /// (never logged; `redacted_dsn` is what messages show).
+  std::string dsn;
+  /// PostgreSQL: a read-only replica for lists, /safety and DSMB builds (empty: the primary).
+  std::string replica_dsn;
 };
+
+/// A libpq connection string with its password replaced by "***", for messages and logs.
+std::string redacted_dsn(const std::string& dsn);
+/// `dsn` (key=value form) with the first line of `password_file` as its password, so the
+/// secret is never in the config or a log; `dsn` as it is when the file is "". Errors name the file.
+Result<std::string> dsn_with_password(const std::string& dsn, const std::string& password_file);
 
 /// Who did it, for the audit trail and the version history.
 struct Actor {

@@ -79,6 +79,16 @@ struct TempDir {
   }
 };
 
+/// Whether the daemons under test keep their data in PostgreSQL: PVMON_E2E_ENGINE=postgresql
+/// with the server scripts/pg-test.sh starts (ctest's *_pg entries).
+inline bool on_postgres() {
+  const char* engine = std::getenv("PVMON_E2E_ENGINE");
+  if (!engine || std::string(engine) != "postgresql") return false;
+  if (!std::getenv("PVMON_TEST_PG_ADMIN_DSN") || !std::getenv("PVMON_TEST_PG_DSN"))
+    throw std::runtime_error("PVMON_E2E_ENGINE=postgresql needs the server of scripts/pg-test.sh");
+  return true;
+}
+
 /// The shipped config with its study path made absolute, written into `dir`; `edit` may change
 /// it before it is written.
 inline fs::path write_config(const fs::path& dir, const std::function<void(json&)>& edit = {}) {
@@ -94,6 +104,20 @@ inline fs::path write_config(const fs::path& dir, const std::function<void(json&
     for (const char* key : {"max_workers", "max_connections", "max_connections_per_address", "header_timeout_s",
                             "body_min_bytes_per_s", "max_header_bytes", "max_header_count", "tls_handshake_timeout_s"})
       cfg["http"].erase(key);
+  if (on_postgres()) {
+    // A database of its own on the test server, made once per config (a restart keeps it).
+    static int made = 0;
+    std::random_device rd;
+    const std::string name = "e2e_" + std::to_string(::getpid()) + "_" + std::to_string(++made) + "_" + std::to_string(rd() % 100000);
+    const std::string cmd = std::string("psql -q -v ON_ERROR_STOP=1 \"") + std::getenv("PVMON_TEST_PG_ADMIN_DSN") +
+                            "\" -c 'CREATE DATABASE " + name + "' >/dev/null";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot create the test database " + name);
+    std::string dsn = std::getenv("PVMON_TEST_PG_DSN");
+    dsn.replace(dsn.find("dbname=pvmon"), 12, "dbname=" + name);
+    cfg["storage"]["engine"] = "postgresql";
+    cfg["storage"]["dsn"] = dsn;
+    cfg["storage"]["password_file"] = std::getenv("PVMON_TEST_PG_PASSWORD_FILE");
+  }
   if (edit) edit(cfg);
   const fs::path out = dir / "pvmond.json";
   write_text(out, cfg.dump(2));

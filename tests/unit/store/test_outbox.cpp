@@ -42,7 +42,7 @@ struct Fixture {
   TempDir dir;
   FakeClock clock{kT0};
   Writer writer{migrated(dir.path()), 64};
-  ReaderPool readers{dir.path(), 1000};
+  ReaderPool readers{[p = dir.path()] { return std::unique_ptr<Db>(std::make_unique<SqliteDb>(p, false, true, 1000)); }};
   std::vector<notify::Endpoint> endpoints;  // what record() routes operator alerts to
   SqliteOutbox outbox{writer, readers, clock, [this] { return endpoints; }};
 

@@ -10,6 +10,10 @@ TEST_CASE("pg_dialect: parameters numbered as SQLite numbers them") {
   // ?N keeps its number; a bare ? after it takes the next one (SQLite: largest so far + 1).
   CHECK(pg_dialect("WHERE substr(e, 1, length(?1)) = ?1 AND seq < ?2 LIMIT ?") ==
         "WHERE substr(e, 1, length($1)) = $1 AND seq < $2 LIMIT $3");
+  // ?N the text leaves out are not sent: $k numbered densely, each naming its ?N.
+  const auto gap = pvmon::store::pg_statement("WHERE r.study = ?1 AND r.id > ?5 ORDER BY r.id LIMIT ?6");
+  CHECK(gap.text == "WHERE r.study = $1 AND r.id > $2 ORDER BY r.id LIMIT $3");
+  CHECK(gap.params == std::vector<int>{1, 5, 6});
   // Inside literals and quoted names nothing changes.
   CHECK(pg_dialect("SELECT '?', \"a?\" FROM t WHERE x = 'it''s ?' AND y = ?") ==
         "SELECT '?', \"a?\" FROM t WHERE x = 'it''s ?' AND y = $1");
@@ -24,8 +28,20 @@ TEST_CASE("pg_dialect: the constructs PostgreSQL spells differently") {
   // Only whole words: a column named rowid_x or a table my_rowid stays.
   CHECK(pg_dialect("SELECT rowid_x, my_rowid FROM t") == "SELECT rowid_x, my_rowid FROM t");
   CHECK(pg_dialect("AND instr(',' || ifnull(v.related_to, '') || ',', ',' || ?4 || ',') > 0") ==
-        "AND strpos(',' || coalesce(v.related_to, '') || ',', ',' || $4 || ',') > 0");
+        "AND strpos(',' || coalesce(v.related_to, '') || ',', ',' || $1 || ',') > 0");
+  CHECK(pg_dialect("SELECT report FROM ae_versions INDEXED BY ae_versions_in_force WHERE x = ?") ==
+        "SELECT report FROM ae_versions WHERE x = $1");
+  CHECK(pg_dialect("DELETE FROM temp.readyz") == "DELETE FROM pg_temp.readyz");
+  CHECK(pg_dialect("CREATE TEMP TABLE IF NOT EXISTS readyz (x INTEGER)") == "CREATE TEMP TABLE IF NOT EXISTS readyz (x INTEGER)");
   CHECK(pg_dialect("SELECT length(CAST(o.body AS BLOB)) FROM outbox o") == "SELECT octet_length(o.body) FROM outbox o");
+}
+
+TEST_CASE("pg_dialect: SQLite's catalogue as PostgreSQL's") {
+  CHECK(pg_dialect("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?") ==
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1");
+  CHECK(pg_dialect("SELECT 1 FROM pragma_table_info('audit') WHERE name = ?") ==
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'audit' AND "
+        "column_name = $1");
 }
 
 TEST_CASE("pg_dialect: JSON paths") {
