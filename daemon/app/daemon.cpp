@@ -173,6 +173,11 @@ class Background {
     boost::asio::post(scheduler_pool_, [this] {
       const auto t0 = std::chrono::steady_clock::now();
       try {
+        // One instance at a time (several pvmond on one PostgreSQL database).
+        if (!store_.scheduler_turn()) {
+          ticking_.store(false);
+          return;
+        }
         scheduler_tick(*holder_.get(), store_, clock_);
       } catch (const std::exception& ex) {
         spdlog::error("scheduler: {}", ex.what());
@@ -202,7 +207,7 @@ class Background {
     if (building_.exchange(true)) return;
     boost::asio::post(report_builder_, [this] {
       try {
-        if (store_.read_only()) {
+        if (store_.read_only() || !store_.scheduler_turn()) {
           building_.store(false);
           return;
         }
@@ -301,6 +306,7 @@ Result<store::Options> store_options(const config::Config& cfg) {
   o.busy_timeout_ms = cfg.busy_timeout_ms;
   o.max_batch = cfg.writer_max_batch;
   o.readers = 4;
+  o.delivery_lease_ms = static_cast<std::int64_t>(cfg.delivery_lease_seconds) * 1000;
   if (!cfg.postgres()) return o;
   auto dsn = store::dsn_with_password(cfg.storage_dsn, cfg.storage_password_file);
   if (!dsn) return Error::of(dsn.error().code, "storage.password_file: " + dsn.error().message);

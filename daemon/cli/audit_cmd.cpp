@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "pvmon/maintenance.hpp"
+#include "pvmon/store.hpp"
 #include "pvmon/time.hpp"
 
 namespace pvmon::cli {
@@ -46,6 +47,29 @@ parse(const std::vector<std::string> &args, std::size_t first,
   return opts;
 }
 
+/// `--db FILE` or `--dsn DSN [--password-file FILE]` (exactly one) into `v.dsn` and the path:
+/// the database a verification or acceptance reads. The password may also come from libpq's
+/// own PGPASSWORD or ~/.pgpass; it is never printed.
+bool database_option(const std::map<std::string, std::string> &opts, store::VerifyOptions &v, std::string &path,
+                     std::ostream &err) {
+  const bool db = opts.count("--db") > 0, dsn = opts.count("--dsn") > 0;
+  if (db == dsn) {
+    err << "pvmon audit: give --db FILE (SQLite) or --dsn DSN (PostgreSQL), one of them\n";
+    return false;
+  }
+  if (db) {
+    path = opts.at("--db");
+    return true;
+  }
+  auto full = store::dsn_with_password(opts.at("--dsn"), opts.count("--password-file") ? opts.at("--password-file") : "");
+  if (!full) {
+    err << "pvmon audit: --password-file: " << full.error().message << '\n';
+    return false;
+  }
+  v.dsn = *full;
+  return true;
+}
+
 bool opts_has(const std::map<std::string, std::string> &opts, const char *k) {
   return opts.count(k) > 0;
 }
@@ -84,9 +108,10 @@ bool checkpoint_options(const std::map<std::string, std::string> &opts,
 int audit_verify(const std::map<std::string, std::string> &opts,
                  std::ostream &out, std::ostream &err) {
   store::VerifyOptions v;
-  if (!checkpoint_options(opts, v, err))
+  std::string path;
+  if (!database_option(opts, v, path, err) || !checkpoint_options(opts, v, err))
     return kFailed;
-  auto report = store::verify_audit(opts.at("--db"), v);
+  auto report = store::verify_audit(path, v);
   if (!report) {
     print_error("audit verify", report.error(), err);
     return kFailed;
@@ -136,9 +161,10 @@ int audit_accept(const std::map<std::string, std::string> &opts,
   }
   store::VerifyOptions v;
   v.max_findings = SIZE_MAX;
-  if (!checkpoint_options(opts, v, err))
+  std::string path;
+  if (!database_option(opts, v, path, err) || !checkpoint_options(opts, v, err))
     return kFailed;
-  auto done = store::accept_audit(opts.at("--db"), v, opts.at("--by"),
+  auto done = store::accept_audit(path, v, opts.at("--by"),
                                   opts.at("--reason"));
   if (!done) {
     print_error("audit accept", done.error(), err);
@@ -175,19 +201,19 @@ int audit_accept(const std::map<std::string, std::string> &opts,
 int cmd_audit(const std::vector<std::string> &args, std::ostream &out,
               std::ostream &err) {
   constexpr const char *kUsage =
-      "usage: pvmon audit verify --db FILE [--checkpoints FILE [--key FILE]] "
-      "[--all]\n"
-      "       pvmon audit accept --db FILE --by NAME --reason TEXT "
+      "usage: pvmon audit verify (--db FILE | --dsn DSN [--password-file FILE]) "
+      "[--checkpoints FILE [--key FILE]] [--all]\n"
+      "       pvmon audit accept (--db FILE | --dsn DSN [--password-file FILE]) --by NAME --reason TEXT "
       "[--checkpoints FILE --key FILE]\n";
   if (args.empty() || (args[0] != "verify" && args[0] != "accept")) {
     err << kUsage;
     return kUsageError;
   }
   const bool verify = args[0] == "verify";
-  auto opts = verify ? parse(args, 1, {"--db"}, {"--all"}, err,
-                             {"--checkpoints", "--key"})
-                     : parse(args, 1, {"--db", "--by", "--reason"}, {}, err,
-                             {"--checkpoints", "--key"});
+  auto opts = verify ? parse(args, 1, {}, {"--all"}, err,
+                             {"--db", "--dsn", "--password-file", "--checkpoints", "--key"})
+                     : parse(args, 1, {"--by", "--reason"}, {}, err,
+                             {"--db", "--dsn", "--password-file", "--checkpoints", "--key"});
   if (!opts) {
     err << kUsage;
     return kUsageError;

@@ -502,6 +502,8 @@ Result<Config> parse(const std::string& text, const std::string& source,
       if (auto v = ar.integer("scheduler_tick_seconds", false, 1, 3600))
         c.scheduler_tick_seconds = int(*v);
       if (auto v = ar.integer("delivery_workers", false, 1, 64)) c.delivery_workers = int(*v);
+      // Above the longest send (its connect and read timeouts), or a live instance loses its claim.
+      if (auto v = ar.integer("delivery_lease_seconds", false, 5, 3600)) c.delivery_lease_seconds = int(*v);
       // The webhook retry schedule (notify::backoff_ms): the first delay, and how long a
       // message is retried before it is dead-lettered.
       if (auto v = ar.integer("retry_base_ms", false, 100, 600'000)) c.webhook_retry.base_ms = *v;

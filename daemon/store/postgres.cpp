@@ -132,6 +132,18 @@ PgSql pg_statement(std::string_view in) {
       i = j;
       continue;
     }
+    if (c == '+' && i + 1 < s.size() && ident_start(s[i + 1])) {
+      // A unary + before a column (WHERE +study = ?): SQLite's way to keep an index out of a
+      // plan. Before a name nothing else puts it; PostgreSQL has no such operator on text.
+      std::size_t k = out.size();
+      while (k > 0 && std::isspace(static_cast<unsigned char>(out[k - 1]))) --k;
+      if (k == 0 || out[k - 1] == '(' || out[k - 1] == '=' || out[k - 1] == ',' ||
+          (k >= 5 && word_is(std::string_view(out).substr(k - 5, 5), "WHERE")) ||
+          (k >= 3 && word_is(std::string_view(out).substr(k - 3, 3), "AND"))) {
+        ++i;
+        continue;
+      }
+    }
     if (ident_start(c) && (i == 0 || !ident_char(s[i - 1]))) {
       std::size_t j = i;
       while (j < s.size() && ident_char(s[j])) ++j;

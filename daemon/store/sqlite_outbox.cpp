@@ -118,7 +118,7 @@ std::vector<notify::OutboxMessage> SqliteOutbox::due(Timestamp now,
   auto claimed = writer_.write<std::vector<notify::OutboxMessage>>(
       [&](Db& db) -> Result<std::vector<notify::OutboxMessage>> {
         auto rows = due_rows(db, now, per_endpoint_limit);
-        const std::string until = format_timestamp(Timestamp{now.ms + kLeaseMs});
+        const std::string until = format_timestamp(Timestamp{now.ms + lease_ms_});
         for (const auto& m : rows)
           db.cached("UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id = ?")
               .bind(1, instance_)
@@ -221,7 +221,7 @@ void SqliteOutbox::record(const notify::Attempt& a) {
     if (db.changes() == 0) return Ok{};
     // The rest of this instance's run on the endpoint is still being sent: its lease goes on.
     db.cached("UPDATE outbox SET lease_until = ? WHERE endpoint = ? AND claimed_by = ? AND state = 'pending'")
-        .bind(1, format_timestamp(Timestamp{clock_.now().ms + kLeaseMs}))
+        .bind(1, format_timestamp(Timestamp{clock_.now().ms + lease_ms_}))
         .bind(2, endpoint)
         .bind(3, instance_)
         .run();

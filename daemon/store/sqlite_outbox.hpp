@@ -29,14 +29,15 @@ class SqliteOutbox final : public notify::OutboxRepository {
   using EndpointsFn = std::function<std::vector<notify::Endpoint>()>;
   /// `endpoints`: the endpoints in force (thread-safe), to route the operator alerts that
   /// record() raises; none when empty.
-  SqliteOutbox(Writer& writer, ReaderPool& readers, const Clock& clock, EndpointsFn endpoints = {})
-      : writer_(writer), readers_(readers), clock_(clock), endpoints_(std::move(endpoints)),
-        instance_(new_msg_id().replace(0, 4, "inst_")) {}
-
   /// How long a claim holds an endpoint's rows for this instance, renewed by each attempt it
   /// records: longer than any one send (connect and read timeouts), so a live instance keeps
   /// its endpoint, and short enough that a dead one's messages go out from another soon.
-  static constexpr std::int64_t kLeaseMs = 120'000;
+  static constexpr std::int64_t kDefaultLeaseMs = 120'000;
+
+  SqliteOutbox(Writer& writer, ReaderPool& readers, const Clock& clock, EndpointsFn endpoints = {},
+               std::int64_t lease_ms = kDefaultLeaseMs)
+      : writer_(writer), readers_(readers), clock_(clock), endpoints_(std::move(endpoints)),
+        instance_(new_msg_id().replace(0, 4, "inst_")), lease_ms_(lease_ms) {}
   /// This instance's name in the claims it holds (random per start).
   const std::string& instance() const { return instance_; }
 
@@ -92,6 +93,7 @@ class SqliteOutbox final : public notify::OutboxRepository {
   const Clock& clock_;
   EndpointsFn endpoints_;
   const std::string instance_;
+  const std::int64_t lease_ms_;
 };
 
 }  // namespace pvmon::store

@@ -1,4 +1,6 @@
 #include <algorithm>
+
+#include <spdlog/spdlog.h>
 #include <filesystem>
 #include <atomic>
 #include <mutex>
@@ -193,9 +195,15 @@ struct By {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const Options& opts, const Clock& clock, std::unique_ptr<Db> wdb)
-      : path_(opts.path), clock_(clock), readers_(reader(opts, opts.dsn)),
+      : path_(opts.path), dsn_(opts.dsn), lease_ms_(opts.delivery_lease_ms), clock_(clock), readers_(reader(opts, opts.dsn)),
         replica_(reader(opts, opts.replica_dsn.empty() ? opts.dsn : opts.replica_dsn)),
-        writer_(std::move(wdb), opts.max_batch) {}
+        writer_(std::move(wdb), opts.max_batch, reopen(opts)) {}
+
+  /// The writer's new connection after a lost one (PostgreSQL only: a SQLite file does not go away).
+  static std::function<std::unique_ptr<Db>()> reopen(const Options& opts) {
+    if (opts.dsn.empty()) return {};
+    return [dsn = opts.dsn] { return std::unique_ptr<Db>(std::make_unique<PgDb>(dsn, false)); };
+  }
 
   /// Read-only connections: SQLite's file, or a PostgreSQL server (the primary, or a replica).
   static ReaderPool::Open reader(const Options& opts, const std::string& dsn) {
@@ -225,6 +233,28 @@ class SqliteStore final : public Store {
   }
 
   WriterStats writer_stats() const override { return writer_.stats(); }
+
+  bool scheduler_turn() override {
+    if (dsn_.empty()) return true;
+    std::lock_guard lock(lead_mu_);
+    try {
+      if (lead_ && lead_held_ && lead_->alive()) return true;
+      const bool had = lead_held_;
+      lead_held_ = false;
+      if (lead_ && !lead_->alive()) lead_.reset();
+      if (!lead_) lead_ = std::make_unique<PgDb>(dsn_, false);
+      lead_held_ = lead_->try_session_lock(kSchedulerLock);
+      if (lead_held_ != had)
+        spdlog::info("scheduler: {}", lead_held_ ? "this instance runs the scheduler now (it holds the lock)"
+                                                 : "another instance runs the scheduler");
+      return lead_held_;
+    } catch (const DbError& e) {
+      spdlog::warn("scheduler: cannot reach the database for the scheduler's lock: {}", redacted_dsn(e.what()));
+      lead_.reset();
+      lead_held_ = false;
+      return false;
+    }
+  }
 
   void set_read_only(std::optional<std::string> reason) override { writer_.set_read_only(std::move(reason)); }
   std::optional<std::string> read_only() const override { return writer_.read_only(); }
@@ -2228,6 +2258,11 @@ class SqliteStore final : public Store {
       wake_if_queued();  // after the COMMIT: write() has returned
       return out;
     } catch (const DbError& e) {
+      if (e.fault() == DbFault::io && !dsn_.empty()) {
+        // A lost connection: the pooled ones went with the server; new ones next time.
+        readers_.clear();
+        replica_.clear();
+      }
       return to_error(e);
     } catch (const json::exception& e) {
       return Error::of(Errc::internal, std::string("stored record unreadable: ") + e.what());
@@ -2235,6 +2270,11 @@ class SqliteStore final : public Store {
   }
 
   std::string path_;
+  std::string dsn_;  // PostgreSQL, password included; empty for SQLite
+  std::int64_t lease_ms_;
+  std::mutex lead_mu_;
+  std::unique_ptr<PgDb> lead_;  // the connection that holds the scheduler's lock
+  bool lead_held_ = false;
   const Clock& clock_;
   ReaderPool readers_;
   /// Reads that may lag the primary by a moment (lists, /safety, DSMB builds): the replica
@@ -2246,7 +2286,7 @@ class SqliteStore final : public Store {
   std::function<void()> outbox_listener_;
   std::function<void()> report_listener_;
   std::atomic<bool> queued_{false};
-  SqliteOutbox outbox_{writer_, readers_, clock_, [this] { return current_endpoints(); }};
+  SqliteOutbox outbox_{writer_, readers_, clock_, [this] { return current_endpoints(); }, lease_ms_};
 };
 
 }  // namespace

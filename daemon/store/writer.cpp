@@ -21,8 +21,8 @@ Error to_error(const DbError& e) {
   return Error::of(Errc::internal, "database error");
 }
 
-Writer::Writer(std::unique_ptr<Db> db, int max_batch)
-    : db_(std::move(db)), max_batch_(max_batch), thread_([this] { run(); }) {}
+Writer::Writer(std::unique_ptr<Db> db, int max_batch, std::function<std::unique_ptr<Db>()> reopen)
+    : db_(std::move(db)), reopen_(std::move(reopen)), max_batch_(max_batch), thread_([this] { run(); }) {}
 
 Writer::~Writer() { stop(); }
 
@@ -94,6 +94,19 @@ void Writer::commit_batch(std::deque<Job>& batch) {
   results.reserve(batch.size());
   const auto started = std::chrono::steady_clock::now();
   bool began = false;
+  if (lost_ && reopen_) {
+    // The server went away (a restart, a fail-over): a new connection for this batch, or the
+    // batch fails as unavailable and the next one tries again.
+    try {
+      db_ = reopen_();
+      lost_ = false;
+      spdlog::warn("storage: reconnected to the database");
+    } catch (const DbError& e) {
+      const Error err = Error::of(Errc::unavailable, std::string("the database is unreachable: ") + e.what());
+      for (auto& job : batch) job.done.set_value(err);
+      return;
+    }
+  }
   try {
     db_->begin_write();
     began = true;
@@ -119,6 +132,7 @@ void Writer::commit_batch(std::deque<Job>& batch) {
     db_->cached("COMMIT").run();
   } catch (const DbError& e) {
     // BEGIN, a savepoint or COMMIT failed: nothing in this batch is durable.
+    if (e.fault() == DbFault::io && reopen_) lost_ = true;
     if (began) {
       try {
         db_->exec("ROLLBACK");

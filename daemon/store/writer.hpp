@@ -27,7 +27,8 @@ Error to_error(const DbError& e);
 
 class Writer {
  public:
-  Writer(std::unique_ptr<Db> db, int max_batch);
+  /// `reopen`: a new connection after the last one was lost (PostgreSQL); none for SQLite.
+  Writer(std::unique_ptr<Db> db, int max_batch, std::function<std::unique_ptr<Db>()> reopen = {});
   ~Writer();
 
   /// Runs fn inside the next group transaction and waits for its COMMIT. Refused while the
@@ -72,6 +73,8 @@ class Writer {
   void checkpoint_on_stop();  // once, after the thread has ended
 
   std::unique_ptr<Db> db_;
+  std::function<std::unique_ptr<Db>()> reopen_;
+  bool lost_ = false;  // writer thread only: the connection failed; reopen before the next batch
   const int max_batch_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

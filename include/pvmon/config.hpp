@@ -167,6 +167,9 @@ struct Config {
   int escalate_after_seconds = 3600;  // critical alerts not acknowledged are re-sent this often
   int scheduler_tick_seconds = 30;  // clocks due soon/overdue, escalations, boundaries
   int delivery_workers = 4;         // webhook sender threads
+  /// How long an instance's claim on an endpoint's due webhooks lasts without a renewal: the
+  /// longest a dead instance's messages wait before another instance sends them.
+  int delivery_lease_seconds = 120;
   notify::RetryPolicy webhook_retry;  // alerts.retry_base_ms, alerts.retry_give_up_hours
   int busy_timeout_ms = 5000;
   /// storage.engine: "sqlite" (the file `database` under data_dir) or "postgresql" (README

@@ -47,6 +47,8 @@ struct Options {
   std::string dsn;
   /// PostgreSQL: a read-only replica for lists, /safety and DSMB builds (empty: the primary).
   std::string replica_dsn;
+  /// How long an instance's claim on an endpoint's webhooks lasts unrenewed (alerts.delivery_lease_seconds).
+  std::int64_t delivery_lease_ms = 120'000;
 };
 
 /// A libpq connection string with its password replaced by "***", for messages and logs.
@@ -667,6 +669,11 @@ class Store : public SubjectStore,
   /// Called after each DSMB report is stored (the audit checkpoint that covers it).
   virtual void set_report_listener(std::function<void()> fn) = 0;
   virtual WriterStats writer_stats() const = 0;
+  /// Whether this instance runs the scheduler (tick, escalation, scheduled DSMB reports) now.
+  /// SQLite: always (one process). PostgreSQL: while it holds the scheduler's advisory lock on a
+  /// connection of its own, taken when free; an instance that dies drops it with its
+  /// connection, and the next instance to ask takes it, so exactly one runs at a time.
+  virtual bool scheduler_turn() = 0;
 
   /// The webhook endpoints in force: every alert inserted is queued, in its own transaction,
   /// to each endpoint that subscribes to it. Set once at start-up; the function is called on the

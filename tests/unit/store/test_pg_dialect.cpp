@@ -31,6 +31,9 @@ TEST_CASE("pg_dialect: the constructs PostgreSQL spells differently") {
         "AND strpos(',' || coalesce(v.related_to, '') || ',', ',' || $1 || ',') > 0");
   CHECK(pg_dialect("SELECT report FROM ae_versions INDEXED BY ae_versions_in_force WHERE x = ?") ==
         "SELECT report FROM ae_versions WHERE x = $1");
+  CHECK(pg_dialect("SELECT id FROM ae_reports WHERE +study = ?1 AND +site = ?2 ORDER BY id") ==
+        "SELECT id FROM ae_reports WHERE study = $1 AND site = $2 ORDER BY id");
+  CHECK(pg_dialect("SELECT a + b, c+d FROM t") == "SELECT a + b, c+d FROM t");
   CHECK(pg_dialect("DELETE FROM temp.readyz") == "DELETE FROM pg_temp.readyz");
   CHECK(pg_dialect("CREATE TEMP TABLE IF NOT EXISTS readyz (x INTEGER)") == "CREATE TEMP TABLE IF NOT EXISTS readyz (x INTEGER)");
   CHECK(pg_dialect("SELECT length(CAST(o.body AS BLOB)) FROM outbox o") == "SELECT octet_length(o.body) FROM outbox o");
