@@ -2,6 +2,7 @@
 // offline from a copy of the database with the study file stored in it (or --config), and
 // validated the same way: an invalid message is an error, never written out.
 #include "icsr_cmd.hpp"
+#include "offline_store.hpp"
 
 #include <charconv>
 #include <fstream>
@@ -15,7 +16,8 @@ namespace pvmon::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: pvmon icsr --db FILE --study ID --report ID [--version N] [--attempt N]\n"
+    "usage: pvmon icsr (--db FILE | --dsn DSN [--password-file FILE]) --study ID --report ID\n"
+    "                  [--version N] [--attempt N]\n"
     "                  [--format xml|cioms] [--config FILE]\n"
     "  Writes the ICH E2B(R3) ICSR of AE report ID (its server id) to standard output, for its\n"
     "  current version or --version N, validated against the ICH schema (and FDA's checked rules\n"
@@ -32,11 +34,14 @@ std::optional<std::int64_t> positive(const std::string& s) {
 }  // namespace
 
 int cmd_icsr(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string db, study, report_text, version_text, attempt_text = "1", format = "xml", config_path;
+  std::string db, dsn, password_file, study, report_text, version_text, attempt_text = "1", format = "xml",
+      config_path;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    std::string* target = a == "--db"        ? &db
-                          : a == "--study"   ? &study
+    std::string* target = a == "--db"              ? &db
+                          : a == "--dsn"           ? &dsn
+                          : a == "--password-file" ? &password_file
+                          : a == "--study"         ? &study
                           : a == "--report"  ? &report_text
                           : a == "--version" ? &version_text
                           : a == "--attempt" ? &attempt_text
@@ -53,7 +58,11 @@ int cmd_icsr(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     *target = args[++i];
   }
-  for (auto [name, v] : {std::pair{"--db", &db}, {"--study", &study}, {"--report", &report_text}})
+  if (const auto why = database_choice_error(db, dsn); !why.empty()) {
+    err << "pvmon icsr: " << why << "\n" << kUsage;
+    return 2;
+  }
+  for (auto [name, v] : {std::pair{"--study", &study}, {"--report", &report_text}})
     if (v->empty()) {
       err << "pvmon icsr: " << name << " is required\n" << kUsage;
       return 2;
@@ -77,17 +86,10 @@ int cmd_icsr(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "pvmon icsr: --format must be xml or cioms\n";
     return 2;
   }
-  if (!std::ifstream(db)) {
-    err << "pvmon icsr: cannot read " << db << "\n";
-    return 1;
-  }
   SystemClock clock;
-  auto st = store::Store::open(store::Options{db, 5000, 64, 2}, clock);
-  if (!st) {
-    err << "pvmon icsr: " << st.error().message << "\n";
-    return 1;
-  }
-  auto& s = *st.value();
+  auto opened = open_offline_store("icsr", db, dsn, password_file, clock, err);
+  if (!opened) return 1;
+  auto& s = *opened;
   config::Config cfg;
   if (!config_path.empty()) {
     auto loaded = config::load(config_path);

@@ -3,6 +3,7 @@
 // pair gives the same bytes as the report the daemon stored, which is how a stored report is
 // checked.
 #include "report_cmd.hpp"
+#include "offline_store.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -19,7 +20,7 @@ namespace pvmon::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: pvmon report --db FILE --study ID --cutoff DATE [--as-of DATETIME]\n"
+    "usage: pvmon report (--db FILE | --dsn DSN [--password-file FILE]) --study ID --cutoff DATE [--as-of DATETIME]\n"
     "                    [--format json|csv|html] [--table NAME] [--config FILE]\n"
     "  Builds the DSMB report for the clinical cut-off DATE (YYYY-MM-DD; of a date-time, its UTC\n"
     "  date), from the data as recorded at --as-of (a date-time with offset; default: the as-of\n"
@@ -42,11 +43,13 @@ std::optional<service::CutoffInput> cutoff_args(const char* cmd, const std::stri
 }  // namespace
 
 int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string db, study, cutoff_text, as_of_text, format = "json", table, config_path;
+  std::string db, dsn, password_file, study, cutoff_text, as_of_text, format = "json", table, config_path;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    std::string* target = a == "--db"       ? &db
-                          : a == "--study"  ? &study
+    std::string* target = a == "--db"              ? &db
+                          : a == "--dsn"           ? &dsn
+                          : a == "--password-file" ? &password_file
+                          : a == "--study"         ? &study
                           : a == "--cutoff" ? &cutoff_text
                           : a == "--as-of"  ? &as_of_text
                           : a == "--format" ? &format
@@ -63,7 +66,11 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
     *target = args[++i];
   }
-  for (auto [name, v] : {std::pair{"--db", &db}, {"--study", &study}, {"--cutoff", &cutoff_text}})
+  if (const auto why = database_choice_error(db, dsn); !why.empty()) {
+    err << "pvmon report: " << why << "\n" << kUsage;
+    return 2;
+  }
+  for (auto [name, v] : {std::pair{"--study", &study}, {"--cutoff", &cutoff_text}})
     if (v->empty()) {
       err << "pvmon report: " << name << " is required\n" << kUsage;
       return 2;
@@ -76,18 +83,10 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (!args_in) return 2;
   const std::optional<Date> cutoff = args_in->cutoff;
   std::optional<Timestamp> as_of = args_in->as_of;
-  if (!std::ifstream(db)) {
-    err << "pvmon report: cannot read " << db << "\n";
-    return 1;
-  }
-
   SystemClock clock;
-  auto st = store::Store::open(store::Options{db, 5000, 64, 2}, clock);
-  if (!st) {
-    err << "pvmon report: " << st.error().message << "\n";
-    return 1;
-  }
-  auto& s = *st.value();
+  auto opened = open_offline_store("report", db, dsn, password_file, clock, err);
+  if (!opened) return 1;
+  auto& s = *opened;
   if (!as_of) {
     // The newest stored report for this cut-off is the one to check, by default.
     auto rows = s.list_dsmb_reports(study);
@@ -184,7 +183,8 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
 
 int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   constexpr const char* kExportUsage =
-      "usage: pvmon export sdtm --db FILE --study ID [--domain ae|dm] [--format csv|xpt] [--cutoff DATE]\n"
+      "usage: pvmon export sdtm (--db FILE | --dsn DSN [--password-file FILE]) --study ID [--domain ae|dm]\n"
+      "                         [--format csv|xpt] [--cutoff DATE]\n"
       "                         [--as-of DATETIME]\n"
       "  Writes a CDISC SDTM domain (default AE) to standard output, as CSV (the default) or as a SAS\n"
       "  transport v5 file (xpt, the format FDA takes): what happened by the clinical cut-off\n"
@@ -193,10 +193,12 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << kExportUsage;
     return 2;
   }
-  std::string db, study, cutoff_text, as_of_text, domain = "ae", format = "csv";
+  std::string db, dsn, password_file, study, cutoff_text, as_of_text, domain = "ae", format = "csv";
   for (std::size_t i = 1; i < args.size(); ++i) {
-    std::string* target = args[i] == "--db"       ? &db
-                          : args[i] == "--study"  ? &study
+    std::string* target = args[i] == "--db"              ? &db
+                          : args[i] == "--dsn"           ? &dsn
+                          : args[i] == "--password-file" ? &password_file
+                          : args[i] == "--study"         ? &study
                           : args[i] == "--cutoff" ? &cutoff_text
                           : args[i] == "--as-of"  ? &as_of_text
                           : args[i] == "--domain" ? &domain
@@ -208,8 +210,12 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
     *target = args[++i];
   }
-  if (db.empty() || study.empty()) {
-    err << "pvmon export: --db and --study are required\n" << kExportUsage;
+  if (const auto why = database_choice_error(db, dsn); !why.empty()) {
+    err << "pvmon export: " << why << "\n" << kExportUsage;
+    return 2;
+  }
+  if (study.empty()) {
+    err << "pvmon export: --study is required\n" << kExportUsage;
     return 2;
   }
   if (domain != "ae" && domain != "dm") {
@@ -230,19 +236,14 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ost
     err << "\n";
     return 2;
   }
-  if (!std::ifstream(db)) {
-    err << "pvmon export: cannot read " << db << "\n";
-    return 1;
-  }
-  auto st = store::Store::open(store::Options{db, 5000, 64, 2}, clock);
-  if (!st) {
-    err << "pvmon export: " << st.error().message << "\n";
+  auto opened = open_offline_store("export", db, dsn, password_file, clock, err);
+  if (!opened) {
     return 1;
   }
   const auto which = domain == "dm" ? service::SdtmDomain::dm : service::SdtmDomain::ae;
   const auto as = format == "xpt" ? service::SdtmFormat::xpt : service::SdtmFormat::csv;
-  auto body = service::sdtm_export(*st.value(), study, which, as, at.value());
-  st.value()->close();
+  auto body = service::sdtm_export(*opened, study, which, as, at.value());
+  opened->close();
   if (!body) {
     err << "pvmon export: " << body.error().message;
     for (const auto& f : body.error().fields) err << "; " << f.field << " " << f.message;

@@ -17,8 +17,10 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -105,13 +107,17 @@ inline fs::path write_config(const fs::path& dir, const std::function<void(json&
                             "body_min_bytes_per_s", "max_header_bytes", "max_header_count", "tls_handshake_timeout_s"})
       cfg["http"].erase(key);
   if (on_postgres()) {
-    // A database of its own on the test server, made once per config (a restart keeps it).
-    static int made = 0;
-    std::random_device rd;
-    const std::string name = "e2e_" + std::to_string(::getpid()) + "_" + std::to_string(++made) + "_" + std::to_string(rd() % 100000);
-    const std::string cmd = std::string("psql -q -v ON_ERROR_STOP=1 \"") + std::getenv("PVMON_TEST_PG_ADMIN_DSN") +
-                            "\" -c 'CREATE DATABASE " + name + "' >/dev/null";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot create the test database " + name);
+    // A database of its own on the test server, one per folder: a config written again into
+    // the same folder (a restart with other settings) keeps its data, as the SQLite file does.
+    static std::map<std::string, std::string> made;
+    std::string& name = made[fs::absolute(dir).string()];
+    if (name.empty()) {
+      std::random_device rd;
+      name = "e2e_" + std::to_string(::getpid()) + "_" + std::to_string(made.size()) + "_" + std::to_string(rd() % 100000);
+      const std::string cmd = std::string("psql -q -v ON_ERROR_STOP=1 \"") + std::getenv("PVMON_TEST_PG_ADMIN_DSN") +
+                              "\" -c 'CREATE DATABASE " + name + "' >/dev/null";
+      if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot create the test database " + name);
+    }
     std::string dsn = std::getenv("PVMON_TEST_PG_DSN");
     dsn.replace(dsn.find("dbname=pvmon"), 12, "dbname=" + name);
     cfg["storage"]["engine"] = "postgresql";
@@ -240,6 +246,21 @@ class Daemon {
   void use_tls(fs::path ca) { ca_ = std::move(ca); }
   const std::string& host() const { return host_; }
   const fs::path& data_dir() const { return data_dir_; }
+
+  /// Where `pvmon audit verify` and the other offline commands find this daemon's database:
+  /// `--db FILE`, or on PostgreSQL `--dsn DSN --password-file FILE` (shell-quoted).
+  std::string db_args() const {
+    const json cfg = json::parse(read_text(config_));
+    if (cfg.contains("storage") && cfg["storage"].value("engine", "") == "postgresql")
+      return "--dsn '" + cfg["storage"]["dsn"].get<std::string>() + "' --password-file '" +
+             cfg["storage"]["password_file"].get<std::string>() + "'";
+    return "--db '" + (data_dir_ / "pvmon.db").string() + "'";
+  }
+
+  /// A query's output as the sqlite3 shell prints it (columns joined by |, a line a row), and
+  /// its exit code: on the SQLite file, or on PostgreSQL with psql (json_extract(x, '$.a')
+  /// rewritten as x::jsonb #>> '{a}').
+  std::pair<int, std::string> sql(std::string query) const;
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
 
@@ -276,6 +297,32 @@ inline std::pair<int, std::string> run_command(const std::string& cmd) {
   const int status = ::pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
+
+inline std::pair<int, std::string> Daemon::sql(std::string query) const {
+  const json cfg = json::parse(read_text(config_));
+  if (!(cfg.contains("storage") && cfg["storage"].value("engine", "") == "postgresql"))
+    return run_command("sqlite3 '" + (data_dir_ / "pvmon.db").string() + "' \"" + query + "\"");
+  if (query == ".dump")  // the sqlite3 shell's whole-database text, as pg_dump gives it
+    return run_command("PGPASSWORD=\"$(head -n1 '" + cfg["storage"]["password_file"].get<std::string>() +
+                       "')\" pg_dump --inserts '" + cfg["storage"]["dsn"].get<std::string>() + "'");
+  static const std::regex extract(R"(json_extract\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*,\s*'\$\.([A-Za-z0-9_]+)'\s*\))");
+  query = std::regex_replace(query, extract, "($1::jsonb #>> '{$2}')");
+  return run_command("PGPASSWORD=\"$(head -n1 '" + cfg["storage"]["password_file"].get<std::string>() +
+                     "')\" psql -X -q -A -t -F'|' -v ON_ERROR_STOP=1 '" + cfg["storage"]["dsn"].get<std::string>() +
+                     "' -c \"" + query + "\"");
+}
+
+#ifdef PVMON_PATH
+/// The database arguments of an offline command reading what `d` wrote: on SQLite a copy made
+/// with `pvmon backup` while it runs (into `copy`), on PostgreSQL the database itself.
+inline std::string offline_db_args(const Daemon& d, const fs::path& copy) {
+  if (on_postgres()) return d.db_args();
+  auto [rc, out] = run_command(std::string(PVMON_PATH) + " backup --db '" + (d.data_dir() / "pvmon.db").string() +
+                               "' --to '" + copy.string() + "' 2>&1");
+  if (rc != 0) throw std::runtime_error("pvmon backup failed: " + out);
+  return "--db '" + copy.string() + "'";
+}
+#endif
 
 inline httplib::Headers bearer(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};

@@ -70,9 +70,9 @@ struct Desk {
     REQUIRE(at != std::string::npos);
     return html.substr(at + k.size(), html.find('"', at + k.size()) - at - k.size());
   }
-  /// A SQL query's output, with the sqlite3 command-line shell.
+  /// A SQL query's output, as the sqlite3 shell prints it (Daemon::sql: SQLite or PostgreSQL).
   std::string sql(const std::string& query) const {
-    auto [rc, out] = run_command("sqlite3 '" + (d.data_dir() / "pvmon.db").string() + "' \"" + query + "\"");
+    auto [rc, out] = d.sql(query);
     REQUIRE(rc == 0);
     return out;
   }

@@ -64,8 +64,7 @@ TEST_CASE("a database from a newer pvmond is refused, not touched") {
     d.start();
     REQUIRE(d.stop() == 0);
   }
-  const auto db = (tmp.path / "data" / "pvmon.db").string();
-  REQUIRE(std::system(("sqlite3 " + db + " 'INSERT INTO schema_version VALUES (999)'").c_str()) == 0);
+  REQUIRE(Daemon(cfg, tmp.path / "data").sql("INSERT INTO schema_version VALUES (999)").first == 0);
   auto [code, out] = run_pvmond("--config " + cfg.string() + " --listen 127.0.0.1:0 --data-dir " +
                                 (tmp.path / "data").string());
   CHECK(code != 0);
@@ -249,7 +248,7 @@ TEST_CASE("audit trail: changes, rejected tokens and reloads are recorded; the c
   REQUIRE(d.stop() == 0);
   // The offline verifier walks the chain the daemon wrote.
   const std::string pvmon = (fs::path(PVMOND_PATH).parent_path() / "cli" / "pvmon").string();
-  auto [code, out] = run_pvmond_path(pvmon, "audit verify --db " + (tmp.path / "data" / "pvmon.db").string());
+  auto [code, out] = run_pvmond_path(pvmon, "audit verify " + d.db_args());
   CHECK(code == 0);
   CHECK(out.find("audit trail intact") != std::string::npos);
 }

@@ -254,6 +254,6 @@ TEST_CASE("desk: sign-in, failed sign-in and sign-out are audited, never with a 
   CHECK(k.d.log().find("plugh") == std::string::npos);
   // The trail still holds.
   auto [rc, verify] =
-      run_command(std::string(PVMON_PATH) + " audit verify --db '" + (k.d.data_dir() / "pvmon.db").string() + "' 2>&1");
+      run_command(std::string(PVMON_PATH) + " audit verify " + k.d.db_args() + " 2>&1");
   CHECK_MESSAGE(rc == 0, verify);
 }

@@ -209,27 +209,24 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
 
   // Offline, from a backup taken while the daemon runs: the same bytes (the as-of, by default,
   // the stored report's for that cut-off).
-  const fs::path copy = tmp.path / "copy.db";
-  auto [brc, bout] = run_command(std::string(PVMON_PATH) + " backup --db " + (d->data_dir() / "pvmon.db").string() +
-                         " --to " + copy.string() + " 2>&1");
-  REQUIRE_MESSAGE(brc == 0, bout);
-  auto [rc, out] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() +
+  const std::string copy = offline_db_args(*d, tmp.path / "copy.db");
+  auto [rc, out] = run_command(std::string(PVMON_PATH) + " report " + copy +
                        " --study hcc-pvtt-imrt --cutoff " + cutoff + " --format json 2>/dev/null");
   CHECK(rc == 0);
   CHECK(out == body->body);
-  auto [erc, eout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt --cutoff " +
+  auto [erc, eout] = run_command(std::string(PVMON_PATH) + " report " + copy + " --study hcc-pvtt-imrt --cutoff " +
                                  cutoff + " --as-of " + as_of + " --format json 2>/dev/null");
   CHECK(erc == 0);
   CHECK(eout == body->body);
-  auto [frc, fout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt --cutoff " +
+  auto [frc, fout] = run_command(std::string(PVMON_PATH) + " report " + copy + " --study hcc-pvtt-imrt --cutoff " +
                                  cutoff + " --as-of 2999-01-01T00:00:00Z 2>&1");
   CHECK(frc == 2);
   CHECK(fout.find("--as-of is in the future") != std::string::npos);
-  auto [hrc, hout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() +
+  auto [hrc, hout] = run_command(std::string(PVMON_PATH) + " report " + copy +
                          " --study hcc-pvtt-imrt --cutoff " + cutoff + " --format html 2>/dev/null");
   CHECK(hrc == 0);
   CHECK(hout.find("<html") != std::string::npos);
-  auto [urc, uout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study nope --cutoff 2026-01-01 2>&1");
+  auto [urc, uout] = run_command(std::string(PVMON_PATH) + " report " + copy + " --study nope --cutoff 2026-01-01 2>&1");
   CHECK(urc == 1);
   CHECK(uout.find("no protocol for study 'nope'") != std::string::npos);
   // The SDTM AE domain, over HTTP and offline: the same bytes for the same cut-off.
@@ -241,7 +238,7 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
                         "10001551,Alanine aminotransferase increased,,,,,,Investigations,10022891,Investigations,10022891,"
                         "Y,DOSE REDUCED,RELATED,RECOVERING/RESOLVING,N,N,N,Y,N,N,3,2026-10-02,,32,\r\n") !=
         std::string::npos);
-  auto [xrc, xout] = run_command(std::string(PVMON_PATH) + " export sdtm --db " + copy.string() +
+  auto [xrc, xout] = run_command(std::string(PVMON_PATH) + " export sdtm " + copy +
                                  " --study hcc-pvtt-imrt --cutoff " + cutoff + " 2>/dev/null");
   CHECK(xrc == 0);
   CHECK(xout == sdtm->body);
@@ -251,11 +248,11 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   CHECK(dm->status == 200);
   CHECK(dm->body.rfind("STUDYID,DOMAIN,USUBJID,SUBJID,RFSTDTC,RFICDTC,RFPENDTC,DTHDTC,DTHFL,SITEID,AGE,AGEU,SEX\r\n", 0) == 0);
   CHECK(dm->body.find("hcc-pvtt-imrt,DM,hcc-pvtt-imrt-S01-0007,S01-0007,") != std::string::npos);
-  auto [mrc, mout] = run_command(std::string(PVMON_PATH) + " export sdtm --domain dm --db " + copy.string() +
+  auto [mrc, mout] = run_command(std::string(PVMON_PATH) + " export sdtm --domain dm " + copy +
                                  " --study hcc-pvtt-imrt --cutoff " + cutoff + " 2>/dev/null");
   CHECK(mrc == 0);
   CHECK(mout == dm->body);
-  auto [lrc, lout] = run_command(std::string(PVMON_PATH) + " export sdtm --domain lb --db " + copy.string() +
+  auto [lrc, lout] = run_command(std::string(PVMON_PATH) + " export sdtm --domain lb " + copy +
                                  " --study hcc-pvtt-imrt 2>&1");
   CHECK(lrc == 2);
   CHECK(lout.find("--domain must be ae or dm") != std::string::npos);
@@ -271,7 +268,7 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   auto future_cutoff = get("/export/sdtm/ae.csv?cutoff=2999-01-01", "demo-dsmb");
   REQUIRE(future_cutoff);
   CHECK(future_cutoff->status == 422);
-  auto [arc, aout] = run_command(std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt 2>&1");
+  auto [arc, aout] = run_command(std::string(PVMON_PATH) + " report " + copy + " --study hcc-pvtt-imrt 2>&1");
   CHECK(arc == 2);
   CHECK(aout.find("--cutoff is required") != std::string::npos);
 }
@@ -401,11 +398,8 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: a clinical cut-off and an as-of; a death 
   CHECK(json::parse(bad->body)["errors"][0]["field"] == "as_of");
 
   // Offline from a backup: each pair gives its stored bytes.
-  const fs::path copy = tmp.path / "copy.db";
-  auto [brc, bout] = run_command(std::string(PVMON_PATH) + " backup --db " + (d->data_dir() / "pvmon.db").string() +
-                                 " --to " + copy.string() + " 2>&1");
-  REQUIRE_MESSAGE(brc == 0, bout);
-  const std::string report = std::string(PVMON_PATH) + " report --db " + copy.string() + " --study hcc-pvtt-imrt --cutoff " + cutoff;
+  const std::string copy = offline_db_args(*d, tmp.path / "copy.db");
+  const std::string report = std::string(PVMON_PATH) + " report " + copy + " --study hcc-pvtt-imrt --cutoff " + cutoff;
   auto [rc1, out1] = run_command(report + " --as-of " + before + " 2>/dev/null");
   CHECK(rc1 == 0);
   CHECK(sha256_hex(out1) == first["sha256"]);

@@ -216,13 +216,14 @@ TEST_CASE("a SUSAR's ICSR validates against the ICH schema; a positive acknowled
   // The acknowledgement is part of the submission's audited content: the trail verifies, and
   // a verdict changed behind pvmond's back is named.
   d.stop();
-  const std::string db = (d.data_dir() / "pvmon.db").string();
-  auto [vrc, vout] = run_command(std::string(PVMON_PATH) + " audit verify --all --db " + db + " 2>&1");
+  auto [vrc, vout] = run_command(std::string(PVMON_PATH) + " audit verify --all " + d.db_args() + " 2>&1");
   INFO(vout);
   CHECK(vrc == 0);
-  auto [src, sout] = run_command("sqlite3 " + db + " \"DROP TRIGGER icsr_acks_no_update; UPDATE icsr_acks SET accepted = 0\"");
+  auto [src, sout] = d.sql(on_postgres() ? "ALTER TABLE icsr_acks DISABLE TRIGGER icsr_acks_append_only; "
+                                           "UPDATE icsr_acks SET accepted = 0"
+                                         : "DROP TRIGGER icsr_acks_no_update; UPDATE icsr_acks SET accepted = 0");
   REQUIRE(src == 0);
-  auto [trc, tout] = run_command(std::string(PVMON_PATH) + " audit verify --all --db " + db + " 2>&1");
+  auto [trc, tout] = run_command(std::string(PVMON_PATH) + " audit verify --all " + d.db_args() + " 2>&1");
   INFO(tout);
   CHECK(trc != 0);
   CHECK(tout.find("submission") != std::string::npos);
@@ -308,14 +309,14 @@ TEST_CASE("pvmon simulate --seed 7: the ICSR of its SUSAR validates with xmllint
 
   // Offline, from a copy of the database: the same case.
   d.stop();
-  auto [cli_rc, cli_out] = run_command(std::string(PVMON_PATH) + " icsr --db " + (d.data_dir() / "pvmon.db").string() +
+  auto [cli_rc, cli_out] = run_command(std::string(PVMON_PATH) + " icsr " + d.db_args() +
                                        " --study hcc-pvtt-imrt --report " + std::to_string(*susar_id) + " 2>/dev/null");
   REQUIRE(cli_rc == 0);
   auto [rc2, out2] = xmllint(tmp, cli_out, kSchema);
   INFO(out2);
   CHECK(rc2 == 0);
   CHECK(cli_out.find("CN-PVMONDEMO-" + std::to_string(*susar_id) + "-V") != std::string::npos);
-  auto [bad_rc, bad_out] = run_command(std::string(PVMON_PATH) + " icsr --db " + (d.data_dir() / "pvmon.db").string() +
+  auto [bad_rc, bad_out] = run_command(std::string(PVMON_PATH) + " icsr " + d.db_args() +
                                        " --study hcc-pvtt-imrt --report 999999 2>&1");
   CHECK(bad_rc != 0);
   CHECK(bad_out.find("no AE report 999999") != std::string::npos);

@@ -174,8 +174,7 @@ TEST_CASE_FIXTURE(Rules, "subject ids: one safe path segment, wherever a subject
     CHECK(errors_of(r).count("subject") == 1);
   }
   // Only the good ones were stored.
-  const std::string db = (d.data_dir() / "pvmon.db").string();
-  auto [rc, out] = run_command("sqlite3 " + db + " 'SELECT count(*) FROM subjects'");
+  auto [rc, out] = d.sql("SELECT count(*) FROM subjects");
   CHECK(rc == 0);
   CHECK(out == "4\n");
 }

@@ -260,17 +260,14 @@ TEST_CASE("SDTM as SAS transport: ae.xpt and dm.xpt read back by haven equal the
 
   // Offline from a backup: the same bytes for the same pair.
   {
-    const fs::path copy = tmp.path / "copy.db";
-    auto [brc, bout] = run_command(std::string(PVMON_PATH) + " backup --db " + (d.data_dir() / "pvmon.db").string() +
-                                   " --to " + copy.string() + " 2>&1");
-    REQUIRE_MESSAGE(brc == 0, bout);
-    auto [xrc, xout] = run_command(std::string(PVMON_PATH) + " export sdtm --format xpt --db " + copy.string() +
+    const std::string copy = offline_db_args(d, tmp.path / "copy.db");
+    auto [xrc, xout] = run_command(std::string(PVMON_PATH) + " export sdtm --format xpt " + copy +
                                    " --study hcc-pvtt-imrt --cutoff " + cutoff + " --as-of " + as_of +
                                    " 2>/dev/null");
     CHECK(xrc == 0);
     CHECK(xout == ae_xpt->body);
-    auto [mrc, mout] = run_command(std::string(PVMON_PATH) + " export sdtm --domain dm --format xpt --db " +
-                                   copy.string() + " --study hcc-pvtt-imrt --cutoff " + cutoff + " --as-of " + as_of +
+    auto [mrc, mout] = run_command(std::string(PVMON_PATH) + " export sdtm --domain dm --format xpt " +
+                                   copy + " --study hcc-pvtt-imrt --cutoff " + cutoff + " --as-of " + as_of +
                                    " 2>/dev/null");
     CHECK(mrc == 0);
     CHECK(mout == dm_xpt->body);

@@ -49,7 +49,7 @@ struct Sim {
     return out;
   }
   int sql_count(const std::string& q) {
-    auto [rc, out] = run_command("sqlite3 " + (d->data_dir() / "pvmon.db").string() + " \"" + q + "\"");
+    auto [rc, out] = d->sql(q);
     REQUIRE(rc == 0);
     return std::stoi(out);
   }

@@ -55,16 +55,11 @@ struct Course {
   }
   /// Alerts as the database holds them: rule -> count (or another column, when given).
   std::multiset<std::string> alerts(const std::string& select = "SELECT rule FROM alerts") {
-    const std::string cmd = "sqlite3 " + (d.data_dir() / "pvmon.db").string() + " \"" + select + "\"";
-    FILE* p = ::popen(cmd.c_str(), "r");
+    auto [rc, text] = d.sql(select);
+    REQUIRE(rc == 0);
     std::multiset<std::string> out;
-    char line[256];
-    while (std::fgets(line, sizeof line, p)) {
-      std::string s(line);
-      s.erase(s.find_last_not_of("\n") + 1);
-      out.insert(s);
-    }
-    ::pclose(p);
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) out.insert(line);
     return out;
   }
 };
@@ -295,13 +290,10 @@ TEST_CASE_FIXTURE(Course, "a late site report alerts; bad follow-ups and submiss
   CHECK(alerts().count("late_site_report") == 1);
   {
     // The alert names when the report was received (it once said 1970-01-01).
-    const std::string cmd = "sqlite3 " + (d.data_dir() / "pvmon.db").string() +
-                            " \"SELECT json_extract(payload, '$.received_at') FROM alerts WHERE rule = 'late_site_report'\"";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char line[256] = {0};
-    REQUIRE(std::fgets(line, sizeof line, p));
-    ::pclose(p);
-    std::string got(line);
+    auto [rc, got] =
+        d.sql("SELECT json_extract(payload, '$.received_at') FROM alerts WHERE rule = 'late_site_report'");
+    REQUIRE(rc == 0);
+    REQUIRE(!got.empty());
     got.erase(got.find_last_not_of("\n") + 1);
     CHECK(got == json::parse(r->body)["received_at"].get<std::string>());
   }
