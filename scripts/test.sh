@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Command 2 of README (and what CI runs): install, build, and run the whole test suite twice:
-# a normal build, then an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# a normal build, then an AddressSanitizer + UndefinedBehaviorSanitizer build; the normal build's
+# store and end-to-end tests run a second time against a real PostgreSQL 15 (scripts/pg-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PVMON_TESTS=1 bash scripts/setup.sh
@@ -11,7 +12,12 @@ for preset in default asan; do
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
   echo "== preset $preset: test"
-  ctest --preset "$preset"
+  # The PostgreSQL store's tests (label postgresql) need the server scripts/pg-test.sh starts.
+  ctest --preset "$preset" -LE postgresql
+  if [[ "$preset" == default ]]; then
+    echo "== preset $preset: the PostgreSQL store (a throw-away PostgreSQL 15)"
+    bash scripts/pg-test.sh ctest --preset "$preset" -L postgresql
+  fi
 done
 echo "== systemd unit hardening score (threshold 2.0)"
 bash .ci/systemd-score.sh

@@ -214,11 +214,46 @@ int cmd_audit(const std::vector<std::string> &args, std::ostream &out,
                              {"--db", "--dsn", "--password-file", "--checkpoints", "--key"})
                      : parse(args, 1, {"--by", "--reason"}, {}, err,
                              {"--db", "--dsn", "--password-file", "--checkpoints", "--key"});
-  if (!opts) {
+  if (!opts || opts->count("--db") == opts->count("--dsn")) {
+    if (opts) err << "pvmon audit: give --db FILE (SQLite) or --dsn DSN (PostgreSQL), one of them\n";
     err << kUsage;
     return kUsageError;
   }
   return verify ? audit_verify(*opts, out, err) : audit_accept(*opts, out, err);
+}
+
+int cmd_migrate(const std::vector<std::string> &args, std::ostream &out, std::ostream &err) {
+  constexpr const char *kUsage =
+      "usage: pvmon migrate --from-sqlite FILE --to-dsn DSN [--password-file FILE]\n"
+      "  Copies a pvmon SQLite database (stop pvmond first) into an empty PostgreSQL database,\n"
+      "  audit chain included, and verifies it there. The password: --password-file, or libpq's\n"
+      "  PGPASSWORD or ~/.pgpass.\n";
+  auto opts = parse(args, 0, {"--from-sqlite", "--to-dsn"}, {}, err, {"--password-file"});
+  if (!opts) {
+    err << kUsage;
+    return kUsageError;
+  }
+  auto dsn = store::dsn_with_password(opts->at("--to-dsn"),
+                                      opts->count("--password-file") ? opts->at("--password-file") : "");
+  if (!dsn) {
+    print_error("migrate", dsn.error(), err);
+    return kFailed;
+  }
+  auto done = store::migrate_sqlite_to_pg(opts->at("--from-sqlite"), *dsn);
+  if (!done) {
+    print_error("migrate", done.error(), err);
+    return kFailed;
+  }
+  for (const auto &[table, rows] : done->tables) out << table << ": " << rows << " rows\n";
+  const auto &a = done->audit;
+  if (!a.intact()) {
+    err << "pvmon migrate: copied, but the audit trail does not verify on PostgreSQL (" << a.findings.size()
+        << " finding(s)); run pvmon audit verify --dsn for them\n";
+    return kFailed;
+  }
+  out << "audit trail intact on PostgreSQL: " << a.rows << " rows, " << a.entities << " entities, head seq "
+      << a.head_seq << " sha256 " << a.head_hash << " (the file's)\n";
+  return 0;
 }
 
 int cmd_backup(const std::vector<std::string> &args, std::ostream &out,

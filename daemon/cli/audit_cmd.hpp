@@ -17,6 +17,8 @@ int cmd_audit(const std::vector<std::string> &args, std::ostream &out,
               std::ostream &err);
 
 /// `--db FILE --to FILE`: an online backup, safe while pvmond runs.
+/// pvmon migrate --from-sqlite FILE --to-dsn DSN: a SQLite database into PostgreSQL, verified.
+int cmd_migrate(const std::vector<std::string> &args, std::ostream &out, std::ostream &err);
 int cmd_backup(const std::vector<std::string> &args, std::ostream &out,
                std::ostream &err);
 

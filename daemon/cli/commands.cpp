@@ -29,6 +29,7 @@ const std::vector<Command>& commands() {
       {"audit", no_stdin<cmd_audit>},
       {"backup", no_stdin<cmd_backup>},
       {"restore", no_stdin<cmd_restore>},
+      {"migrate", no_stdin<cmd_migrate>},
       {"report", no_stdin<cmd_report>},
       {"export", no_stdin<cmd_export>},
       {"icsr", no_stdin<cmd_icsr>},

@@ -2341,6 +2341,10 @@ Result<std::unique_ptr<Store>> Store::open(const Options& opts, const Clock& clo
     if (opts.dsn.empty()) {
       db = std::make_unique<SqliteDb>(opts.path, true, false, opts.busy_timeout_ms);
       migrate(*db);
+      // One process has a SQLite file: the claims on the outbox are a dead process's, and its
+      // messages are this one's to send at once (on PostgreSQL, another instance may be alive:
+      // its claims run out with their lease).
+      db->exec("UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by IS NOT NULL");
     } else {
       db = std::make_unique<PgDb>(opts.dsn, false);
       migrate_pg(*db);

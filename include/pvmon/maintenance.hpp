@@ -106,6 +106,18 @@ struct Acceptance {
 Result<Acceptance> accept_audit(const std::string &db_path, const VerifyOptions &opts, const std::string &principal,
                                 const std::string &reason);
 
+/// What `pvmon migrate --from-sqlite` copied: rows per table, and the trail as verified on
+/// PostgreSQL afterwards.
+struct MigrationReport {
+  std::vector<std::pair<std::string, std::int64_t>> tables;
+  AuditReport audit;
+};
+/// Copies the SQLite database at `sqlite_path` (migrated to this pvmon's schema first) into the
+/// empty PostgreSQL database `dsn` (password included), every table in one transaction, ids and
+/// the audit chain as they are; then checks the row counts and verifies the trail there (its
+/// head must be the file's). A target with pvmon data: Errc::conflict.
+Result<MigrationReport> migrate_sqlite_to_pg(const std::string &sqlite_path, const std::string &dsn);
+
 /// Copies a live database to `to_path` with the SQLite online backup API, a few
 /// pages at a time so a running pvmond keeps writing. The copy is written
 /// beside `to_path` and renamed into place when complete. Refuses (conflict)
