@@ -188,3 +188,55 @@ TEST_CASE("two instances on one database: SIGKILL of either under load (20 round
   CHECK(rc == 0);
   CHECK(out.find("audit trail intact") != std::string::npos);
 }
+
+TEST_CASE("pvmon migrate --from-sqlite: a SQLite study database moves to PostgreSQL whole and verifies there") {
+  REQUIRE(on_postgres());
+  TempDir tmp;
+  // First on SQLite: a subject, reports, a follow-up (versions), alerts, the audit trail.
+  fs::create_directories(tmp.path / "pg");
+  const fs::path pg_config = write_config(tmp.path / "pg");
+  const fs::path sqlite_config = write_config(tmp.path, [](json& c) { c.erase("storage"); });
+  Daemon lite(sqlite_config, tmp.path / "lite");
+  lite.start();
+  enrol_new(lite);
+  for (int i = 0; i < 5; ++i) {
+    auto r = lite.client().Post((std::string(kStudy) + "/ae").c_str(), bearer("demo-site-s01"),
+                                ae_body("MIG-" + std::to_string(i)).dump(), "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 201);
+  }
+  const auto before = stored_reports(lite);
+  const auto alerts_before = alert_ids(lite);
+  REQUIRE(lite.stop() == 0);
+
+  const json cfg = json::parse(read_text(pg_config));
+  const std::string dsn = cfg["storage"]["dsn"].get<std::string>();
+  const std::string pw = cfg["storage"]["password_file"].get<std::string>();
+  const std::string migrate = std::string(PVMON_PATH) + " migrate --from-sqlite '" +
+                              (tmp.path / "lite" / "pvmon.db").string() + "' --to-dsn '" + dsn + "' --password-file '" +
+                              pw + "' 2>&1";
+  auto [rc, out] = run_command(migrate);
+  INFO(out);
+  REQUIRE(rc == 0);
+  CHECK(out.find("ae_reports: 5 rows") != std::string::npos);
+  CHECK(out.find("audit trail intact on PostgreSQL") != std::string::npos);
+  // Not twice: the target holds data now.
+  auto [again_rc, again] = run_command(migrate);
+  CHECK(again_rc == 1);
+  CHECK(again.find("already holds pvmon data") != std::string::npos);
+
+  // pvmond on PostgreSQL serves the same reports and alerts, and new ids continue after the copied ones.
+  Daemon pg(pg_config, tmp.path / "pg" / "data");
+  pg.start();
+  CHECK(stored_reports(pg) == before);
+  CHECK(alert_ids(pg) == alerts_before);
+  auto r = pg.client().Post((std::string(kStudy) + "/ae").c_str(), bearer("demo-site-s01"),
+                            ae_body("MIG-NEW").dump(), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 201);
+  CHECK(json::parse(r->body)["id"].get<std::int64_t>() == 6);
+  REQUIRE(pg.stop() == 0);
+  auto [vrc, vout] = run_command(std::string(PVMON_PATH) + " audit verify " + pg.db_args() + " 2>&1");
+  INFO(vout);
+  CHECK(vrc == 0);
+}
