@@ -1428,7 +1428,7 @@ class SqliteStore final : public Store {
                                 std::optional<std::string> severity, std::optional<std::int64_t> after_id,
                                 int limit) override {
     return guard([&]() -> Result<AlertPage> {
-      auto db = readers_.take();
+      auto db = replica_.take();
       std::string sql =
           "SELECT id, rule, severity, title, subject, report, payload, created_at, status, acked_at, "
           "acked_by, ack_comment, escalations, (SELECT count(*) FROM outbox o WHERE o.alert = a.id), "
@@ -1724,7 +1724,7 @@ class SqliteStore final : public Store {
 
   Result<AePage> list_ae(const AeQuery& q) override {
     return guard([&]() -> Result<AePage> {
-      auto db = readers_.take();
+      auto db = replica_.take();
       std::string sql = std::string(kAeSelect) + "WHERE r.study = ?1 ";
       if (q.site) sql += "AND r.site = ?2 ";
       if (q.subject) sql += "AND r.subject = ?3 ";
@@ -2277,8 +2277,9 @@ class SqliteStore final : public Store {
   bool lead_held_ = false;
   const Clock& clock_;
   ReaderPool readers_;
-  /// Reads that may lag the primary by a moment (lists, /safety, DSMB builds): the replica
-  /// when one is configured, else the same connections as readers_.
+  /// Reads that may lag the primary by a moment (the AE report and alert lists): the replica
+  /// when one is configured, else the same connections as readers_. A DSMB report, /safety and
+  /// SDTM stay on the primary: what they state "as of" a time must include every commit before it.
   ReaderPool replica_;
   Writer writer_;
   std::mutex endpoints_mu_;

@@ -179,7 +179,7 @@ struct Config {
   /// first line of `storage_password_file` (${CREDENTIALS_DIRECTORY} expanded).
   std::string storage_dsn;
   std::string storage_password_file;
-  /// PostgreSQL: a read-only replica for lists, /safety and DSMB builds (same password file).
+  /// PostgreSQL: a read-only replica for the AE report and alert lists (same password file).
   std::string storage_replica_dsn;
   bool postgres() const { return storage_engine == "postgresql"; }
   std::vector<Principal> principals;

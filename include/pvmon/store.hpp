@@ -45,7 +45,7 @@ struct Options {
   /// PostgreSQL instead of SQLite when set: a libpq connection string, password included
   /// (never logged; `redacted_dsn` is what messages show).
   std::string dsn;
-  /// PostgreSQL: a read-only replica for lists, /safety and DSMB builds (empty: the primary).
+  /// PostgreSQL: a read-only replica for the AE report and alert lists (empty: the primary).
   std::string replica_dsn;
   /// How long an instance's claim on an endpoint's webhooks lasts unrenewed (alerts.delivery_lease_seconds).
   std::int64_t delivery_lease_ms = 120'000;
