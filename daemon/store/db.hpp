@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace pvmon::store {
 
@@ -157,7 +158,21 @@ class Db {
   /// The same statement, prepared once per connection and reused (the writer runs the same
   /// few statements thousands of times). A fresh one while the cached one is still in use by
   /// an enclosing caller.
-  virtual Stmt cached(const std::string& sql) = 0;
+  Stmt cached(const std::string& sql) {
+    auto [it, fresh] = cache_.try_emplace(sql);
+    Cached& c = it->second;
+    if (fresh) {
+      try {
+        c.st = prepare_kept(sql);
+      } catch (...) {
+        cache_.erase(it);
+        throw;
+      }
+    }
+    if (*c.in_use) return prepare(sql);
+    *c.in_use = true;
+    return Stmt(c.st.get(), c.in_use.get());
+  }
   /// The id the last INSERT on this connection gave its row.
   virtual std::int64_t last_insert_rowid() = 0;
   /// Rows the last INSERT, UPDATE or DELETE on this connection changed.
@@ -165,6 +180,19 @@ class Db {
   /// The transaction that the writer's group commit opens: it writes (SQLite takes the write
   /// lock at once, BEGIN IMMEDIATE).
   virtual void begin_write() = 0;
+
+ protected:
+  /// A statement for the cache, kept for the connection's life.
+  virtual std::unique_ptr<StmtImpl> prepare_kept(const std::string& sql) = 0;
+  /// The cached statements go first: an engine's destructor calls this before it closes.
+  void drop_cache() { cache_.clear(); }
+
+ private:
+  struct Cached {
+    std::unique_ptr<StmtImpl> st;
+    std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
+  };
+  std::unordered_map<std::string, Cached> cache_;
 };
 
 }  // namespace pvmon::store

@@ -344,7 +344,7 @@ PgDb::PgDb(const std::string& dsn, bool read_only) {
 }
 
 PgDb::~PgDb() {
-  cache_.clear();
+  drop_cache();
   conn_.reset();
 }
 
@@ -359,13 +359,8 @@ void PgDb::exec(std::string_view sql) {
 
 Stmt PgDb::prepare(std::string_view sql) { return Stmt(std::make_unique<PgStmt>(*this, pg_statement(sql))); }
 
-Stmt PgDb::cached(const std::string& sql) {
-  auto [it, fresh] = cache_.try_emplace(sql);
-  Cached& c = it->second;
-  if (fresh) c.st = std::make_unique<PgStmt>(*this, pg_statement(sql));
-  if (*c.in_use) return prepare(sql);
-  *c.in_use = true;
-  return Stmt(c.st.get(), c.in_use.get());
+std::unique_ptr<StmtImpl> PgDb::prepare_kept(const std::string& sql) {
+  return std::make_unique<PgStmt>(*this, pg_statement(sql));
 }
 
 std::int64_t PgDb::last_insert_rowid() {
@@ -376,7 +371,17 @@ std::int64_t PgDb::last_insert_rowid() {
 
 void PgDb::begin_write() {
   exec("BEGIN");
-  exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLock) + ")");
+  try {
+    exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLock) + ")");
+  } catch (...) {
+    // The lock wait ran out (lock_timeout: another instance holds it and hangs): the
+    // transaction is aborted, and the connection must leave it for the next batch.
+    try {
+      exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
 }
 
 bool PgDb::try_session_lock(long long key) {

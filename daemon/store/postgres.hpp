@@ -14,7 +14,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "db.hpp"
@@ -62,7 +61,6 @@ class PgDb final : public Db {
   Engine engine() const override { return Engine::postgresql; }
   void exec(std::string_view sql) override;
   Stmt prepare(std::string_view sql) override;
-  Stmt cached(const std::string& sql) override;
   std::int64_t last_insert_rowid() override;
   int changes() const override { return changes_; }
   void begin_write() override;
@@ -79,13 +77,10 @@ class PgDb final : public Db {
   [[noreturn]] void rethrow(std::string_view context);
 
  private:
+  std::unique_ptr<StmtImpl> prepare_kept(const std::string& sql) override;
+
   std::unique_ptr<Conn> conn_;
   int changes_ = 0;
-  struct Cached {
-    std::unique_ptr<StmtImpl> st;
-    std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
-  };
-  std::unordered_map<std::string, Cached> cache_;
 };
 
 }  // namespace pvmon::store

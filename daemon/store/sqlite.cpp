@@ -94,20 +94,8 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view context) {
 
 Stmt SqliteDb::prepare(std::string_view sql) { return Stmt(std::make_unique<SqliteStmt>(db_, sql, 0)); }
 
-Stmt SqliteDb::cached(const std::string& sql) {
-  auto [it, fresh] = cache_.try_emplace(sql);
-  Cached& c = it->second;
-  if (fresh) {
-    try {
-      c.st = std::make_unique<SqliteStmt>(db_, sql, SQLITE_PREPARE_PERSISTENT);
-    } catch (...) {
-      cache_.erase(it);
-      throw;
-    }
-  }
-  if (*c.in_use) return prepare(sql);
-  *c.in_use = true;
-  return Stmt(c.st.get(), c.in_use.get());
+std::unique_ptr<StmtImpl> SqliteDb::prepare_kept(const std::string& sql) {
+  return std::make_unique<SqliteStmt>(db_, sql, SQLITE_PREPARE_PERSISTENT);
 }
 
 SqliteDb::SqliteDb(const std::string& path, bool create, bool readonly, int busy_timeout_ms) {
@@ -147,7 +135,7 @@ SqliteDb::SqliteDb(const std::string& path, bool create, bool readonly, int busy
 }
 
 SqliteDb::~SqliteDb() {
-  cache_.clear();  // finalized before the connection closes
+  drop_cache();  // finalized before the connection closes
   if (db_) sqlite3_close_v2(db_);
 }
 

@@ -6,7 +6,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "db.hpp"
 
@@ -35,19 +34,15 @@ class SqliteDb final : public Db {
   Engine engine() const override { return Engine::sqlite; }
   void exec(std::string_view sql) override;
   Stmt prepare(std::string_view sql) override;
-  Stmt cached(const std::string& sql) override;
   std::int64_t last_insert_rowid() override { return sqlite3_last_insert_rowid(db_); }
   int changes() const override { return sqlite3_changes(db_); }
   void begin_write() override { cached("BEGIN IMMEDIATE").run(); }
   sqlite3* raw() { return db_; }
 
  private:
+  std::unique_ptr<StmtImpl> prepare_kept(const std::string& sql) override;
+
   sqlite3* db_ = nullptr;
-  struct Cached {
-    std::unique_ptr<StmtImpl> st;
-    std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
-  };
-  std::unordered_map<std::string, Cached> cache_;
 };
 
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view context);

@@ -202,7 +202,18 @@ class SqliteStore final : public Store {
   /// The writer's new connection after a lost one (PostgreSQL only: a SQLite file does not go away).
   static std::function<std::unique_ptr<Db>()> reopen(const Options& opts) {
     if (opts.dsn.empty()) return {};
-    return [dsn = opts.dsn] { return std::unique_ptr<Db>(std::make_unique<PgDb>(dsn, false)); };
+    return [dsn = opts.dsn, ms = opts.busy_timeout_ms] {
+      auto db = std::make_unique<PgDb>(dsn, false);
+      bound_lock_waits(*db, ms);
+      return std::unique_ptr<Db>(std::move(db));
+    };
+  }
+
+  /// A PostgreSQL writer's lock waits end after `busy_ms`, as SQLite's busy timeout does: a
+  /// write behind an instance that holds the write lock and hangs fails with "locked" (503)
+  /// instead of waiting for ever.
+  static void bound_lock_waits(Db& db, int busy_ms) {
+    db.exec("SET lock_timeout = " + std::to_string(std::max(busy_ms, 1)));
   }
 
   /// Read-only connections: SQLite's file, or a PostgreSQL server (the primary, or a replica).
@@ -2348,7 +2359,8 @@ Result<std::unique_ptr<Store>> Store::open(const Options& opts, const Clock& clo
       db->exec("UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by IS NOT NULL");
     } else {
       db = std::make_unique<PgDb>(opts.dsn, false);
-      migrate_pg(*db);
+      migrate_pg(*db);  // (waits for another instance's migration however long it takes)
+      SqliteStore::bound_lock_waits(*db, opts.busy_timeout_ms);
     }
     return std::unique_ptr<Store>(std::make_unique<SqliteStore>(opts, clock, std::move(db)));
   } catch (const DbError& e) {

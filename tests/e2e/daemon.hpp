@@ -3,6 +3,7 @@
 // fixed sleeps that assume a speed.
 #pragma once
 
+#include <openssl/evp.h>
 #include <httplib.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -50,7 +51,6 @@ inline std::string hours_ago(int hours) {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -250,11 +250,18 @@ class Daemon {
   /// Where `pvmon audit verify` and the other offline commands find this daemon's database:
   /// `--db FILE`, or on PostgreSQL `--dsn DSN --password-file FILE` (shell-quoted).
   std::string db_args() const {
-    const json cfg = json::parse(read_text(config_));
-    if (cfg.contains("storage") && cfg["storage"].value("engine", "") == "postgresql")
-      return "--dsn '" + cfg["storage"]["dsn"].get<std::string>() + "' --password-file '" +
-             cfg["storage"]["password_file"].get<std::string>() + "'";
+    if (const auto pg = pg_target()) return "--dsn '" + pg->dsn + "' --password-file '" + pg->password_file + "'";
     return "--db '" + (data_dir_ / "pvmon.db").string() + "'";
+  }
+
+  /// The PostgreSQL database the config names; nullopt when the daemon keeps a SQLite file.
+  struct PgTarget {
+    std::string dsn, password_file;
+  };
+  std::optional<PgTarget> pg_target() const {
+    const json cfg = json::parse(read_text(config_));
+    if (!cfg.contains("storage") || cfg["storage"].value("engine", "") != "postgresql") return std::nullopt;
+    return PgTarget{cfg["storage"]["dsn"].get<std::string>(), cfg["storage"]["password_file"].get<std::string>()};
   }
 
   /// A query's output as the sqlite3 shell prints it (columns joined by |, a line a row), and
@@ -298,18 +305,39 @@ inline std::pair<int, std::string> run_command(const std::string& cmd) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+/// pvmond run with `args` (not as a server: --check-config, --version): its exit code and all
+/// it wrote.
+inline std::pair<int, std::string> run_pvmond(const std::string& args, const std::string& program = PVMOND_PATH) {
+  std::string cmd = program;  // appended to in place: GCC 12 warns (wrongly, -Warray-bounds) on a + chain
+  cmd += ' ';
+  cmd += args;
+  cmd += " 2>&1";
+  return run_command(cmd);
+}
+
+/// SHA-256 of `s` in lower-case hex.
+inline std::string sha256_hex(const std::string& s) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 failed");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
 inline std::pair<int, std::string> Daemon::sql(std::string query) const {
-  const json cfg = json::parse(read_text(config_));
-  if (!(cfg.contains("storage") && cfg["storage"].value("engine", "") == "postgresql"))
-    return run_command("sqlite3 '" + (data_dir_ / "pvmon.db").string() + "' \"" + query + "\"");
+  const auto pg = pg_target();
+  if (!pg) return run_command("sqlite3 '" + (data_dir_ / "pvmon.db").string() + "' \"" + query + "\"");
+  const std::string password = "PGPASSWORD=\"$(head -n1 '" + pg->password_file + "')\" ";
   if (query == ".dump")  // the sqlite3 shell's whole-database text, as pg_dump gives it
-    return run_command("PGPASSWORD=\"$(head -n1 '" + cfg["storage"]["password_file"].get<std::string>() +
-                       "')\" pg_dump --inserts '" + cfg["storage"]["dsn"].get<std::string>() + "'");
+    return run_command(password + "pg_dump --inserts '" + pg->dsn + "'");
   static const std::regex extract(R"(json_extract\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*,\s*'\$\.([A-Za-z0-9_]+)'\s*\))");
   query = std::regex_replace(query, extract, "($1::jsonb #>> '{$2}')");
-  return run_command("PGPASSWORD=\"$(head -n1 '" + cfg["storage"]["password_file"].get<std::string>() +
-                     "')\" psql -X -q -A -t -F'|' -v ON_ERROR_STOP=1 '" + cfg["storage"]["dsn"].get<std::string>() +
-                     "' -c \"" + query + "\"");
+  return run_command(password + "psql -X -q -A -t -F'|' -v ON_ERROR_STOP=1 '" + pg->dsn + "' -c \"" + query + "\"");
 }
 
 #ifdef PVMON_PATH
@@ -329,6 +357,31 @@ inline httplib::Headers bearer(const std::string& token) {
 }
 
 inline const char* kStudy = "/v1/studies/hcc-pvtt-imrt";
+
+/// Every item of a paged list (`path` may carry a query; the pages are of 500), as `token` sees it.
+inline json all_items(const Daemon& d, const std::string& path, const std::string& token = "demo-officer") {
+  json out = json::array();
+  auto c = d.client();
+  const char sep = path.find('?') == std::string::npos ? '?' : '&';
+  std::string cursor;
+  for (;;) {
+    const std::string url = path + sep + "limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor);
+    auto r = c.Get(url.c_str(), bearer(token));
+    if (!r || r->status != 200)
+      throw std::runtime_error("GET " + url + ": " + (r ? std::to_string(r->status) + " " + r->body : "no answer"));
+    auto page = json::parse(r->body);
+    for (auto& item : page["items"]) out.push_back(std::move(item));
+    if (page["next_cursor"].is_null()) return out;
+    cursor = page["next_cursor"].get<std::string>();
+  }
+}
+
+/// Every AE report of the study by report id (the officer's list, every page).
+inline std::map<std::string, json> reports_by_id(const Daemon& d) {
+  std::map<std::string, json> out;
+  for (auto& item : all_items(d, std::string(kStudy) + "/ae")) out[item["report_id"].get<std::string>()] = item;
+  return out;
+}
 
 inline json subject_body(const std::string& id, const std::string& enrolled = "2026-09-01") {
   return {{"subject", id}, {"enrolled", enrolled}, {"sex", "M"}, {"age", 58}};

@@ -30,23 +30,6 @@ json sae_body(const std::string& report_id) {
 }
 
 /// Every report in the study, by report_id, paging through the API.
-std::map<std::string, json> all_reports(Daemon& d) {
-  std::map<std::string, json> out;
-  auto c = d.client();
-  std::string cursor;
-  for (;;) {
-    const std::string url = std::string(kStudy) + "/ae?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor);
-    auto r = c.Get(url.c_str(), bearer("demo-officer"));
-    REQUIRE(r);
-    REQUIRE(r->status == 200);
-    auto j = json::parse(r->body);
-    for (auto& it : j["items"]) out[it["report_id"].get<std::string>()] = it;
-    if (j["next_cursor"].is_null()) break;
-    cursor = j["next_cursor"].get<std::string>();
-  }
-  return out;
-}
-
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v ? std::atoi(v) : fallback;
@@ -100,7 +83,7 @@ TEST_CASE("kill -9 under load, again and again: acknowledged reports and their a
   }
 
   d.start();
-  const auto stored = all_reports(d);
+  const auto stored = reports_by_id(d);
   for (const auto& [rid, id] : acked) {
     REQUIRE_MESSAGE(stored.count(rid) == 1, rid);
     CHECK(stored.at(rid)["id"] == id);
@@ -156,7 +139,7 @@ TEST_CASE("a database locked by another process: requests wait the busy timeout,
                       "application/json");
   REQUIRE(again);
   CHECK(again->status == 201);
-  CHECK(all_reports(d).size() == 1);
+  CHECK(reports_by_id(d).size() == 1);
   CHECK(d.log().find("the database is locked by another process") != std::string::npos);
 }
 
@@ -198,7 +181,7 @@ TEST_CASE("disk full: writes fail with 503 and a log line, nothing acknowledged 
   REQUIRE(acked.size() > 10);
   CHECK(d.log().find("storage is full: the report was not stored") != std::string::npos);
   // Reads still work and show exactly what was acknowledged.
-  auto stored = all_reports(d);
+  auto stored = reports_by_id(d);
   for (const auto& [id, rec] : acked) {
     REQUIRE(stored.count(id) == 1);
     CHECK(stored[id]["id"] == rec["id"]);
@@ -213,5 +196,5 @@ TEST_CASE("disk full: writes fail with 503 and a log line, nothing acknowledged 
   CHECK(after->status == 201);
   CHECK(d.stop() == 0);
   d.start();
-  CHECK(all_reports(d).size() == acked.size() + 1);
+  CHECK(reports_by_id(d).size() == acked.size() + 1);
 }

@@ -133,12 +133,7 @@ std::string ae_request(const std::string& report_id, const std::string& token = 
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-std::size_t stored_reports(const Daemon& d) {
-  auto r = d.client().Get((std::string(kStudy) + "/ae?limit=500").c_str(), bearer("demo-officer"));
-  REQUIRE(r);
-  REQUIRE(r->status == 200);
-  return json::parse(r->body)["items"].size();
-}
+std::size_t stored_reports(const Daemon& d) { return all_items(d, std::string(kStudy) + "/ae").size(); }
 
 /// The daemon's peak resident set (VmHWM), in KiB.
 long peak_rss_kib(pid_t pid) {

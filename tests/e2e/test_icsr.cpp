@@ -287,18 +287,8 @@ TEST_CASE("pvmon simulate --seed 7: the ICSR of its SUSAR validates with xmllint
   REQUIRE(rc == 0);
   auto c = d.client();
   std::optional<std::int64_t> susar_id;
-  std::string cursor;
-  while (!susar_id) {
-    auto page = get_json(c, std::string(kStudy) + "/ae?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor),
-                         "demo-officer");
-    for (const auto& item : page["items"])
-      if (item["safety"].value("susar", false)) {
-        susar_id = item["id"].get<std::int64_t>();
-        break;
-      }
-    if (page["next_cursor"].is_null()) break;
-    cursor = page["next_cursor"];
-  }
+  for (const auto& item : all_items(d, std::string(kStudy) + "/ae"))
+    if (!susar_id && item["safety"].value("susar", false)) susar_id = item["id"].get<std::int64_t>();
   REQUIRE_MESSAGE(susar_id, "the seed-7 trial has a SUSAR");
   auto r = c.Get((std::string(kStudy) + "/ae/" + std::to_string(*susar_id) + "/icsr").c_str(), bearer("demo-officer"));
   REQUIRE(r);

@@ -318,19 +318,7 @@ TEST_CASE("SIGKILL mid-stream loses no acknowledged report and invents none") {
   REQUIRE(acked.size() >= 300);
 
   d.start();
-  std::map<std::string, json> stored;
-  auto c = d.client();
-  std::string cursor;
-  for (;;) {
-    std::string url = std::string(kStudy) + "/ae?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor);
-    auto r = c.Get(url.c_str(), bearer("demo-officer"));
-    REQUIRE(r);
-    REQUIRE(r->status == 200);
-    auto j = json::parse(r->body);
-    for (auto& it : j["items"]) stored[it["report_id"].get<std::string>()] = it;
-    if (j["next_cursor"].is_null()) break;
-    cursor = j["next_cursor"].get<std::string>();
-  }
+  auto stored = reports_by_id(d);
   for (const auto& [id, rec] : acked) {
     REQUIRE(stored.count(id) == 1);
     CHECK(stored[id] == rec);  // whole, exactly as acknowledged

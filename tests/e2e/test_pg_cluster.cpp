@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <random>
@@ -23,36 +25,14 @@ namespace {
 /// would show as two items with one id: counted).
 std::map<std::string, int> stored_reports(const Daemon& d) {
   std::map<std::string, int> out;
-  auto c = d.client();
-  std::string cursor;
-  for (;;) {
-    const std::string url = std::string(kStudy) + "/ae?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor);
-    auto r = c.Get(url.c_str(), bearer("demo-officer"));
-    REQUIRE(r);
-    REQUIRE(r->status == 200);
-    const auto j = json::parse(r->body);
-    for (const auto& it : j["items"]) ++out[it["report_id"].get<std::string>()];
-    if (j["next_cursor"].is_null()) break;
-    cursor = j["next_cursor"].get<std::string>();
-  }
+  for (const auto& it : all_items(d, std::string(kStudy) + "/ae")) ++out[it["report_id"].get<std::string>()];
   return out;
 }
 
 /// Every alert id the study has (the officer's list, all states).
 std::set<std::int64_t> alert_ids(const Daemon& d) {
   std::set<std::int64_t> out;
-  auto c = d.client();
-  std::string cursor;
-  for (;;) {
-    const std::string url = std::string(kStudy) + "/alerts?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor);
-    auto r = c.Get(url.c_str(), bearer("demo-officer"));
-    REQUIRE(r);
-    REQUIRE(r->status == 200);
-    const auto j = json::parse(r->body);
-    for (const auto& it : j["items"]) out.insert(it["id"].get<std::int64_t>());
-    if (j["next_cursor"].is_null()) break;
-    cursor = j["next_cursor"].get<std::string>();
-  }
+  for (const auto& it : all_items(d, std::string(kStudy) + "/alerts")) out.insert(it["id"].get<std::int64_t>());
   return out;
 }
 
@@ -71,20 +51,30 @@ std::set<std::int64_t> delivered_alerts(const std::vector<Delivery>& got) {
 }  // namespace
 
 TEST_CASE("two instances on one database: SIGKILL of either under load (20 rounds) loses no acknowledged report, "
-          "doubles none, every alert is delivered and the audit chain holds") {
+          "doubles none, every alert is delivered, the audit chain holds and each DSMB report due is built once") {
   REQUIRE(on_postgres());
   TempDir tmp;
   Receiver rx{free_port()};
   rx.start();
+  // The study with a DSMB report due every minute (cron): the first minute after the start falls
+  // among the kills. A report's cut-off is its due date, so one report per UTC day is due.
+  json study = json::parse(read_text(fs::path(PVMON_SOURCE_DIR) / "config" / "studies" / "hcc-pvtt-imrt.json"),
+                           nullptr, true, true);
+  study["dsmb_schedule"] = {{"cron", "* * * * *"}};
+  write_text(tmp.path / "study.json", study.dump(2));
   // One config for both (one database); each has its own data folder and checkpoint file.
   const fs::path config = write_config(tmp.path, [&](json& c) {
     c["alerts"] = {{"scheduler_tick_seconds", 1}, {"delivery_lease_seconds", 5}};
     c["webhooks"] = json::array({officers_endpoint(tmp.path, rx.url())});
+    c["studies"] = json::array({(tmp.path / "study.json").string()});
   });
   std::array<Daemon, 2> inst{Daemon(config, tmp.path / "a"), Daemon(config, tmp.path / "b")};
+  const auto started = std::chrono::system_clock::now();
   inst[0].start();
   inst[1].start();
   enrol_new(inst[0]);
+  // The first due time: the first whole minute after the study was first seen.
+  const auto first_due = std::chrono::ceil<std::chrono::minutes>(started + 1s);
 
   const unsigned seed = std::random_device{}();
   MESSAGE("seed " << seed);
@@ -94,7 +84,8 @@ TEST_CASE("two instances on one database: SIGKILL of either under load (20 round
   std::vector<std::string> odd;        // answers no client should get (checked after each round)
   int kills = 0;
 
-  for (int round = 0; round < 20; ++round) {
+  // 20 rounds, and more until the first due time is 3 s (three ticks) behind.
+  for (int round = 0; round < 20 || std::chrono::system_clock::now() < first_due + 3s; ++round) {
     std::atomic<bool> stop{false};
     // One client per instance, each falling back to the other instance while its own is down:
     // the same report id and body again, so the second answer is a replay (200) if the first
@@ -179,11 +170,35 @@ TEST_CASE("two instances on one database: SIGKILL of either under load (20 round
     FAIL(missing << " of " << alerts.size() << " alerts never delivered");
   }
 
+  // Exactly one scheduled DSMB report per due date, whichever instance held the scheduler when
+  // it fell due and however often the holder was killed (a build may have died half way).
+  std::set<std::string> due_dates;
+  const auto ended = std::chrono::system_clock::now();
+  for (auto t = first_due; t <= ended - 2s; t += std::chrono::minutes(1)) {
+    const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
+    char date[16];
+    std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    due_dates.insert(date);
+  }
+  REQUIRE_FALSE(due_dates.empty());
+  for (const Daemon& d : inst) {
+    auto r = d.client().Get((std::string(kStudy) + "/dsmb-reports").c_str(), bearer("demo-officer"));
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    INFO("DSMB reports: " << r->body);
+    INFO("due dates: " << json(due_dates).dump());
+    const json list = json::parse(r->body);
+    std::multiset<std::string> cutoffs;
+    for (const auto& it : list["items"]) {
+      CHECK(it["trigger"] == "scheduled");
+      cutoffs.insert(it["data_cutoff"].get<std::string>());
+    }
+    CHECK(cutoffs == std::multiset<std::string>(due_dates.begin(), due_dates.end()));
+  }
+
   // One audit chain, intact, across both instances' writes.
-  const json cfg = json::parse(read_text(config));
-  const std::string cmd = std::string(PVMON_PATH) + " audit verify --dsn '" + cfg["storage"]["dsn"].get<std::string>() +
-                          "' --password-file '" + cfg["storage"]["password_file"].get<std::string>() + "' 2>&1";
-  auto [rc, out] = run_command(cmd);
+  auto [rc, out] = run_command(std::string(PVMON_PATH) + " audit verify " + inst[0].db_args() + " 2>&1");
   INFO(out);
   CHECK(rc == 0);
   CHECK(out.find("audit trail intact") != std::string::npos);
@@ -209,12 +224,11 @@ TEST_CASE("pvmon migrate --from-sqlite: a SQLite study database moves to Postgre
   const auto alerts_before = alert_ids(lite);
   REQUIRE(lite.stop() == 0);
 
-  const json cfg = json::parse(read_text(pg_config));
-  const std::string dsn = cfg["storage"]["dsn"].get<std::string>();
-  const std::string pw = cfg["storage"]["password_file"].get<std::string>();
+  Daemon pg(pg_config, tmp.path / "pg" / "data");
+  const auto target = pg.pg_target().value();
   const std::string migrate = std::string(PVMON_PATH) + " migrate --from-sqlite '" +
-                              (tmp.path / "lite" / "pvmon.db").string() + "' --to-dsn '" + dsn + "' --password-file '" +
-                              pw + "' 2>&1";
+                              (tmp.path / "lite" / "pvmon.db").string() + "' --to-dsn '" + target.dsn +
+                              "' --password-file '" + target.password_file + "' 2>&1";
   auto [rc, out] = run_command(migrate);
   INFO(out);
   REQUIRE(rc == 0);
@@ -226,7 +240,6 @@ TEST_CASE("pvmon migrate --from-sqlite: a SQLite study database moves to Postgre
   CHECK(again.find("already holds pvmon data") != std::string::npos);
 
   // pvmond on PostgreSQL serves the same reports and alerts, and new ids continue after the copied ones.
-  Daemon pg(pg_config, tmp.path / "pg" / "data");
   pg.start();
   CHECK(stored_reports(pg) == before);
   CHECK(alert_ids(pg) == alerts_before);

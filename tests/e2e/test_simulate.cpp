@@ -32,22 +32,7 @@ struct Sim {
                        std::to_string(d->port()) + " --token-file " + tokens.string() + " " + extra + " 2>&1");
   }
   /// Every AE record, through the API, as (report_id -> record).
-  std::map<std::string, json> reports() {
-    std::map<std::string, json> out;
-    auto c = d->client();
-    std::string cursor;
-    while (true) {
-      auto r = c.Get((std::string(kStudy) + "/ae?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor)).c_str(),
-                     bearer("demo-officer"));
-      REQUIRE(r);
-      REQUIRE(r->status == 200);
-      auto j = json::parse(r->body);
-      for (auto& rec : j["items"]) out[rec["report_id"]] = rec;
-      if (j["next_cursor"].is_null()) break;
-      cursor = j["next_cursor"];
-    }
-    return out;
-  }
+  std::map<std::string, json> reports() { return reports_by_id(*d); }
   int sql_count(const std::string& q) {
     auto [rc, out] = d->sql(q);
     REQUIRE(rc == 0);

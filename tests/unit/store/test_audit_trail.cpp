@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 
+#include "temp_dir.hpp"
 #include "audit_trail.hpp"
 #include "pvmon/crypto.hpp"
 #include "pvmon/maintenance.hpp"
@@ -18,12 +19,7 @@ using namespace pvmon::store;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path dir = fs::temp_directory_path() / ("pvmon-audit-" + std::to_string(std::random_device{}()) +
-                                              std::to_string(::getpid()));
-  TempDir() { fs::create_directories(dir); }
-  ~TempDir() { fs::remove_all(dir); }
-};
+using test::TempDir;
 }  // namespace
 
 TEST_CASE("entity names map to the table behind them; the others have none") {

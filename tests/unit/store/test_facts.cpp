@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <random>
 
+#include "temp_dir.hpp"
 #include "pvmon/store.hpp"
 #include "schema.hpp"
+#include "test_db.hpp"
 #include "version_facts.hpp"
 
 using namespace pvmon;
@@ -15,24 +17,12 @@ using namespace pvmon::store;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+using pvmon::test::kActor;
+using pvmon::test::subject;
+
 namespace {
 
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() / ("pvmon-facts-" + std::to_string(std::random_device{}()) +
-                                       std::to_string(::getpid()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string path(const char* name) const { return (dir / name).string(); }
-};
-
-const Actor kActor{"s01-coordinator", "S01"};
-
-json subject(const std::string& id) {
-  return {{"subject", id}, {"enrolled", "2026-09-01"}, {"sex", "F"}, {"age", 60}, {"baseline", json::object()}};
-}
+using test::TempDir;
 
 /// A record as intake and the safety glue make it (the fields the columns take).
 json full_ae(const std::string& report_id, const std::string& subj) {
@@ -93,8 +83,7 @@ const char* kColumns =
     "fatal_or_life_threatening, criteria, related_to, causality, expected, drug_withdrawn, "
     "verbatim, reported_term, action_taken";
 
-std::vector<json> fact_rows(const std::string& path) {
-  SqliteDb db(path, false, true, 1000);
+std::vector<json> fact_rows(Db& db) {
   auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM ae_versions ORDER BY report, version");
   std::vector<json> out;
   while (st.step()) {
@@ -111,10 +100,10 @@ std::vector<json> fact_rows(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("fact columns: each inserted version carries its record's facts") {
-  TempDir t;
+TEST_CASE("fact columns: each inserted version carries its record's facts" * doctest::test_suite("engines")) {
+  test::TestDb t;
   FakeClock clock(*parse_timestamp("2026-10-02T09:00:00Z"));
-  auto s = std::move(Store::open({t.path("a.db")}, clock).value());
+  auto s = std::move(Store::open(t.options(), clock).value());
   REQUIRE(s->enrol_subject("st", "S01", subject("S01-0001"), "h", kActor));
   auto r = s->insert_ae("st", "S01", full_ae("R1", "S01-0001"), "b1", kActor);
   REQUIRE(r);
@@ -127,7 +116,7 @@ TEST_CASE("fact columns: each inserted version carries its record's facts") {
   REQUIRE(s->add_followup(followup(id, "F2", "f2", gone, 2, true), kActor));
   s->close();
 
-  const auto rows = fact_rows(t.path("a.db"));
+  const auto rows = fact_rows(*t.open(false, true));
   REQUIRE(rows.size() == 3);
   CHECK(rows[0] == json{"initial", 2, "10020772", "Hypertension", "Vascular disorders", 0, "2026-10-01", nullptr,
                         "recovering", 0, 0, 0, 0, "apatinib", "apatinib=probable,camrelizumab=unlikely",
@@ -219,8 +208,9 @@ TEST_CASE("fact columns: a v5 database migrates with the columns a fresh insert 
     db.exec("INSERT INTO ae_versions (report, version, kind, recorded_at, recorded_by, record) "
             "SELECT report, 4, kind, recorded_at, recorded_by, record FROM ae_versions WHERE version = 3");
   }
-  const auto fresh = fact_rows(t.path("a.db"));
-  auto migrated = fact_rows(t.path("b.db"));
+  SqliteDb a(t.path("a.db"), false, true, 1000), b(t.path("b.db"), false, true, 1000);
+  const auto fresh = fact_rows(a);
+  auto migrated = fact_rows(b);
   REQUIRE(migrated.size() == 6);
   migrated.erase(migrated.begin() + 3);  // the version 4 inserted above, without facts
   REQUIRE(fresh.size() == 5);
@@ -352,10 +342,11 @@ TEST_CASE("fact columns: snapshot facts equal what the JSON gave, at every cut-o
   CHECK(tables.subjects.size() == 3);
 }
 
-TEST_CASE("sdtm_rows: the SDTM export's rows from the columns equal those from the version texts") {
-  TempDir t;
+TEST_CASE("sdtm_rows: the SDTM export's rows from the columns equal those from the version texts" *
+          doctest::test_suite("engines")) {
+  test::TestDb t;
   FakeClock clock(*parse_timestamp("2026-10-02T09:00:00Z"));
-  auto s = std::move(Store::open({t.path("a.db")}, clock).value());
+  auto s = std::move(Store::open(t.options(), clock).value());
   REQUIRE(s->enrol_subject("st", "S01", subject("S01-0001"), "h", kActor));
   json a = full_ae("R1", "S01-0001");
   a["verbatim"] = "BP high, \"very\"";

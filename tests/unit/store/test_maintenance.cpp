@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include "test_db.hpp"
+#include "temp_dir.hpp"
 #include "audit_cmd.hpp"
 #include "pvmon/crypto.hpp"
 #include "pvmon/maintenance.hpp"
@@ -19,39 +21,14 @@ using namespace pvmon::store;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+using pvmon::test::kClock;
+using pvmon::test::kActor;
+using pvmon::test::subject;
+using pvmon::test::ae;
+
 namespace {
 
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() /
-          ("pvmon-maint-" + std::to_string(std::random_device{}()) +
-           std::to_string(::getpid()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string path(const std::string &name) const {
-    return (dir / name).string();
-  }
-};
-
-const FakeClock kClock(*parse_timestamp("2026-11-24T12:00:00Z"));
-const Actor kActor{"s01-coordinator", "S01"};
-
-json subject(const std::string &id) {
-  return {{"subject", id},
-          {"enrolled", "2026-09-01"},
-          {"sex", "F"},
-          {"age", 60},
-          {"baseline", json::object()}};
-}
-
-json ae(const std::string &report_id, const std::string &subj = "S01-0001") {
-  return {{"report_id", report_id},
-          {"subject", subj},
-          {"term", "Fatigue"},
-          {"grade", 2}};
-}
+using test::TempDir;
 
 /// Writes real rows through the store: one enrolment and `n_ae` AE reports.
 void populate(const std::string &path, int n_ae) {

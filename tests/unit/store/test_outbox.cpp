@@ -6,8 +6,10 @@
 #include <random>
 #include <set>
 
+#include "temp_dir.hpp"
 #include "schema.hpp"
 #include "sqlite_outbox.hpp"
+#include "test_db.hpp"
 
 using namespace pvmon;
 using namespace pvmon::store;
@@ -20,29 +22,15 @@ namespace {
 
 const Timestamp kT0 = *parse_timestamp("2026-11-24T12:00:00Z");
 
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() /
-          ("pvmon-outbox-" + std::to_string(std::random_device{}()) + std::to_string(::getpid()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string path() const { return (dir / "t.db").string(); }
-};
+using test::TempDir;
 
-std::unique_ptr<Db> migrated(const std::string& path) {
-  auto db = std::make_unique<SqliteDb>(path, true, false, 1000);
-  migrate(*db);
-  return db;
-}
-
-// A fresh database with the real Writer and ReaderPool the store uses.
+// A fresh database (SQLite, or PostgreSQL under pg_test_store) with the real Writer and
+// ReaderPool the store uses.
 struct Fixture {
-  TempDir dir;
+  test::TestDb db;
   FakeClock clock{kT0};
-  Writer writer{migrated(dir.path()), 64};
-  ReaderPool readers{[p = dir.path()] { return std::unique_ptr<Db>(std::make_unique<SqliteDb>(p, false, true, 1000)); }};
+  Writer writer{db.migrated(), 64};
+  ReaderPool readers{[this] { return db.open(false, true); }};
   std::vector<notify::Endpoint> endpoints;  // what record() routes operator alerts to
   SqliteOutbox outbox{writer, readers, clock, [this] { return endpoints; }};
 
@@ -68,6 +56,14 @@ struct Fixture {
     REQUIRE(st.step());
     return st.is_null(0) ? "NULL" : st.text(0);
   }
+  /// The first column of every row, joined with `sep` (group_concat is SQLite's alone).
+  std::string joined(const std::string& sql, const std::string& sep = ",") {
+    auto db = readers.take();
+    auto st = db->prepare(sql);
+    std::string out;
+    for (bool first = true; st.step(); first = false) out += (first ? "" : sep) + st.text(0);
+    return out;
+  }
   std::string state(std::int64_t id) {
     return text("SELECT state FROM outbox WHERE id = " + std::to_string(id));
   }
@@ -85,7 +81,7 @@ std::vector<std::int64_t> ids(const std::vector<notify::OutboxMessage>& ms) {
 
 }  // namespace
 
-TEST_CASE("outbox: due() takes the first N per endpoint, so one backlog hides no other") {
+TEST_CASE("outbox: due() takes the first N per endpoint, so one backlog hides no other" * doctest::test_suite("engines")) {
   Fixture f;
   std::vector<std::int64_t> a;
   for (int i = 0; i < 5; ++i) a.push_back(f.add("a", kT0));
@@ -124,7 +120,7 @@ TEST_CASE("outbox: due() takes the first N per endpoint, so one backlog hides no
   }
 }
 
-TEST_CASE("outbox: every endpoint numbers its messages 1, 2, 3... in commit order, and the claim follows them") {
+TEST_CASE("outbox: every endpoint numbers its messages 1, 2, 3... in commit order, and the claim follows them" * doctest::test_suite("engines")) {
   Fixture f;
   std::vector<std::int64_t> a, b;
   for (int i = 0; i < 4; ++i) {
@@ -161,7 +157,7 @@ TEST_CASE("outbox: every endpoint numbers its messages 1, 2, 3... in commit orde
   CHECK(json::parse(f.text("SELECT body FROM outbox WHERE endpoint = 'a' AND seq = 5")).at("sequence") == 5);
 }
 
-TEST_CASE("outbox: next_due() is the earliest pending time of an enabled endpoint") {
+TEST_CASE("outbox: next_due() is the earliest pending time of an enabled endpoint" * doctest::test_suite("engines")) {
   Fixture f;
   CHECK_FALSE(f.outbox.next_due().has_value());
   const auto a = f.add("a", kT0);
@@ -171,7 +167,7 @@ TEST_CASE("outbox: next_due() is the earliest pending time of an enabled endpoin
   CHECK(f.outbox.next_due() == kT0.plus_ms(5'000));
 }
 
-TEST_CASE("outbox: each outcome's effect on the row and the attempt log") {
+TEST_CASE("outbox: each outcome's effect on the row and the attempt log" * doctest::test_suite("engines")) {
   Fixture f;
   const auto id = f.add("a", kT0, R"({"data":{"narrative":"BODY-MARKER"}})");
   const std::string sid = std::to_string(id);
@@ -249,8 +245,8 @@ TEST_CASE("outbox: each outcome's effect on the row and the attempt log") {
     CHECK(payload.at("disabled_at") == "2026-11-24T12:00:01.000Z");
     // Delivered to every other endpoint that takes it (b), not to the gone one, in the same
     // transaction, numbered after b's own message.
-    CHECK(f.text("SELECT group_concat(endpoint || '#' || seq) FROM outbox WHERE event_type = "
-                 "'alert.webhook.endpoint_gone'") == "b#2");
+    CHECK(f.joined("SELECT endpoint || '#' || seq FROM outbox WHERE event_type = "
+                   "'alert.webhook.endpoint_gone'") == "b#2");
     const json event = json::parse(f.text("SELECT body FROM outbox WHERE event_type = 'alert.webhook.endpoint_gone'"));
     CHECK(event.at("data").at("severity") == "critical");
     CHECK(event.at("data").at("details").at("endpoint") == "a");
@@ -267,7 +263,7 @@ TEST_CASE("outbox: each outcome's effect on the row and the attempt log") {
   }
 }
 
-TEST_CASE("outbox: re-enabling an endpoint a 410 disabled resumes its messages in order, audited") {
+TEST_CASE("outbox: re-enabling an endpoint a 410 disabled resumes its messages in order, audited" * doctest::test_suite("engines")) {
   Fixture f;
   const auto first = f.add("a", kT0);
   const auto second = f.add("a", kT0);
@@ -304,7 +300,7 @@ TEST_CASE("outbox: re-enabling an endpoint a 410 disabled resumes its messages i
     CHECK(f.count("SELECT count(*) FROM endpoint_state") == 0);
     CHECK(f.text("SELECT principal || ' ' || action || ' ' || entity FROM audit WHERE action LIKE 'webhook.%'") ==
           "operator webhook.endpoint_enable webhook/endpoint/a");
-    CHECK(f.text("SELECT group_concat(enabled || ':' || principal || ':' || reason, '|') FROM endpoint_changes") ==
+    CHECK(f.joined("SELECT enabled || ':' || principal || ':' || reason FROM endpoint_changes ORDER BY id", "|") ==
           "0:pvmond:HTTP 410 Gone for webhook " + f.text("SELECT msg_id FROM outbox WHERE id = " + std::to_string(first)) +
               "|1:operator:receiver moved back");
     auto after = f.outbox.endpoint_facts();
@@ -344,14 +340,14 @@ TEST_CASE("outbox: schema v14 numbers the rows a v13 database has, per endpoint 
   CHECK(f.count("SELECT seq FROM outbox") == 1);
 }
 
-TEST_CASE("outbox: record() throws when the write fails, so the dispatcher backs off") {
+TEST_CASE("outbox: record() throws when the write fails, so the dispatcher backs off" * doctest::test_suite("engines")) {
   Fixture f;
   const auto id = f.add("a", kT0);
   f.writer.stop();
   CHECK_THROWS_AS(f.record(id, 200, Outcome::delivered), std::runtime_error);
 }
 
-TEST_CASE("outbox: redeliver sets the row pending and due now, same webhook-id, audited") {
+TEST_CASE("outbox: redeliver sets the row pending and due now, same webhook-id, audited" * doctest::test_suite("engines")) {
   Fixture f;
   const auto id = f.add("a", kT0);
   const std::string msg_id = f.text("SELECT msg_id FROM outbox WHERE id = " + std::to_string(id));
@@ -390,7 +386,7 @@ TEST_CASE("outbox: redeliver sets the row pending and due now, same webhook-id, 
   }
 }
 
-TEST_CASE("outbox: list_deliveries filters, pages newest first, and never shows the body") {
+TEST_CASE("outbox: list_deliveries filters, pages newest first, and never shows the body" * doctest::test_suite("engines")) {
   Fixture f;
   const std::string body = R"({"type":"alert.sae","data":{"narrative":"BODY-MARKER"}})";
   const auto a1 = f.add("a", kT0, body);

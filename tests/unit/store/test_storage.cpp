@@ -8,6 +8,8 @@
 #include <fstream>
 #include <random>
 
+#include "test_db.hpp"
+#include "temp_dir.hpp"
 #include "pvmon/store.hpp"
 #include "pvmon/store/storage.hpp"
 
@@ -15,23 +17,11 @@ using namespace pvmon;
 using namespace pvmon::store;
 namespace fs = std::filesystem;
 
+using pvmon::test::kClock;
+
 namespace {
 
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() / ("pvmon-storage-" + std::to_string(std::random_device{}()) +
-                                       std::to_string(::getpid()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir, ec);
-  }
-};
-
-const FakeClock kClock(*parse_timestamp("2026-11-24T12:00:00Z"));
+using test::TempDir;
 
 }  // namespace
 

@@ -7,6 +7,8 @@
 
 #include "pvmon/store.hpp"
 #include "schema.hpp"
+#include "temp_dir.hpp"
+#include "test_db.hpp"
 #include "writer.hpp"
 
 using namespace pvmon;
@@ -14,28 +16,13 @@ using namespace pvmon::store;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+using pvmon::test::kClock;
+using pvmon::test::subject;
+using pvmon::test::ae;
+
 namespace {
 
-struct TempDb {
-  fs::path dir;
-  TempDb() {
-    dir = fs::temp_directory_path() / ("pvmon-store-" + std::to_string(std::random_device{}()) +
-                                       std::to_string(::getpid()));
-    fs::create_directories(dir);
-  }
-  ~TempDb() { fs::remove_all(dir); }
-  std::string path() const { return (dir / "t.db").string(); }
-};
-
-const FakeClock kClock(*parse_timestamp("2026-11-24T12:00:00Z"));
-
-json subject(const std::string& id) {
-  return {{"subject", id}, {"enrolled", "2026-09-01"}, {"sex", "F"}, {"age", 60}, {"baseline", json::object()}};
-}
-
-json ae(const std::string& report_id, const std::string& subj = "S01-0001") {
-  return {{"report_id", report_id}, {"subject", subj}, {"term", "Fatigue"}, {"grade", 2}};
-}
+using TempDb = test::TempDir;
 
 }  // namespace
 
@@ -150,9 +137,9 @@ TEST_CASE("schema v7: stored DSMB reports get their cut-off as their as-of; a la
   s.value()->close();
 }
 
-TEST_CASE("subjects and AE reports: idempotent replays, conflicts, versions") {
-  TempDb t;
-  auto s = std::move(Store::open({t.path()}, kClock).value());
+TEST_CASE("subjects and AE reports: idempotent replays, conflicts, versions" * doctest::test_suite("engines")) {
+  test::TestDb t;
+  auto s = std::move(Store::open(t.options(), kClock).value());
   const Actor a{"s01-coordinator", "S01"};
   auto e1 = s->enrol_subject("st", "S01", subject("S01-0001"), "h1", a);
   REQUIRE(e1);
@@ -195,21 +182,22 @@ TEST_CASE("subjects and AE reports: idempotent replays, conflicts, versions") {
   CHECK_FALSE(other_study.value().has_value());
 }
 
-TEST_CASE("history is append-only and the audit rows are hash-chained") {
-  TempDb t;
+TEST_CASE("history is append-only and the audit rows are hash-chained" * doctest::test_suite("engines")) {
+  test::TestDb t;
   {
-    auto s = std::move(Store::open({t.path()}, kClock).value());
+    auto s = std::move(Store::open(t.options(), kClock).value());
     const Actor a{"p", "S01"};
     REQUIRE(s->enrol_subject("st", "S01", subject("S01-0001"), "h", a));
     REQUIRE(s->insert_ae("st", "S01", ae("R1"), "b", a));
     s->close();
   }
-  SqliteDb db(t.path(), false, false, 1000);
-  CHECK_THROWS_AS(db.exec("UPDATE ae_versions SET record = '{}'"), SqliteError);
-  CHECK_THROWS_AS(db.exec("DELETE FROM ae_versions"), SqliteError);
-  CHECK_THROWS_AS(db.exec("UPDATE audit SET principal = 'x'"), SqliteError);
-  CHECK_THROWS_AS(db.exec("DELETE FROM audit"), SqliteError);
-  auto st = db.prepare("SELECT seq, prev_hash, hash, action FROM audit ORDER BY seq");
+  auto db = t.open();
+  CHECK_THROWS_AS(db->exec("UPDATE ae_versions SET record = '{}'"), DbError);
+  CHECK_THROWS_AS(db->exec("DELETE FROM ae_versions"), DbError);
+  CHECK_THROWS_AS(db->exec("UPDATE audit SET principal = 'x'"), DbError);
+  CHECK_THROWS_AS(db->exec("DELETE FROM audit"), DbError);
+  if (t.postgres()) CHECK_THROWS_AS(db->exec("TRUNCATE audit"), DbError);
+  auto st = db->prepare("SELECT seq, prev_hash, hash, action FROM audit ORDER BY seq");
   std::string prev(64, '0');
   int rows = 0;
   while (st.step()) {
@@ -221,13 +209,11 @@ TEST_CASE("history is append-only and the audit rows are hash-chained") {
   CHECK(rows == 2);
 }
 
-TEST_CASE("the writer commits concurrent writes in groups, and a failing job spoils no other") {
-  TempDb t;
-  {
-    SqliteDb init(t.path(), true, false, 1000);
-    init.exec("CREATE TABLE t (k TEXT PRIMARY KEY)");
-  }
-  Writer w(std::make_unique<SqliteDb>(t.path(), false, false, 1000), 64);
+TEST_CASE("the writer commits concurrent writes in groups, and a failing job spoils no other" *
+          doctest::test_suite("engines")) {
+  test::TestDb t;
+  t.open(true)->exec("CREATE TABLE t (k TEXT PRIMARY KEY)");
+  Writer w(t.open(), 64);
   constexpr int kThreads = 8, kEach = 50;
   std::vector<std::thread> threads;
   std::atomic<int> ok{0}, failed{0};
@@ -255,8 +241,8 @@ TEST_CASE("the writer commits concurrent writes in groups, and a failing job spo
   const auto stats = w.stats();
   CHECK(stats.jobs == kThreads * kEach);
   CHECK(stats.commits <= stats.jobs);
-  SqliteDb db(t.path(), false, true, 1000);
-  auto st = db.prepare("SELECT count(*), sum(k LIKE '%-half') FROM t");
+  auto db = t.open(false, true);
+  auto st = db->prepare("SELECT count(*), sum(CASE WHEN k LIKE '%-half' THEN 1 ELSE 0 END) FROM t");
   REQUIRE(st.step());
   CHECK(st.i64(0) == ok.load());
   CHECK(st.i64(1) == 0);
@@ -266,16 +252,19 @@ TEST_CASE("the writer commits concurrent writes in groups, and a failing job spo
   CHECK(late.error().code == Errc::unavailable);
 }
 
-TEST_CASE("a database locked by another connection fails writes clearly after the busy timeout") {
-  TempDb t;
-  auto s = std::move(Store::open({t.path(), 200}, kClock).value());
-  SqliteDb other(t.path(), false, false, 0);
-  other.exec("BEGIN IMMEDIATE");
+TEST_CASE("a database locked by another connection fails writes clearly after the busy timeout" *
+          doctest::test_suite("engines")) {
+  test::TestDb t;
+  auto s = std::move(Store::open(t.options(200), kClock).value());
+  // SQLite: another process's write transaction. PostgreSQL: another instance holding the
+  // write lock (a hung pvmond mid-transaction).
+  auto other = t.open(false, false, 0);
+  other->begin_write();
   auto r = s->enrol_subject("st", "S01", subject("S01-0001"), "h", Actor{"p", "S01"});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::unavailable);
   CHECK(r.error().message.find("locked") != std::string::npos);
-  other.exec("ROLLBACK");
+  other->exec("ROLLBACK");
   auto again = s->enrol_subject("st", "S01", subject("S01-0001"), "h", Actor{"p", "S01"});
   CHECK(again);
 }
@@ -292,9 +281,10 @@ std::size_t alert_count(Store& s, const std::string& study) {
 }
 }  // namespace
 
-TEST_CASE("raise_alerts records each dedupe key once, however often the scheduler raises it") {
-  TempDb t;
-  auto s = Store::open({t.path()}, kClock);
+TEST_CASE("raise_alerts records each dedupe key once, however often the scheduler raises it" *
+          doctest::test_suite("engines")) {
+  test::TestDb t;
+  auto s = Store::open(t.options(), kClock);
   REQUIRE(s);
   Store& store = *s.value();
   // More than one chunk of the writer (kAlertChunk, 256): all of them land.
@@ -314,9 +304,9 @@ TEST_CASE("raise_alerts records each dedupe key once, however often the schedule
   CHECK(alert_count(store, "s") == 602);
 }
 
-TEST_CASE("escalation re-sends open critical alerts once per period, by index") {
-  TempDb t;
-  auto s = Store::open({t.path()}, kClock);  // every alert is created at kClock's time
+TEST_CASE("escalation re-sends open critical alerts once per period, by index" * doctest::test_suite("engines")) {
+  test::TestDb t;
+  auto s = Store::open(t.options(), kClock);  // every alert is created at kClock's time
   REQUIRE(s);
   Store& store = *s.value();
   REQUIRE(store.raise_alerts("s", {alert("a", "critical"), alert("b", "high"), alert("c", "critical")}));
@@ -342,7 +332,8 @@ TEST_CASE("escalation re-sends open critical alerts once per period, by index") 
   CHECK(n.value() == 1);
 
   // The scheduler runs this at every tick: it must read the partial index, not every alert.
-  SqliteDb db(t.path(), false, true, 1000);
+  if (t.postgres()) return;  // (SQLite's query plan)
+  SqliteDb db(t.sqlite_path(), false, true, 1000);
   auto plan = db.prepare(std::string("EXPLAIN QUERY PLAN ") + escalation_sql());
   plan.bind(1, "2026-11-24T12:00:00.000Z");
   std::string details;
