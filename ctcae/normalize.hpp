@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pvmon/text.hpp"
+
 namespace pvmon::ctcae::detail {
 
 constexpr char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -41,13 +43,7 @@ inline std::vector<std::string> tokens(std::string_view text) {
   return out;
 }
 
-inline std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
+using pvmon::trim;
 
 }  // namespace pvmon::ctcae::detail
 

@@ -13,8 +13,9 @@
 
 namespace pvmon::ctcae {
 
-namespace {
+namespace detail {
 
+// (Named, not anonymous: Resolver::Impl's members have these types.)
 struct SvHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
@@ -25,6 +26,13 @@ struct KeyEntry {
   MatchKind kind = MatchKind::exact;
   std::string_view synonym;
 };
+
+}  // namespace detail
+
+using detail::KeyEntry;
+using detail::SvHash;
+
+namespace {
 
 // Levenshtein distance with an upper bound: returns bound + 1 as soon as it is exceeded.
 std::size_t bounded_levenshtein(std::string_view a, std::string_view b, std::size_t bound) {

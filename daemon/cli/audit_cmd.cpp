@@ -1,4 +1,5 @@
 #include "audit_cmd.hpp"
+#include "commands.hpp"
 
 #include <map>
 #include <optional>
@@ -14,7 +15,6 @@ namespace pvmon::cli {
 namespace {
 
 constexpr int kFailed = 1;
-constexpr int kUsageError = 2;
 
 /// Parses `--name VALUE` pairs and bare flags; nullopt (with a message) on
 /// anything else.

@@ -17,9 +17,8 @@ namespace pvmon::cli {
 
 namespace {
 
-constexpr int kUsageError = 2;
 
-constexpr const char* kUsage =
+constexpr const char* kBoundaryUsage =
     "usage: pvmon boundary --n-max N --p-lo P --p-hi P --alpha A [--shape D]\n"
     "       pvmon boundary --bayes --prior A,B --p0 P --cutoff C --n-max N [--p-hi P]\n";
 
@@ -73,12 +72,12 @@ int cmd_boundary(const std::vector<std::string>& args, std::ostream& out, std::o
     if (a == "--bayes") {
       bayes = true;
     } else if (a == "--help" || a == "-h") {
-      out << kUsage;
+      out << kBoundaryUsage;
       return 0;
     } else if (a == "--n-max" || a == "--p-lo" || a == "--p-hi" || a == "--alpha" ||
                a == "--shape" || a == "--prior" || a == "--p0" || a == "--cutoff") {
       if (i + 1 >= args.size()) {
-        err << "pvmon boundary: " << a << " needs a value\n" << kUsage;
+        err << "pvmon boundary: " << a << " needs a value\n" << kBoundaryUsage;
         return kUsageError;
       }
       if (opts.count(a) != 0) {
@@ -87,7 +86,7 @@ int cmd_boundary(const std::vector<std::string>& args, std::ostream& out, std::o
       }
       opts[a] = args[++i];
     } else {
-      err << "pvmon boundary: unknown argument '" << a << "'\n" << kUsage;
+      err << "pvmon boundary: unknown argument '" << a << "'\n" << kBoundaryUsage;
       return kUsageError;
     }
   }
@@ -95,7 +94,7 @@ int cmd_boundary(const std::vector<std::string>& args, std::ostream& out, std::o
   auto need_double = [&](const char* name) -> std::optional<double> {
     const auto it = opts.find(name);
     if (it == opts.end()) {
-      err << "pvmon boundary: " << name << " is required\n" << kUsage;
+      err << "pvmon boundary: " << name << " is required\n" << kBoundaryUsage;
       return std::nullopt;
     }
     auto v = parse_finite(it->second);
@@ -104,7 +103,7 @@ int cmd_boundary(const std::vector<std::string>& args, std::ostream& out, std::o
   };
   std::optional<int> n_max;
   if (const auto it = opts.find("--n-max"); it == opts.end()) {
-    err << "pvmon boundary: --n-max is required\n" << kUsage;
+    err << "pvmon boundary: --n-max is required\n" << kBoundaryUsage;
     return kUsageError;
   } else if (n_max = parse_int(it->second); !n_max) {
     err << "pvmon boundary: --n-max must be a whole number, got '" << it->second << "'\n";
@@ -160,7 +159,7 @@ int cmd_boundary(const std::vector<std::string>& args, std::ostream& out, std::o
   d.n_max = *n_max;
   const auto prior_it = opts.find("--prior");
   if (prior_it == opts.end()) {
-    err << "pvmon boundary: --prior is required with --bayes\n" << kUsage;
+    err << "pvmon boundary: --prior is required with --bayes\n" << kBoundaryUsage;
     return kUsageError;
   }
   const std::string& prior = prior_it->second;

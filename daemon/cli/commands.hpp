@@ -10,7 +10,14 @@
 #include <string_view>
 #include <vector>
 
+namespace httplib {
+class Result;
+}
+
 namespace pvmon::cli {
+
+/// The exit code of bad usage.
+inline constexpr int kUsageError = 2;
 
 using Args = std::vector<std::string>;
 
@@ -25,6 +32,10 @@ const std::vector<Command>& commands();
 std::optional<long long> parse_integer(std::string_view s, long long lo, long long hi);
 /// A whole finite number ("2.5", "1e3"), or nothing.
 std::optional<double> parse_finite(std::string_view s);
+
+/// An answer of pvmond for a message: its status and the problem detail with each field's
+/// reason (RFC 9457), or why no answer came.
+std::string describe_answer(const httplib::Result& r);
 
 int cmd_token(const Args& args, std::istream& in, std::ostream& out, std::ostream& err);
 

@@ -15,7 +15,7 @@ namespace pvmon::cli {
 
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kIcsrUsage =
     "usage: pvmon icsr (--db FILE | --dsn DSN [--password-file FILE]) --study ID --report ID\n"
     "                  [--version N] [--attempt N]\n"
     "                  [--format xml|cioms] [--config FILE]\n"
@@ -49,22 +49,22 @@ int cmd_icsr(const std::vector<std::string>& args, std::ostream& out, std::ostre
                           : a == "--config"  ? &config_path
                                              : nullptr;
     if (!target) {
-      err << "pvmon icsr: unknown argument '" << a << "'\n" << kUsage;
+      err << "pvmon icsr: unknown argument '" << a << "'\n" << kIcsrUsage;
       return 2;
     }
     if (i + 1 >= args.size()) {
-      err << "pvmon icsr: " << a << " needs a value\n" << kUsage;
+      err << "pvmon icsr: " << a << " needs a value\n" << kIcsrUsage;
       return 2;
     }
     *target = args[++i];
   }
   if (const auto why = database_choice_error(db, dsn); !why.empty()) {
-    err << "pvmon icsr: " << why << "\n" << kUsage;
+    err << "pvmon icsr: " << why << "\n" << kIcsrUsage;
     return 2;
   }
   for (auto [name, v] : {std::pair{"--study", &study}, {"--report", &report_text}})
     if (v->empty()) {
-      err << "pvmon icsr: " << name << " is required\n" << kUsage;
+      err << "pvmon icsr: " << name << " is required\n" << kIcsrUsage;
       return 2;
     }
   const auto report = positive(report_text);

@@ -19,7 +19,7 @@ namespace pvmon::cli {
 
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kReportUsage =
     "usage: pvmon report (--db FILE | --dsn DSN [--password-file FILE]) --study ID --cutoff DATE [--as-of DATETIME]\n"
     "                    [--format json|csv|html] [--table NAME] [--config FILE]\n"
     "  Builds the DSMB report for the clinical cut-off DATE (YYYY-MM-DD; of a date-time, its UTC\n"
@@ -57,22 +57,22 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
                           : a == "--config" ? &config_path
                                             : nullptr;
     if (!target) {
-      err << "pvmon report: unknown argument '" << a << "'\n" << kUsage;
+      err << "pvmon report: unknown argument '" << a << "'\n" << kReportUsage;
       return 2;
     }
     if (i + 1 >= args.size()) {
-      err << "pvmon report: " << a << " needs a value\n" << kUsage;
+      err << "pvmon report: " << a << " needs a value\n" << kReportUsage;
       return 2;
     }
     *target = args[++i];
   }
   if (const auto why = database_choice_error(db, dsn); !why.empty()) {
-    err << "pvmon report: " << why << "\n" << kUsage;
+    err << "pvmon report: " << why << "\n" << kReportUsage;
     return 2;
   }
   for (auto [name, v] : {std::pair{"--study", &study}, {"--cutoff", &cutoff_text}})
     if (v->empty()) {
-      err << "pvmon report: " << name << " is required\n" << kUsage;
+      err << "pvmon report: " << name << " is required\n" << kReportUsage;
       return 2;
     }
   if (format != "json" && format != "csv" && format != "html") {

@@ -22,7 +22,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr const char* kSimulateHelp =
     "usage: pvmon simulate --url URL --token-file FILE [--study ID] [--subjects N] [--seed S]\n"
     "                      [--speed Nx|max] [--dsmb] [--quiet]\n"
     "       pvmon simulate --scale --url URL --token-file FILE [--subjects 1000] [--reports 1000000]\n"
@@ -137,11 +137,6 @@ struct Poster {
   }
 };
 
-std::string describe(const httplib::Result& r) {
-  if (!r) return "no answer (" + httplib::to_string(r.error()) + ")";
-  return std::to_string(r->status) + " " + r->body.substr(0, 400);
-}
-
 int run_scale(const SimArgs& a, const std::map<std::string, std::string>& tokens,
               const std::vector<std::string>& sites, std::ostream& out, std::ostream& err) {
   sim::ScaleOptions o;
@@ -166,7 +161,7 @@ int run_scale(const SimArgs& a, const std::map<std::string, std::string>& tokens
         if (failed.fetch_add(1) < 5) {
           std::lock_guard lock(err_mu);
           err << "pvmon simulate: " << (enrol ? "subject " + s.subject : "report " + s.report_id) << ": "
-              << describe(r) << "\n";
+              << describe_answer(r) << "\n";
         }
         continue;
       }
@@ -199,11 +194,11 @@ int run_scale(const SimArgs& a, const std::map<std::string, std::string>& tokens
 int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   SimArgs a;
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    out << kHelp;
+    out << kSimulateHelp;
     return 0;
   }
   if (auto e = parse(args, a)) {
-    err << "pvmon simulate: " << *e << "\n" << kHelp;
+    err << "pvmon simulate: " << *e << "\n" << kSimulateHelp;
     return 2;
   }
   std::map<std::string, std::string> tokens;
@@ -291,7 +286,7 @@ int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
     auto r = p.send("POST", path, tokens.at(s.site), body.dump());
     if (!r || (r->status != 200 && r->status != 201)) {
       ++failed;
-      err << "pvmon simulate: " << format_date(s.day) << " " << path << ": " << describe(r) << "\n";
+      err << "pvmon simulate: " << format_date(s.day) << " " << path << ": " << describe_answer(r) << "\n";
       continue;
     }
     if (s.kind == sim::StepKind::ae) {
@@ -315,7 +310,7 @@ int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
     for (int page = 0; page < 1000; ++page) {
       auto r = p.send("GET", base + "/alerts?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor), it->second, "");
       if (!r || r->status != 200) {
-        err << "pvmon simulate: listing alerts: " << describe(r) << "\n";
+        err << "pvmon simulate: listing alerts: " << describe_answer(r) << "\n";
         break;
       }
       const json j = json::parse(r->body, nullptr, false);
@@ -334,7 +329,7 @@ int cmd_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
       auto r = p.send("POST", base + "/dsmb-reports", it->second, "{}");
       if (!r || (r->status != 200 && r->status != 201)) {
         ++failed;
-        err << "pvmon simulate: DSMB report: " << describe(r) << "\n";
+        err << "pvmon simulate: DSMB report: " << describe_answer(r) << "\n";
       } else {
         const json j = json::parse(r->body, nullptr, false);
         out << "DSMB report " << (j.is_object() ? j.value("number", 0) : 0) << " built: " << base << "/dsmb-reports/"

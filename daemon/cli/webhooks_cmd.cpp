@@ -21,7 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kHelp =
+constexpr const char* kWebhooksHelp =
     "usage: pvmon webhooks list --url URL --token-file FILE [--json]\n"
     "       pvmon webhooks enable NAME --url URL --token-file FILE [--comment "
     "TEXT]\n"
@@ -102,21 +102,6 @@ std::optional<std::string> read_admin_token(const std::string& file, std::string
   return std::nullopt;
 }
 
-std::string describe(const httplib::Result& r) {
-  if (!r) return "no answer (" + httplib::to_string(r.error()) + ")";
-  // The daemon's errors are problem details (RFC 9457) with each field and its
-  // reason.
-  auto body = json::parse(r->body, nullptr, false);
-  std::string text = std::to_string(r->status);
-  if (body.is_object() && body.contains("detail")) {
-    text += " " + body.value("detail", std::string());
-    for (const auto& f : body.value("errors", json::array()))
-      if (f.is_object())
-        text += "; " + f.value("field", std::string()) + ": " + f.value("message", std::string());
-    return text;
-  }
-  return text + " " + r->body.substr(0, 400);
-}
 
 std::string text_or(const json& j, const char* key, const char* none = "-") {
   if (!j.contains(key) || j[key].is_null()) return none;
@@ -149,12 +134,12 @@ void print_table(const json& items, std::ostream& out) {
 
 int cmd_webhooks(const Args& args, std::ostream& out, std::ostream& err) {
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    out << kHelp;
+    out << kWebhooksHelp;
     return 0;
   }
   WebhookArgs a;
   if (auto problem = parse(args, a)) {
-    err << "pvmon webhooks: " << *problem << "\n" << kHelp;
+    err << "pvmon webhooks: " << *problem << "\n" << kWebhooksHelp;
     return 2;
   }
   std::string problem;
@@ -170,7 +155,7 @@ int cmd_webhooks(const Args& args, std::ostream& out, std::ostream& err) {
   if (a.action == "list") {
     auto r = client.Get("/v1/webhooks/endpoints", headers);
     if (!r || r->status != 200) {
-      err << "pvmon webhooks list: " << describe(r) << "\n";
+      err << "pvmon webhooks list: " << describe_answer(r) << "\n";
       return 1;
     }
     const json body = json::parse(r->body, nullptr, false);
@@ -197,7 +182,7 @@ int cmd_webhooks(const Args& args, std::ostream& out, std::ostream& err) {
   auto r = client.Post("/v1/webhooks/endpoints/" + a.name + "/enable", headers, body,
                        "application/json");
   if (!r || r->status != 200) {
-    err << "pvmon webhooks enable: " << describe(r) << "\n";
+    err << "pvmon webhooks enable: " << describe_answer(r) << "\n";
     return 1;
   }
   const json j = json::parse(r->body, nullptr, false);
@@ -206,6 +191,22 @@ int cmd_webhooks(const Args& args, std::ostream& out, std::ostream& err) {
       << text_or(j, "pending", "0") << " message(s) pending, sent in order\n";
   if (j.contains("note")) out << "note: " << j["note"].get<std::string>() << "\n";
   return 0;
+}
+
+std::string describe_answer(const httplib::Result& r) {
+  if (!r) return "no answer (" + httplib::to_string(r.error()) + ")";
+  // The daemon's errors are problem details (RFC 9457) with each field and its
+  // reason.
+  auto body = json::parse(r->body, nullptr, false);
+  std::string text = std::to_string(r->status);
+  if (body.is_object() && body.contains("detail")) {
+    text += " " + body.value("detail", std::string());
+    for (const auto& f : body.value("errors", json::array()))
+      if (f.is_object())
+        text += "; " + f.value("field", std::string()) + ": " + f.value("message", std::string());
+    return text;
+  }
+  return text + " " + r->body.substr(0, 400);
 }
 
 }  // namespace pvmon::cli

@@ -18,6 +18,7 @@ namespace pvmon::http {
 
 using config::Role;
 using nlohmann::json;
+using reports::field;
 
 namespace {
 
@@ -49,19 +50,15 @@ std::string str(const json& j, const char* k) {
 /// A JSON value as escaped text ("–" for null, "none" for an empty list).
 std::string text(const json& v) { return reports::html_text(v, "none"); }
 
-const json& at(const json& j, const char* k) {
-  static const json none;
-  return j.is_object() && j.contains(k) ? j[k] : none;
-}
 
 /// A proportion in [0, 1] as a percentage with one decimal ("40.0%").
 std::string pct(const json& p) { return p.is_number() ? fixed(100 * p.get<double>()) + "%" : "–"; }
 
 /// A rate of the figures ({events, n, rate, ci95}): its cells events, n, rate, 95% CI.
 std::vector<std::string> rate_cells(const json& r) {
-  const json& ci = at(r, "ci95");
-  const bool limits = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number() && at(r, "n") != 0;
-  return {text(at(r, "events")), text(at(r, "n")), pct(at(r, "rate")),
+  const json& ci = field(r, "ci95");
+  const bool limits = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number() && field(r, "n") != 0;
+  return {text(field(r, "events")), text(field(r, "n")), pct(field(r, "rate")),
           limits ? pct(ci[0]) + " to " + pct(ci[1]) : std::string("–")};
 }
 std::string rate_text(const json& r) {
@@ -99,20 +96,20 @@ std::string mortality_section(const json& surg) {
     const std::string k = key;
     if (!surg.contains(k)) continue;
     auto cells = rate_cells(surg[k]);
-    const json& bounds = at(surg, (k + "_bounds").c_str());
-    const json& km = at(surg, (k + "_km").c_str());
+    const json& bounds = field(surg, (k + "_bounds").c_str());
+    const json& km = field(surg, (k + "_km").c_str());
     std::string km_text = "–";
     if (km.is_object()) {
-      const json& ci = at(km, "ci95");
+      const json& ci = field(km, "ci95");
       km_text = pct(km["estimate"]) +
                 (ci.is_array() && ci.size() == 2 ? " (95% CI " + pct(ci[0]) + " to " + pct(ci[1]) + ")" : std::string()) +
-                ", " + text(at(km, "n_risk")) + " at risk";
+                ", " + text(field(km, "n_risk")) + " at risk";
     }
     rows.push_back({esc(label), cells[0], cells[1], cells[2], cells[3],
-                    text(at(surg, (k + "_pending").c_str())), text(at(surg, (k + "_unknown").c_str())),
-                    rate_text(at(bounds, "unknown_alive")) + " to " + rate_text(at(bounds, "unknown_dead")), km_text});
+                    text(field(surg, (k + "_pending").c_str())), text(field(surg, (k + "_unknown").c_str())),
+                    rate_text(field(bounds, "unknown_alive")) + " to " + rate_text(field(bounds, "unknown_dead")), km_text});
   }
-  return "<section id=\"mortality\"><h2>Post-surgical mortality</h2><p>" + text(at(surg, "operated")) +
+  return "<section id=\"mortality\"><h2>Post-surgical mortality</h2><p>" + text(field(surg, "operated")) +
          " operated subjects. Death from any cause within 30 days of surgery (day of surgery = day 0) or during a "
          "longer index admission, and within 90 days; a subject counts once its window has closed (CLINICAL.md). "
          "Exact (Clopper–Pearson) 95% confidence intervals.</p>" +
@@ -125,27 +122,27 @@ std::string mortality_section(const json& surg) {
 
 std::string rule_section(const json& b) {
   const std::string id = str(b, "id");
-  const bool crossed = at(b, "crossed") == true;
+  const bool crossed = field(b, "crossed") == true;
   std::string h = "<section id=\"rule-" + esc(id) + "\" aria-labelledby=\"rule-" + esc(id) + "-h\"><h3 id=\"rule-" +
-                  esc(id) + "-h\">" + esc(id) + " <small>(" + text(at(b, "event")) + ", " + text(at(b, "method")) +
+                  esc(id) + "-h\">" + esc(id) + " <small>(" + text(field(b, "event")) + ", " + text(field(b, "method")) +
                   ")</small></h3>";
   h += "<p><strong>" + std::string(crossed ? "Boundary crossed" : "Boundary not crossed") + "</strong>";
-  if (at(b, "crossed_at").is_object())
+  if (field(b, "crossed_at").is_object())
     h += " at " + text(b["crossed_at"]["events"]) + " events in " + text(b["crossed_at"]["n"]) + " evaluable subjects";
-  h += ". Now " + text(at(b, "events")) + " events in " + text(at(b, "evaluable")) + " evaluable subjects of " +
-       text(at(b, "n_max")) + "; the boundary at this look: stop at " + text(at(b, "stop_at")) + " events" +
-       (at(b, "design_complete") == true ? " (design complete: the final verdict)" : "") + ". Type I error " +
-       (at(b, "type1_error").is_number() ? fixed(b["type1_error"].get<double>(), 3) : std::string("–")) + ", power " +
-       (at(b, "power").is_number() ? fixed(b["power"].get<double>(), 3) : std::string("not applicable")) + ".</p>";
+  h += ". Now " + text(field(b, "events")) + " events in " + text(field(b, "evaluable")) + " evaluable subjects of " +
+       text(field(b, "n_max")) + "; the boundary at this look: stop at " + text(field(b, "stop_at")) + " events" +
+       (field(b, "design_complete") == true ? " (design complete: the final verdict)" : "") + ". Type I error " +
+       (field(b, "type1_error").is_number() ? fixed(b["type1_error"].get<double>(), 3) : std::string("–")) + ", power " +
+       (field(b, "power").is_number() ? fixed(b["power"].get<double>(), 3) : std::string("not applicable")) + ".</p>";
   // The chart and its table side by side where the page is wide enough.
   h += "<div style=\"display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start\"><div class=\"chart\">" +
        reports::boundary_svg(b, kChartCss) + "</div>";
   // The same facts as the chart: each look's boundary and the observed count there.
   std::map<int, int> observed;
-  for (const auto& pt : at(b, "path"))
+  for (const auto& pt : field(b, "path"))
     if (pt.is_array() && pt.size() == 2) observed[pt[0].get<int>()] = pt[1].get<int>();
   std::vector<std::vector<std::string>> rows;
-  for (const auto& r : at(b, "boundary")) {
+  for (const auto& r : field(b, "boundary")) {
     const int n = r.value("n", 0), stop = r.value("stop_if_events_at_least", 0);
     const auto o = observed.find(n);
     const bool reached = o != observed.end() && stop <= n && o->second >= stop;
@@ -164,25 +161,25 @@ std::string ae_section(const json& a) {
        {std::pair{"any_ae", "Any AE"}, std::pair{"grade_3_or_more", "Grade 3 or more"}, std::pair{"serious", "Serious (SAE)"},
         std::pair{"susar", "SUSAR"}, std::pair{"fatal", "Fatal"}, std::pair{"led_to_drug_withdrawal", "Led to drug withdrawal"}})
     if (a.contains(key)) rows.push_back({esc(label), text(a[key]["n"]), pct(a[key]["proportion"])});
-  std::string h = "<section id=\"adverse-events\"><h2>Adverse events</h2><p>" + text(at(a, "enrolled")) +
+  std::string h = "<section id=\"adverse-events\"><h2>Adverse events</h2><p>" + text(field(a, "enrolled")) +
                   " subjects enrolled.</p>" +
                   table("ae-table", "Subjects with adverse events", {"Subjects with", "Subjects", "Of enrolled"}, rows);
   rows.clear();
   for (int g = 1; g <= 5; ++g) {
-    const json& n = at(at(a, "subjects_by_worst_grade"), std::to_string(g).c_str());
+    const json& n = field(field(a, "subjects_by_worst_grade"), std::to_string(g).c_str());
     rows.push_back({"Grade " + std::to_string(g), text(n)});
   }
   h += table("ae-grade-table", "Subjects by worst CTCAE grade", {"Worst grade", "Subjects"}, rows);
-  const json& rep = at(a, "reports");
+  const json& rep = field(a, "reports");
   h += table("ae-report-table", "AE reports",
              {"Reports", "Count"},
-             {{"In force", text(at(rep, "in_force"))}, {"Serious", text(at(rep, "serious"))},
-              {"Nullified", text(at(rep, "nullified"))}});
+             {{"In force", text(field(rep, "in_force"))}, {"Serious", text(field(rep, "serious"))},
+              {"Nullified", text(field(rep, "nullified"))}});
   return h + "</section>";
 }
 
 std::string surgical_section(const json& s) {
-  if (!s.is_object() || at(s, "operated") == 0) return "";
+  if (!s.is_object() || field(s, "operated") == 0) return "";
   std::vector<std::vector<std::string>> rows;
   for (const auto& [key, label] : {std::pair{"in_hospital_death", "In-hospital death"}, std::pair{"reoperation", "Reoperation"},
                                    std::pair{"readmission_30d", "Readmission within 30 days of discharge"},
@@ -194,12 +191,12 @@ std::string surgical_section(const json& s) {
   std::string h = "<section id=\"surgical\"><h2>Surgical figures</h2>" +
                   table("surgical-table", "Surgical outcomes of operated subjects", {"Outcome", "Subjects", "Of", "Rate", "95% CI"},
                         rows);
-  const json& stay = at(s, "postop_stay_days");
+  const json& stay = field(s, "postop_stay_days");
   if (stay.is_object() && stay["median"].is_number())
     h += "<p>Post-operative stay: median " + fixed(stay["median"].get<double>()) + " days (IQR " +
          fixed(stay["q1"].get<double>()) + " to " + fixed(stay["q3"].get<double>()) + "), n = " + text(stay["n"]) + ".</p>";
   rows.clear();
-  for (const auto& [g, n] : at(s, "clavien_dindo_worst").items())
+  for (const auto& [g, n] : field(s, "clavien_dindo_worst").items())
     rows.push_back({g == "none" ? "No complication" : "Grade " + esc(g), text(n)});
   h += table("clavien-dindo-table", "Subjects by worst Clavien–Dindo grade", {"Worst grade", "Subjects"}, rows);
   return h + "</section>";
@@ -242,24 +239,24 @@ Result<Reply> get_study(Services& s, Call& c, const Session& who) {
   if (!open) return error_page(open.error(), &who);
   const json& f = fig.value();
   std::string h = "<p>Figures of <code>GET /v1/studies/" + esc(st->id) + "/safety</code>: what happened by the end of " +
-                  text(at(f, "cutoff")) + ", as recorded at " + text(at(f, "as_of")) + ". " +
-                  text(at(at(f, "enrolment"), "subjects")) + " subjects enrolled";
+                  text(field(f, "cutoff")) + ", as recorded at " + text(field(f, "as_of")) + ". " +
+                  text(field(field(f, "enrolment"), "subjects")) + " subjects enrolled";
   std::string sites;
-  for (const auto& [site, n] : at(at(f, "enrolment"), "by_site").items())
+  for (const auto& [site, n] : field(field(f, "enrolment"), "by_site").items())
     sites += (sites.empty() ? "" : ", ") + esc(site) + " " + text(n);
   h += (sites.empty() ? "" : " (" + sites + ")") + ".</p>";
   h += "<ul class=\"no-print\"><li>" + link(study_path(st->id) + "/subjects", "Subjects and AE reports") + "</li><li>" +
        link("/desk/inbox?study=" + percent_encode(st->id), "Inbox of this study") + "</li></ul>";
   h += clocks_section(st->id, open.value(), s.clock.now());
-  h += mortality_section(at(f, "surgical_safety"));
+  h += mortality_section(field(f, "surgical_safety"));
   h += "<section id=\"stopping-rules\"><h2>Stopping rules</h2>";
-  const json& rules = at(f, "stopping_rules");
+  const json& rules = field(f, "stopping_rules");
   if (!rules.is_array() || rules.empty()) h += "<p>No stopping rule configured.</p>";
   else
     for (const auto& b : rules) h += rule_section(b);
   h += "</section>";
-  h += ae_section(at(f, "adverse_events"));
-  h += surgical_section(at(f, "surgical_safety"));
+  h += ae_section(field(f, "adverse_events"));
+  h += surgical_section(field(f, "surgical_safety"));
   return page(200, layout(st->title + " (" + st->id + ")", &who, h));
 }
 
@@ -301,32 +298,32 @@ std::string timeline_section(const std::string& study, const reports::TimelineIn
 std::string windows_section(const json& surg) {
   if (!surg.is_object()) return "<section id=\"windows\"><h2>Post-surgical windows</h2><p>No index surgery recorded.</p></section>";
   std::vector<std::vector<std::string>> rows{
-      {"30-day", text(at(surg, "surgery")), text(at(surg, "window30_last_day")), text(at(surg, "day30")),
-       text(at(surg, "pending30_reason"))},
-      {"90-day", text(at(surg, "surgery")), text(at(surg, "window90_last_day")), text(at(surg, "day90")),
-       text(at(surg, "pending90_reason"))}};
+      {"30-day", text(field(surg, "surgery")), text(field(surg, "window30_last_day")), text(field(surg, "day30")),
+       text(field(surg, "pending30_reason"))},
+      {"90-day", text(field(surg, "surgery")), text(field(surg, "window90_last_day")), text(field(surg, "day90")),
+       text(field(surg, "pending90_reason"))}};
   std::string h = "<section id=\"windows\"><h2>Post-surgical windows</h2>" +
                   table("windows-table", "Post-surgical windows (day of surgery = day 0)",
                         {"Window", "Surgery", "Last day", "Status", "Why still open or unknown"}, rows);
-  h += "<p>Last contact " + text(at(surg, "last_contact")) + "; worst Clavien–Dindo grade " +
-       text(at(surg, "worst_clavien_dindo")) + "; reoperated " + text(at(surg, "reoperated")) +
-       "; readmission within 30 days " + text(at(surg, "readmission_30d")) + "; margin " + text(at(surg, "margin")) + ".</p>";
+  h += "<p>Last contact " + text(field(surg, "last_contact")) + "; worst Clavien–Dindo grade " +
+       text(field(surg, "worst_clavien_dindo")) + "; reoperated " + text(field(surg, "reoperated")) +
+       "; readmission within 30 days " + text(field(surg, "readmission_30d")) + "; margin " + text(field(surg, "margin")) + ".</p>";
   return h + "</section>";
 }
 
 std::string course_section(const json& c) {
   std::vector<std::vector<std::string>> rows{
-      {"Vital status", text(at(c, "vital_status"))},
-      {"Death", text(at(c, "death_date"))},
-      {"Last contact", text(at(c, "last_contact"))},
-      {"Index surgery", text(at(c, "index_surgery"))},
-      {"Index admission ended", text(at(at(c, "index_admission_end"), "date")) + " (" +
-                                    text(at(at(c, "index_admission_end"), "how")) + ")"}};
+      {"Vital status", text(field(c, "vital_status"))},
+      {"Death", text(field(c, "death_date"))},
+      {"Last contact", text(field(c, "last_contact"))},
+      {"Index surgery", text(field(c, "index_surgery"))},
+      {"Index admission ended", text(field(field(c, "index_admission_end"), "date")) + " (" +
+                                    text(field(field(c, "index_admission_end"), "how")) + ")"}};
   std::string sources;
-  for (const auto& d : at(c, "death_sources"))
-    sources += (sources.empty() ? "" : "; ") + text(at(d, "source")) + " " + text(at(d, "ref")) + " on " + text(at(d, "date"));
+  for (const auto& d : field(c, "death_sources"))
+    sources += (sources.empty() ? "" : "; ") + text(field(d, "source")) + " " + text(field(d, "ref")) + " on " + text(field(d, "date"));
   if (!sources.empty()) rows.push_back({"Death recorded by", sources});
-  for (const auto& q : at(c, "queries")) rows.push_back({"Data query", text(at(q, "kind")) + ": " + text(at(q, "text"))});
+  for (const auto& q : field(c, "queries")) rows.push_back({"Data query", text(field(q, "kind")) + ": " + text(field(q, "text"))});
   return "<section id=\"course\"><h2>Course</h2>" +
          table("course-table", "The subject's course as of " + str(c, "as_of_date"), {"Fact", "Value"}, rows) + "</section>";
 }
@@ -334,13 +331,13 @@ std::string course_section(const json& c) {
 std::string reports_section(const std::string& study, const json& aes) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& a : aes) {
-    const bool serious = at(a, "safety").is_object() && a["safety"].value("serious", false);
-    const std::string id = text(at(a, "report_id"));
-    rows.push_back({at(a, "id").is_number_integer() ? link(case_path(study, a["id"].get<std::int64_t>()), id) : id,
-                    text(at(a, "term")),
-                    at(a, "grade").is_number() ? "Grade " + text(a["grade"]) : std::string("not given"),
-                    text(at(a, "onset")), text(at(a, "resolved")), serious ? "Serious" : "Not serious",
-                    text(at(a, "status"))});
+    const bool serious = field(a, "safety").is_object() && a["safety"].value("serious", false);
+    const std::string id = text(field(a, "report_id"));
+    rows.push_back({field(a, "id").is_number_integer() ? link(case_path(study, a["id"].get<std::int64_t>()), id) : id,
+                    text(field(a, "term")),
+                    field(a, "grade").is_number() ? "Grade " + text(a["grade"]) : std::string("not given"),
+                    text(field(a, "onset")), text(field(a, "resolved")), serious ? "Serious" : "Not serious",
+                    text(field(a, "status"))});
   }
   return "<section id=\"ae-reports\"><h2>AE reports</h2>" +
          table("ae-reports-table", "The subject's AE reports",
@@ -364,16 +361,16 @@ Result<Reply> get_subject(Services& s, Call& c, const Session& who) {
   const json& v = view.value();
   std::string h = "<p>Study " + link(who.role == Role::officer ? study_path(st->id) : study_path(st->id) + "/subjects",
                                      esc(st->title) + " (" + esc(st->id) + ")") +
-                  ", site " + text(at(v, "site")) + ". The record of <code>GET /v1/studies/" + esc(st->id) +
+                  ", site " + text(field(v, "site")) + ". The record of <code>GET /v1/studies/" + esc(st->id) +
                   "/subjects/" + esc(subject) + "</code>.</p>";
   if (who.role == Role::site)
     h += "<ul class=\"no-print\"><li>" + link(subject_path(st->id, subject) + "/events/new", "Record an event") +
          "</li><li>" + link(study_path(st->id) + "/ae/new?subject=" + percent_encode(subject), "File an AE report") +
          "</li></ul>";
   h += timeline_section(st->id, reports::timeline_input(v, s.clock.now().date()));
-  h += windows_section(at(v, "surgical"));
-  h += course_section(at(v, "course"));
-  h += reports_section(st->id, at(v, "adverse_events"));
+  h += windows_section(field(v, "surgical"));
+  h += course_section(field(v, "course"));
+  h += reports_section(st->id, field(v, "adverse_events"));
   h += enrolment_section(v);
   return page(200, layout("Subject " + subject, &who, h));
 }

@@ -9,11 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "pvmon/text.hpp"
+
 namespace pvmon::http {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-bool iequals(std::string_view a, std::string_view b);
+using pvmon::iequals;
 
 /// The first value of `name` in `fields`, or the empty string.
 const std::string& field_value(const Fields& fields, std::string_view name);

@@ -25,7 +25,8 @@ bool is_field_value_char(unsigned char c) { return c == '\t' || c == ' ' || (c >
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-std::string_view trim(std::string_view s) {
+/// Without the optional whitespace around a field value (OWS: spaces and tabs, RFC 9110 §5.6.3).
+std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -175,14 +176,14 @@ RequestReader::Status RequestReader::check_head() {
   if (lengths > 1) return fail(400, "Content-Length is repeated (RFC 9112 §6.3)");
   if (encodings > 1) return fail(400, "Transfer-Encoding is repeated");
   if (lengths == 1) {
-    const std::string_view v = trim(request_.header("Content-Length"));
+    const std::string_view v = trim_ows(request_.header("Content-Length"));
     if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return fail(400, "Content-Length must be one decimal number");
     content_length_ = parser_.content_length().value_or(0);
   }
   if (encodings == 1) {
     if (request_.version == 10) return fail(400, "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)");
-    if (!iequals(trim(request_.header("Transfer-Encoding")), "chunked"))
+    if (!iequals(trim_ows(request_.header("Transfer-Encoding")), "chunked"))
       return fail(400, "Transfer-Encoding must be chunked alone: no other transfer coding is accepted");
     chunked_ = true;
   }
@@ -190,7 +191,7 @@ RequestReader::Status RequestReader::check_head() {
     return fail(400, hosts == 0 ? "an HTTP/1.1 request needs a Host header" : "Host is repeated");
   if (hosts > 1) return fail(400, "Host is repeated");
   if (expects > 0) {
-    if (expects > 1 || !iequals(trim(request_.header("Expect")), "100-continue"))
+    if (expects > 1 || !iequals(trim_ows(request_.header("Expect")), "100-continue"))
       return fail(417, "the only expectation served is 100-continue");
     expect_continue_ = request_.version == 11;
   }

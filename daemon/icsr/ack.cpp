@@ -11,18 +11,10 @@
 
 #include "fda_rules.hpp"
 #include "pvmon/icsr.hpp"
+#include "pvmon/text.hpp"
 
 namespace pvmon::icsr {
 namespace {
-
-std::string trim(std::string s) {
-  const auto not_space = [](unsigned char c) { return c != ' ' && c != '\t' && c != '\r' && c != '\n'; };
-  std::size_t b = 0;
-  while (b < s.size() && !not_space(static_cast<unsigned char>(s[b]))) ++b;
-  std::size_t e = s.size();
-  while (e > b && !not_space(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 class AckReader {
  public:
@@ -51,7 +43,7 @@ class AckReader {
     for (xmlNode* n : nodes(expr, at)) {
       xmlChar* c = xmlNodeGetContent(n);
       if (c == nullptr) continue;
-      std::string s = trim(reinterpret_cast<const char*>(c));
+      std::string s(trim(reinterpret_cast<const char*>(c)));
       xmlFree(c);
       if (s.empty()) continue;
       if (!out.empty()) out += '\n';
@@ -116,8 +108,8 @@ Result<Ack> parse_ack(std::string_view xml) {
     const std::string target = r.text("h:acknowledgement/h:targetMessage/h:id/@extension", m);
     if (target.empty()) errors.push_back({"ACK.B.r.1", which + "the ICSR message number is missing"});
     if (const auto space = target.find(' '); space != std::string::npos) {
-      a.target_message_id = trim(target.substr(0, space));
-      a.safety_report_id = trim(target.substr(space + 1));
+      a.target_message_id = trim(std::string_view(target).substr(0, space));
+      a.safety_report_id = trim(std::string_view(target).substr(space + 1));
     } else {
       a.target_message_id = target;
     }

@@ -24,6 +24,7 @@
 
 #include "fda_rules.hpp"
 #include "pvmon/icsr.hpp"
+#include "pvmon/text.hpp"
 
 namespace pvmon::icsr {
 namespace {
@@ -156,13 +157,6 @@ constexpr const char* kAea = "h:controlActProcess/h:subject/h:investigationEvent
 constexpr const char* kPr =
     "h:controlActProcess/h:subject/h:investigationEvent/h:component/h:adverseEventAssessment/h:subject1/h:primaryRole";
 
-std::string trim(std::string s) {
-  const auto not_space = [](unsigned char c) { return c != ' ' && c != '\t' && c != '\r' && c != '\n'; };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
-}
-
 bool one_of(const std::string& v, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), v) != set.end();
 }
@@ -213,7 +207,7 @@ class XPath {
     if (c == nullptr) return {};
     std::string s(reinterpret_cast<const char*>(c));
     xmlFree(c);
-    return trim(std::move(s));
+    return std::string(trim(s));
   }
   static std::string attr(xmlNode* n, const char* name) {
     if (n == nullptr) return {};
@@ -221,7 +215,7 @@ class XPath {
     if (c == nullptr) return {};
     std::string s(reinterpret_cast<const char*>(c));
     xmlFree(c);
-    return trim(std::move(s));
+    return std::string(trim(s));
   }
 
  private:

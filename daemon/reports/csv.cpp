@@ -48,7 +48,6 @@ class Table {
   std::ostringstream out_;
 };
 
-json at(const json& j, const char* k) { return j.contains(k) ? j[k] : json(nullptr); }
 
 // The model holds proportions; the CSV tables print percentages, as statisticians' tables do:
 // shares to one decimal, confidence limits to four.
@@ -107,7 +106,7 @@ void km_at(const json& k, Table& t) {
 /// A median with its quartiles (model: {n, median, q1, q3}) as a row of a measure table whose
 /// last columns are subjects, pct, median, q1, q3.
 void quartile_row(const char* measure, const json& q, Table& t) {
-  t.add({measure, at(q, "n"), nullptr, at(q, "median"), at(q, "q1"), at(q, "q3")});
+  t.add({measure, field(q, "n"), nullptr, field(q, "median"), field(q, "q1"), field(q, "q3")});
 }
 
 /// A benefit–risk row: the estimate in percent to one decimal, its limits to four (as the
@@ -115,11 +114,11 @@ void quartile_row(const char* measure, const json& q, Table& t) {
 void benefit_risk_rows(const char* group, const json& rows, Table& t) {
   if (!rows.is_array()) return;
   for (const auto& r : rows) {
-    const json ci = at(r, "ci95");
+    const json ci = field(r, "ci95");
     const bool limits = ci.is_array() && ci.size() == 2;
-    t.add({group, at(r, "endpoint"), at(r, "label"), at(r, "kind"), at(r, "events"), at(r, "n"), pct1(at(r, "rate")),
-           limits ? pct4(ci[0]) : json(nullptr), limits ? pct4(ci[1]) : json(nullptr), at(r, "n_risk"),
-           at(r, "missing")});
+    t.add({group, field(r, "endpoint"), field(r, "label"), field(r, "kind"), field(r, "events"), field(r, "n"), pct1(field(r, "rate")),
+           limits ? pct4(ci[0]) : json(nullptr), limits ? pct4(ci[1]) : json(nullptr), field(r, "n_risk"),
+           field(r, "missing")});
   }
 }
 
@@ -159,9 +158,9 @@ std::vector<CsvFile> to_csv(const json& stored) {
     Table t({"measure", "subjects", "pct", "median", "q1", "q3"});
     const json& e = m["enrolment"];
     for (const char* k : {"on_neoadjuvant", "operated", "in_follow_up", "withdrawn", "dead"})
-      t.add({k, at(e["status"], k)["n"], pct1(at(e["status"], k)["proportion"]), nullptr, nullptr, nullptr});
+      t.add({k, field(e["status"], k)["n"], pct1(field(e["status"], k)["proportion"]), nullptr, nullptr, nullptr});
     t.add({"total", e["total"], nullptr, nullptr, nullptr, nullptr});
-    quartile_row("enrolment_to_surgery_days", at(e, "enrolment_to_surgery_days"), t);
+    quartile_row("enrolment_to_surgery_days", field(e, "enrolment_to_surgery_days"), t);
     put("enrolment_status", "enrolment", t);
   }
   {
@@ -171,10 +170,10 @@ std::vector<CsvFile> to_csv(const json& stored) {
              "dose_changes", "stopped", "exposure_days_q1", "exposure_days_q3", "cycles_21d_n", "cycles_21d_median",
              "cycles_21d_q1", "cycles_21d_q3"});
     for (const auto& r : m["exposure"]["drugs"]) {
-      const json& c = at(r, "cycles_21d");
+      const json& c = field(r, "cycles_21d");
       t.add({r["drug"], r["subjects_started"]["n"], pct1(r["subjects_started"]["proportion"]), r["exposure_days_total"],
-             r["exposure_days"]["median"], r["holds"], r["dose_changes"], r["stopped"], at(r["exposure_days"], "q1"),
-             at(r["exposure_days"], "q3"), at(c, "n"), at(c, "median"), at(c, "q1"), at(c, "q3")});
+             r["exposure_days"]["median"], r["holds"], r["dose_changes"], r["stopped"], field(r["exposure_days"], "q1"),
+             field(r["exposure_days"], "q3"), field(c, "n"), field(c, "median"), field(c, "q1"), field(c, "q3")});
     }
     const json& rt = m["exposure"]["radiotherapy"];
     t.add({"radiotherapy (completed)", rt["completed"]["n"], pct1(rt["completed"]["proportion"]), nullptr,
@@ -187,9 +186,9 @@ std::vector<CsvFile> to_csv(const json& stored) {
     Table t({"measure", "n", "pct", "median", "q1", "q3"});
     const json& rt = m["exposure"]["radiotherapy"];
     for (const char* k : {"started", "completed"})
-      t.add({k, at(rt, k)["n"], pct1(at(rt, k)["proportion"]), nullptr, nullptr, nullptr});
-    quartile_row("delivered_dose_gy", at(rt, "delivered_dose_gy"), t);
-    quartile_row("fractions", at(rt, "fractions"), t);
+      t.add({k, field(rt, k)["n"], pct1(field(rt, k)["proportion"]), nullptr, nullptr, nullptr});
+    quartile_row("delivered_dose_gy", field(rt, "delivered_dose_gy"), t);
+    quartile_row("fractions", field(rt, "fractions"), t);
     put("radiotherapy", "exposure", t);
   }
   {
@@ -239,11 +238,11 @@ std::vector<CsvFile> to_csv(const json& stored) {
       if (r.contains("sources")) {
         sources = json::array();
         for (const auto& x : r["sources"])
-          sources.push_back(str(at(x, "source")) + " " + str(at(x, "ref")) + " " + str(at(x, "date")));
+          sources.push_back(str(field(x, "source")) + " " + str(field(x, "ref")) + " " + str(field(x, "date")));
       }
       if (r.contains("queries")) {
         queries = json::array();
-        for (const auto& q : r["queries"]) queries.push_back(str(at(q, "kind")) + ": " + str(at(q, "text")));
+        for (const auto& q : r["queries"]) queries.push_back(str(field(q, "kind")) + ": " + str(field(q, "text")));
       }
       t.add({r["subject"], r["site"], r["date"], r["cause"], r["days_from_enrolment"], r["days_from_surgery"],
              r["within_30_days_of_surgery"], sources, queries});
@@ -269,14 +268,14 @@ std::vector<CsvFile> to_csv(const json& stored) {
     auto ids = [](const json& v) { return v.is_array() ? json(v.size()) : json(nullptr); };
     for (const char* k : {"mortality_30d", "mortality_90d", "in_hospital_death", "reoperation", "readmission_30d", "r0_resection"}) {
       const std::string key = k;
-      const json pending = at(s, (key + "_pending").c_str()), unknown = at(s, (key + "_unknown").c_str());
+      const json pending = field(s, (key + "_pending").c_str()), unknown = field(s, (key + "_unknown").c_str());
       t.add({k, s[k]["events"], s[k]["n"], s[k]["n"].get<int>() ? pct1(s[k]["rate"]) : json(0.0),
              pct4(s[k]["ci95"][0]), pct4(s[k]["ci95"][1]), ids(pending), pending, ids(unknown), unknown, nullptr,
              nullptr, nullptr, nullptr});
     }
     for (const char* k : {"mortality_30d", "mortality_90d"}) {
       const std::string key = k;
-      const json bounds = at(s, (key + "_bounds").c_str());
+      const json bounds = field(s, (key + "_bounds").c_str());
       for (const char* b : {"unknown_alive", "unknown_dead"}) {
         if (!bounds.is_object() || !bounds.contains(b)) continue;
         const json& r = bounds[b];
@@ -286,15 +285,15 @@ std::vector<CsvFile> to_csv(const json& stored) {
       }
       if (!s.contains(key + "_km")) continue;
       const json& km = s[key + "_km"];  // null: not estimable, empty cells
-      const json ci = km.is_object() ? at(km, "ci95") : json(nullptr);
+      const json ci = km.is_object() ? field(km, "ci95") : json(nullptr);
       t.add({key + "_km", nullptr, nullptr, km.is_object() ? pct1(km["estimate"]) : json(nullptr),
              ci.is_array() ? pct4(ci[0]) : json(nullptr), ci.is_array() ? pct4(ci[1]) : json(nullptr), nullptr,
-             nullptr, nullptr, nullptr, km.is_object() ? at(km, "n_risk") : json(nullptr), nullptr, nullptr, nullptr});
+             nullptr, nullptr, nullptr, km.is_object() ? field(km, "n_risk") : json(nullptr), nullptr, nullptr, nullptr});
     }
     for (const char* k : {"postop_stay_days", "cci"}) {
-      const json q = at(s, k);
-      t.add({k, nullptr, at(q, "n"), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-             at(q, "median"), at(q, "q1"), at(q, "q3")});
+      const json q = field(s, k);
+      t.add({k, nullptr, field(q, "n"), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+             field(q, "median"), field(q, "q1"), field(q, "q3")});
     }
     put("surgical", "surgical", t);
   }
@@ -306,10 +305,10 @@ std::vector<CsvFile> to_csv(const json& stored) {
              "postop_stay_days", "margin"});
     if (m["surgical"].contains("subjects"))
       for (const auto& x : m["surgical"]["subjects"])
-        t.add({at(x, "subject"), at(x, "surgery"), at(x, "day30"), at(x, "pending30_reason"), at(x, "window30_last_day"),
-               at(x, "day90"), at(x, "pending90_reason"), at(x, "window90_last_day"), at(x, "last_contact"),
-               at(x, "worst_clavien_dindo"), at(x, "cci"), at(x, "reoperated"), at(x, "readmission_30d"),
-               at(x, "postop_stay_days"), at(x, "margin")});
+        t.add({field(x, "subject"), field(x, "surgery"), field(x, "day30"), field(x, "pending30_reason"), field(x, "window30_last_day"),
+               field(x, "day90"), field(x, "pending90_reason"), field(x, "window90_last_day"), field(x, "last_contact"),
+               field(x, "worst_clavien_dindo"), field(x, "cci"), field(x, "reoperated"), field(x, "readmission_30d"),
+               field(x, "postop_stay_days"), field(x, "margin")});
     put("surgical_subjects", "surgical", t);
   }
   {
@@ -321,20 +320,20 @@ std::vector<CsvFile> to_csv(const json& stored) {
   {
     // The open-session benefit–risk summary: every benefit row (1-year EFS, OS, DFS; ORR, MPR,
     // R0), then every risk row. A report stored before it was kept gives the headers alone.
-    const json br = at(m, "benefit_risk");
+    const json br = field(m, "benefit_risk");
     {
       Table t({"group", "endpoint", "label", "kind", "events", "n", "estimate", "ci95_low", "ci95_high", "n_risk",
                "missing"});
-      benefit_risk_rows("benefit", at(br, "benefit"), t);
-      benefit_risk_rows("risk", at(br, "risk"), t);
+      benefit_risk_rows("benefit", field(br, "benefit"), t);
+      benefit_risk_rows("risk", field(br, "risk"), t);
       put("benefit_risk", "benefit-risk", t);
     }
     {
       Table t({"response", "subjects"});
-      const json bor = at(br, "best_overall_response");
+      const json bor = field(br, "best_overall_response");
       if (bor.is_object()) {
-        for (const char* k : {"CR", "PR", "SD", "PD", "NE"}) t.add({k, at(bor, k)});
-        t.add({"not_assessed", at(bor, "not_assessed")});
+        for (const char* k : {"CR", "PR", "SD", "PD", "NE"}) t.add({k, field(bor, k)});
+        t.add({"not_assessed", field(bor, "not_assessed")});
       }
       put("best_response", "benefit-risk", t);
     }
@@ -343,14 +342,14 @@ std::vector<CsvFile> to_csv(const json& stored) {
       // follow-up.
       Table t({"endpoint", "subjects", "events", "median_months", "ci95_low_months", "ci95_high_months",
                "median_follow_up_months"});
-      const json sv = at(br, "survival");
+      const json sv = field(br, "survival");
       for (const auto& [k, label] : {std::pair{"efs", "EFS"}, std::pair{"os", "OS"}, std::pair{"dfs", "DFS"}}) {
-        const json x = at(sv, k);
+        const json x = field(sv, k);
         if (!x.is_object()) continue;
-        const json ci = at(x, "median_ci95_months");
+        const json ci = field(x, "median_ci95_months");
         const bool limits = ci.is_array() && ci.size() == 2;
-        t.add({label, at(x, "n"), at(x, "events"), at(x, "median_months"), limits ? ci[0] : json(nullptr),
-               limits ? ci[1] : json(nullptr), at(x, "median_follow_up_months")});
+        t.add({label, field(x, "n"), field(x, "events"), field(x, "median_months"), limits ? ci[0] : json(nullptr),
+               limits ? ci[1] : json(nullptr), field(x, "median_follow_up_months")});
       }
       put("survival_medians", "benefit-risk", t);
     }
@@ -360,18 +359,18 @@ std::vector<CsvFile> to_csv(const json& stored) {
       Table t({"subject", "treatment_start", "operated", "efs_days", "efs_event", "os_days", "os_event", "dfs_days",
                "dfs_event", "best_response", "assessments", "viable_tumour_percent", "mpr", "margin",
                "other_progressions"});
-      const json subjects = at(br, "subjects");
+      const json subjects = field(br, "subjects");
       if (subjects.is_array())
         for (const auto& x : subjects) {
-          std::vector<json> v{at(x, "subject"), at(x, "treatment_start"), at(x, "operated")};
+          std::vector<json> v{field(x, "subject"), field(x, "treatment_start"), field(x, "operated")};
           for (const char* k : {"efs", "os", "dfs"}) {
-            const json time = at(x, k);
-            v.push_back(at(time, "days"));
-            v.push_back(at(time, "event"));
+            const json time = field(x, k);
+            v.push_back(field(time, "days"));
+            v.push_back(field(time, "event"));
           }
           for (const char* k : {"best_response", "assessments", "viable_tumour_percent", "mpr", "margin",
                                 "other_progressions"})
-            v.push_back(at(x, k));
+            v.push_back(field(x, k));
           t.add(v);
         }
       put("efficacy_subjects", "benefit-risk", t);
@@ -382,7 +381,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
              "type1_error", "power"});
     for (const auto& r : m["stopping_rules"]) {
       // The look that crossed the boundary (empty when not crossed, or in a report stored before it was kept).
-      const json x = at(r, "crossed_at");
+      const json x = field(r, "crossed_at");
       t.add({r["id"], r["event"], r["method"], r["n_max"], r["evaluable"], r["events"], r["crossed"],
              x.is_object() ? x["n"] : json(nullptr), x.is_object() ? x["events"] : json(nullptr), r["type1_error"],
              r["power"]});
@@ -393,9 +392,9 @@ std::vector<CsvFile> to_csv(const json& stored) {
     // Each rule's operating characteristics, as the HTML tabulates them under its chart.
     Table t({"id", "true_rate", "p_stop", "p_stop_early", "expected_n"});
     for (const auto& r : m["stopping_rules"])
-      if (at(r, "operating_characteristics").is_array())
+      if (field(r, "operating_characteristics").is_array())
         for (const auto& oc : r["operating_characteristics"])
-          t.add({r["id"], at(oc, "rate"), at(oc, "p_stop"), at(oc, "p_stop_early"), at(oc, "expected_n")});
+          t.add({r["id"], field(oc, "rate"), field(oc, "p_stop"), field(oc, "p_stop_early"), field(oc, "expected_n")});
     put("stopping_rules_oc", "stopping", t);
   }
   const json& tte = m["time_to_event"];
@@ -409,18 +408,18 @@ std::vector<CsvFile> to_csv(const json& stored) {
                                 {"DFS", "disease_free_survival", "km_dfs"}};
   for (const auto& [label, key, file] : endpoints) {
     Table t(kKmTableCols);
-    km_table(at(tte, key), t);
+    km_table(field(tte, key), t);
     put(file, "tte", t);
   }
   for (const auto& [label, key, file] : endpoints) {
     Table t({"months", "survival", "n_risk", "ci95_low", "ci95_high"});
-    km_at(at(tte, key), t);
+    km_at(field(tte, key), t);
     put(std::string(file) + "_at", "tte", t);
   }
   {
     Table t({"endpoint", "months", "n_risk"});
     for (const auto& [label, key, file] : endpoints)
-      if (at(tte, key).contains("at_risk"))
+      if (field(tte, key).contains("at_risk"))
         for (const auto& r : tte[key]["at_risk"]) t.add({label, r["months"], r["n_risk"]});
     put("km_at_risk", "tte", t);
   }
@@ -428,7 +427,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
     // Reverse Kaplan–Meier median follow-up; empty cells where not reached.
     Table t({"endpoint", "days", "months", "ci95_low_days", "ci95_high_days", "ci95_low_months", "ci95_high_months"});
     for (const auto& [label, key, file] : endpoints)
-      if (at(tte, key).contains("median_follow_up")) {
+      if (field(tte, key).contains("median_follow_up")) {
         const json& f = tte[key]["median_follow_up"];
         t.add({label, f["days"], f["months"], f["ci95_days"][0], f["ci95_days"][1], f["ci95_months"][0],
                f["ci95_months"][1]});
@@ -438,7 +437,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
   {
     // Subjects left out of an endpoint for want of a time zero (never treated; not operated).
     Table t({"endpoint", "subjects_left_out", "subjects"});
-    const json ex = at(tte, "excluded");
+    const json ex = field(tte, "excluded");
     for (const auto& [label, key, file] : endpoints)
       if (ex.is_object() && ex.contains(key))
         t.add({label, ex[key].is_array() ? json(ex[key].size()) : json(nullptr), ex[key]});
@@ -447,21 +446,21 @@ std::vector<CsvFile> to_csv(const json& stored) {
   {
     // Liver tests. A study without lab data ({"available": false}) and a report stored before
     // the section was kept give the headers alone.
-    const json labs = at(m, "labs");
-    const json edish = at(labs, "edish");
+    const json labs = field(m, "labs");
+    const json edish = field(labs, "edish");
     {
       Table t({"subject", "peak_alt_x_uln", "alt_at", "peak_bilirubin_x_uln", "bilirubin_at", "quadrant"});
-      if (at(edish, "points").is_array())
+      if (field(edish, "points").is_array())
         for (const auto& p : edish["points"])
-          t.add({at(p, "subject"), at(p, "peak_alt_x_uln"), at(p, "alt_at"), at(p, "peak_bilirubin_x_uln"),
-                 at(p, "bilirubin_at"), at(p, "quadrant")});
+          t.add({field(p, "subject"), field(p, "peak_alt_x_uln"), field(p, "alt_at"), field(p, "peak_bilirubin_x_uln"),
+                 field(p, "bilirubin_at"), field(p, "quadrant")});
       put("edish", "labs", t);
     }
     {
       Table t({"quadrant", "subjects"});
-      const json counts = at(edish, "quadrant_counts");
+      const json counts = field(edish, "quadrant_counts");
       if (counts.is_object())
-        for (const char* k : {"normal", "hyperbilirubinaemia", "temple_corollary", "hys_law"}) t.add({k, at(counts, k)});
+        for (const char* k : {"normal", "hyperbilirubinaemia", "temple_corollary", "hys_law"}) t.add({k, field(counts, k)});
       put("edish_quadrants", "labs", t);
     }
     {
@@ -470,12 +469,12 @@ std::vector<CsvFile> to_csv(const json& stored) {
       // those without a baseline value (left out of the grid), the same on its five rows.
       Table t({"term", "baseline_grade", "worst_grade_0", "worst_grade_1", "worst_grade_2", "worst_grade_3",
                "worst_grade_4", "total", "subjects", "no_baseline"});
-      if (at(labs, "shift_tables").is_array())
+      if (field(labs, "shift_tables").is_array())
         for (const auto& st : labs["shift_tables"]) {
-          const json counts = at(st, "counts");
+          const json counts = field(st, "counts");
           for (std::size_t b = 0; b < 5; ++b) {
             const json row = counts.is_array() && b < counts.size() ? counts[b] : json(nullptr);
-            std::vector<json> v{at(st, "term"), b};
+            std::vector<json> v{field(st, "term"), b};
             int total = 0;
             for (std::size_t w = 0; w < 5; ++w) {
               const json c = row.is_array() && w < row.size() ? row[w] : json(nullptr);
@@ -483,8 +482,8 @@ std::vector<CsvFile> to_csv(const json& stored) {
               v.push_back(c);
             }
             v.push_back(total);
-            v.push_back(at(st, "subjects"));
-            v.push_back(at(st, "no_baseline"));
+            v.push_back(field(st, "subjects"));
+            v.push_back(field(st, "no_baseline"));
             t.add(v);
           }
         }
@@ -492,20 +491,20 @@ std::vector<CsvFile> to_csv(const json& stored) {
     }
     {
       Table t({"subject", "collected_at", "analyte", "test", "term", "value", "unit", "x_uln", "grade"});
-      if (at(labs, "time_course").is_array())
+      if (field(labs, "time_course").is_array())
         for (const auto& s : labs["time_course"])
-          if (at(s, "results").is_array())
+          if (field(s, "results").is_array())
             for (const auto& r : s["results"])
-              t.add({at(s, "subject"), at(r, "collected_at"), at(r, "analyte"), at(r, "test"), at(r, "term"),
-                     at(r, "value"), at(r, "unit"), at(r, "x_uln"), at(r, "grade")});
+              t.add({field(s, "subject"), field(r, "collected_at"), field(r, "analyte"), field(r, "test"), field(r, "term"),
+                     field(r, "value"), field(r, "unit"), field(r, "x_uln"), field(r, "grade")});
       put("lab_time_course", "labs", t);
     }
     {
       // assessment: "" while not yet assessed, confirmed_dili, other_cause.
       Table t({"subject", "raised_at", "assessment", "text"});
-      if (at(labs, "potential_hys_law_cases").is_array())
+      if (field(labs, "potential_hys_law_cases").is_array())
         for (const auto& c : labs["potential_hys_law_cases"])
-          t.add({at(c, "subject"), at(c, "raised_at"), at(c, "assessment"), at(c, "text")});
+          t.add({field(c, "subject"), field(c, "raised_at"), field(c, "assessment"), field(c, "text")});
       put("hys_law_cases", "labs", t);
     }
   }
@@ -513,7 +512,7 @@ std::vector<CsvFile> to_csv(const json& stored) {
     Table t({"id", "rule", "severity", "title", "subject", "raised_at", "acknowledged_at", "acknowledged_by"});
     for (const auto& r : m["alerts"]["raised_in_period"])
       t.add({r["id"], r["rule"], r["severity"], r["title"], r["subject"], r["raised_at"], r["acknowledged_at"],
-             at(r, "acknowledged_by")});
+             field(r, "acknowledged_by")});
     put("alerts", "alerts", t);
   }
   return out;

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "pvmon/reports.hpp"
+#include "pvmon/safety/endpoints.hpp"
 #include "svg.hpp"
 
 namespace pvmon::reports {
@@ -35,16 +36,11 @@ std::string pct(const json& proportion) {
 
 std::string np(const json& v) { return text(v["n"]) + " (" + pct(v["proportion"]) + ")"; }
 
-/// A key of an object, or null where a report stored by an earlier version lacks it.
-const json& at(const json& j, const char* k) {
-  static const json none;
-  return j.is_object() && j.contains(k) ? j[k] : none;
-}
 
 std::string rate(const json& r) {
   if (!r.is_object() || !r.contains("events")) return "–";
   const std::string share = r["rate"].is_number() ? num(100 * r["rate"].get<double>()) : num(0);
-  const json& ci = at(r, "ci95");
+  const json& ci = field(r, "ci95");
   const bool limits = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number();
   return text(r["events"]) + "/" + text(r["n"]) + " (" + share + "%" +
          (limits ? "; 95% CI " + num(100 * ci[0].get<double>()) + "–" + num(100 * ci[1].get<double>()) + "%" : "") +
@@ -147,7 +143,7 @@ std::string soc_chart(const json& socs) {
   return o.str();
 }
 
-constexpr double kDaysPerMonth = 30.4375;  // as the model: 365.25 / 12
+using safety::kDaysPerMonth;  // as the model
 
 /// Months from enrolment to an endpoint's last observation (last event or censoring).
 double last_month(const json& k) {
@@ -371,13 +367,13 @@ std::string pending_cell(const json& v) {
 /// Kaplan–Meier mortality by `day`: "50.0% (95% CI 9.8–94.4%), 1 at risk"; null when the day is
 /// beyond the last observation.
 std::string km_mortality(const json& k, int day) {
-  if (!k.is_object() || !at(k, "estimate").is_number())
+  if (!k.is_object() || !field(k, "estimate").is_number())
     return "<span class=\"none\">not estimable</span> (no follow-up reaches day " + std::to_string(day) + ")";
-  const json& ci = at(k, "ci95");
+  const json& ci = field(k, "ci95");
   const bool limits = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number();
   return pct(k["estimate"]) + " (95% CI " +
          (limits ? num(100 * ci[0].get<double>()) + "–" + num(100 * ci[1].get<double>()) + "%" : std::string("not estimable")) +
-         "), " + text(at(k, "n_risk")) + " at risk";
+         "), " + text(field(k, "n_risk")) + " at risk";
 }
 
 /// 30- and 90-day mortality side by side. Rows a report stored before vital status could be
@@ -392,19 +388,19 @@ void mortality_table(Page& pg, const json& s) {
     rows.push_back({label, cell(30), cell(90)});
   };
   row("crude, over subjects of known vital status: events/n (%; exact 95% CI)",
-      [&](int d) { return rate(at(s, key(d, "").c_str())); });
+      [&](int d) { return rate(field(s, key(d, "").c_str())); });
   if (has("_unknown"))
     row("vital status unknown (window past its last day, neither a death nor a later contact)",
-        [&](int d) { return unknown_cell(at(s, key(d, "_unknown").c_str())); });
+        [&](int d) { return unknown_cell(field(s, key(d, "_unknown").c_str())); });
   if (has("_pending"))
-    row("pending (window still open at the cut-off)", [&](int d) { return pending_cell(at(s, key(d, "_pending").c_str())); });
+    row("pending (window still open at the cut-off)", [&](int d) { return pending_cell(field(s, key(d, "_pending").c_str())); });
   if (has("_bounds")) {
-    row("if all of unknown status are alive", [&](int d) { return rate(at(at(s, key(d, "_bounds").c_str()), "unknown_alive")); });
-    row("if all of unknown status are dead", [&](int d) { return rate(at(at(s, key(d, "_bounds").c_str()), "unknown_dead")); });
+    row("if all of unknown status are alive", [&](int d) { return rate(field(field(s, key(d, "_bounds").c_str()), "unknown_alive")); });
+    row("if all of unknown status are dead", [&](int d) { return rate(field(field(s, key(d, "_bounds").c_str()), "unknown_dead")); });
   }
   if (has("_km"))
     row("Kaplan–Meier mortality by day 30 / 90 (censored at last contact; Greenwood 95% CI), at risk",
-        [&](int d) { return km_mortality(at(s, key(d, "_km").c_str()), d); });
+        [&](int d) { return km_mortality(field(s, key(d, "_km").c_str()), d); });
   pg.table({"mortality after surgery (day of surgery = day 0)", "30-day", "90-day"}, rows, "mortality");
 }
 
@@ -413,15 +409,15 @@ void mortality_table(Page& pg, const json& s) {
 std::string sources_cell(const json& sources, const json& date) {
   std::string s;
   for (const auto& r : sources) {
-    const std::string src = at(r, "source").is_string() ? r["source"].get<std::string>() : "";
-    std::string ref = at(r, "ref").is_string() ? r["ref"].get<std::string>() : "";
+    const std::string src = field(r, "source").is_string() ? r["source"].get<std::string>() : "";
+    std::string ref = field(r, "ref").is_string() ? r["ref"].get<std::string>() : "";
     std::string label = src == "death_event"       ? "death event"
                         : src == "fatal_ae"        ? "grade 5 AE"
                         : src == "clavien_dindo_v" ? "Clavien–Dindo V complication"
                                                    : src;
     if (src != "fatal_ae" && ref.rfind("event ", 0) == 0) ref = ref.substr(6);  // "death event 12"
     std::string one = esc(label) + (ref.empty() ? "" : " " + esc(ref));
-    if (at(r, "date").is_string() && at(r, "date") != date) one += " (dated " + text(r["date"]) + ")";
+    if (field(r, "date").is_string() && field(r, "date") != date) one += " (dated " + text(r["date"]) + ")";
     s += (s.empty() ? "" : "; ") + one;
   }
   return s.empty() ? "–" : s;
@@ -430,21 +426,21 @@ std::string sources_cell(const json& sources, const json& date) {
 std::string queries_cell(const json& queries) {
   std::string s;
   for (const auto& q : queries) {
-    const std::string kind = at(q, "kind").is_string() ? q["kind"].get<std::string>() : "";
+    const std::string kind = field(q, "kind").is_string() ? q["kind"].get<std::string>() : "";
     const std::string what = kind == "death_event_missing"   ? "no death event"
                              : kind == "fatal_sae_missing"  ? "no grade 5 SAE report"
                              : kind == "death_dates_differ" ? "dates of death differ"
                                                             : kind;
     s += "<div class=\"query\"><strong>⚠ query: " + esc(what) + "</strong>" +
-         (at(q, "text").is_string() ? " — " + text(q["text"]) : "") + "</div>";
+         (field(q, "text").is_string() ? " — " + text(q["text"]) : "") + "</div>";
   }
   return s.empty() ? "none" : s;
 }
 
 /// Day 30 / day 90 of one operated subject: "unknown" (flagged) apart from "pending", with why.
 std::string window_cell(const json& x, const char* status, const char* reason) {
-  const json& st = at(x, status);
-  const std::string why = at(x, reason).is_string() && !x[reason].get<std::string>().empty()
+  const json& st = field(x, status);
+  const std::string why = field(x, reason).is_string() && !x[reason].get<std::string>().empty()
                               ? "<br><small>" + text(x[reason]) + "</small>"
                               : "";
   if (!st.is_string()) return "–";
@@ -473,10 +469,10 @@ std::string short_name(const json& row) {
       {"orr", "ORR"},                     {"mpr", "MPR"},                 {"r0", "R0 resection"},
       {"grade_3_or_more", "grade ≥ 3 AE"}, {"serious", "serious AE"},     {"mortality_30d", "30-day mortality"},
       {"mortality_90d", "90-day mortality"}};
-  const json& e = at(row, "endpoint");
+  const json& e = field(row, "endpoint");
   for (const auto& [k, name] : names)
     if (e == k) return name;
-  return at(row, "label").is_string() ? row["label"].get<std::string>() : e.is_string() ? e.get<std::string>() : "";
+  return field(row, "label").is_string() ? row["label"].get<std::string>() : e.is_string() ? e.get<std::string>() : "";
 }
 
 bool has_ci(const json& ci) { return ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number(); }
@@ -498,8 +494,8 @@ std::string benefit_risk_chart(const json& br) {
     const char *title, *cls;
     const json& rows;
   };
-  const Group groups[] = {{"Benefit (higher is better)", "benefit", at(br, "benefit")},
-                          {"Risk (lower is better)", "risk", at(br, "risk")}};
+  const Group groups[] = {{"Benefit (higher is better)", "benefit", field(br, "benefit")},
+                          {"Risk (lower is better)", "risk", field(br, "risk")}};
   const double row = 22;
   std::size_t lines = 0;
   for (const auto& g : groups) lines += 1 + count(g.rows);
@@ -530,15 +526,15 @@ std::string benefit_risk_chart(const json& br) {
       const double cy = y + row / 2;
       o << "<text x=\"" << p.left - 8 << "\" y=\"" << cy + 4 << "\" text-anchor=\"end\">" << esc(short_name(r))
         << "</text>";
-      const json& rate = at(r, "rate");
+      const json& rate = field(r, "rate");
       if (!rate.is_number()) {
         o << "<text class=\"not-estimable\" x=\"" << p.X(0) + 6 << "\" y=\"" << cy + 4 << "\">not estimable</text>";
         y += row;
         continue;
       }
       const double x = p.X(std::clamp(rate.get<double>(), 0.0, 1.0));
-      const json& ci = at(r, "ci95");
-      o << "<g class=\"estimate " << g.cls << "\"><title>" << text(at(r, "label")) << ": " << pct(rate)
+      const json& ci = field(r, "ci95");
+      o << "<g class=\"estimate " << g.cls << "\"><title>" << text(field(r, "label")) << ": " << pct(rate)
         << (has_ci(ci) ? " (95% CI " + ci_text(ci) + ")" : "") << "</title>";
       if (has_ci(ci)) {
         const double x0 = p.X(std::clamp(ci[0].get<double>(), 0.0, 1.0)),
@@ -565,22 +561,22 @@ std::string benefit_risk_chart(const json& br) {
 /// "1-year EFS 78.0% (95% CI 61.0–88.0%), 20 at risk at 12 months, 8 events in 39 treated subjects".
 std::string primary_sentence(const json& pe) {
   std::string s = esc(short_name(pe)) + " ";
-  if (at(pe, "rate").is_number()) {
+  if (field(pe, "rate").is_number()) {
     s += pct(pe["rate"]);
-    if (has_ci(at(pe, "ci95"))) s += " (95% CI " + ci_text(pe["ci95"]) + ")";
-    if (at(pe, "n_risk").is_number()) s += ", " + text(pe["n_risk"]) + " at risk at " + text(at(pe, "months")) + " months";
+    if (has_ci(field(pe, "ci95"))) s += " (95% CI " + ci_text(pe["ci95"]) + ")";
+    if (field(pe, "n_risk").is_number()) s += ", " + text(pe["n_risk"]) + " at risk at " + text(field(pe, "months")) + " months";
   } else {
-    s += "<strong>not yet estimable</strong> (no follow-up reaches " + text(at(pe, "months")) + " months)";
+    s += "<strong>not yet estimable</strong> (no follow-up reaches " + text(field(pe, "months")) + " months)";
   }
-  return s + ", " + plural(at(pe, "events"), "event", "events") + " in " + text(at(pe, "n")) + " treated subjects";
+  return s + ", " + plural(field(pe, "events"), "event", "events") + " in " + text(field(pe, "n")) + " treated subjects";
 }
 
 /// A median in months with its 95% limits; a limit not reached says so.
 std::string median_text(const json& s) {
-  if (at(s, "n") == 0) return "–";
+  if (field(s, "n") == 0) return "–";
   auto months = [](const json& v) { return v.is_number() ? num(v.get<double>()) : std::string("not reached"); };
-  const json& ci = at(s, "median_ci95_months");
-  return months(at(s, "median_months")) +
+  const json& ci = field(s, "median_ci95_months");
+  return months(field(s, "median_months")) +
          (ci.is_array() && ci.size() == 2 ? " (95% CI " + months(ci[0]) + " to " + months(ci[1]) + ")" : "");
 }
 
@@ -588,9 +584,9 @@ std::string median_text(const json& s) {
 /// the subject has no time zero.
 std::string endpoint_time(const json& t, const std::string& none) {
   if (!t.is_object()) return none;
-  const bool event = at(t, "event") == true;
-  return text(at(t, "days")) + (event ? " <strong>event</strong>" : " censored") +
-         (at(t, "ref").is_string() && !t["ref"].get<std::string>().empty() ? "<br><small>" + text(t["ref"]) + "</small>"
+  const bool event = field(t, "event") == true;
+  return text(field(t, "days")) + (event ? " <strong>event</strong>" : " censored") +
+         (field(t, "ref").is_string() && !t["ref"].get<std::string>().empty() ? "<br><small>" + text(t["ref"]) + "</small>"
                                                                            : "");
 }
 
@@ -621,19 +617,19 @@ void benefit_risk_section(Page& pg, const json& br) {
     return;
   }
   o << "<p class=\"open-session\"><strong>Open session</strong> — "
-    << (at(br, "note").is_string() ? text(br["note"]) : std::string("open-session data")) << "</p>";
-  o << "<p class=\"meta\">Cut-off " << text(at(br, "cutoff")) << " · enrolled " << text(at(br, "enrolled"))
-    << ", treated " << text(at(br, "treated")) << ", operated " << text(at(br, "operated"));
-  if (count(at(br, "not_treated")) > 0) o << " · never treated: " << ids(br["not_treated"]);
-  o << (at(br, "time_zero").is_string() ? "<br>Time zero: " + text(br["time_zero"]) : std::string()) << "</p>";
+    << (field(br, "note").is_string() ? text(br["note"]) : std::string("open-session data")) << "</p>";
+  o << "<p class=\"meta\">Cut-off " << text(field(br, "cutoff")) << " · enrolled " << text(field(br, "enrolled"))
+    << ", treated " << text(field(br, "treated")) << ", operated " << text(field(br, "operated"));
+  if (count(field(br, "not_treated")) > 0) o << " · never treated: " << ids(br["not_treated"]);
+  o << (field(br, "time_zero").is_string() ? "<br>Time zero: " + text(br["time_zero"]) : std::string()) << "</p>";
 
-  const json& pe = at(br, "primary_endpoint");
+  const json& pe = field(br, "primary_endpoint");
   if (pe.is_object()) {
-    o << "<div class=\"primary\"><strong>Primary endpoint</strong> (" << text(at(pe, "label")) << "): "
+    o << "<div class=\"primary\"><strong>Primary endpoint</strong> (" << text(field(pe, "label")) << "): "
       << primary_sentence(pe) << ".";
-    if (at(pe, "definition").is_string() || at(pe, "ci").is_string())
-      o << "<br><small>" << (at(pe, "definition").is_string() ? text(pe["definition"]) : std::string())
-        << (at(pe, "ci").is_string() ? ". 95% CI: " + text(pe["ci"]) + "." : std::string()) << "</small>";
+    if (field(pe, "definition").is_string() || field(pe, "ci").is_string())
+      o << "<br><small>" << (field(pe, "definition").is_string() ? text(pe["definition"]) : std::string())
+        << (field(pe, "ci").is_string() ? ". 95% CI: " + text(pe["ci"]) + "." : std::string()) << "</small>";
     o << "</div>";
   }
 
@@ -641,33 +637,33 @@ void benefit_risk_section(Page& pg, const json& br) {
   {
     std::vector<std::vector<std::string>> rows;
     for (const auto& [group, key] : {std::pair{"benefit", "benefit"}, std::pair{"risk", "risk"}}) {
-      const json& list = at(br, key);
+      const json& list = field(br, key);
       if (!list.is_array()) continue;
       for (const auto& r : list) {
-        const bool km = at(r, "kind") == "km";
-        std::string counts = km ? plural(at(r, "events"), "event", "events") + " in " + text(at(r, "n"))
-                                : text(at(r, "events")) + "/" + text(at(r, "n"));
-        if (km && at(r, "n_risk").is_number()) counts += "; " + text(r["n_risk"]) + " at risk";
+        const bool km = field(r, "kind") == "km";
+        std::string counts = km ? plural(field(r, "events"), "event", "events") + " in " + text(field(r, "n"))
+                                : text(field(r, "events")) + "/" + text(field(r, "n"));
+        if (km && field(r, "n_risk").is_number()) counts += "; " + text(r["n_risk"]) + " at risk";
         rows.push_back({group,
-                        text(at(r, "label")) + (at(r, "definition").is_string()
+                        text(field(r, "label")) + (field(r, "definition").is_string()
                                                     ? "<br><small>" + text(r["definition"]) + "</small>"
                                                     : std::string()),
                         counts,
-                        at(r, "rate").is_number() ? pct(r["rate"]) : "<span class=\"none\">not estimable</span>",
-                        ci_text(at(r, "ci95")), text(at(r, "missing"))});
+                        field(r, "rate").is_number() ? pct(r["rate"]) : "<span class=\"none\">not estimable</span>",
+                        ci_text(field(r, "ci95")), text(field(r, "missing"))});
       }
     }
     pg.table({"", "endpoint", "events/n; at risk", "estimate", "95% CI", "missing"}, rows,
              "benefit-risk");
   }
-  if (count(at(br, "pathology_missing")) > 0)
+  if (count(field(br, "pathology_missing")) > 0)
     o << "<p class=\"meta\">Operated without a pathology report (not in the MPR rate): " << ids(br["pathology_missing"])
       << ".</p>";
 
-  const json& bor = at(br, "best_overall_response");
+  const json& bor = field(br, "best_overall_response");
   if (bor.is_object()) {
     o << "<h3>Best overall response</h3>";
-    const json& assessed = at(bor, "assessed");
+    const json& assessed = field(bor, "assessed");
     auto share = [&](const json& n) {
       return n.is_number() && assessed.is_number() && assessed.get<double>() > 0
                  ? num(100 * n.get<double>() / assessed.get<double>()) + "%"
@@ -677,66 +673,66 @@ void benefit_risk_section(Page& pg, const json& br) {
     for (const auto& [k, name] : {std::pair{"CR", "CR — complete response"}, std::pair{"PR", "PR — partial response"},
                                   std::pair{"SD", "SD — stable disease"}, std::pair{"PD", "PD — progressive disease"},
                                   std::pair{"NE", "NE — not evaluable"}})
-      rows.push_back({name, text(at(bor, k)), share(at(bor, k))});
+      rows.push_back({name, text(field(bor, k)), share(field(bor, k))});
     rows.push_back({"<strong>assessed</strong>", "<strong>" + text(assessed) + "</strong>", ""});
     rows.push_back({"not assessed (treated, no assessment)" +
-                        (count(at(bor, "not_assessed_subjects")) > 0
+                        (count(field(bor, "not_assessed_subjects")) > 0
                              ? "<br><small>" + ids(bor["not_assessed_subjects"]) + "</small>"
                              : std::string()),
-                    text(at(bor, "not_assessed")), ""});
+                    text(field(bor, "not_assessed")), ""});
     pg.table({"best overall response", "subjects", "% of assessed"}, rows, "bor");
   }
 
-  const json& sv = at(br, "survival");
+  const json& sv = field(br, "survival");
   if (sv.is_object()) {
     o << "<h3>Survival medians</h3>";
     std::vector<std::vector<std::string>> rows;
     for (const auto& [k, label] : {std::pair{"efs", "EFS"}, std::pair{"os", "OS"}, std::pair{"dfs", "DFS"}}) {
-      const json& s = at(sv, k);
+      const json& s = field(sv, k);
       if (!s.is_object()) continue;
-      const json& fu = at(s, "median_follow_up_months");
-      rows.push_back({label, text(at(s, "n")), text(at(s, "events")), median_text(s),
-                      fu.is_number() ? num(fu.get<double>()) : at(s, "n") == 0 ? "–" : "not reached"});
+      const json& fu = field(s, "median_follow_up_months");
+      rows.push_back({label, text(field(s, "n")), text(field(s, "events")), median_text(s),
+                      fu.is_number() ? num(fu.get<double>()) : field(s, "n") == 0 ? "–" : "not reached"});
     }
     pg.table({"endpoint", "subjects", "events", "median, months (95% CI)", "median follow-up, months"}, rows);
   }
 
-  const json& rules = at(br, "stopping_rules");
+  const json& rules = field(br, "stopping_rules");
   if (rules.is_array()) {
     o << "<h3>Stopping-rule states</h3>";
     if (rules.empty()) o << "<p class=\"none\">No stopping rule configured.</p>";
     else {
       o << "<ul class=\"rules\">";
       for (const auto& r : rules)
-        o << "<li><strong>" << text(at(r, "id")) << "</strong> (" << text(at(r, "event")) << "): "
-          << plural(at(r, "events"), "event", "events") << " in " << text(at(r, "evaluable"))
+        o << "<li><strong>" << text(field(r, "id")) << "</strong> (" << text(field(r, "event")) << "): "
+          << plural(field(r, "events"), "event", "events") << " in " << text(field(r, "evaluable"))
           << " evaluable subjects — "
-          << (at(r, "crossed") == true ? "<span class=\"crossed\">boundary crossed</span>" : "boundary not crossed")
+          << (field(r, "crossed") == true ? "<span class=\"crossed\">boundary crossed</span>" : "boundary not crossed")
           << "</li>";
       o << "</ul>";
     }
   }
 
-  const json& subjects = at(br, "subjects");
+  const json& subjects = field(br, "subjects");
   if (subjects.is_array()) {
     o << "<h3>Subjects</h3>";
     std::vector<std::vector<std::string>> rows;
     for (const auto& x : subjects) {
-      const bool treated = at(x, "treatment_start").is_string();
+      const bool treated = field(x, "treatment_start").is_string();
       const std::string untreated = treated ? "–" : "<span class=\"none\">not treated</span>";
       std::string progressions;
-      if (at(x, "other_progressions").is_array())
+      if (field(x, "other_progressions").is_array())
         for (const auto& e : x["other_progressions"]) progressions += (progressions.empty() ? "" : "; ") + text(e);
-      const json& viable = at(x, "viable_tumour_percent");
+      const json& viable = field(x, "viable_tumour_percent");
       rows.push_back(
-          {text(at(x, "subject")), text(at(x, "treatment_start")), endpoint_time(at(x, "efs"), untreated),
-           endpoint_time(at(x, "os"), untreated),
-           endpoint_time(at(x, "dfs"), at(x, "operated") == true ? "–" : "<span class=\"none\">not operated</span>"),
-           at(x, "best_response").is_string()
-               ? text(x["best_response"]) + "<br><small>" + plural(at(x, "assessments"), "assessment", "assessments") +
+          {text(field(x, "subject")), text(field(x, "treatment_start")), endpoint_time(field(x, "efs"), untreated),
+           endpoint_time(field(x, "os"), untreated),
+           endpoint_time(field(x, "dfs"), field(x, "operated") == true ? "–" : "<span class=\"none\">not operated</span>"),
+           field(x, "best_response").is_string()
+               ? text(x["best_response"]) + "<br><small>" + plural(field(x, "assessments"), "assessment", "assessments") +
                      "</small>"
                : "<span class=\"none\">not assessed</span>",
-           viable.is_number() ? num(viable.get<double>()) : "–", text(at(x, "mpr")), text(at(x, "margin")),
+           viable.is_number() ? num(viable.get<double>()) : "–", text(field(x, "mpr")), text(field(x, "margin")),
            progressions.empty() ? "–" : progressions});
     }
     pg.table({"subject", "treatment start", "EFS, days", "OS, days", "DFS, days", "best response", "% viable tumour",
@@ -797,15 +793,15 @@ std::string quadrant_label(const json& q) {
 /// quadrants labelled and the Hy's law range shaded; one dot per subject with a tooltip, the Hy's
 /// law quadrant's dots filled red and larger (told apart in grayscale print too).
 std::string edish_chart(const json& edish) {
-  const json& points = at(edish, "points");
-  const json& ref = at(edish, "reference");
-  const double ref_x = at(ref, "alt_x_uln").is_number() ? ref["alt_x_uln"].get<double>() : 3.0;
-  const double ref_y = at(ref, "bilirubin_x_uln").is_number() ? ref["bilirubin_x_uln"].get<double>() : 2.0;
+  const json& points = field(edish, "points");
+  const json& ref = field(edish, "reference");
+  const double ref_x = field(ref, "alt_x_uln").is_number() ? ref["alt_x_uln"].get<double>() : 3.0;
+  const double ref_y = field(ref, "bilirubin_x_uln").is_number() ? ref["bilirubin_x_uln"].get<double>() : 2.0;
   double max_x = 100, max_y = 50;
   if (points.is_array())
     for (const auto& pt : points) {
-      if (at(pt, "peak_alt_x_uln").is_number()) max_x = std::max(max_x, pt["peak_alt_x_uln"].get<double>());
-      if (at(pt, "peak_bilirubin_x_uln").is_number())
+      if (field(pt, "peak_alt_x_uln").is_number()) max_x = std::max(max_x, pt["peak_alt_x_uln"].get<double>());
+      if (field(pt, "peak_bilirubin_x_uln").is_number())
         max_y = std::max(max_y, pt["peak_bilirubin_x_uln"].get<double>());
     }
   constexpr double floor = 0.1;
@@ -854,14 +850,14 @@ std::string edish_chart(const json& edish) {
   if (points.is_array())
     for (const bool hys : {false, true})
       for (const auto& pt : points) {
-        if ((at(pt, "quadrant") == "hys_law") != hys) continue;
-        const json &ax = at(pt, "peak_alt_x_uln"), &by = at(pt, "peak_bilirubin_x_uln");
+        if ((field(pt, "quadrant") == "hys_law") != hys) continue;
+        const json &ax = field(pt, "peak_alt_x_uln"), &by = field(pt, "peak_bilirubin_x_uln");
         if (!ax.is_number() || !by.is_number()) continue;
         o << "<circle class=\"edish-dot" << (hys ? " hys-law" : "") << "\" cx=\""
           << p.X(log_x(ax.get<double>(), floor)) << "\" cy=\"" << p.Y(log_x(by.get<double>(), floor)) << "\" r=\""
-          << (hys ? 6.5 : 4.5) << "\"><title>" << text(at(pt, "subject")) << ": peak ALT " << xuln(ax) << " ULN ("
-          << day_of(at(pt, "alt_at")) << "), peak bilirubin " << xuln(by) << " ULN (" << day_of(at(pt, "bilirubin_at"))
-          << ") — " << esc(quadrant_label(at(pt, "quadrant"))) << "</title></circle>";
+          << (hys ? 6.5 : 4.5) << "\"><title>" << text(field(pt, "subject")) << ": peak ALT " << xuln(ax) << " ULN ("
+          << day_of(field(pt, "alt_at")) << "), peak bilirubin " << xuln(by) << " ULN (" << day_of(field(pt, "bilirubin_at"))
+          << ") — " << esc(quadrant_label(field(pt, "quadrant"))) << "</title></circle>";
       }
   o << "</svg><p class=\"legend\"><span class=\"key edish-dot\"></span> subject "
        "<span class=\"key edish-dot hys-law\"></span> subject in the Hy's law range "
@@ -871,8 +867,8 @@ std::string edish_chart(const json& edish) {
 
 /// The lab result's analyte from the model ("alt", "ast", "bilirubin"), or from its CTCAE term.
 std::string analyte_of(const json& r) {
-  if (at(r, "analyte").is_string()) return r["analyte"].get<std::string>();
-  const json& term = at(r, "term");
+  if (field(r, "analyte").is_string()) return r["analyte"].get<std::string>();
+  const json& term = field(r, "term");
   if (term == "Alanine aminotransferase increased") return "alt";
   if (term == "Aspartate aminotransferase increased") return "ast";
   if (term == "Blood bilirubin increased") return "bilirubin";
@@ -888,18 +884,18 @@ std::string lab_course_chart(const json& subject) {
     std::vector<std::tuple<double, double, const json*>> pts;  // days, log10 × ULN, the result
   };
   Series series[] = {{"alt", "ALT", {}}, {"ast", "AST", {}}, {"bilirubin", "total bilirubin", {}}};
-  const json& results = at(subject, "results");
+  const json& results = field(subject, "results");
   std::optional<Timestamp> first;
   if (results.is_array())
     for (const auto& r : results)
-      if (auto ts = parse_timestamp(at(r, "collected_at").is_string() ? r["collected_at"].get<std::string>() : ""))
+      if (auto ts = parse_timestamp(field(r, "collected_at").is_string() ? r["collected_at"].get<std::string>() : ""))
         if (!first || *ts < *first) first = ts;
   if (!first) return "<p class=\"none\">No result to plot.</p>";
   constexpr double floor = 0.1;
   double span = 1, top = 10;
   for (const auto& r : results) {
-    const auto ts = parse_timestamp(at(r, "collected_at").is_string() ? r["collected_at"].get<std::string>() : "");
-    const json& x = at(r, "x_uln");
+    const auto ts = parse_timestamp(field(r, "collected_at").is_string() ? r["collected_at"].get<std::string>() : "");
+    const json& x = field(r, "x_uln");
     if (!ts || !x.is_number()) continue;
     for (auto& s : series)
       if (analyte_of(r) == s.key) {
@@ -918,7 +914,7 @@ std::string lab_course_chart(const json& subject) {
   p.y0 = std::log10(floor);
   p.y1 = std::log10(nice_above(top, 10));
   std::ostringstream o;
-  const json& id = at(subject, "subject");
+  const json& id = field(subject, "subject");
   o << svg_open(p, "ALT, AST and total bilirubin of " + (id.is_string() ? id.get<std::string>() : std::string()) +
                        ", × ULN",
                 "Line chart on a log scale: ALT, AST and total bilirubin as multiples of the upper limit of normal "
@@ -943,8 +939,8 @@ std::string lab_course_chart(const json& subject) {
     for (const auto& [d, y, r] : s.pts) {
       const double cx = p.X(d), cy = p.Y(y);
       std::ostringstream tip;
-      tip << "<title>" << esc(s.label) << " " << day_of(at(*r, "collected_at")) << ": " << text(at(*r, "value")) << " "
-          << text(at(*r, "unit")) << " (" << xuln(at(*r, "x_uln")) << " ULN), grade " << text(at(*r, "grade"))
+      tip << "<title>" << esc(s.label) << " " << day_of(field(*r, "collected_at")) << ": " << text(field(*r, "value")) << " "
+          << text(field(*r, "unit")) << " (" << xuln(field(*r, "x_uln")) << " ULN), grade " << text(field(*r, "grade"))
           << "</title>";
       if (s.key == std::string("alt"))
         o << "<circle class=\"mk\" cx=\"" << cx << "\" cy=\"" << cy << "\" r=\"3.5\">" << tip.str() << "</circle>";
@@ -966,15 +962,15 @@ std::string lab_course_chart(const json& subject) {
 /// One term's shift table: baseline grade (rows) against worst post-baseline grade (columns),
 /// with the totals; cells where the grade worsened are marked.
 std::string shift_table(const json& st) {
-  const json& counts = at(st, "counts");
+  const json& counts = field(st, "counts");
   auto cell = [&](std::size_t b, std::size_t w) {
     const json row = counts.is_array() && b < counts.size() ? counts[b] : json(nullptr);
     const json& c = row.is_array() && w < row.size() ? row[w] : json(nullptr);
     return c.is_number_integer() ? c.get<int>() : 0;
   };
   std::ostringstream o;
-  o << "<figure class=\"shift\"><figcaption><strong>" << text(at(st, "term")) << "</strong><br><small>"
-    << text(at(st, "subjects")) << " subjects; without a baseline value (left out): " << text(at(st, "no_baseline"))
+  o << "<figure class=\"shift\"><figcaption><strong>" << text(field(st, "term")) << "</strong><br><small>"
+    << text(field(st, "subjects")) << " subjects; without a baseline value (left out): " << text(field(st, "no_baseline"))
     << "</small></figcaption><table class=\"shift\"><thead><tr><th rowspan=\"2\">baseline grade</th><th "
        "colspan=\"5\">worst post-baseline grade</th><th rowspan=\"2\">total</th></tr><tr>";
   for (int w = 0; w < 5; ++w) o << "<th class=\"num\">" << w << "</th>";
@@ -1014,58 +1010,58 @@ void labs_section(Page& pg, const json& labs) {
     pg.end();
     return;
   }
-  if (at(labs, "available") == false) {
+  if (field(labs, "available") == false) {
     o << "<p class=\"none\">This study has no laboratory data yet: no liver test to show as of this cut-off.</p>";
     pg.end();
     return;
   }
-  const json& edish = at(labs, "edish");
+  const json& edish = field(labs, "edish");
   o << "<p class=\"meta\">eDISH (evaluation of drug-induced serious hepatotoxicity): per subject, the peak ALT and the "
        "peak total bilirubin after baseline as multiples of the upper limit of normal (ULN); the two peaks may come "
        "from different days. "
-    << (at(labs, "source").is_string() ? "Sources: " + text(labs["source"]) + "." : std::string()) << "</p>";
-  const std::size_t points = count(at(edish, "points"));
+    << (field(labs, "source").is_string() ? "Sources: " + text(labs["source"]) + "." : std::string()) << "</p>";
+  const std::size_t points = count(field(edish, "points"));
   if (points == 0) o << "<p class=\"none\">No subject has both an ALT and a total bilirubin with a ULN yet.</p>";
   else o << edish_chart(edish);
   {
-    const json& counts = at(edish, "quadrant_counts");
+    const json& counts = field(edish, "quadrant_counts");
     std::vector<std::vector<std::string>> rows;
     for (const auto& q : kQuadrants)
       rows.push_back({q.key == std::string("hys_law") ? "<strong>" + esc(q.label) + "</strong>" : esc(q.label),
-                      esc(q.criterion), text(at(counts, q.key))});
+                      esc(q.criterion), text(field(counts, q.key))});
     pg.table({"eDISH quadrant", "peak values", "subjects"}, rows, "quadrants");
   }
-  const json& quadrant = at(edish, "hys_law_quadrant");
+  const json& quadrant = field(edish, "hys_law_quadrant");
   o << "<h3>Subjects in the Hy's law range</h3>";
   if (count(quadrant) == 0) {
     o << "<p class=\"none\">No subject in the Hy's law range.</p>";
   } else {
     std::vector<std::vector<std::string>> rows;
     for (const auto& x : quadrant)
-      rows.push_back({text(at(x, "subject")), xuln(at(x, "peak_alt_x_uln")), day_of(at(x, "alt_at")),
-                      xuln(at(x, "peak_bilirubin_x_uln")), day_of(at(x, "bilirubin_at"))});
+      rows.push_back({text(field(x, "subject")), xuln(field(x, "peak_alt_x_uln")), day_of(field(x, "alt_at")),
+                      xuln(field(x, "peak_bilirubin_x_uln")), day_of(field(x, "bilirubin_at"))});
     pg.table({"subject", "peak ALT, × ULN", "on", "peak total bilirubin, × ULN", "on"}, rows, "hys-law");
   }
-  const json& course = at(labs, "time_course");
+  const json& course = field(labs, "time_course");
   if (count(course) > 0) {
     o << "<h3>ALT, AST and total bilirubin over time <small>(subjects in the Hy's law range)</small></h3>";
     for (const auto& s : course) {
-      o << "<h4>" << text(at(s, "subject")) << "</h4>";
+      o << "<h4>" << text(field(s, "subject")) << "</h4>";
       o << lab_course_chart(s);
     }
   }
   o << "<h3>Potential Hy's law cases <small>(alerts raised by the cut-off)</small></h3>";
   {
     std::vector<std::vector<std::string>> rows;
-    const json& cases = at(labs, "potential_hys_law_cases");
+    const json& cases = field(labs, "potential_hys_law_cases");
     if (cases.is_array())
       for (const auto& c : cases)
-        rows.push_back({text(at(c, "subject")), text(at(c, "raised_at")), assessment_cell(at(c, "assessment")),
-                        text(at(c, "text"))});
+        rows.push_back({text(field(c, "subject")), text(field(c, "raised_at")), assessment_cell(field(c, "assessment")),
+                        text(field(c, "text"))});
     pg.table({"subject", "raised", "assessment", "what was found"}, rows, "hys-cases");
   }
   o << "<h3>Shift tables <small>(subjects by baseline grade and worst post-baseline CTCAE grade)</small></h3>";
-  const json& shifts = at(labs, "shift_tables");
+  const json& shifts = field(labs, "shift_tables");
   if (count(shifts) == 0) {
     o << "<p class=\"none\">No shift table.</p>";
   } else {
@@ -1170,7 +1166,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
     std::size_t to_reconcile = 0;
     for (const auto& d : m["deaths"]) {
       sourced = sourced || d.contains("sources");
-      to_reconcile += count(at(d, "queries")) > 0;
+      to_reconcile += count(field(d, "queries")) > 0;
     }
     if (to_reconcile > 0)
       o << "<p class=\"warn\">" << to_reconcile << (to_reconcile == 1 ? " death has" : " deaths have")
@@ -1178,10 +1174,10 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : m["deaths"]) {
       std::vector<std::string> r{text(d["subject"]), text(d["date"]), text(d["cause"]), text(d["days_from_surgery"]),
-                                 at(d, "within_30_days_of_surgery") == true ? "<strong>yes</strong>" : "no"};
+                                 field(d, "within_30_days_of_surgery") == true ? "<strong>yes</strong>" : "no"};
       if (sourced) {
-        r.push_back(sources_cell(at(d, "sources"), at(d, "date")));
-        r.push_back(queries_cell(at(d, "queries")));
+        r.push_back(sources_cell(field(d, "sources"), field(d, "date")));
+        r.push_back(queries_cell(field(d, "queries")));
       }
       rows.push_back(r);
     }
@@ -1204,7 +1200,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   const json& s = m["surgical"];
   pg.h2("surgical", "Surgical safety");
   {
-    const std::size_t unknown = std::max(count(at(s, "mortality_30d_unknown")), count(at(s, "mortality_90d_unknown")));
+    const std::size_t unknown = std::max(count(field(s, "mortality_30d_unknown")), count(field(s, "mortality_90d_unknown")));
     if (unknown > 0)
       o << "<p class=\"warn\">Vital status unknown for " << unknown << " operated subject" << (unknown == 1 ? "" : "s")
         << " past the end of a mortality window: listed below and counted in the bounds, never taken as alive.</p>";
@@ -1227,14 +1223,14 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
       rows.push_back({g, text(s["clavien_dindo_worst"][g])});
     pg.table({"worst Clavien–Dindo grade", "subjects"}, rows);
   }
-  if (at(s, "subjects").is_array()) {
+  if (field(s, "subjects").is_array()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& x : s["subjects"])
-      rows.push_back({text(at(x, "subject")), text(at(x, "surgery")), window_cell(x, "day30", "pending30_reason"),
-                      window_cell(x, "day90", "pending90_reason"), text(at(x, "last_contact")),
-                      text(at(x, "worst_clavien_dindo")),
-                      at(x, "cci").is_number() ? num(x["cci"].get<double>()) : "–", text(at(x, "reoperated")),
-                      words(at(x, "readmission_30d")), text(at(x, "postop_stay_days")), text(at(x, "margin"))});
+      rows.push_back({text(field(x, "subject")), text(field(x, "surgery")), window_cell(x, "day30", "pending30_reason"),
+                      window_cell(x, "day90", "pending90_reason"), text(field(x, "last_contact")),
+                      text(field(x, "worst_clavien_dindo")),
+                      field(x, "cci").is_number() ? num(x["cci"].get<double>()) : "–", text(field(x, "reoperated")),
+                      words(field(x, "readmission_30d")), text(field(x, "postop_stay_days")), text(field(x, "margin"))});
     o << "<h3>Operated subjects</h3>";
     pg.table({"subject", "surgery", "day 30", "day 90", "last contact", "worst Clavien–Dindo", "CCI", "reoperated",
               "readmitted within 30 days", "post-operative stay, days", "margin"},
@@ -1242,7 +1238,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   }
   pg.end();
 
-  benefit_risk_section(pg, at(m, "benefit_risk"));
+  benefit_risk_section(pg, field(m, "benefit_risk"));
 
   pg.h2("stopping", "Stopping rules");
   for (const auto& b : m["stopping_rules"]) {
@@ -1251,7 +1247,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
       << text(b["n_max"]) << "): "
       << (b["crossed"].get<bool>() ? "<span class=\"crossed\">boundary crossed</span>" : "boundary not crossed")
       // The look that reached it (reports stored before `crossed_at` was kept have none).
-      << (at(b, "crossed_at").is_object() ? " at " + text(b["crossed_at"]["events"]) + " events in " +
+      << (field(b, "crossed_at").is_object() ? " at " + text(b["crossed_at"]["events"]) + " events in " +
                                                 text(b["crossed_at"]["n"]) + " evaluable subjects"
                                           : std::string())
       << (b.value("design_complete", false) ? " (design complete: n_max evaluated, final verdict)" : "")
@@ -1267,29 +1263,29 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   if (m["stopping_rules"].empty()) o << "<p class=\"none\">No stopping rule configured.</p>";
   pg.end();
 
-  labs_section(pg, at(m, "labs"));
+  labs_section(pg, field(m, "labs"));
 
   const json& t = m["time_to_event"];
   pg.h2("tte", "Time to event (Kaplan–Meier)");
-  if (at(t, "time_unit").is_string()) o << "<p class=\"meta\">Time: " << text(t["time_unit"]) << ".</p>";
+  if (field(t, "time_unit").is_string()) o << "<p class=\"meta\">Time: " << text(t["time_unit"]) << ".</p>";
   o << km_chart({{"OS", "overall survival", "os", t["overall_survival"]},
                  {"EFS", "event-free survival", "efs", t["event_free_survival"]}},
-                "Kaplan–Meier estimates of overall and event-free survival", time_origin(at(t, "time_unit")));
+                "Kaplan–Meier estimates of overall and event-free survival", time_origin(field(t, "time_unit")));
   // Disease-free survival starts at the index hepatectomy: a chart of its own (reports stored
   // before it was kept have none).
-  const json& dfs = at(t, "disease_free_survival");
+  const json& dfs = field(t, "disease_free_survival");
   if (dfs.is_object()) {
     o << "<h3>Disease-free survival <small>(operated subjects, from the index hepatectomy)</small></h3>";
     o << km_chart({{"DFS", "disease-free survival", "dfs", dfs}}, "Kaplan–Meier estimate of disease-free survival",
                   "the index hepatectomy");
   }
-  excluded_table(pg, at(t, "excluded"));
+  excluded_table(pg, field(t, "excluded"));
   {
     std::vector<std::vector<std::string>> rows;
     const std::pair<const char*, const char*> endpoints[] = {
         {"overall_survival", "OS"}, {"event_free_survival", "EFS"}, {"disease_free_survival", "DFS"}};
     for (const auto& [k, label] : endpoints)
-      for (const auto& r : at(at(t, k), "at")) {
+      for (const auto& r : field(field(t, k), "at")) {
         const bool est = !r["survival"].is_null();
         rows.push_back({label, text(r["months"]),
                         est ? num(100 * r["survival"].get<double>()) + "%" : "not estimable", text(r["n_risk"]),
@@ -1313,6 +1309,11 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
   pg.end();
   o << "<footer class=\"meta\">pvmon · schema " << text(h["schema"]) << "</footer></body></html>\n";
   return o.str();
+}
+
+const json& field(const json& j, const char* key) {
+  static const json none;
+  return j.is_object() && j.contains(key) ? j[key] : none;
 }
 
 std::string html_text(const json& v, std::string_view empty_list) {

@@ -2,19 +2,9 @@
 #include <cctype>
 
 #include "pvmon/safety/classification.hpp"
+#include "pvmon/text.hpp"
 
 namespace pvmon::safety {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
 
 std::vector<FieldError> check_seriousness(int grade, const Seriousness& s) {
   std::vector<FieldError> out;

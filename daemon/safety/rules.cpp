@@ -1,5 +1,6 @@
 #include <cstdio>
 #include "pvmon/safety/rules.hpp"
+#include "pvmon/text.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -98,13 +99,6 @@ Severity severity_of(std::string_view id) {
     if (r.id == id) return r.severity;
   assert(false && "every rule id is in the catalogue");
   return Severity::info;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
 }
 
 bool term_matches(std::string_view want, std::string_view term, std::string_view code) {

@@ -241,6 +241,9 @@ std::string html_escape(std::string_view s);
 /// `empty_list` when empty), a number as JSON writes it. The DSMB report and the desk print
 /// values with it.
 std::string html_text(const nlohmann::json& v, std::string_view empty_list = "–");
+/// A key of an object, or null where it is absent (a report stored by an earlier version, an
+/// optional figure): how the renderers and the desk read a model.
+const nlohmann::json& field(const nlohmann::json& j, const char* key);
 
 /// A stored model of any schema version as the current renderers read it (version 1's
 /// percentages become proportions, its renamed keys get their current names; before version 3

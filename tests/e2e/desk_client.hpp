@@ -37,6 +37,8 @@ inline std::string form(const std::vector<std::pair<std::string, std::string>>& 
 }
 
 inline const char* kForm = "application/x-www-form-urlencoded";
+/// The shipped study's pages on the desk.
+inline const std::string kDesk = "/desk/studies/hcc-pvtt-imrt";
 
 struct Desk {
   TempDir tmp;

@@ -21,27 +21,6 @@ using namespace pvmon::test;
 
 namespace {
 
-std::string sha256_hex(const std::string& s) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  REQUIRE(EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr) == 1);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
-
-std::pair<int, std::string> run_pvmond(const std::string& args) {
-  std::string cmd = PVMOND_PATH;  // appended to in place: GCC 12 warns (wrongly) on a + chain here
-  cmd += ' ';
-  cmd += args;
-  cmd += " 2>&1";
-  return run_command(cmd);
-}
-
 /// The auth.rejected rows of the audit trail, read through the API as the officer.
 std::vector<json> rejected_rows(const Daemon& d) {
   auto r = d.client().Get("/v1/audit?entity=auth/&limit=500", bearer("demo-officer"));

@@ -10,17 +10,6 @@
 
 using namespace pvmon::test;
 
-namespace {
-
-/// Runs a program with arguments, returns exit code and combined output.
-std::pair<int, std::string> run_pvmond_path(const std::string& program, const std::string& args) {
-  return run_command(program + " " + args + " 2>&1");
-}
-
-std::pair<int, std::string> run_pvmond(const std::string& args) { return run_pvmond_path(PVMOND_PATH, args); }
-
-}  // namespace
-
 TEST_CASE("--check-config accepts the shipped config and names the file and path of each problem") {
   TempDir tmp;
   auto [ok_code, ok_out] =
@@ -248,7 +237,7 @@ TEST_CASE("audit trail: changes, rejected tokens and reloads are recorded; the c
   REQUIRE(d.stop() == 0);
   // The offline verifier walks the chain the daemon wrote.
   const std::string pvmon = (fs::path(PVMOND_PATH).parent_path() / "cli" / "pvmon").string();
-  auto [code, out] = run_pvmond_path(pvmon, "audit verify " + d.db_args());
+  auto [code, out] = run_pvmond("audit verify " + d.db_args(), pvmon);
   CHECK(code == 0);
   CHECK(out.find("audit trail intact") != std::string::npos);
 }

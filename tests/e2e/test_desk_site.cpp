@@ -13,9 +13,6 @@ using namespace pvmon::test;
 
 namespace {
 
-const std::string kDesk = "/desk/studies/hcc-pvtt-imrt";
-
-
 json api_get(const Desk& k, const std::string& path, const std::string& token) {
   auto r = k.d.client().Get(path, bearer(token));
   REQUIRE(r);

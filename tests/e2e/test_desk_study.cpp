@@ -15,8 +15,6 @@ using namespace pvmon::test;
 
 namespace {
 
-constexpr const char* kDesk = "/desk/studies/hcc-pvtt-imrt";
-
 struct StudyDesk : Desk {
   /// Posts to the study's API as `token`; the answer must be `status`.
   json api_post(const std::string& path, const json& body, const std::string& token = "demo-site-s01",

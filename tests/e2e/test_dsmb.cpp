@@ -9,21 +9,12 @@
 #include <ctime>
 #include <set>
 
-
 #include "daemon.hpp"
 #include "receiver.hpp"
 
 using namespace pvmon::test;
 
 namespace {
-
-std::string sha256_hex(const std::string& s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  char hex[2 * SHA256_DIGEST_LENGTH + 1];
-  for (int i = 0; i < SHA256_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", d[i]);
-  return hex;
-}
 
 /// A stored timestamp ("YYYY-MM-DDThh:mm:ss.mmmZ") moved by `ms` milliseconds.
 std::string shift_ms(const std::string& ts, long long ms) {

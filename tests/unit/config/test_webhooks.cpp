@@ -26,7 +26,7 @@ struct World {
   std::map<std::string, std::string> files{{"/etc/pvmon/hook.secret", kSecret + "\n"}};
 };
 
-struct Parsed {
+struct ParsedWebhooks {
   std::vector<Endpoint> endpoints;
   std::vector<FieldError> errors;
   bool has(const std::string& path, const std::string& part) const {
@@ -41,8 +41,8 @@ struct Parsed {
   }
 };
 
-Parsed run(const json& doc, const World& w = {}) {
-  Parsed p;
+ParsedWebhooks run(const json& doc, const World& w = {}) {
+  ParsedWebhooks p;
   FieldReader r(doc, "", p.errors);
   parse_webhooks(
       r, "webhooks", p.endpoints, p.errors,

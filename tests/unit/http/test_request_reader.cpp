@@ -14,17 +14,17 @@
 #include "request_reader.hpp"
 
 using namespace pvmon::http;
-using Status = RequestReader::Status;
+using ReadStatus = RequestReader::Status;
 
 namespace doctest {
 template <>
-struct StringMaker<Status> {
-  static String convert(Status s) {
+struct StringMaker<ReadStatus> {
+  static String convert(ReadStatus s) {
     switch (s) {
-      case Status::need_more: return "need_more";
-      case Status::header_done: return "header_done";
-      case Status::complete: return "complete";
-      case Status::failed: return "failed";
+      case ReadStatus::need_more: return "need_more";
+      case ReadStatus::header_done: return "header_done";
+      case ReadStatus::complete: return "complete";
+      case ReadStatus::failed: return "failed";
     }
     return "?";
   }
@@ -40,9 +40,9 @@ constexpr ReaderLimits kLimits{1024, 10, 16};
 int refused(std::string_view in, ReaderLimits limits = kLimits) {
   RequestReader r(limits);
   std::size_t used = 0;
-  const Status st = r.read_header(in, used);
+  const ReadStatus st = r.read_header(in, used);
   CAPTURE(in);
-  REQUIRE(st == Status::failed);
+  REQUIRE(st == ReadStatus::failed);
   CHECK_FALSE(r.failure().detail.empty());
   return r.failure().status;
 }
@@ -60,9 +60,9 @@ struct BodyFeed {
   std::string held;
   std::size_t used = 0;
 
-  Status feed(std::string_view piece) {
+  ReadStatus feed(std::string_view piece) {
     held += piece;
-    const Status st = reader.read_body(held, used);
+    const ReadStatus st = reader.read_body(held, used);
     held.erase(0, used);
     return st;
   }
@@ -76,7 +76,7 @@ TEST_CASE("a simple GET: method, target, decoded path and query, fields by any c
       "Host: example.org\r\nX-Custom:  spaced value \t\r\naccept: */*\r\n\r\n";
   RequestReader r(kLimits);
   std::size_t used = 0;
-  REQUIRE(r.read_header(in, used) == Status::header_done);
+  REQUIRE(r.read_header(in, used) == ReadStatus::header_done);
   CHECK(used == in.size());
   CHECK(r.bytes_seen() == in.size());
   const Request& q = r.request();
@@ -96,7 +96,7 @@ TEST_CASE("a simple GET: method, target, decoded path and query, fields by any c
   CHECK_FALSE(r.expects_continue());
   CHECK(r.keep_alive());
   // With no body there is nothing to read: complete at once, taking no byte.
-  REQUIRE(r.read_body("", used) == Status::complete);
+  REQUIRE(r.read_body("", used) == ReadStatus::complete);
   CHECK(used == 0);
 }
 
@@ -106,10 +106,10 @@ TEST_CASE("the header block in pieces: need_more, taking nothing, until its empt
   std::size_t used = 99;
   for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{16}, in.size() - 1}) {
     CAPTURE(n);
-    CHECK(r.read_header(std::string_view(in).substr(0, n), used) == Status::need_more);
+    CHECK(r.read_header(std::string_view(in).substr(0, n), used) == ReadStatus::need_more);
     CHECK(used == 0);
   }
-  CHECK(r.read_header(in, used) == Status::header_done);
+  CHECK(r.read_header(in, used) == ReadStatus::header_done);
   CHECK(used == in.size());
 }
 
@@ -119,14 +119,14 @@ TEST_CASE("Content-Length: the body read in two pieces, the next request's bytes
   RequestReader r(kLimits);
   std::size_t used = 0;
   // The first piece of the body came with the header: the header takes only its own bytes.
-  REQUIRE(r.read_header(head + "hello", used) == Status::header_done);
+  REQUIRE(r.read_header(head + "hello", used) == ReadStatus::header_done);
   CHECK(used == head.size());
   CHECK(r.has_body());
   CHECK_FALSE(r.chunked());
   CHECK(r.content_length() == 11);
-  CHECK(r.read_body("hello", used) == Status::need_more);
+  CHECK(r.read_body("hello", used) == ReadStatus::need_more);
   CHECK(used == 5);
-  CHECK(r.read_body(" world" + next, used) == Status::complete);
+  CHECK(r.read_body(" world" + next, used) == ReadStatus::complete);
   CHECK(used == 6);
   CHECK(r.request().body == "hello world");
   CHECK(r.bytes_seen() == head.size() + 11);
@@ -142,9 +142,9 @@ TEST_CASE("pipelined requests: two POSTs read one after the other from one buffe
   while (!buf.empty()) {
     RequestReader r(kLimits);
     std::size_t used = 0;
-    REQUIRE(r.read_header(buf, used) == Status::header_done);
+    REQUIRE(r.read_header(buf, used) == ReadStatus::header_done);
     buf.remove_prefix(used);
-    REQUIRE(r.read_body(buf, used) == Status::complete);
+    REQUIRE(r.read_body(buf, used) == ReadStatus::complete);
     buf.remove_prefix(used);
     seen.emplace_back(r.request().path, r.request().body);
     REQUIRE(seen.size() <= 2);
@@ -158,18 +158,18 @@ TEST_CASE("chunked: a body with a chunk extension and a trailer, decoded (§7.1)
   const std::string next = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
   RequestReader r(kLimits);
   std::size_t used = 0;
-  REQUIRE(r.read_header(head + body + next, used) == Status::header_done);
+  REQUIRE(r.read_header(head + body + next, used) == ReadStatus::header_done);
   CHECK(used == head.size());
   CHECK(r.chunked());
   CHECK(r.has_body());
   CHECK(r.content_length() == 0);
-  REQUIRE(r.read_body(body + next, used) == Status::complete);
+  REQUIRE(r.read_body(body + next, used) == ReadStatus::complete);
   CHECK(used == body.size());
   CHECK(r.request().body == "hello world");
   // Chunked in Transfer-Encoding's own case is still chunked.
   RequestReader upper(kLimits);
   CHECK(upper.read_header("POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: CHUNKED\r\n\r\n", used) ==
-        Status::header_done);
+        ReadStatus::header_done);
   CHECK(upper.chunked());
 }
 
@@ -178,18 +178,18 @@ TEST_CASE("chunked: 413 at the chunk header that passes the limit, never holding
   {
     RequestReader r(kLimits);  // 16 bytes of body at most
     std::size_t used = 0;
-    REQUIRE(r.read_header(head, used) == Status::header_done);
+    REQUIRE(r.read_header(head, used) == ReadStatus::header_done);
     BodyFeed f(r);
     // 8 + 8 = 16 bytes: up to the limit, each piece taken as it comes; only the CRLF that ends
     // a chunk's data may wait for the next chunk's header.
-    CHECK(f.feed("8\r\n1234") == Status::need_more);
+    CHECK(f.feed("8\r\n1234") == ReadStatus::need_more);
     CHECK(f.held.empty());
-    CHECK(f.feed("5678\r\n") == Status::need_more);
+    CHECK(f.feed("5678\r\n") == ReadStatus::need_more);
     CHECK(f.held.size() <= 2);
-    CHECK(f.feed("8\r\n12345678\r\n") == Status::need_more);
+    CHECK(f.feed("8\r\n12345678\r\n") == ReadStatus::need_more);
     CHECK(f.held.size() <= 2);
     // One more byte announced: refused at its chunk header, before any of its data is sent.
-    REQUIRE(f.feed("1\r\n") == Status::failed);
+    REQUIRE(f.feed("1\r\n") == ReadStatus::failed);
     CHECK(r.failure().status == 413);
     CHECK(r.bytes_seen() <= head.size() + 16 + 2 * 5);
   }
@@ -197,9 +197,9 @@ TEST_CASE("chunked: 413 at the chunk header that passes the limit, never holding
     // A first chunk of 1 MiB: refused at once, from its 8-byte header.
     RequestReader r(kLimits);
     std::size_t used = 0;
-    REQUIRE(r.read_header(head, used) == Status::header_done);
+    REQUIRE(r.read_header(head, used) == ReadStatus::header_done);
     BodyFeed f(r);
-    REQUIRE(f.feed("100000\r\n") == Status::failed);
+    REQUIRE(f.feed("100000\r\n") == ReadStatus::failed);
     CHECK(r.failure().status == 413);
   }
   {
@@ -207,12 +207,12 @@ TEST_CASE("chunked: 413 at the chunk header that passes the limit, never holding
     // bound either: past max_header_bytes it is refused.
     RequestReader r(kLimits);
     std::size_t used = 0;
-    REQUIRE(r.read_header(head, used) == Status::header_done);
+    REQUIRE(r.read_header(head, used) == ReadStatus::header_done);
     BodyFeed f(r);
-    CHECK(f.feed("1;ext=") == Status::need_more);
-    Status st = Status::need_more;
-    for (int i = 0; i < 100 && st == Status::need_more; ++i) st = f.feed(std::string(64, 'x'));
-    REQUIRE(st == Status::failed);
+    CHECK(f.feed("1;ext=") == ReadStatus::need_more);
+    ReadStatus st = ReadStatus::need_more;
+    for (int i = 0; i < 100 && st == ReadStatus::need_more; ++i) st = f.feed(std::string(64, 'x'));
+    REQUIRE(st == ReadStatus::failed);
     CHECK(r.failure().status == 400);
     CHECK(f.held.size() <= kLimits.max_header_bytes + 64);
   }
@@ -220,12 +220,12 @@ TEST_CASE("chunked: 413 at the chunk header that passes the limit, never holding
     // So is a trailer section that never ends.
     RequestReader r(kLimits);
     std::size_t used = 0;
-    REQUIRE(r.read_header(head, used) == Status::header_done);
+    REQUIRE(r.read_header(head, used) == ReadStatus::header_done);
     BodyFeed f(r);
-    CHECK(f.feed("1\r\na\r\n0\r\n") == Status::need_more);
-    Status st = Status::need_more;
-    for (int i = 0; i < 100 && st == Status::need_more; ++i) st = f.feed("X-T: " + std::string(58, 'y') + "\r\n");
-    REQUIRE(st == Status::failed);
+    CHECK(f.feed("1\r\na\r\n0\r\n") == ReadStatus::need_more);
+    ReadStatus st = ReadStatus::need_more;
+    for (int i = 0; i < 100 && st == ReadStatus::need_more; ++i) st = f.feed("X-T: " + std::string(58, 'y') + "\r\n");
+    REQUIRE(st == ReadStatus::failed);
     CHECK(r.failure().status == 400);
   }
 }
@@ -236,9 +236,9 @@ int refused_body(std::string_view in) {
   RequestReader r(kLimits);
   std::size_t used = 0;
   CAPTURE(in);
-  REQUIRE(r.read_header(in, used) == Status::header_done);
+  REQUIRE(r.read_header(in, used) == ReadStatus::header_done);
   CHECK(r.body_over_limit());
-  REQUIRE(r.read_body("", used) == Status::failed);
+  REQUIRE(r.read_body("", used) == ReadStatus::failed);
   CHECK(used == 0);
   return r.failure().status;
 }
@@ -246,7 +246,7 @@ int refused_body(std::string_view in) {
 TEST_CASE("Content-Length over the limit: 413 once the header is judged, before any body byte") {
   RequestReader at(kLimits);
   std::size_t used = 0;
-  CHECK(at.read_header("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 16\r\n\r\n", used) == Status::header_done);
+  CHECK(at.read_header("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 16\r\n\r\n", used) == ReadStatus::header_done);
   CHECK_FALSE(at.body_over_limit());
   CHECK(refused_body("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 17\r\n\r\n") == 413);
   CHECK(refused_body("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999\r\n\r\n") == 413);
@@ -291,7 +291,7 @@ TEST_CASE("field lines: no obs-fold, no control characters, nothing between name
   // obs-text (0x80-0xFF) is a field value's character (RFC 9110 §5.5).
   RequestReader r(kLimits);
   std::size_t used = 0;
-  CHECK(r.read_header(get("Host: h\r\nX-A: caf\xc3\xa9\r\n"), used) == Status::header_done);
+  CHECK(r.read_header(get("Host: h\r\nX-A: caf\xc3\xa9\r\n"), used) == ReadStatus::header_done);
   CHECK(r.request().header("X-A") == "caf\xc3\xa9");
 }
 
@@ -300,20 +300,20 @@ TEST_CASE("limits on the header: 431 past max_header_count fields or max_header_
   for (int i = 1; i < 10; ++i) ten += "X-" + std::to_string(i) + ": v\r\n";
   RequestReader r(kLimits);
   std::size_t used = 0;
-  CHECK(r.read_header(get(ten), used) == Status::header_done);
+  CHECK(r.read_header(get(ten), used) == ReadStatus::header_done);
   CHECK(refused(get(ten + "X-11: v\r\n")) == 431);
   // Over 1 KiB, its end seen or not.
   const std::string big = get("Host: h\r\nX-Big: " + std::string(1024, 'a') + "\r\n");
   CHECK(refused(big) == 431);
   CHECK(refused(std::string_view(big).substr(0, 1100)) == 431);
   RequestReader partial(kLimits);
-  CHECK(partial.read_header(std::string_view(big).substr(0, 1000), used) == Status::need_more);
+  CHECK(partial.read_header(std::string_view(big).substr(0, 1000), used) == ReadStatus::need_more);
   // Exactly 1 KiB is within the limit.
   std::string exact = get("Host: h\r\nX-Big: \r\n");
   exact = get("Host: h\r\nX-Big: " + std::string(1024 - exact.size(), 'a') + "\r\n");
   REQUIRE(exact.size() == 1024);
   RequestReader fits(kLimits);
-  CHECK(fits.read_header(exact, used) == Status::header_done);
+  CHECK(fits.read_header(exact, used) == ReadStatus::header_done);
 }
 
 TEST_CASE("Host: exactly one in HTTP/1.1, at most one in HTTP/1.0") {
@@ -323,7 +323,7 @@ TEST_CASE("Host: exactly one in HTTP/1.1, at most one in HTTP/1.0") {
   CHECK(refused(get("Host: a\r\nHost: a\r\n", "HTTP/1.0")) == 400);
   RequestReader r(kLimits);
   std::size_t used = 0;
-  CHECK(r.read_header(get("", "HTTP/1.0"), used) == Status::header_done);
+  CHECK(r.read_header(get("", "HTTP/1.0"), used) == ReadStatus::header_done);
   CHECK(r.request().version == 10);
 }
 
@@ -343,14 +343,14 @@ TEST_CASE("Expect: 100-continue is served, any other expectation is 417") {
   RequestReader r(kLimits);
   std::size_t used = 0;
   REQUIRE(r.read_header("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n", used) ==
-          Status::header_done);
+          ReadStatus::header_done);
   CHECK(r.expects_continue());
-  CHECK(r.read_body("abc", used) == Status::complete);
+  CHECK(r.read_body("abc", used) == ReadStatus::complete);
   CHECK(refused(get("Host: h\r\nExpect: foo\r\n")) == 417);
   CHECK(refused(get("Host: h\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n")) == 417);
   // An HTTP/1.0 client does not wait for a 100 (RFC 9110 §10.1.1).
   RequestReader old(kLimits);
-  REQUIRE(old.read_header(get("Expect: 100-continue\r\n", "HTTP/1.0"), used) == Status::header_done);
+  REQUIRE(old.read_header(get("Expect: 100-continue\r\n", "HTTP/1.0"), used) == ReadStatus::header_done);
   CHECK_FALSE(old.expects_continue());
 }
 
@@ -358,16 +358,16 @@ TEST_CASE("empty lines before the request line are ignored, even when split in t
   const std::string in = "\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n";
   RequestReader r(kLimits);
   std::size_t used = 0;
-  REQUIRE(r.read_header(in, used) == Status::header_done);
+  REQUIRE(r.read_header(in, used) == ReadStatus::header_done);
   CHECK(used == in.size());
   CHECK(r.request().path == "/x");
   // The CRLF after a body, read one byte at a time.
   RequestReader split(kLimits);
-  CHECK(split.read_header("\r", used) == Status::need_more);
-  CHECK(split.read_header("\r\n", used) == Status::need_more);
-  CHECK(split.read_header("\r\n\r", used) == Status::need_more);
-  CHECK(split.read_header("\r\nG", used) == Status::need_more);
-  CHECK(split.read_header("\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n", used) == Status::header_done);
+  CHECK(split.read_header("\r", used) == ReadStatus::need_more);
+  CHECK(split.read_header("\r\n", used) == ReadStatus::need_more);
+  CHECK(split.read_header("\r\n\r", used) == ReadStatus::need_more);
+  CHECK(split.read_header("\r\nG", used) == ReadStatus::need_more);
+  CHECK(split.read_header("\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n", used) == ReadStatus::header_done);
   CHECK(used == 2 + 28);
   // Only empty lines, more than a header block's worth: not a request.
   std::string blank;
@@ -388,16 +388,16 @@ TEST_CASE("the request target: origin-form, absolute-form, * for OPTIONS only (�
   std::size_t used = 0;
   RequestReader abs(kLimits);
   REQUIRE(abs.read_header("GET http://example.org/v1/x%20y?a=b+c HTTP/1.1\r\nHost: example.org\r\n\r\n", used) ==
-          Status::header_done);
+          ReadStatus::header_done);
   CHECK(abs.request().target == "http://example.org/v1/x%20y?a=b+c");
   CHECK(abs.request().path == "/v1/x y");
   CHECK(abs.request().params == Fields{{"a", "b c"}});
   RequestReader bare(kLimits);
   REQUIRE(bare.read_header("GET HTTPS://example.org HTTP/1.1\r\nHost: example.org\r\n\r\n", used) ==
-          Status::header_done);
+          ReadStatus::header_done);
   CHECK(bare.request().path == "/");
   RequestReader star(kLimits);
-  REQUIRE(star.read_header("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", used) == Status::header_done);
+  REQUIRE(star.read_header("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", used) == ReadStatus::header_done);
   CHECK(star.request().path == "*");
   CHECK(refused("GET * HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
   CHECK(refused("GET v1/x HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
@@ -408,7 +408,7 @@ TEST_CASE("keep_alive: HTTP/1.1 unless Connection: close, HTTP/1.0 only with kee
   auto keep = [](const std::string& in) {
     RequestReader r(kLimits);
     std::size_t used = 0;
-    REQUIRE(r.read_header(in, used) == Status::header_done);
+    REQUIRE(r.read_header(in, used) == ReadStatus::header_done);
     return r.keep_alive();
   };
   CHECK(keep(get("Host: h\r\n")));

@@ -6,28 +6,16 @@
 #include <sstream>
 #include <string>
 
+#include "e2br3_files.hpp"
 #include "pvmon/icsr.hpp"
 #include "pvmon/time.hpp"
 
 using namespace pvmon;
 using namespace pvmon::icsr;
 
+using namespace pvmon::test;
+
 namespace {
-
-std::string load(const std::string& name) {
-  std::ifstream in(std::string(PVMON_SHARED_E2BR3) + "/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string replaced(std::string doc, const std::string& from, const std::string& to) {
-  const auto at = doc.find(from);
-  REQUIRE_MESSAGE(at != std::string::npos, from);
-  doc.replace(at, from.size(), to);
-  return doc;
-}
 
 std::string fields_of(const Error& e) {
   std::string s = e.message + "\n";
@@ -44,7 +32,7 @@ bool names(const Error& e, const std::string& field) {
 }  // namespace
 
 TEST_CASE("FDA's positive acknowledgement: every field") {
-  const auto r = parse_ack(load("R3ack-positive.ack"));
+  const auto r = parse_ack(load_e2br3("R3ack-positive.ack"));
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : fields_of(r.error())));
   const Ack& a = r.value();
   CHECK(a.batch_id == "33439257");                                               // ACK.M.1
@@ -63,7 +51,7 @@ TEST_CASE("FDA's positive acknowledgement: every field") {
 }
 
 TEST_CASE("FDA's negative acknowledgement: every field") {
-  const auto r = parse_ack(load("R3ack-negative.ack"));
+  const auto r = parse_ack(load_e2br3("R3ack-negative.ack"));
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : fields_of(r.error())));
   const Ack& a = r.value();
   CHECK(a.batch_id == "34137236");
@@ -86,7 +74,7 @@ TEST_CASE("FDA's negative acknowledgement: every field") {
 }
 
 TEST_CASE("an acknowledgement time without an offset is read as UTC") {
-  const auto r = parse_ack(replaced(load("R3ack-positive.ack"), "<creationTime value=\"20220811135030-0400\"/>",
+  const auto r = parse_ack(replaced(load_e2br3("R3ack-positive.ack"), "<creationTime value=\"20220811135030-0400\"/>",
                                     "<creationTime value=\"20220811135030\"/>"));
   REQUIRE(r.ok());
   CHECK(format_timestamp(r->created) == "2022-08-11T13:50:30.000Z");
@@ -94,7 +82,7 @@ TEST_CASE("an acknowledgement time without an offset is read as UTC") {
 
 TEST_CASE("what is not a valid acknowledgement is refused, naming the element") {
   SUBCASE("an ICSR posted as an acknowledgement") {
-    const auto r = parse_ack(load("FAERS2022Scenario3.xml"));
+    const auto r = parse_ack(load_e2br3("FAERS2022Scenario3.xml"));
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == Errc::invalid);
     CHECK_FALSE(r.error().fields.empty());
@@ -108,31 +96,31 @@ TEST_CASE("what is not a valid acknowledgement is refused, naming the element") 
     }
   }
   SUBCASE("a message acknowledgement code outside CA/CR") {
-    const auto r = parse_ack(replaced(load("R3ack-positive.ack"), "<acknowledgement typeCode=\"CA\">",
+    const auto r = parse_ack(replaced(load_e2br3("R3ack-positive.ack"), "<acknowledgement typeCode=\"CA\">",
                                       "<acknowledgement typeCode=\"XX\">"));
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == Errc::invalid);
   }
   SUBCASE("a message acknowledgement code of the batch's vocabulary (AA), not the message's") {
-    const auto r = parse_ack(replaced(load("R3ack-positive.ack"), "<acknowledgement typeCode=\"CA\">",
+    const auto r = parse_ack(replaced(load_e2br3("R3ack-positive.ack"), "<acknowledgement typeCode=\"CA\">",
                                       "<acknowledgement typeCode=\"AA\">"));
     REQUIRE_FALSE(r.ok());
     CHECK_MESSAGE(names(r.error(), "ACK.B.r.6"), fields_of(r.error()));
   }
   SUBCASE("no batch number") {
-    const auto r = parse_ack(replaced(load("R3ack-positive.ack"), "<id extension=\"33439257\" root=\"2.16.840.1.113883.3.989.2.1.3.20\"/>",
+    const auto r = parse_ack(replaced(load_e2br3("R3ack-positive.ack"), "<id extension=\"33439257\" root=\"2.16.840.1.113883.3.989.2.1.3.20\"/>",
                                       "<id root=\"2.16.840.1.113883.3.989.2.1.3.20\"/>"));
     REQUIRE_FALSE(r.ok());
     CHECK_MESSAGE(names(r.error(), "ACK.M.1"), fields_of(r.error()));
   }
   SUBCASE("a transmission time that is not one") {
-    const auto r = parse_ack(replaced(load("R3ack-positive.ack"), "<creationTime value=\"20220811135030-0400\"/>",
+    const auto r = parse_ack(replaced(load_e2br3("R3ack-positive.ack"), "<creationTime value=\"20220811135030-0400\"/>",
                                       "<creationTime value=\"20220811\"/>"));
     REQUIRE_FALSE(r.ok());
     CHECK_MESSAGE(names(r.error(), "ACK.M.4"), fields_of(r.error()));
   }
   SUBCASE("a DTD") {
-    const auto r = parse_ack(replaced(load("R3ack-positive.ack"), "<MCCI_IN200101UV01 ",
+    const auto r = parse_ack(replaced(load_e2br3("R3ack-positive.ack"), "<MCCI_IN200101UV01 ",
                                       "<!DOCTYPE MCCI_IN200101UV01 [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<MCCI_IN200101UV01 "));
     REQUIRE_FALSE(r.ok());
     CHECK(names(r.error(), "document"));

@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "e2br3_files.hpp"
 #include "pvmon/icsr.hpp"
 
 using namespace pvmon;
 using namespace pvmon::icsr;
+using pvmon::test::describe;
 
 namespace {
 
@@ -216,13 +218,6 @@ Case lab_graded() {
 }
 
 const char* name_of(Profile p) { return p == Profile::fda ? "fda" : "ich"; }
-
-/// The findings of `validate`, one a line, for a failure message.
-std::string describe(const std::vector<Finding>& findings) {
-  std::string out;
-  for (const Finding& f : findings) out += f.rule + " " + f.element + ": " + f.message + "\n";
-  return out;
-}
 
 }  // namespace
 

@@ -9,29 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "e2br3_files.hpp"
 #include "pvmon/icsr.hpp"
 
 using namespace pvmon::icsr;
 
+using namespace pvmon::test;
+
 namespace {
 
-std::string load(const std::string& name) {
-  std::ifstream in(std::string(PVMON_SHARED_E2BR3) + "/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 const std::string& scenario3() {
-  static const std::string doc = load("FAERS2022Scenario3.xml");
+  static const std::string doc = load_e2br3("FAERS2022Scenario3.xml");
   return doc;
-}
-
-std::string describe(const std::vector<Finding>& findings) {
-  std::string s;
-  for (const auto& f : findings) s += f.rule + " | " + f.element + " | " + f.message + "\n";
-  return s;
 }
 
 // The FDA rule findings (schema findings apart: an edit may well break the schema too).
@@ -73,12 +62,6 @@ std::string apply(std::string doc, const Edit& e) {
   }
   REQUIRE_MESSAGE((e.nth == 0 && count > 0), "not found: " << e.from << " (occurrence " << e.nth << ")");
   return doc;
-}
-
-std::string replaced_in(std::string s, const std::string& from, const std::string& to) {
-  const auto at = s.find(from);
-  REQUIRE(at != std::string::npos);
-  return s.replace(at, from.size(), to);
 }
 
 std::string edited(std::initializer_list<Edit> edits) {
@@ -249,11 +232,11 @@ std::vector<BrokenDoc> broken_documents() {
                 "<value xsi:type=\"CE\" code=\"10027940\" codeSystem=\"2.16.840.1.113883.6.163\" "
                 "codeSystemVersion=\"25.0\"><originalText>thrombose veineuse</originalText></value>"}}),
        {"R0058"}},
-      {"E.i.2.1a missing", edited({{"", meddra1, replaced_in(meddra1, " codeSystemVersion=\"25.0\"", "")}}),
+      {"E.i.2.1a missing", edited({{"", meddra1, replaced(meddra1, " codeSystemVersion=\"25.0\"", "")}}),
        {"REQ-E.i.2.1a"}},
-      {"E.i.2.1a not N.N", edited({{"", meddra1, replaced_in(meddra1, "\"25.0\"", "\"25\"")}}), {"VAL-E.i.2.1a"}},
-      {"E.i.2.1b missing", edited({{"", meddra1, replaced_in(meddra1, " code=\"10027940\"", "")}}), {"REQ-E.i.2.1b"}},
-      {"E.i.2.1b not 8 digits", edited({{"", meddra1, replaced_in(meddra1, "10027940", "1002794")}}),
+      {"E.i.2.1a not N.N", edited({{"", meddra1, replaced(meddra1, "\"25.0\"", "\"25\"")}}), {"VAL-E.i.2.1a"}},
+      {"E.i.2.1b missing", edited({{"", meddra1, replaced(meddra1, " code=\"10027940\"", "")}}), {"REQ-E.i.2.1b"}},
+      {"E.i.2.1b not 8 digits", edited({{"", meddra1, replaced(meddra1, "10027940", "1002794")}}),
        {"VAL-E.i.2.1b"}},
       {"FDA.E.i.3.2h missing", edited({value_after("displayName=\"requiredIntervention\"", kBlNi, kBlNone)}),
        {"REQ-FDA.E.i.3.2h"}},
@@ -338,7 +321,7 @@ TEST_CASE("FDA's premarket IND safety report (Scenario 3) passes every checked F
 }
 
 TEST_CASE("Scenario 8 (a product marketed outside the US only) passes them too") {
-  const auto findings = validate(load("FAERS2022Scenario8.xml"), Profile::fda);
+  const auto findings = validate(load_e2br3("FAERS2022Scenario8.xml"), Profile::fda);
   CHECK_MESSAGE(findings.empty(), describe(findings));
 }
 

@@ -10,32 +10,14 @@
 #include <thread>
 #include <vector>
 
+#include "e2br3_files.hpp"
 #include "pvmon/icsr.hpp"
 
 using namespace pvmon::icsr;
 
+using namespace pvmon::test;
+
 namespace {
-
-std::string load(const std::string& name) {
-  std::ifstream in(std::string(PVMON_SHARED_E2BR3) + "/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string replaced(std::string doc, const std::string& from, const std::string& to) {
-  const auto at = doc.find(from);
-  REQUIRE_MESSAGE(at != std::string::npos, from);
-  doc.replace(at, from.size(), to);
-  return doc;
-}
-
-std::string describe(const std::vector<Finding>& findings) {
-  std::string s;
-  for (const auto& f : findings) s += f.rule + " " + f.element + " " + f.message + "\n";
-  return s;
-}
 
 // Records every URI libxml2 is asked to open, other than the embedded schemas. It only watches:
 // opening is left to the handlers below it, so a leak would show here, not be hidden.
@@ -55,8 +37,8 @@ int spy_close(void*) { return 0; }
 struct IoSpy {
   IoSpy() {
     // The library registers its own handler on first use; the spy goes on top of it.
-    (void)validate_schema(load("R3ack-positive.ack"), Schema::ack);
-    (void)validate_schema(load("FAERS2022Scenario3.xml"), Schema::icsr);
+    (void)validate_schema(load_e2br3("R3ack-positive.ack"), Schema::ack);
+    (void)validate_schema(load_e2br3("FAERS2022Scenario3.xml"), Schema::icsr);
     std::lock_guard lock(g_seen_mutex);
     g_seen.clear();
     REQUIRE(xmlRegisterInputCallbacks(spy_match, spy_open, spy_read, spy_close) >= 0);
@@ -75,28 +57,28 @@ struct IoSpy {
 TEST_CASE("FDA's example ICSRs and acknowledgements are valid against the embedded schemas") {
   for (const char* name : {"FAERS2022Scenario3.xml", "FAERS2022Scenario8.xml"}) {
     CAPTURE(name);
-    const auto findings = validate_schema(load(name), Schema::icsr);
+    const auto findings = validate_schema(load_e2br3(name), Schema::icsr);
     CHECK_MESSAGE(findings.empty(), describe(findings));
-    CHECK(validate(load(name), Profile::ich).empty());
+    CHECK(validate(load_e2br3(name), Profile::ich).empty());
   }
   for (const char* name : {"R3ack-positive.ack", "R3ack-negative.ack"}) {
     CAPTURE(name);
-    const auto findings = validate_schema(load(name), Schema::ack);
+    const auto findings = validate_schema(load_e2br3(name), Schema::ack);
     CHECK_MESSAGE(findings.empty(), describe(findings));
   }
 }
 
 TEST_CASE("each entry point refuses the other's documents") {
-  const auto icsr_as_ack = validate_schema(load("FAERS2022Scenario3.xml"), Schema::ack);
+  const auto icsr_as_ack = validate_schema(load_e2br3("FAERS2022Scenario3.xml"), Schema::ack);
   REQUIRE_FALSE(icsr_as_ack.empty());
   CHECK(icsr_as_ack.front().rule == "schema");
   CHECK(icsr_as_ack.front().rejection);
-  CHECK_FALSE(validate_schema(load("R3ack-positive.ack"), Schema::icsr).empty());
-  CHECK_FALSE(validate(load("R3ack-positive.ack"), Profile::fda).empty());
+  CHECK_FALSE(validate_schema(load_e2br3("R3ack-positive.ack"), Schema::icsr).empty());
+  CHECK_FALSE(validate(load_e2br3("R3ack-positive.ack"), Profile::fda).empty());
 }
 
 TEST_CASE("a broken ICSR gives schema findings with the line and the element's path") {
-  const std::string good = load("FAERS2022Scenario3.xml");
+  const std::string good = load_e2br3("FAERS2022Scenario3.xml");
   SUBCASE("a required element removed") {
     // N.2.r: the message's interaction id is required by MCCI_MT000100UV01.
     const auto findings = validate_schema(
@@ -153,7 +135,7 @@ TEST_CASE("a broken ICSR gives schema findings with the line and the element's p
 
 TEST_CASE("hostile documents (XXE, DTDs, schema hints) give findings and read nothing") {
   IoSpy spy;
-  const std::string good = load("FAERS2022Scenario3.xml");
+  const std::string good = load_e2br3("FAERS2022Scenario3.xml");
   const std::string root = "<MCCI_IN200100UV01 xmlns=\"urn:hl7-org:v3\"";
   const std::vector<std::string> hostile = {
       // An external general entity (classic XXE), used in content.
@@ -193,9 +175,9 @@ TEST_CASE("hostile documents (XXE, DTDs, schema hints) give findings and read no
 }
 
 TEST_CASE("validations run concurrently, each with its own context") {
-  const std::string good = load("FAERS2022Scenario3.xml");
+  const std::string good = load_e2br3("FAERS2022Scenario3.xml");
   const std::string bad = replaced(good, "<investigationEvent classCode=\"INVSTG\"", "<investigationEvent classCode=\"BOGUS\"");
-  const std::string ack = load("R3ack-negative.ack");
+  const std::string ack = load_e2br3("R3ack-negative.ack");
   std::vector<std::thread> threads;
   std::vector<int> ok(4, 0);
   for (int t = 0; t < 4; ++t) {

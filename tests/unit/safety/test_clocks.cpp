@@ -1,17 +1,15 @@
 #include <doctest/doctest.h>
 
+#include "when.hpp"
 #include "pvmon/safety/clocks.hpp"
 
 using namespace pvmon;
 using namespace pvmon::safety;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Timestamp ts(const char* s) {
-  auto t = parse_timestamp(s);
-  REQUIRE(t);
-  return *t;
-}
+namespace {
 
 Classification susar(bool fatal) {
   Classification c;

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "safety_helpers.hpp"
+#include "when.hpp"
 #include "pvmon/safety/course.hpp"
 #include "pvmon/safety/rules.hpp"
 #include "pvmon/safety/surgical.hpp"
@@ -16,9 +18,13 @@ using namespace pvmon;
 using namespace pvmon::safety;
 using nlohmann::json;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Date d(const char* s) { return *parse_date(s); }
+using pvmon::test::keys;
+using pvmon::test::find;
+
+namespace {
 
 // Calendar used throughout: enrolment 2026-09-01, index surgery 2026-10-01 = day 0, so
 // day 9 = 10-10, day 15 = 10-16, day 19 = 10-20, day 20 = 10-21, day 30 = 10-31, day 31 = 11-01,
@@ -64,21 +70,7 @@ std::vector<QueryKind> kinds(const SubjectCourse& c) {
   return k;
 }
 
-std::vector<std::string> keys(const std::vector<AlertDraft>& v, std::string_view rule = {}) {
-  std::vector<std::string> k;
-  for (const auto& a : v)
-    if (rule.empty() || a.rule == rule) k.push_back(a.dedupe_key);
-  return k;
-}
-
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-const SubjectSurgical& find(const SurgicalSafety& s, const std::string& id) {
-  auto it = std::find_if(s.subjects.begin(), s.subjects.end(),
-                         [&](const SubjectSurgical& x) { return x.subject == id; });
-  REQUIRE(it != s.subjects.end());
-  return *it;
-}
 
 // The windows of one course, as the figures see it (service/figures.cpp surgical_of).
 SubjectSurgical windows(const SubjectCourse& c) {

@@ -6,23 +6,23 @@
 
 #include <algorithm>
 
+#include "safety_helpers.hpp"
+#include "when.hpp"
 #include "pvmon/safety/course.hpp"
 
 using namespace pvmon;
 using namespace pvmon::safety;
 using json = nlohmann::json;
 
+using pvmon::test::d;
+using pvmon::test::ts;
+
+using pvmon::test::recorded;
+using pvmon::test::surgery12;
+using pvmon::test::has;
+
 namespace {
 
-Date date(const char* s) { return *parse_date(s); }
-
-SubjectEvent recorded(std::int64_t id, json body) {
-  return SubjectEvent{id, body["kind"].get<std::string>(), date(body["date"].get<std::string>().c_str()),
-                      body};
-}
-SubjectEvent surgery12() {
-  return recorded(12, {{"kind", "surgery"}, {"date", "2026-10-20"}, {"procedure", "hepatectomy"}, {"margin", "R0"}});
-}
 SubjectEvent death20(const char* on = "2026-11-05") {
   return recorded(20, {{"kind", "death"}, {"date", on}, {"cause", "liver failure"}});
 }
@@ -33,16 +33,10 @@ SubjectEvent alive21(const char* on) { return recorded(21, {{"kind", "last_known
 
 /// A grade 5 AE (CTCAE v5.0: death related to AE), dead on `resolved` (or its onset).
 CourseAe fatal(const char* id, const char* onset, std::optional<const char*> resolved) {
-  return {id, date(onset), resolved ? std::optional<Date>(date(*resolved)) : std::nullopt, 5, true, true};
+  return {id, d(onset), resolved ? std::optional<Date>(d(*resolved)) : std::nullopt, 5, true, true};
 }
 CourseAe nonfatal(const char* id, const char* onset, int grade = 3) {
-  return {id, date(onset), std::nullopt, grade, false, grade >= 3};
-}
-
-bool has(const std::vector<FieldError>& e, const std::string& field, const std::string& part) {
-  return std::any_of(e.begin(), e.end(), [&](const FieldError& f) {
-    return f.field == field && f.message.find(part) != std::string::npos;
-  });
+  return {id, d(onset), std::nullopt, grade, false, grade >= 3};
 }
 
 }  // namespace
@@ -56,7 +50,7 @@ TEST_CASE("death records: every source, whatever its date; the first, and the on
   CHECK(r[0].event_id == 30);
   CHECK(r[1].source == DeathSource::death_event);
   CHECK(r[2].source == DeathSource::fatal_ae);
-  CHECK(r[2].date == date("2026-10-24"));  // the fatal outcome's date (E2B(R3) E.i.5), not the onset
+  CHECK(r[2].date == d("2026-10-24"));  // the fatal outcome's date (E2B(R3) E.i.5), not the onset
   CHECK(first_death(r)->ref == "AE-2");
   CHECK(course_death(r)->ref == "event 20");  // the site's record of the death
   CHECK(describe(r[0]) == "event 30, Clavien–Dindo V");
@@ -67,13 +61,13 @@ TEST_CASE("death records: every source, whatever its date; the first, and the on
                                                        {"grade", "IVb"}, {"term", "x"}})},
                                         {fatal("AE-3", "2026-10-28", std::nullopt)});
   REQUIRE(onset_only.size() == 1);
-  CHECK(onset_only[0].date == date("2026-10-28"));
+  CHECK(onset_only[0].date == d("2026-10-28"));
   CHECK_FALSE(first_death({}));
   CHECK_FALSE(course_death({}));
   // The course reads the same records.
-  const auto c = subject_course("S01-0001", date("2026-09-01"), events, aes, date("2026-12-01"));
+  const auto c = subject_course("S01-0001", d("2026-09-01"), events, aes, d("2026-12-01"));
   CHECK(c.death_records.size() == 3);
-  CHECK(c.death == date("2026-10-26"));
+  CHECK(c.death == d("2026-10-26"));
 }
 
 TEST_CASE("an AE's onset after the subject's death is refused, whichever record gives the death") {

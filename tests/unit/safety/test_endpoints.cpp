@@ -7,15 +7,17 @@
 
 #include <algorithm>
 
+#include "when.hpp"
 #include "pvmon/safety/endpoints.hpp"
 
 using namespace pvmon;
 using namespace pvmon::safety;
 using nlohmann::json;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Date d(const char* s) { return *parse_date(s); }
+namespace {
 
 SubjectEvent ev(std::int64_t id, const char* kind, const char* date, json extra = json::object()) {
   SubjectEvent e;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "when.hpp"
 #include "pvmon/safety/course.hpp"
 #include "pvmon/safety/endpoints.hpp"
 #include "pvmon/survival.hpp"
@@ -25,18 +26,14 @@ using namespace pvmon;
 using namespace pvmon::safety;
 using nlohmann::json;
 
+using pvmon::test::d;
+
 namespace {
 
 const std::string kDir = std::string(PVMON_SOURCE_DIR) + "/tests/fixtures/endpoints/";
 // The cut-off endpoints.R uses (its `cutoff` row is checked against this).
 constexpr const char* kCutoff = "2026-06-30";
 constexpr double kTol = 1e-6;
-
-Date d(const std::string& s) {
-  const auto v = parse_date(s);
-  REQUIRE_MESSAGE(v, "bad date " << s);
-  return *v;
-}
 
 /// A comma-separated file without quoting (neither fixture quotes): header, then rows by name.
 std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {

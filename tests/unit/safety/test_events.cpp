@@ -2,30 +2,27 @@
 
 #include <algorithm>
 
+#include "safety_helpers.hpp"
+#include "when.hpp"
 #include "pvmon/safety/events.hpp"
 
 using namespace pvmon;
 using namespace pvmon::safety;
 using json = nlohmann::json;
 
+using pvmon::test::d;
+using pvmon::test::ts;
+
+using pvmon::test::recorded;
+using pvmon::test::surgery12;
+using pvmon::test::has;
+
 namespace {
-
-Date date(const char* s) { return *parse_date(s); }
-
-SubjectEvent recorded(std::int64_t id, json body) {
-  return SubjectEvent{id, body["kind"].get<std::string>(), date(body["date"].get<std::string>().c_str()),
-                      body};
-}
 
 // Enrolled 2026-09-01; today 2026-12-01; surgery on 10-20 recorded as event 12.
 EventContext ctx(std::vector<SubjectEvent> existing = {}) {
-  return EventContext{date("2026-09-01"), date("2026-12-01"), {"camrelizumab", "apatinib"},
+  return EventContext{d("2026-09-01"), d("2026-12-01"), {"camrelizumab", "apatinib"},
                       std::move(existing)};
-}
-
-SubjectEvent surgery12() {
-  return recorded(12, {{"kind", "surgery"}, {"date", "2026-10-20"},
-                       {"procedure", "right hemihepatectomy"}, {"margin", "R0"}});
 }
 
 std::vector<FieldError> errors(const json& body, const EventContext& c) {
@@ -33,12 +30,6 @@ std::vector<FieldError> errors(const json& body, const EventContext& c) {
   if (r.ok()) return {};
   CHECK(r.error().code == Errc::invalid);
   return r.error().fields;
-}
-
-bool has(const std::vector<FieldError>& e, const std::string& field, const std::string& part) {
-  return std::any_of(e.begin(), e.end(), [&](const FieldError& f) {
-    return f.field == field && f.message.find(part) != std::string::npos;
-  });
 }
 
 }  // namespace
@@ -61,7 +52,7 @@ TEST_CASE("valid events pass") {
   auto r = validate_event({{"kind", "discharge"}, {"date", "2026-10-27"}}, c);
   REQUIRE(r.ok());
   CHECK(r->kind == "discharge");
-  CHECK(r->date == date("2026-10-27"));
+  CHECK(r->date == d("2026-10-27"));
   CHECK(validate_event({{"kind", "surgical_complication"}, {"date", "2026-10-22"},
                         {"grade", "IIIa"}, {"term", "bile leak"}}, c).ok());
   CHECK(validate_event({{"kind", "surgical_complication"}, {"date", "2026-10-22"},
@@ -265,8 +256,8 @@ TEST_CASE("chronology: a Clavien-Dindo V complication is the subject's death (Di
 TEST_CASE("chronology: a grade 5 AE is a death too, and a death names its own AE report") {
   auto c = ctx({surgery12()});
   // CTCAE v5.0 grade 5: AE report S01-0001-AE-002 died on 11-05 (outcome date).
-  c.aes = {CourseAe{"S01-0001-AE-001", date("2026-10-02"), std::nullopt, 3, false, true},
-           CourseAe{"S01-0001-AE-002", date("2026-11-01"), date("2026-11-05"), 5, true, true}};
+  c.aes = {CourseAe{"S01-0001-AE-001", d("2026-10-02"), std::nullopt, 3, false, true},
+           CourseAe{"S01-0001-AE-002", d("2026-11-01"), d("2026-11-05"), 5, true, true}};
   CHECK(errors({{"kind", "last_known_alive"}, {"date", "2026-11-10"}}, c) ==
         std::vector<FieldError>{{"date", "2026-11-10 is after the subject's death on 2026-11-05 (grade 5 AE report "
                                          "S01-0001-AE-002): nothing can happen after death"}});

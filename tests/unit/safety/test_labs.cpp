@@ -6,16 +6,17 @@
 #include <algorithm>
 #include <string>
 
+#include "when.hpp"
 #include "pvmon/safety/labs.hpp"
 
 using namespace pvmon;
 using namespace pvmon::safety;
 using nlohmann::json;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Date d(const char* s) { return *parse_date(s); }
-Timestamp ts(const char* s) { return *parse_timestamp(s); }
+namespace {
 
 const ctcae::Term* term_named(const char* name) {
   const ctcae::Term* t = ctcae::find_term(name);

@@ -3,23 +3,19 @@
 #include <algorithm>
 #include <optional>
 
+#include "safety_helpers.hpp"
+#include "when.hpp"
 #include "pvmon/safety/rules.hpp"
 
 using namespace pvmon;
 using namespace pvmon::safety;
 
+using pvmon::test::d;
+using pvmon::test::ts;
+
+using pvmon::test::keys;
+
 namespace {
-
-Date d(const char* s) { return *parse_date(s); }
-Timestamp ts(const char* s) { return *parse_timestamp(s); }
-
-// The dedupe keys, of every alert or of one rule's.
-std::vector<std::string> keys(const std::vector<AlertDraft>& v, std::string_view rule = {}) {
-  std::vector<std::string> k;
-  for (const auto& a : v)
-    if (rule.empty() || a.rule == rule) k.push_back(a.dedupe_key);
-  return k;
-}
 
 // A copy, so that it can be taken from a temporary result.
 std::optional<AlertDraft> find_rule(const std::vector<AlertDraft>& v, std::string_view rule) {

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "safety_helpers.hpp"
 #include "pvmon/safety/surgical.hpp"
 
 using namespace pvmon;
 using namespace pvmon::safety;
+
+using pvmon::test::find;
 
 namespace {
 
@@ -81,13 +84,6 @@ std::vector<SubjectFacts> cohort() {
   g.discharges = {d("2026-08-15")};
   g.alive_on = {d("2026-08-20")};
   return v;
-}
-
-const SubjectSurgical& find(const SurgicalSafety& s, const std::string& id) {
-  auto it = std::find_if(s.subjects.begin(), s.subjects.end(),
-                         [&](const SubjectSurgical& x) { return x.subject == id; });
-  REQUIRE(it != s.subjects.end());
-  return *it;
 }
 
 }  // namespace

@@ -2,14 +2,17 @@
 // a snapshot taken at the as-of time to what happened by the cut-off.
 #include <doctest/doctest.h>
 
+#include "when.hpp"
 #include "pvmon/service/cutoff.hpp"
 
 using namespace pvmon;
 using nlohmann::json;
 
+using pvmon::test::d;
+using pvmon::test::ts;
+
 namespace {
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
 Date day(const char* s) { return parse_date(s).value(); }
 
 std::string field_of(const Result<service::DataCutoff>& r) {
@@ -31,7 +34,7 @@ TEST_CASE("parse_cutoff_input: the one reading of a cut-off and an as-of given a
   auto both = service::parse_cutoff_input("2026-03-31", "2026-04-07T09:00:00Z");
   REQUIRE(both);
   CHECK(both->cutoff == day("2026-03-31"));
-  CHECK(both->as_of == at("2026-04-07T09:00:00Z"));
+  CHECK(both->as_of == ts("2026-04-07T09:00:00Z"));
   auto none = service::parse_cutoff_input(std::nullopt, std::nullopt);
   REQUIRE(none);
   CHECK_FALSE(none->cutoff);
@@ -49,24 +52,24 @@ TEST_CASE("parse_cutoff_input: the one reading of a cut-off and an as-of given a
 }
 
 TEST_CASE("data_cutoff: defaults, and the rules of a pair") {
-  const Timestamp now = at("2026-04-07T09:00:00Z");
+  const Timestamp now = ts("2026-04-07T09:00:00Z");
   auto both = service::data_cutoff(std::nullopt, std::nullopt, now);
   REQUIRE(both);
   CHECK(both.value() == service::DataCutoff{day("2026-04-07"), now});
-  auto as_of_only = service::data_cutoff(std::nullopt, at("2026-04-02T10:00:00Z"), now);
+  auto as_of_only = service::data_cutoff(std::nullopt, ts("2026-04-02T10:00:00Z"), now);
   REQUIRE(as_of_only);
   CHECK(as_of_only->cutoff == day("2026-04-02"));
   auto cutoff_only = service::data_cutoff(day("2026-03-31"), std::nullopt, now);
   REQUIRE(cutoff_only);
   CHECK(cutoff_only->as_of == now);
   // An as-of may be any time from the start of the cut-off day until now.
-  CHECK(service::data_cutoff(day("2026-03-31"), at("2026-03-31T00:00:00Z"), now));
+  CHECK(service::data_cutoff(day("2026-03-31"), ts("2026-03-31T00:00:00Z"), now));
   CHECK(service::data_cutoff(day("2026-04-07"), now, now));
   CHECK(field_of(service::data_cutoff(day("2026-04-08"), std::nullopt, now)) == "cutoff: is in the future");
   CHECK(field_of(service::data_cutoff(day("2026-04-08"), now, now)) == "cutoff: is in the future");
   CHECK(field_of(service::data_cutoff(day("2026-03-31"), now.plus_ms(1), now)) == "as_of: is in the future");
-  CHECK(field_of(service::data_cutoff(std::nullopt, at("2999-01-01T00:00:00Z"), now)) == "as_of: is in the future");
-  const auto before = service::data_cutoff(day("2026-03-31"), at("2026-03-30T23:59:59.999Z"), now);
+  CHECK(field_of(service::data_cutoff(std::nullopt, ts("2999-01-01T00:00:00Z"), now)) == "as_of: is in the future");
+  const auto before = service::data_cutoff(day("2026-03-31"), ts("2026-03-30T23:59:59.999Z"), now);
   REQUIRE_FALSE(before);
   CHECK(before.error().code == Errc::invalid);
   CHECK(before.error().fields.at(0).field == "as_of");
@@ -76,7 +79,7 @@ TEST_CASE("data_cutoff: defaults, and the rules of a pair") {
 TEST_CASE("clip_to_cutoff keeps what happened by the end of the cut-off day, in its as-of state") {
   // Cut-off 2026-03-31, snapshot as of 2026-04-07T09:00Z.
   store::Snapshot snap;
-  snap.as_of = at("2026-04-07T09:00:00Z");
+  snap.as_of = ts("2026-04-07T09:00:00Z");
   snap.subjects = {store::SubjectRow{1, "s", "S01-0001", "S01", day("2026-03-01"), {}},
                    store::SubjectRow{2, "s", "S01-0002", "S01", day("2026-04-01"), {}},
                    store::SubjectRow{3, "s", "S01-0003", "S01", day("2026-03-31"), {}}};
@@ -99,23 +102,23 @@ TEST_CASE("clip_to_cutoff keeps what happened by the end of the cut-off day, in 
   auto clock = [](std::int64_t id, const char* started, std::optional<Timestamp> stopped) {
     store::ClockRow c;
     c.id = id;
-    c.clock.started_at = at(started);
-    c.clock.due_at = at(started).plus_days(7);
+    c.clock.started_at = ts(started);
+    c.clock.due_at = ts(started).plus_days(7);
     c.stopped_at = stopped;
     return c;
   };
   // Stopped after the cut-off but before the as-of: kept, stopped (its state as of then).
-  snap.all_clocks = {clock(1, "2026-03-31T23:59:59.999Z", at("2026-04-03T00:00:00Z")),
+  snap.all_clocks = {clock(1, "2026-03-31T23:59:59.999Z", ts("2026-04-03T00:00:00Z")),
                      clock(2, "2026-04-01T00:00:00Z", std::nullopt), clock(3, "2026-03-20T00:00:00Z", std::nullopt)};
   snap.open_clocks = {snap.all_clocks[1], snap.all_clocks[2]};
-  store::AlertRow kept{1, "death", "critical", "Death", "S01-0001", at("2026-03-31T23:00:00Z"),
-                       at("2026-04-05T08:00:00Z"), "officer"};
-  store::AlertRow late{2, "sae", "high", "SAE", "S01-0001", at("2026-04-01T00:00:00Z"), std::nullopt, ""};
+  store::AlertRow kept{1, "death", "critical", "Death", "S01-0001", ts("2026-03-31T23:00:00Z"),
+                       ts("2026-04-05T08:00:00Z"), "officer"};
+  store::AlertRow late{2, "sae", "high", "SAE", "S01-0001", ts("2026-04-01T00:00:00Z"), std::nullopt, ""};
   snap.alerts = {kept, late};
 
   service::clip_to_cutoff(snap, day("2026-03-31"));
 
-  CHECK(snap.as_of == at("2026-04-07T09:00:00Z"));
+  CHECK(snap.as_of == ts("2026-04-07T09:00:00Z"));
   REQUIRE(snap.subjects.size() == 2);
   CHECK(snap.subjects[0].subject == "S01-0001");
   CHECK(snap.subjects[1].subject == "S01-0003");  // enrolled on the cut-off day
@@ -130,11 +133,11 @@ TEST_CASE("clip_to_cutoff keeps what happened by the end of the cut-off day, in 
   CHECK(snap.facts[1].id == 3);
   REQUIRE(snap.all_clocks.size() == 2);
   CHECK(snap.all_clocks[0].id == 1);
-  CHECK(snap.all_clocks[0].stopped_at == at("2026-04-03T00:00:00Z"));
+  CHECK(snap.all_clocks[0].stopped_at == ts("2026-04-03T00:00:00Z"));
   CHECK(snap.all_clocks[1].id == 3);
   REQUIRE(snap.open_clocks.size() == 1);
   CHECK(snap.open_clocks[0].id == 3);
   REQUIRE(snap.alerts.size() == 1);
   CHECK(snap.alerts[0].id == 1);
-  CHECK(snap.alerts[0].acked_at == at("2026-04-05T08:00:00Z"));
+  CHECK(snap.alerts[0].acked_at == ts("2026-04-05T08:00:00Z"));
 }

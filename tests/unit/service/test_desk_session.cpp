@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <random>
 
+#include "when.hpp"
 #include "pvmon/crypto.hpp"
 #include "pvmon/service/desk_session.hpp"
 
@@ -12,13 +13,14 @@ using namespace pvmon;
 namespace fs = std::filesystem;
 namespace desk = pvmon::service::desk;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+namespace {
 
 struct DeskFixture {
   fs::path dir;
-  FakeClock clock{at("2026-03-01T08:00:00Z")};
+  FakeClock clock{ts("2026-03-01T08:00:00Z")};
   std::unique_ptr<store::Store> store;
   desk::SessionPolicy policy = desk::SessionPolicy::of(config::DeskSettings{30, 12});
   config::Principal officer{"officer-1", config::Role::officer, "", ""};
@@ -64,7 +66,7 @@ TEST_CASE_FIXTURE(DeskFixture, "desk session: the store keeps only digests; the 
   REQUIRE(found.value());
   CHECK(found.value()->principal == "officer-1");
   CHECK(found.value()->role == "officer");
-  CHECK(found.value()->expires_at == at("2026-03-01T20:00:00Z"));
+  CHECK(found.value()->expires_at == ts("2026-03-01T20:00:00Z"));
   CHECK(desk::csrf_matches(*found.value(), a->csrf));
   CHECK_FALSE(desk::csrf_matches(*found.value(), b->csrf));
   CHECK_FALSE(desk::csrf_matches(*found.value(), ""));
@@ -90,9 +92,9 @@ TEST_CASE_FIXTURE(DeskFixture, "desk session: the idle timeout runs from the las
   REQUIRE(row);
   REQUIRE(row.value());
   CHECK(row.value()->end_reason == "idle");
-  CHECK(row.value()->ended_at == at("2026-03-01T09:28:00Z"));  // when it ran out, not when noticed
+  CHECK(row.value()->ended_at == ts("2026-03-01T09:28:00Z"));  // when it ran out, not when noticed
   // Ended stays ended, even if the clock were to go back.
-  clock.set(at("2026-03-01T09:00:00Z"));
+  clock.set(ts("2026-03-01T09:00:00Z"));
   r = desk::resume(*store, clock, policy, s->id);
   REQUIRE(r);
   CHECK_FALSE(r.value().has_value());
@@ -116,7 +118,7 @@ TEST_CASE_FIXTURE(DeskFixture, "desk session: the absolute lifetime ends a sessi
   auto row = store->find_desk_session(crypto::sha256_hex(s->id));
   REQUIRE(row);
   CHECK(row.value()->end_reason == "lifetime");
-  CHECK(row.value()->ended_at == at("2026-03-01T20:00:00Z"));
+  CHECK(row.value()->ended_at == ts("2026-03-01T20:00:00Z"));
 }
 
 TEST_CASE_FIXTURE(DeskFixture, "desk session: sign-out ends it once; unknown ids find nothing") {
@@ -142,10 +144,10 @@ TEST_CASE_FIXTURE(DeskFixture, "desk session: sign-out ends it once; unknown ids
 TEST_CASE("desk session: end_reason at the edges") {
   const auto p = desk::SessionPolicy::of(config::DeskSettings{1, 1});
   store::DeskSessionRow s;
-  s.created_at = s.last_seen_at = at("2026-03-01T08:00:00Z");
-  s.expires_at = at("2026-03-01T09:00:00Z");
-  CHECK_FALSE(desk::end_reason(s, p, at("2026-03-01T08:01:00Z").plus_ms(-1)));
-  CHECK(desk::end_reason(s, p, at("2026-03-01T08:01:00Z")) == "idle");
-  s.last_seen_at = at("2026-03-01T08:59:30Z");
-  CHECK(desk::end_reason(s, p, at("2026-03-01T09:00:00Z")) == "lifetime");
+  s.created_at = s.last_seen_at = ts("2026-03-01T08:00:00Z");
+  s.expires_at = ts("2026-03-01T09:00:00Z");
+  CHECK_FALSE(desk::end_reason(s, p, ts("2026-03-01T08:01:00Z").plus_ms(-1)));
+  CHECK(desk::end_reason(s, p, ts("2026-03-01T08:01:00Z")) == "idle");
+  s.last_seen_at = ts("2026-03-01T08:59:30Z");
+  CHECK(desk::end_reason(s, p, ts("2026-03-01T09:00:00Z")) == "lifetime");
 }

@@ -4,23 +4,24 @@
 #include <algorithm>
 #include <random>
 
+#include "when.hpp"
 #include "pvmon/service/dsmb.hpp"
 #include "pvmon/service/figures.hpp"
 #include "pvmon/service/scheduler.hpp"
 
-
 using namespace pvmon;
 namespace fs = std::filesystem;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+namespace {
 
 /// A study due every day at 08:00 UTC from 2026-03-01, and a database folder of its own.
 struct Fixture {
   fs::path dir;
   std::shared_ptr<const service::Runtime> rt;
-  FakeClock clock{at("2026-03-01T06:00:00Z")};
+  FakeClock clock{ts("2026-03-01T06:00:00Z")};
 
   Fixture() {
     dir = fs::temp_directory_path() / ("pvmon-dsmb-" + std::to_string(std::random_device{}()));
@@ -63,11 +64,11 @@ TEST_CASE("DSMB schedule: restarts before, at and after a due time neither skip 
   Fixture f;
   // Before the first due time (08:00): nothing.
   CHECK(f.start_and_tick().empty());
-  f.clock.set(at("2026-03-01T07:59:59.999Z"));
+  f.clock.set(ts("2026-03-01T07:59:59.999Z"));
   CHECK(f.start_and_tick().empty());
 
   // At the due time exactly: one report, cut-off = the due date (its end), as-of = the build.
-  f.clock.set(at("2026-03-01T08:00:00Z"));
+  f.clock.set(ts("2026-03-01T08:00:00Z"));
   auto built = f.start_and_tick();
   REQUIRE(built.size() == 1);
   CHECK(built[0].number == 1);
@@ -79,12 +80,12 @@ TEST_CASE("DSMB schedule: restarts before, at and after a due time neither skip 
 
   // Restarting at once, and later the same day: nothing new.
   CHECK(f.start_and_tick().empty());
-  f.clock.set(at("2026-03-01T23:00:00Z"));
+  f.clock.set(ts("2026-03-01T23:00:00Z"));
   CHECK(f.start_and_tick().empty());
 
   // Down from before the 2nd until after the 4th due time: one report, for the latest (the 4th),
   // covering the whole period since the last one.
-  f.clock.set(at("2026-03-04T09:30:00Z"));
+  f.clock.set(ts("2026-03-04T09:30:00Z"));
   built = f.start_and_tick();
   REQUIRE(built.size() == 1);
   CHECK(built[0].number == 2);
@@ -95,7 +96,7 @@ TEST_CASE("DSMB schedule: restarts before, at and after a due time neither skip 
   CHECK(f.start_and_tick().empty());
 
   // Just after the next due time.
-  f.clock.set(at("2026-03-05T08:00:00.001Z"));
+  f.clock.set(ts("2026-03-05T08:00:00.001Z"));
   built = f.start_and_tick();
   REQUIRE(built.size() == 1);
   CHECK(format_timestamp(built[0].cutoff) == "2026-03-05T23:59:59.999Z");
@@ -110,11 +111,11 @@ TEST_CASE("DSMB schedule: restarts before, at and after a due time neither skip 
 TEST_CASE("DSMB schedule: a study first seen after a due time waits for the next one") {
   Fixture f;
   // First seen at 09:00, after that day's 08:00: the 08:00 report predates the study here.
-  f.clock.set(at("2026-03-01T09:00:00Z"));
+  f.clock.set(ts("2026-03-01T09:00:00Z"));
   CHECK(f.start_and_tick().empty());
-  f.clock.set(at("2026-03-02T07:00:00Z"));
+  f.clock.set(ts("2026-03-02T07:00:00Z"));
   CHECK(f.start_and_tick().empty());
-  f.clock.set(at("2026-03-02T08:00:00Z"));
+  f.clock.set(ts("2026-03-02T08:00:00Z"));
   auto built = f.start_and_tick();
   REQUIRE(built.size() == 1);
   CHECK(format_timestamp(built[0].cutoff) == "2026-03-02T23:59:59.999Z");
@@ -122,13 +123,13 @@ TEST_CASE("DSMB schedule: a study first seen after a due time waits for the next
 
 TEST_CASE("DSMB reports: same (cut-off, as-of), same bytes; a later as-of is a new report; a manual report moves the schedule on") {
   Fixture f;
-  f.clock.set(at("2026-03-01T12:00:00Z"));
+  f.clock.set(ts("2026-03-01T12:00:00Z"));
   auto s = store::Store::open(store::Options{(f.dir / "pvmon.db").string()}, f.clock);
   REQUIRE(s);
   const auto& st = f.rt->config->studies.at("s1");
   REQUIRE(s.value()->record_protocol("s1", st.sha256, st.text));
   auto pair = [](const char* cutoff, const char* as_of) {
-    return service::DataCutoff{parse_date(cutoff).value(), at(as_of)};
+    return service::DataCutoff{parse_date(cutoff).value(), ts(as_of)};
   };
   const auto p1 = pair("2026-02-28", "2026-03-01T10:00:00Z");
   auto a = service::build_dsmb_report(*f.rt, st, *s.value(), p1, "manual");
@@ -192,7 +193,7 @@ TEST_CASE("DSMB reports: same (cut-off, as-of), same bytes; a later as-of is a n
   CHECK(rebuilt2->number == 2);
   // The schedule's next due time (08:00 on 03-02) is after the latest cut-off: built then, for
   // that date, as of the build.
-  f.clock.set(at("2026-03-02T08:00:00Z"));
+  f.clock.set(ts("2026-03-02T08:00:00Z"));
   auto built = service::run_dsmb_schedule({*f.rt, *s.value(), f.clock});
   REQUIRE(built.size() == 1);
   CHECK(built[0].number == 4);
@@ -210,7 +211,7 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
   const auto& st = rt.value()->config->studies.at("hcc-pvtt-imrt");
   const fs::path dir = fs::temp_directory_path() / ("pvmon-slim-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
-  FakeClock clock(at("2026-10-01T00:00:00Z"));
+  FakeClock clock(ts("2026-10-01T00:00:00Z"));
   {
     auto s = store::Store::open(store::Options{(dir / "pvmon.db").string()}, clock);
     REQUIRE(s);
@@ -230,7 +231,7 @@ TEST_CASE("the scheduler's slim snapshot counts the grade >= 3 stopping rule as 
     ae("C", "S01-0002", 2, {"apatinib"});       // grade 2: no
     ae("D", "S01-0003", 3, {"imrt"});           // not one of the rule's interventions
     ae("E", "S01-0004", 5, {"camrelizumab", "surgery"});  // counts
-    clock.set(at("2026-10-02T00:00:00Z"));
+    clock.set(ts("2026-10-02T00:00:00Z"));
     const Timestamp now = clock.now();
     auto full = s.value()->snapshot("hcc-pvtt-imrt", now);
     auto slim = s.value()->snapshot("hcc-pvtt-imrt", now, store::Store::SnapshotOptions{.min_grade = 3, .slim = true});

@@ -5,19 +5,21 @@
 #include <filesystem>
 #include <random>
 
+#include "when.hpp"
 #include "pvmon/service/scheduler.hpp"
 
 using namespace pvmon;
 namespace fs = std::filesystem;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+namespace {
 
 }  // namespace
 
 TEST_CASE("Periodic runs each task when its period has passed on the injected clock") {
-  FakeClock clock(at("2026-03-01T00:00:00Z"));
+  FakeClock clock(ts("2026-03-01T00:00:00Z"));
   service::Periodic p(clock);
   std::int64_t tick_ms = 30'000;
   int ticks = 0, reports = 0;
@@ -55,7 +57,7 @@ TEST_CASE("Periodic runs each task when its period has passed on the injected cl
 TEST_CASE("the tick re-sends an unacknowledged critical alert after escalate_after_seconds, never an acknowledged one") {
   const fs::path dir = fs::temp_directory_path() / ("pvmon-tick-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
-  FakeClock clock(at("2026-03-01T06:00:00Z"));
+  FakeClock clock(ts("2026-03-01T06:00:00Z"));
   auto st = config::parse_study(R"({"id": "s1", "title": "Study one", "sites": ["S01"],
     "interventions": [{"id": "d", "kind": "drug", "investigational_product": true}]})", "s1.json");
   REQUIRE_MESSAGE(st, (st ? "" : st.error().message));

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "when.hpp"
 #include "pvmon/intake.hpp"
 #include "pvmon/service/ae.hpp"
 #include "pvmon/service/figures.hpp"
@@ -17,9 +18,10 @@
 using namespace pvmon;
 using nlohmann::json;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+namespace {
 
 Error not_faked() { return Error::of(Errc::internal, "not faked"); }
 
@@ -189,8 +191,8 @@ store::ClockRow open_clock(std::int64_t id, std::int64_t report) {
   c.report = report;
   c.clock.id = id;
   c.clock.kind = safety::ClockKind::regulatory_initial;
-  c.clock.started_at = at("2026-10-03T09:00:00Z");
-  c.clock.due_at = at("2026-10-18T09:00:00Z");
+  c.clock.started_at = ts("2026-10-03T09:00:00Z");
+  c.clock.due_at = ts("2026-10-18T09:00:00Z");
   return c;
 }
 
@@ -201,7 +203,7 @@ TEST_CASE("accept_ae: a serious report is coded, classified and handed to the st
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
   // Received 30 h after the site became aware: the 24-hour SAE clock (ICH E6 4.11.1) was missed.
-  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  FakeClock clock(ts("2026-10-04T14:10:00Z"));
   const service::AeDeps deps{*s.rt, clock, fs, fs};
   auto stored = service::accept_ae(deps, kSite, *s.st, sae_body());
   REQUIRE_MESSAGE(stored, (stored ? "" : stored.error().message));
@@ -215,7 +217,7 @@ TEST_CASE("accept_ae: a serious report is coded, classified and handed to the st
   CHECK(w.record["safety"]["site_report"]["late"] == true);
   REQUIRE(w.closed.size() == 1);
   CHECK(w.closed[0].late);
-  CHECK(w.closed[0].clock.due_at == at("2026-10-04T08:10:00Z"));
+  CHECK(w.closed[0].clock.due_at == ts("2026-10-04T08:10:00Z"));
   REQUIRE(w.rules);
   CHECK(w.rules->rules == &s.st->rules);
   CHECK(w.rules->facts.report == 0);  // the store fills in the server id
@@ -228,7 +230,7 @@ TEST_CASE("accept_ae: another site's subject is refused before anything is writt
   Study s;
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S02");
-  FakeClock clock(at("2026-10-04T00:00:00Z"));
+  FakeClock clock(ts("2026-10-04T00:00:00Z"));
   auto stored = service::accept_ae(service::AeDeps{*s.rt, clock, fs, fs}, kSite, *s.st, sae_body());
   REQUIRE_FALSE(stored);
   CHECK(stored.error().code == Errc::invalid);
@@ -249,7 +251,7 @@ TEST_CASE("own_subject_to_write: an id outside the rule is a 422 whoever asks; t
   fs.subjects["S01:0007"] = subject("S01:0007", "S01");  // enrolled before the rule
   fs.subjects["S02:0001"] = subject("S02:0001", "S02");
   fs.subjects["S02-0002"] = subject("S02-0002", "S02");
-  FakeClock clock(at("2026-10-04T00:00:00Z"));
+  FakeClock clock(ts("2026-10-04T00:00:00Z"));
   const service::SubjectDeps deps{clock, fs, fs};
   CHECK(service::own_subject_to_write(deps, kSite, *s.st, "S01:0007"));
   // Another site's subject and an id nobody enrolled get one answer: by its form, or 404.
@@ -271,7 +273,7 @@ TEST_CASE("add_followup: decided outside the writer, decided again when the repo
   Study s;
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
-  FakeClock clock(at("2026-10-04T00:00:00Z"));
+  FakeClock clock(ts("2026-10-04T00:00:00Z"));
   const service::AeDeps deps{*s.rt, clock, fs, fs};
   auto first = service::accept_ae(deps, kSite, *s.st, sae_body());
   REQUIRE(first);
@@ -335,7 +337,7 @@ TEST_CASE("add_followup: decided outside the writer, decided again when the repo
 TEST_CASE("record_submission: stops the open clock of its kind; none open is a conflict, not a write") {
   Study s;
   FakeStore fs;
-  FakeClock clock(at("2026-10-10T00:00:00Z"));
+  FakeClock clock(ts("2026-10-10T00:00:00Z"));
   const service::AeDeps deps{*s.rt, clock, fs, fs};
   fs.reports[7] = json{{"id", 7}, {"site", "S01"}};
   const json body{{"kind", "initial"}, {"submitted", "2026-10-09T10:00:00Z"}, {"authority", "NMPA"},
@@ -366,7 +368,7 @@ TEST_CASE("add_subject_event: validated against the events read, decided again w
   Study s;
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
-  FakeClock clock(at("2026-10-30T00:00:00Z"));
+  FakeClock clock(ts("2026-10-30T00:00:00Z"));
   const service::SubjectDeps deps{clock, fs, fs};
   auto bad = service::add_subject_event(deps, kSite, *s.st, "S01-0007",
                                         json{{"kind", "death"}, {"date", "2026-08-01"}, {"cause", "x"}});
@@ -431,7 +433,7 @@ class FakeTickStore final : public store::SnapshotStore, public store::AlertStor
 TEST_CASE("scheduler_tick: an overdue clock alerts, escalation runs at the injected now") {
   Study s;
   FakeTickStore fs;
-  FakeClock clock(at("2026-10-20T00:00:00Z"));
+  FakeClock clock(ts("2026-10-20T00:00:00Z"));
   store::ClockRow c;
   c.id = 3;
   c.report = 7;
@@ -439,8 +441,8 @@ TEST_CASE("scheduler_tick: an overdue clock alerts, escalation runs at the injec
   c.subject = "S01-0007";
   c.clock.id = 3;
   c.clock.kind = safety::ClockKind::regulatory_initial;
-  c.clock.started_at = at("2026-10-10T00:00:00Z");
-  c.clock.due_at = at("2026-10-17T00:00:00Z");
+  c.clock.started_at = ts("2026-10-10T00:00:00Z");
+  c.clock.due_at = ts("2026-10-17T00:00:00Z");
   fs.snap.open_clocks = {c};
   auto r = service::scheduler_tick(service::TickDeps{*s.rt, clock, fs, fs});
   CHECK(r.problems.empty());
@@ -461,7 +463,7 @@ TEST_CASE("scheduler_tick: an overdue clock alerts, escalation runs at the injec
 TEST_CASE("study_safety: a snapshot at the as-of, clipped to the cut-off; bad pairs name the field") {
   Study s;
   FakeTickStore fs;
-  FakeClock clock(at("2026-10-20T10:00:00Z"));
+  FakeClock clock(ts("2026-10-20T10:00:00Z"));
   // What the store holds at any as-of (the fake does not filter by recording time): one subject
   // enrolled before the cut-off, one after; a clock started on the day after the cut-off.
   fs.snap.subjects = {store::SubjectRow{1, "s", "S01-0001", "S01", parse_date("2026-09-01").value(), {}},
@@ -470,14 +472,14 @@ TEST_CASE("study_safety: a snapshot at the as-of, clipped to the cut-off; bad pa
   c.id = 1;
   c.subject = "S01-0001";
   c.clock.kind = safety::ClockKind::regulatory_initial;
-  c.clock.started_at = at("2026-10-02T00:00:00Z");
-  c.clock.due_at = at("2026-10-09T00:00:00Z");
+  c.clock.started_at = ts("2026-10-02T00:00:00Z");
+  c.clock.due_at = ts("2026-10-09T00:00:00Z");
   fs.snap.open_clocks = {c};
   auto field = [](const Result<json>& r) { return r ? std::string("(none)") : r.error().fields.at(0).field; };
   CHECK(field(service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-21"))) == "cutoff");
-  CHECK(field(service::study_safety(*s.rt, clock, fs, *s.st, std::nullopt, at("2026-10-20T10:00:00.001Z"))) == "as_of");
+  CHECK(field(service::study_safety(*s.rt, clock, fs, *s.st, std::nullopt, ts("2026-10-20T10:00:00.001Z"))) == "as_of");
   CHECK(field(service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"),
-                                    at("2026-09-30T23:59:59.999Z"))) == "as_of");
+                                    ts("2026-09-30T23:59:59.999Z"))) == "as_of");
   CHECK(fs.asked.empty());
   // A cut-off alone: as of now, only what happened by its end.
   auto figures = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"));
@@ -489,11 +491,11 @@ TEST_CASE("study_safety: a snapshot at the as-of, clipped to the cut-off; bad pa
   CHECK(figures.value()["enrolment"]["subjects"] == 1);
   CHECK(figures.value()["open_clocks"]["count"] == 0);
   // Both: the snapshot is taken at the as-of; the same pair gives the same figures.
-  auto pinned = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"), at("2026-10-01T00:00:00Z"));
+  auto pinned = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"), ts("2026-10-01T00:00:00Z"));
   REQUIRE(pinned);
-  CHECK(fs.asked[1].first == at("2026-10-01T00:00:00Z"));
+  CHECK(fs.asked[1].first == ts("2026-10-01T00:00:00Z"));
   clock.advance_ms(86'400'000);
-  auto again = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"), at("2026-10-01T00:00:00Z"));
+  auto again = service::study_safety(*s.rt, clock, fs, *s.st, parse_date("2026-10-01"), ts("2026-10-01T00:00:00Z"));
   REQUIRE(again);
   CHECK(again.value() == pinned.value());
   // Neither: as of now, up to today.
@@ -520,7 +522,7 @@ TEST_CASE("a stopping rule counts its first n_max evaluable subjects only; later
   auto rt = service::make_runtime(c);
   REQUIRE(rt);
   store::Snapshot snap;
-  snap.as_of = at("2026-06-01T00:00:00Z");
+  snap.as_of = ts("2026-06-01T00:00:00Z");
   const auto related = safety::AeFactTables::intern(snap.fact_tables.related, std::vector<std::string>{"d"});
   for (int i = 0; i < 10; ++i) {
     store::SubjectRow row = subject("S01-" + std::to_string(100 + i), "S01");
@@ -563,7 +565,7 @@ TEST_CASE("a stopping rule crossed at an earlier look stays crossed when later s
   auto rt = service::make_runtime(c);
   REQUIRE(rt);
   store::Snapshot snap;
-  snap.as_of = at("2026-06-01T00:00:00Z");
+  snap.as_of = ts("2026-06-01T00:00:00Z");
   const auto related = safety::AeFactTables::intern(snap.fact_tables.related, std::vector<std::string>{"d"});
   for (int i = 0; i < 4; ++i) {
     store::SubjectRow row = subject("S01-" + std::to_string(100 + i), "S01");
@@ -602,7 +604,7 @@ TEST_CASE("accept_ae: an onset after the subject's recorded death is refused, na
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
   fs.events.push_back({12, "death", parse_date("2026-10-01").value(),
                        json{{"kind", "death"}, {"date", "2026-10-01"}, {"cause", "progression"}}});
-  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  FakeClock clock(ts("2026-10-04T14:10:00Z"));
   auto after = service::accept_ae(service::AeDeps{*s.rt, clock, fs, fs}, kSite, *s.st, sae_body());  // onset 10-02
   REQUIRE_FALSE(after);
   CHECK(after.error().code == Errc::invalid);
@@ -646,7 +648,7 @@ TEST_CASE("accept_ae: nothing begins after death, whichever record gives it, and
   Study s;
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
-  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  FakeClock clock(ts("2026-10-04T14:10:00Z"));
   const service::AeDeps deps{*s.rt, clock, fs, fs};
   SUBCASE("a grade 5 AE's death (its outcome date)") {
     fs.course_aes = {{"S01-0007-AE-001", parse_date("2026-09-28").value(), parse_date("2026-10-01"), 5, true, true}};
@@ -672,7 +674,7 @@ TEST_CASE("accept_ae: a grade 5 AE dates the one death; its replay still reaches
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
   fs.events = {event_of(12, {{"kind", "death"}, {"date", "2026-10-03"}, {"cause", "liver failure"}})};
-  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  FakeClock clock(ts("2026-10-04T14:10:00Z"));
   const service::AeDeps deps{*s.rt, clock, fs, fs};
   // Died on 10-02 by the report, on 10-03 by the death event: refused, naming the event.
   auto other_day = service::accept_ae(deps, kSite, *s.st, fatal_body("S01-0007-AE-005", "2026-10-01", "2026-10-02"));
@@ -708,7 +710,7 @@ TEST_CASE("accept_ae: results in death (ICH E2A II.B) needs grade 5 and outcome 
   Study s;
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
-  FakeClock clock(at("2026-10-04T14:10:00Z"));
+  FakeClock clock(ts("2026-10-04T14:10:00Z"));
   json b = sae_body();
   b.erase("lab");
   b["grade"] = 2;
@@ -725,7 +727,7 @@ TEST_CASE("add_followup: a new onset, grade 5 or death date is checked against t
   Study s;
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
-  FakeClock clock(at("2026-10-04T00:00:00Z"));
+  FakeClock clock(ts("2026-10-04T00:00:00Z"));
   const service::AeDeps deps{*s.rt, clock, fs, fs};
   REQUIRE(service::accept_ae(deps, kSite, *s.st, sae_body()));  // grade 3, onset 10-02
   json current = fs.ae_writes[0].record;
@@ -767,7 +769,7 @@ TEST_CASE("add_subject_event: a grade 5 AE is a death, and a death names one of 
   Study s;
   FakeStore fs;
   fs.subjects["S01-0007"] = subject("S01-0007", "S01");
-  FakeClock clock(at("2026-10-30T00:00:00Z"));
+  FakeClock clock(ts("2026-10-30T00:00:00Z"));
   const service::SubjectDeps deps{clock, fs, fs};
   fs.course_aes = {{"S01-0007-AE-002", parse_date("2026-10-15").value(), parse_date("2026-10-20"), 5, true, true}};
   auto after = service::add_subject_event(deps, kSite, *s.st, "S01-0007",

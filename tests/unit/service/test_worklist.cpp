@@ -7,15 +7,17 @@
 
 #include <algorithm>
 
+#include "when.hpp"
 #include "pvmon/service/worklist.hpp"
 
 using namespace pvmon;
 using namespace pvmon::service::worklist;
 using nlohmann::json;
 
-namespace {
+using pvmon::test::d;
+using pvmon::test::ts;
 
-Timestamp at(const char *s) { return parse_timestamp(s).value(); }
+namespace {
 
 constexpr int kWarn = 48;  // the shipped study's clock_warning_hours (and the default)
 
@@ -28,7 +30,7 @@ ItemFacts alert_of(std::string rule, std::optional<CaseFacts> c = std::nullopt) 
 
 ItemFacts clock_due(const char *due, std::optional<CaseFacts> c = std::nullopt) {
   ItemFacts f;
-  f.due = at(due);
+  f.due = ts(due);
   f.case_facts = c;
   return f;
 }
@@ -50,7 +52,7 @@ TEST_CASE("case_facts reads the stored classification of the current version") {
 }
 
 TEST_CASE("priority: worked cases of issue 21") {
-  const Timestamp now = at("2026-10-08T12:00:00Z");
+  const Timestamp now = ts("2026-10-08T12:00:00Z");
   const CaseFacts fatal{true, true, false};    // grade 5, death criterion, not a SUSAR
   const CaseFacts lt_susar{true, true, true};  // life-threatening pneumonitis, possibly related, unexpected
   const CaseFacts susar{false, true, true};    // hospitalised, related, unexpected: 15-day SUSAR
@@ -85,29 +87,29 @@ TEST_CASE("priority: a clock by its due time against clock_warning_hours") {
   // A 15-day clock due by the end of day 15: 2026-10-16T23:59:59.999Z.
   const char *due = "2026-10-16T23:59:59.999Z";
   // More than 48 h before: P3 (no case behind it).
-  CHECK(priority(clock_due(due), at("2026-10-14T23:59:59.998Z"), kWarn) == Priority::p3);
+  CHECK(priority(clock_due(due), ts("2026-10-14T23:59:59.998Z"), kWarn) == Priority::p3);
   // Exactly 48 h before, and later: due soon, P2 (on_clocks: due_at - warning
   // <= now).
-  CHECK(priority(clock_due(due), at("2026-10-14T23:59:59.999Z"), kWarn) == Priority::p2);
-  CHECK(priority(clock_due(due), at("2026-10-16T12:00:00Z"), kWarn) == Priority::p2);
+  CHECK(priority(clock_due(due), ts("2026-10-14T23:59:59.999Z"), kWarn) == Priority::p2);
+  CHECK(priority(clock_due(due), ts("2026-10-16T12:00:00Z"), kWarn) == Priority::p2);
   // At its due instant it is still on time; 1 ms later it is overdue: P1.
-  CHECK(priority(clock_due(due), at("2026-10-16T23:59:59.999Z"), kWarn) == Priority::p2);
-  CHECK(priority(clock_due(due), at("2026-10-17T00:00:00Z"), kWarn) == Priority::p1);
+  CHECK(priority(clock_due(due), ts("2026-10-16T23:59:59.999Z"), kWarn) == Priority::p2);
+  CHECK(priority(clock_due(due), ts("2026-10-17T00:00:00Z"), kWarn) == Priority::p1);
   // A smaller warning window makes the same clock P3 longer.
-  CHECK(priority(clock_due(due), at("2026-10-16T12:00:00Z"), 6) == Priority::p3);
+  CHECK(priority(clock_due(due), ts("2026-10-16T12:00:00Z"), 6) == Priority::p3);
   // The case counts too: a SUSAR's clock is P1 however far its due time.
-  CHECK(priority(clock_due(due, CaseFacts{false, true, true}), at("2026-10-02T00:00:00Z"), kWarn) == Priority::p1);
+  CHECK(priority(clock_due(due, CaseFacts{false, true, true}), ts("2026-10-02T00:00:00Z"), kWarn) == Priority::p1);
   // A death awaiting its SAE report (a subject's clock, no report yet): P1.
   ItemFacts death = clock_due(due);
   death.death_awaiting_report = true;
-  CHECK(priority(death, at("2026-10-02T00:00:00Z"), kWarn) == Priority::p1);
+  CHECK(priority(death, ts("2026-10-02T00:00:00Z"), kWarn) == Priority::p1);
   // A clock alert carries its clock's due time: due soon P2, overdue P1
   // whatever the rule said.
   ItemFacts soon = alert_of("clock_due_soon");
-  soon.due = at(due);
-  CHECK(priority(soon, at("2026-10-16T00:00:00Z"), kWarn) == Priority::p2);
-  CHECK(priority(soon, at("2026-10-17T00:00:00Z"), kWarn) == Priority::p1);
-  CHECK(priority(alert_of("clock_overdue"), at("2026-10-17T00:00:00Z"), kWarn) == Priority::p1);
+  soon.due = ts(due);
+  CHECK(priority(soon, ts("2026-10-16T00:00:00Z"), kWarn) == Priority::p2);
+  CHECK(priority(soon, ts("2026-10-17T00:00:00Z"), kWarn) == Priority::p1);
+  CHECK(priority(alert_of("clock_overdue"), ts("2026-10-17T00:00:00Z"), kWarn) == Priority::p1);
 }
 
 TEST_CASE(
@@ -115,13 +117,13 @@ TEST_CASE(
     "clocks, the more severe first") {
   const int critical = severity_rank("critical"), high = severity_rank("high");
   std::vector<OrderKey> keys{
-      {Priority::p2, at("2026-10-08T09:00:00Z"), true, high, "s", 7},
-      {Priority::p1, at("2026-10-15T23:59:59.999Z"), false, 3, "s", 3},    // a SUSAR's clock, due in a week
-      {Priority::p1, at("2026-10-08T10:00:00Z"), true, critical, "s", 5},  // the death's alert, raised today
-      {Priority::p3, at("2026-10-01T00:00:00Z"), true, high, "s", 1},
-      {Priority::p1, at("2026-10-08T10:00:00Z"), false, 3, "s", 2},  // a clock due at the same instant
-      {Priority::p1, at("2026-10-08T10:00:00Z"), true, critical, "s", 4},
-      {Priority::p1, at("2026-10-08T10:00:00Z"), true, high, "s", 0},  // the death's SAE alert
+      {Priority::p2, ts("2026-10-08T09:00:00Z"), true, high, "s", 7},
+      {Priority::p1, ts("2026-10-15T23:59:59.999Z"), false, 3, "s", 3},    // a SUSAR's clock, due in a week
+      {Priority::p1, ts("2026-10-08T10:00:00Z"), true, critical, "s", 5},  // the death's alert, raised today
+      {Priority::p3, ts("2026-10-01T00:00:00Z"), true, high, "s", 1},
+      {Priority::p1, ts("2026-10-08T10:00:00Z"), false, 3, "s", 2},  // a clock due at the same instant
+      {Priority::p1, ts("2026-10-08T10:00:00Z"), true, critical, "s", 4},
+      {Priority::p1, ts("2026-10-08T10:00:00Z"), true, high, "s", 0},  // the death's SAE alert
   };
   std::sort(keys.begin(), keys.end(), comes_before);
   std::vector<std::int64_t> ids;
