@@ -8,16 +8,17 @@ PVMON_TESTS=1 bash scripts/setup.sh
 # The browser test's packages, exactly as package-lock.json pins them.
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 for preset in default asan; do
-  echo "== preset $preset: configure and build"
+  echo "== preset $preset: configure and build (at ${SECONDS} s)"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
-  echo "== preset $preset: test"
+  echo "== preset $preset: test (at ${SECONDS} s)"
   # The PostgreSQL store's tests (label postgresql) need the server scripts/pg-test.sh starts.
   ctest --preset "$preset" -LE postgresql
   if [[ "$preset" == default ]]; then
-    echo "== preset $preset: the PostgreSQL store (a throw-away PostgreSQL 15)"
+    echo "== preset $preset: the PostgreSQL store (a throw-away PostgreSQL 15; at ${SECONDS} s)"
     bash scripts/pg-test.sh ctest --preset "$preset" -L postgresql
   fi
 done
-echo "== systemd unit hardening score (threshold 2.0)"
+echo "== systemd unit hardening score (threshold 2.0; at ${SECONDS} s)"
 bash .ci/systemd-score.sh
+echo "== done in ${SECONDS} s"

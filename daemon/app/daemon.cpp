@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -307,6 +309,13 @@ Result<store::Options> store_options(const config::Config& cfg) {
   o.max_batch = cfg.writer_max_batch;
   o.readers = 4;
   o.delivery_lease_ms = static_cast<std::int64_t>(cfg.delivery_lease_seconds) * 1000;
+  // One data folder per instance (README "Scaling out"): a restarted instance is the same one,
+  // and sends what it had claimed before it died at once.
+  std::error_code ec;
+  const fs::path dir = fs::weakly_canonical(cfg.data_dir, ec);
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  o.instance = std::string(host) + ":" + (ec ? cfg.data_dir : dir.string());
   if (!cfg.postgres()) return o;
   auto dsn = store::dsn_with_password(cfg.storage_dsn, cfg.storage_password_file);
   if (!dsn) return Error::of(dsn.error().code, "storage.password_file: " + dsn.error().message);

@@ -35,10 +35,10 @@ class SqliteOutbox final : public notify::OutboxRepository {
   static constexpr std::int64_t kDefaultLeaseMs = 120'000;
 
   SqliteOutbox(Writer& writer, ReaderPool& readers, const Clock& clock, EndpointsFn endpoints = {},
-               std::int64_t lease_ms = kDefaultLeaseMs)
+               std::int64_t lease_ms = kDefaultLeaseMs, std::string instance = {})
       : writer_(writer), readers_(readers), clock_(clock), endpoints_(std::move(endpoints)),
-        instance_(new_msg_id().replace(0, 4, "inst_")), lease_ms_(lease_ms) {}
-  /// This instance's name in the claims it holds (random per start).
+        instance_(instance.empty() ? new_msg_id().replace(0, 4, "inst_") : std::move(instance)), lease_ms_(lease_ms) {}
+  /// This instance's name in the claims it holds (Options::instance, or random per start).
   const std::string& instance() const { return instance_; }
 
   std::vector<notify::OutboxMessage> due(Timestamp now, std::size_t per_endpoint_limit) override;

@@ -195,7 +195,7 @@ struct By {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const Options& opts, const Clock& clock, std::unique_ptr<Db> wdb)
-      : path_(opts.path), dsn_(opts.dsn), lease_ms_(opts.delivery_lease_ms), clock_(clock), readers_(reader(opts, opts.dsn)),
+      : path_(opts.path), dsn_(opts.dsn), lease_ms_(opts.delivery_lease_ms), instance_(opts.instance), clock_(clock), readers_(reader(opts, opts.dsn)),
         replica_(reader(opts, opts.replica_dsn.empty() ? opts.dsn : opts.replica_dsn)),
         writer_(std::move(wdb), opts.max_batch, reopen(opts)) {}
 
@@ -2283,6 +2283,7 @@ class SqliteStore final : public Store {
   std::string path_;
   std::string dsn_;  // PostgreSQL, password included; empty for SQLite
   std::int64_t lease_ms_;
+  std::string instance_;  // the outbox claims' name (Options::instance)
   std::mutex lead_mu_;
   std::unique_ptr<PgDb> lead_;  // the connection that holds the scheduler's lock
   bool lead_held_ = false;
@@ -2298,7 +2299,7 @@ class SqliteStore final : public Store {
   std::function<void()> outbox_listener_;
   std::function<void()> report_listener_;
   std::atomic<bool> queued_{false};
-  SqliteOutbox outbox_{writer_, readers_, clock_, [this] { return current_endpoints(); }, lease_ms_};
+  SqliteOutbox outbox_{writer_, readers_, clock_, [this] { return current_endpoints(); }, lease_ms_, instance_};
 };
 
 }  // namespace

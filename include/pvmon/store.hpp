@@ -49,6 +49,10 @@ struct Options {
   std::string replica_dsn;
   /// How long an instance's claim on an endpoint's webhooks lasts unrenewed (alerts.delivery_lease_seconds).
   std::int64_t delivery_lease_ms = 120'000;
+  /// This pvmond's name in its claims: the same across its restarts (its host and data folder),
+  /// so that after a crash it sends what it had claimed at once instead of after the lease.
+  /// Random when empty.
+  std::string instance;
 };
 
 /// A libpq connection string with its password replaced by "***", for messages and logs.

@@ -266,7 +266,8 @@ TEST_CASE("SIGHUP applies the start-up exposure rules: demo tokens are refused o
   CHECK(d.stop() == 0);
 }
 
-TEST_CASE("a clean stop checkpoints the WAL: pvmon.db copied alone holds everything") {
+// SQLite's file (on PostgreSQL: pg_test_store and the server's own durability).
+TEST_CASE("a clean stop checkpoints the WAL: pvmon.db copied alone holds everything" * doctest::skip(on_postgres())) {
   TempDir tmp;
   const auto cfg = write_config(tmp.path);
   Daemon d(cfg, tmp.path / "data");
@@ -303,7 +304,8 @@ TEST_CASE("a clean stop checkpoints the WAL: pvmon.db copied alone holds everyth
   CHECK_MESSAGE(code == 0, out);
 }
 
-TEST_CASE("start-up fails, clearly and non-zero, when pvmond.addr or the database cannot be written") {
+// SQLite's file (on PostgreSQL: pg_test_store and the server's own durability).
+TEST_CASE("start-up fails, clearly and non-zero, when pvmond.addr or the database cannot be written" * doctest::skip(on_postgres())) {
   TempDir tmp;
   const auto cfg = write_config(tmp.path);
   const fs::path data = tmp.path / "data";
@@ -364,7 +366,8 @@ TEST_CASE("start-up fails, clearly and non-zero, when pvmond.addr or the databas
   }
 }
 
-TEST_CASE("/readyz answers 503 while the database cannot take writes, and 200 once it can again") {
+// SQLite's file (on PostgreSQL: pg_test_store and the server's own durability).
+TEST_CASE("/readyz answers 503 while the database cannot take writes, and 200 once it can again" * doctest::skip(on_postgres())) {
   TempDir tmp;
   const fs::path db_dir = tmp.path / "db";
   fs::create_directories(db_dir);

@@ -105,7 +105,8 @@ TEST_CASE("kill -9 under load, again and again: acknowledged reports and their a
   for (const auto& x : rx.got()) CHECK(x.signature == expected_signature(x.id, x.timestamp, x.body));
 }
 
-TEST_CASE("a database locked by another process: requests wait the busy timeout, fail clearly, then succeed") {
+// SQLite's file (on PostgreSQL, a lock held by another instance: pg_test_store).
+TEST_CASE("a database locked by another process: requests wait the busy timeout, fail clearly, then succeed" * doctest::skip(on_postgres())) {
   TempDir tmp;
   Daemon d(write_config(tmp.path, [](json& c) { c["storage"] = {{"busy_timeout_ms", 300}}; }), tmp.path / "data");
   d.start();
@@ -143,7 +144,8 @@ TEST_CASE("a database locked by another process: requests wait the busy timeout,
   CHECK(d.log().find("the database is locked by another process") != std::string::npos);
 }
 
-TEST_CASE("disk full: writes fail with 503 and a log line, nothing acknowledged is lost, space returns, writes resume") {
+// SQLite's file (on PostgreSQL, a lock held by another instance: pg_test_store).
+TEST_CASE("disk full: writes fail with 503 and a log line, nothing acknowledged is lost, space returns, writes resume" * doctest::skip(on_postgres())) {
   TempDir tmp;
   const fs::path small = tmp.path / "small";
   fs::create_directories(small);

@@ -6,8 +6,7 @@
 using namespace pvmon;
 using namespace pvmon::safety;
 
-using pvmon::test::d;
-using pvmon::test::ts;
+using namespace pvmon::test;
 
 namespace {
 

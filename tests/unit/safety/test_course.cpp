@@ -18,11 +18,7 @@ using namespace pvmon;
 using namespace pvmon::safety;
 using nlohmann::json;
 
-using pvmon::test::d;
-using pvmon::test::ts;
-
-using pvmon::test::keys;
-using pvmon::test::find;
+using namespace pvmon::test;
 
 namespace {
 

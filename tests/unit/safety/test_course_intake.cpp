@@ -14,12 +14,7 @@ using namespace pvmon;
 using namespace pvmon::safety;
 using json = nlohmann::json;
 
-using pvmon::test::d;
-using pvmon::test::ts;
-
-using pvmon::test::recorded;
-using pvmon::test::surgery12;
-using pvmon::test::has;
+using namespace pvmon::test;
 
 namespace {
 

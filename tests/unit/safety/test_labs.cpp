@@ -13,8 +13,7 @@ using namespace pvmon;
 using namespace pvmon::safety;
 using nlohmann::json;
 
-using pvmon::test::d;
-using pvmon::test::ts;
+using namespace pvmon::test;
 
 namespace {
 

@@ -10,10 +10,7 @@
 using namespace pvmon;
 using namespace pvmon::safety;
 
-using pvmon::test::d;
-using pvmon::test::ts;
-
-using pvmon::test::keys;
+using namespace pvmon::test;
 
 namespace {
 

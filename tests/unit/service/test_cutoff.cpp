@@ -8,8 +8,7 @@
 using namespace pvmon;
 using nlohmann::json;
 
-using pvmon::test::d;
-using pvmon::test::ts;
+using namespace pvmon::test;
 
 namespace {
 

@@ -13,8 +13,7 @@ using namespace pvmon;
 namespace fs = std::filesystem;
 namespace desk = pvmon::service::desk;
 
-using pvmon::test::d;
-using pvmon::test::ts;
+using namespace pvmon::test;
 
 namespace {
 

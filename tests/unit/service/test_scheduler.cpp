@@ -11,8 +11,7 @@
 using namespace pvmon;
 namespace fs = std::filesystem;
 
-using pvmon::test::d;
-using pvmon::test::ts;
+using namespace pvmon::test;
 
 namespace {
 

@@ -14,8 +14,7 @@ using namespace pvmon;
 using namespace pvmon::service::worklist;
 using nlohmann::json;
 
-using pvmon::test::d;
-using pvmon::test::ts;
+using namespace pvmon::test;
 
 namespace {
 

@@ -17,8 +17,7 @@ using namespace pvmon::store;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-using pvmon::test::kActor;
-using pvmon::test::subject;
+using namespace pvmon::test;
 
 namespace {
 

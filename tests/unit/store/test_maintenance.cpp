@@ -21,10 +21,7 @@ using namespace pvmon::store;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-using pvmon::test::kClock;
-using pvmon::test::kActor;
-using pvmon::test::subject;
-using pvmon::test::ae;
+using namespace pvmon::test;
 
 namespace {
 

@@ -340,6 +340,27 @@ TEST_CASE("outbox: schema v14 numbers the rows a v13 database has, per endpoint 
   CHECK(f.count("SELECT seq FROM outbox") == 1);
 }
 
+TEST_CASE("outbox: a claim is leased to its instance; the same instance restarted sends it at once, another "
+          "after the lease" * doctest::test_suite("engines")) {
+  Fixture f;
+  const auto id = f.add("a", kT0);
+  constexpr std::int64_t kLease = 60'000;
+  {
+    SqliteOutbox first{f.writer, f.readers, f.clock, {}, kLease, "host1:/var/lib/pvmon"};
+    CHECK(ids(first.due(kT0, 10)) == std::vector<std::int64_t>{id});
+    CHECK(f.text("SELECT claimed_by FROM outbox") == "host1:/var/lib/pvmon");
+  }  // ...and dies before it records an attempt.
+  SqliteOutbox other{f.writer, f.readers, f.clock, {}, kLease, "host2:/var/lib/pvmon"};
+  CHECK(other.due(kT0.plus_ms(1000), 10).empty());  // leased to host1
+  // host1's pvmond restarted (same host and data folder): its own claim, at once.
+  SqliteOutbox restarted{f.writer, f.readers, f.clock, {}, kLease, "host1:/var/lib/pvmon"};
+  CHECK(ids(restarted.due(kT0.plus_ms(1000), 10)) == std::vector<std::int64_t>{id});
+  // Had it not come back, host2 takes the endpoint once the (renewed) lease has run out.
+  CHECK(other.due(kT0.plus_ms(999 + kLease), 10).empty());
+  CHECK(ids(other.due(kT0.plus_ms(1000 + kLease), 10)) == std::vector<std::int64_t>{id});
+  CHECK(f.text("SELECT claimed_by FROM outbox") == "host2:/var/lib/pvmon");
+}
+
 TEST_CASE("outbox: record() throws when the write fails, so the dispatcher backs off" * doctest::test_suite("engines")) {
   Fixture f;
   const auto id = f.add("a", kT0);

@@ -16,9 +16,7 @@ using namespace pvmon::store;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-using pvmon::test::kClock;
-using pvmon::test::subject;
-using pvmon::test::ae;
+using namespace pvmon::test;
 
 namespace {
 
