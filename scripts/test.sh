@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Command 2 of README (and what CI runs): install, build, and run the whole test suite twice:
-# a normal build, then an AddressSanitizer + UndefinedBehaviorSanitizer build; the normal build's
-# store and end-to-end tests run a second time against a real PostgreSQL 15 (scripts/pg-test.sh).
+# Command 2 of README (and what CI runs): install, build, and run the whole test suite: the
+# normal build runs the unit, browser and install tests, and the store and end-to-end tests
+# against a real PostgreSQL 15 (scripts/pg-test.sh); the AddressSanitizer +
+# UndefinedBehaviorSanitizer build runs every test on SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PVMON_TESTS=1 bash scripts/setup.sh
