@@ -8,6 +8,10 @@
 #include "simulate_cmd.hpp"
 #include "webhooks_cmd.hpp"
 
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
 namespace pvmon::cli {
 
 namespace {
@@ -19,6 +23,23 @@ int no_stdin(const Args& a, std::istream&, std::ostream& out, std::ostream& err)
 }
 
 }  // namespace
+
+std::string describe_answer(const httplib::Result& r) {
+  using nlohmann::json;
+  if (!r) return "no answer (" + httplib::to_string(r.error()) + ")";
+  // The daemon's errors are problem details (RFC 9457) with each field and its
+  // reason.
+  auto body = json::parse(r->body, nullptr, false);
+  std::string text = std::to_string(r->status);
+  if (body.is_object() && body.contains("detail")) {
+    text += " " + body.value("detail", std::string());
+    for (const auto& f : body.value("errors", json::array()))
+      if (f.is_object())
+        text += "; " + f.value("field", std::string()) + ": " + f.value("message", std::string());
+    return text;
+  }
+  return text + " " + r->body.substr(0, 400);
+}
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kAll = {

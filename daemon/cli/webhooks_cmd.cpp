@@ -193,20 +193,4 @@ int cmd_webhooks(const Args& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-std::string describe_answer(const httplib::Result& r) {
-  if (!r) return "no answer (" + httplib::to_string(r.error()) + ")";
-  // The daemon's errors are problem details (RFC 9457) with each field and its
-  // reason.
-  auto body = json::parse(r->body, nullptr, false);
-  std::string text = std::to_string(r->status);
-  if (body.is_object() && body.contains("detail")) {
-    text += " " + body.value("detail", std::string());
-    for (const auto& f : body.value("errors", json::array()))
-      if (f.is_object())
-        text += "; " + f.value("field", std::string()) + ": " + f.value("message", std::string());
-    return text;
-  }
-  return text + " " + r->body.substr(0, 400);
-}
-
 }  // namespace pvmon::cli
