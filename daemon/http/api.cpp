@@ -258,7 +258,14 @@ class ApiExchange final : public Exchange {
     Response res;
     res.status = r.status;
     res.set_header("X-Request-Id", id_);
-    for (auto& [k, v] : r.headers) res.set_header(k, v);
+    // Set-Cookie is the one field sent once per cookie, never folded (RFC 6265 §3); each other field
+    // is set once.
+    for (auto& [k, v] : r.headers) {
+      if (iequals(k, "Set-Cookie"))
+        res.headers.emplace_back(k, std::move(v));
+      else
+        res.set_header(k, std::move(v));
+    }
     if (r.raw_body)
       res.set_content(std::move(*r.raw_body), r.content_type);
     else

@@ -17,20 +17,32 @@ namespace desk = service::desk;
 
 namespace {
 
-std::string sign_in_form(const std::string& error) {
+/// The pre-session cookie of the sign-in form: a random nonce whose HMAC the form carries as its CSRF
+/// token, so a sign-in posted from another site (login CSRF) is refused like any other forged form.
+constexpr std::string_view kSignInCookie = "pvmon_sign_in";
+
+/// The sign-in page with a fresh nonce in its cookie and token in its form; `error` beside the field.
+Reply sign_in_page(int status, const Call& c, const std::string& error) {
+  const std::string nonce = desk::random_token(32);
   std::string h =
-      "<form method=\"post\" action=\"/desk/sign-in\"><label for=\"token\">Access token</label><input id=\"token\" "
+      "<form method=\"post\" action=\"/desk/sign-in\"><input type=\"hidden\" name=\"csrf\" value=\"" +
+      esc(desk::sign_in_csrf_for(nonce)) +
+      "\"><label for=\"token\">Access token</label><input id=\"token\" "
       "name=\"token\" type=\"password\" autocomplete=\"current-password\" required";
   if (!error.empty()) h += " aria-invalid=\"true\" aria-describedby=\"token-error\"";
   h += ">";
   if (!error.empty()) h += " <span id=\"token-error\" class=\"error\" role=\"alert\">" + esc(error) + "</span>";
   h += "<p><button type=\"submit\">Sign in</button></p></form>";
-  return h;
+  Reply r = page(status, layout("Sign in", nullptr, h));
+  r.headers.emplace_back("Set-Cookie", std::string(kSignInCookie) + "=" + nonce +
+                                           "; Path=/desk/sign-in; HttpOnly; SameSite=Strict; Max-Age=3600" +
+                                           (c.config->tls ? "; Secure" : ""));
+  return r;
 }
 
 Result<Reply> get_desk(Services&, Call&) { return redirect("/desk/"); }
 
-Result<Reply> get_sign_in(Services&, Call&) { return page(200, layout("Sign in", nullptr, sign_in_form(""))); }
+Result<Reply> get_sign_in(Services&, Call& c) { return sign_in_page(200, c, ""); }
 
 Result<Reply> post_sign_in(Services& s, Call& c) {
   if (!same_origin(c)) return error_page(403, "Forbidden", "This form was sent from another site.", nullptr);
@@ -38,6 +50,9 @@ Result<Reply> post_sign_in(Services& s, Call& c) {
   if (!form)
     return error_page(415, "Unsupported form", "The sign-in form is sent as application/x-www-form-urlencoded.",
                       nullptr);
+  const std::string* csrf = form_field(*form, "csrf");
+  if (!csrf || !desk::sign_in_csrf_matches(cookie_value(c.req, kSignInCookie), *csrf))
+    return sign_in_page(403, c, "This sign-in form has expired or did not come from the desk; sign in again.");
   const std::string* token = form_field(*form, "token");
   const auto who = token ? authenticate_token(*token, *c.config) : std::nullopt;
   if (!who) {
@@ -45,12 +60,11 @@ Result<Reply> post_sign_in(Services& s, Call& c) {
     // (auth.rejected), never the token itself.
     const auto v = s.auth_failures->fail(c.req.remote_addr);
     if (v.throttled) {
-      Reply r = page(429, layout("Sign in", nullptr,
-                                 sign_in_form("Too many failed sign-ins from this address; try again in a minute.")));
+      Reply r = sign_in_page(429, c, "Too many failed sign-ins from this address; try again in a minute.");
       r.headers.emplace_back("Retry-After", std::to_string(v.retry_after_s));
       return r;
     }
-    return page(401, layout("Sign in", nullptr, sign_in_form("This access token is not valid.")));
+    return sign_in_page(401, c, "This access token is not valid.");
   }
   config::Principal p{who->name, who->role, who->site, ""};
   auto made = desk::sign_in(s.store, s.clock, policy_of(c), p, c.req.remote_addr);
@@ -62,6 +76,8 @@ Result<Reply> post_sign_in(Services& s, Call& c) {
   }
   Reply r = redirect("/desk/");
   r.headers.emplace_back("Set-Cookie", std::string(kDeskCookie) + "=" + made->id + cookie_attributes(c));
+  r.headers.emplace_back("Set-Cookie", std::string(kSignInCookie) + "=; Path=/desk/sign-in; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                           (c.config->tls ? "; Secure" : ""));
   return r;
 }
 

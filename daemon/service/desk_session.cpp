@@ -21,6 +21,7 @@ std::string base64url(std::string_view raw) {
 }
 
 constexpr std::string_view kCsrfLabel = "pvmon desk csrf v1";
+constexpr std::string_view kSignInCsrfLabel = "pvmon desk sign-in csrf v1";
 
 }  // namespace
 
@@ -32,6 +33,15 @@ SessionPolicy SessionPolicy::of(const config::DeskSettings& d) {
 std::string random_token(std::size_t n) { return base64url(crypto::random_bytes(n)); }
 
 std::string csrf_for(std::string_view cookie) { return base64url(crypto::hmac_sha256(cookie, kCsrfLabel)); }
+
+std::string sign_in_csrf_for(std::string_view nonce) {
+  return base64url(crypto::hmac_sha256(nonce, kSignInCsrfLabel));
+}
+
+bool sign_in_csrf_matches(std::string_view nonce, std::string_view csrf) {
+  if (nonce.empty() || csrf.empty()) return false;
+  return crypto::constant_time_equal(crypto::sha256_hex(csrf), crypto::sha256_hex(sign_in_csrf_for(nonce)));
+}
 
 Result<NewSession> sign_in(store::DeskSessionStore& store, const Clock& clock, const SessionPolicy& policy,
                            const config::Principal& who, const std::string& remote_addr) {

@@ -37,6 +37,35 @@ inline std::string form(const std::vector<std::pair<std::string, std::string>>& 
 }
 
 inline const char* kForm = "application/x-www-form-urlencoded";
+/// The Set-Cookie field of answer `r` that sets cookie `name` (value and attributes), or "".
+inline std::string set_cookie_field(const httplib::Response& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == "Set-Cookie" && v.rfind(name + "=", 0) == 0) return v;
+  return {};
+}
+/// The value of cookie `name` that answer `r` sets, or "".
+inline std::string set_cookie_value(const httplib::Response& r, const std::string& name) {
+  const std::string v = set_cookie_field(r, name);
+  return v.empty() ? v : v.substr(name.size() + 1, v.find(';') - name.size() - 1);
+}
+
+/// Signs in as a browser does: GET the sign-in form (its pre-session cookie and CSRF token), then
+/// POST it with `token`. The answer to the POST. `Client` is httplib's Client or SSLClient.
+template <class Client>
+httplib::Result desk_sign_in(Client& c, const std::string& token) {
+  auto page = c.Get("/desk/sign-in");
+  REQUIRE(page);
+  REQUIRE(page->status == 200);
+  const std::string nonce = set_cookie_value(*page, "pvmon_sign_in");
+  REQUIRE(nonce.size() == 43);
+  const std::string k = "name=\"csrf\" value=\"";
+  const auto at = page->body.find(k);
+  REQUIRE(at != std::string::npos);
+  const std::string csrf = page->body.substr(at + k.size(), page->body.find('"', at + k.size()) - at - k.size());
+  return c.Post("/desk/sign-in", httplib::Headers{{"Cookie", "pvmon_sign_in=" + nonce}},
+                form({{"csrf", csrf}, {"token", token}}), kForm);
+}
+
 /// The shipped study's pages on the desk.
 inline const std::string kDesk = "/desk/studies/hcc-pvtt-imrt";
 
@@ -47,17 +76,17 @@ struct Desk {
 
   /// POST /desk/sign-in with `token`: the answer.
   httplib::Result sign_in(const std::string& token) const {
-    return d.client().Post("/desk/sign-in", "token=" + token, kForm);
+    auto c = d.client();
+    return desk_sign_in(c, token);
   }
   /// Signs in with `token`; the session cookie's value.
   std::string session(const std::string& token) const {
     auto r = sign_in(token);
     REQUIRE(r);
     REQUIRE(r->status == 303);
-    const std::string set = r->get_header_value("Set-Cookie");
-    const std::string prefix = "pvmon_session=";
-    REQUIRE(set.rfind(prefix, 0) == 0);
-    return set.substr(prefix.size(), set.find(';') - prefix.size());
+    const std::string value = set_cookie_value(*r, "pvmon_session");
+    REQUIRE(!value.empty());
+    return value;
   }
   httplib::Result get(const std::string& path, const std::string& cookie) const {
     return d.client().Get(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}});

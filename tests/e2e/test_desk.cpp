@@ -26,8 +26,8 @@ TEST_CASE("desk: sign-in sets the session cookie; the store holds only its SHA-2
   REQUIRE(r);
   CHECK(r->status == 303);
   CHECK(r->get_header_value("Location") == "/desk/");
-  const std::string set = r->get_header_value("Set-Cookie");
-  const std::string value = set.substr(14, set.find(';') - 14);
+  const std::string set = set_cookie_field(*r, "pvmon_session");
+  const std::string value = set_cookie_value(*r, "pvmon_session");
   CHECK(value.size() == 43);  // 32 random bytes, base64url
   CHECK(set == "pvmon_session=" + value + "; Path=/desk; HttpOnly; SameSite=Strict");
   CHECK(r->get_header_value("Cache-Control") == "no-store");
@@ -45,7 +45,7 @@ TEST_CASE("desk: a wrong token is a 401 form with the error beside the field, ne
   auto r = k.sign_in("not-a-token-xyzzy");
   REQUIRE(r);
   CHECK(r->status == 401);
-  CHECK_FALSE(r->has_header("Set-Cookie"));
+  CHECK(set_cookie_field(*r, "pvmon_session").empty());  // only a fresh form's pre-session cookie
   const auto field = r->body.find("name=\"token\"");
   const auto error = r->body.find("id=\"token-error\"");
   REQUIRE(field != std::string::npos);
@@ -55,13 +55,56 @@ TEST_CASE("desk: a wrong token is a 401 form with the error beside the field, ne
   CHECK(r->body.find("This access token is not valid.") != std::string::npos);
   CHECK(r->body.find("xyzzy") == std::string::npos);
   CHECK(k.d.log_settled().find("xyzzy") == std::string::npos);
-  // No token at all, or an empty one: the same.
-  auto none = k.d.client().Post("/desk/sign-in", "", kForm);
-  REQUIRE(none);
-  CHECK(none->status == 401);
+  // An empty token: the same.
   auto empty = k.sign_in("");
   REQUIRE(empty);
   CHECK(empty->status == 401);
+}
+
+TEST_CASE("desk: a sign-in without the form's own CSRF token is refused (login CSRF), before the token is tried") {
+  Desk k;
+  auto c = k.d.client();
+  auto page = c.Get("/desk/sign-in");
+  REQUIRE(page);
+  const std::string nonce = set_cookie_value(*page, "pvmon_sign_in");
+  REQUIRE(nonce.size() == 43);
+  CHECK(set_cookie_field(*page, "pvmon_sign_in") ==
+        "pvmon_sign_in=" + nonce + "; Path=/desk/sign-in; HttpOnly; SameSite=Strict; Max-Age=3600");
+  const std::string csrf = Desk::csrf_of(page->body);
+  const auto refused = [&](const httplib::Result& r) {
+    REQUIRE(r);
+    CHECK(r->status == 403);
+    CHECK(set_cookie_value(*r, "pvmon_session").empty());
+    CHECK(r->body.find("This sign-in form has expired or did not come from the desk") != std::string::npos);
+  };
+  const httplib::Headers with_nonce{{"Cookie", "pvmon_sign_in=" + nonce}};
+  // A forged form: no token, or the right token without the browser's cookie (another site's page
+  // cannot read or set it), or a token of another form.
+  refused(c.Post("/desk/sign-in", with_nonce, form({{"token", "demo-officer"}}), kForm));
+  refused(c.Post("/desk/sign-in", form({{"csrf", csrf}, {"token", "demo-officer"}}), kForm));
+  auto other = c.Get("/desk/sign-in");
+  REQUIRE(other);
+  refused(c.Post("/desk/sign-in", with_nonce, form({{"csrf", Desk::csrf_of(other->body)}, {"token", "demo-officer"}}),
+                 kForm));
+  refused(c.Post("/desk/sign-in", with_nonce, form({{"csrf", csrf + "x"}, {"token", "demo-officer"}}), kForm));
+  // The refused form offers a fresh one; a wrong token with a good form is still counted as a
+  // failed sign-in (401), not as a forgery.
+  auto wrong = c.Post("/desk/sign-in", with_nonce, form({{"csrf", csrf}, {"token", "nope"}}), kForm);
+  REQUIRE(wrong);
+  CHECK(wrong->status == 401);
+  // From another origin, even with a good form: refused.
+  auto cross = c.Post("/desk/sign-in", httplib::Headers{{"Cookie", "pvmon_sign_in=" + nonce}, {"Origin", "https://evil.example"}},
+                      form({{"csrf", csrf}, {"token", "demo-officer"}}), kForm);
+  REQUIRE(cross);
+  CHECK(cross->status == 403);
+  CHECK(k.sql("SELECT count(*) FROM desk_sessions") == "0\n");
+  // The browser's own form signs in, and its pre-session cookie is cleared.
+  auto ok = c.Post("/desk/sign-in", with_nonce, form({{"csrf", csrf}, {"token", "demo-officer"}}), kForm);
+  REQUIRE(ok);
+  CHECK(ok->status == 303);
+  CHECK(set_cookie_value(*ok, "pvmon_session").size() == 43);
+  CHECK(set_cookie_field(*ok, "pvmon_sign_in") == "pvmon_sign_in=; Path=/desk/sign-in; HttpOnly; SameSite=Strict; Max-Age=0");
+  CHECK(k.sql("SELECT count(*) FROM desk_sessions") == "1\n");
 }
 
 TEST_CASE("desk: failed sign-ins are throttled with the API's rejected tokens; a good token still signs in") {

@@ -38,11 +38,11 @@ struct OfficerDesk {
   }
 
   std::string session(const std::string &token) const {
-    auto r = d.client().Post("/desk/sign-in", "token=" + token, kForm);
+    auto c = d.client();
+    auto r = desk_sign_in(c, token);
     REQUIRE(r);
     REQUIRE(r->status == 303);
-    const std::string set = r->get_header_value("Set-Cookie");
-    return set.substr(14, set.find(';') - 14);
+    return set_cookie_value(*r, "pvmon_session");
   }
   httplib::Result get(const std::string &path, const std::string &cookie) const {
     return d.client().Get(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}});

@@ -158,7 +158,7 @@ TEST_CASE("desk site: a site enrols, files an AE report, a follow-up and an even
   CHECK(wrong->body.find("id=\"serious-hospitalization\" name=\"serious.hospitalization\" checked>") !=
         std::string::npos);
   CHECK(wrong->body.find("id=\"serious-death\" name=\"serious.death\">") != std::string::npos);
-  CHECK(k.sql("SELECT count(*) FROM ae_reports").find("0") == 0);
+  CHECK(k.sql("SELECT count(*) FROM ae_reports") == "0\n");
 
   // Corrected: 303 to the case page; the stored report is what the same JSON gives through /v1.
   auto filed = k.post(kDesk + "/ae/new", s01, form(ae_fields(csrf, "S01-0100-AE-001", "S01-0100", "Diarrhea")));
@@ -345,8 +345,8 @@ TEST_CASE("desk site: the lists show a site its own; another site, the officer a
   auto forged_ae = k.post(kDesk + "/ae/new", s01, form(ae_fields("", "S01-0001-AE-009", "S01-0001", "Diarrhea")));
   REQUIRE(forged_ae);
   CHECK(forged_ae->status == 403);
-  CHECK(k.sql("SELECT count(*) FROM subjects").find("2") == 0);
-  CHECK(k.sql("SELECT count(*) FROM ae_reports").find("1") == 0);
+  CHECK(k.sql("SELECT count(*) FROM subjects") == "2\n");
+  CHECK(k.sql("SELECT count(*) FROM ae_reports") == "1\n");
 
   // An unknown study: 404; a site of the list's study only.
   auto unknown = k.get("/desk/studies/no-such-study/subjects", s01);

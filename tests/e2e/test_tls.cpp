@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.hpp"
+#include "desk_client.hpp"
 
 using namespace pvmon::test;
 
@@ -74,12 +75,13 @@ TEST_CASE("TLS: HTTPS with a verified certificate, TLS 1.2 accepted, TLS 1.1 ref
   REQUIRE(back);
   CHECK(back->status == 200);
   // Under TLS the safety desk's session cookie is Secure too.
-  auto desk = c.Post("/desk/sign-in", "token=demo-officer", "application/x-www-form-urlencoded");
+  auto desk = desk_sign_in(c, "demo-officer");
   REQUIRE(desk);
   CHECK(desk->status == 303);
-  const std::string cookie = desk->get_header_value("Set-Cookie");
+  const std::string cookie = set_cookie_field(*desk, "pvmon_session");
   CHECK(cookie.size() > 60);
   CHECK(cookie.substr(cookie.find(';')) == "; Path=/desk; HttpOnly; SameSite=Strict; Secure");
+  CHECK(set_cookie_field(*desk, "pvmon_sign_in") == "pvmon_sign_in=; Path=/desk/sign-in; HttpOnly; SameSite=Strict; Max-Age=0; Secure");
 
   CHECK(handshake(d.port(), TLS1_2_VERSION) == TLS1_2_VERSION);
   CHECK(handshake(d.port(), TLS1_3_VERSION) == TLS1_3_VERSION);

@@ -51,6 +51,15 @@ Result<std::optional<store::DeskSessionRow>> resume(store::DeskSessionStore& sto
 /// holds only its SHA-256, and no other session's token can be made from it.
 std::string csrf_for(std::string_view cookie);
 
+/// The sign-in form's CSRF token for the pre-session cookie `nonce` (OWASP CSRF cheat sheet, "Login
+/// CSRF": a forged sign-in would put the victim in the attacker's session). An HMAC under its own
+/// label, so it is never a session's token.
+std::string sign_in_csrf_for(std::string_view nonce);
+
+/// Whether `csrf` is the sign-in token of `nonce` (compared in constant time); false when either is
+/// empty.
+bool sign_in_csrf_matches(std::string_view nonce, std::string_view csrf);
+
 /// Whether `csrf` is the session's CSRF token (its SHA-256 compared in constant time).
 bool csrf_matches(const store::DeskSessionRow& s, std::string_view csrf);
 

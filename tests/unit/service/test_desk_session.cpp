@@ -150,3 +150,20 @@ TEST_CASE("desk session: end_reason at the edges") {
   s.last_seen_at = ts("2026-03-01T08:59:30Z");
   CHECK(desk::end_reason(s, p, ts("2026-03-01T09:00:00Z")) == "lifetime");
 }
+
+TEST_CASE("desk sign-in form: its token belongs to its own nonce and is never a session's token") {
+  const std::string n1 = desk::random_token(32), n2 = desk::random_token(32);
+  CHECK(n1.size() == 43);
+  CHECK(n1 != n2);
+  const std::string t1 = desk::sign_in_csrf_for(n1);
+  CHECK(desk::sign_in_csrf_matches(n1, t1));
+  CHECK_FALSE(desk::sign_in_csrf_matches(n2, t1));
+  CHECK_FALSE(desk::sign_in_csrf_matches("", t1));
+  CHECK_FALSE(desk::sign_in_csrf_matches(n1, ""));
+  CHECK_FALSE(desk::sign_in_csrf_matches(n1, n1));
+  // Another label from the sessions' CSRF token: the same random value gives two different tokens.
+  CHECK(t1 != desk::csrf_for(n1));
+  // HMAC-SHA256, base64url without padding: 43 characters.
+  CHECK(t1.size() == 43);
+  CHECK(t1.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+}
