@@ -2,9 +2,10 @@
 // serves: the study page renders service::study_safety (GET /v1/studies/{study}/safety) and the
 // open clocks of the store query GET /v1/studies/{study}/clocks reads; the subject page renders
 // service::subject_view (GET /v1/studies/{study}/subjects/{subject}). The charts are drawn by
-// pvmon::reports (svg.cpp): a stopping rule's boundary with its path, as in the DSMB report, and
-// the subject's timeline with its post-surgical windows. Every chart has its facts in a table
-// beside it.
+// pvmon::reports (svg.cpp): post-surgical mortality with its exact CIs, each stopping rule's
+// boundary with its path, as in the DSMB report, the subjects with AEs and by worst grade, and the
+// subject's timeline with its post-surgical windows. Every chart has its facts in a table beside
+// it.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -29,7 +30,9 @@ constexpr std::string_view kChartCss =
     ".axis line{stroke:#8a939c}.axis line.grid{stroke:#e4e8ec}.line{fill:none;stroke:#2c5d8f;stroke-width:2}"
     ".bound{fill:none;stroke:#b00020;stroke-width:2;stroke-dasharray:5 3}"
     ".key{display:inline-block;width:12px;height:0;vertical-align:middle;margin-left:8px}"
-    ".key.bound{border-top:2px dashed #b00020}.key.line{border-top:2px solid #2c5d8f}";
+    ".key.bound{border-top:2px dashed #b00020}.key.line{border-top:2px solid #2c5d8f}"
+    ".bar{fill:#9ecae1}.whisker{fill:none;stroke:#12355b;stroke-width:2}"
+    ".g1{fill:#9ecae1}.g2{fill:#4292c6}.g3{fill:#fdae6b}.g4{fill:#e6550d}.g5{fill:#7f0000}";
 
 /// The clocks the study page lists: due by the end of the 7th calendar day from today (UTC), as
 /// reporting clocks count calendar days (CLINICAL.md "Clocks": a 7-day clock of a report received
@@ -90,12 +93,26 @@ std::string link(const std::string& href, const std::string& html) {
 
 // ---- The study page -----------------------------------------------------------------------
 
+/// A rate of the figures as a bar of reports::bars_svg: its proportion, CI and text; nullopt
+/// while it has no rate (no subject yet).
+std::optional<reports::Bar> rate_bar(const std::string& label, const json& r) {
+  const json& rate = field(r, "rate");
+  if (!rate.is_number()) return std::nullopt;
+  reports::Bar b{label, rate.get<double>(), std::nullopt, rate_text(r)};
+  const json& ci = field(r, "ci95");
+  if (ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number())
+    b.ci95 = std::pair{ci[0].get<double>(), ci[1].get<double>()};
+  return b;
+}
+
 std::string mortality_section(const json& surg) {
   std::vector<std::vector<std::string>> rows;
+  std::vector<reports::Bar> bars;
   for (const auto& [key, label] : {std::pair{"mortality_30d", "30-day"}, std::pair{"mortality_90d", "90-day"}}) {
     const std::string k = key;
     if (!surg.contains(k)) continue;
     auto cells = rate_cells(surg[k]);
+    if (auto b = rate_bar(std::string(label) + " mortality", surg[k])) bars.push_back(std::move(*b));
     const json& bounds = field(surg, (k + "_bounds").c_str());
     const json& km = field(surg, (k + "_km").c_str());
     std::string km_text = "–";
@@ -117,7 +134,11 @@ std::string mortality_section(const json& surg) {
                {"Window", "Deaths", "Subjects with the window closed", "Rate", "95% CI", "Window still open",
                 "Vital status unknown", "Bounds (unknown all alive to all dead)", "Kaplan–Meier estimate"},
                rows) +
-         "</section>";
+         "<div class=\"chart\">" +
+         reports::bars_svg("Post-surgical mortality with exact 95% confidence intervals",
+                           "Bar: deaths over subjects with the window closed; whisker: Clopper–Pearson 95% CI.", bars,
+                           true, "% of operated subjects with the window closed (whiskers: 95% CI)", false, kChartCss) +
+         "</div></section>";
 }
 
 std::string rule_section(const json& b) {
@@ -157,19 +178,33 @@ std::string rule_section(const json& b) {
 
 std::string ae_section(const json& a) {
   std::vector<std::vector<std::string>> rows;
+  std::vector<reports::Bar> bars;
   for (const auto& [key, label] :
        {std::pair{"any_ae", "Any AE"}, std::pair{"grade_3_or_more", "Grade 3 or more"}, std::pair{"serious", "Serious (SAE)"},
         std::pair{"susar", "SUSAR"}, std::pair{"fatal", "Fatal"}, std::pair{"led_to_drug_withdrawal", "Led to drug withdrawal"}})
-    if (a.contains(key)) rows.push_back({esc(label), text(a[key]["n"]), pct(a[key]["proportion"])});
+    if (a.contains(key)) {
+      rows.push_back({esc(label), text(a[key]["n"]), pct(a[key]["proportion"])});
+      const json& prop = field(a[key], "proportion");
+      if (prop.is_number())
+        bars.push_back({label, prop.get<double>(), std::nullopt, text(a[key]["n"]) + " (" + pct(prop) + ")"});
+    }
   std::string h = "<section id=\"adverse-events\"><h2>Adverse events</h2><p>" + text(field(a, "enrolled")) +
                   " subjects enrolled.</p>" +
-                  table("ae-table", "Subjects with adverse events", {"Subjects with", "Subjects", "Of enrolled"}, rows);
+                  table("ae-table", "Subjects with adverse events", {"Subjects with", "Subjects", "Of enrolled"}, rows) +
+                  "<div class=\"chart\">" +
+                  reports::bars_svg("Subjects with adverse events, % of enrolled", "", bars, true,
+                                    "% of enrolled subjects", false, kChartCss) +
+                  "</div>";
   rows.clear();
+  bars.clear();
   for (int g = 1; g <= 5; ++g) {
     const json& n = field(field(a, "subjects_by_worst_grade"), std::to_string(g).c_str());
     rows.push_back({"Grade " + std::to_string(g), text(n)});
+    bars.push_back({"Grade " + std::to_string(g), n.is_number() ? n.get<double>() : 0.0, std::nullopt, text(n)});
   }
-  h += table("ae-grade-table", "Subjects by worst CTCAE grade", {"Worst grade", "Subjects"}, rows);
+  h += table("ae-grade-table", "Subjects by worst CTCAE grade", {"Worst grade", "Subjects"}, rows) +
+       "<div class=\"chart\">" +
+       reports::bars_svg("Subjects by worst CTCAE grade", "", bars, false, "subjects", true, kChartCss) + "</div>";
   const json& rep = field(a, "reports");
   h += table("ae-report-table", "AE reports",
              {"Reports", "Count"},

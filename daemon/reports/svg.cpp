@@ -108,6 +108,50 @@ std::string boundary_svg(const json& b, std::string_view style) {
   return o.str();
 }
 
+// ---- Bars with their confidence intervals -----------------------------------------------------
+
+std::string bars_svg(const std::string& title, const std::string& desc, const std::vector<Bar>& rows, bool percent,
+                     const std::string& xlabel, bool graded, std::string_view style) {
+  if (rows.empty()) return "";
+  const double row = 26;
+  Plot p;
+  p.left = 200;
+  p.right = 170;  // the value's text beyond the axis
+  p.top = 8;
+  p.h = p.top + p.bottom + row * static_cast<double>(rows.size());
+  p.x0 = 0;
+  double most = 1;
+  for (const auto& r : rows) most = std::max({most, r.value, r.ci95 ? r.ci95->second : 0.0});
+  p.x1 = percent ? 1.0 : most;
+  std::vector<std::pair<double, std::string>> xt;
+  if (percent)
+    for (int k = 0; k <= 10; k += 2) xt.emplace_back(k / 10.0, svg::num(k * 10, 0) + "%");
+  else
+    xt = svg::int_ticks(0, most, 5);
+  std::ostringstream o;
+  o << svg::svg_open(p, title, desc, 0, style) << svg::axes(p, xt, {}, xlabel, "");
+  double y = p.top;
+  int g = 0;
+  for (const auto& r : rows) {
+    ++g;
+    const double cy = y + row / 2;
+    const auto X = [&](double v) { return p.X(std::clamp(v, 0.0, p.x1)); };
+    o << "<g class=\"bar-row\"><title>" << html_escape(r.label) << ": " << html_escape(r.text) << "</title>"
+      << "<text x=\"" << p.left - 8 << "\" y=\"" << cy + 4 << "\" text-anchor=\"end\">" << html_escape(r.label)
+      << "</text><rect class=\"" << (graded ? "g" + std::to_string(std::min(g, 5)) : std::string("bar")) << "\" x=\""
+      << p.X(0) << "\" y=\"" << y + 5 << "\" width=\"" << X(r.value) - p.X(0) << "\" height=\"" << row - 10 << "\"/>";
+    if (r.ci95) {
+      const double x0 = X(r.ci95->first), x1 = X(r.ci95->second);
+      o << "<path class=\"whisker\" d=\"M" << x0 << "," << cy << " L" << x1 << "," << cy << " M" << x0 << "," << cy - 6
+        << " L" << x0 << "," << cy + 6 << " M" << x1 << "," << cy - 6 << " L" << x1 << "," << cy + 6 << "\"/>";
+    }
+    o << "<text x=\"" << p.w - p.right + 8 << "\" y=\"" << cy + 4 << "\">" << html_escape(r.text) << "</text></g>";
+    y += row;
+  }
+  o << "</svg>";
+  return o.str();
+}
+
 // ---- A subject's timeline --------------------------------------------------------------------
 
 namespace {

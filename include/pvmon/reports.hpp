@@ -169,6 +169,21 @@ nlohmann::json ae_counts_json(const safety::AeCounts& c, int enrolled);
 /// `style`: CSS for the chart's classes, written into the <svg>, for a page without them.
 std::string boundary_svg(const nlohmann::json& rule, std::string_view style = {});
 
+/// One bar of bars_svg: a value with its text, and a 95% confidence interval when there is one.
+struct Bar {
+  std::string label;
+  double value = 0;
+  std::optional<std::pair<double, double>> ci95;  // in the value's units
+  std::string text;                               // what the bar says ("2/10 (20.0%)")
+};
+
+/// Horizontal bars from 0, one row each, with the value's text at the bar's end and a whisker for
+/// its 95% CI. `percent`: values are proportions drawn 0 to 100% (else counts, 0 to the largest);
+/// `cls`: each bar's class, "bar" or, with `graded`, "g1".."g5" by row (grades 1 to 5). "" for no
+/// rows. `style`: CSS for the chart's classes, for a page without them.
+std::string bars_svg(const std::string& title, const std::string& desc, const std::vector<Bar>& rows, bool percent,
+                     const std::string& xlabel, bool graded = false, std::string_view style = {});
+
 /// One dated fact on a subject's timeline: an event of its course or an AE report.
 struct TimelineItem {
   Date date;

@@ -7,6 +7,8 @@
 // officer's and its own site's.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include <cstdio>
 
 #include "desk_client.hpp"
@@ -80,6 +82,13 @@ std::string pct(double p) {
   return b;
 }
 
+/// A coordinate as the charts write it (an ostream's default: 6 significant digits).
+std::string reports_num(double x) {
+  std::ostringstream o;
+  o << x;
+  return o.str();
+}
+
 /// The text between `from` and the next `to` after it ("" when absent).
 std::string between(const std::string& s, const std::string& from, const std::string& to) {
   const auto a = s.find(from);
@@ -119,6 +128,14 @@ TEST_CASE("desk study: the study page shows /safety's mortality and CI, the stop
   CHECK(row90.find("<td>" + std::to_string(m90["events"].get<int>()) + "</td><td>" +
                    std::to_string(m90["n"].get<int>()) + "</td>") != std::string::npos);
   CHECK(h.find("<caption>Post-surgical mortality over closed windows</caption>") != std::string::npos);
+  // The same rates as a chart: 1 of 2 is a bar half of the plot's 270 units, its whisker at the CI.
+  const std::string chart = between(h, "<title>Post-surgical mortality with exact 95% confidence intervals</title>", "</svg>");
+  REQUIRE_FALSE(chart.empty());
+  CHECK(chart.find("<rect class=\"bar\" x=\"200\" y=\"13\" width=\"135\"") != std::string::npos);
+  CHECK(chart.find("<path class=\"whisker\" d=\"M" + reports_num(200 + 270 * m30["ci95"][0].get<double>())) !=
+        std::string::npos);
+  CHECK(chart.find(">1/2 (50.0%; 95% CI " + pct(m30["ci95"][0].get<double>()) + " to " +
+                   pct(m30["ci95"][1].get<double>()) + ")</text>") != std::string::npos);
 
   // Each stopping rule: the chart (role img, title) and its table, from /safety's boundary and path.
   REQUIRE_FALSE(f["stopping_rules"].empty());
@@ -144,6 +161,20 @@ TEST_CASE("desk study: the study page shows /safety's mortality and CI, the stop
   const json& ae = f["adverse_events"];
   CHECK(between(h, "<th scope=\"row\">Any AE</th>", "</tr>").find("<td>" + std::to_string(ae["any_ae"]["n"].get<int>()) + "</td>") !=
         std::string::npos);
+  // ... and as charts: the proportion of enrolled subjects, and subjects by worst grade.
+  const std::string ae_chart = between(h, "<title>Subjects with adverse events, % of enrolled</title>", "</svg>");
+  REQUIRE_FALSE(ae_chart.empty());
+  CHECK(ae_chart.find(">" + std::to_string(ae["any_ae"]["n"].get<int>()) + " (" +
+                      pct(ae["any_ae"]["proportion"].get<double>()) + ")</text>") != std::string::npos);
+  const std::string grade_chart = between(h, "<title>Subjects by worst CTCAE grade</title>", "</svg>");
+  REQUIRE_FALSE(grade_chart.empty());
+  for (int g = 1; g <= 5; ++g) {
+    const json& n = ae["subjects_by_worst_grade"][std::to_string(g)];
+    CAPTURE(g);
+    CHECK(grade_chart.find("<title>Grade " + std::to_string(g) + ": " + std::to_string(n.get<int>()) + "</title>") !=
+          std::string::npos);
+    CHECK(grade_chart.find("<rect class=\"g" + std::to_string(g) + "\"") != std::string::npos);
+  }
 
   // Clocks due this week: the SUSAR's 7-day initial report, linked to its case; its 15-day
   // complete report is not due this week.

@@ -232,3 +232,29 @@ TEST_CASE("boundary chart: a /safety rule's boundary and path; the style written
   CHECK(boundary_svg(rule).find("<style>") == std::string::npos);
   CHECK(boundary_svg(json{{"id", "x"}, {"n_max", 1}, {"boundary", json::array()}}).empty());
 }
+
+TEST_CASE("bars chart: bars, whiskers and texts at worked positions; escaped; nothing for no rows") {
+  // The plot: 640 wide, 200 left for the labels, 170 right for the texts: 270 units for 0 to 100%.
+  // 2/10 = 20% is 54 wide; its exact CI 2.5% to 55.6% (Clopper–Pearson, 2 of 10) runs from
+  // x = 200 + 6.75 to 200 + 150.12.
+  const std::vector<Bar> rates = {{"30-day <mortality>", 0.2, std::pair{0.025, 0.556}, "2/10 (20.0%; 95% CI 2.5% to 55.6%)"},
+                                  {"90-day", 0.0, std::nullopt, "0/3 (0.0%)"}};
+  const std::string svg = bars_svg("Mortality", "Bars and whiskers", rates, true, "% of subjects", false, ".bar{}");
+  CHECK(svg.find("<title>Mortality</title><desc>Bars and whiskers</desc><style>.bar{}</style>") != std::string::npos);
+  CHECK(svg.find("<rect class=\"bar\" x=\"200\" y=\"13\" width=\"54\" height=\"16\"/>") != std::string::npos);
+  CHECK(svg.find("<path class=\"whisker\" d=\"M206.75,21 L350.12,21 ") != std::string::npos);
+  CHECK(svg.find("30-day &lt;mortality&gt;") != std::string::npos);
+  CHECK(svg.find("<mortality>") == std::string::npos);
+  CHECK(svg.find(">2/10 (20.0%; 95% CI 2.5% to 55.6%)</text>") != std::string::npos);
+  // The second row, 26 lower, has no width and no whisker.
+  CHECK(svg.find("<rect class=\"bar\" x=\"200\" y=\"39\" width=\"0\" height=\"16\"/>") != std::string::npos);
+  CHECK(svg.find("whisker", svg.find("90-day")) == std::string::npos);
+  CHECK(svg.find(">100%</text>") != std::string::npos);
+  // Counts: 0 to the largest (4), a grade's class by its row; 2 of 4 is half of 270.
+  const std::vector<Bar> grades = {{"Grade 1", 4, std::nullopt, "4"}, {"Grade 2", 2, std::nullopt, "2"}};
+  const std::string g = bars_svg("By grade", "", grades, false, "subjects", true);
+  CHECK(g.find("<rect class=\"g1\" x=\"200\" y=\"13\" width=\"270\"") != std::string::npos);
+  CHECK(g.find("<rect class=\"g2\" x=\"200\" y=\"39\" width=\"135\"") != std::string::npos);
+  CHECK(g.find("<style>") == std::string::npos);
+  CHECK(bars_svg("None", "", {}, true, "x").empty());
+}
