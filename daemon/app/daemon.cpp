@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/host_name.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -447,13 +448,18 @@ int run_daemon(const Options& opts) {
     return 2;
   }
   const std::string addr = bound.value();
-  if (cfg->listen_port == 0) {
-    // `listen` asked for any free port: links built from the listen address (a dsmb.report
-    // webhook's URL when public_url is unset) must name the one bound, not port 0. Reloads
-    // keep it (config::as_reloaded).
+  {
+    // Links built from the listen address (a dsmb.report webhook's URL when public_url is unset)
+    // name the port bound, not `listen`'s port 0, and for a wildcard listen the machine's name.
+    // Reloads keep them (config::as_reloaded).
     auto rt = std::make_shared<service::Runtime>(*holder.get());
     auto bound_cfg = std::make_shared<config::Config>(*rt->config);
     bound_cfg->listen_port = std::stoi(addr.substr(addr.rfind(':') + 1));
+    bound_cfg->link_base = config::link_base_of(*bound_cfg, bound_cfg->listen_port, boost::asio::ip::host_name());
+    if (bound_cfg->public_url.empty() && config::is_wildcard(bound_cfg->listen_host))
+      spdlog::warn("public_url is unset: links in webhooks name this machine as {}; set public_url to the address "
+                   "receivers reach pvmond at",
+                   bound_cfg->link_base);
     rt->config = std::move(bound_cfg);
     holder.set(std::move(rt));
   }

@@ -693,11 +693,20 @@ Status check_exposure(const Config& c) {
   return Ok{};
 }
 
+bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
+
+std::string link_base_of(const Config& c, int port, const std::string& host_name) {
+  std::string host = is_wildcard(c.listen_host) && !host_name.empty() ? host_name : c.listen_host;
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";  // IPv6 (RFC 3986 §3.2.2)
+  return (c.tls ? "https://" : "http://") + host + ":" + std::to_string(port);
+}
+
 Result<Config> as_reloaded(const Config& running, Config next) {
   // What the process keeps until it restarts: the socket it listens on (and whether it speaks
   // TLS on it), where its data lives, the HTTP server's limits.
   next.listen_host = running.listen_host;
   next.listen_port = running.listen_port;
+  next.link_base = running.link_base;
   next.tls = running.tls;
   next.data_dir = running.data_dir;
   next.database = running.database;

@@ -118,9 +118,8 @@ json summary_of(const reports::Input& in) {
 
 std::string base_url(const config::Config& c) {
   if (!c.public_url.empty()) return c.public_url;
-  const std::string host = c.listen_host.find(':') != std::string::npos ? "[" + c.listen_host + "]"
-                                                                          : c.listen_host;
-  return (c.tls ? "https://" : "http://") + host + ":" + std::to_string(c.listen_port);
+  if (!c.link_base.empty()) return c.link_base;
+  return config::link_base_of(c, c.listen_port, "");
 }
 
 }  // namespace

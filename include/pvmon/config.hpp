@@ -154,8 +154,11 @@ struct Config {
   int listen_port = 8750;
   std::string data_dir = "state";
   std::string database = "pvmon.db";  // relative to data_dir unless absolute
-  /// Base of the links sent in webhooks (DSMB report URLs); default http(s)://listen address.
+  /// Base of the links sent in webhooks (DSMB report URLs); default link_base.
   std::string public_url;
+  /// Not read from the file: set by pvmond once it has bound its socket (link_base_of), kept over
+  /// reloads. The base of links while public_url is unset.
+  std::string link_base;
   /// HTTPS when set. Without it the daemon speaks plain HTTP, which it accepts only on a
   /// loopback address or when `plain_http` says so (behind a TLS-terminating proxy).
   std::optional<TlsSettings> tls;
@@ -213,6 +216,14 @@ bool has_demo_token(const Config& c);
 /// Errors that depend on the whole config: demo tokens beyond loopback, plain HTTP beyond
 /// loopback without `plain_http`.
 Status check_exposure(const Config& c);
+
+/// The base of links to this daemon when public_url is unset: http(s):// and the address bound
+/// (`port`, the one actually bound); for a wildcard listen (0.0.0.0, ::) `host_name`, the
+/// machine's name, since 0.0.0.0 names no host a receiver can reach.
+std::string link_base_of(const Config& c, int port, const std::string& host_name);
+
+/// Whether `host` is a wildcard address (0.0.0.0, ::): every interface.
+bool is_wildcard(const std::string& host);
 /// The config a SIGHUP would put in force: `next` with what needs a restart (listen address,
 /// TLS, data dir, database, HTTP limits) kept from `running`, then check_exposure on the
 /// result. An error rejects the reload; the running config stays.

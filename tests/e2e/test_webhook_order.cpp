@@ -10,6 +10,8 @@
 #include <map>
 #include <set>
 
+#include <unistd.h>
+
 #include "daemon.hpp"
 #include "receiver.hpp"
 
@@ -323,4 +325,53 @@ TEST_CASE(
     REQUIRE(got);
     CHECK(got->status == 200);
   }
+}
+
+TEST_CASE("on a wildcard listen, a dsmb.report links to the machine's name and the port bound, also after a reload") {
+  TempDir tmp;
+  Receiver rx{free_port()};
+  const std::string officer = "order-test-officer-token-7d2e91c4", dsmb = "order-test-dsmb-token-0b5a7f3e";
+  const auto config = write_config(tmp.path, [&](json& c) {
+    c["webhooks"] = json::array({officers_endpoint(tmp.path, rx.url())});
+    c.erase("public_url");
+    c["listen"] = "0.0.0.0:0";
+    c["plain_http"] = true;  // a TLS-terminating proxy in front; no demo token beyond loopback
+    c["principals"] = json::array({{{"name", "officer"}, {"role", "officer"}, {"token_sha256", sha256_hex(officer)}},
+                                   {{"name", "dsmb"}, {"role", "dsmb"}, {"token_sha256", sha256_hex(dsmb)}}});
+  });
+  Daemon d(config, tmp.path / "data");
+  d.listen_on(std::nullopt);
+  rx.start();
+  d.start();
+  REQUIRE(d.host() == "0.0.0.0");
+  char name[256] = {};
+  REQUIRE(gethostname(name, sizeof name - 1) == 0);
+  const std::string base = "http://" + std::string(name) + ":" + std::to_string(d.port()) + "/";
+  CHECK(d.log_settled().find("links in webhooks name this machine as http://" + std::string(name)) != std::string::npos);
+  httplib::Client c("127.0.0.1", d.port());
+  const auto report_link = [&](std::size_t nth) {
+    auto r = c.Post((std::string(kStudy) + "/dsmb-reports").c_str(), bearer(officer), "{}", "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 201);
+    std::vector<std::string> urls;
+    REQUIRE(rx.wait_for([&](const auto& ds) {
+      urls.clear();
+      for (const auto& x : ds)
+        if (json::parse(x.body)["type"] == "dsmb.report") urls.push_back(json::parse(x.body)["data"]["url"]);
+      return urls.size() >= nth;
+    }));
+    return urls[nth - 1];
+  };
+  const std::string first = report_link(1);
+  CHECK_MESSAGE(first.starts_with(base), first);
+  // The link's path serves the report.
+  auto got = c.Get(first.substr(base.size() - 1).c_str(), bearer(dsmb));
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  // A reload keeps the address bound: the next report's link names the same host and port.
+  d.signal(SIGHUP);
+  CHECK(d.log_with("config reloaded", 10).find("config reloaded") != std::string::npos);
+  const std::string second = report_link(2);
+  CHECK_MESSAGE(second.starts_with(base), second);
+  CHECK(second != first);
 }
