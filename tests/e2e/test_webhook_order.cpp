@@ -231,10 +231,16 @@ TEST_CASE_FIXTURE(Order,
   CHECK(officers["url_origin"] == "http://127.0.0.1:" + std::to_string(port_a));
   CHECK(endpoint_state("desk")["state"] == "enabled");
 
-  // While disabled, new messages are held, not sent.
+  // While disabled, new messages are held, not sent: the desk has received SAE-3's alert, sent
+  // in the same pass, while the officers' copy waits among its pending messages.
+  const int pending_before = officers["pending"].get<int>();
   post_saes(3, 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(b.wait_for([](const auto& ds) {
+    const auto ids = sae_reports(ds);
+    return std::find(ids.begin(), ids.end(), "SAE-3") != ids.end();
+  }));
   CHECK(a.got().size() == 1);
+  CHECK(endpoint_state("officers")["pending"].get<int>() > pending_before);  // SAE-3's messages
 
   // pvmon webhooks, through the admin API.
   write_text(tmp.path / "tokens", "# pvmon webhooks reads the admin line\nadmin demo-admin\n");

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include <set>
 
 #include "pvmon/intake.hpp"
@@ -120,6 +122,24 @@ TEST_CASE("a MedDRA PT whose CTCAE v5.0 term is an LLT under it: 422 naming the 
     REQUIRE(llt != nullptr);
     CHECK(ctcae::normalize_key(llt->term) != ctcae::normalize_key(p.pt_name));
     CHECK(ctcae_llt_under_pt(p.pt_code) == &p);
+  }
+  // Worked from the sources, not from the table: MedDRA's PT and the CTCAE v5.0 term (and its
+  // code, column "MedDRA Code" of the published CSV) each PT's message must name.
+  const std::map<std::string, std::pair<std::string, std::string>> kWorked = {
+      {"10012735", {"Diarrhea", "10012727"}},
+      {"10002034", {"Anemia", "10002272"}},
+      {"10013968", {"Dyspnea", "10013963"}},
+      {"10037660", {"Fever", "10016558"}}};
+  CHECK(pts_with_ctcae_llt().size() == kWorked.size());
+  for (const auto& [pt, want] : kWorked) {
+    CAPTURE(pt);
+    auto coded = code_ae(draft(pt, 1), kResolver, json::object());
+    REQUIRE_FALSE(coded);
+    CHECK(coded.error().fields.at(0).message.find("did you mean: " + want.first + " (" + want.second + ")") !=
+          std::string::npos);
+    const ctcae::Term* t = ctcae::find_code(want.second);
+    REQUIRE(t != nullptr);
+    CHECK(t->term == want.first);
   }
   // The issue's example: PT 10012735 Diarrhoea, CTCAE v5.0 10012727 Diarrhea.
   auto r = code_ae(draft(" 10012735 ", 2), kResolver, json::object());
