@@ -21,8 +21,10 @@ code{overflow-wrap:anywhere}.error{color:#a00000;font-weight:bold}
 label{display:block;margin:.5rem 0 .25rem}input,select,textarea{font:inherit;padding:.25rem}button{font:inherit;padding:.25rem .75rem}
 nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;margin:0;padding:.5rem 1rem;background:#e8eef5}
 nav a[aria-current]{font-weight:bold}
+.wide{overflow-x:auto;max-width:100%}#inbox{font-size:.875rem}#inbox th,#inbox td{padding:.2rem .35rem}.ack input{width:9rem}
+.filters{display:flex;flex-wrap:wrap;gap:0 1.5rem;align-items:flex-end}.filters p{margin:.25rem 0}
 a:focus,button:focus,input:focus,select:focus,textarea:focus,summary:focus{outline:3px solid #f5a623}
-@media print{header form,nav,.skip,.no-print{display:none}header{background:none;color:#000}a{color:#000}}
+@media print{header form,nav,.skip,.no-print{display:none}.wide{overflow:visible}header{background:none;color:#000}a{color:#000}}
 )css";
 
 }  // namespace

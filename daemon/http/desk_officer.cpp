@@ -374,7 +374,10 @@ Result<Reply> get_inbox(Services &s, Call &c, const Session &who) {
   if (rows.empty()) return page(200, layout("Inbox", &who, h + "<p>Nothing to do for these filters.</p>"));
   const std::string back =
       c.req.target.rfind("/desk/inbox", 0) == 0 && desk_return(c.req.target) ? c.req.target : "/desk/inbox";
-  h += "<table id=\"inbox\"><caption>Worklist: " + std::to_string(rows.size()) +
+  // A table wider than the window scrolls inside its own region (reachable by keyboard), not the page.
+  h += "<div class=\"wide\" role=\"region\" aria-labelledby=\"inbox-caption\" tabindex=\"0\"><table id=\"inbox\"><caption "
+       "id=\"inbox-caption\">Worklist: " +
+       std::to_string(rows.size()) +
        " item(s), by priority then due time</caption><thead><tr>";
   for (const char *col : {"Priority", "Kind", "Study", "Site", "Subject", "What", "Severity", "Due (UTC)", "State",
                           "Case", "Acknowledge"})
@@ -389,7 +392,7 @@ Result<Reply> get_inbox(Services &s, Call &c, const Session &who) {
          esc(r.link_text) + "</a></td><td class=\"no-print\">" +
          (r.open_alert ? ack_form(who, r.study, *r.open_alert, back) : std::string()) + "</td></tr>";
   }
-  h += "</tbody></table>";
+  h += "</tbody></table></div>";
   return page(200, layout("Inbox", &who, h));
 }
 

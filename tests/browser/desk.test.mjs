@@ -118,8 +118,10 @@ async function visit(page, label) {
   // The README's two pictures (docs/desk-*.png are copies of these): the top of the page only.
   if (label === 'officer-inbox' || label === 'site-ae-error') {
     // The AE form's picture is around the field in error.
+    // The inbox's: its counts and the top of the worklist.
     const y = label === 'site-ae-error'
-      ? await page.$eval('#resolved', (e) => Math.max(0, e.getBoundingClientRect().top + window.scrollY - 380)) : 0;
+      ? await page.$eval('#resolved', (e) => Math.max(0, e.getBoundingClientRect().top + window.scrollY - 380))
+      : await page.$eval('#inbox', (e) => Math.max(0, e.getBoundingClientRect().top + window.scrollY - 110));
     await page.screenshot({ path: join(outDir, `readme-${label}.png`), clip: { x: 0, y, width: 1000, height: 600 } });
   }
 }
