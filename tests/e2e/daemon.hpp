@@ -41,16 +41,19 @@ inline std::string day(int days) {
   return buf;
 }
 
-/// `hours` before now, UTC, to the second.
-inline std::string hours_ago(int hours) {
+/// `seconds` after now (before, when negative), UTC, to the second.
+inline std::string seconds_from_now(int seconds) {
   const std::time_t t =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - std::chrono::hours(hours));
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+/// `hours` before now, UTC, to the second.
+inline std::string hours_ago(int hours) { return seconds_from_now(-3600 * hours); }
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -272,6 +272,14 @@ TEST_CASE_FIXTURE(OfficerDesk,
   REQUIRE(again);
   CHECK(again->status == 409);
   CHECK(page("/desk/inbox?state=all", officer).find("action=\"" + action + "\"") == std::string::npos);
+  // The state filter: acknowledged lists it (with the comment's alert and no form), open does not.
+  const auto acked_rows = rows_of(page("/desk/inbox?state=acknowledged", officer), "inbox");
+  REQUIRE(acked_rows.size() == 1);
+  CHECK(acked_rows[0].find(">death: Death: subject S01-0007") != std::string::npos);
+  CHECK(acked_rows[0].find(">acknowledged by safety-officer at ") != std::string::npos);
+  CHECK(acked_rows[0].find("<form") == std::string::npos);
+  for (const auto &r : rows_of(page("/desk/inbox", officer), "inbox"))
+    CHECK(r.find(">death: Death: subject S01-0007") == std::string::npos);
   // `return` elsewhere than the desk: back to the inbox.
   const std::int64_t other = alert_id(*this, "susar", death);
   auto away = post(kDeskStudy + "/alerts/" + std::to_string(other) + "/ack", officer,
@@ -296,6 +304,10 @@ TEST_CASE_FIXTURE(OfficerDesk,
                   "desk officer: the case page shows coding, classification, "
                   "clocks, alerts with deliveries and the version diff") {
   const auto [death, mild] = seed(*this);
+  // An initial report submitted to the authority a minute after receipt, recorded through the API.
+  api_post("/ae/" + std::to_string(death) + "/submissions",
+           {{"kind", "initial"}, {"submitted", seconds_from_now(60)}, {"authority", "NMPA"}, {"reference", "upload 2291"}}, 201,
+           "demo-officer");
   // The alerts' webhooks reach the receiver.
   REQUIRE(rx.wait_for([](const auto &ds) { return ds.size() >= 2; }, 30));
   const std::string officer = session("demo-officer");
@@ -316,9 +328,30 @@ TEST_CASE_FIXTURE(OfficerDesk,
   CHECK(html.find(">" + rec["ctcae"]["meddra_code"].get<std::string>() + "<") != std::string::npos);
   CHECK(html.find(rec["ctcae"]["soc"].get<std::string>()) != std::string::npos);
   CHECK(html.find(">Grade text</th><td>Death</td>") != std::string::npos);
-  // Classification: SUSAR, relatedness per intervention.
+  // The grade's basis as the API gives it (a reported grade 5, not a lab value).
+  REQUIRE(rec["ctcae"].contains("grade_basis"));
+  CHECK(html.find("<th scope=\"row\">Grade basis</th><td>" + rec["ctcae"]["grade_basis"].get<std::string>() + "</td>") !=
+        std::string::npos);
+  // Classification: the ICH E2A criteria as reported, SUSAR, relatedness and expectedness per
+  // intervention as the API classified them.
+  CHECK(html.find("<caption>Seriousness criteria (ICH E2A)</caption>") != std::string::npos);
+  CHECK(html.find("<th scope=\"row\">Death</th><td>yes</td>") != std::string::npos);
+  CHECK(html.find("<th scope=\"row\">Life-threatening</th><td>no</td>") != std::string::npos);
+  CHECK(html.find("<th scope=\"row\">Hospitalisation</th><td>yes</td>") != std::string::npos);
   CHECK(html.find(">SUSAR</th><td>yes</td>") != std::string::npos);
-  CHECK(html.find("<th scope=\"row\">camrelizumab</th><td>possible</td>") != std::string::npos);
+  REQUIRE_FALSE(rec["safety"]["products"].empty());
+  for (const auto &p : rec["safety"]["products"]) {
+    const std::string iv = p["intervention"];
+    CAPTURE(iv);
+    const auto yn = [](const json &b) { return b.is_boolean() ? (b.get<bool>() ? "yes" : "no") : "—"; };
+    CHECK(html.find("<tr><th scope=\"row\">" + iv + "</th><td>" + rec["causality"][iv].get<std::string>() + "</td><td>" +
+                    yn(p["related"]) + "</td><td>" + yn(p["expected"]) + "</td></tr>") != std::string::npos);
+  }
+  CHECK(html.find("<th scope=\"row\">camrelizumab</th><td>possible</td><td>yes</td><td>no</td>") != std::string::npos);
+  // The submission recorded, in its table.
+  CHECK(html.find("<tr><th scope=\"row\">initial</th><td>") != std::string::npos);
+  CHECK(html.find("<td>NMPA</td><td>upload 2291</td>") != std::string::npos);
+  CHECK(html.find("No regulatory submission recorded.") == std::string::npos);
   // Clocks: the 7-day initial report, open.
   CHECK(html.find(">regulatory_initial</th>") != std::string::npos);
   CHECK(html.find(api_get("/clocks?state=open")["items"][0]["due_at"].get<std::string>()) != std::string::npos);
