@@ -373,7 +373,7 @@ TEST_CASE("a receiver failing the first N attempts gets every message once, in o
   for (std::size_t i = 0; i < b_ids.size(); ++i) CHECK(b_got[i].sequence == std::to_string(i + 1));
 }
 
-TEST_CASE("HttpWebhookSender names what failed: refused, DNS, read timed out, TLS handshake, TLS certificate") {
+TEST_CASE("HttpWebhookSender names what failed: refused, DNS, closed, read timed out, TLS handshake, TLS certificate") {
   HttpWebhookSender sender;
   OutboxMessage msg;
   msg.msg_id = "msg_fail";
@@ -392,6 +392,23 @@ TEST_CASE("HttpWebhookSender names what failed: refused, DNS, read timed out, TL
     const SendResult r = sender.send(e, msg, kT0);
     CHECK(r.http_status == 0);
     CHECK(r.error.starts_with("DNS lookup of pvmon-test.invalid failed: "));
+  }
+  SUBCASE("a receiver that closes the connection on the request: closed before a complete response") {
+    RefusedPort closing;  // bound; listening below, it accepts once, reads the request and hangs up
+    REQUIRE(::listen(closing.fd, 1) == 0);
+    std::thread t([&] {
+      const int c = ::accept(closing.fd, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      (void)::recv(c, buf, sizeof buf, 0);
+      ::close(c);
+    });
+    Endpoint e = make_endpoint("x", closing.port);
+    e.read_timeout = std::chrono::milliseconds(5000);
+    const SendResult r = sender.send(e, msg, kT0);
+    t.join();
+    CHECK(r.http_status == 0);
+    CHECK(r.error == "connection closed by 127.0.0.1:" + std::to_string(closing.port) + " before a complete response");
   }
   SUBCASE("a receiver that never answers: read timed out after the endpoint's read timeout") {
     Gate gate;
