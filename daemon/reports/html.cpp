@@ -1086,7 +1086,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
     << text(h["data_cutoff"]) << " · as of " << text(h["as_of"]) << " · period " << (h["period"]["from"].is_null() ? "from the start" : "from " + text(h["period"]["from"]))
     << " · generated " << esc(meta.generated_at) << " · report id " << esc(meta.report_id)
     << "<br>SHA-256 <code>" << esc(meta.sha256) << "</code> · protocol <code>" << text(h["protocol_sha256"])
-    << "</code></p></header>\n";
+    << "</code></p></header>\n<main>\n";
 
   const json& e = m["enrolment"];
   pg.h2("enrolment", "Enrolment and subject status");
@@ -1307,7 +1307,7 @@ std::string to_html(const json& stored, const HtmlMeta& meta) {
     o << "<p class=\"meta\">Alerts open at the cut-off (any period): " << text(m["alerts"]["open_at_cutoff"]) << "</p>";
   }
   pg.end();
-  o << "<footer class=\"meta\">pvmon · schema " << text(h["schema"]) << "</footer></body></html>\n";
+  o << "</main>\n<footer class=\"meta\">pvmon · schema " << text(h["schema"]) << "</footer></body></html>\n";
   return o.str();
 }
 
