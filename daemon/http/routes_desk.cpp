@@ -2,7 +2,7 @@
 // people pvmon serves, with no script. A bearer token, checked exactly as the API checks it
 // (authenticate_token) and throttled with the API's failures (AuthFailures), is exchanged for a
 // session (service/desk_session.cpp) held in an HttpOnly, SameSite=Strict cookie; every form POST
-// carries the session's CSRF token. The cookie is read here only: the API's routes never look at
+// carries the session's CSRF token, and the sign-in form one of its own (login CSRF). The cookie is read here only: the API's routes never look at
 // it. Roles of each page are in desk_routes, checked against the session's principal as the config
 // now has it.
 #include <algorithm>
