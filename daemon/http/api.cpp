@@ -243,6 +243,8 @@ class ApiExchange final : public Exchange {
     Result<Reply> out = Error::of(Errc::internal, "no reply");
     try {
       out = match_->handler(call);
+      // A desk page names its session's principal in the call (with_session).
+      if (principal_.empty()) principal_ = call.principal.name;
     } catch (const std::exception& e) {
       spdlog::error("request {} {} {} failed: {}", id_, req.method, match_->path, e.what());
       out = Error::of(Errc::internal, "internal error");
@@ -318,6 +320,7 @@ Api::Api(Services s, std::shared_ptr<spdlog::logger> access_log)
   limiter_ = std::make_shared<RateLimiter>(h.rate_limit_per_second, h.rate_limit_burst);
   auth_failures_ = std::make_shared<AuthFailures>(s_.clock);
   s_.auth_failures = auth_failures_.get();
+  s_.limiter = limiter_.get();
   for (auto& r : build_routes(s_)) add(r.method, r.path, r.roles, std::move(r.handler), r.session);
 }
 

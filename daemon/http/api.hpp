@@ -90,6 +90,8 @@ struct Services {
   /// Rejected authentications per address (the Api's): the desk's sign-in counts its failures
   /// where the API counts a bad bearer token.
   AuthFailures* auth_failures = nullptr;
+  /// Requests per principal (the Api's): a desk session's pages draw on its principal's budget.
+  RateLimiter* limiter = nullptr;
 };
 
 /// The principal whose token this is (its SHA-256 compared with every configured hash, in

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "desk.hpp"
+#include "rate_limit.hpp"
 
 namespace pvmon::http {
 
@@ -170,6 +171,17 @@ Handler with_session(Services& s, std::vector<Role> roles, PageFn f) {
       return redirect("/desk/sign-in");
     }
     who.role = config::parse_role(who.row.role).value_or(Role::site);
+    // The request is the session's principal's from here: the access log names it, as an API
+    // request's names its token's.
+    c.principal = Principal{who.row.principal, who.role, who.row.site};
+    // One request budget per principal, whether it calls the API with its token or the desk with
+    // its session (http.rate_limit_per_second, http.rate_limit_burst).
+    if (int wait_s = 0; s.limiter && !s.limiter->allow(who.row.principal, s.clock.now().ms, wait_s)) {
+      Reply r = error_page(429, "Too many requests", "Too many requests from " + who.row.principal +
+                                                         "; try again in " + std::to_string(wait_s) + " s.", &who);
+      r.headers.emplace_back("Retry-After", std::to_string(wait_s));
+      return r;
+    }
     if (c.req.method == "POST") {
       if (!same_origin(c)) return error_page(403, "Forbidden", "This form was sent from another site.", &who);
       const auto form = form_of(c.req);

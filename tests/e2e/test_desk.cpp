@@ -168,6 +168,16 @@ TEST_CASE("desk: each role lands where it should; a site is refused the DSMB pag
   REQUIRE(refused);
   CHECK(refused->status == 403);
   CHECK(refused->body.find("The site role may not open this page.") != std::string::npos);
+  // The access log names the session's principal, as it names an API request's (the refused
+  // request too), never the cookie; a request without a session names nobody.
+  const std::string log = k.d.log_with("http GET /desk/dsmb 403 ");
+  const auto line = log.find("http GET /desk/dsmb 403 ");
+  REQUIRE(line != std::string::npos);
+  CHECK(log.substr(line, log.find('\n', line) - line).ends_with(" principal=s01-coordinator"));
+  CHECK(log.find(site) == std::string::npos);
+  const auto anon = log.find("http GET /desk/ 303 ");
+  REQUIRE(anon != std::string::npos);
+  CHECK(log.substr(anon, log.find('\n', anon) - anon).ends_with(" principal=-"));
   auto studies = k.get("/desk/studies", site);
   REQUIRE(studies);
   CHECK(studies->body.find("href=\"/desk/studies/hcc-pvtt-imrt/ae/new\">File an AE report</a>") != std::string::npos);
@@ -299,4 +309,47 @@ TEST_CASE("desk: sign-in, failed sign-in and sign-out are audited, never with a 
   auto [rc, verify] =
       run_command(std::string(PVMON_PATH) + " audit verify " + k.d.db_args() + " 2>&1");
   CHECK_MESSAGE(rc == 0, verify);
+}
+
+TEST_CASE("desk: a session's pages draw on its principal's request budget, shared with its API token") {
+  TempDir tmp;
+  Daemon d(write_config(tmp.path, [](json& c) { c["http"]["rate_limit"] = {{"requests_per_second", 1}, {"burst", 3}}; }),
+           tmp.path / "data");
+  d.start();
+  auto c = d.client();
+  auto signed_in = desk_sign_in(c, "demo-officer");  // the sign-in form is not a session's page
+  REQUIRE(signed_in);
+  REQUIRE(signed_in->status == 303);
+  const httplib::Headers cookie{{"Cookie", "pvmon_session=" + set_cookie_value(*signed_in, "pvmon_session")}};
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Get("/desk/studies", cookie);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  // Past the burst (a token comes back each second, so a slow machine may need a few more).
+  int status = 0;
+  std::string retry_after, body;
+  for (int i = 0; i < 20 && status != 429; ++i) {
+    auto r = c.Get("/desk/studies", cookie);
+    REQUIRE(r);
+    status = r->status;
+    retry_after = r->get_header_value("Retry-After");
+    body = r->body;
+  }
+  REQUIRE(status == 429);
+  CHECK(std::stoi(retry_after) >= 1);
+  CHECK(body.find("Too many requests from safety-officer") != std::string::npos);
+  // The same principal's bearer token is over its budget as well: with a budget of its own it
+  // would have 3 requests; it gets at most the one a second's refill gives back.
+  int api_ok = 0;
+  for (int i = 0; i < 2; ++i) {
+    auto api = c.Get((std::string(kStudy) + "/alerts").c_str(), bearer("demo-officer"));
+    REQUIRE(api);
+    if (api->status == 200) ++api_ok;
+    else CHECK(api->status == 429);
+  }
+  CHECK(api_ok <= 1);
+  auto other = c.Get((std::string(kStudy) + "/ae").c_str(), bearer("demo-site-s01"));
+  REQUIRE(other);
+  CHECK(other->status == 200);
 }
