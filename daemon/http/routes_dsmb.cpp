@@ -3,6 +3,7 @@
 // HTML are rendered from it on request, so every format shows the same figures.
 #include <memory>
 
+#include "pvmon/crypto.hpp"
 #include "pvmon/interop.hpp"
 #include "pvmon/reports.hpp"
 #include "pvmon/service/dsmb.hpp"
@@ -60,6 +61,14 @@ Result<Reply> list_reports(Services& s, Call& c) {
   return json_reply(200, std::move(out));
 }
 
+/// A report's representation with its strong validator: the SHA-256 of the bytes sent (RFC 9110
+/// §8.8.3: each representation its own). For the JSON it is the report's own SHA-256
+/// (X-Report-SHA256, every format's); the CSV and HTML, rendered from it, have theirs.
+Reply with_etag(Reply r) {
+  r.headers.emplace_back("ETag", "\"" + crypto::sha256_hex(*r.raw_body) + "\"");
+  return r;
+}
+
 Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
   auto study = find_study(c, c.params[0]);
   if (!study) return study.error();
@@ -73,13 +82,12 @@ Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
                    : Error::field(Errc::not_found, "id", "no DSMB report " + std::to_string(id));
   const auto& r = *row.value();
   Reply out;
-  out.headers.emplace_back("ETag", "\"" + r.sha256 + "\"");
   out.headers.emplace_back("X-Report-SHA256", r.sha256);
   const std::string stem = r.study + "-dsmb-" + std::to_string(r.number);
   if (format == "json") {
     // Exactly the stored bytes: their SHA-256 is the one in the listing and the webhook.
     out.raw_body = r.body;
-    return out;
+    return with_etag(std::move(out));
   }
   // One rendering for the API and the desk's link (read again by its id: the latest resolved).
   if (format == "html") return dsmb_report_html(s, r.study, r.id);
@@ -97,7 +105,7 @@ Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
         out.content_type = "text/csv; charset=utf-8";
         out.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + stem + "-" + f.name + "\"");
         out.raw_body = f.text;
-        return out;
+        return with_etag(std::move(out));
       }
     }
     std::string names;
@@ -112,7 +120,7 @@ Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
   out.content_type = "application/zip";
   out.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + stem + "-csv.zip\"");
   out.raw_body = std::move(zip.value());
-  return out;
+  return with_etag(std::move(out));
 }
 
 Result<Reply> get_latest(Services& s, Call& c) { return get_report(s, c, 0); }
@@ -131,11 +139,10 @@ Result<Reply> dsmb_report_html(Services& s, const std::string& study, std::int64
     return Error::of(Errc::internal, std::string("stored report unreadable: ") + e.what());
   }
   Reply out;
-  out.headers.emplace_back("ETag", "\"" + r.sha256 + "\"");
   out.headers.emplace_back("X-Report-SHA256", r.sha256);
   out.content_type = "text/html; charset=utf-8";
   out.raw_body = reports::to_html(model, {std::to_string(r.id), format_timestamp(r.generated_at), r.sha256});
-  return out;
+  return with_etag(std::move(out));
 }
 
 namespace {

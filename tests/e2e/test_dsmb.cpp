@@ -114,6 +114,17 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
   REQUIRE(body->status == 200);
   CHECK(sha256_hex(body->body) == sha);
   CHECK(body->get_header_value("ETag") == "\"" + sha + "\"");
+  // The HTML and the CSV zip, rendered from it, carry the report's SHA-256 and a validator of
+  // their own bytes (RFC 9110 §8.8.3: a strong ETag differs between representations).
+  for (const char* format : {"html", "csv"}) {
+    CAPTURE(format);
+    auto other = get("/dsmb-reports/" + std::to_string(id) + "?format=" + format, "demo-dsmb");
+    REQUIRE(other);
+    REQUIRE(other->status == 200);
+    CHECK(other->get_header_value("X-Report-SHA256") == sha);
+    CHECK(other->get_header_value("ETag") == "\"" + sha256_hex(other->body) + "\"");
+    CHECK(other->get_header_value("ETag") != "\"" + sha + "\"");
+  }
   const json model = json::parse(body->body);
   CHECK(model["header"]["study"] == "hcc-pvtt-imrt");
   CHECK(model["header"]["number"] == 1);
