@@ -653,7 +653,7 @@ void benefit_risk_section(Page& pg, const json& br) {
                         ci_text(field(r, "ci95")), text(field(r, "missing"))});
       }
     }
-    pg.table({"", "endpoint", "events/n; at risk", "estimate", "95% CI", "missing"}, rows,
+    pg.table({"side", "endpoint", "events/n; at risk", "estimate", "95% CI", "missing"}, rows,
              "benefit-risk");
   }
   if (count(field(br, "pathology_missing")) > 0)
