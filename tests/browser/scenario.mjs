@@ -2,7 +2,9 @@
 // subject, files an AE with one wrong field, sees the error beside it, corrects it; an officer signs
 // in, sees the alert at the top of the inbox, opens the case, acknowledges it; the DSMB signs in
 // and opens a report; each role is refused the others' pages; a forged POST without the CSRF token
-// is refused. Also: the term search by keyboard alone, a form with JavaScript off, the print view.
+// is refused. Also: the desk by keyboard alone (skip link, sign-in, every AE-form control by Tab),
+// the grades a chosen term offers, a form with JavaScript off, the print view of four pages, and
+// every other page of a site, each checked with axe-core and photographed.
 const STUDY = 'hcc-pvtt-imrt';
 const SUBJECT = 'S01-0101';
 const OTHER = 'S01-0100';
