@@ -389,4 +389,24 @@ std::vector<RouteDef> build_routes(Services& s) {
   return routes;
 }
 
+bool none_match(const Request& req, const std::string& etag) {
+  if (!req.has_header("If-None-Match")) return false;
+  auto opaque = [](std::string_view t) {
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    if (t.substr(0, 2) == "W/") t.remove_prefix(2);
+    return std::string(t);
+  };
+  const std::string ours = opaque(etag);
+  std::string_view v = req.header("If-None-Match");
+  while (!v.empty()) {
+    const auto comma = v.find(',');
+    const std::string tag = opaque(v.substr(0, comma));
+    if (tag == "*" || tag == ours) return true;
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 }  // namespace pvmon::http

@@ -88,6 +88,9 @@ std::optional<std::int64_t> int_param(const Request& req, const char* name, std:
 /// each that does not parse or lies before 1900-01-01 (service::parse_cutoff_input): /safety
 /// and the SDTM exports.
 Result<service::CutoffInput> cutoff_query(const Request& req);
+/// Whether If-None-Match matches `etag` by weak comparison (RFC 9110 §13.1.2): "*", or one of
+/// its comma-separated entity tags with the same opaque tag, W/ or not.
+bool none_match(const Request& req, const std::string& etag);
 /// Optional query parameter from a fixed set; an error is added to `errs`.
 std::optional<std::string> enum_param(const Request& req, const char* name,
                                       const std::vector<std::string>& allowed,

@@ -123,7 +123,21 @@ Result<Reply> get_report(Services& s, Call& c, std::int64_t id) {
   return with_etag(std::move(out));
 }
 
-Result<Reply> get_latest(Services& s, Call& c) { return get_report(s, c, 0); }
+/// A report answer made conditional: If-None-Match with its ETag gives 304 with the validators
+/// and no content (RFC 9110 §13.1.2, §15.4.5), so a DSMB member's client re-downloads a report only
+/// when its bytes changed.
+Result<Reply> conditional(const Request& req, Result<Reply> r) {
+  if (!r) return r;
+  for (const auto& [k, v] : r->headers)
+    if (k == "ETag" && none_match(req, v)) {
+      r->status = 304;
+      r->raw_body = "";
+      break;
+    }
+  return r;
+}
+
+Result<Reply> get_latest(Services& s, Call& c) { return conditional(c.req, get_report(s, c, 0)); }
 
 }  // namespace
 
@@ -150,7 +164,7 @@ namespace {
 Result<Reply> get_one(Services& s, Call& c) {
   auto id = parse_id(c.params[1], "id");
   if (!id) return id.error();
-  return get_report(s, c, id.value());
+  return conditional(c.req, get_report(s, c, id.value()));
 }
 
 Result<Reply> post_report(Services& s, Call& c) {

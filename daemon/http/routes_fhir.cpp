@@ -30,28 +30,6 @@ std::string etag_of(const json& resource) {
   return "W/\"" + resource["meta"].value("versionId", "") + "\"";
 }
 
-/// Whether If-None-Match matches `etag` by weak comparison (RFC 9110 §13.1.2): "*", or one of
-/// its comma-separated entity tags with the same opaque tag, W/ or not.
-bool none_match(const Request& req, const std::string& etag) {
-  if (!req.has_header("If-None-Match")) return false;
-  auto opaque = [](std::string_view t) {
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-    if (t.substr(0, 2) == "W/") t.remove_prefix(2);
-    return std::string(t);
-  };
-  const std::string ours = opaque(etag);
-  std::string_view v = req.header("If-None-Match");
-  while (!v.empty()) {
-    const auto comma = v.find(',');
-    const std::string tag = opaque(v.substr(0, comma));
-    if (tag == "*" || tag == ours) return true;
-    if (comma == std::string_view::npos) break;
-    v.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 /// A stored time ("2026-10-05T10:00:00.000Z") as an HTTP-date (RFC 9110 §5.6.7), "" if none.
 std::string http_date_of(const std::string& stamp) {
   const auto t = parse_timestamp(stamp);

@@ -124,6 +124,27 @@ TEST_CASE_FIXTURE(Dsmb, "DSMB reports: build, list, pull in every format, push, 
     CHECK(other->get_header_value("X-Report-SHA256") == sha);
     CHECK(other->get_header_value("ETag") == "\"" + sha256_hex(other->body) + "\"");
     CHECK(other->get_header_value("ETag") != "\"" + sha + "\"");
+    // Conditional: its own validator gives 304 with no content; the JSON's does not match it.
+    const std::string path = std::string(kStudy) + "/dsmb-reports/" + std::to_string(id) + "?format=" + format;
+    auto same = d->client().Get(path, httplib::Headers{{"Authorization", "Bearer demo-dsmb"},
+                                                      {"If-None-Match", other->get_header_value("ETag")}});
+    REQUIRE(same);
+    CHECK(same->status == 304);
+    CHECK(same->body.empty());
+    CHECK(same->get_header_value("ETag") == other->get_header_value("ETag"));
+    auto stale = d->client().Get(path, httplib::Headers{{"Authorization", "Bearer demo-dsmb"}, {"If-None-Match", "\"" + sha + "\""}});
+    REQUIRE(stale);
+    CHECK(stale->status == 200);
+    CHECK(stale->body == other->body);
+  }
+  // The JSON: its SHA-256 (weak comparison: W/ too, in a list, or "*") gives 304.
+  for (const std::string& tag : {"\"" + sha + "\"", "\"x\", W/\"" + sha + "\"", std::string("*")}) {
+    CAPTURE(tag);
+    auto r = d->client().Get(std::string(kStudy) + "/dsmb-reports/" + std::to_string(id),
+                            httplib::Headers{{"Authorization", "Bearer demo-dsmb"}, {"If-None-Match", tag}});
+    REQUIRE(r);
+    CHECK(r->status == 304);
+    CHECK(r->body.empty());
   }
   const json model = json::parse(body->body);
   CHECK(model["header"]["study"] == "hcc-pvtt-imrt");
