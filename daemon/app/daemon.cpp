@@ -455,7 +455,7 @@ int run_daemon(const Options& opts) {
     auto rt = std::make_shared<service::Runtime>(*holder.get());
     auto bound_cfg = std::make_shared<config::Config>(*rt->config);
     bound_cfg->listen_port = std::stoi(addr.substr(addr.rfind(':') + 1));
-    bound_cfg->link_base = config::link_base_of(*bound_cfg, bound_cfg->listen_port, boost::asio::ip::host_name());
+    bound_cfg->link_base = config::link_base_of(*bound_cfg, boost::asio::ip::host_name());
     if (bound_cfg->public_url.empty() && config::is_wildcard(bound_cfg->listen_host))
       spdlog::warn("public_url is unset: links in webhooks name this machine as {}; set public_url to the address "
                    "receivers reach pvmond at",

@@ -695,10 +695,10 @@ Status check_exposure(const Config& c) {
 
 bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
 
-std::string link_base_of(const Config& c, int port, const std::string& host_name) {
+std::string link_base_of(const Config& c, const std::string& host_name) {
   std::string host = is_wildcard(c.listen_host) && !host_name.empty() ? host_name : c.listen_host;
   if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";  // IPv6 (RFC 3986 §3.2.2)
-  return (c.tls ? "https://" : "http://") + host + ":" + std::to_string(port);
+  return (c.tls ? "https://" : "http://") + host + ":" + std::to_string(c.listen_port);
 }
 
 Result<Config> as_reloaded(const Config& running, Config next) {

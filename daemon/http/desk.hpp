@@ -45,8 +45,9 @@ Reply error_page(const Error& e, const Session* who);
 
 /// The value of cookie `name` in the request's Cookie field(s) (RFC 6265 §5.4), or "".
 std::string cookie_value(const Request& req, std::string_view name);
-/// "; Path=/desk; HttpOnly; SameSite=Strict" (and "; Secure" under TLS).
-std::string cookie_attributes(const Call& c);
+/// "; Path=<path>; HttpOnly; SameSite=Strict" (and "; Secure" under TLS): the session's cookie
+/// (Path=/desk) and the sign-in form's (Path=/desk/sign-in).
+std::string cookie_attributes(const Call& c, std::string_view path = "/desk");
 service::desk::SessionPolicy policy_of(const Call& c);
 
 /// A form body (application/x-www-form-urlencoded), or nullopt for another media type.

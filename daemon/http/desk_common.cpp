@@ -123,8 +123,8 @@ std::string cookie_value(const Request& req, std::string_view name) {
   return {};
 }
 
-std::string cookie_attributes(const Call& c) {
-  return std::string("; Path=/desk; HttpOnly; SameSite=Strict") + (c.config->tls ? "; Secure" : "");
+std::string cookie_attributes(const Call& c, std::string_view path) {
+  return "; Path=" + std::string(path) + "; HttpOnly; SameSite=Strict" + (c.config->tls ? "; Secure" : "");
 }
 
 desk::SessionPolicy policy_of(const Call& c) { return desk::SessionPolicy::of(c.config->desk); }

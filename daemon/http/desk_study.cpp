@@ -57,12 +57,20 @@ std::string text(const json& v) { return reports::html_text(v, "none"); }
 /// A proportion in [0, 1] as a percentage with one decimal ("40.0%").
 std::string pct(const json& p) { return p.is_number() ? fixed(100 * p.get<double>()) + "%" : "–"; }
 
-/// A rate of the figures ({events, n, rate, ci95}): its cells events, n, rate, 95% CI.
-std::vector<std::string> rate_cells(const json& r) {
+/// The 95% CI of a rate of the figures ({events, n, rate, ci95}), or nothing (no limits, or no
+/// subject yet).
+std::optional<std::pair<double, double>> ci_of(const json& r) {
   const json& ci = field(r, "ci95");
-  const bool limits = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number() && field(r, "n") != 0;
+  if (!(ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number() && field(r, "n") != 0))
+    return std::nullopt;
+  return std::pair{ci[0].get<double>(), ci[1].get<double>()};
+}
+
+/// A rate of the figures: its cells events, n, rate, 95% CI.
+std::vector<std::string> rate_cells(const json& r) {
+  const auto ci = ci_of(r);
   return {text(field(r, "events")), text(field(r, "n")), pct(field(r, "rate")),
-          limits ? pct(ci[0]) + " to " + pct(ci[1]) : std::string("–")};
+          ci ? pct(ci->first) + " to " + pct(ci->second) : std::string("–")};
 }
 std::string rate_text(const json& r) {
   const auto c = rate_cells(r);
@@ -98,11 +106,7 @@ std::string link(const std::string& href, const std::string& html) {
 std::optional<reports::Bar> rate_bar(const std::string& label, const json& r) {
   const json& rate = field(r, "rate");
   if (!rate.is_number()) return std::nullopt;
-  reports::Bar b{label, rate.get<double>(), std::nullopt, rate_text(r)};
-  const json& ci = field(r, "ci95");
-  if (ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number())
-    b.ci95 = std::pair{ci[0].get<double>(), ci[1].get<double>()};
-  return b;
+  return reports::Bar{label, rate.get<double>(), ci_of(r), rate_text(r)};
 }
 
 std::string mortality_section(const json& surg) {

@@ -2,9 +2,9 @@
 // people pvmon serves, with no script. A bearer token, checked exactly as the API checks it
 // (authenticate_token) and throttled with the API's failures (AuthFailures), is exchanged for a
 // session (service/desk_session.cpp) held in an HttpOnly, SameSite=Strict cookie; every form POST
-// carries the session's CSRF token, and the sign-in form one of its own (login CSRF). The cookie is read here only: the API's routes never look at
-// it. Roles of each page are in desk_routes, checked against the session's principal as the config
-// now has it.
+// carries the session's CSRF token, and the sign-in form one of its own (login CSRF). The cookie
+// is read here only: the API's routes never look at it. Roles of each page are in desk_routes,
+// checked against the session's principal as the config now has it.
 #include <algorithm>
 
 #include "auth_failures.hpp"
@@ -20,6 +20,7 @@ namespace {
 /// The pre-session cookie of the sign-in form: a random nonce whose HMAC the form carries as its CSRF
 /// token, so a sign-in posted from another site (login CSRF) is refused like any other forged form.
 constexpr std::string_view kSignInCookie = "pvmon_sign_in";
+constexpr std::string_view kSignInPath = "/desk/sign-in";
 
 /// The sign-in page with a fresh nonce in its cookie and token in its form; `error` beside the field.
 Reply sign_in_page(int status, const Call& c, const std::string& error) {
@@ -35,8 +36,7 @@ Reply sign_in_page(int status, const Call& c, const std::string& error) {
   h += "<p><button type=\"submit\">Sign in</button></p></form>";
   Reply r = page(status, layout("Sign in", nullptr, h));
   r.headers.emplace_back("Set-Cookie", std::string(kSignInCookie) + "=" + nonce +
-                                           "; Path=/desk/sign-in; HttpOnly; SameSite=Strict; Max-Age=3600" +
-                                           (c.config->tls ? "; Secure" : ""));
+                                           cookie_attributes(c, kSignInPath) + "; Max-Age=3600");
   return r;
 }
 
@@ -76,8 +76,8 @@ Result<Reply> post_sign_in(Services& s, Call& c) {
   }
   Reply r = redirect("/desk/");
   r.headers.emplace_back("Set-Cookie", std::string(kDeskCookie) + "=" + made->id + cookie_attributes(c));
-  r.headers.emplace_back("Set-Cookie", std::string(kSignInCookie) + "=; Path=/desk/sign-in; HttpOnly; SameSite=Strict; Max-Age=0" +
-                                           (c.config->tls ? "; Secure" : ""));
+  r.headers.emplace_back("Set-Cookie", std::string(kSignInCookie) + "=" + cookie_attributes(c, kSignInPath) +
+                                           "; Max-Age=0");
   return r;
 }
 

@@ -119,7 +119,7 @@ json summary_of(const reports::Input& in) {
 std::string base_url(const config::Config& c) {
   if (!c.public_url.empty()) return c.public_url;
   if (!c.link_base.empty()) return c.link_base;
-  return config::link_base_of(c, c.listen_port, "");
+  return config::link_base_of(c, "");
 }
 
 }  // namespace

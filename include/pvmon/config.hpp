@@ -217,10 +217,10 @@ bool has_demo_token(const Config& c);
 /// loopback without `plain_http`.
 Status check_exposure(const Config& c);
 
-/// The base of links to this daemon when public_url is unset: http(s):// and the address bound
-/// (`port`, the one actually bound); for a wildcard listen (0.0.0.0, ::) `host_name`, the
-/// machine's name, since 0.0.0.0 names no host a receiver can reach.
-std::string link_base_of(const Config& c, int port, const std::string& host_name);
+/// The base of links to this daemon when public_url is unset: http(s):// and the listen address
+/// (pvmond passes a config whose listen_port is the one actually bound); for a wildcard listen
+/// (0.0.0.0, ::) `host_name`, the machine's name, since 0.0.0.0 names no host a receiver can reach.
+std::string link_base_of(const Config& c, const std::string& host_name);
 
 /// Whether `host` is a wildcard address (0.0.0.0, ::): every interface.
 bool is_wildcard(const std::string& host);

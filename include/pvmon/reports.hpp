@@ -178,9 +178,9 @@ struct Bar {
 };
 
 /// Horizontal bars from 0, one row each, with the value's text at the bar's end and a whisker for
-/// its 95% CI. `percent`: values are proportions drawn 0 to 100% (else counts, 0 to the largest);
-/// `cls`: each bar's class, "bar" or, with `graded`, "g1".."g5" by row (grades 1 to 5). "" for no
-/// rows. `style`: CSS for the chart's classes, for a page without them.
+/// its 95% CI. `percent`: values are proportions drawn 0 to 100% (else counts, 0 to the largest).
+/// Each bar's class is "bar", or with `graded` "g1".."g5" by row (grades 1 to 5). "" for no rows.
+/// `style`: CSS for the chart's classes, for a page without them.
 std::string bars_svg(const std::string& title, const std::string& desc, const std::vector<Bar>& rows, bool percent,
                      const std::string& xlabel, bool graded = false, std::string_view style = {});
 

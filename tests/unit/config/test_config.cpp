@@ -298,23 +298,26 @@ TEST_CASE("desk: session timeouts, their defaults and their bounds") {
 TEST_CASE("links to the daemon: the port bound, and the machine's name for a wildcard listen") {
   Config c;
   c.listen_host = "127.0.0.1";
-  CHECK(link_base_of(c, 41234, "pv-host-1") == "http://127.0.0.1:41234");
+  c.listen_port = 41234;
+  CHECK(link_base_of(c, "pv-host-1") == "http://127.0.0.1:41234");
   c.tls = TlsSettings{};
-  CHECK(link_base_of(c, 443, "pv-host-1") == "https://127.0.0.1:443");
+  c.listen_port = 443;
+  CHECK(link_base_of(c, "pv-host-1") == "https://127.0.0.1:443");
+  c.listen_port = 8750;
   c.tls.reset();
   // 0.0.0.0 and :: name no host a receiver can reach: the machine's name instead.
   for (const char* any : {"0.0.0.0", "::", "[::]"}) {
     CAPTURE(any);
     c.listen_host = any;
     CHECK(is_wildcard(c.listen_host));
-    CHECK(link_base_of(c, 8750, "pv-host-1") == "http://pv-host-1:8750");
+    CHECK(link_base_of(c, "pv-host-1") == "http://pv-host-1:8750");
   }
   // Without a name (unknown), the address as it is, IPv6 in brackets (RFC 3986 §3.2.2).
   c.listen_host = "::";
-  CHECK(link_base_of(c, 8750, "") == "http://[::]:8750");
+  CHECK(link_base_of(c, "") == "http://[::]:8750");
   c.listen_host = "::1";
   CHECK_FALSE(is_wildcard(c.listen_host));
-  CHECK(link_base_of(c, 8750, "pv-host-1") == "http://[::1]:8750");
+  CHECK(link_base_of(c, "pv-host-1") == "http://[::1]:8750");
   c.listen_host = "10.1.2.3";
-  CHECK(link_base_of(c, 8750, "pv-host-1") == "http://10.1.2.3:8750");
+  CHECK(link_base_of(c, "pv-host-1") == "http://10.1.2.3:8750");
 }
