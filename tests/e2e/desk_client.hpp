@@ -49,6 +49,15 @@ inline std::string set_cookie_value(const httplib::Response& r, const std::strin
   return v.empty() ? v : v.substr(name.size() + 1, v.find(';') - name.size() - 1);
 }
 
+/// The CSRF token of a desk form in `html` (the first: the sign-in form's, or a page's sign-out
+/// form's).
+inline std::string csrf_in(const std::string& html) {
+  const std::string k = "name=\"csrf\" value=\"";
+  const auto at = html.find(k);
+  REQUIRE(at != std::string::npos);
+  return html.substr(at + k.size(), html.find('"', at + k.size()) - at - k.size());
+}
+
 /// Signs in as a browser does: GET the sign-in form (its pre-session cookie and CSRF token), then
 /// POST it with `token`. The answer to the POST. `Client` is httplib's Client or SSLClient.
 template <class Client>
@@ -58,12 +67,19 @@ httplib::Result desk_sign_in(Client& c, const std::string& token) {
   REQUIRE(page->status == 200);
   const std::string nonce = set_cookie_value(*page, "pvmon_sign_in");
   REQUIRE(nonce.size() == 43);
-  const std::string k = "name=\"csrf\" value=\"";
-  const auto at = page->body.find(k);
-  REQUIRE(at != std::string::npos);
-  const std::string csrf = page->body.substr(at + k.size(), page->body.find('"', at + k.size()) - at - k.size());
   return c.Post("/desk/sign-in", httplib::Headers{{"Cookie", "pvmon_sign_in=" + nonce}},
-                form({{"csrf", csrf}, {"token", token}}), kForm);
+                form({{"csrf", csrf_in(page->body)}, {"token", token}}), kForm);
+}
+
+/// Signs in with `token` (desk_sign_in), which must succeed; the session cookie's value.
+template <class Client>
+std::string desk_session(Client& c, const std::string& token) {
+  auto r = desk_sign_in(c, token);
+  REQUIRE(r);
+  REQUIRE(r->status == 303);
+  const std::string value = set_cookie_value(*r, "pvmon_session");
+  REQUIRE(!value.empty());
+  return value;
 }
 
 /// The shipped study's pages on the desk.
@@ -81,12 +97,8 @@ struct Desk {
   }
   /// Signs in with `token`; the session cookie's value.
   std::string session(const std::string& token) const {
-    auto r = sign_in(token);
-    REQUIRE(r);
-    REQUIRE(r->status == 303);
-    const std::string value = set_cookie_value(*r, "pvmon_session");
-    REQUIRE(!value.empty());
-    return value;
+    auto c = d.client();
+    return desk_session(c, token);
   }
   httplib::Result get(const std::string& path, const std::string& cookie) const {
     return d.client().Get(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}});
@@ -95,12 +107,7 @@ struct Desk {
     return d.client().Post(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}}, body, kForm);
   }
   /// The CSRF token a page's sign-out form carries.
-  static std::string csrf_of(const std::string& html) {
-    const std::string k = "name=\"csrf\" value=\"";
-    const auto at = html.find(k);
-    REQUIRE(at != std::string::npos);
-    return html.substr(at + k.size(), html.find('"', at + k.size()) - at - k.size());
-  }
+  static std::string csrf_of(const std::string& html) { return csrf_in(html); }
   /// A SQL query's output, as the sqlite3 shell prints it (Daemon::sql: SQLite or PostgreSQL).
   std::string sql(const std::string& query) const {
     auto [rc, out] = d.sql(query);

@@ -39,10 +39,7 @@ struct OfficerDesk {
 
   std::string session(const std::string &token) const {
     auto c = d.client();
-    auto r = desk_sign_in(c, token);
-    REQUIRE(r);
-    REQUIRE(r->status == 303);
-    return set_cookie_value(*r, "pvmon_session");
+    return desk_session(c, token);
   }
   httplib::Result get(const std::string &path, const std::string &cookie) const {
     return d.client().Get(path, httplib::Headers{{"Cookie", "pvmon_session=" + cookie}});
